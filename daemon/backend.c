@@ -1,0 +1,84 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <stdlib.h>
+
+#include "arch.h"
+#include "backend.h"
+#include "region_spec.h"
+
+#define MAPPED_LOAD(bits)                                                                          \
+	static uint##bits##_t mapped_load##bits(const struct backend *b, uint64_t off)             \
+	{                                                                                          \
+		return arch_load##bits(b->base + off);                                             \
+	}
+#define MAPPED_STORE(bits)                                                                         \
+	static void mapped_store##bits(const struct backend *b, uint64_t off, uint##bits##_t v)    \
+	{                                                                                          \
+		arch_store##bits(b->base + off, v);                                                \
+	}
+MAPPED_LOAD(8)
+MAPPED_LOAD(16)
+MAPPED_LOAD(32)
+MAPPED_LOAD(64)
+MAPPED_STORE(8)
+MAPPED_STORE(16)
+MAPPED_STORE(32)
+MAPPED_STORE(64)
+
+static void
+mapped_write_barrier(const struct backend *b)
+{
+	(void)b;
+	arch_write_barrier();
+}
+
+static void
+mapped_close(struct backend *b)
+{
+	if (b->map) {
+		munmap(b->map, b->map_len);
+	}
+	free(b);
+}
+
+const struct backend_ops backend_mapped_ops = {
+	.load8 = mapped_load8,
+	.load16 = mapped_load16,
+	.load32 = mapped_load32,
+	.load64 = mapped_load64,
+	.store8 = mapped_store8,
+	.store16 = mapped_store16,
+	.store32 = mapped_store32,
+	.store64 = mapped_store64,
+	.write_barrier = mapped_write_barrier,
+	.close = mapped_close,
+};
+
+uint64_t
+backend_align_offset(const struct backend *b, uint64_t align)
+{
+	return (0 - b->addr) & (align - 1);
+}
+
+int
+backend_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
+{
+	if (strcmp(spec->type, "mem") == 0) {
+		return backend_mem_open(spec->size, out, err, errlen);
+	}
+	if (strcmp(spec->type, "file") == 0) {
+		return backend_file_open(spec->path, spec->offset, spec->size, out, err, errlen);
+	}
+	snprintf(err, errlen, "unknown backend type '%s'", spec->type);
+	return -EINVAL;
+}
+
+void
+backend_close(struct backend *b)
+{
+	if (b) {
+		b->ops->close(b);
+	}
+}

@@ -1,0 +1,59 @@
+/*
+ * A backend is the UnsafeMmio of the design: a mapped device window with
+ * unchecked exact-width accessors. Callers (region.c) check bounds and
+ * alignment first; the accessors trust them.
+ */
+#ifndef MMIOD_BACKEND_H
+#define MMIOD_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct backend;
+struct region_spec;
+
+struct backend_ops {
+	uint8_t (*load8)(const struct backend *b, uint64_t off);
+	uint16_t (*load16)(const struct backend *b, uint64_t off);
+	uint32_t (*load32)(const struct backend *b, uint64_t off);
+	uint64_t (*load64)(const struct backend *b, uint64_t off);
+	void (*store8)(const struct backend *b, uint64_t off, uint8_t v);
+	void (*store16)(const struct backend *b, uint64_t off, uint16_t v);
+	void (*store32)(const struct backend *b, uint64_t off, uint32_t v);
+	void (*store64)(const struct backend *b, uint64_t off, uint64_t v);
+	/* Orders every earlier store before every later one. Never fails, no bounds. */
+	void (*write_barrier)(const struct backend *b);
+	/* Unmaps and frees b. */
+	void (*close)(struct backend *b);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	const char *type; /* "mem", "file", ... */
+	uint64_t len;     /* bytes exposed: exactly the configured size, never page padding */
+	uint64_t addr;    /* absolute device address of offset 0; alignment is judged on it */
+	uint8_t *base;    /* offset 0 in our address space (memory-mapped backends) */
+	void *map;        /* the whole mapping, page-aligned */
+	size_t map_len;
+};
+
+/* Accessors for backends whose window is mapped at b->base; close munmaps b->map. */
+extern const struct backend_ops backend_mapped_ops;
+
+/* First offset in b whose absolute address is aligned to align (a power of two). */
+uint64_t backend_align_offset(const struct backend *b, uint64_t align);
+
+/*
+ * Opens the backend spec names. Returns 0 and *out, or a negative errno with a
+ * message for the operator in err.
+ */
+int backend_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen);
+
+/* Closes b; accepts NULL. */
+void backend_close(struct backend *b);
+
+int backend_mem_open(uint64_t size, struct backend **out, char *err, size_t errlen);
+int backend_file_open(const char *path, uint64_t offset, uint64_t size, struct backend **out,
+		      char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * A regular file mapped MAP_SHARED: stores reach the file, so tests and users
+ * can inspect them. The byte offset need not be page- or width-aligned: we map
+ * from the page below and add the remainder, so the absolute address of region
+ * offset 0 is the file offset and alignment is judged on it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+int
+backend_file_open(const char *path, uint64_t offset, uint64_t size, struct backend **out,
+		  char *err, size_t errlen)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t page_off = offset % page;
+	/* map_len = size + page_off must fit ssize_t; offset + size must not wrap. */
+	if (size == 0 || size > (uint64_t)SSIZE_MAX - page_off || offset > UINT64_MAX - size ||
+	    offset - page_off > (uint64_t)INT64_MAX) {
+		snprintf(err, errlen, "size %#llx at offset %#llx does not fit a mapping",
+			 (unsigned long long)size, (unsigned long long)offset);
+		return -EINVAL;
+	}
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int rc = -errno;
+		snprintf(err, errlen, "open %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	int rc;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "stat %s: %s", path, strerror(-rc));
+		goto err_close_fd;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "%s is not a regular file", path);
+		goto err_close_fd;
+	}
+	/* Touching a page past EOF raises SIGBUS: refuse a file shorter than the region. */
+	if ((uint64_t)st.st_size < offset + size) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "%s has %lld bytes, region needs %llu (offset %#llx + size %#llx)",
+			 path, (long long)st.st_size, (unsigned long long)(offset + size),
+			 (unsigned long long)offset, (unsigned long long)size);
+		goto err_close_fd;
+	}
+	struct backend *b = calloc(1, sizeof(*b));
+	if (!b) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto err_close_fd;
+	}
+	size_t map_len = (size_t)(size + page_off);
+	void *map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)(offset - page_off));
+	if (map == MAP_FAILED) {
+		rc = -errno;
+		snprintf(err, errlen, "mmap %s: %s", path, strerror(-rc));
+		free(b);
+		goto err_close_fd;
+	}
+	/* The mapping keeps the file; the fd is no longer needed. */
+	close(fd);
+	b->ops = &backend_mapped_ops;
+	b->type = "file";
+	b->len = size;
+	b->map = map;
+	b->map_len = map_len;
+	b->base = (uint8_t *)map + page_off;
+	b->addr = offset;
+	*out = b;
+	return 0;
+
+err_close_fd:
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,219 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conn.h"
+#include "log.h"
+#include "mmio_limits.h"
+#include "server.h"
+#include "status.h"
+#include "wire.h"
+
+#define CONN_FMT "conn %" PRIu64 " (pid %d uid %u)"
+#define CONN_ARGS(c) (c)->session.conn_id, (int)(c)->session.leases.pid, (unsigned)(c)->session.leases.uid
+
+struct out_frame {
+	STAILQ_ENTRY(out_frame) link;
+	size_t len;
+	uint8_t data[];
+};
+
+/* Stop reading a client whose unread replies pass the cap; resume once it drains them. */
+static void
+set_reading(struct conn *c, int on)
+{
+	if (on == c->reading) {
+		return;
+	}
+	if (on) {
+		event_add(c->read_ev, NULL);
+	} else {
+		event_del(c->read_ev);
+		log_warn(CONN_FMT ": %zu reply bytes unread, pausing its requests", CONN_ARGS(c),
+			 c->out_bytes);
+	}
+	c->reading = on;
+}
+
+static int
+queue_frame(struct conn *c, const uint8_t *data, size_t len)
+{
+	struct out_frame *f = malloc(sizeof(*f) + len);
+	if (!f) {
+		return -ENOMEM;
+	}
+	f->len = len;
+	memcpy(f->data, data, len);
+	STAILQ_INSERT_TAIL(&c->out, f, link);
+	c->out_bytes += len;
+	event_add(c->write_ev, NULL);
+	if (c->out_bytes > MMIO_MAX_QUEUED_BYTES) {
+		set_reading(c, 0);
+	}
+	return 0;
+}
+
+/* Packs reply and sends it now, or queues it behind earlier replies. */
+static int
+send_reply(struct conn *c, Mmio__Reply *reply)
+{
+	size_t len = mmio__reply__get_packed_size(reply);
+	if (len > MMIO_MAX_FRAME) {
+		/* Only a listing can grow this large; answer with a bodiless error instead. */
+		log_warn(CONN_FMT ": reply to %" PRIu64 " would take %zu bytes", CONN_ARGS(c),
+			 reply->id, len);
+		reply->body_case = MMIO__REPLY__BODY__NOT_SET;
+		reply->status = status_from_errno(-ENOSPC);
+		reply->detail = "reply exceeds the frame limit";
+		len = mmio__reply__get_packed_size(reply);
+	}
+	uint8_t *buf = c->server->tx;
+	mmio__reply__pack(reply, buf);
+	if (STAILQ_EMPTY(&c->out)) {
+		int rc = wire_send(c->fd, buf, len);
+		if (rc != -EAGAIN) {
+			return rc;
+		}
+	}
+	return queue_frame(c, buf, len);
+}
+
+static void
+conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct conn *c = arg;
+	struct out_frame *f;
+
+	while ((f = STAILQ_FIRST(&c->out))) {
+		int rc = wire_send(c->fd, f->data, f->len);
+		if (rc == -EAGAIN) {
+			return;
+		}
+		if (rc < 0) {
+			log_info(CONN_FMT ": send failed: %s", CONN_ARGS(c), strerror(-rc));
+			conn_destroy(c);
+			return;
+		}
+		STAILQ_REMOVE_HEAD(&c->out, link);
+		c->out_bytes -= f->len;
+		free(f);
+	}
+	event_del(c->write_ev);
+	set_reading(c, 1);
+}
+
+/*
+ * One frame per wakeup: a synchronous client has nothing more to read anyway,
+ * and the level-triggered loop comes back for pipelined ones. It also keeps
+ * connections fair and makes a peer's hangup visible before any later request
+ * of another connection (tests rely on that ordering).
+ */
+static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct conn *c = arg;
+	struct server *srv = c->server;
+
+	ssize_t n = wire_recv(c->fd, srv->rx, sizeof(srv->rx));
+	if (n == -EAGAIN) {
+		return;
+	}
+	if (n == 0 || n == -ECONNRESET) {
+		conn_destroy(c);
+		return;
+	}
+	if (n < 0) {
+		if (n == -EMSGSIZE) {
+			log_warn(CONN_FMT ": frame over %d bytes, closing", CONN_ARGS(c),
+				 MMIO_MAX_FRAME);
+		} else {
+			log_warn(CONN_FMT ": receive failed: %s", CONN_ARGS(c), strerror((int)-n));
+		}
+		conn_destroy(c);
+		return;
+	}
+	Mmio__Request *req = mmio__request__unpack(NULL, (size_t)n, srv->rx);
+	if (!req) {
+		log_warn(CONN_FMT ": undecodable frame of %zd bytes, closing", CONN_ARGS(c), n);
+		conn_destroy(c);
+		return;
+	}
+	Mmio__Reply reply = MMIO__REPLY__INIT;
+	struct dispatch_scratch scratch;
+	enum dispatch_result res = dispatch(&c->session, req, &reply, &scratch);
+	int rc = 0;
+	if (res != DISPATCH_CLOSE) {
+		rc = send_reply(c, &reply);
+	}
+	dispatch_reply_finish(&scratch);
+	mmio__request__free_unpacked(req, NULL);
+	if (rc < 0 && rc != -ECONNRESET) {
+		log_warn(CONN_FMT ": cannot reply: %s", CONN_ARGS(c), strerror(-rc));
+	}
+	if (res != DISPATCH_REPLY || rc < 0) {
+		conn_destroy(c);
+	}
+}
+
+int
+conn_create(struct server *srv, int fd, pid_t pid, uid_t uid, gid_t gid)
+{
+	(void)gid;
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		wire_close_fd(&fd);
+		return -ENOMEM;
+	}
+	c->server = srv;
+	c->fd = fd;
+	STAILQ_INIT(&c->out);
+	session_init(&c->session, srv->next_conn_id++, srv->regions, pid, uid);
+	c->read_ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+	c->write_ev = event_new(srv->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
+	if (!c->read_ev || !c->write_ev || event_add(c->read_ev, NULL) < 0) {
+		if (c->read_ev) {
+			event_free(c->read_ev);
+		}
+		if (c->write_ev) {
+			event_free(c->write_ev);
+		}
+		wire_close_fd(&c->fd);
+		free(c);
+		return -ENOMEM;
+	}
+	c->reading = 1;
+	TAILQ_INSERT_TAIL(&srv->conns, c, link);
+	srv->n_conns++;
+	log_info(CONN_FMT ": connected", CONN_ARGS(c));
+	return 0;
+}
+
+void
+conn_destroy(struct conn *c)
+{
+	if (!c) {
+		return;
+	}
+	unsigned revoked = session_finish(&c->session);
+	log_info(CONN_FMT ": disconnected, %u lease%s revoked", CONN_ARGS(c), revoked,
+		 revoked == 1 ? "" : "s");
+	event_free(c->read_ev);
+	event_free(c->write_ev);
+	wire_close_fd(&c->fd);
+	struct out_frame *f;
+	while ((f = STAILQ_FIRST(&c->out))) {
+		STAILQ_REMOVE_HEAD(&c->out, link);
+		free(f);
+	}
+	TAILQ_REMOVE(&c->server->conns, c, link);
+	c->server->n_conns--;
+	free(c);
+}

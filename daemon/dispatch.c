@@ -1,0 +1,444 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "backend.h"
+#include "dispatch.h"
+#include "log.h"
+#include "mmio_limits.h"
+#include "region.h"
+#include "status.h"
+
+#define CONN_FMT "conn %" PRIu64 " (pid %d uid %u)"
+#define CONN_ARGS(s) (s)->conn_id, (int)(s)->leases.pid, (unsigned)(s)->leases.uid
+
+void
+session_init(struct session *s, uint64_t conn_id, const struct region_table *regions, pid_t pid,
+	     uid_t uid)
+{
+	s->conn_id = conn_id;
+	s->regions = regions;
+	s->hello_done = false;
+	lease_set_init(&s->leases, MMIO_MAX_LEASES_PER_CONN, pid, uid);
+}
+
+unsigned
+session_finish(struct session *s)
+{
+	return lease_revoke_all(&s->leases);
+}
+
+static void *
+scratch_alloc(struct dispatch_scratch *scratch, size_t n, size_t size)
+{
+	if (scratch->n_owned == sizeof(scratch->owned) / sizeof(scratch->owned[0])) {
+		return NULL;
+	}
+	void *p = calloc(n ? n : 1, size);
+	if (p) {
+		scratch->owned[scratch->n_owned++] = p;
+	}
+	return p;
+}
+
+void
+dispatch_reply_finish(struct dispatch_scratch *scratch)
+{
+	for (unsigned i = 0; i < scratch->n_owned; i++) {
+		free(scratch->owned[i]);
+	}
+	scratch->n_owned = 0;
+}
+
+/* Sets the reply's status from err and, when fmt is given, its detail. */
+static void __attribute__((format(printf, 4, 5)))
+set_status(Mmio__Reply *reply, struct dispatch_scratch *scratch, int err, const char *fmt, ...)
+{
+	reply->status = status_from_errno(err);
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(scratch->detail, sizeof(scratch->detail), fmt, ap);
+		va_end(ap);
+		reply->detail = scratch->detail;
+	}
+}
+
+static void
+fill_lease_info(Mmio__LeaseInfo *info, const struct lease *l)
+{
+	mmio__lease_info__init(info);
+	info->id = l->id;
+	/* The reply is packed before any lease changes, so pointing at the name is safe. */
+	info->region = region_of_lease(l)->name;
+	info->start = l->start;
+	info->length = l->len;
+	info->pid = (int32_t)l->set->pid;
+	info->uid = (uint32_t)l->set->uid;
+}
+
+static enum dispatch_result
+handle_hello(struct session *s, const Mmio__Hello *hello, Mmio__Reply *reply,
+	     struct dispatch_scratch *scratch)
+{
+	if (s->hello_done) {
+		log_warn(CONN_FMT ": second Hello", CONN_ARGS(s));
+		return DISPATCH_CLOSE;
+	}
+	mmio__hello__init(&scratch->hello);
+	scratch->hello.version = MMIO_PROTOCOL_VERSION;
+	reply->body_case = MMIO__REPLY__BODY_HELLO;
+	reply->hello = &scratch->hello;
+	if (hello->version != MMIO_PROTOCOL_VERSION) {
+		log_warn(CONN_FMT ": protocol version %u, we speak %d", CONN_ARGS(s),
+			 hello->version, MMIO_PROTOCOL_VERSION);
+		set_status(reply, scratch, -EPROTONOSUPPORT, "mmiod speaks protocol version %d",
+			   MMIO_PROTOCOL_VERSION);
+		return DISPATCH_REPLY_CLOSE;
+	}
+	s->hello_done = true;
+	set_status(reply, scratch, 0, NULL);
+	return DISPATCH_REPLY;
+}
+
+static void
+handle_list_regions(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch)
+{
+	unsigned n = s->regions->count;
+	Mmio__RegionInfo *infos = scratch_alloc(scratch, n, sizeof(*infos));
+	Mmio__RegionInfo **ptrs = scratch_alloc(scratch, n, sizeof(*ptrs));
+	if (!infos || !ptrs) {
+		set_status(reply, scratch, -ENOMEM, NULL);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct region *r = s->regions->regions[i];
+		mmio__region_info__init(&infos[i]);
+		infos[i].name = (char *)r->name;
+		infos[i].type = (char *)r->backend->type;
+		infos[i].size = r->space.len;
+		infos[i].address = r->space.addr;
+		ptrs[i] = &infos[i];
+	}
+	mmio__region_list__init(&scratch->regions);
+	scratch->regions.n_regions = n;
+	scratch->regions.regions = ptrs;
+	reply->body_case = MMIO__REPLY__BODY_REGIONS;
+	reply->regions = &scratch->regions;
+	set_status(reply, scratch, 0, NULL);
+}
+
+static void
+reply_lease(Mmio__Reply *reply, struct dispatch_scratch *scratch, const struct lease *l)
+{
+	fill_lease_info(&scratch->lease, l);
+	reply->body_case = MMIO__REPLY__BODY_LEASE;
+	reply->lease = &scratch->lease;
+	set_status(reply, scratch, 0, NULL);
+}
+
+static void
+handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
+	       struct dispatch_scratch *scratch)
+{
+	struct region *r = region_table_find(s->regions, req->region);
+	if (!r) {
+		set_status(reply, scratch, -ENOENT, "no region named '%.64s'", req->region);
+		return;
+	}
+	struct lease *l;
+	int rc = lease_acquire(&r->space, &s->leases, req->offset, req->length, &l);
+	switch (rc) {
+	case 0:
+		log_info(CONN_FMT ": lease %" PRIu64 " granted: %s [%#" PRIx64 ", +%#" PRIx64 ")",
+			 CONN_ARGS(s), l->id, r->name, l->start, l->len);
+		reply_lease(reply, scratch, l);
+		return;
+	case -ERANGE:
+		set_status(reply, scratch, rc,
+			   "offset %#" PRIx64 " length %#" PRIx64 " is not inside region %s of "
+			   "size %#" PRIx64,
+			   req->offset, req->length, r->name, r->space.len);
+		return;
+	case -EBUSY:
+		set_status(reply, scratch, rc, "range overlaps a live lease on %s", r->name);
+		return;
+	case -ENOSPC:
+		log_warn(CONN_FMT ": lease limit %d reached", CONN_ARGS(s),
+			 MMIO_MAX_LEASES_PER_CONN);
+		set_status(reply, scratch, rc, "a connection may hold at most %d leases",
+			   MMIO_MAX_LEASES_PER_CONN);
+		return;
+	default:
+		set_status(reply, scratch, rc, NULL);
+		return;
+	}
+}
+
+/* The caller's lease with this id, or NULL with NOT_FOUND set on the reply. */
+static struct lease *
+find_lease(struct session *s, uint64_t id, Mmio__Reply *reply, struct dispatch_scratch *scratch)
+{
+	struct lease *l = lease_find(&s->leases, id);
+	if (!l) {
+		set_status(reply, scratch, -ENOENT, "no lease %" PRIu64 " on this connection", id);
+	}
+	return l;
+}
+
+static void
+handle_split(struct session *s, const Mmio__Split *req, Mmio__Reply *reply,
+	     struct dispatch_scratch *scratch)
+{
+	struct lease *l = find_lease(s, req->lease, reply, scratch);
+	if (!l) {
+		return;
+	}
+	struct lease *low;
+	int rc = lease_split(l, req->mid, &low);
+	if (rc == -ERANGE) {
+		set_status(reply, scratch, rc, "mid %#" PRIx64 " is past lease length %#" PRIx64,
+			   req->mid, l->len);
+		return;
+	}
+	if (rc < 0) {
+		set_status(reply, scratch, rc, NULL);
+		return;
+	}
+	log_info(CONN_FMT ": lease %" PRIu64 ": split at %#" PRIx64 ", low part is lease %" PRIu64,
+		 CONN_ARGS(s), l->id, req->mid, low->id);
+	reply_lease(reply, scratch, low);
+}
+
+static void
+handle_release(struct session *s, const Mmio__Release *req, Mmio__Reply *reply,
+	       struct dispatch_scratch *scratch)
+{
+	struct lease *l = find_lease(s, req->lease, reply, scratch);
+	if (!l) {
+		return;
+	}
+	log_info(CONN_FMT ": lease %" PRIu64 " released", CONN_ARGS(s), l->id);
+	lease_release(l);
+	set_status(reply, scratch, 0, NULL);
+}
+
+static void
+set_access_status(Mmio__Reply *reply, struct dispatch_scratch *scratch, int rc,
+		  const struct lease *l, uint64_t off, unsigned width)
+{
+	switch (rc) {
+	case 0:
+		set_status(reply, scratch, 0, NULL);
+		break;
+	case -EFAULT:
+		set_status(reply, scratch, rc,
+			   "offset %#" PRIx64 " of lease %" PRIu64 " is device address %#" PRIx64
+			   ", not %u-byte aligned",
+			   off, l->id, l->space->addr + l->start + off, width);
+		break;
+	case -ERANGE:
+		set_status(reply, scratch, rc,
+			   "%u bytes at offset %#" PRIx64 " do not fit lease %" PRIu64
+			   " of length %#" PRIx64,
+			   width, off, l->id, l->len);
+		break;
+	default:
+		set_status(reply, scratch, rc, rc == -EINVAL ? "width %u with that value" : NULL,
+			   width);
+		break;
+	}
+}
+
+static void
+handle_load(struct session *s, const Mmio__Load *req, Mmio__Reply *reply,
+	    struct dispatch_scratch *scratch)
+{
+	struct lease *l = find_lease(s, req->lease, reply, scratch);
+	if (!l) {
+		return;
+	}
+	uint64_t value = 0;
+	int rc = region_load(l, req->offset, req->width, &value);
+	set_access_status(reply, scratch, rc, l, req->offset, req->width);
+	if (rc == 0) {
+		mmio__load_result__init(&scratch->load);
+		scratch->load.value = value;
+		reply->body_case = MMIO__REPLY__BODY_LOAD;
+		reply->load = &scratch->load;
+	}
+}
+
+static void
+handle_store(struct session *s, const Mmio__Store *req, Mmio__Reply *reply,
+	     struct dispatch_scratch *scratch)
+{
+	struct lease *l = find_lease(s, req->lease, reply, scratch);
+	if (!l) {
+		return;
+	}
+	int rc = region_store(l, req->offset, req->width, req->value);
+	set_access_status(reply, scratch, rc, l, req->offset, req->width);
+}
+
+static void
+handle_barrier(struct session *s, const Mmio__Barrier *req, Mmio__Reply *reply,
+	       struct dispatch_scratch *scratch)
+{
+	struct lease *l = find_lease(s, req->lease, reply, scratch);
+	if (!l) {
+		return;
+	}
+	region_write_barrier(l);
+	set_status(reply, scratch, 0, NULL);
+}
+
+static void
+handle_list_leases(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch)
+{
+	size_t n = 0;
+	for (unsigned i = 0; i < s->regions->count; i++) {
+		const struct lease *l;
+		TAILQ_FOREACH(l, &s->regions->regions[i]->space.leases, space_link)
+		{
+			n++;
+		}
+	}
+	Mmio__LeaseInfo *infos = scratch_alloc(scratch, n, sizeof(*infos));
+	Mmio__LeaseInfo **ptrs = scratch_alloc(scratch, n, sizeof(*ptrs));
+	if (!infos || !ptrs) {
+		set_status(reply, scratch, -ENOMEM, NULL);
+		return;
+	}
+	size_t k = 0;
+	for (unsigned i = 0; i < s->regions->count; i++) {
+		const struct lease *l;
+		TAILQ_FOREACH(l, &s->regions->regions[i]->space.leases, space_link)
+		{
+			fill_lease_info(&infos[k], l);
+			ptrs[k] = &infos[k];
+			k++;
+		}
+	}
+	mmio__lease_list__init(&scratch->leases);
+	scratch->leases.n_leases = n;
+	scratch->leases.leases = ptrs;
+	reply->body_case = MMIO__REPLY__BODY_LEASES;
+	reply->leases = &scratch->leases;
+	set_status(reply, scratch, 0, NULL);
+}
+
+/* One batch op: returns 0 or a negative errno, never touching anything on failure. */
+static int
+run_batch_op(struct session *s, const Mmio__Batch *req, size_t i, uint64_t *value)
+{
+	struct lease *l = lease_find(&s->leases, req->lease[i]);
+	if (!l) {
+		return -ENOENT;
+	}
+	switch (req->op[i]) {
+	case MMIO__BATCH_OP__BATCH_OP_LOAD:
+		return region_load(l, req->offset[i], req->width[i], value);
+	case MMIO__BATCH_OP__BATCH_OP_STORE:
+		return region_store(l, req->offset[i], req->width[i], req->value[i]);
+	case MMIO__BATCH_OP__BATCH_OP_BARRIER:
+		region_write_barrier(l);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static void
+handle_batch(struct session *s, const Mmio__Batch *req, Mmio__Reply *reply,
+	     struct dispatch_scratch *scratch)
+{
+	size_t n = req->n_lease;
+	if (req->n_op != n || req->n_width != n || req->n_offset != n || req->n_value != n) {
+		set_status(reply, scratch, -EINVAL, "batch arrays differ in length");
+		return;
+	}
+	if (n > MMIO_MAX_BATCH_OPS) {
+		set_status(reply, scratch, -ENOSPC, "a batch holds at most %d operations",
+			   MMIO_MAX_BATCH_OPS);
+		return;
+	}
+	Mmio__Status *statuses = scratch_alloc(scratch, n, sizeof(*statuses));
+	uint64_t *values = scratch_alloc(scratch, n, sizeof(*values));
+	if (!statuses || !values) {
+		set_status(reply, scratch, -ENOMEM, NULL);
+		return;
+	}
+	bool failed = false;
+	for (size_t i = 0; i < n; i++) {
+		if (failed && req->stop_on_error) {
+			statuses[i] = MMIO__STATUS__CANCELLED;
+			continue;
+		}
+		int rc = run_batch_op(s, req, i, &values[i]);
+		statuses[i] = status_from_errno(rc);
+		failed |= rc < 0;
+	}
+	mmio__batch_result__init(&scratch->batch);
+	scratch->batch.n_status = n;
+	scratch->batch.status = statuses;
+	scratch->batch.n_value = n;
+	scratch->batch.value = values;
+	reply->body_case = MMIO__REPLY__BODY_BATCH;
+	reply->batch = &scratch->batch;
+	/* The request as a whole succeeded; per-op outcomes are in the result. */
+	set_status(reply, scratch, 0, NULL);
+}
+
+enum dispatch_result
+dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
+	 struct dispatch_scratch *scratch)
+{
+	reply->id = req->id;
+	scratch->n_owned = 0;
+	if (req->body_case == MMIO__REQUEST__BODY_HELLO) {
+		return handle_hello(s, req->hello, reply, scratch);
+	}
+	if (!s->hello_done) {
+		log_warn(CONN_FMT ": request %" PRIu64 " before Hello", CONN_ARGS(s), req->id);
+		return DISPATCH_CLOSE;
+	}
+	log_debug(CONN_FMT ": request %" PRIu64 " kind %d", CONN_ARGS(s), req->id,
+		  (int)req->body_case);
+	switch (req->body_case) {
+	case MMIO__REQUEST__BODY_LIST_REGIONS:
+		handle_list_regions(s, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_ACQUIRE:
+		handle_acquire(s, req->acquire, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_SPLIT:
+		handle_split(s, req->split, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_RELEASE:
+		handle_release(s, req->release, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_LOAD:
+		handle_load(s, req->load, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_STORE:
+		handle_store(s, req->store, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_BARRIER:
+		handle_barrier(s, req->barrier, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_LIST_LEASES:
+		handle_list_leases(s, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_BATCH:
+		handle_batch(s, req->batch, reply, scratch);
+		break;
+	default:
+		log_warn(CONN_FMT ": request %" PRIu64 " has no known body", CONN_ARGS(s),
+			 req->id);
+		return DISPATCH_CLOSE;
+	}
+	return DISPATCH_REPLY;
+}

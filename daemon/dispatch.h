@@ -1,0 +1,59 @@
+/*
+ * Decoded request -> lease/region calls -> reply. No I/O: conn.c reads and
+ * writes the frames, so this is testable and fuzzable on its own.
+ */
+#ifndef MMIOD_DISPATCH_H
+#define MMIOD_DISPATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lease.h"
+#include "mmio.pb-c.h"
+
+struct region_table;
+
+/* What one connection is, as far as requests are concerned. */
+struct session {
+	uint64_t conn_id;
+	const struct region_table *regions;
+	struct lease_set leases;
+	bool hello_done;
+};
+
+enum dispatch_result {
+	DISPATCH_REPLY,       /* send the reply, keep going */
+	DISPATCH_REPLY_CLOSE, /* send the reply, then close (version mismatch) */
+	DISPATCH_CLOSE,       /* protocol error: close without a reply */
+};
+
+/* Memory a reply points into; released by dispatch_reply_finish() after packing. */
+struct dispatch_scratch {
+	void *owned[4];
+	unsigned n_owned;
+	char detail[192];
+	Mmio__Hello hello;
+	Mmio__RegionList regions;
+	Mmio__LeaseInfo lease;
+	Mmio__LoadResult load;
+	Mmio__LeaseList leases;
+	Mmio__BatchResult batch;
+};
+
+void session_init(struct session *s, uint64_t conn_id, const struct region_table *regions,
+		  pid_t pid, uid_t uid);
+
+/* Revokes every lease of s; returns how many. */
+unsigned session_finish(struct session *s);
+
+/*
+ * Handles one request. reply must be MMIO__REPLY__INIT'd; it may point into
+ * scratch, which the caller releases with dispatch_reply_finish() after packing.
+ * Never fails on client input other than by status or DISPATCH_CLOSE.
+ */
+enum dispatch_result dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
+			      struct dispatch_scratch *scratch);
+
+void dispatch_reply_finish(struct dispatch_scratch *scratch);
+
+#endif

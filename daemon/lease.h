@@ -1,0 +1,84 @@
+/*
+ * The lease table: who owns which bytes of which region. Pure logic, no I/O.
+ *
+ * Semantics follow Fuchsia's MmioRegion (shared/reference/mmio-semantics.md):
+ * leases are pairwise disjoint, a split hands the LOW part to a new lease and
+ * the old lease keeps the high part, and alignment is judged on the absolute
+ * device address (space->addr + lease start + offset), before capacity.
+ */
+#ifndef MMIOD_LEASE_H
+#define MMIOD_LEASE_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+struct lease;
+TAILQ_HEAD(lease_list, lease);
+
+/* The leasable bytes of one region. */
+struct lease_space {
+	uint64_t len;
+	uint64_t addr; /* absolute device address of offset 0; only its residues matter */
+	struct lease_list leases; /* sorted by start */
+};
+
+/* The leases one holder (a connection) owns. */
+struct lease_set {
+	struct lease_list leases;
+	unsigned count;
+	unsigned max; /* acquire/split fail with -ENOSPC past this */
+	pid_t pid;
+	uid_t uid;
+};
+
+struct lease {
+	uint64_t id;
+	uint64_t start;
+	uint64_t len;
+	struct lease_space *space;
+	struct lease_set *set;
+	TAILQ_ENTRY(lease) space_link;
+	TAILQ_ENTRY(lease) set_link;
+};
+
+void lease_space_init(struct lease_space *space, uint64_t len, uint64_t addr);
+void lease_set_init(struct lease_set *set, unsigned max, pid_t pid, uid_t uid);
+
+/*
+ * Lease [start, start+len) of space for set. Returns 0 and *out, or
+ * -ERANGE (not inside the space), -EBUSY (overlaps a live lease),
+ * -ENOSPC (set is full), -ENOMEM. Zero-length leases are legal and overlap nothing.
+ */
+int lease_acquire(struct lease_space *space, struct lease_set *set, uint64_t start, uint64_t len,
+		  struct lease **out);
+
+/*
+ * Split at relative mid: *low gets [start, start+mid) under a new id; l keeps
+ * [start+mid, end) and its offset 0 moves to the old mid. -ERANGE iff mid > len
+ * (nothing changes); -ENOSPC, -ENOMEM.
+ */
+int lease_split(struct lease *l, uint64_t mid, struct lease **low);
+
+/* Frees l; its id is never valid again. */
+void lease_release(struct lease *l);
+
+/* Releases every lease of set; returns how many. */
+unsigned lease_revoke_all(struct lease_set *set);
+
+/* The lease of set with this id, or NULL: a holder can name only its own leases. */
+struct lease *lease_find(const struct lease_set *set, uint64_t id);
+
+/* First offset in l aligned to align (a power of two) on the absolute address. */
+uint64_t lease_align_offset(const struct lease *l, uint64_t align);
+
+/*
+ * May a width-byte access at offset off run? 0, or -EINVAL (width not 1/2/4/8),
+ * -EFAULT (unaligned; checked before capacity), -ERANGE (not inside the lease).
+ */
+int lease_check_access(const struct lease *l, uint64_t off, unsigned width);
+
+/* True if width is 1, 2, 4 or 8. */
+int lease_width_valid(unsigned width);
+
+#endif

@@ -1,0 +1,192 @@
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "region.h"
+#include "region_spec.h"
+
+struct region *
+region_create(const char *name, struct backend *b)
+{
+	struct region *r = calloc(1, sizeof(*r));
+	if (!r) {
+		backend_close(b);
+		return NULL;
+	}
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->backend = b;
+	lease_space_init(&r->space, b->len, b->addr);
+	return r;
+}
+
+void
+region_destroy(struct region *r)
+{
+	if (!r) {
+		return;
+	}
+	backend_close(r->backend);
+	free(r);
+}
+
+struct region *
+region_of_lease(const struct lease *l)
+{
+	return (struct region *)((char *)l->space - offsetof(struct region, space));
+}
+
+static int
+value_fits(unsigned width, uint64_t value)
+{
+	return width == 8 || (value >> (width * 8)) == 0;
+}
+
+int
+region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value)
+{
+	int rc = lease_check_access(l, off, width);
+	if (rc < 0) {
+		return rc;
+	}
+	const struct backend *b = region_of_lease(l)->backend;
+	uint64_t abs = l->start + off;
+	switch (width) {
+	case 1:
+		*value = b->ops->load8(b, abs);
+		break;
+	case 2:
+		*value = b->ops->load16(b, abs);
+		break;
+	case 4:
+		*value = b->ops->load32(b, abs);
+		break;
+	default:
+		*value = b->ops->load64(b, abs);
+		break;
+	}
+	return 0;
+}
+
+int
+region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value)
+{
+	int rc = lease_check_access(l, off, width);
+	if (rc < 0) {
+		return rc;
+	}
+	/* Truncating silently would write a register value the caller did not ask for. */
+	if (!value_fits(width, value)) {
+		return -EINVAL;
+	}
+	const struct backend *b = region_of_lease(l)->backend;
+	uint64_t abs = l->start + off;
+	switch (width) {
+	case 1:
+		b->ops->store8(b, abs, (uint8_t)value);
+		break;
+	case 2:
+		b->ops->store16(b, abs, (uint16_t)value);
+		break;
+	case 4:
+		b->ops->store32(b, abs, (uint32_t)value);
+		break;
+	default:
+		b->ops->store64(b, abs, value);
+		break;
+	}
+	return 0;
+}
+
+int
+region_masked_load(const struct lease *l, uint64_t off, unsigned width, uint64_t mask,
+		   uint64_t *value)
+{
+	uint64_t cur;
+	int rc = region_load(l, off, width, &cur);
+	if (rc < 0) {
+		return rc;
+	}
+	*value = cur & mask;
+	return 0;
+}
+
+int
+region_modify(const struct lease *l, uint64_t off, unsigned width, uint64_t mask, uint64_t value)
+{
+	uint64_t cur;
+	int rc = region_load(l, off, width, &cur);
+	if (rc < 0) {
+		return rc;
+	}
+	uint64_t width_mask = width == 8 ? UINT64_MAX : (UINT64_C(1) << (width * 8)) - 1;
+	return region_store(l, off, width, ((cur & ~mask) | (value & mask)) & width_mask);
+}
+
+void
+region_write_barrier(const struct lease *l)
+{
+	const struct backend *b = region_of_lease(l)->backend;
+	b->ops->write_barrier(b);
+}
+
+int
+region_table_open(struct region_table *table, const struct region_spec *specs, unsigned n,
+		  char *err, size_t errlen)
+{
+	table->count = 0;
+	if (n > MMIO_MAX_REGIONS) {
+		snprintf(err, errlen, "%u regions, at most %d are supported", n, MMIO_MAX_REGIONS);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		int rc;
+		if (region_table_find(table, specs[i].name)) {
+			snprintf(err, errlen, "region '%s' is defined twice", specs[i].name);
+			rc = -EINVAL;
+			goto err_close;
+		}
+		struct backend *b;
+		char why[256];
+		rc = backend_open(&specs[i], &b, why, sizeof(why));
+		if (rc < 0) {
+			snprintf(err, errlen, "region '%s': %s", specs[i].name, why);
+			goto err_close;
+		}
+		struct region *r = region_create(specs[i].name, b);
+		if (!r) {
+			snprintf(err, errlen, "region '%s': out of memory", specs[i].name);
+			rc = -ENOMEM;
+			goto err_close;
+		}
+		table->regions[table->count++] = r;
+		continue;
+err_close:
+		region_table_close(table);
+		return rc;
+	}
+	return 0;
+}
+
+void
+region_table_close(struct region_table *table)
+{
+	for (unsigned i = 0; i < table->count; i++) {
+		region_destroy(table->regions[i]);
+		table->regions[i] = NULL;
+	}
+	table->count = 0;
+}
+
+struct region *
+region_table_find(const struct region_table *table, const char *name)
+{
+	for (unsigned i = 0; i < table->count; i++) {
+		if (strcmp(table->regions[i]->name, name) == 0) {
+			return table->regions[i];
+		}
+	}
+	return NULL;
+}

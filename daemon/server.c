@@ -1,0 +1,213 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+#include "wire.h"
+
+/* After EMFILE/ENFILE, how long accept stays off so existing clients can finish. */
+static const struct timeval accept_backoff = {.tv_sec = 1, .tv_usec = 0};
+
+static int
+fill_addr(struct sockaddr_un *addr, const char *path)
+{
+	memset(addr, 0, sizeof(*addr));
+	addr->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(addr->sun_path)) {
+		return -ENAMETOOLONG;
+	}
+	strcpy(addr->sun_path, path);
+	return 0;
+}
+
+/*
+ * A socket file left by a dead mmiod is removed; a live one (something accepts
+ * on it) or a non-socket at path is refused: never steal another daemon's clients.
+ */
+static int
+clear_stale_socket(const struct sockaddr_un *addr, char *err, size_t errlen)
+{
+	struct stat st;
+	if (lstat(addr->sun_path, &st) < 0) {
+		return errno == ENOENT ? 0 : -errno;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket", addr->sun_path);
+		return -EEXIST;
+	}
+	int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (probe < 0) {
+		return -errno;
+	}
+	int rc = connect(probe, (const struct sockaddr *)addr, sizeof(*addr));
+	int saved = errno;
+	wire_close_fd(&probe);
+	if (rc == 0) {
+		snprintf(err, errlen, "%s is live: another mmiod serves it", addr->sun_path);
+		return -EADDRINUSE;
+	}
+	if (saved != ECONNREFUSED) {
+		snprintf(err, errlen, "probe %s: %s", addr->sun_path, strerror(saved));
+		return -saved;
+	}
+	if (unlink(addr->sun_path) < 0 && errno != ENOENT) {
+		rc = -errno;
+		snprintf(err, errlen, "remove stale %s: %s", addr->sun_path, strerror(-rc));
+		return rc;
+	}
+	log_info("removed stale socket %s", addr->sun_path);
+	return 0;
+}
+
+static void
+backoff_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct server *srv = arg;
+	event_add(srv->accept_ev, NULL);
+}
+
+static void
+accept_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct server *srv = arg;
+
+	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			log_warn("accept: %s; pausing new connections for %ld s", strerror(errno),
+				 (long)accept_backoff.tv_sec);
+			event_del(srv->accept_ev);
+			evtimer_add(srv->backoff_ev, &accept_backoff);
+		} else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+			log_error("accept: %s", strerror(errno));
+		}
+		return;
+	}
+	/* Identity is taken here, once, from the kernel; never from a request. */
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		log_warn("SO_PEERCRED: %s; dropping connection", strerror(errno));
+		wire_close_fd(&cfd);
+		return;
+	}
+	if (srv->n_conns >= MMIO_MAX_CONNS) {
+		log_warn("pid %d uid %u refused: %d connections already", (int)cred.pid,
+			 (unsigned)cred.uid, MMIO_MAX_CONNS);
+		wire_close_fd(&cfd);
+		return;
+	}
+	if (conn_create(srv, cfd, cred.pid, cred.uid, cred.gid) < 0) {
+		log_error("pid %d: cannot set up connection: out of memory", (int)cred.pid);
+	}
+}
+
+int
+server_open(struct server *srv, struct event_base *base, const struct region_table *regions,
+	    const char *path, char *err, size_t errlen)
+{
+	srv->base = base;
+	srv->regions = regions;
+	srv->listen_fd = -1;
+	srv->accept_ev = NULL;
+	srv->backoff_ev = NULL;
+	srv->socket_path = NULL;
+	TAILQ_INIT(&srv->conns);
+	srv->n_conns = 0;
+	srv->next_conn_id = 1;
+
+	struct sockaddr_un addr;
+	int rc = fill_addr(&addr, path);
+	if (rc < 0) {
+		snprintf(err, errlen, "socket path %s is longer than %zu bytes", path,
+			 sizeof(addr.sun_path) - 1);
+		return rc;
+	}
+	rc = clear_stale_socket(&addr, err, errlen);
+	if (rc < 0) {
+		if (!err[0]) {
+			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		}
+		return rc;
+	}
+	srv->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (srv->listen_fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "socket: %s", strerror(-rc));
+		return rc;
+	}
+	/* bind creates the file with 0777 & ~umask: hold 0117 around it for 0660. */
+	mode_t old_mask = umask(0117);
+	rc = bind(srv->listen_fd, (struct sockaddr *)&addr, sizeof(addr));
+	int bind_errno = errno;
+	umask(old_mask);
+	if (rc < 0) {
+		rc = -bind_errno;
+		snprintf(err, errlen, "bind %s: %s", path, strerror(bind_errno));
+		goto err_close_fd;
+	}
+	srv->socket_path = strdup(path);
+	if (!srv->socket_path || listen(srv->listen_fd, SOMAXCONN) < 0) {
+		rc = srv->socket_path ? -errno : -ENOMEM;
+		snprintf(err, errlen, "listen %s: %s", path, strerror(-rc));
+		goto err_unlink;
+	}
+	srv->accept_ev = event_new(base, srv->listen_fd, EV_READ | EV_PERSIST, accept_cb, srv);
+	srv->backoff_ev = evtimer_new(base, backoff_cb, srv);
+	if (!srv->accept_ev || !srv->backoff_ev || event_add(srv->accept_ev, NULL) < 0) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "cannot register the listener with the event loop");
+		goto err_unlink;
+	}
+	return 0;
+
+err_unlink:
+	unlink(path);
+	free(srv->socket_path);
+	srv->socket_path = NULL;
+	if (srv->accept_ev) {
+		event_free(srv->accept_ev);
+	}
+	if (srv->backoff_ev) {
+		event_free(srv->backoff_ev);
+	}
+	srv->accept_ev = srv->backoff_ev = NULL;
+err_close_fd:
+	wire_close_fd(&srv->listen_fd);
+	return rc;
+}
+
+void
+server_close(struct server *srv)
+{
+	struct conn *c;
+	while ((c = TAILQ_FIRST(&srv->conns))) {
+		conn_destroy(c);
+	}
+	if (srv->accept_ev) {
+		event_free(srv->accept_ev);
+		srv->accept_ev = NULL;
+	}
+	if (srv->backoff_ev) {
+		event_free(srv->backoff_ev);
+		srv->backoff_ev = NULL;
+	}
+	wire_close_fd(&srv->listen_fd);
+	if (srv->socket_path) {
+		unlink(srv->socket_path);
+		free(srv->socket_path);
+		srv->socket_path = NULL;
+	}
+}

@@ -1,0 +1,30 @@
+/* Every limit mmiod and libmmio-client enforce, in one place. */
+#ifndef MMIO_LIMITS_H
+#define MMIO_LIMITS_H
+
+/* Bumped on any incompatible wire change; Hello carries it. */
+#define MMIO_PROTOCOL_VERSION 1
+
+/*
+ * Largest packet either side sends or accepts. A SOCK_SEQPACKET message must
+ * fit the sender's SO_SNDBUF (208 KiB by default), so stay well below it.
+ */
+#define MMIO_MAX_FRAME (128 * 1024)
+
+/* Batch size cap: the worst-case request (23 bytes/op) stays under MMIO_MAX_FRAME. */
+#define MMIO_MAX_BATCH_OPS 4096
+
+/* A region name longer than this is rejected at startup and on the wire. */
+#define MMIO_MAX_NAME 64
+
+#define MMIO_MAX_REGIONS 64
+#define MMIO_MAX_LEASES_PER_CONN 1024
+#define MMIO_MAX_CONNS 1024
+
+/* Reply bytes queued for a client that does not read; past this we stop reading it. */
+#define MMIO_MAX_QUEUED_BYTES (4 * MMIO_MAX_FRAME)
+
+/* Default socket path when neither an argument nor $MMIOD_SOCKET names one. */
+#define MMIO_DEFAULT_SOCKET "/run/mmiod/mmiod.sock"
+
+#endif
