@@ -18,8 +18,8 @@
 #include "backend.h"
 
 int
-backend_file_open(const char *path, uint64_t offset, uint64_t size, struct backend **out,
-		  char *err, size_t errlen)
+backend_file_open(const char *path, uint64_t offset, uint64_t size, struct backend **out, char *err,
+		  size_t errlen)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t page_off = offset % page;
@@ -51,8 +51,9 @@ backend_file_open(const char *path, uint64_t offset, uint64_t size, struct backe
 	/* Touching a page past EOF raises SIGBUS: refuse a file shorter than the region. */
 	if ((uint64_t)st.st_size < offset + size) {
 		rc = -EINVAL;
-		snprintf(err, errlen, "%s has %lld bytes, region needs %llu (offset %#llx + size %#llx)",
-			 path, (long long)st.st_size, (unsigned long long)(offset + size),
+		snprintf(err, errlen,
+			 "%s has %lld bytes, region needs %llu (offset %#llx + size %#llx)", path,
+			 (long long)st.st_size, (unsigned long long)(offset + size),
 			 (unsigned long long)offset, (unsigned long long)size);
 		goto err_close_fd;
 	}
@@ -63,7 +64,8 @@ backend_file_open(const char *path, uint64_t offset, uint64_t size, struct backe
 		goto err_close_fd;
 	}
 	size_t map_len = (size_t)(size + page_off);
-	void *map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)(offset - page_off));
+	void *map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			 (off_t)(offset - page_off));
 	if (map == MAP_FAILED) {
 		rc = -errno;
 		snprintf(err, errlen, "mmap %s: %s", path, strerror(-rc));

@@ -14,7 +14,8 @@ int
 backend_mem_open(uint64_t size, struct backend **out, char *err, size_t errlen)
 {
 	if (size == 0 || size > (uint64_t)SSIZE_MAX) {
-		snprintf(err, errlen, "size %#llx is not in 1..SSIZE_MAX", (unsigned long long)size);
+		snprintf(err, errlen, "size %#llx is not in 1..SSIZE_MAX",
+			 (unsigned long long)size);
 		return -EINVAL;
 	}
 	struct backend *b = calloc(1, sizeof(*b));
@@ -25,7 +26,8 @@ backend_mem_open(uint64_t size, struct backend **out, char *err, size_t errlen)
 	void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED) {
 		int rc = -errno;
-		snprintf(err, errlen, "mmap %llu bytes: %s", (unsigned long long)size, strerror(-rc));
+		snprintf(err, errlen, "mmap %llu bytes: %s", (unsigned long long)size,
+			 strerror(-rc));
 		free(b);
 		return rc;
 	}

@@ -14,7 +14,8 @@
 #include "wire.h"
 
 #define CONN_FMT "conn %" PRIu64 " (pid %d uid %u)"
-#define CONN_ARGS(c) (c)->session.conn_id, (int)(c)->session.leases.pid, (unsigned)(c)->session.leases.uid
+#define CONN_ARGS(c)                                                                               \
+	(c)->session.conn_id, (int)(c)->session.leases.pid, (unsigned)(c)->session.leases.uid
 
 struct out_frame {
 	STAILQ_ENTRY(out_frame) link;

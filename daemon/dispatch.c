@@ -11,7 +11,7 @@
 #include "region.h"
 #include "status.h"
 
-#define CONN_FMT "conn %" PRIu64 " (pid %d uid %u)"
+#define CONN_FMT     "conn %" PRIu64 " (pid %d uid %u)"
 #define CONN_ARGS(s) (s)->conn_id, (int)(s)->leases.pid, (unsigned)(s)->leases.uid
 
 void
@@ -436,8 +436,7 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 		handle_batch(s, req->batch, reply, scratch);
 		break;
 	default:
-		log_warn(CONN_FMT ": request %" PRIu64 " has no known body", CONN_ARGS(s),
-			 req->id);
+		log_warn(CONN_FMT ": request %" PRIu64 " has no known body", CONN_ARGS(s), req->id);
 		return DISPATCH_CLOSE;
 	}
 	return DISPATCH_REPLY;

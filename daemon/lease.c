@@ -44,7 +44,8 @@ find_insert_point(struct lease_space *space, uint64_t start, uint64_t len, struc
 	TAILQ_FOREACH(it, &space->leases, space_link)
 	{
 		/* Empty ranges own no bytes: they never conflict. */
-		if (len != 0 && it->len != 0 && it->start < start + len && start < it->start + it->len) {
+		if (len != 0 && it->len != 0 && it->start < start + len &&
+		    start < it->start + it->len) {
 			return -EBUSY;
 		}
 		if (!*next && it->start > start) {

@@ -29,7 +29,7 @@ log_write(enum log_level level, const char *fmt, va_list ap)
 static void
 libevent_log_cb(int severity, const char *msg)
 {
-	enum log_level level = severity >= EVENT_LOG_ERR	? LOG_LEVEL_ERROR
+	enum log_level level = severity >= EVENT_LOG_ERR    ? LOG_LEVEL_ERROR
 			       : severity == EVENT_LOG_WARN ? LOG_LEVEL_WARN
 							    : LOG_LEVEL_DEBUG;
 	if (level <= max_level) {

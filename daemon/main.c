@@ -25,7 +25,8 @@ static const char usage_text[] =
 	"checking every load and store against the caller's lease.\n"
 	"\n"
 	"  -r, --region SPEC      serve a region; repeatable. SPEC is one of\n"
-	"                           NAME,type=mem,size=N          simulated device (zeroed memory)\n"
+	"                           NAME,type=mem,size=N          simulated device (zeroed "
+	"memory)\n"
 	"                           NAME,type=file,path=P,size=N[,offset=O]\n"
 	"                                                         a regular file, mapped shared\n"
 	"                         numbers are decimal or 0x hex. Without any --region, mmiod\n"
@@ -104,7 +105,9 @@ parse_options(int argc, char **argv, struct options *opt)
 		case 'l': {
 			int level = log_level_parse(optarg);
 			if (level < 0) {
-				fprintf(stderr, "mmiod: --log-level %s: expected error, warn, info or debug\n",
+				fprintf(stderr,
+					"mmiod: --log-level %s: expected error, warn, info or "
+					"debug\n",
 					optarg);
 				return 2;
 			}
@@ -114,7 +117,8 @@ parse_options(int argc, char **argv, struct options *opt)
 		case OPT_READY_FD: {
 			uint64_t fd;
 			if (parse_u64(optarg, &fd) < 0 || fd > 65535) {
-				fprintf(stderr, "mmiod: --ready-fd %s: not a file descriptor\n", optarg);
+				fprintf(stderr, "mmiod: --ready-fd %s: not a file descriptor\n",
+					optarg);
 				return 2;
 			}
 			opt->ready_fd = (int)fd;
@@ -132,7 +136,8 @@ parse_options(int argc, char **argv, struct options *opt)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "mmiod: unexpected argument '%s'\nTry 'mmiod --help'.\n", argv[optind]);
+		fprintf(stderr, "mmiod: unexpected argument '%s'\nTry 'mmiod --help'.\n",
+			argv[optind]);
 		return 2;
 	}
 	if (opt->n_specs == 0 && add_region(opt, DEFAULT_REGION) < 0) {
@@ -165,7 +170,8 @@ report_ready(int fd)
 int
 main(int argc, char **argv)
 {
-	struct options opt = {.socket_path = MMIO_DEFAULT_SOCKET, .level = LOG_LEVEL_INFO, .ready_fd = -1};
+	struct options opt = {
+		.socket_path = MMIO_DEFAULT_SOCKET, .level = LOG_LEVEL_INFO, .ready_fd = -1};
 	int rc = parse_options(argc, argv, &opt);
 	if (rc != 0) {
 		options_finish(&opt);

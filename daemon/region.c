@@ -163,7 +163,7 @@ region_table_open(struct region_table *table, const struct region_spec *specs, u
 		}
 		table->regions[table->count++] = r;
 		continue;
-err_close:
+	err_close:
 		region_table_close(table);
 		return rc;
 	}

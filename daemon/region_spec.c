@@ -26,8 +26,8 @@ name_valid(const char *name, size_t len)
 	}
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			 c == '_' || c == '-' || c == '.';
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			 (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
 		if (!ok) {
 			return 0;
 		}

@@ -17,9 +17,9 @@
 /* A region name longer than this is rejected at startup and on the wire. */
 #define MMIO_MAX_NAME 64
 
-#define MMIO_MAX_REGIONS 64
+#define MMIO_MAX_REGIONS         64
 #define MMIO_MAX_LEASES_PER_CONN 1024
-#define MMIO_MAX_CONNS 1024
+#define MMIO_MAX_CONNS           1024
 
 /* Reply bytes queued for a client that does not read; past this we stop reading it. */
 #define MMIO_MAX_QUEUED_BYTES (4 * MMIO_MAX_FRAME)

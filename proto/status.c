@@ -35,8 +35,7 @@ static const struct status_entry status_table[] = {
 static const struct status_entry local_table[] = {
 	{MMIO__STATUS__STATUS_UNSPECIFIED, -EPROTO, "PROTOCOL_ERROR",
 	 "protocol error: unexpected or malformed reply"},
-	{MMIO__STATUS__STATUS_UNSPECIFIED, -ECONNRESET, "DISCONNECTED",
-	 "connection to mmiod lost"},
+	{MMIO__STATUS__STATUS_UNSPECIFIED, -ECONNRESET, "DISCONNECTED", "connection to mmiod lost"},
 	{MMIO__STATUS__STATUS_UNSPECIFIED, -EMSGSIZE, "TOO_LARGE",
 	 "request larger than the frame limit"},
 	{MMIO__STATUS__STATUS_UNSPECIFIED, -ENOMEM, "NO_MEMORY", "out of memory"},
