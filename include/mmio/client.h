@@ -1,0 +1,208 @@
+/*
+ * libmmio-client: talk to mmiod, the device-register lease daemon.
+ *
+ * A client is one connection to mmiod. Through it you acquire leases on byte
+ * ranges of the daemon's regions, split them, and run loads, stores and write
+ * barriers that mmiod checks against the lease (bounds, and alignment on the
+ * absolute device address) before touching the device. Leases of different
+ * clients never overlap; every lease of a client is revoked when its
+ * connection closes, however the process ends.
+ *
+ * Errors: every function that can fail returns a negative errno; each daemon
+ * status has its own (see mmio_strerror() and mmio_status_name()):
+ *   -ERANGE           OUT_OF_RANGE        not inside the region or lease
+ *   -EFAULT           UNALIGNED           device address not aligned for the width
+ *   -EBUSY            CONFLICT            range overlaps a live lease
+ *   -ENOENT           NOT_FOUND           no such region, or no such lease
+ *   -EACCES           PERMISSION_DENIED
+ *   -EINVAL           INVALID_ARGUMENT    bad width, value wider than the width, ...
+ *   -EIO              IO_ERROR            the device access failed
+ *   -ENOSPC           RESOURCE_EXHAUSTED  a daemon limit was reached
+ *   -ECANCELED        CANCELLED           batch op skipped after an earlier failure
+ *   -EPROTONOSUPPORT  VERSION_MISMATCH    daemon speaks another protocol version
+ *   -EPROTO           malformed or unexpected reply
+ *   -ECONNRESET       the daemon closed the connection or went away
+ *   -EMSGSIZE         request larger than the frame limit
+ *   -ENOMEM           out of memory in this process
+ * A connection that failed with -ECONNRESET or -EPROTO is dead: every later
+ * call on it returns -ECONNRESET.
+ *
+ * Blocking: every call that talks to mmiod sends one request and blocks until
+ * its reply arrives.
+ *
+ * Threads: calls on one client are serialised by a mutex inside it, so a client
+ * and its leases may be used from several threads. A lease must not be used
+ * while, or after, another thread releases it. The log handler is process-wide.
+ *
+ * The library never prints and never aborts; messages go to the handler set
+ * with mmio_set_log_handler().
+ */
+#ifndef MMIO_CLIENT_H
+#define MMIO_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mmio_client;
+struct mmio_lease;
+
+/* Socket used when neither an argument nor $MMIOD_SOCKET names one. */
+#define MMIO_DEFAULT_SOCKET_PATH "/run/mmiod/mmiod.sock"
+
+/*
+ * Connects to mmiod at path (NULL: $MMIOD_SOCKET, else MMIO_DEFAULT_SOCKET_PATH)
+ * and exchanges protocol versions. Returns 0 and *out, or a negative errno:
+ * the connect(2) error (-ENOENT, -ECONNREFUSED, -EACCES, ...), -ENAMETOOLONG,
+ * -EPROTONOSUPPORT, -ECONNRESET, -EPROTO, -ENOMEM. Free with mmio_disconnect().
+ */
+int mmio_connect(const char *path, struct mmio_client **out);
+
+/*
+ * Closes the connection (mmiod revokes every lease of it) and frees the client
+ * and every lease handle still open on it. Accepts NULL.
+ */
+void mmio_disconnect(struct mmio_client *client);
+
+/* A region mmiod serves. */
+struct mmio_region_info {
+	char name[65];
+	char type[16];    /* backend: "mem", "file", ... */
+	uint64_t size;    /* bytes */
+	uint64_t address; /* absolute device address of offset 0 */
+};
+
+/* A live lease, as mmiod reports it. */
+struct mmio_lease_info {
+	uint64_t id;
+	char region[65];
+	uint64_t start; /* offset of the lease in its region */
+	uint64_t length;
+	pid_t pid; /* holder */
+	uid_t uid;
+};
+
+/*
+ * Lists the regions. On success returns the count and sets *out to an array
+ * the caller frees with free() (NULL when the count is 0).
+ */
+int mmio_list_regions(struct mmio_client *client, struct mmio_region_info **out);
+
+/* Lists every live lease of the daemon, as mmio_list_regions() does regions. */
+int mmio_list_leases(struct mmio_client *client, struct mmio_lease_info **out);
+
+/*
+ * Leases [offset, offset+length) of region. Returns 0 and *out, or -ENOENT (no
+ * such region), -ERANGE, -EBUSY, -ENOSPC, or a transport error. A zero length
+ * is legal: the lease owns no bytes and every access to it is -ERANGE.
+ */
+int mmio_acquire(struct mmio_client *client, const char *region, uint64_t offset,
+		 uint64_t length, struct mmio_lease **out);
+
+/*
+ * Splits lease at relative offset mid: *low is a new lease on the low part
+ * [start, start+mid); lease keeps [start+mid, end), and its offset 0 becomes
+ * the old offset mid. -ERANGE iff mid > length (nothing changes). mid == 0
+ * and mid == length are legal and give an empty lease.
+ */
+int mmio_split(struct mmio_lease *lease, uint64_t mid, struct mmio_lease **low);
+
+/*
+ * Releases lease and frees the handle, whatever the outcome. Returns 0, or the
+ * daemon's error (-ENOENT if it was already revoked) or a transport error.
+ */
+int mmio_release(struct mmio_lease *lease);
+
+/* The daemon's id of the lease, its region, start offset and length. */
+uint64_t mmio_lease_id(const struct mmio_lease *lease);
+const char *mmio_lease_region(const struct mmio_lease *lease);
+uint64_t mmio_lease_start(const struct mmio_lease *lease);
+uint64_t mmio_lease_length(const struct mmio_lease *lease);
+
+/*
+ * One device access of exactly the named width at offset (relative to the
+ * lease). Errors: -EFAULT (unaligned: judged on the absolute device address,
+ * checked first), -ERANGE, -ENOENT (lease revoked), -EIO, transport errors.
+ * On failure nothing was accessed and *value is untouched.
+ */
+int mmio_load8(struct mmio_lease *lease, uint64_t offset, uint8_t *value);
+int mmio_load16(struct mmio_lease *lease, uint64_t offset, uint16_t *value);
+int mmio_load32(struct mmio_lease *lease, uint64_t offset, uint32_t *value);
+int mmio_load64(struct mmio_lease *lease, uint64_t offset, uint64_t *value);
+int mmio_store8(struct mmio_lease *lease, uint64_t offset, uint8_t value);
+int mmio_store16(struct mmio_lease *lease, uint64_t offset, uint16_t value);
+int mmio_store32(struct mmio_lease *lease, uint64_t offset, uint32_t value);
+int mmio_store64(struct mmio_lease *lease, uint64_t offset, uint64_t value);
+
+/*
+ * Width-generic forms, width in bytes (1, 2, 4 or 8; else -EINVAL from the
+ * daemon). A store value wider than width is -EINVAL, never truncated.
+ */
+int mmio_load(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t *value);
+int mmio_store(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t value);
+
+/*
+ * Write barrier on the lease's region: every store before it is ordered before
+ * every store after it. Needs no bounds; works on an empty lease.
+ */
+int mmio_barrier(struct mmio_lease *lease);
+
+enum mmio_op_kind {
+	MMIO_OP_LOAD = 1,
+	MMIO_OP_STORE = 2,
+	MMIO_OP_BARRIER = 3,
+};
+
+/* One operation of a batch. status and (for loads) value are filled in. */
+struct mmio_op {
+	struct mmio_lease *lease;
+	enum mmio_op_kind kind;
+	unsigned width; /* bytes: 1, 2, 4, 8; ignored for barriers */
+	uint64_t offset;
+	uint64_t value; /* store: in; load: out */
+	int status;     /* out: 0 or a negative errno as for single accesses */
+};
+
+/* mmio_batch flag: ops after the first failure are not run (status -ECANCELED). */
+#define MMIO_BATCH_STOP_ON_ERROR 0x1u
+
+/*
+ * Runs n operations, in order, in one request (n <= 4096). The daemon runs
+ * them one after another without serving any other client in between. Every
+ * lease must belong to client. Returns the number of ops whose status is not
+ * 0 (so 0 means all succeeded), or a negative errno if the request as a whole
+ * failed (-EINVAL bad arguments, -EMSGSIZE too many ops, transport errors),
+ * in which case no status was filled in.
+ */
+int mmio_batch(struct mmio_client *client, struct mmio_op *ops, size_t n, unsigned flags);
+
+/* A sentence describing err (a negative errno from this library). Never NULL. */
+const char *mmio_strerror(int err);
+
+/*
+ * The daemon status name for err ("OUT_OF_RANGE", "UNALIGNED", ...), or for
+ * errors of this library "DISCONNECTED", "PROTOCOL_ERROR", "TOO_LARGE",
+ * "NO_MEMORY"; NULL for any other errno.
+ */
+const char *mmio_status_name(int err);
+
+enum mmio_log_level {
+	MMIO_LOG_ERROR = 0,
+	MMIO_LOG_WARN = 1,
+	MMIO_LOG_DEBUG = 2,
+};
+
+typedef void (*mmio_log_handler)(enum mmio_log_level level, const char *message, void *userdata);
+
+/* Routes the library's messages to handler (NULL: silent, the default). Process-wide. */
+void mmio_set_log_handler(mmio_log_handler handler, void *userdata);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
