@@ -100,8 +100,8 @@ int mmio_list_leases(struct mmio_client *client, struct mmio_lease_info **out);
  * such region), -ERANGE, -EBUSY, -ENOSPC, or a transport error. A zero length
  * is legal: the lease owns no bytes and every access to it is -ERANGE.
  */
-int mmio_acquire(struct mmio_client *client, const char *region, uint64_t offset,
-		 uint64_t length, struct mmio_lease **out);
+int mmio_acquire(struct mmio_client *client, const char *region, uint64_t offset, uint64_t length,
+		 struct mmio_lease **out);
 
 /*
  * Splits lease at relative offset mid: *low is a new lease on the low part

@@ -1,0 +1,49 @@
+/* What the files of libmmio-client share; nothing here is exported. */
+#ifndef MMIO_CLIENT_INTERNAL_H
+#define MMIO_CLIENT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "mmio.pb-c.h"
+/* The library builds with hidden visibility: only the declarations of the API are exported. */
+#pragma GCC visibility push(default)
+#include "mmio/client.h"
+#pragma GCC visibility pop
+#include "mmio_limits.h"
+
+struct mmio_lease {
+	struct mmio_client *client;
+	uint64_t id;
+	char region[MMIO_MAX_NAME + 1];
+	uint64_t start;
+	uint64_t length;
+	TAILQ_ENTRY(mmio_lease) link;
+};
+
+struct mmio_client {
+	int fd;
+	pthread_mutex_t lock;
+	uint64_t next_id;
+	int broken; /* set once the connection can no longer be trusted */
+	TAILQ_HEAD(, mmio_lease) leases;
+	uint8_t buf[MMIO_MAX_FRAME];
+};
+
+/* Passes a message to the application's log handler, if any. */
+void client_log(enum mmio_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Sends req and waits for its reply, with c->lock held. Returns the daemon's
+ * status as 0 or a negative errno with *reply set (free it with
+ * client_free_reply), or a transport errno with *reply NULL. A successful reply
+ * lacking a body of kind body_case (unless NOT_SET) is -EPROTO.
+ */
+int client_call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply,
+		Mmio__Reply__BodyCase body_case);
+
+void client_free_reply(Mmio__Reply *reply);
+
+#endif

@@ -1,0 +1,496 @@
+/* libmmio-client: one connection to mmiod, one request in flight at a time. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "client_internal.h"
+#include "mmio_limits.h"
+#include "status.h"
+#include "wire.h"
+
+static mmio_log_handler log_handler;
+static void *log_userdata;
+
+void
+mmio_set_log_handler(mmio_log_handler handler, void *userdata)
+{
+	log_handler = handler;
+	log_userdata = userdata;
+}
+
+void
+client_log(enum mmio_log_level level, const char *fmt, ...)
+{
+	if (!log_handler) {
+		return;
+	}
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_handler(level, msg, log_userdata);
+}
+
+const char *
+mmio_strerror(int err)
+{
+	return status_message(err);
+}
+
+const char *
+mmio_status_name(int err)
+{
+	return status_name_of_errno(err);
+}
+
+/* A transport failure leaves the stream out of step: every later call fails fast. */
+static int
+mark_broken(struct mmio_client *c, int err)
+{
+	c->broken = 1;
+	return err;
+}
+
+/*
+ * Sends req and waits for its reply, with c->lock held. On success returns the
+ * daemon's status as 0 or a negative errno and sets *reply (caller frees with
+ * mmio__reply__free_unpacked); on a transport failure returns its errno with
+ * *reply NULL.
+ */
+static int
+call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply)
+{
+	*reply = NULL;
+	if (c->broken) {
+		return -ECONNRESET;
+	}
+	req->id = c->next_id++;
+	size_t len = mmio__request__get_packed_size(req);
+	if (len > MMIO_MAX_FRAME) {
+		return -EMSGSIZE;
+	}
+	mmio__request__pack(req, c->buf);
+	int rc = wire_send(c->fd, c->buf, len);
+	if (rc < 0) {
+		client_log(MMIO_LOG_ERROR, "send request %llu: %s", (unsigned long long)req->id,
+			   status_message(rc));
+		return mark_broken(c, rc == -EMSGSIZE ? rc : -ECONNRESET);
+	}
+	ssize_t n = wire_recv(c->fd, c->buf, sizeof(c->buf));
+	if (n <= 0) {
+		client_log(MMIO_LOG_ERROR, "reply to request %llu: %s", (unsigned long long)req->id,
+			   n == 0 ? "daemon closed the connection" : status_message((int)n));
+		return mark_broken(c, n == -EMSGSIZE ? -EPROTO : -ECONNRESET);
+	}
+	Mmio__Reply *r = mmio__reply__unpack(NULL, (size_t)n, c->buf);
+	if (!r || r->id != req->id) {
+		client_log(MMIO_LOG_ERROR, "reply to request %llu: %s", (unsigned long long)req->id,
+			   r ? "id does not match" : "undecodable");
+		if (r) {
+			mmio__reply__free_unpacked(r, NULL);
+		}
+		return mark_broken(c, -EPROTO);
+	}
+	rc = status_to_errno(r->status);
+	if (rc < 0 && r->detail && r->detail[0]) {
+		client_log(MMIO_LOG_DEBUG, "request %llu: %s: %s", (unsigned long long)req->id,
+			   status_name_of_errno(rc) ? status_name_of_errno(rc) : "?", r->detail);
+	}
+	*reply = r;
+	return rc;
+}
+
+int
+client_call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply,
+	    Mmio__Reply__BodyCase body_case)
+{
+	int rc = call(c, req, reply);
+	if (rc == 0 && body_case != MMIO__REPLY__BODY__NOT_SET &&
+	    (*reply)->body_case != body_case) {
+		client_log(MMIO_LOG_ERROR, "reply to request %llu lacks its body",
+			   (unsigned long long)req->id);
+		mmio__reply__free_unpacked(*reply, NULL);
+		*reply = NULL;
+		return mark_broken(c, -EPROTO);
+	}
+	return rc;
+}
+
+void
+client_free_reply(Mmio__Reply *reply)
+{
+	if (reply) {
+		mmio__reply__free_unpacked(reply, NULL);
+	}
+}
+
+static int
+say_hello(struct mmio_client *c)
+{
+	Mmio__Hello hello = MMIO__HELLO__INIT;
+	hello.version = MMIO_PROTOCOL_VERSION;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_HELLO;
+	req.hello = &hello;
+	Mmio__Reply *reply;
+	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY_HELLO);
+	if (rc == -EPROTONOSUPPORT && reply && reply->body_case == MMIO__REPLY__BODY_HELLO) {
+		client_log(MMIO_LOG_ERROR, "mmiod speaks protocol %u, this library %d",
+			   reply->hello->version, MMIO_PROTOCOL_VERSION);
+	}
+	client_free_reply(reply);
+	return rc;
+}
+
+int
+mmio_connect(const char *path, struct mmio_client **out)
+{
+	if (!out) {
+		return -EINVAL;
+	}
+	if (!path) {
+		path = getenv("MMIOD_SOCKET");
+	}
+	if (!path || !path[0]) {
+		path = MMIO_DEFAULT_SOCKET_PATH;
+	}
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		return -ENAMETOOLONG;
+	}
+	strcpy(addr.sun_path, path);
+
+	struct mmio_client *c = calloc(1, sizeof(*c));
+	if (!c) {
+		return -ENOMEM;
+	}
+	TAILQ_INIT(&c->leases);
+	c->next_id = 1;
+	int rc = pthread_mutex_init(&c->lock, NULL);
+	if (rc != 0) {
+		free(c);
+		return -rc;
+	}
+	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		rc = -errno;
+		goto err_free;
+	}
+	if (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		rc = -errno;
+		client_log(MMIO_LOG_ERROR, "connect %s: %s", path, strerror(-rc));
+		goto err_free;
+	}
+	rc = say_hello(c);
+	if (rc < 0) {
+		goto err_free;
+	}
+	*out = c;
+	return 0;
+
+err_free:
+	wire_close_fd(&c->fd);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+	return rc;
+}
+
+void
+mmio_disconnect(struct mmio_client *c)
+{
+	if (!c) {
+		return;
+	}
+	struct mmio_lease *l;
+	while ((l = TAILQ_FIRST(&c->leases))) {
+		TAILQ_REMOVE(&c->leases, l, link);
+		free(l);
+	}
+	wire_close_fd(&c->fd);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static void
+copy_name(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+int
+mmio_list_regions(struct mmio_client *c, struct mmio_region_info **out)
+{
+	Mmio__ListRegions body = MMIO__LIST_REGIONS__INIT;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_LIST_REGIONS;
+	req.list_regions = &body;
+	Mmio__Reply *reply;
+
+	*out = NULL;
+	pthread_mutex_lock(&c->lock);
+	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY_REGIONS);
+	pthread_mutex_unlock(&c->lock);
+	if (rc < 0) {
+		client_free_reply(reply);
+		return rc;
+	}
+	size_t n = reply->regions->n_regions;
+	struct mmio_region_info *infos = n ? calloc(n, sizeof(*infos)) : NULL;
+	if (n && !infos) {
+		client_free_reply(reply);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const Mmio__RegionInfo *r = reply->regions->regions[i];
+		copy_name(infos[i].name, sizeof(infos[i].name), r->name);
+		copy_name(infos[i].type, sizeof(infos[i].type), r->type);
+		infos[i].size = r->size;
+		infos[i].address = r->address;
+	}
+	client_free_reply(reply);
+	*out = infos;
+	return (int)n;
+}
+
+int
+mmio_list_leases(struct mmio_client *c, struct mmio_lease_info **out)
+{
+	Mmio__ListLeases body = MMIO__LIST_LEASES__INIT;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_LIST_LEASES;
+	req.list_leases = &body;
+	Mmio__Reply *reply;
+
+	*out = NULL;
+	pthread_mutex_lock(&c->lock);
+	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY_LEASES);
+	pthread_mutex_unlock(&c->lock);
+	if (rc < 0) {
+		client_free_reply(reply);
+		return rc;
+	}
+	size_t n = reply->leases->n_leases;
+	struct mmio_lease_info *infos = n ? calloc(n, sizeof(*infos)) : NULL;
+	if (n && !infos) {
+		client_free_reply(reply);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const Mmio__LeaseInfo *l = reply->leases->leases[i];
+		infos[i].id = l->id;
+		copy_name(infos[i].region, sizeof(infos[i].region), l->region);
+		infos[i].start = l->start;
+		infos[i].length = l->length;
+		infos[i].pid = (pid_t)l->pid;
+		infos[i].uid = (uid_t)l->uid;
+	}
+	client_free_reply(reply);
+	*out = infos;
+	return (int)n;
+}
+
+/* A handle for the lease described by info, linked into c. Lock held. */
+static struct mmio_lease *
+lease_create(struct mmio_client *c, const Mmio__LeaseInfo *info)
+{
+	struct mmio_lease *l = calloc(1, sizeof(*l));
+	if (!l) {
+		return NULL;
+	}
+	l->client = c;
+	l->id = info->id;
+	copy_name(l->region, sizeof(l->region), info->region);
+	l->start = info->start;
+	l->length = info->length;
+	TAILQ_INSERT_TAIL(&c->leases, l, link);
+	return l;
+}
+
+int
+mmio_acquire(struct mmio_client *c, const char *region, uint64_t offset, uint64_t length,
+	     struct mmio_lease **out)
+{
+	if (!region || strlen(region) > MMIO_MAX_NAME) {
+		return region ? -ENOENT : -EINVAL;
+	}
+	Mmio__Acquire body = MMIO__ACQUIRE__INIT;
+	body.region = (char *)region;
+	body.offset = offset;
+	body.length = length;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_ACQUIRE;
+	req.acquire = &body;
+	Mmio__Reply *reply;
+
+	pthread_mutex_lock(&c->lock);
+	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY_LEASE);
+	if (rc == 0) {
+		*out = lease_create(c, reply->lease);
+		/* The daemon granted it; without a handle nobody could release it but a disconnect.
+		 */
+		rc = *out ? 0 : -ENOMEM;
+	}
+	pthread_mutex_unlock(&c->lock);
+	client_free_reply(reply);
+	return rc;
+}
+
+int
+mmio_split(struct mmio_lease *lease, uint64_t mid, struct mmio_lease **low)
+{
+	struct mmio_client *c = lease->client;
+	Mmio__Split body = MMIO__SPLIT__INIT;
+	body.lease = lease->id;
+	body.mid = mid;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_SPLIT;
+	req.split = &body;
+	Mmio__Reply *reply;
+
+	pthread_mutex_lock(&c->lock);
+	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY_LEASE);
+	if (rc == 0) {
+		lease->start += mid;
+		lease->length -= mid;
+		*low = lease_create(c, reply->lease);
+		rc = *low ? 0 : -ENOMEM;
+	}
+	pthread_mutex_unlock(&c->lock);
+	client_free_reply(reply);
+	return rc;
+}
+
+int
+mmio_release(struct mmio_lease *lease)
+{
+	if (!lease) {
+		return 0;
+	}
+	struct mmio_client *c = lease->client;
+	Mmio__Release body = MMIO__RELEASE__INIT;
+	body.lease = lease->id;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_RELEASE;
+	req.release = &body;
+	Mmio__Reply *reply;
+
+	pthread_mutex_lock(&c->lock);
+	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY__NOT_SET);
+	TAILQ_REMOVE(&c->leases, lease, link);
+	pthread_mutex_unlock(&c->lock);
+	free(lease);
+	client_free_reply(reply);
+	return rc;
+}
+
+uint64_t
+mmio_lease_id(const struct mmio_lease *lease)
+{
+	return lease->id;
+}
+
+const char *
+mmio_lease_region(const struct mmio_lease *lease)
+{
+	return lease->region;
+}
+
+uint64_t
+mmio_lease_start(const struct mmio_lease *lease)
+{
+	return lease->start;
+}
+
+uint64_t
+mmio_lease_length(const struct mmio_lease *lease)
+{
+	return lease->length;
+}
+
+int
+mmio_load(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t *value)
+{
+	struct mmio_client *c = lease->client;
+	Mmio__Load body = MMIO__LOAD__INIT;
+	body.lease = lease->id;
+	body.offset = offset;
+	body.width = width;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_LOAD;
+	req.load = &body;
+	Mmio__Reply *reply;
+
+	pthread_mutex_lock(&c->lock);
+	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY_LOAD);
+	pthread_mutex_unlock(&c->lock);
+	if (rc == 0) {
+		*value = reply->load->value;
+	}
+	client_free_reply(reply);
+	return rc;
+}
+
+int
+mmio_store(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t value)
+{
+	struct mmio_client *c = lease->client;
+	Mmio__Store body = MMIO__STORE__INIT;
+	body.lease = lease->id;
+	body.offset = offset;
+	body.width = width;
+	body.value = value;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_STORE;
+	req.store = &body;
+	Mmio__Reply *reply;
+
+	pthread_mutex_lock(&c->lock);
+	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY__NOT_SET);
+	pthread_mutex_unlock(&c->lock);
+	client_free_reply(reply);
+	return rc;
+}
+
+#define LOAD_N(bits)                                                                               \
+	int mmio_load##bits(struct mmio_lease *lease, uint64_t offset, uint##bits##_t *value)      \
+	{                                                                                          \
+		uint64_t v;                                                                        \
+		int rc = mmio_load(lease, offset, (bits) / 8, &v);                                 \
+		if (rc == 0) {                                                                     \
+			*value = (uint##bits##_t)v;                                                \
+		}                                                                                  \
+		return rc;                                                                         \
+	}                                                                                          \
+	int mmio_store##bits(struct mmio_lease *lease, uint64_t offset, uint##bits##_t value)      \
+	{                                                                                          \
+		return mmio_store(lease, offset, (bits) / 8, value);                               \
+	}
+LOAD_N(8)
+LOAD_N(16)
+LOAD_N(32)
+LOAD_N(64)
+
+int
+mmio_barrier(struct mmio_lease *lease)
+{
+	struct mmio_client *c = lease->client;
+	Mmio__Barrier body = MMIO__BARRIER__INIT;
+	body.lease = lease->id;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_BARRIER;
+	req.barrier = &body;
+	Mmio__Reply *reply;
+
+	pthread_mutex_lock(&c->lock);
+	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY__NOT_SET);
+	pthread_mutex_unlock(&c->lock);
+	client_free_reply(reply);
+	return rc;
+}
