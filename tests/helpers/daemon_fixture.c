@@ -1,0 +1,208 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon_fixture.h"
+
+#define MAX_ARGS 64
+
+/* Splits $MMIO_TEST_DAEMON_WRAPPER on spaces into argv; returns the count. */
+static int
+wrapper_args(char *buf, size_t cap, char **argv, int max)
+{
+	const char *w = getenv("MMIO_TEST_DAEMON_WRAPPER");
+	int n = 0;
+	if (!w || !w[0]) {
+		return 0;
+	}
+	snprintf(buf, cap, "%s", w);
+	char *save = NULL;
+	for (char *t = strtok_r(buf, " ", &save); t && n < max; t = strtok_r(NULL, " ", &save)) {
+		argv[n++] = t;
+	}
+	return n;
+}
+
+/* Forks mmiod with its stderr on log_path and, if ready_fd >= 0, --ready-fd 3. */
+static pid_t
+spawn_daemon(const char *socket_path, const char *log_path, const char *const *extra, int ready_fd)
+{
+	char wbuf[512];
+	char *argv[MAX_ARGS + 1];
+	int n = wrapper_args(wbuf, sizeof(wbuf), argv, MAX_ARGS / 2);
+	argv[n++] = (char *)MMIOD_PATH;
+	argv[n++] = "--foreground";
+	argv[n++] = "--socket";
+	argv[n++] = (char *)socket_path;
+	if (ready_fd >= 0) {
+		argv[n++] = "--ready-fd";
+		argv[n++] = "3";
+	}
+	for (int i = 0; extra && extra[i] && n < MAX_ARGS; i++) {
+		argv[n++] = (char *)extra[i];
+	}
+	argv[n] = NULL;
+
+	pid_t pid = fork();
+	if (pid != 0) {
+		return pid;
+	}
+	int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if (log_fd < 0 || dup2(log_fd, STDERR_FILENO) < 0) {
+		_exit(126);
+	}
+	if (ready_fd >= 0 && dup2(ready_fd, 3) < 0) {
+		_exit(126);
+	}
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+static int
+exit_status(int status)
+{
+	if (WIFEXITED(status)) {
+		return WEXITSTATUS(status);
+	}
+	return 128 + WTERMSIG(status);
+}
+
+static void
+dump_log(const char *log_path)
+{
+	FILE *f = fopen(log_path, "r");
+	char line[1024];
+	if (!f) {
+		return;
+	}
+	fprintf(stderr, "---- %s ----\n", log_path);
+	while (fgets(line, sizeof(line), f)) {
+		fputs(line, stderr);
+	}
+	fclose(f);
+}
+
+int
+daemon_fixture_prepare(struct daemon_fixture *f)
+{
+	snprintf(f->dir, sizeof(f->dir), "/tmp/mmiod-test-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		return -1;
+	}
+	snprintf(f->socket_path, sizeof(f->socket_path), "%s/mmiod.sock", f->dir);
+	snprintf(f->log_path, sizeof(f->log_path), "%s/mmiod.log", f->dir);
+	return 0;
+}
+
+int
+daemon_fixture_start(struct daemon_fixture *f, const char *const *regions)
+{
+	const char *args[MAX_ARGS];
+	int n = 0;
+	for (int i = 0; regions && regions[i] && n + 2 < MAX_ARGS; i++) {
+		args[n++] = "--region";
+		args[n++] = regions[i];
+	}
+	args[n] = NULL;
+
+	if (!f->dir[0] && daemon_fixture_prepare(f) < 0) {
+		return -1;
+	}
+
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		return -1;
+	}
+	f->pid = spawn_daemon(f->socket_path, f->log_path, args, pipefd[1]);
+	close(pipefd[1]);
+	if (f->pid < 0) {
+		close(pipefd[0]);
+		return -1;
+	}
+	/* Blocks until mmiod writes READY, or reads EOF because it died. */
+	char buf[16] = "";
+	ssize_t got = 0;
+	while (got < 6) {
+		ssize_t r = read(pipefd[0], buf + got, sizeof(buf) - 1 - (size_t)got);
+		if (r < 0 && errno == EINTR) {
+			continue;
+		}
+		if (r <= 0) {
+			break;
+		}
+		got += r;
+	}
+	close(pipefd[0]);
+	if (strncmp(buf, "READY\n", 6) != 0) {
+		fprintf(stderr, "mmiod did not start\n");
+		dump_log(f->log_path);
+		int status;
+		kill(f->pid, SIGKILL);
+		waitpid(f->pid, &status, 0);
+		f->pid = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+daemon_fixture_run_to_exit(const char *socket_path, const char *const *args)
+{
+	char log_path[] = "/tmp/mmiod-test-log-XXXXXX";
+	int fd = mkstemp(log_path);
+	if (fd < 0) {
+		return -1;
+	}
+	close(fd);
+	pid_t pid = spawn_daemon(socket_path, log_path, args, -1);
+	int status = 0;
+	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+		unlink(log_path);
+		return -1;
+	}
+	dump_log(log_path);
+	unlink(log_path);
+	return exit_status(status);
+}
+
+int
+daemon_fixture_stop(struct daemon_fixture *f)
+{
+	if (f->pid <= 0) {
+		return -1;
+	}
+	int status;
+	kill(f->pid, SIGTERM);
+	while (waitpid(f->pid, &status, 0) < 0 && errno == EINTR) {
+	}
+	f->pid = -1;
+	int rc = exit_status(status);
+	if (rc != 0) {
+		dump_log(f->log_path);
+	}
+	unlink(f->log_path);
+	unlink(f->socket_path);
+	rmdir(f->dir);
+	return rc;
+}
+
+int
+daemon_fixture_log_count(const struct daemon_fixture *f, const char *needle)
+{
+	FILE *file = fopen(f->log_path, "r");
+	char line[1024];
+	int n = 0;
+	if (!file) {
+		return -1;
+	}
+	while (fgets(line, sizeof(line), file)) {
+		n += strstr(line, needle) != NULL;
+	}
+	fclose(file);
+	return n;
+}

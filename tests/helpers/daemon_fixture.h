@@ -1,0 +1,41 @@
+/* Starts a real mmiod on a temporary socket for integration tests, and stops it. */
+#ifndef MMIO_TEST_DAEMON_FIXTURE_H
+#define MMIO_TEST_DAEMON_FIXTURE_H
+
+#include <sys/types.h>
+
+struct daemon_fixture {
+	pid_t pid;
+	char dir[64];          /* temporary directory holding the socket and the log */
+	char socket_path[128]; /* dir/mmiod.sock */
+	char log_path[128];    /* dir/mmiod.log: the daemon's stderr */
+};
+
+/* Makes the temporary directory and fills in the paths; start does it if not done. */
+int daemon_fixture_prepare(struct daemon_fixture *f);
+
+/*
+ * Runs mmiod --socket f->socket_path --region R... (regions NULL-terminated) and
+ * waits, on a pipe passed as --ready-fd, until it accepts connections. If
+ * $MMIO_TEST_DAEMON_WRAPPER is set (e.g. "valgrind --error-exitcode=99 -q") the
+ * daemon runs under it. Returns 0, or -1 if mmiod could not start (log kept).
+ */
+int daemon_fixture_start(struct daemon_fixture *f, const char *const *regions);
+
+/*
+ * Like daemon_fixture_start with extra arguments appended verbatim; does not
+ * wait for readiness. Returns the child's exit status after it ends: for
+ * options that make mmiod refuse to start.
+ */
+int daemon_fixture_run_to_exit(const char *socket_path, const char *const *args);
+
+/*
+ * Sends SIGTERM, waits for the daemon and removes the directory. Returns its
+ * exit status (0 for a clean stop), or 128 + signal if it was killed.
+ */
+int daemon_fixture_stop(struct daemon_fixture *f);
+
+/* Counts the lines of the daemon's log that contain needle. */
+int daemon_fixture_log_count(const struct daemon_fixture *f, const char *needle);
+
+#endif

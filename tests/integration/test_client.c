@@ -1,0 +1,339 @@
+/* libmmio-client against a real mmiod: regions, leases, accesses, split, batch. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon_fixture.h"
+#include "mmio/client.h"
+
+/* The file region starts at an odd file offset, so its device addresses are odd-based. */
+#define FILE_OFFSET      0x1003
+#define FILE_REGION_SIZE 0x100
+
+struct env {
+	struct daemon_fixture daemon;
+	char file_path[64];
+	struct mmio_client *client;
+};
+
+static int
+group_setup(void **state)
+{
+	struct env *env = calloc(1, sizeof(*env));
+	snprintf(env->file_path, sizeof(env->file_path), "/tmp/mmiod-file-XXXXXX");
+	int fd = mkstemp(env->file_path);
+	if (fd < 0 || ftruncate(fd, 0x2000) < 0) {
+		return -1;
+	}
+	close(fd);
+	char file_region[160];
+	snprintf(file_region, sizeof(file_region), "dev1,type=file,path=%s,size=%#x,offset=%#x",
+		 env->file_path, FILE_REGION_SIZE, FILE_OFFSET);
+	const char *regions[] = {"sim0,type=mem,size=0x1000", file_region, NULL};
+	if (daemon_fixture_start(&env->daemon, regions) < 0) {
+		return -1;
+	}
+	*state = env;
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	struct env *env = *state;
+	int rc = daemon_fixture_stop(&env->daemon);
+	unlink(env->file_path);
+	free(env);
+	/* A daemon that crashed, leaked under valgrind, or did not stop cleanly fails the group. */
+	return rc == 0 ? 0 : -1;
+}
+
+static int
+setup(void **state)
+{
+	struct env *env = *state;
+	return mmio_connect(env->daemon.socket_path, &env->client) == 0 ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	struct env *env = *state;
+	mmio_disconnect(env->client);
+	env->client = NULL;
+	return 0;
+}
+
+static void
+test_client_regions_listed(void **state)
+{
+	struct env *env = *state;
+	struct mmio_region_info *regions;
+	int n = mmio_list_regions(env->client, &regions);
+	assert_int_equal(n, 2);
+	assert_string_equal(regions[0].name, "sim0");
+	assert_string_equal(regions[0].type, "mem");
+	assert_int_equal(regions[0].size, 0x1000);
+	assert_string_equal(regions[1].name, "dev1");
+	assert_string_equal(regions[1].type, "file");
+	assert_int_equal(regions[1].size, FILE_REGION_SIZE);
+	/* The absolute address of a file region is its file offset. */
+	assert_int_equal(regions[1].address, FILE_OFFSET);
+	free(regions);
+}
+
+static void
+test_client_every_width_round_trips(void **state)
+{
+	struct env *env = *state;
+	struct mmio_lease *l;
+	assert_int_equal(mmio_acquire(env->client, "sim0", 0x100, 0x20, &l), 0);
+	assert_int_equal(mmio_store8(l, 0, 0xab), 0);
+	assert_int_equal(mmio_store16(l, 2, 0xbeef), 0);
+	assert_int_equal(mmio_store32(l, 4, 0xdeadbeef), 0);
+	assert_int_equal(mmio_store64(l, 8, 0x0123456789abcdefULL), 0);
+	uint8_t v8;
+	uint16_t v16;
+	uint32_t v32;
+	uint64_t v64;
+	assert_int_equal(mmio_load8(l, 0, &v8), 0);
+	assert_int_equal(v8, 0xab);
+	assert_int_equal(mmio_load16(l, 2, &v16), 0);
+	assert_int_equal(v16, 0xbeef);
+	assert_int_equal(mmio_load32(l, 4, &v32), 0);
+	assert_int_equal(v32, 0xdeadbeef);
+	assert_int_equal(mmio_load64(l, 8, &v64), 0);
+	assert_int_equal(v64, 0x0123456789abcdefULL);
+	/* Widths alias the same little-endian bytes. */
+	assert_int_equal(mmio_load64(l, 0, &v64), 0);
+	assert_int_equal(v64, 0xdeadbeefbeef00abULL);
+	assert_int_equal(mmio_release(l), 0);
+}
+
+static void
+test_client_errors_have_distinct_codes(void **state)
+{
+	struct env *env = *state;
+	struct mmio_lease *l;
+	uint32_t v = 0x5a5a5a5a;
+	assert_int_equal(mmio_acquire(env->client, "nosuch", 0, 8, &l), -ENOENT);
+	assert_int_equal(mmio_acquire(env->client, "sim0", 0xff8, 0x10, &l), -ERANGE);
+	assert_int_equal(mmio_acquire(env->client, "sim0", UINT64_MAX, 2, &l), -ERANGE);
+	assert_int_equal(mmio_acquire(env->client, "sim0", 0x200, 8, &l), 0);
+	assert_int_equal(mmio_load32(l, 2, &v), -EFAULT);
+	assert_int_equal(mmio_load32(l, 8, &v), -ERANGE);
+	/* Unaligned is judged before capacity. */
+	assert_int_equal(mmio_load32(l, 10, &v), -EFAULT);
+	assert_int_equal(mmio_load32(l, UINT64_MAX - 3, &v), -ERANGE);
+	assert_int_equal(v, 0x5a5a5a5a);
+	uint64_t v64;
+	assert_int_equal(mmio_load(l, 0, 3, &v64), -EINVAL);
+	assert_int_equal(mmio_store(l, 0, 1, 0x100), -EINVAL);
+	assert_string_equal(mmio_status_name(-EFAULT), "UNALIGNED");
+	assert_string_equal(mmio_status_name(-ERANGE), "OUT_OF_RANGE");
+	uint64_t id = mmio_lease_id(l);
+	assert_int_equal(mmio_release(l), 0);
+	/* A released id is gone for good: a fresh lease never reuses it. */
+	assert_int_equal(mmio_acquire(env->client, "sim0", 0x200, 8, &l), 0);
+	assert_true(mmio_lease_id(l) > id);
+	assert_int_equal(mmio_release(l), 0);
+}
+
+static void
+test_client_conflict_between_clients(void **state)
+{
+	struct env *env = *state;
+	struct mmio_client *other;
+	struct mmio_lease *mine, *theirs;
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &other), 0);
+	assert_int_equal(mmio_acquire(env->client, "sim0", 0x300, 0x10, &mine), 0);
+	assert_int_equal(mmio_acquire(other, "sim0", 0x30f, 1, &theirs), -EBUSY);
+	assert_int_equal(mmio_acquire(other, "sim0", 0x2f0, 0x11, &theirs), -EBUSY);
+	assert_int_equal(mmio_acquire(other, "sim0", 0x310, 0x10, &theirs), 0);
+	assert_int_equal(mmio_release(mine), 0);
+	assert_int_equal(mmio_acquire(other, "sim0", 0x300, 0x10, &mine), 0);
+	mmio_disconnect(other);
+}
+
+static void
+test_client_split_low_part_is_new(void **state)
+{
+	struct env *env = *state;
+	struct mmio_lease *a, *lo, *empty;
+	assert_int_equal(mmio_acquire(env->client, "sim0", 0x400, 0x10, &a), 0);
+	assert_int_equal(mmio_store32(a, 4, 0x11223344), 0);
+	assert_int_equal(mmio_split(a, 4, &lo), 0);
+	assert_int_equal(mmio_lease_start(lo), 0x400);
+	assert_int_equal(mmio_lease_length(lo), 4);
+	assert_int_equal(mmio_lease_start(a), 0x404);
+	assert_int_equal(mmio_lease_length(a), 0xc);
+	uint32_t v;
+	/* The parent's offset 0 is the old offset 4. */
+	assert_int_equal(mmio_load32(a, 0, &v), 0);
+	assert_int_equal(v, 0x11223344);
+	assert_int_equal(mmio_load32(lo, 4, &v), -ERANGE);
+	assert_int_equal(mmio_split(a, 0xd, &empty), -ERANGE);
+	assert_int_equal(mmio_lease_length(a), 0xc);
+	assert_int_equal(mmio_split(a, 0xc, &empty), 0);
+	/* a is now empty: every access is out of range, the barrier still works. */
+	assert_int_equal(mmio_lease_length(a), 0);
+	assert_int_equal(mmio_load8(a, 0, (uint8_t *)&v), -ERANGE);
+	assert_int_equal(mmio_barrier(a), 0);
+	assert_int_equal(mmio_release(a), 0);
+	assert_int_equal(mmio_release(empty), 0);
+	assert_int_equal(mmio_release(lo), 0);
+}
+
+static void
+test_client_alignment_is_absolute(void **state)
+{
+	struct env *env = *state;
+	struct mmio_lease *l;
+	/* dev1 offset 0 is file offset 0x1003: offset 1 is 4-aligned, offset 0 is not. */
+	assert_int_equal(mmio_acquire(env->client, "dev1", 0, 0x20, &l), 0);
+	assert_int_equal(mmio_store32(l, 0, 1), -EFAULT);
+	assert_int_equal(mmio_store32(l, 1, 0xcafef00d), 0);
+	assert_int_equal(mmio_store16(l, 5, 0x7788), 0);
+	assert_int_equal(mmio_store64(l, 5, 1), 0);
+	assert_int_equal(mmio_store64(l, 1, 1), -EFAULT);
+	assert_int_equal(mmio_store64(l, 13, 0x0102030405060708ULL), 0);
+	int fd = open(env->file_path, O_RDONLY);
+	assert_true(fd >= 0);
+	uint64_t word = 0;
+	assert_int_equal(pread(fd, &word, 8, FILE_OFFSET + 13), 8);
+	assert_int_equal(word, 0x0102030405060708ULL);
+	uint32_t w32 = 0;
+	assert_int_equal(pread(fd, &w32, 4, FILE_OFFSET + 1), 4);
+	assert_int_equal(w32, 0xcafef00d);
+	close(fd);
+	assert_int_equal(mmio_release(l), 0);
+}
+
+static void
+test_client_batch_results_per_op(void **state)
+{
+	struct env *env = *state;
+	struct mmio_lease *l;
+	assert_int_equal(mmio_acquire(env->client, "sim0", 0x500, 0x10, &l), 0);
+	struct mmio_op ops[] = {
+		{.lease = l, .kind = MMIO_OP_STORE, .width = 4, .offset = 0, .value = 0xa5a5a5a5},
+		{.lease = l, .kind = MMIO_OP_BARRIER},
+		{.lease = l, .kind = MMIO_OP_LOAD, .width = 4, .offset = 0},
+		{.lease = l, .kind = MMIO_OP_LOAD, .width = 4, .offset = 2},
+		{.lease = l, .kind = MMIO_OP_LOAD, .width = 8, .offset = 0x10},
+		{.lease = l, .kind = MMIO_OP_LOAD, .width = 1, .offset = 3},
+	};
+	assert_int_equal(mmio_batch(env->client, ops, 6, 0), 2);
+	assert_int_equal(ops[0].status, 0);
+	assert_int_equal(ops[1].status, 0);
+	assert_int_equal(ops[2].status, 0);
+	assert_int_equal(ops[2].value, 0xa5a5a5a5);
+	assert_int_equal(ops[3].status, -EFAULT);
+	assert_int_equal(ops[4].status, -ERANGE);
+	assert_int_equal(ops[5].status, 0);
+	assert_int_equal(ops[5].value, 0xa5);
+
+	/* Stop on error: the store after the failure must not run. */
+	struct mmio_op stop[] = {
+		{.lease = l, .kind = MMIO_OP_STORE, .width = 2, .offset = 1, .value = 1},
+		{.lease = l, .kind = MMIO_OP_STORE, .width = 4, .offset = 0, .value = 0},
+	};
+	assert_int_equal(mmio_batch(env->client, stop, 2, MMIO_BATCH_STOP_ON_ERROR), 2);
+	assert_int_equal(stop[0].status, -EFAULT);
+	assert_int_equal(stop[1].status, -ECANCELED);
+	uint32_t v;
+	assert_int_equal(mmio_load32(l, 0, &v), 0);
+	assert_int_equal(v, 0xa5a5a5a5);
+
+	struct mmio_op bad = {.lease = l, .kind = 99};
+	assert_int_equal(mmio_batch(env->client, &bad, 1, 0), -EINVAL);
+	assert_int_equal(mmio_batch(env->client, ops, 4097, 0), -EMSGSIZE);
+	assert_int_equal(mmio_release(l), 0);
+}
+
+static void
+test_client_batch_of_max_size(void **state)
+{
+	struct env *env = *state;
+	struct mmio_lease *l;
+	enum { N = 4096 };
+	assert_int_equal(mmio_acquire(env->client, "sim0", 0x800, 0x800, &l), 0);
+	struct mmio_op *ops = calloc(N, sizeof(*ops));
+	for (size_t i = 0; i < N; i++) {
+		ops[i].lease = l;
+		ops[i].width = 8;
+		ops[i].offset = (i % 256) * 8;
+		ops[i].kind = i < N / 2 ? MMIO_OP_STORE : MMIO_OP_LOAD;
+		ops[i].value = i < N / 2 ? UINT64_MAX - i : 0;
+	}
+	assert_int_equal(mmio_batch(env->client, ops, N, 0), 0);
+	/* The last store to each slot wins: slot k was last written by op N/2 - 256 + k. */
+	for (size_t i = N / 2; i < N; i++) {
+		size_t k = i % 256;
+		assert_int_equal(ops[i].value, UINT64_MAX - (N / 2 - 256 + k));
+	}
+	free(ops);
+	assert_int_equal(mmio_release(l), 0);
+}
+
+static void
+test_client_leases_listed_with_holder(void **state)
+{
+	struct env *env = *state;
+	struct mmio_lease *l;
+	assert_int_equal(mmio_acquire(env->client, "dev1", 0x10, 0x8, &l), 0);
+	struct mmio_lease_info *infos;
+	int n = mmio_list_leases(env->client, &infos);
+	assert_true(n >= 1);
+	int found = 0;
+	for (int i = 0; i < n; i++) {
+		if (infos[i].id == mmio_lease_id(l)) {
+			found = 1;
+			assert_string_equal(infos[i].region, "dev1");
+			assert_int_equal(infos[i].start, 0x10);
+			assert_int_equal(infos[i].length, 0x8);
+			assert_int_equal(infos[i].pid, getpid());
+			assert_int_equal(infos[i].uid, getuid());
+		}
+	}
+	assert_true(found);
+	free(infos);
+	/* Disconnecting revokes it: a new client sees no lease of ours. */
+	mmio_disconnect(env->client);
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &env->client), 0);
+	n = mmio_list_leases(env->client, &infos);
+	for (int i = 0; i < n; i++) {
+		assert_int_not_equal(infos[i].pid, getpid());
+	}
+	free(infos);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_client_regions_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_every_width_round_trips, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_client_errors_have_distinct_codes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_client_conflict_between_clients, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_client_split_low_part_is_new, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_alignment_is_absolute, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_batch_results_per_op, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_batch_of_max_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_leases_listed_with_holder, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
