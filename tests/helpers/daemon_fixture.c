@@ -59,7 +59,7 @@ spawn_daemon(const char *socket_path, const char *log_path, const char *const *e
 	if (ready_fd >= 0 && dup2(ready_fd, 3) < 0) {
 		_exit(126);
 	}
-	execv(argv[0], argv);
+	execvp(argv[0], argv);
 	_exit(127);
 }
 

@@ -50,6 +50,9 @@ static int
 group_teardown(void **state)
 {
 	struct env *env = *state;
+	if (!env) {
+		return -1;
+	}
 	int rc = daemon_fixture_stop(&env->daemon);
 	unlink(env->file_path);
 	free(env);

@@ -36,6 +36,9 @@ static int
 group_teardown(void **state)
 {
 	struct daemon_fixture *f = *state;
+	if (!f) {
+		return -1;
+	}
 	int rc = daemon_fixture_stop(f);
 	free(f);
 	return rc == 0 ? 0 : -1;

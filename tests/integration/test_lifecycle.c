@@ -41,6 +41,9 @@ static int
 teardown(void **state)
 {
 	struct daemon_fixture *f = *state;
+	if (!f) {
+		return -1;
+	}
 	int rc = f->pid > 0 ? daemon_fixture_stop(f) : 0;
 	free(f);
 	return rc == 0 ? 0 : -1;
