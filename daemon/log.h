@@ -25,7 +25,4 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* For startup failures and broken invariants only: logs and exits 1. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-/* Copies a client-supplied string into out, escaping anything not printable ASCII. */
-const char *log_escape(const char *in, char *out, size_t outlen);
-
 #endif
