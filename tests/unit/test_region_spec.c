@@ -1,0 +1,306 @@
+/*
+ * region_spec.c and parse_u64(): the operator's region definitions. Every
+ * error is -EINVAL with a message; region_spec_finish() runs after every parse
+ * so ASan sees any leak on an error path.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "parse.h"
+#include "region.h"
+#include "region_spec.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+struct fixture {
+	struct region_spec spec;
+	char err[256];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = test_calloc(1, sizeof(*f));
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	region_spec_finish(&f->spec);
+	test_free(f);
+	return 0;
+}
+
+/* Parses text into the fixture, finishing the previous spec first. */
+static int
+parse(struct fixture *f, const char *text)
+{
+	region_spec_finish(&f->spec);
+	memset(f->err, 0, sizeof(f->err));
+	return region_spec_parse(text, &f->spec, f->err, sizeof(f->err));
+}
+
+static void
+test_region_spec_mem(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, "ram0,type=mem,size=4096"), 0);
+	assert_string_equal(f->spec.name, "ram0");
+	assert_string_equal(f->spec.type, "mem");
+	assert_null(f->spec.path);
+	assert_int_equal(f->spec.size, 4096);
+	assert_int_equal(f->spec.offset, 0);
+
+	/* Hex, any key order, the widest number. */
+	assert_int_equal(parse(f, "Dev_1.x-y,size=0x1000,type=mem"), 0);
+	assert_string_equal(f->spec.name, "Dev_1.x-y");
+	assert_int_equal(f->spec.size, 0x1000);
+	assert_int_equal(parse(f, "r,type=mem,size=0XfF"), 0);
+	assert_int_equal(f->spec.size, 0xff);
+	assert_int_equal(parse(f, "r,type=mem,size=18446744073709551615"), 0);
+	assert_int_equal(f->spec.size, UINT64_MAX);
+}
+
+static void
+test_region_spec_file(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, "bar0,type=file,path=/tmp/dev.img,size=0x100,offset=4097"), 0);
+	assert_string_equal(f->spec.name, "bar0");
+	assert_string_equal(f->spec.type, "file");
+	assert_non_null(f->spec.path);
+	assert_string_equal(f->spec.path, "/tmp/dev.img");
+	assert_int_equal(f->spec.size, 0x100);
+	assert_int_equal(f->spec.offset, 4097);
+
+	assert_int_equal(parse(f, "b,path=rel/x=y,size=16,type=file"), 0);
+	assert_string_equal(f->spec.path, "rel/x=y");
+	assert_int_equal(f->spec.size, 16);
+	assert_int_equal(f->spec.offset, 0);
+
+	assert_int_equal(parse(f, "b,type=file,path=/x,size=1,offset=0xffffffffffffffff"), 0);
+	assert_int_equal(f->spec.offset, UINT64_MAX);
+}
+
+static void
+test_region_spec_name_limits(void **state)
+{
+	struct fixture *f = *state;
+	char text[MMIO_MAX_NAME + 64];
+	char name[MMIO_MAX_NAME + 2];
+
+	memset(name, 'n', MMIO_MAX_NAME);
+	name[MMIO_MAX_NAME] = '\0';
+	snprintf(text, sizeof(text), "%s,type=mem,size=8", name);
+	assert_int_equal(parse(f, text), 0);
+	assert_string_equal(f->spec.name, name);
+
+	name[MMIO_MAX_NAME] = 'n';
+	name[MMIO_MAX_NAME + 1] = '\0';
+	snprintf(text, sizeof(text), "%s,type=mem,size=8", name);
+	assert_int_equal(parse(f, text), -EINVAL);
+	assert_true(strlen(f->err) > 0);
+}
+
+static void
+test_region_spec_errors(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const bad[] = {
+		"",
+		"r",
+		"r,",
+		"r,size=16",            /* missing type */
+		",type=mem,size=16",    /* empty name */
+		"type=mem,size=16",     /* the first item is the name */
+		"r/0,type=mem,size=16", /* illegal name characters */
+		"r 0,type=mem,size=16",
+		"r:0,type=mem,size=16",
+		"r\xc3\xa9,type=mem,size=16",
+		"r,type=mem,size=16,color=red", /* unknown key */
+		"r,type=mem,size=16,Size=16",
+		"r,type=mem,type=mem,size=16", /* duplicate key */
+		"r,type=mem,size=16,size=16",
+		"r,type=file,path=/a,path=/b,size=16", /* duplicate, and a leak if mishandled */
+		"r,type=file,path=/a,size=16,offset=1,offset=1",
+		"r,type=disk,size=16", /* unknown type */
+		"r,type=,size=16",
+		"r,type=mem,size",       /* not key=value */
+		"r,type=mem,size=12abc", /* bad numbers */
+		"r,type=mem,size=",
+		"r,type=mem,size=0x",
+		"r,type=mem,size= 16",
+		"r,type=mem,size=+16",
+		"r,type=mem,size=-1",                   /* negative */
+		"r,type=mem,size=18446744073709551616", /* 2^64 */
+		"r,type=mem,size=0x10000000000000000",
+		"r,type=file,path=/x,size=16,offset=-1",
+		"r,type=file,path=/x,size=16,offset=abc",
+		"r,type=mem,path=/tmp/x,size=16", /* mem takes only size */
+		"r,type=mem,size=16,offset=0",
+		"r,type=file,size=16", /* file needs a path */
+		"r,type=file,path=,size=16",
+		"r,type=mem,size=0", /* zero or missing size */
+		"r,type=mem,size=0x0",
+		"r,type=mem",
+		"r,type=file,path=/x",
+		"r,type=file,path=/x,size=0,offset=16",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		int rc = parse(f, bad[i]);
+		if (rc != -EINVAL || strlen(f->err) == 0) {
+			print_error("spec '%s': rc %d, err '%s'\n", bad[i], rc, f->err);
+		}
+		assert_int_equal(rc, -EINVAL);
+		assert_true(strlen(f->err) > 0);
+	}
+}
+
+/* Parsed specs open as a region table; any failure leaves nothing open. */
+static void
+test_region_spec_table_open(void **state)
+{
+	(void)state;
+	static const char *const texts[] = {"a,type=mem,size=64", "b,type=mem,size=0x1000",
+					    "a,type=mem,size=8",
+					    "c,type=file,path=/nonexistent/mmiod,size=8"};
+	struct region_spec specs[ARRAY_LEN(texts)];
+	struct region_table t;
+	char err[256];
+
+	for (size_t i = 0; i < ARRAY_LEN(texts); i++) {
+		assert_int_equal(region_spec_parse(texts[i], &specs[i], err, sizeof(err)), 0);
+	}
+	assert_int_equal(region_table_open(&t, specs, 2, err, sizeof(err)), 0);
+	assert_int_equal(t.count, 2);
+	assert_int_equal(region_table_find(&t, "a")->space.len, 64);
+	assert_int_equal(region_table_find(&t, "b")->space.len, 0x1000);
+	assert_string_equal(region_table_find(&t, "b")->name, "b");
+	assert_null(region_table_find(&t, "c"));
+	assert_null(region_table_find(&t, ""));
+	region_table_close(&t);
+	assert_int_equal(t.count, 0);
+
+	/* A duplicate name; a backend that fails after two opened; too many regions. */
+	static const struct {
+		unsigned pick[3];
+		unsigned n;
+		int rc;
+	} bad[] = {{{0, 1, 2}, 3, -EINVAL}, {{0, 1, 3}, 3, -ENOENT}, {{0, 1, 2}, 65, -EINVAL}};
+	_Static_assert(MMIO_MAX_REGIONS == 64, "the last case is one past the limit");
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		struct region_spec tmp[3];
+		for (size_t k = 0; k < 3; k++) {
+			tmp[k] = specs[bad[i].pick[k]];
+		}
+		err[0] = '\0';
+		assert_int_equal(region_table_open(&t, tmp, bad[i].n, err, sizeof(err)), bad[i].rc);
+		assert_int_equal(t.count, 0);
+		assert_true(strlen(err) > 0);
+	}
+	for (size_t i = 0; i < ARRAY_LEN(texts); i++) {
+		region_spec_finish(&specs[i]);
+	}
+}
+
+static void
+test_region_spec_parse_u64_ok(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		uint64_t value;
+	} good[] = {
+		{"0", 0},
+		{"0x0", 0},
+		{"0X0", 0},
+		{"1", 1},
+		{"010", 10},
+		{"4096", 4096},
+		{"0x1000", 0x1000},
+		{"0xDeadBeef", 0xdeadbeef},
+		{"18446744073709551615", UINT64_MAX},
+		{"0xffffffffffffffff", UINT64_MAX},
+		{"0x0000000000000000ffffffffffffffff", UINT64_MAX},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(good); i++) {
+		uint64_t v = 12345;
+		assert_int_equal(parse_u64(good[i].text, &v), 0);
+		assert_int_equal(v, good[i].value);
+	}
+}
+
+static void
+test_region_spec_parse_u64_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		int rc;
+	} bad[] = {
+		{"18446744073709551616", -ERANGE},
+		{"99999999999999999999999", -ERANGE},
+		{"0x10000000000000000", -ERANGE},
+		{"0x", -EINVAL},
+		{"0X", -EINVAL},
+		{"", -EINVAL},
+		{" 1", -EINVAL},
+		{"\t1", -EINVAL},
+		{"1 ", -EINVAL},
+		{"-1", -EINVAL},
+		{"-0", -EINVAL},
+		{"+1", -EINVAL},
+		{"1x", -EINVAL},
+		{"0x-1", -EINVAL},
+		{"0x+1", -EINVAL},
+		{"0x 1", -EINVAL},
+		{"0xg", -EINVAL},
+		{"0x1g", -EINVAL},
+		{"0x0x1", -EINVAL},
+		{"abc", -EINVAL},
+		{"1.0", -EINVAL},
+		{"1e3", -EINVAL},
+		{"0b1", -EINVAL},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		uint64_t v = 12345;
+		int rc = parse_u64(bad[i].text, &v);
+		if (rc != bad[i].rc) {
+			print_error("parse_u64('%s')\n", bad[i].text);
+		}
+		assert_int_equal(rc, bad[i].rc);
+		assert_int_equal(v, 12345);
+	}
+	uint64_t v = 12345;
+	assert_int_equal(parse_u64(NULL, &v), -EINVAL);
+	assert_int_equal(v, 12345);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_region_spec_mem),
+		T(test_region_spec_file),
+		T(test_region_spec_name_limits),
+		T(test_region_spec_errors),
+		cmocka_unit_test(test_region_spec_table_open),
+		cmocka_unit_test(test_region_spec_parse_u64_ok),
+		cmocka_unit_test(test_region_spec_parse_u64_errors),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
