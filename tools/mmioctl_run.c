@@ -1,0 +1,442 @@
+/*
+ * mmioctl run: a line-oriented script of lease commands executed on one
+ * connection, so leases live from one line to the next. Lines are executed as
+ * they arrive and every result is flushed at once, so a driver can talk to it
+ * through pipes.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <mmio/client.h>
+
+#include "mmioctl.h"
+#include "parse.h"
+
+/* Tokens kept per line: the longest command has 5; one more detects excess. */
+#define MAX_TOKENS 6
+
+/* A script's name for one of its leases. */
+struct label {
+	LIST_ENTRY(label) link;
+	struct mmio_lease *lease;
+	char name[];
+};
+
+LIST_HEAD(label_list, label);
+
+struct script {
+	struct mmio_client *client;
+	struct label_list labels;
+};
+
+struct script_command {
+	const char *name;
+	int n_args;
+	const char *synopsis;
+	unsigned width; /* bytes, for loads and stores */
+	int (*run)(struct script *s, const struct script_command *cmd, char **args);
+};
+
+const char mmioctl_run_help[] =
+	"Run a script read from FILE (default, or '-': stdin) on one connection, so\n"
+	"leases live from one line to the next. Lines are executed as they arrive.\n"
+	"One command per line; blank lines and '#' comments print nothing. LABEL\n"
+	"and NEW are names (letters, digits, '_') the script gives its leases. Load\n"
+	"and store offsets are relative to the lease; numbers are decimal or 0x hex.\n"
+	"\n"
+	"  acquire LABEL REGION OFFSET LENGTH  lease [OFFSET, OFFSET+LENGTH) of REGION\n"
+	"  split NEW LABEL MID        NEW takes the low MID bytes of LABEL; LABEL keeps\n"
+	"                             the rest, its offset 0 being the old offset MID\n"
+	"  release LABEL              release the lease and forget the label\n"
+	"  load8|load16|load32|load64 LABEL OFFSET\n"
+	"  store8|store16|store32|store64 LABEL OFFSET VALUE\n"
+	"  barrier LABEL              order the stores before it before those after\n"
+	"\n"
+	"Each command prints one line, flushed at once: 'ok', 'ok 0xVALUE' for\n"
+	"loads (zero-padded to the width), or 'error STATUS_NAME: detail' (a bad\n"
+	"line is 'error INVALID_ARGUMENT: ...'). The first error ends the script\n"
+	"unless --keep-going. Exit status 1 if any line failed, else 0.\n"
+	"\n"
+	"  -k, --keep-going     run the remaining lines after an error\n";
+
+/* Prints "error STATUS: detail" as the line's result; returns -1. */
+static int
+print_error(const char *status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	printf("error %s: ", status);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	return -1;
+}
+
+/* A usage problem in the line itself. */
+#define line_error(...) print_error("INVALID_ARGUMENT", __VA_ARGS__)
+
+/* A refused or failed library call. */
+static int
+print_failure(int err)
+{
+	return print_error(mmioctl_status_name(err), "%s", mmio_strerror(err));
+}
+
+/* Labels are identifiers, so they can be echoed in messages as they are. */
+static bool
+valid_label(const char *name)
+{
+	if (!isalpha((unsigned char)name[0]) && name[0] != '_') {
+		return false;
+	}
+	for (const char *p = name; *p; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '_') {
+			return false;
+		}
+	}
+	return true;
+}
+
+static struct label *
+find_label(struct script *s, const char *name)
+{
+	struct label *l;
+	LIST_FOREACH(l, &s->labels, link)
+	{
+		if (strcmp(l->name, name) == 0) {
+			return l;
+		}
+	}
+	return NULL;
+}
+
+/* The existing label name, or NULL after printing why there is none. */
+static struct label *
+lookup_label(struct script *s, const char *name)
+{
+	if (!valid_label(name)) {
+		line_error("bad label (letters, digits and '_', not starting with a digit)");
+		return NULL;
+	}
+	struct label *l = find_label(s, name);
+	if (!l) {
+		line_error("unknown label '%s'", name);
+	}
+	return l;
+}
+
+/* Checks that name can name a new lease; prints why not and returns -1. */
+static int
+check_new_label(struct script *s, const char *name)
+{
+	if (!valid_label(name)) {
+		return line_error("bad label (letters, digits and '_', not starting with a digit)");
+	}
+	if (find_label(s, name)) {
+		return line_error("label '%s' already in use", name);
+	}
+	return 0;
+}
+
+/* Binds name to lease; takes lease, releasing it if out of memory. */
+static int
+bind_label(struct script *s, const char *name, struct mmio_lease *lease)
+{
+	size_t len = strlen(name);
+	struct label *l = malloc(sizeof(*l) + len + 1);
+	if (!l) {
+		mmio_release(lease);
+		return print_failure(-ENOMEM);
+	}
+	memcpy(l->name, name, len + 1);
+	l->lease = lease;
+	LIST_INSERT_HEAD(&s->labels, l, link);
+	return 0;
+}
+
+static void
+unbind_label(struct label *l)
+{
+	LIST_REMOVE(l, link);
+	free(l);
+}
+
+static int
+parse_arg(const char *what, const char *text, uint64_t *out)
+{
+	int rc = parse_u64(text, out);
+	if (rc == -ERANGE) {
+		return line_error("%s does not fit in 64 bits", what);
+	}
+	if (rc < 0) {
+		return line_error("%s: expected a decimal or 0x hex number", what);
+	}
+	return 0;
+}
+
+static int
+run_acquire(struct script *s, const struct script_command *cmd, char **args)
+{
+	(void)cmd;
+	uint64_t offset, length;
+	if (check_new_label(s, args[0]) < 0 || parse_arg("offset", args[2], &offset) < 0 ||
+	    parse_arg("length", args[3], &length) < 0) {
+		return -1;
+	}
+	struct mmio_lease *lease;
+	int rc = mmio_acquire(s->client, args[1], offset, length, &lease);
+	if (rc < 0) {
+		return print_failure(rc);
+	}
+	return bind_label(s, args[0], lease);
+}
+
+static int
+run_split(struct script *s, const struct script_command *cmd, char **args)
+{
+	(void)cmd;
+	uint64_t mid;
+	if (check_new_label(s, args[0]) < 0) {
+		return -1;
+	}
+	struct label *l = lookup_label(s, args[1]);
+	if (!l || parse_arg("mid", args[2], &mid) < 0) {
+		return -1;
+	}
+	struct mmio_lease *low;
+	int rc = mmio_split(l->lease, mid, &low);
+	if (rc < 0) {
+		return print_failure(rc);
+	}
+	return bind_label(s, args[0], low);
+}
+
+static int
+run_release(struct script *s, const struct script_command *cmd, char **args)
+{
+	(void)cmd;
+	struct label *l = lookup_label(s, args[0]);
+	if (!l) {
+		return -1;
+	}
+	/* mmio_release() frees the handle whatever the outcome: the label goes too. */
+	struct mmio_lease *lease = l->lease;
+	unbind_label(l);
+	int rc = mmio_release(lease);
+	return rc < 0 ? print_failure(rc) : 0;
+}
+
+static int
+run_load(struct script *s, const struct script_command *cmd, char **args)
+{
+	uint64_t offset, value;
+	struct label *l = lookup_label(s, args[0]);
+	if (!l || parse_arg("offset", args[1], &offset) < 0) {
+		return -1;
+	}
+	int rc = mmio_load(l->lease, offset, cmd->width, &value);
+	if (rc < 0) {
+		return print_failure(rc);
+	}
+	printf("ok 0x%0*" PRIx64 "\n", (int)cmd->width * 2, value);
+	return 1;
+}
+
+static int
+run_store(struct script *s, const struct script_command *cmd, char **args)
+{
+	uint64_t offset, value;
+	struct label *l = lookup_label(s, args[0]);
+	if (!l || parse_arg("offset", args[1], &offset) < 0 ||
+	    parse_arg("value", args[2], &value) < 0) {
+		return -1;
+	}
+	if (cmd->width < 8 && value >> (cmd->width * 8) != 0) {
+		return line_error("value %s does not fit in %u bits", args[2], cmd->width * 8);
+	}
+	int rc = mmio_store(l->lease, offset, cmd->width, value);
+	return rc < 0 ? print_failure(rc) : 0;
+}
+
+static int
+run_barrier(struct script *s, const struct script_command *cmd, char **args)
+{
+	(void)cmd;
+	struct label *l = lookup_label(s, args[0]);
+	if (!l) {
+		return -1;
+	}
+	int rc = mmio_barrier(l->lease);
+	return rc < 0 ? print_failure(rc) : 0;
+}
+
+static const struct script_command script_commands[] = {
+	{"acquire", 4, "LABEL REGION OFFSET LENGTH", 0, run_acquire},
+	{"split", 3, "NEW LABEL MID", 0, run_split},
+	{"release", 1, "LABEL", 0, run_release},
+	{"load8", 2, "LABEL OFFSET", 1, run_load},
+	{"load16", 2, "LABEL OFFSET", 2, run_load},
+	{"load32", 2, "LABEL OFFSET", 4, run_load},
+	{"load64", 2, "LABEL OFFSET", 8, run_load},
+	{"store8", 3, "LABEL OFFSET VALUE", 1, run_store},
+	{"store16", 3, "LABEL OFFSET VALUE", 2, run_store},
+	{"store32", 3, "LABEL OFFSET VALUE", 4, run_store},
+	{"store64", 3, "LABEL OFFSET VALUE", 8, run_store},
+	{"barrier", 1, "LABEL", 0, run_barrier},
+};
+
+/*
+ * Splits line in place into at most MAX_TOKENS whitespace-separated tokens,
+ * dropping a '#' comment. Returns the number of tokens found, which may
+ * exceed MAX_TOKENS (only the first MAX_TOKENS are stored).
+ */
+static int
+tokenize(char *line, char **tokens)
+{
+	char *hash = strchr(line, '#');
+	if (hash) {
+		*hash = '\0';
+	}
+	int n = 0;
+	char *save;
+	for (char *t = strtok_r(line, " \t\r\n\v\f", &save); t;
+	     t = strtok_r(NULL, " \t\r\n\v\f", &save)) {
+		if (n < MAX_TOKENS) {
+			tokens[n] = t;
+		}
+		n++;
+	}
+	return n;
+}
+
+/* Whether a command name is safe to echo: printable ASCII, not absurdly long. */
+static bool
+printable_word(const char *word)
+{
+	size_t len = strlen(word);
+	if (len > 32) {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (word[i] < 0x21 || word[i] > 0x7e) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Executes one line. Returns 0 if it held nothing to do (and printed
+ * nothing), 1 if it succeeded, -1 if it failed; a command prints exactly one
+ * result line.
+ */
+static int
+run_line(struct script *s, char *line)
+{
+	char *tokens[MAX_TOKENS];
+	int n = tokenize(line, tokens);
+	if (n == 0) {
+		return 0;
+	}
+	const struct script_command *cmd = NULL;
+	for (size_t i = 0; i < sizeof(script_commands) / sizeof(script_commands[0]); i++) {
+		if (strcmp(tokens[0], script_commands[i].name) == 0) {
+			cmd = &script_commands[i];
+			break;
+		}
+	}
+	if (!cmd) {
+		if (printable_word(tokens[0])) {
+			return line_error("unknown command '%s'", tokens[0]);
+		}
+		return line_error("unknown command");
+	}
+	if (n - 1 != cmd->n_args) {
+		return line_error("wrong argument count: %s takes %d (%s %s)", cmd->name,
+				  cmd->n_args, cmd->name, cmd->synopsis);
+	}
+	int rc = cmd->run(s, cmd, tokens + 1);
+	if (rc == 0) {
+		puts("ok");
+	}
+	return rc < 0 ? -1 : 1;
+}
+
+/*
+ * Runs the script read line by line from in (name is used in messages) on
+ * client. Returns 0 if every line succeeded, else MMIOCTL_EXIT_FAILURE (also
+ * on a read error, reported on stderr).
+ */
+static int
+run_script(struct mmio_client *client, FILE *in, const char *name, bool keep_going)
+{
+	struct script s = {.client = client};
+	LIST_INIT(&s.labels);
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned long lineno = 0;
+	bool failed = false;
+	for (;;) {
+		errno = 0;
+		if (getline(&line, &cap, in) < 0) {
+			if (ferror(in)) {
+				int err = errno;
+				fprintf(stderr, "mmioctl: run: %s: %s\n", name, strerror(err));
+				failed = true;
+			}
+			break;
+		}
+		lineno++;
+		int rc = run_line(&s, line);
+		fflush(stdout);
+		if (rc < 0) {
+			failed = true;
+			if (!keep_going) {
+				fprintf(stderr,
+					"mmioctl: run: %s:%lu: failed; stopping (--keep-going runs "
+					"on)\n",
+					name, lineno);
+				break;
+			}
+		}
+	}
+	free(line);
+	/* The handles belong to client: mmio_disconnect() frees them. */
+	while (!LIST_EMPTY(&s.labels)) {
+		unbind_label(LIST_FIRST(&s.labels));
+	}
+	return failed ? MMIOCTL_EXIT_FAILURE : 0;
+}
+
+int
+mmioctl_run(const char *path, const char *socket_path, bool keep_going)
+{
+	FILE *in = stdin;
+	const char *name = "stdin";
+	if (strcmp(path, "-") != 0) {
+		in = fopen(path, "re");
+		if (!in) {
+			int err = errno;
+			fprintf(stderr, "mmioctl: run: %s: %s\n", path, strerror(err));
+			return MMIOCTL_EXIT_FAILURE;
+		}
+		name = path;
+	}
+	struct mmio_client *client;
+	int rc = mmioctl_connect(socket_path, &client);
+	if (rc == 0) {
+		rc = run_script(client, in, name, keep_going);
+		mmio_disconnect(client);
+	}
+	if (in != stdin) {
+		fclose(in);
+	}
+	return rc;
+}
