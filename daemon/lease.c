@@ -116,6 +116,12 @@ lease_split(struct lease *l, uint64_t mid, struct lease **low)
 	TAILQ_INSERT_BEFORE(l, lo, space_link);
 	l->start += mid;
 	l->len -= mid;
+	/* Empty leases inside the old range may now start before l: keep the list sorted. */
+	struct lease *next;
+	while ((next = TAILQ_NEXT(l, space_link)) && next->start < l->start) {
+		TAILQ_REMOVE(&l->space->leases, l, space_link);
+		TAILQ_INSERT_AFTER(&l->space->leases, next, l, space_link);
+	}
 	*low = lo;
 	return 0;
 }

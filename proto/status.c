@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "status.h"
@@ -95,5 +96,9 @@ const char *
 status_message(int err)
 {
 	const struct status_entry *e = entry_of_errno(err);
-	return e ? e->message : strerror(err < 0 ? -err : err);
+	if (e) {
+		return e->message;
+	}
+	/* -INT_MIN does not exist; no real errno is that large anyway. */
+	return err == INT_MIN ? "unknown error" : strerror(err < 0 ? -err : err);
 }

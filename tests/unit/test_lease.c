@@ -570,13 +570,9 @@ test_lease_wrapped_alignment(void **state)
 }
 
 /*
- * KNOWN BUG (daemon/lease.c, lease_split): lease.h promises the space's list is
- * sorted by start, and ListLeases (dispatch.c) reports it in that order. A split
- * moves the parent's start up past any empty lease that sits inside the range it
- * gives away, but leaves the parent where it was in the list: parent [0,16) and
- * an empty lease at 8 (or at 0, acquired after the parent), split(parent, 12)
- * gives the order 0, 12, 8. Runs as ctest test_lease_known_bugs with WILL_FAIL;
- * move it into the main group when lease.c is fixed.
+ * Regression: a split moves the parent's start past any empty lease inside the
+ * range it gives away; the space's list must stay sorted by start (ListLeases
+ * reports it in that order). Before the fix: 0, 12, 8.
  */
 static void
 test_lease_split_keeps_space_sorted(void **state)
@@ -597,7 +593,7 @@ test_lease_split_keeps_space_sorted(void **state)
 }
 
 int
-main(int argc, char **argv)
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -618,13 +614,8 @@ main(int argc, char **argv)
 		T(test_lease_unaligned_beats_out_of_range),
 		T(test_lease_alignment),
 		T(test_lease_wrapped_alignment),
-	};
-	const struct CMUnitTest known_bugs[] = {
 		T(test_lease_split_keeps_space_sorted),
 #undef T
 	};
-	if (argc > 1 && strcmp(argv[1], "--known-bugs") == 0) {
-		return cmocka_run_group_tests_name("lease known bugs", known_bugs, NULL, NULL);
-	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
  * status added to mmio.proto without a table entry fails here.
  */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,6 +131,9 @@ test_status_message_never_null(void **state)
 	}
 	assert_string_equal(status_name_of_errno(-EPROTO), "PROTOCOL_ERROR");
 	assert_string_equal(status_name_of_errno(-ECONNRESET), "DISCONNECTED");
+	/* Regression: negating INT_MIN was undefined behaviour (UBSan aborted). */
+	assert_string_equal(status_message(INT_MIN), "unknown error");
+	assert_non_null(status_message(INT_MAX));
 }
 
 int
