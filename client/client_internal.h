@@ -26,7 +26,8 @@ struct mmio_client {
 	int fd;
 	pthread_mutex_t lock;
 	uint64_t next_id;
-	int broken; /* set once the connection can no longer be trusted */
+	int broken;       /* set once the connection can no longer be trusted */
+	char detail[192]; /* the daemon's words on the last failed request, printable ASCII */
 	TAILQ_HEAD(, mmio_lease) leases;
 	uint8_t buf[MMIO_MAX_FRAME];
 };

@@ -50,6 +50,23 @@ mmio_status_name(int err)
 	return status_name_of_errno(err);
 }
 
+/* Copies src, replacing anything but printable ASCII: the text may reach a terminal. */
+static void
+copy_printable(char *dst, size_t cap, const char *src)
+{
+	size_t i = 0;
+	for (; src[i] && i + 1 < cap; i++) {
+		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+	}
+	dst[i] = '\0';
+}
+
+const char *
+mmio_error_detail(struct mmio_client *client)
+{
+	return client->detail;
+}
+
 /* A transport failure leaves the stream out of step: every later call fails fast. */
 static int
 mark_broken(struct mmio_client *c, int err)
@@ -68,6 +85,7 @@ static int
 call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply)
 {
 	*reply = NULL;
+	c->detail[0] = '\0';
 	if (c->broken) {
 		return -ECONNRESET;
 	}
@@ -100,6 +118,7 @@ call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply)
 	}
 	rc = status_to_errno(r->status);
 	if (rc < 0 && r->detail && r->detail[0]) {
+		copy_printable(c->detail, sizeof(c->detail), r->detail);
 		client_log(MMIO_LOG_DEBUG, "request %llu: %s: %s", (unsigned long long)req->id,
 			   status_name_of_errno(rc) ? status_name_of_errno(rc) : "?", r->detail);
 	}

@@ -245,9 +245,15 @@ set_access_status(Mmio__Reply *reply, struct dispatch_scratch *scratch, int rc,
 			   " of length %#" PRIx64,
 			   width, off, l->id, l->len);
 		break;
+	case -EINVAL:
+		if (!lease_width_valid(width)) {
+			set_status(reply, scratch, rc, "width %u is not 1, 2, 4 or 8 bytes", width);
+		} else {
+			set_status(reply, scratch, rc, "value does not fit in %u bytes", width);
+		}
+		break;
 	default:
-		set_status(reply, scratch, rc, rc == -EINVAL ? "width %u with that value" : NULL,
-			   width);
+		set_status(reply, scratch, rc, NULL);
 		break;
 	}
 }

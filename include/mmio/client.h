@@ -180,6 +180,15 @@ struct mmio_op {
  */
 int mmio_batch(struct mmio_client *client, struct mmio_op *ops, size_t n, unsigned flags);
 
+/*
+ * The daemon's explanation of the last request on client, if it failed with a
+ * daemon status (e.g. "offset 0x2 of lease 5 is device address 0x1002, not
+ * 4-byte aligned"); "" after a success or a local error. Printable ASCII only.
+ * Valid until the next call on client; with several threads on one client it
+ * may describe another thread's request.
+ */
+const char *mmio_error_detail(struct mmio_client *client);
+
 /* A sentence describing err (a negative errno from this library). Never NULL. */
 const char *mmio_strerror(int err);
 

@@ -143,14 +143,20 @@ test_client_errors_have_distinct_codes(void **state)
 	assert_int_equal(mmio_acquire(env->client, "sim0", UINT64_MAX, 2, &l), -ERANGE);
 	assert_int_equal(mmio_acquire(env->client, "sim0", 0x200, 8, &l), 0);
 	assert_int_equal(mmio_load32(l, 2, &v), -EFAULT);
+	assert_non_null(strstr(mmio_error_detail(env->client), "not 4-byte aligned"));
 	assert_int_equal(mmio_load32(l, 8, &v), -ERANGE);
+	assert_non_null(strstr(mmio_error_detail(env->client), "do not fit lease"));
 	/* Unaligned is judged before capacity. */
 	assert_int_equal(mmio_load32(l, 10, &v), -EFAULT);
 	assert_int_equal(mmio_load32(l, UINT64_MAX - 3, &v), -ERANGE);
 	assert_int_equal(v, 0x5a5a5a5a);
 	uint64_t v64;
 	assert_int_equal(mmio_load(l, 0, 3, &v64), -EINVAL);
+	assert_string_equal(mmio_error_detail(env->client), "width 3 is not 1, 2, 4 or 8 bytes");
+	assert_int_equal(mmio_load(l, 0, 4, &v64), 0);
+	assert_string_equal(mmio_error_detail(env->client), "");
 	assert_int_equal(mmio_store(l, 0, 1, 0x100), -EINVAL);
+	assert_string_equal(mmio_error_detail(env->client), "value does not fit in 1 bytes");
 	assert_string_equal(mmio_status_name(-EFAULT), "UNALIGNED");
 	assert_string_equal(mmio_status_name(-ERANGE), "OUT_OF_RANGE");
 	uint64_t id = mmio_lease_id(l);
