@@ -249,7 +249,7 @@ set_access_status(Mmio__Reply *reply, struct dispatch_scratch *scratch, int rc,
 		if (!lease_width_valid(width)) {
 			set_status(reply, scratch, rc, "width %u is not 1, 2, 4 or 8 bytes", width);
 		} else {
-			set_status(reply, scratch, rc, "value does not fit in %u bytes", width);
+			set_status(reply, scratch, rc, "value is wider than %u bits", width * 8);
 		}
 		break;
 	default:

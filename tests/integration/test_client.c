@@ -156,7 +156,7 @@ test_client_errors_have_distinct_codes(void **state)
 	assert_int_equal(mmio_load(l, 0, 4, &v64), 0);
 	assert_string_equal(mmio_error_detail(env->client), "");
 	assert_int_equal(mmio_store(l, 0, 1, 0x100), -EINVAL);
-	assert_string_equal(mmio_error_detail(env->client), "value does not fit in 1 bytes");
+	assert_string_equal(mmio_error_detail(env->client), "value is wider than 8 bits");
 	assert_string_equal(mmio_status_name(-EFAULT), "UNALIGNED");
 	assert_string_equal(mmio_status_name(-ERANGE), "OUT_OF_RANGE");
 	uint64_t id = mmio_lease_id(l);
