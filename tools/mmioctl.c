@@ -110,16 +110,26 @@ mmioctl_status_name(int err)
 	return name ? name : "ERROR";
 }
 
-/* Prints "mmioctl: <what>: STATUS_NAME: <detail>" for err; returns the failure exit status. */
-static int
-fail(int err, const char *fmt, ...)
+const char *
+mmioctl_error_detail(struct mmio_client *client, int err)
+{
+	const char *detail = client ? mmio_error_detail(client) : "";
+	return detail[0] ? detail : mmio_strerror(err);
+}
+
+/*
+ * Prints "mmioctl: <what>: STATUS_NAME: <detail>" for err, detail as
+ * mmioctl_error_detail() gives it; returns the failure exit status.
+ */
+static int __attribute__((format(printf, 3, 4)))
+fail(struct mmio_client *client, int err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	fputs("mmioctl: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s: %s\n", mmioctl_status_name(err), mmio_strerror(err));
+	fprintf(stderr, ": %s: %s\n", mmioctl_status_name(err), mmioctl_error_detail(client, err));
 	return MMIOCTL_EXIT_FAILURE;
 }
 
@@ -176,7 +186,7 @@ mmioctl_connect(const char *socket_path, struct mmio_client **out)
 	}
 	/* Errors of the connect(2) call itself read best in libc's words. */
 	if (rc == -EPROTONOSUPPORT || rc == -EPROTO || rc == -ECONNRESET || rc == -ENOMEM) {
-		return fail(rc, "connect %s", path);
+		return fail(NULL, rc, "connect %s", path);
 	}
 	fprintf(stderr, "mmioctl: connect %s: %s\n", path, strerror(-rc));
 	return MMIOCTL_EXIT_FAILURE;
@@ -209,7 +219,7 @@ cmd_regions(const struct invocation *inv)
 	struct mmio_region_info *r = NULL;
 	int n = mmio_list_regions(client, &r);
 	if (n < 0) {
-		rc = fail(n, "regions");
+		rc = fail(client, n, "regions");
 		goto out;
 	}
 	char size[20];
@@ -242,7 +252,7 @@ cmd_leases(const struct invocation *inv)
 	struct mmio_lease_info *l = NULL;
 	int n = mmio_list_leases(client, &l);
 	if (n < 0) {
-		rc = fail(n, "leases");
+		rc = fail(client, n, "leases");
 		goto out;
 	}
 	char start[20], length[20];
@@ -297,7 +307,7 @@ access_register(const struct invocation *inv, bool is_store, uint64_t *value)
 	struct mmio_lease *lease;
 	rc = mmio_acquire(client, region, offset, inv->width, &lease);
 	if (rc < 0) {
-		rc = fail(rc, "%s %s %s", inv->cmd->name, region, inv->args[1]);
+		rc = fail(client, rc, "%s %s %s", inv->cmd->name, region, inv->args[1]);
 		goto out;
 	}
 	if (is_store) {
@@ -306,13 +316,13 @@ access_register(const struct invocation *inv, bool is_store, uint64_t *value)
 		rc = mmio_load(lease, 0, inv->width, value);
 	}
 	if (rc < 0) {
-		rc = fail(rc, "%s %s %s", inv->cmd->name, region, inv->args[1]);
+		rc = fail(client, rc, "%s %s %s", inv->cmd->name, region, inv->args[1]);
 		mmio_release(lease);
 		goto out;
 	}
 	rc = mmio_release(lease);
 	if (rc < 0) {
-		rc = fail(rc, "%s %s %s: release", inv->cmd->name, region, inv->args[1]);
+		rc = fail(client, rc, "%s %s %s: release", inv->cmd->name, region, inv->args[1]);
 		goto out;
 	}
 	rc = 0;
@@ -479,13 +489,13 @@ cmd_dump(const struct invocation *inv)
 	struct mmio_lease *lease;
 	rc = mmio_acquire(client, region, offset, length, &lease);
 	if (rc < 0) {
-		rc = fail(rc, "dump %s %s %s", region, inv->args[1], inv->args[2]);
+		rc = fail(client, rc, "dump %s %s %s", region, inv->args[1], inv->args[2]);
 		goto out;
 	}
 	uint64_t address;
 	rc = region_address(client, region, &address);
 	if (rc < 0) {
-		rc = fail(rc, "dump %s: region address", region);
+		rc = fail(client, rc, "dump %s: region address", region);
 		goto out;
 	}
 	struct hexdump h = {.offset = offset};
@@ -493,7 +503,7 @@ cmd_dump(const struct invocation *inv)
 	hexdump_flush(&h);
 	if (rc < 0) {
 		fflush(stdout);
-		rc = fail(rc, "dump %s %s %s", region, inv->args[1], inv->args[2]);
+		rc = fail(client, rc, "dump %s %s %s", region, inv->args[1], inv->args[2]);
 		goto out;
 	}
 	if (length > 0) {
@@ -501,7 +511,7 @@ cmd_dump(const struct invocation *inv)
 	}
 	rc = mmio_release(lease);
 	if (rc < 0) {
-		rc = fail(rc, "dump %s %s %s: release", region, inv->args[1], inv->args[2]);
+		rc = fail(client, rc, "dump %s %s %s: release", region, inv->args[1], inv->args[2]);
 		goto out;
 	}
 	rc = 0;

@@ -17,6 +17,13 @@ struct mmio_client;
 const char *mmioctl_status_name(int err);
 
 /*
+ * What to print after the status name for err, the error of the last request
+ * on client (NULL: none): the daemon's explanation, mmio_error_detail(), when
+ * it gave one, else mmio_strerror(err). Valid until the next call on client.
+ */
+const char *mmioctl_error_detail(struct mmio_client *client, int err);
+
+/*
  * Connects to mmiod at socket_path (NULL: the library's default). Returns 0
  * and *out, or prints "mmioctl: connect PATH: reason" and returns
  * MMIOCTL_EXIT_FAILURE.

@@ -82,11 +82,11 @@ print_error(const char *status, const char *fmt, ...)
 /* A usage problem in the line itself. */
 #define line_error(...) print_error("INVALID_ARGUMENT", __VA_ARGS__)
 
-/* A refused or failed library call. */
+/* A refused or failed library call; client (NULL: none) made it. */
 static int
-print_failure(int err)
+print_failure(struct mmio_client *client, int err)
 {
-	return print_error(mmioctl_status_name(err), "%s", mmio_strerror(err));
+	return print_error(mmioctl_status_name(err), "%s", mmioctl_error_detail(client, err));
 }
 
 /* Labels are identifiers, so they can be echoed in messages as they are. */
@@ -153,7 +153,7 @@ bind_label(struct script *s, const char *name, struct mmio_lease *lease)
 	struct label *l = malloc(sizeof(*l) + len + 1);
 	if (!l) {
 		mmio_release(lease);
-		return print_failure(-ENOMEM);
+		return print_failure(NULL, -ENOMEM);
 	}
 	memcpy(l->name, name, len + 1);
 	l->lease = lease;
@@ -193,7 +193,7 @@ run_acquire(struct script *s, const struct script_command *cmd, char **args)
 	struct mmio_lease *lease;
 	int rc = mmio_acquire(s->client, args[1], offset, length, &lease);
 	if (rc < 0) {
-		return print_failure(rc);
+		return print_failure(s->client, rc);
 	}
 	return bind_label(s, args[0], lease);
 }
@@ -213,7 +213,7 @@ run_split(struct script *s, const struct script_command *cmd, char **args)
 	struct mmio_lease *low;
 	int rc = mmio_split(l->lease, mid, &low);
 	if (rc < 0) {
-		return print_failure(rc);
+		return print_failure(s->client, rc);
 	}
 	return bind_label(s, args[0], low);
 }
@@ -230,7 +230,7 @@ run_release(struct script *s, const struct script_command *cmd, char **args)
 	struct mmio_lease *lease = l->lease;
 	unbind_label(l);
 	int rc = mmio_release(lease);
-	return rc < 0 ? print_failure(rc) : 0;
+	return rc < 0 ? print_failure(s->client, rc) : 0;
 }
 
 static int
@@ -243,7 +243,7 @@ run_load(struct script *s, const struct script_command *cmd, char **args)
 	}
 	int rc = mmio_load(l->lease, offset, cmd->width, &value);
 	if (rc < 0) {
-		return print_failure(rc);
+		return print_failure(s->client, rc);
 	}
 	printf("ok 0x%0*" PRIx64 "\n", (int)cmd->width * 2, value);
 	return 1;
@@ -262,7 +262,7 @@ run_store(struct script *s, const struct script_command *cmd, char **args)
 		return line_error("value %s does not fit in %u bits", args[2], cmd->width * 8);
 	}
 	int rc = mmio_store(l->lease, offset, cmd->width, value);
-	return rc < 0 ? print_failure(rc) : 0;
+	return rc < 0 ? print_failure(s->client, rc) : 0;
 }
 
 static int
@@ -274,7 +274,7 @@ run_barrier(struct script *s, const struct script_command *cmd, char **args)
 		return -1;
 	}
 	int rc = mmio_barrier(l->lease);
-	return rc < 0 ? print_failure(rc) : 0;
+	return rc < 0 ? print_failure(s->client, rc) : 0;
 }
 
 static const struct script_command script_commands[] = {

@@ -240,11 +240,14 @@ expect_mmioctl(const char *socket, const char *const *args, int status, const ch
 }
 
 /*
- * Expects a refused request (exit 1, "mmioctl: ...: NAME: ..." on stderr) or,
- * for a NULL status_name, a usage error (exit 2, "mmioctl: ..."); stdout empty.
+ * Expects a refused request: exit 1, stdout empty, and on stderr the one line
+ * "mmioctl: <what>: STATUS_NAME: <detail>" with detail containing the given
+ * fragment of the daemon's explanation. For a NULL status_name, a usage error:
+ * exit 2 and "mmioctl: ..." on stderr.
  */
 static void
-expect_failure(const char *socket, const char *const *args, const char *status_name)
+expect_failure(const char *socket, const char *const *args, const char *status_name,
+	       const char *detail)
 {
 	struct result r;
 	run_mmioctl(socket, NULL, &r, args);
@@ -252,8 +255,15 @@ expect_failure(const char *socket, const char *const *args, const char *status_n
 	if (status_name) {
 		snprintf(needle, sizeof(needle), ": %s: ", status_name);
 	}
-	if (r.status != (status_name ? 1 : 2) || strncmp(r.err, "mmioctl: ", 9) != 0 ||
-	    !strstr(r.err, needle) || r.out[0] != '\0') {
+	const char *found = strstr(r.err, needle);
+	const char *newline = strchr(r.err, '\n');
+	bool ok = r.status == (status_name ? 1 : 2) && strncmp(r.err, "mmioctl: ", 9) == 0 &&
+		  found && r.out[0] == '\0';
+	if (ok && status_name) {
+		/* One line, and the detail is in it, after the status name. */
+		ok = newline && newline[1] == '\0' && strstr(found + strlen(needle), detail);
+	}
+	if (!ok) {
 		fail_msg("exit %d, stdout '%s', stderr '%s'", r.status, r.out, r.err);
 	}
 	result_finish(&r);
@@ -304,15 +314,29 @@ test_mmioctl_refused_requests(void **state)
 {
 	struct env *env = *state;
 	const char *sock = env->daemon.socket_path;
-	expect_failure(sock, ARGS("read", "sim0", "0x2", "-w", "32"), "UNALIGNED");
-	expect_failure(sock, ARGS("write", "sim0", "0x1", "5", "-w", "64"), "UNALIGNED");
-	expect_failure(sock, ARGS("read", "sim0", "0x10000"), "OUT_OF_RANGE");
-	expect_failure(sock, ARGS("read", "sim0", "0xfffc", "-w", "64"), "OUT_OF_RANGE");
-	expect_failure(sock, ARGS("read", "sim0", "0xfffffffffffffffc"), "OUT_OF_RANGE");
-	expect_failure(sock, ARGS("write", "sim1", "0x100", "1", "-w", "8"), "OUT_OF_RANGE");
-	expect_failure(sock, ARGS("dump", "sim1", "0xf0", "0x11"), "OUT_OF_RANGE");
-	expect_failure(sock, ARGS("read", "nosuch", "0"), "NOT_FOUND");
-	expect_failure(sock, ARGS("dump", "nosuch", "0", "16"), "NOT_FOUND");
+	expect_failure(sock, ARGS("read", "sim0", "0x2", "-w", "32"), "UNALIGNED",
+		       "not 4-byte aligned");
+	expect_failure(sock, ARGS("write", "sim0", "0x1", "5", "-w", "64"), "UNALIGNED",
+		       "not 8-byte aligned");
+	expect_failure(sock, ARGS("read", "sim0", "0xfffc", "-w", "64"), "OUT_OF_RANGE",
+		       "offset 0xfffc length 0x8 is not inside region sim0");
+	expect_failure(sock, ARGS("read", "sim0", "0xfffffffffffffffc"), "OUT_OF_RANGE",
+		       "is not inside region sim0");
+	expect_failure(sock, ARGS("write", "sim1", "0x100", "1", "-w", "8"), "OUT_OF_RANGE",
+		       "is not inside region sim1");
+	expect_failure(sock, ARGS("dump", "sim1", "0xf0", "0x11"), "OUT_OF_RANGE",
+		       "offset 0xf0 length 0x11 is not inside region sim1 of size 0x100");
+	expect_failure(sock, ARGS("read", "nosuch", "0"), "NOT_FOUND", "no region named 'nosuch'");
+	expect_failure(sock, ARGS("dump", "nosuch", "0", "16"), "NOT_FOUND",
+		       "no region named 'nosuch'");
+	/* The whole line: what was asked, the status name, then the daemon's detail. */
+	struct result r;
+	run_mmioctl(sock, NULL, &r, ARGS("read", "sim0", "0x10000"));
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "mmioctl: read sim0 0x10000: OUT_OF_RANGE: offset 0x10000 "
+				   "length 0x4 is not inside region sim0 of size 0x10000\n");
+	result_finish(&r);
 }
 
 static void
@@ -320,23 +344,23 @@ test_mmioctl_usage_errors(void **state)
 {
 	struct env *env = *state;
 	const char *sock = env->daemon.socket_path;
-	expect_failure(sock, ARGS("read", "sim0", "0", "-w", "12"), NULL);
-	expect_failure(sock, ARGS("read", "sim0", "0", "-w", "0"), NULL);
-	expect_failure(sock, ARGS("read", "sim0", "0", "--width=abc"), NULL);
-	expect_failure(sock, ARGS("dump", "sim0", "0", "16", "-w", "128"), NULL);
-	expect_failure(sock, ARGS("write", "sim0", "0", "0x100", "-w", "8"), NULL);
-	expect_failure(sock, ARGS("write", "sim0", "0", "0x100000000"), NULL);
-	expect_failure(sock, ARGS("read", "sim0", "zero"), NULL);
-	expect_failure(sock, ARGS("read", "sim0", "-1"), NULL);
-	expect_failure(sock, ARGS("read", "sim0", "0x10000000000000000"), NULL);
-	expect_failure(sock, ARGS("read", "sim0"), NULL);
-	expect_failure(sock, ARGS("read", "sim0", "0", "1"), NULL);
-	expect_failure(sock, ARGS("regions", "extra"), NULL);
-	expect_failure(sock, ARGS("leases", "-w", "8"), NULL);
-	expect_failure(sock, ARGS("read", "sim0", "0", "--keep-going"), NULL);
-	expect_failure(sock, ARGS("frobnicate"), NULL);
-	expect_failure(sock, ARGS("--bogus"), NULL);
-	expect_failure(NULL, ARGS("-s"), NULL);
+	expect_failure(sock, ARGS("read", "sim0", "0", "-w", "12"), NULL, NULL);
+	expect_failure(sock, ARGS("read", "sim0", "0", "-w", "0"), NULL, NULL);
+	expect_failure(sock, ARGS("read", "sim0", "0", "--width=abc"), NULL, NULL);
+	expect_failure(sock, ARGS("dump", "sim0", "0", "16", "-w", "128"), NULL, NULL);
+	expect_failure(sock, ARGS("write", "sim0", "0", "0x100", "-w", "8"), NULL, NULL);
+	expect_failure(sock, ARGS("write", "sim0", "0", "0x100000000"), NULL, NULL);
+	expect_failure(sock, ARGS("read", "sim0", "zero"), NULL, NULL);
+	expect_failure(sock, ARGS("read", "sim0", "-1"), NULL, NULL);
+	expect_failure(sock, ARGS("read", "sim0", "0x10000000000000000"), NULL, NULL);
+	expect_failure(sock, ARGS("read", "sim0"), NULL, NULL);
+	expect_failure(sock, ARGS("read", "sim0", "0", "1"), NULL, NULL);
+	expect_failure(sock, ARGS("regions", "extra"), NULL, NULL);
+	expect_failure(sock, ARGS("leases", "-w", "8"), NULL, NULL);
+	expect_failure(sock, ARGS("read", "sim0", "0", "--keep-going"), NULL, NULL);
+	expect_failure(sock, ARGS("frobnicate"), NULL, NULL);
+	expect_failure(sock, ARGS("--bogus"), NULL, NULL);
+	expect_failure(NULL, ARGS("-s"), NULL, NULL);
 	/* Nothing was written by the refused write. */
 	expect_mmioctl(sock, ARGS("read", "sim0", "0"), 0, "0x00000000\n");
 }
@@ -401,7 +425,11 @@ test_mmioctl_regions_listed(void **state)
 	result_finish(&r);
 }
 
-/* One script line and the result line it must print (NULL: none); "error..." is a prefix. */
+/*
+ * One script line and the result line it must print (NULL: none). An error
+ * result "error NAME: fragment" matches a line that starts "error NAME: " and
+ * holds fragment in the rest; any other result must match the whole line.
+ */
 struct step {
 	const char *line;
 	const char *result;
@@ -418,8 +446,15 @@ expect_line(struct proc *p, const char *line, const char *want)
 		return;
 	}
 	proc_read_line(p, got, sizeof(got));
-	size_t len = strncmp(want, "error", 5) == 0 ? strlen(want) : strlen(want) + 1;
-	if (strncmp(got, want, len) != 0) {
+	bool ok;
+	const char *colon = strstr(want, ": ");
+	if (strncmp(want, "error ", 6) == 0 && colon) {
+		size_t head = (size_t)(colon - want) + 2;
+		ok = strncmp(got, want, head) == 0 && strstr(got + head, want + head);
+	} else {
+		ok = strcmp(got, want) == 0;
+	}
+	if (!ok) {
 		fail_msg("'%s': expected '%s', got '%s'", line, want, got);
 	}
 }
@@ -488,7 +523,8 @@ test_mmioctl_leases_of_running_script(void **state)
 	assert_int_equal(count_leases(sock, "sim0", "0x4", "0xc", p.pid), 1);
 
 	/* The lease blocks another connection until the script ends. */
-	expect_failure(sock, ARGS("read", "sim0", "8"), "CONFLICT");
+	expect_failure(sock, ARGS("read", "sim0", "8"), "CONFLICT",
+		       "range overlaps a live lease on sim0");
 
 	expect_line(&p, "release lo", "ok");
 	assert_int_equal(count_leases(sock, "sim0", "0x0", "0x4", p.pid), 0);
@@ -522,7 +558,7 @@ static const struct step every_command[] = {
 	{"store32 lo 0 1", "ok"},
 	{"load32 a 0", "ok 0xdeadbeef"},
 	{"load32 lo 0", "ok 0x00000001"},
-	{"load8 lo 4", "error OUT_OF_RANGE: "},
+	{"load8 lo 4", "error OUT_OF_RANGE: 1 bytes at offset 0x4 do not fit lease"},
 	{"split empty lo 0", "ok"},
 	{"barrier empty", "ok"},
 	{"release empty", "ok"},
@@ -557,10 +593,12 @@ static const struct step line_errors[] = {
 	{"store8 a 0 0x100", "error INVALID_ARGUMENT: "},
 	{"load8 a zero", "error INVALID_ARGUMENT: "},
 	{"split 9x a 1", "error INVALID_ARGUMENT: "},
-	{"split b a 9", "error OUT_OF_RANGE"},
-	{"acquire b nosuch 0 1", "error NOT_FOUND"},
-	{"acquire b sim0 0xffff 2", "error OUT_OF_RANGE"},
-	{"load32 a 2", "error UNALIGNED"},
+	{"split b a 9", "error OUT_OF_RANGE: mid 0x9 is past lease length 0x8"},
+	{"acquire b nosuch 0 1", "error NOT_FOUND: no region named 'nosuch'"},
+	{"acquire b sim0 0xffff 2",
+	 "error OUT_OF_RANGE: offset 0xffff length 0x2 is not inside region sim0 of size 0x10000"},
+	{"load32 a 2", "error UNALIGNED: offset 0x2 of lease"},
+	{"load64 a 4", "error UNALIGNED: not 8-byte aligned"},
 	{"release a", "ok"},
 	{"release a", "error INVALID_ARGUMENT: unknown label 'a'"},
 	{"load8 a 0", "error INVALID_ARGUMENT: unknown label 'a'"},
@@ -577,7 +615,7 @@ test_mmioctl_run_line_errors(void **state)
 
 static const struct step failing[] = {
 	{"acquire a sim0 0 8", "ok"},
-	{"load32 a 8", "error OUT_OF_RANGE"},
+	{"load32 a 8", "error OUT_OF_RANGE: 4 bytes at offset 0x8 do not fit lease"},
 	{"store32 a 4 7", "ok"},
 	{"load32 a 4", "ok 0x00000007"},
 };
@@ -629,10 +667,13 @@ test_mmioctl_conflict_between_connections(void **state)
 	proc_start(&a, sock, ARGS("run"));
 	proc_start(&b, sock, ARGS("run", "--keep-going"));
 	expect_line(&a, "acquire x sim0 0x20 0x20", "ok");
-	expect_line(&b, "acquire y sim0 0x3c 4", "error CONFLICT");
+	expect_line(&b, "acquire y sim0 0x3c 4",
+		    "error CONFLICT: range overlaps a live lease on sim0");
 	expect_line(&b, "acquire y sim0 0x40 4", "ok");
-	expect_failure(sock, ARGS("write", "sim0", "0x20", "1", "-w", "8"), "CONFLICT");
-	expect_failure(sock, ARGS("dump", "sim0", "0", "0x100"), "CONFLICT");
+	expect_failure(sock, ARGS("write", "sim0", "0x20", "1", "-w", "8"), "CONFLICT",
+		       "range overlaps a live lease on sim0");
+	expect_failure(sock, ARGS("dump", "sim0", "0", "0x100"), "CONFLICT",
+		       "range overlaps a live lease on sim0");
 
 	struct result r;
 	proc_finish(&a, NULL, &r);
@@ -641,7 +682,8 @@ test_mmioctl_conflict_between_connections(void **state)
 	result_finish(&r);
 	/* a's connection is closed, so its lease is gone; b's still stands. */
 	expect_mmioctl(sock, ARGS("read", "sim0", "0x3c"), 0, "0x00000000\n");
-	expect_failure(sock, ARGS("read", "sim0", "0x40"), "CONFLICT");
+	expect_failure(sock, ARGS("read", "sim0", "0x40"), "CONFLICT",
+		       "range overlaps a live lease on sim0");
 	proc_finish(&b, NULL, &r);
 	assert_int_equal(r.status, 1); /* its first line failed */
 	assert_string_equal(r.out, "");
