@@ -1,7 +1,7 @@
 /*
  * mmioctl: the command-line client of mmiod. argv and the one-shot commands;
- * `run` is in mmioctl_run.c. It talks to the daemon only through
- * libmmio-client.
+ * `dump` is in mmioctl_dump.c, `run` in mmioctl_run.c. It talks to the daemon
+ * only through libmmio-client.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,14 +17,9 @@
 #include "mmioctl.h"
 #include "parse.h"
 
-/* Ops per mmio_batch request in dump; the library's cap. */
-#define DUMP_CHUNK_OPS 4096
-
 /* Per-command options a command accepts besides -s and -h. */
 #define OPT_WIDTH      0x1u
 #define OPT_KEEP_GOING 0x2u
-
-struct invocation;
 
 struct command {
 	const char *name;
@@ -34,16 +29,6 @@ struct command {
 	unsigned options;
 	const char *help;
 	int (*run)(const struct invocation *inv);
-};
-
-/* One parsed command line. */
-struct invocation {
-	const struct command *cmd;
-	const char *socket_path; /* NULL: the library's default */
-	unsigned width;          /* bytes */
-	bool keep_going;
-	char **args; /* positional arguments after the command name */
-	int n_args;
 };
 
 static const char usage_text[] =
@@ -93,16 +78,6 @@ static const char write_help[] =
 	"\n"
 	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n";
 
-static const char dump_help[] =
-	"Lease LENGTH bytes of REGION at OFFSET and print them like 'hexdump -C':\n"
-	"lines of the region offset (at least 8 hex digits), 16 bytes in hex and\n"
-	"the printable ASCII between |...|, then a line holding the end offset.\n"
-	"Repeated lines are printed, not folded into '*'. Bytes are read with\n"
-	"WIDTH-bit loads where the device address is aligned to the width and\n"
-	"8-bit loads for an unaligned head or tail, in batches of up to 4096.\n"
-	"\n"
-	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n";
-
 const char *
 mmioctl_status_name(int err)
 {
@@ -117,12 +92,8 @@ mmioctl_error_detail(struct mmio_client *client, int err)
 	return detail[0] ? detail : mmio_strerror(err);
 }
 
-/*
- * Prints "mmioctl: <what>: STATUS_NAME: <detail>" for err, detail as
- * mmioctl_error_detail() gives it; returns the failure exit status.
- */
-static int __attribute__((format(printf, 3, 4)))
-fail(struct mmio_client *client, int err, const char *fmt, ...)
+int
+mmioctl_fail(struct mmio_client *client, int err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -159,8 +130,9 @@ option_error(const char *cmd, const char *problem, const char *arg)
 	return usage_error(cmd, "option '%s' %s", arg, problem);
 }
 
-static int
-parse_number(const struct invocation *inv, const char *what, const char *text, uint64_t *out)
+int
+mmioctl_parse_number(const struct invocation *inv, const char *what, const char *text,
+		     uint64_t *out)
 {
 	int rc = parse_u64(text, out);
 	if (rc == -ERANGE) {
@@ -186,7 +158,7 @@ mmioctl_connect(const char *socket_path, struct mmio_client **out)
 	}
 	/* Errors of the connect(2) call itself read best in libc's words. */
 	if (rc == -EPROTONOSUPPORT || rc == -EPROTO || rc == -ECONNRESET || rc == -ENOMEM) {
-		return fail(NULL, rc, "connect %s", path);
+		return mmioctl_fail(NULL, rc, "connect %s", path);
 	}
 	fprintf(stderr, "mmioctl: connect %s: %s\n", path, strerror(-rc));
 	return MMIOCTL_EXIT_FAILURE;
@@ -219,7 +191,7 @@ cmd_regions(const struct invocation *inv)
 	struct mmio_region_info *r = NULL;
 	int n = mmio_list_regions(client, &r);
 	if (n < 0) {
-		rc = fail(client, n, "regions");
+		rc = mmioctl_fail(client, n, "regions");
 		goto out;
 	}
 	char size[20];
@@ -252,7 +224,7 @@ cmd_leases(const struct invocation *inv)
 	struct mmio_lease_info *l = NULL;
 	int n = mmio_list_leases(client, &l);
 	if (n < 0) {
-		rc = fail(client, n, "leases");
+		rc = mmioctl_fail(client, n, "leases");
 		goto out;
 	}
 	char start[20], length[20];
@@ -285,12 +257,12 @@ access_register(const struct invocation *inv, bool is_store, uint64_t *value)
 {
 	const char *region = inv->args[0];
 	uint64_t offset;
-	int rc = parse_number(inv, "offset", inv->args[1], &offset);
+	int rc = mmioctl_parse_number(inv, "offset", inv->args[1], &offset);
 	if (rc != 0) {
 		return rc;
 	}
 	if (is_store) {
-		rc = parse_number(inv, "value", inv->args[2], value);
+		rc = mmioctl_parse_number(inv, "value", inv->args[2], value);
 		if (rc != 0) {
 			return rc;
 		}
@@ -307,7 +279,7 @@ access_register(const struct invocation *inv, bool is_store, uint64_t *value)
 	struct mmio_lease *lease;
 	rc = mmio_acquire(client, region, offset, inv->width, &lease);
 	if (rc < 0) {
-		rc = fail(client, rc, "%s %s %s", inv->cmd->name, region, inv->args[1]);
+		rc = mmioctl_fail(client, rc, "%s %s %s", inv->cmd->name, region, inv->args[1]);
 		goto out;
 	}
 	if (is_store) {
@@ -316,13 +288,14 @@ access_register(const struct invocation *inv, bool is_store, uint64_t *value)
 		rc = mmio_load(lease, 0, inv->width, value);
 	}
 	if (rc < 0) {
-		rc = fail(client, rc, "%s %s %s", inv->cmd->name, region, inv->args[1]);
+		rc = mmioctl_fail(client, rc, "%s %s %s", inv->cmd->name, region, inv->args[1]);
 		mmio_release(lease);
 		goto out;
 	}
 	rc = mmio_release(lease);
 	if (rc < 0) {
-		rc = fail(client, rc, "%s %s %s: release", inv->cmd->name, region, inv->args[1]);
+		rc = mmioctl_fail(client, rc, "%s %s %s: release", inv->cmd->name, region,
+				  inv->args[1]);
 		goto out;
 	}
 	rc = 0;
@@ -349,177 +322,6 @@ cmd_write(const struct invocation *inv)
 	return access_register(inv, true, &value);
 }
 
-/* The 'hexdump -C' line being filled. */
-struct hexdump {
-	uint64_t offset; /* region offset of line[0] */
-	unsigned char line[16];
-	unsigned fill;
-};
-
-static void
-hexdump_flush(struct hexdump *h)
-{
-	if (h->fill == 0) {
-		return;
-	}
-	printf("%08" PRIx64 " ", h->offset);
-	for (unsigned i = 0; i < 16; i++) {
-		if (i == 8) {
-			putchar(' ');
-		}
-		if (i < h->fill) {
-			printf(" %02x", h->line[i]);
-		} else {
-			fputs("   ", stdout);
-		}
-	}
-	fputs("  |", stdout);
-	for (unsigned i = 0; i < h->fill; i++) {
-		unsigned char c = h->line[i];
-		putchar(c >= 0x20 && c < 0x7f ? c : '.');
-	}
-	fputs("|\n", stdout);
-	h->offset += h->fill;
-	h->fill = 0;
-}
-
-static void
-hexdump_add(struct hexdump *h, const unsigned char *bytes, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		h->line[h->fill++] = bytes[i];
-		if (h->fill == 16) {
-			hexdump_flush(h);
-		}
-	}
-}
-
-/* The absolute device address of region's offset 0, found through mmio_list_regions(). */
-static int
-region_address(struct mmio_client *client, const char *region, uint64_t *address)
-{
-	struct mmio_region_info *regions = NULL;
-	int n = mmio_list_regions(client, &regions);
-	if (n < 0) {
-		return n;
-	}
-	int rc = -ENOENT;
-	for (int i = 0; i < n; i++) {
-		if (strcmp(regions[i].name, region) == 0) {
-			*address = regions[i].address;
-			rc = 0;
-			break;
-		}
-	}
-	free(regions);
-	return rc;
-}
-
-/*
- * Reads the whole of lease (which starts at absolute device address base) in
- * batches, width-sized loads where aligned, feeding the bytes to h. Returns 0
- * or the first failing op's (or batch's) error.
- */
-static int
-dump_lease(struct mmio_client *client, struct mmio_lease *lease, uint64_t base, unsigned width,
-	   struct hexdump *h)
-{
-	struct mmio_op *ops = calloc(DUMP_CHUNK_OPS, sizeof(*ops));
-	if (!ops) {
-		return -ENOMEM;
-	}
-	uint64_t length = mmio_lease_length(lease);
-	uint64_t pos = 0;
-	int rc = 0;
-	while (pos < length) {
-		size_t n = 0;
-		for (; n < DUMP_CHUNK_OPS && pos < length; n++) {
-			unsigned w = width;
-			if ((base + pos) % width != 0 || length - pos < width) {
-				w = 1;
-			}
-			ops[n] = (struct mmio_op){
-				.lease = lease, .kind = MMIO_OP_LOAD, .width = w, .offset = pos};
-			pos += w;
-		}
-		rc = mmio_batch(client, ops, n, MMIO_BATCH_STOP_ON_ERROR);
-		if (rc > 0) {
-			for (size_t i = 0; i < n; i++) {
-				if (ops[i].status != 0) {
-					rc = ops[i].status;
-					break;
-				}
-			}
-		}
-		if (rc < 0) {
-			break;
-		}
-		for (size_t i = 0; i < n; i++) {
-			/* Lay the value out as memory holds it: the device's byte order is ours. */
-			unsigned char bytes[8];
-			for (unsigned b = 0; b < ops[i].width; b++) {
-				bool le = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
-				unsigned shift = 8 * (le ? b : ops[i].width - 1 - b);
-				bytes[b] = (unsigned char)(ops[i].value >> shift);
-			}
-			hexdump_add(h, bytes, ops[i].width);
-		}
-	}
-	free(ops);
-	return rc;
-}
-
-static int
-cmd_dump(const struct invocation *inv)
-{
-	const char *region = inv->args[0];
-	uint64_t offset, length;
-	int rc = parse_number(inv, "offset", inv->args[1], &offset);
-	if (rc == 0) {
-		rc = parse_number(inv, "length", inv->args[2], &length);
-	}
-	if (rc != 0) {
-		return rc;
-	}
-	struct mmio_client *client;
-	rc = mmioctl_connect(inv->socket_path, &client);
-	if (rc != 0) {
-		return rc;
-	}
-	struct mmio_lease *lease;
-	rc = mmio_acquire(client, region, offset, length, &lease);
-	if (rc < 0) {
-		rc = fail(client, rc, "dump %s %s %s", region, inv->args[1], inv->args[2]);
-		goto out;
-	}
-	uint64_t address;
-	rc = region_address(client, region, &address);
-	if (rc < 0) {
-		rc = fail(client, rc, "dump %s: region address", region);
-		goto out;
-	}
-	struct hexdump h = {.offset = offset};
-	rc = dump_lease(client, lease, address + offset, inv->width, &h);
-	hexdump_flush(&h);
-	if (rc < 0) {
-		fflush(stdout);
-		rc = fail(client, rc, "dump %s %s %s", region, inv->args[1], inv->args[2]);
-		goto out;
-	}
-	if (length > 0) {
-		printf("%08" PRIx64 "\n", offset + length);
-	}
-	rc = mmio_release(lease);
-	if (rc < 0) {
-		rc = fail(client, rc, "dump %s %s %s: release", region, inv->args[1], inv->args[2]);
-		goto out;
-	}
-	rc = 0;
-out:
-	mmio_disconnect(client);
-	return rc;
-}
-
 static int
 cmd_run(const struct invocation *inv)
 {
@@ -531,7 +333,8 @@ static const struct command commands[] = {
 	{"leases", "", 0, 0, 0, leases_help, cmd_leases},
 	{"read", " REGION OFFSET [-w WIDTH]", 2, 2, OPT_WIDTH, read_help, cmd_read},
 	{"write", " REGION OFFSET VALUE [-w WIDTH]", 3, 3, OPT_WIDTH, write_help, cmd_write},
-	{"dump", " REGION OFFSET LENGTH [-w WIDTH]", 3, 3, OPT_WIDTH, dump_help, cmd_dump},
+	{"dump", " REGION OFFSET LENGTH [-w WIDTH]", 3, 3, OPT_WIDTH, mmioctl_dump_help,
+	 mmioctl_dump},
 	{"run", " [FILE|-] [-k|--keep-going]", 0, 1, OPT_KEEP_GOING, mmioctl_run_help, cmd_run},
 };
 

@@ -1,14 +1,29 @@
-/* What mmioctl.c (argv, one-shot commands) and mmioctl_run.c (`run`) share. */
+/*
+ * What mmioctl.c (argv, one-shot commands), mmioctl_dump.c (`dump`) and
+ * mmioctl_run.c (`run`) share.
+ */
 #ifndef MMIOCTL_H
 #define MMIOCTL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
+struct command;
 struct mmio_client;
 
 /* Exit statuses: a request was refused or failed; the command line was wrong. */
 #define MMIOCTL_EXIT_FAILURE 1
 #define MMIOCTL_EXIT_USAGE   2
+
+/* One parsed command line. */
+struct invocation {
+	const struct command *cmd; /* mmioctl.c's table entry */
+	const char *socket_path;   /* NULL: the library's default */
+	unsigned width;            /* bytes */
+	bool keep_going;
+	char **args; /* positional arguments after the command name */
+	int n_args;
+};
 
 /*
  * The daemon status name of err (a negative errno from libmmio-client), or
@@ -24,11 +39,36 @@ const char *mmioctl_status_name(int err);
 const char *mmioctl_error_detail(struct mmio_client *client, int err);
 
 /*
+ * Prints "mmioctl: <what>: STATUS_NAME: <detail>" to stderr for err, what
+ * formatted from fmt, detail as mmioctl_error_detail(client, err) gives it.
+ * Returns MMIOCTL_EXIT_FAILURE.
+ */
+int mmioctl_fail(struct mmio_client *client, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Parses text, the argument what of inv's command, as a decimal or 0x hex
+ * number into *out. Returns 0, or prints a usage error and returns
+ * MMIOCTL_EXIT_USAGE.
+ */
+int mmioctl_parse_number(const struct invocation *inv, const char *what, const char *text,
+			 uint64_t *out);
+
+/*
  * Connects to mmiod at socket_path (NULL: the library's default). Returns 0
  * and *out, or prints "mmioctl: connect PATH: reason" and returns
  * MMIOCTL_EXIT_FAILURE.
  */
 int mmioctl_connect(const char *socket_path, struct mmio_client **out);
+
+/* The body of `mmioctl dump --help`. */
+extern const char mmioctl_dump_help[];
+
+/*
+ * `mmioctl dump REGION OFFSET LENGTH`: leases the range and prints it like
+ * 'hexdump -C'. Returns 0, or the exit status after printing why not.
+ */
+int mmioctl_dump(const struct invocation *inv);
 
 /* The body of `mmioctl run --help`: the script language. */
 extern const char mmioctl_run_help[];

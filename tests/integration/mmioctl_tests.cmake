@@ -1,6 +1,9 @@
 # test_mmioctl: the mmioctl binary against a real mmiod. Included from
 # tests/integration/CMakeLists.txt after mmio_test() and the mmio-test-daemon
-# fixture library are defined. The test spawns mmioctl by its build path.
-mmio_test(test_mmioctl integration SOURCES test_mmioctl.c LIBS mmio-test-daemon)
+# fixture library are defined. The test spawns mmioctl by its build path,
+# through cli.c (mmioctl-specific checks) and tests/helpers/spawn_proc.c (pipes).
+mmio_test(test_mmioctl integration
+          SOURCES test_mmioctl.c cli.c ${CMAKE_SOURCE_DIR}/tests/helpers/spawn_proc.c
+          LIBS mmio-test-daemon)
 target_compile_definitions(test_mmioctl PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
 add_dependencies(test_mmioctl mmioctl)

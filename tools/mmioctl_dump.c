@@ -1,0 +1,199 @@
+/*
+ * mmioctl dump: a leased range printed like 'hexdump -C', read in batches of
+ * width-sized loads where the device address allows them.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mmio/client.h>
+
+#include "mmioctl.h"
+
+/* Ops per mmio_batch request; the library's cap. */
+#define DUMP_CHUNK_OPS 4096
+
+const char mmioctl_dump_help[] =
+	"Lease LENGTH bytes of REGION at OFFSET and print them like 'hexdump -C':\n"
+	"lines of the region offset (at least 8 hex digits), 16 bytes in hex and\n"
+	"the printable ASCII between |...|, then a line holding the end offset.\n"
+	"Repeated lines are printed, not folded into '*'. Bytes are read with\n"
+	"WIDTH-bit loads where the device address is aligned to the width and\n"
+	"8-bit loads for an unaligned head or tail, in batches of up to 4096.\n"
+	"\n"
+	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n";
+
+/* The 'hexdump -C' line being filled. */
+struct hexdump {
+	uint64_t offset; /* region offset of line[0] */
+	unsigned char line[16];
+	unsigned fill;
+};
+
+static void
+hexdump_flush(struct hexdump *h)
+{
+	if (h->fill == 0) {
+		return;
+	}
+	printf("%08" PRIx64 " ", h->offset);
+	for (unsigned i = 0; i < 16; i++) {
+		if (i == 8) {
+			putchar(' ');
+		}
+		if (i < h->fill) {
+			printf(" %02x", h->line[i]);
+		} else {
+			fputs("   ", stdout);
+		}
+	}
+	fputs("  |", stdout);
+	for (unsigned i = 0; i < h->fill; i++) {
+		unsigned char c = h->line[i];
+		putchar(c >= 0x20 && c < 0x7f ? c : '.');
+	}
+	fputs("|\n", stdout);
+	h->offset += h->fill;
+	h->fill = 0;
+}
+
+static void
+hexdump_add(struct hexdump *h, const unsigned char *bytes, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h->line[h->fill++] = bytes[i];
+		if (h->fill == 16) {
+			hexdump_flush(h);
+		}
+	}
+}
+
+/* The absolute device address of region's offset 0, found through mmio_list_regions(). */
+static int
+region_address(struct mmio_client *client, const char *region, uint64_t *address)
+{
+	struct mmio_region_info *regions = NULL;
+	int n = mmio_list_regions(client, &regions);
+	if (n < 0) {
+		return n;
+	}
+	int rc = -ENOENT;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(regions[i].name, region) == 0) {
+			*address = regions[i].address;
+			rc = 0;
+			break;
+		}
+	}
+	free(regions);
+	return rc;
+}
+
+/*
+ * Reads the whole of lease (which starts at absolute device address base) in
+ * batches, width-sized loads where aligned, feeding the bytes to h. Returns 0
+ * or the first failing op's (or batch's) error.
+ */
+static int
+dump_lease(struct mmio_client *client, struct mmio_lease *lease, uint64_t base, unsigned width,
+	   struct hexdump *h)
+{
+	struct mmio_op *ops = calloc(DUMP_CHUNK_OPS, sizeof(*ops));
+	if (!ops) {
+		return -ENOMEM;
+	}
+	uint64_t length = mmio_lease_length(lease);
+	uint64_t pos = 0;
+	int rc = 0;
+	while (pos < length) {
+		size_t n = 0;
+		for (; n < DUMP_CHUNK_OPS && pos < length; n++) {
+			unsigned w = width;
+			if ((base + pos) % width != 0 || length - pos < width) {
+				w = 1;
+			}
+			ops[n] = (struct mmio_op){
+				.lease = lease, .kind = MMIO_OP_LOAD, .width = w, .offset = pos};
+			pos += w;
+		}
+		rc = mmio_batch(client, ops, n, MMIO_BATCH_STOP_ON_ERROR);
+		if (rc > 0) {
+			for (size_t i = 0; i < n; i++) {
+				if (ops[i].status != 0) {
+					rc = ops[i].status;
+					break;
+				}
+			}
+		}
+		if (rc < 0) {
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			/* Lay the value out as memory holds it: the device's byte order is ours. */
+			unsigned char bytes[8];
+			for (unsigned b = 0; b < ops[i].width; b++) {
+				bool le = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+				unsigned shift = 8 * (le ? b : ops[i].width - 1 - b);
+				bytes[b] = (unsigned char)(ops[i].value >> shift);
+			}
+			hexdump_add(h, bytes, ops[i].width);
+		}
+	}
+	free(ops);
+	return rc;
+}
+
+int
+mmioctl_dump(const struct invocation *inv)
+{
+	const char *region = inv->args[0];
+	uint64_t offset, length;
+	int rc = mmioctl_parse_number(inv, "offset", inv->args[1], &offset);
+	if (rc == 0) {
+		rc = mmioctl_parse_number(inv, "length", inv->args[2], &length);
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	struct mmio_client *client;
+	rc = mmioctl_connect(inv->socket_path, &client);
+	if (rc != 0) {
+		return rc;
+	}
+	struct mmio_lease *lease;
+	rc = mmio_acquire(client, region, offset, length, &lease);
+	if (rc < 0) {
+		rc = mmioctl_fail(client, rc, "dump %s %s %s", region, inv->args[1], inv->args[2]);
+		goto out;
+	}
+	uint64_t address;
+	rc = region_address(client, region, &address);
+	if (rc < 0) {
+		rc = mmioctl_fail(client, rc, "dump %s: region address", region);
+		goto out;
+	}
+	struct hexdump h = {.offset = offset};
+	rc = dump_lease(client, lease, address + offset, inv->width, &h);
+	hexdump_flush(&h);
+	if (rc < 0) {
+		fflush(stdout);
+		rc = mmioctl_fail(client, rc, "dump %s %s %s", region, inv->args[1], inv->args[2]);
+		goto out;
+	}
+	if (length > 0) {
+		printf("%08" PRIx64 "\n", offset + length);
+	}
+	rc = mmio_release(lease);
+	if (rc < 0) {
+		rc = mmioctl_fail(client, rc, "dump %s %s %s: release", region, inv->args[1],
+				  inv->args[2]);
+		goto out;
+	}
+	rc = 0;
+out:
+	mmio_disconnect(client);
+	return rc;
+}
