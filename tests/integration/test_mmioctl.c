@@ -37,41 +37,44 @@ setup(void **state)
 	}
 	snprintf(env->file_path, sizeof(env->file_path), "/tmp/mmioctl-file-XXXXXX");
 	int fd = mkstemp(env->file_path);
-	if (fd < 0 || ftruncate(fd, 0x2000) < 0) {
-		return -1;
+	if (fd < 0) {
+		goto err_free;
 	}
+	int rc = ftruncate(fd, 0x2000);
 	close(fd);
+	if (rc < 0) {
+		goto err_unlink;
+	}
 	char file_region[160];
 	snprintf(file_region, sizeof(file_region), "dev1,type=file,path=%s,size=0x100,offset=%#x",
 		 env->file_path, FILE_OFFSET);
 	const char *regions[] = {"sim0,type=mem,size=0x10000", "sim1,type=mem,size=0x100",
 				 file_region, NULL};
 	if (daemon_fixture_start(&env->daemon, regions) < 0) {
-		return -1;
+		goto err_unlink;
 	}
 	*state = env;
 	return 0;
+err_unlink:
+	unlink(env->file_path);
+err_free:
+	free(env);
+	return -1;
 }
 
 /*
- * Daemons that did not stop cleanly (crash, LSan or valgrind report). cmocka
- * 1.1 reports a failing teardown but does not count it in its result, so
- * main() adds these: the runner's tally, not per-test state.
+ * Stops the daemon only after a test that failed midway: cmocka 1.1 does not
+ * count a failing teardown, so each test ends by asserting its daemon's clean
+ * stop itself (a crash, or a leak that LSan or valgrind reports, fails it).
  */
-static int unclean_stops;
-
 static int
 teardown(void **state)
 {
 	struct env *env = *state;
-	int rc = daemon_fixture_stop(&env->daemon);
+	int rc = env->daemon.pid > 0 ? daemon_fixture_stop(&env->daemon) : 0;
 	unlink(env->file_path);
 	free(env);
-	if (rc != 0) {
-		unclean_stops++;
-		return -1;
-	}
-	return 0;
+	return rc == 0 ? 0 : -1;
 }
 
 static void
@@ -98,6 +101,7 @@ test_mmioctl_write_read_every_width(void **state)
 	}
 	/* Options before the arguments, and a 16-bit read of half the 32-bit value. */
 	cli_expect(sock, ARGS("read", "-w", "16", "sim0", "0x46"), 0, "0x00c0\n");
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
 static void
@@ -109,6 +113,7 @@ test_mmioctl_read_default_width(void **state)
 	cli_expect(sock, ARGS("read", "sim0", "0x10"), 0, "0x0000abcd\n");
 	cli_expect(sock, ARGS("read", "sim0", "16"), 0, "0x0000abcd\n");
 	cli_expect(sock, ARGS("read", "sim1", "0"), 0, "0x00000000\n");
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
 static void
@@ -140,6 +145,7 @@ test_mmioctl_refused_requests(void **state)
 	assert_string_equal(r.err, "mmioctl: read sim0 0x10000: OUT_OF_RANGE: offset 0x10000 "
 				   "length 0x4 is not inside region sim0 of size 0x10000\n");
 	spawn_proc_result_finish(&r);
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
 static void
@@ -166,6 +172,7 @@ test_mmioctl_usage_errors(void **state)
 	cli_expect_failure(NULL, ARGS("-s"), NULL, NULL);
 	/* Nothing was written by the refused write. */
 	cli_expect(sock, ARGS("read", "sim0", "0"), 0, "0x00000000\n");
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
 static void
@@ -226,6 +233,7 @@ test_mmioctl_regions_listed(void **state)
 	assert_string_equal(r.out, "");
 	assert_int_equal(strncmp(r.err, "mmioctl: connect /nonexistent/mmiod.sock: ", 42), 0);
 	spawn_proc_result_finish(&r);
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
 static void
@@ -262,6 +270,7 @@ test_mmioctl_leases_of_running_script(void **state)
 	/* Its connection closed: every lease of it is gone. */
 	assert_int_equal(cli_count_leases(sock, "sim0", "0x4", "0xc", 0), 0);
 	cli_expect(sock, ARGS("read", "sim0", "8"), 0, "0x00000000\n");
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
 static const struct cli_step every_command[] = {
@@ -303,6 +312,7 @@ test_mmioctl_run_every_command(void **state)
 	cli_expect(sock, ARGS("read", "sim0", "0x100"), 0, "0x00000001\n");
 	cli_expect(sock, ARGS("read", "sim0", "0x104"), 0, "0xdeadbeef\n");
 	cli_expect(sock, ARGS("read", "sim0", "0x10e", "-w", "16"), 0, "0x1122\n");
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
 static const struct cli_step line_errors[] = {
@@ -335,6 +345,7 @@ test_mmioctl_run_line_errors(void **state)
 	struct env *env = *state;
 	cli_run_steps(env->daemon.socket_path, ARGS("run", "-k"), line_errors,
 		      sizeof(line_errors) / sizeof(line_errors[0]), 1);
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
 static const struct cli_step failing[] = {
@@ -380,6 +391,7 @@ test_mmioctl_run_keep_going(void **state)
 	spawn_proc_result_finish(&r);
 	/* Empty input: nothing to do, success. */
 	cli_expect(sock, ARGS("run"), 0, "");
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
 static void
@@ -412,6 +424,7 @@ test_mmioctl_conflict_between_connections(void **state)
 	assert_int_equal(r.status, 1); /* its first line failed */
 	assert_string_equal(r.out, "");
 	spawn_proc_result_finish(&r);
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
 /* Written at sim0 0x100 and dev1 5 (device address 8-aligned) for the dump test. */
@@ -472,6 +485,7 @@ test_mmioctl_dump_matches_hexdump(void **state)
 	assert_non_null(strstr(r.out, "0000fff0  00 00 00 00"));
 	assert_non_null(strstr(r.out, "\n00010000\n"));
 	spawn_proc_result_finish(&r);
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
 int
@@ -495,6 +509,5 @@ main(void)
 		T(test_mmioctl_dump_matches_hexdump),
 	};
 #undef T
-	int failed = cmocka_run_group_tests(tests, NULL, NULL);
-	return failed + unclean_stops;
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
