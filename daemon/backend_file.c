@@ -26,7 +26,7 @@ backend_file_open(const char *path, uint64_t offset, uint64_t size, struct backe
 	/* map_len = size + page_off must fit ssize_t; offset + size must not wrap. */
 	if (size == 0 || size > (uint64_t)SSIZE_MAX - page_off || offset > UINT64_MAX - size ||
 	    offset - page_off > (uint64_t)INT64_MAX) {
-		snprintf(err, errlen, "size %#llx at offset %#llx does not fit a mapping",
+		snprintf(err, errlen, "size 0x%llx at offset 0x%llx does not fit a mapping",
 			 (unsigned long long)size, (unsigned long long)offset);
 		return -EINVAL;
 	}
@@ -52,7 +52,7 @@ backend_file_open(const char *path, uint64_t offset, uint64_t size, struct backe
 	if ((uint64_t)st.st_size < offset + size) {
 		rc = -EINVAL;
 		snprintf(err, errlen,
-			 "%s has %lld bytes, region needs %llu (offset %#llx + size %#llx)", path,
+			 "%s has %lld bytes, region needs %llu (offset 0x%llx + size 0x%llx)", path,
 			 (long long)st.st_size, (unsigned long long)(offset + size),
 			 (unsigned long long)offset, (unsigned long long)size);
 		goto err_close_fd;

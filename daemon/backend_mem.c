@@ -14,7 +14,7 @@ int
 backend_mem_open(uint64_t size, struct backend **out, char *err, size_t errlen)
 {
 	if (size == 0 || size > (uint64_t)SSIZE_MAX) {
-		snprintf(err, errlen, "size %#llx is not in 1..SSIZE_MAX",
+		snprintf(err, errlen, "size 0x%llx is not in 1..SSIZE_MAX",
 			 (unsigned long long)size);
 		return -EINVAL;
 	}

@@ -152,14 +152,14 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	int rc = lease_acquire(&r->space, &s->leases, req->offset, req->length, &l);
 	switch (rc) {
 	case 0:
-		log_info(CONN_FMT ": lease %" PRIu64 " granted: %s [%#" PRIx64 ", +%#" PRIx64 ")",
+		log_info(CONN_FMT ": lease %" PRIu64 " granted: %s [0x%" PRIx64 ", +0x%" PRIx64 ")",
 			 CONN_ARGS(s), l->id, r->name, l->start, l->len);
 		reply_lease(reply, scratch, l);
 		return;
 	case -ERANGE:
 		set_status(reply, scratch, rc,
-			   "offset %#" PRIx64 " length %#" PRIx64 " is not inside region %s of "
-			   "size %#" PRIx64,
+			   "offset 0x%" PRIx64 " length 0x%" PRIx64 " is not inside region %s of "
+			   "size 0x%" PRIx64,
 			   req->offset, req->length, r->name, r->space.len);
 		return;
 	case -EBUSY:
@@ -199,7 +199,7 @@ handle_split(struct session *s, const Mmio__Split *req, Mmio__Reply *reply,
 	struct lease *low;
 	int rc = lease_split(l, req->mid, &low);
 	if (rc == -ERANGE) {
-		set_status(reply, scratch, rc, "mid %#" PRIx64 " is past lease length %#" PRIx64,
+		set_status(reply, scratch, rc, "mid 0x%" PRIx64 " is past lease length 0x%" PRIx64,
 			   req->mid, l->len);
 		return;
 	}
@@ -207,7 +207,7 @@ handle_split(struct session *s, const Mmio__Split *req, Mmio__Reply *reply,
 		set_status(reply, scratch, rc, NULL);
 		return;
 	}
-	log_info(CONN_FMT ": lease %" PRIu64 ": split at %#" PRIx64 ", low part is lease %" PRIu64,
+	log_info(CONN_FMT ": lease %" PRIu64 ": split at 0x%" PRIx64 ", low part is lease %" PRIu64,
 		 CONN_ARGS(s), l->id, req->mid, low->id);
 	reply_lease(reply, scratch, low);
 }
@@ -235,14 +235,14 @@ set_access_status(Mmio__Reply *reply, struct dispatch_scratch *scratch, int rc,
 		break;
 	case -EFAULT:
 		set_status(reply, scratch, rc,
-			   "offset %#" PRIx64 " of lease %" PRIu64 " is device address %#" PRIx64
+			   "offset 0x%" PRIx64 " of lease %" PRIu64 " is device address 0x%" PRIx64
 			   ", not %u-byte aligned",
 			   off, l->id, l->space->addr + l->start + off, width);
 		break;
 	case -ERANGE:
 		set_status(reply, scratch, rc,
-			   "%u bytes at offset %#" PRIx64 " do not fit lease %" PRIu64
-			   " of length %#" PRIx64,
+			   "%u-byte access at offset 0x%" PRIx64 " does not fit lease %" PRIu64
+			   " of length 0x%" PRIx64,
 			   width, off, l->id, l->len);
 		break;
 	case -EINVAL:

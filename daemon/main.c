@@ -207,7 +207,7 @@ main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < regions.count; i++) {
 		const struct region *r = regions.regions[i];
-		log_info("region %s: %s, %#llx bytes", r->name, r->backend->type,
+		log_info("region %s: %s, 0x%llx bytes", r->name, r->backend->type,
 			 (unsigned long long)r->space.len);
 	}
 	log_info("listening on %s", opt.socket_path);

@@ -145,7 +145,7 @@ test_client_errors_have_distinct_codes(void **state)
 	assert_int_equal(mmio_load32(l, 2, &v), -EFAULT);
 	assert_non_null(strstr(mmio_error_detail(env->client), "not 4-byte aligned"));
 	assert_int_equal(mmio_load32(l, 8, &v), -ERANGE);
-	assert_non_null(strstr(mmio_error_detail(env->client), "do not fit lease"));
+	assert_non_null(strstr(mmio_error_detail(env->client), "does not fit lease"));
 	/* Unaligned is judged before capacity. */
 	assert_int_equal(mmio_load32(l, 10, &v), -EFAULT);
 	assert_int_equal(mmio_load32(l, UINT64_MAX - 3, &v), -ERANGE);

@@ -291,7 +291,7 @@ static const struct cli_step every_command[] = {
 	{"store32 lo 0 1", "ok"},
 	{"load32 a 0", "ok 0xdeadbeef"},
 	{"load32 lo 0", "ok 0x00000001"},
-	{"load8 lo 4", "error OUT_OF_RANGE: 1 bytes at offset 0x4 do not fit lease"},
+	{"load8 lo 4", "error OUT_OF_RANGE: 1-byte access at offset 0x4 does not fit lease"},
 	{"split empty lo 0", "ok"},
 	{"barrier empty", "ok"},
 	{"release empty", "ok"},
@@ -350,7 +350,7 @@ test_mmioctl_run_line_errors(void **state)
 
 static const struct cli_step failing[] = {
 	{"acquire a sim0 0 8", "ok"},
-	{"load32 a 8", "error OUT_OF_RANGE: 4 bytes at offset 0x8 do not fit lease"},
+	{"load32 a 8", "error OUT_OF_RANGE: 4-byte access at offset 0x8 does not fit lease"},
 	{"store32 a 4 7", "ok"},
 	{"load32 a 4", "ok 0x00000007"},
 };
