@@ -145,6 +145,9 @@ daemon_fixture_start(struct daemon_fixture *f, const char *const *regions)
 		kill(f->pid, SIGKILL);
 		waitpid(f->pid, &status, 0);
 		f->pid = -1;
+		unlink(f->log_path);
+		unlink(f->socket_path);
+		rmdir(f->dir);
 		return -1;
 	}
 	return 0;

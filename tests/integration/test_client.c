@@ -32,7 +32,7 @@ group_setup(void **state)
 	snprintf(env->file_path, sizeof(env->file_path), "/tmp/mmiod-file-XXXXXX");
 	int fd = mkstemp(env->file_path);
 	if (fd < 0 || ftruncate(fd, 0x2000) < 0) {
-		return -1;
+		goto err;
 	}
 	close(fd);
 	char file_region[160];
@@ -40,10 +40,14 @@ group_setup(void **state)
 		 env->file_path, FILE_REGION_SIZE, FILE_OFFSET);
 	const char *regions[] = {"sim0,type=mem,size=0x1000", file_region, NULL};
 	if (daemon_fixture_start(&env->daemon, regions) < 0) {
-		return -1;
+		goto err;
 	}
 	*state = env;
 	return 0;
+err:
+	unlink(env->file_path);
+	free(env);
+	return -1;
 }
 
 static int
