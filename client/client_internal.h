@@ -45,6 +45,10 @@ void client_log(enum mmio_log_level level, const char *fmt, ...)
 int client_call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply,
 		Mmio__Reply__BodyCase body_case);
 
+/* client_call() taking and dropping c->lock around it. */
+int client_call_locked(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply,
+		       Mmio__Reply__BodyCase body_case);
+
 void client_free_reply(Mmio__Reply *reply);
 
 #endif

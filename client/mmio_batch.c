@@ -87,9 +87,7 @@ mmio_batch(struct mmio_client *c, struct mmio_op *ops, size_t n, unsigned flags)
 	req.batch = &body;
 	Mmio__Reply *reply;
 
-	pthread_mutex_lock(&c->lock);
-	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY_BATCH);
-	pthread_mutex_unlock(&c->lock);
+	int rc = client_call_locked(c, &req, &reply, MMIO__REPLY__BODY_BATCH);
 	free(block);
 	if (rc < 0) {
 		client_free_reply(reply);

@@ -142,6 +142,26 @@ client_call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply,
 	return rc;
 }
 
+int
+client_call_locked(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply,
+		   Mmio__Reply__BodyCase body_case)
+{
+	pthread_mutex_lock(&c->lock);
+	int rc = client_call(c, req, reply, body_case);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+/* For requests whose reply is only a status. */
+static int
+call_without_body(struct mmio_client *c, Mmio__Request *req)
+{
+	Mmio__Reply *reply;
+	int rc = client_call_locked(c, req, &reply, MMIO__REPLY__BODY__NOT_SET);
+	client_free_reply(reply);
+	return rc;
+}
+
 void
 client_free_reply(Mmio__Reply *reply)
 {
@@ -253,9 +273,7 @@ mmio_list_regions(struct mmio_client *c, struct mmio_region_info **out)
 	Mmio__Reply *reply;
 
 	*out = NULL;
-	pthread_mutex_lock(&c->lock);
-	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY_REGIONS);
-	pthread_mutex_unlock(&c->lock);
+	int rc = client_call_locked(c, &req, &reply, MMIO__REPLY__BODY_REGIONS);
 	if (rc < 0) {
 		client_free_reply(reply);
 		return rc;
@@ -288,9 +306,7 @@ mmio_list_leases(struct mmio_client *c, struct mmio_lease_info **out)
 	Mmio__Reply *reply;
 
 	*out = NULL;
-	pthread_mutex_lock(&c->lock);
-	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY_LEASES);
-	pthread_mutex_unlock(&c->lock);
+	int rc = client_call_locked(c, &req, &reply, MMIO__REPLY__BODY_LEASES);
 	if (rc < 0) {
 		client_free_reply(reply);
 		return rc;
@@ -446,9 +462,7 @@ mmio_load(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t *v
 	req.load = &body;
 	Mmio__Reply *reply;
 
-	pthread_mutex_lock(&c->lock);
-	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY_LOAD);
-	pthread_mutex_unlock(&c->lock);
+	int rc = client_call_locked(c, &req, &reply, MMIO__REPLY__BODY_LOAD);
 	if (rc == 0) {
 		*value = reply->load->value;
 	}
@@ -468,13 +482,7 @@ mmio_store(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t v
 	Mmio__Request req = MMIO__REQUEST__INIT;
 	req.body_case = MMIO__REQUEST__BODY_STORE;
 	req.store = &body;
-	Mmio__Reply *reply;
-
-	pthread_mutex_lock(&c->lock);
-	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY__NOT_SET);
-	pthread_mutex_unlock(&c->lock);
-	client_free_reply(reply);
-	return rc;
+	return call_without_body(c, &req);
 }
 
 #define LOAD_N(bits)                                                                               \
@@ -505,11 +513,5 @@ mmio_barrier(struct mmio_lease *lease)
 	Mmio__Request req = MMIO__REQUEST__INIT;
 	req.body_case = MMIO__REQUEST__BODY_BARRIER;
 	req.barrier = &body;
-	Mmio__Reply *reply;
-
-	pthread_mutex_lock(&c->lock);
-	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY__NOT_SET);
-	pthread_mutex_unlock(&c->lock);
-	client_free_reply(reply);
-	return rc;
+	return call_without_body(c, &req);
 }
