@@ -10,6 +10,7 @@
 #include "log.h"
 #include "mmio_limits.h"
 #include "server.h"
+#include "service.h"
 #include "status.h"
 #include "wire.h"
 
@@ -52,7 +53,7 @@ queue_frame(struct conn *c, const uint8_t *data, size_t len)
 	STAILQ_INSERT_TAIL(&c->out, f, link);
 	c->out_bytes += len;
 	event_add(c->write_ev, NULL);
-	if (c->out_bytes > MMIO_MAX_QUEUED_BYTES) {
+	if (c->out_bytes > c->server->svc->limits.max_queued_bytes) {
 		set_reading(c, 0);
 	}
 	return 0;
@@ -123,7 +124,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	struct server *srv = c->server;
 
-	ssize_t n = wire_recv(c->fd, srv->rx, sizeof(srv->rx));
+	ssize_t n = wire_recv(c->fd, srv->rx, srv->svc->limits.max_frame);
 	if (n == -EAGAIN) {
 		return;
 	}
@@ -133,8 +134,8 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (n < 0) {
 		if (n == -EMSGSIZE) {
-			log_warn(CONN_FMT ": frame over %d bytes, closing", CONN_ARGS(c),
-				 MMIO_MAX_FRAME);
+			log_warn(CONN_FMT ": frame over %zu bytes, closing", CONN_ARGS(c),
+				 srv->svc->limits.max_frame);
 		} else {
 			log_warn(CONN_FMT ": receive failed: %s", CONN_ARGS(c), strerror((int)-n));
 		}
@@ -150,6 +151,10 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	Mmio__Reply reply = MMIO__REPLY__INIT;
 	struct dispatch_scratch scratch;
 	enum dispatch_result res = dispatch(&c->session, req, &reply, &scratch);
+	if (c->session.hello_done && c->hello_timer) {
+		event_free(c->hello_timer);
+		c->hello_timer = NULL;
+	}
 	int rc = 0;
 	if (res != DISPATCH_CLOSE) {
 		rc = send_reply(c, &reply);
@@ -164,10 +169,29 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-int
-conn_create(struct server *srv, int fd, pid_t pid, uid_t uid, gid_t gid)
+static void
+hello_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
-	(void)gid;
+	(void)fd;
+	(void)what;
+	struct conn *c = arg;
+	log_warn(CONN_FMT ": no Hello within %u ms, closing", CONN_ARGS(c),
+		 c->server->svc->limits.handshake_timeout_ms);
+	conn_destroy(c);
+}
+
+static void
+free_event(struct event **ev)
+{
+	if (*ev) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+}
+
+int
+conn_create(struct server *srv, int fd, const struct identity *who, bool refused)
+{
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c) {
 		wire_close_fd(&fd);
@@ -176,16 +200,18 @@ conn_create(struct server *srv, int fd, pid_t pid, uid_t uid, gid_t gid)
 	c->server = srv;
 	c->fd = fd;
 	STAILQ_INIT(&c->out);
-	session_init(&c->session, srv->next_conn_id++, srv->regions, pid, uid);
+	session_init(&c->session, srv->next_conn_id++, srv->svc, who);
+	c->session.refused = refused;
 	c->read_ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
 	c->write_ev = event_new(srv->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
-	if (!c->read_ev || !c->write_ev || event_add(c->read_ev, NULL) < 0) {
-		if (c->read_ev) {
-			event_free(c->read_ev);
-		}
-		if (c->write_ev) {
-			event_free(c->write_ev);
-		}
+	c->hello_timer = evtimer_new(srv->base, hello_timeout_cb, c);
+	unsigned ms = srv->svc->limits.handshake_timeout_ms;
+	struct timeval hello_deadline = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+	if (!c->read_ev || !c->write_ev || !c->hello_timer || event_add(c->read_ev, NULL) < 0 ||
+	    evtimer_add(c->hello_timer, &hello_deadline) < 0) {
+		free_event(&c->read_ev);
+		free_event(&c->write_ev);
+		free_event(&c->hello_timer);
 		wire_close_fd(&c->fd);
 		free(c);
 		return -ENOMEM;
@@ -206,8 +232,9 @@ conn_destroy(struct conn *c)
 	unsigned revoked = session_finish(&c->session);
 	log_info(CONN_FMT ": disconnected, %u lease%s revoked", CONN_ARGS(c), revoked,
 		 revoked == 1 ? "" : "s");
-	event_free(c->read_ev);
-	event_free(c->write_ev);
+	free_event(&c->read_ev);
+	free_event(&c->write_ev);
+	free_event(&c->hello_timer);
 	wire_close_fd(&c->fd);
 	struct out_frame *f;
 	while ((f = STAILQ_FIRST(&c->out))) {

@@ -2,12 +2,14 @@
 #ifndef MMIOD_CONN_H
 #define MMIOD_CONN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/types.h>
 
 #include "dispatch.h"
+#include "policy.h"
 
 struct server;
 struct out_frame;
@@ -18,6 +20,7 @@ struct conn {
 	int fd;
 	struct event *read_ev;
 	struct event *write_ev;
+	struct event *hello_timer; /* closes a connection that never says Hello */
 	struct session session;
 	struct out_queue out; /* replies the client has not taken yet */
 	size_t out_bytes;
@@ -25,8 +28,12 @@ struct conn {
 	TAILQ_ENTRY(conn) link;
 };
 
-/* Takes fd (even on error). Returns 0 and registers the connection, or a negative errno. */
-int conn_create(struct server *srv, int fd, pid_t pid, uid_t uid, gid_t gid);
+/*
+ * Takes fd (even on error). Returns 0 and registers the connection, or a
+ * negative errno. A refused connection (over its uid's limit) is told so in
+ * the reply to its Hello, then closed.
+ */
+int conn_create(struct server *srv, int fd, const struct identity *who, bool refused);
 
 /* Revokes every lease of c, closes and frees it. The one teardown path. */
 void conn_destroy(struct conn *c);

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -9,19 +10,27 @@
 #include "log.h"
 #include "mmio_limits.h"
 #include "region.h"
+#include "service.h"
 #include "status.h"
 
 #define CONN_FMT     "conn %" PRIu64 " (pid %d uid %u)"
-#define CONN_ARGS(s) (s)->conn_id, (int)(s)->leases.pid, (unsigned)(s)->leases.uid
+#define CONN_ARGS(s) (s)->conn_id, (int)(s)->who.pid, (unsigned)(s)->who.uid
 
 void
-session_init(struct session *s, uint64_t conn_id, const struct region_table *regions, pid_t pid,
-	     uid_t uid)
+session_init(struct session *s, uint64_t conn_id, struct service *svc, const struct identity *who)
 {
 	s->conn_id = conn_id;
-	s->regions = regions;
+	s->svc = svc;
+	s->who = *who;
 	s->hello_done = false;
-	lease_set_init(&s->leases, MMIO_MAX_LEASES_PER_CONN, pid, uid);
+	s->refused = false;
+	lease_set_init(&s->leases, svc->limits.max_leases_per_connection, who->pid, who->uid);
+}
+
+struct session *
+session_of_lease_set(const struct lease_set *set)
+{
+	return (struct session *)((char *)set - offsetof(struct session, leases));
 }
 
 unsigned
@@ -77,6 +86,7 @@ fill_lease_info(Mmio__LeaseInfo *info, const struct lease *l)
 	info->length = l->len;
 	info->pid = (int32_t)l->set->pid;
 	info->uid = (uint32_t)l->set->uid;
+	info->access = l->read_only ? MMIO__ACCESS__ACCESS_RO : MMIO__ACCESS__ACCESS_RW;
 }
 
 static enum dispatch_result
@@ -98,29 +108,87 @@ handle_hello(struct session *s, const Mmio__Hello *hello, Mmio__Reply *reply,
 			   MMIO_PROTOCOL_VERSION);
 		return DISPATCH_REPLY_CLOSE;
 	}
+	if (s->refused) {
+		set_status(reply, scratch, -ENOSPC, "uid %u has too many connections to mmiod",
+			   (unsigned)s->who.uid);
+		return DISPATCH_REPLY_CLOSE;
+	}
 	s->hello_done = true;
 	set_status(reply, scratch, 0, NULL);
 	return DISPATCH_REPLY;
 }
 
+/* How many grants of r apply to the caller (root and the starting uid: one, the whole region). */
+static unsigned
+count_grants(const struct session *s, const struct region *r)
+{
+	if (s->who.uid == 0 || s->who.uid == s->svc->extra_uid) {
+		return 1;
+	}
+	unsigned n = 0;
+	for (unsigned i = 0; i < r->policy.n_grants; i++) {
+		n += policy_grant_applies(&r->policy.grants[i], &s->who);
+	}
+	return n;
+}
+
+static void
+fill_grant(Mmio__Grant *g, uint64_t offset, uint64_t length, bool read_only)
+{
+	mmio__grant__init(g);
+	g->offset = offset;
+	g->length = length;
+	g->access = read_only ? MMIO__ACCESS__ACCESS_RO : MMIO__ACCESS__ACCESS_RW;
+}
+
+/* Lists only the regions the caller may lease something of, with its grants. */
 static void
 handle_list_regions(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch)
 {
-	unsigned n = s->regions->count;
-	Mmio__RegionInfo *infos = scratch_alloc(scratch, n, sizeof(*infos));
-	Mmio__RegionInfo **ptrs = scratch_alloc(scratch, n, sizeof(*ptrs));
-	if (!infos || !ptrs) {
+	const struct region_table *regions = s->svc->regions;
+	unsigned n_grants = 0;
+	for (unsigned i = 0; i < regions->count; i++) {
+		n_grants += count_grants(s, regions->regions[i]);
+	}
+	Mmio__RegionInfo *infos = scratch_alloc(scratch, regions->count, sizeof(*infos));
+	Mmio__RegionInfo **ptrs = scratch_alloc(scratch, regions->count, sizeof(*ptrs));
+	Mmio__Grant *grants = scratch_alloc(scratch, n_grants, sizeof(*grants));
+	Mmio__Grant **grant_ptrs = scratch_alloc(scratch, n_grants, sizeof(*grant_ptrs));
+	if (!infos || !ptrs || !grants || !grant_ptrs) {
 		set_status(reply, scratch, -ENOMEM, NULL);
 		return;
 	}
-	for (unsigned i = 0; i < n; i++) {
-		const struct region *r = s->regions->regions[i];
-		mmio__region_info__init(&infos[i]);
-		infos[i].name = (char *)r->name;
-		infos[i].type = (char *)r->backend->type;
-		infos[i].size = r->space.len;
-		infos[i].address = r->space.addr;
-		ptrs[i] = &infos[i];
+	unsigned n = 0, g = 0;
+	for (unsigned i = 0; i < regions->count; i++) {
+		const struct region *r = regions->regions[i];
+		unsigned first = g;
+		if (s->who.uid == 0 || s->who.uid == s->svc->extra_uid) {
+			fill_grant(&grants[g], 0, r->space.len, false);
+			grant_ptrs[g] = &grants[g];
+			g++;
+		} else {
+			for (unsigned k = 0; k < r->policy.n_grants; k++) {
+				const struct grant *pg = &r->policy.grants[k];
+				if (policy_grant_applies(pg, &s->who)) {
+					fill_grant(&grants[g], pg->offset, pg->length,
+						   pg->read_only);
+					grant_ptrs[g] = &grants[g];
+					g++;
+				}
+			}
+		}
+		if (g == first) {
+			continue;
+		}
+		mmio__region_info__init(&infos[n]);
+		infos[n].name = (char *)r->name;
+		infos[n].type = (char *)r->backend->type;
+		infos[n].size = r->space.len;
+		infos[n].address = r->space.addr;
+		infos[n].n_grants = g - first;
+		infos[n].grants = &grant_ptrs[first];
+		ptrs[n] = &infos[n];
+		n++;
 	}
 	mmio__region_list__init(&scratch->regions);
 	scratch->regions.n_regions = n;
@@ -143,15 +211,28 @@ static void
 handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	       struct dispatch_scratch *scratch)
 {
-	struct region *r = region_table_find(s->regions, req->region);
-	if (!r) {
+	struct region *r = region_table_find(s->svc->regions, req->region);
+	/* A region the caller has no grant on is not listed to it: do not confirm it exists. */
+	if (!r || count_grants(s, r) == 0) {
 		set_status(reply, scratch, -ENOENT, "no region named '%.64s'", req->region);
+		return;
+	}
+	bool read_only;
+	if (policy_check_range(&r->policy, &s->who, s->svc->extra_uid, req->offset, req->length,
+			       &read_only) < 0) {
+		log_warn(CONN_FMT ": denied %s [0x%" PRIx64 ", +0x%" PRIx64 "): outside its grants",
+			 CONN_ARGS(s), r->name, req->offset, req->length);
+		set_status(reply, scratch, -EACCES,
+			   "no grant of uid %u covers offset 0x%" PRIx64 " length 0x%" PRIx64
+			   " of %s",
+			   (unsigned)s->who.uid, req->offset, req->length, r->name);
 		return;
 	}
 	struct lease *l;
 	int rc = lease_acquire(&r->space, &s->leases, req->offset, req->length, &l);
 	switch (rc) {
 	case 0:
+		l->read_only = read_only;
 		log_info(CONN_FMT ": lease %" PRIu64 " granted: %s [0x%" PRIx64 ", +0x%" PRIx64 ")",
 			 CONN_ARGS(s), l->id, r->name, l->start, l->len);
 		reply_lease(reply, scratch, l);
@@ -166,10 +247,9 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 		set_status(reply, scratch, rc, "range overlaps a live lease on %s", r->name);
 		return;
 	case -ENOSPC:
-		log_warn(CONN_FMT ": lease limit %d reached", CONN_ARGS(s),
-			 MMIO_MAX_LEASES_PER_CONN);
-		set_status(reply, scratch, rc, "a connection may hold at most %d leases",
-			   MMIO_MAX_LEASES_PER_CONN);
+		log_warn(CONN_FMT ": lease limit %u reached", CONN_ARGS(s), s->leases.max);
+		set_status(reply, scratch, rc, "a connection may hold at most %u leases",
+			   s->leases.max);
 		return;
 	default:
 		set_status(reply, scratch, rc, NULL);
@@ -233,6 +313,9 @@ set_access_status(Mmio__Reply *reply, struct dispatch_scratch *scratch, int rc,
 	case 0:
 		set_status(reply, scratch, 0, NULL);
 		break;
+	case -EACCES:
+		set_status(reply, scratch, rc, "lease %" PRIu64 " was granted read-only", l->id);
+		break;
 	case -EFAULT:
 		set_status(reply, scratch, rc,
 			   "offset 0x%" PRIx64 " of lease %" PRIu64 " is device address 0x%" PRIx64
@@ -258,6 +341,50 @@ set_access_status(Mmio__Reply *reply, struct dispatch_scratch *scratch, int rc,
 	}
 }
 
+/* One audit record per access to a region audited for it, whatever the outcome. */
+static void
+audit_access(const struct session *s, const struct lease *l, bool is_store, unsigned width,
+	     uint64_t off, uint64_t value, int rc)
+{
+	const struct region *r = region_of_lease(l);
+	if (r->policy.audit == AUDIT_NONE || (r->policy.audit == AUDIT_STORES && !is_store)) {
+		return;
+	}
+	const char *status = status_name_of_errno(rc);
+	struct audit_record rec = {
+		.conn_id = s->conn_id,
+		.pid = s->who.pid,
+		.uid = s->who.uid,
+		.lease = l->id,
+		.region = r->name,
+		.op = is_store ? "store" : "load",
+		.width = width,
+		.offset = off,
+		.value = value,
+		.status = status ? status : "IO_ERROR",
+	};
+	log_audit(&rec);
+}
+
+/* Stores through a lease granted read-only are refused before any check. */
+static int
+checked_store(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+	      uint64_t value)
+{
+	int rc = l->read_only ? -EACCES : region_store(l, off, width, value);
+	audit_access(s, l, true, width, off, value, rc);
+	return rc;
+}
+
+static int
+checked_load(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+	     uint64_t *value)
+{
+	int rc = region_load(l, off, width, value);
+	audit_access(s, l, false, width, off, rc == 0 ? *value : 0, rc);
+	return rc;
+}
+
 static void
 handle_load(struct session *s, const Mmio__Load *req, Mmio__Reply *reply,
 	    struct dispatch_scratch *scratch)
@@ -267,7 +394,7 @@ handle_load(struct session *s, const Mmio__Load *req, Mmio__Reply *reply,
 		return;
 	}
 	uint64_t value = 0;
-	int rc = region_load(l, req->offset, req->width, &value);
+	int rc = checked_load(s, l, req->offset, req->width, &value);
 	set_access_status(reply, scratch, rc, l, req->offset, req->width);
 	if (rc == 0) {
 		mmio__load_result__init(&scratch->load);
@@ -285,7 +412,7 @@ handle_store(struct session *s, const Mmio__Store *req, Mmio__Reply *reply,
 	if (!l) {
 		return;
 	}
-	int rc = region_store(l, req->offset, req->width, req->value);
+	int rc = checked_store(s, l, req->offset, req->width, req->value);
 	set_access_status(reply, scratch, rc, l, req->offset, req->width);
 }
 
@@ -301,15 +428,18 @@ handle_barrier(struct session *s, const Mmio__Barrier *req, Mmio__Reply *reply,
 	set_status(reply, scratch, 0, NULL);
 }
 
+/* Admins see every lease; anyone else only their own. */
 static void
 handle_list_leases(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch)
 {
+	const struct region_table *regions = s->svc->regions;
+	bool all = service_is_admin(s->svc, &s->who);
 	size_t n = 0;
-	for (unsigned i = 0; i < s->regions->count; i++) {
+	for (unsigned i = 0; i < regions->count; i++) {
 		const struct lease *l;
-		TAILQ_FOREACH(l, &s->regions->regions[i]->space.leases, space_link)
+		TAILQ_FOREACH(l, &regions->regions[i]->space.leases, space_link)
 		{
-			n++;
+			n += all || l->set == &s->leases;
 		}
 	}
 	Mmio__LeaseInfo *infos = scratch_alloc(scratch, n, sizeof(*infos));
@@ -319,13 +449,15 @@ handle_list_leases(struct session *s, Mmio__Reply *reply, struct dispatch_scratc
 		return;
 	}
 	size_t k = 0;
-	for (unsigned i = 0; i < s->regions->count; i++) {
+	for (unsigned i = 0; i < regions->count; i++) {
 		const struct lease *l;
-		TAILQ_FOREACH(l, &s->regions->regions[i]->space.leases, space_link)
+		TAILQ_FOREACH(l, &regions->regions[i]->space.leases, space_link)
 		{
-			fill_lease_info(&infos[k], l);
-			ptrs[k] = &infos[k];
-			k++;
+			if (all || l->set == &s->leases) {
+				fill_lease_info(&infos[k], l);
+				ptrs[k] = &infos[k];
+				k++;
+			}
 		}
 	}
 	mmio__lease_list__init(&scratch->leases);
@@ -333,6 +465,29 @@ handle_list_leases(struct session *s, Mmio__Reply *reply, struct dispatch_scratc
 	scratch->leases.leases = ptrs;
 	reply->body_case = MMIO__REPLY__BODY_LEASES;
 	reply->leases = &scratch->leases;
+	set_status(reply, scratch, 0, NULL);
+}
+
+static void
+handle_revoke(struct session *s, const Mmio__Revoke *req, Mmio__Reply *reply,
+	      struct dispatch_scratch *scratch)
+{
+	if (!service_is_admin(s->svc, &s->who)) {
+		log_warn(CONN_FMT ": denied revoke of lease %" PRIu64 ": not an admin",
+			 CONN_ARGS(s), req->lease);
+		set_status(reply, scratch, -EACCES, "only the admin group may revoke leases");
+		return;
+	}
+	struct lease *l = service_find_lease(s->svc, req->lease);
+	if (!l) {
+		set_status(reply, scratch, -ENOENT, "no lease %" PRIu64, req->lease);
+		return;
+	}
+	const struct session *holder = session_of_lease_set(l->set);
+	log_info(CONN_FMT ": revoked lease %" PRIu64 " of conn %" PRIu64 " (pid %d uid %u)",
+		 CONN_ARGS(s), l->id, holder->conn_id, (int)holder->who.pid,
+		 (unsigned)holder->who.uid);
+	lease_release(l);
 	set_status(reply, scratch, 0, NULL);
 }
 
@@ -346,9 +501,9 @@ run_batch_op(struct session *s, const Mmio__Batch *req, size_t i, uint64_t *valu
 	}
 	switch (req->op[i]) {
 	case MMIO__BATCH_OP__BATCH_OP_LOAD:
-		return region_load(l, req->offset[i], req->width[i], value);
+		return checked_load(s, l, req->offset[i], req->width[i], value);
 	case MMIO__BATCH_OP__BATCH_OP_STORE:
-		return region_store(l, req->offset[i], req->width[i], req->value[i]);
+		return checked_store(s, l, req->offset[i], req->width[i], req->value[i]);
 	case MMIO__BATCH_OP__BATCH_OP_BARRIER:
 		region_write_barrier(l);
 		return 0;
@@ -440,6 +595,9 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 		break;
 	case MMIO__REQUEST__BODY_BATCH:
 		handle_batch(s, req->batch, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_REVOKE:
+		handle_revoke(s, req->revoke, reply, scratch);
 		break;
 	default:
 		log_warn(CONN_FMT ": request %" PRIu64 " has no known body", CONN_ARGS(s), req->id);

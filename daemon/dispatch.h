@@ -10,15 +10,18 @@
 
 #include "lease.h"
 #include "mmio.pb-c.h"
+#include "policy.h"
 
-struct region_table;
+struct service;
 
 /* What one connection is, as far as requests are concerned. */
 struct session {
 	uint64_t conn_id;
-	const struct region_table *regions;
+	struct service *svc;
+	struct identity who; /* from the kernel at accept; never from a request */
 	struct lease_set leases;
 	bool hello_done;
+	bool refused; /* over a connection limit: Hello is answered RESOURCE_EXHAUSTED */
 };
 
 enum dispatch_result {
@@ -29,7 +32,7 @@ enum dispatch_result {
 
 /* Memory a reply points into; released by dispatch_reply_finish() after packing. */
 struct dispatch_scratch {
-	void *owned[4];
+	void *owned[6];
 	unsigned n_owned;
 	char detail[192];
 	Mmio__Hello hello;
@@ -40,8 +43,11 @@ struct dispatch_scratch {
 	Mmio__BatchResult batch;
 };
 
-void session_init(struct session *s, uint64_t conn_id, const struct region_table *regions,
-		  pid_t pid, uid_t uid);
+void session_init(struct session *s, uint64_t conn_id, struct service *svc,
+		  const struct identity *who);
+
+/* The session whose leases set is. */
+struct session *session_of_lease_set(const struct lease_set *set);
 
 /* Revokes every lease of s; returns how many. */
 unsigned session_finish(struct session *s);

@@ -9,6 +9,7 @@
 #ifndef MMIOD_LEASE_H
 #define MMIOD_LEASE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/types.h>
@@ -36,6 +37,7 @@ struct lease {
 	uint64_t id;
 	uint64_t start;
 	uint64_t len;
+	bool read_only; /* granted under an ro grant: stores are refused */
 	struct lease_space *space;
 	struct lease_set *set;
 	TAILQ_ENTRY(lease) space_link;
@@ -54,7 +56,8 @@ int lease_acquire(struct lease_space *space, struct lease_set *set, uint64_t sta
 		  struct lease **out);
 
 /*
- * Split at relative mid: *low gets [start, start+mid) under a new id; l keeps
+ * Split at relative mid: *low gets [start, start+mid) under a new id and the
+ * same access; l keeps
  * [start+mid, end) and its offset 0 moves to the old mid. -ERANGE iff mid > len
  * (nothing changes); -ENOSPC, -ENOMEM.
  */

@@ -1,16 +1,32 @@
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <event2/event.h>
+#include <systemd/sd-journal.h>
 
 #include "log.h"
 
 static enum log_level max_level = LOG_LEVEL_INFO;
+static enum log_sink sink = LOG_SINK_STDERR;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
+static const int level_priorities[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+
+static void
+emit(enum log_level level, const char *line)
+{
+	if (sink == LOG_SINK_JOURNAL) {
+		sd_journal_print(level_priorities[level], "%s", line);
+	} else {
+		/* One call per line, so lines cannot interleave. */
+		fprintf(stderr, "mmiod: %s: %s\n", level_names[level], line);
+	}
+}
 
 static void
 log_write(enum log_level level, const char *fmt, va_list ap)
@@ -21,8 +37,7 @@ log_write(enum log_level level, const char *fmt, va_list ap)
 	int saved = errno;
 	char line[1024];
 	vsnprintf(line, sizeof(line), fmt, ap);
-	/* One write per line, so lines from a crash-time flush cannot interleave. */
-	fprintf(stderr, "mmiod: %s: %s\n", level_names[level], line);
+	emit(level, line);
 	errno = saved;
 }
 
@@ -33,14 +48,17 @@ libevent_log_cb(int severity, const char *msg)
 			       : severity == EVENT_LOG_WARN ? LOG_LEVEL_WARN
 							    : LOG_LEVEL_DEBUG;
 	if (level <= max_level) {
-		fprintf(stderr, "mmiod: %s: libevent: %s\n", level_names[level], msg);
+		char line[1024];
+		snprintf(line, sizeof(line), "libevent: %s", msg);
+		emit(level, line);
 	}
 }
 
 void
-log_init(enum log_level level)
+log_init(enum log_level level, enum log_sink to)
 {
 	max_level = level;
+	sink = to;
 	event_set_log_callback(libevent_log_cb);
 }
 
@@ -76,4 +94,28 @@ fatal(const char *fmt, ...)
 	log_write(LOG_LEVEL_ERROR, fmt, ap);
 	va_end(ap);
 	exit(1);
+}
+
+void
+log_audit(const struct audit_record *r)
+{
+	int saved = errno;
+	char line[512];
+	snprintf(line, sizeof(line),
+		 "audit: conn %" PRIu64 " pid %d uid %u lease %" PRIu64
+		 " region %s %s%u offset 0x%" PRIx64 " value 0x%" PRIx64 " status %s",
+		 r->conn_id, (int)r->pid, (unsigned)r->uid, r->lease, r->region, r->op,
+		 r->width * 8, r->offset, r->value, r->status);
+	if (sink == LOG_SINK_JOURNAL) {
+		sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", LOG_NOTICE, "MMIOD_AUDIT=1",
+				"MMIOD_CONN=%" PRIu64, r->conn_id, "MMIOD_PID=%d", (int)r->pid,
+				"MMIOD_UID=%u", (unsigned)r->uid, "MMIOD_LEASE=%" PRIu64, r->lease,
+				"MMIOD_REGION=%s", r->region, "MMIOD_OP=%s", r->op,
+				"MMIOD_WIDTH=%u", r->width * 8, "MMIOD_OFFSET=0x%" PRIx64,
+				r->offset, "MMIOD_VALUE=0x%" PRIx64, r->value, "MMIOD_STATUS=%s",
+				r->status, NULL);
+	} else {
+		fprintf(stderr, "mmiod: %s\n", line);
+	}
+	errno = saved;
 }

@@ -1,4 +1,4 @@
-/* mmiod: argv, regions, socket, signals, event loop, exit code. Nothing else. */
+/* mmiod: argv, config, regions, socket, privilege drop, signals, event loop, exit code. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -8,13 +8,16 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <systemd/sd-daemon.h>
 
 #include "backend.h"
+#include "conf.h"
 #include "log.h"
 #include "parse.h"
+#include "privdrop.h"
 #include "region.h"
-#include "region_spec.h"
 #include "server.h"
+#include "service.h"
 #include "wire.h"
 
 #define DEFAULT_REGION "sim0,type=mem,size=0x10000"
@@ -22,66 +25,57 @@
 static const char usage_text[] =
 	"Usage: mmiod [OPTIONS]\n"
 	"Lease sub-ranges of device memory to unprivileged clients over a Unix socket,\n"
-	"checking every load and store against the caller's lease.\n"
+	"checking every load and store against the caller's lease and grants.\n"
 	"\n"
-	"  -r, --region SPEC      serve a region; repeatable. SPEC is one of\n"
+	"  -c, --config FILE      read regions, socket, user, limits and the access policy\n"
+	"                         from FILE (see " MMIOD_DEFAULT_CONFIG ")\n"
+	"      --check-config FILE  validate FILE, print 'FILE:LINE: message' errors, exit\n"
+	"  -r, --region SPEC      serve a region as well; repeatable. SPEC is one of\n"
 	"                           NAME,type=mem,size=N          simulated device (zeroed "
 	"memory)\n"
 	"                           NAME,type=file,path=P,size=N[,offset=O]\n"
 	"                                                         a regular file, mapped shared\n"
-	"                         numbers are decimal or 0x hex. Without any --region, mmiod\n"
-	"                         serves " DEFAULT_REGION ".\n"
-	"  -s, --socket PATH      listen on PATH (default " MMIO_DEFAULT_SOCKET ")\n"
-	"  -f, --foreground       log to stderr. mmiod never forks and always logs to stderr\n"
-	"                         today; the option is accepted for service files and scripts\n"
+	"                         numbers are decimal or 0x hex. Such regions have no grants:\n"
+	"                         only root and the user who started mmiod may lease them.\n"
+	"                         Without --config or --region, mmiod serves " DEFAULT_REGION ".\n"
+	"  -s, --socket PATH      listen on PATH (default " MMIO_DEFAULT_SOCKET "); ignored when\n"
+	"                         systemd passes a listening socket\n"
+	"  -u, --user USER        after opening the regions and the socket, drop to USER\n"
+	"  -f, --foreground       log to stderr; otherwise logs go to the systemd journal.\n"
+	"                         mmiod never forks either way\n"
 	"  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
-	"      --ready-fd FD      once the socket accepts connections, write \"READY\\n\" to FD\n"
-	"                         and close it (for scripts and tests that must not poll)\n"
+	"      --ready-fd FD      once serving, write \"READY\\n\" to FD and close it\n"
 	"  -h, --help             show this help\n"
 	"  -V, --version          show the version\n"
 	"\n"
-	"SIGTERM or SIGINT stops mmiod: every lease is revoked and the socket removed.\n";
+	"Signals: SIGTERM or SIGINT revoke every lease, remove the socket and exit 0;\n"
+	"SIGHUP re-reads the config's policy and limits (leases it no longer grants are\n"
+	"revoked). Exit status: 0 clean stop, 1 could not start, 2 usage or config error.\n";
 
 struct options {
-	struct region_spec specs[MMIO_MAX_REGIONS];
-	unsigned n_specs;
+	struct mmiod_config cfg;
+	const char *config_path;
+	bool check_only;
+	const char *regions[MMIO_MAX_REGIONS]; /* --region texts, re-added on reload */
+	unsigned n_regions;
 	const char *socket_path;
+	const char *user;
+	bool foreground;
 	enum log_level level;
 	int ready_fd;
 };
-
-static void
-options_finish(struct options *opt)
-{
-	for (unsigned i = 0; i < opt->n_specs; i++) {
-		region_spec_finish(&opt->specs[i]);
-	}
-}
-
-static int
-add_region(struct options *opt, const char *text)
-{
-	if (opt->n_specs == MMIO_MAX_REGIONS) {
-		fprintf(stderr, "mmiod: at most %d regions\n", MMIO_MAX_REGIONS);
-		return -1;
-	}
-	char err[256];
-	struct region_spec *spec = &opt->specs[opt->n_specs++];
-	if (region_spec_parse(text, spec, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mmiod: --region %s: %s\n", text, err);
-		return -1;
-	}
-	return 0;
-}
 
 /* Returns 0 to run, 1 to exit successfully (help, version), 2 for a usage error. */
 static int
 parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_READY_FD = 256 };
+	enum { OPT_READY_FD = 256, OPT_CHECK_CONFIG };
 	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", required_argument, NULL, OPT_CHECK_CONFIG},
 		{"region", required_argument, NULL, 'r'},
 		{"socket", required_argument, NULL, 's'},
+		{"user", required_argument, NULL, 'u'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"ready-fd", required_argument, NULL, OPT_READY_FD},
@@ -90,17 +84,30 @@ parse_options(int argc, char **argv, struct options *opt)
 		{NULL, 0, NULL, 0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "r:s:fl:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:s:u:fl:hV", longopts, NULL)) != -1) {
 		switch (c) {
+		case OPT_CHECK_CONFIG:
+			opt->check_only = true;
+			opt->config_path = optarg;
+			break;
+		case 'c':
+			opt->config_path = optarg;
+			break;
 		case 'r':
-			if (add_region(opt, optarg) < 0) {
+			if (opt->n_regions == MMIO_MAX_REGIONS) {
+				fprintf(stderr, "mmiod: at most %d regions\n", MMIO_MAX_REGIONS);
 				return 2;
 			}
+			opt->regions[opt->n_regions++] = optarg;
 			break;
 		case 's':
 			opt->socket_path = optarg;
 			break;
+		case 'u':
+			opt->user = optarg;
+			break;
 		case 'f':
+			opt->foreground = true;
 			break;
 		case 'l': {
 			int level = log_level_parse(optarg);
@@ -140,24 +147,88 @@ parse_options(int argc, char **argv, struct options *opt)
 			argv[optind]);
 		return 2;
 	}
-	if (opt->n_specs == 0 && add_region(opt, DEFAULT_REGION) < 0) {
+	return 0;
+}
+
+/*
+ * Builds the configuration from the file (if any) and the command line, which
+ * wins. Returns 0, or 2 with the reason printed.
+ */
+static int
+load_config(const struct options *opt, struct mmiod_config *cfg)
+{
+	char err[512] = "";
+	conf_init(cfg);
+	if (opt->config_path && conf_load(cfg, opt->config_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	for (unsigned i = 0; i < opt->n_regions; i++) {
+		if (conf_add_region(cfg, opt->regions[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "mmiod: --region %s: %s\n", opt->regions[i], err);
+			return 2;
+		}
+	}
+	if (!opt->config_path && cfg->n_regions == 0 &&
+	    conf_add_region(cfg, DEFAULT_REGION, err, sizeof(err)) < 0) {
+		return 2;
+	}
+	if (opt->socket_path) {
+		free(cfg->socket_path);
+		cfg->socket_path = strdup(opt->socket_path);
+	}
+	if (!cfg->socket_path && !(cfg->socket_path = strdup(MMIO_DEFAULT_SOCKET))) {
+		return 2;
+	}
+	if (opt->user && conf_set_user(cfg, opt->user, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mmiod: --user %s: %s\n", opt->user, err);
 		return 2;
 	}
 	return 0;
 }
 
+struct daemon {
+	struct options *opt;
+	struct event_base *base;
+	struct service svc;
+	struct region_table regions;
+	struct server srv;
+};
+
 static void
 stop_cb(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
+	struct daemon *d = arg;
 	log_info("signal %d: shutting down", (int)sig);
-	event_base_loopbreak(arg);
+	sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(d->base);
+}
+
+static void
+reload_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	struct daemon *d = arg;
+	sd_notify(0, "RELOADING=1");
+	struct mmiod_config cfg;
+	if (load_config(d->opt, &cfg) != 0) {
+		log_error("reload: configuration not valid; keeping the current policy");
+	} else {
+		int revoked = service_apply_config(&d->svc, &cfg);
+		log_info("reload: policy applied, %d lease%s revoked", revoked < 0 ? 0 : revoked,
+			 revoked == 1 ? "" : "s");
+	}
+	conf_finish(&cfg);
+	sd_notify(0, "READY=1");
 }
 
 static void
 report_ready(int fd)
 {
 	static const char msg[] = "READY\n";
+	sd_notify(0, "READY=1");
 	if (fd < 0) {
 		return;
 	}
@@ -167,72 +238,124 @@ report_ready(int fd)
 	wire_close_fd(&fd);
 }
 
-int
-main(int argc, char **argv)
+/* A socket from systemd if it passed one, else our own. */
+static int
+open_socket(struct daemon *d, const struct mmiod_config *cfg, char *err, size_t errlen)
 {
-	struct options opt = {
-		.socket_path = MMIO_DEFAULT_SOCKET, .level = LOG_LEVEL_INFO, .ready_fd = -1};
-	int rc = parse_options(argc, argv, &opt);
-	if (rc != 0) {
-		options_finish(&opt);
-		return rc == 1 ? 0 : 2;
+	int n = sd_listen_fds(1);
+	if (n < 0) {
+		snprintf(err, errlen, "sd_listen_fds: %s", strerror(-n));
+		return n;
 	}
-	log_init(opt.level);
-	/* Sends use MSG_NOSIGNAL; this covers any other write to a vanished peer. */
-	signal(SIGPIPE, SIG_IGN);
+	if (n == 0) {
+		return server_open(&d->srv, d->base, &d->svc, cfg->socket_path, cfg->socket_mode,
+				   cfg->socket_gid, err, errlen);
+	}
+	if (n > 1 || sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
+		snprintf(err, errlen,
+			 "systemd must pass exactly one listening SOCK_SEQPACKET unix "
+			 "socket (ListenSequentialPacket=)");
+		return -EINVAL;
+	}
+	log_info("using the socket systemd passed");
+	return server_adopt(&d->srv, d->base, &d->svc, SD_LISTEN_FDS_START, err, errlen);
+}
 
-	int exit_code = 1;
+static int
+run(struct daemon *d, struct mmiod_config *cfg)
+{
 	char err[512] = "";
-	static struct region_table regions;
-	if (region_table_open(&regions, opt.specs, opt.n_specs, err, sizeof(err)) < 0) {
+	uid_t started_by = getuid();
+	if (region_table_open(&d->regions, cfg->regions, cfg->n_regions, err, sizeof(err)) < 0) {
 		log_error("%s", err);
-		goto out_options;
+		return 1;
 	}
-	struct event_base *base = event_base_new();
-	if (!base) {
+	int exit_code = 1;
+	service_init(&d->svc, &d->regions, cfg, started_by);
+	d->base = event_base_new();
+	if (!d->base) {
 		log_error("cannot create the event loop");
 		goto out_regions;
 	}
-	/* The receive and send buffers make this large: keep it off the stack. */
-	static struct server srv;
-	if (server_open(&srv, base, &regions, opt.socket_path, err, sizeof(err)) < 0) {
+	if (open_socket(d, cfg, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		goto out_base;
 	}
-	struct event *sigterm = evsignal_new(base, SIGTERM, stop_cb, base);
-	struct event *sigint = evsignal_new(base, SIGINT, stop_cb, base);
-	if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0) {
-		log_error("cannot install signal handlers");
-		goto out_signals;
+	if (cfg->user) {
+		if (privdrop(cfg->uid, cfg->gid, err, sizeof(err)) < 0) {
+			log_error("dropping privileges: %s", err);
+			goto out_server;
+		}
+		log_info("running as %s (uid %u gid %u)", cfg->user, (unsigned)cfg->uid,
+			 (unsigned)cfg->gid);
 	}
-	for (unsigned i = 0; i < regions.count; i++) {
-		const struct region *r = regions.regions[i];
-		log_info("region %s: %s, 0x%llx bytes", r->name, r->backend->type,
-			 (unsigned long long)r->space.len);
+	struct event *signals[3] = {
+		evsignal_new(d->base, SIGTERM, stop_cb, d),
+		evsignal_new(d->base, SIGINT, stop_cb, d),
+		evsignal_new(d->base, SIGHUP, reload_cb, d),
+	};
+	for (int i = 0; i < 3; i++) {
+		if (!signals[i] || event_add(signals[i], NULL) < 0) {
+			log_error("cannot install signal handlers");
+			goto out_signals;
+		}
 	}
-	log_info("listening on %s", opt.socket_path);
-	report_ready(opt.ready_fd);
+	for (unsigned i = 0; i < d->regions.count; i++) {
+		const struct region *r = d->regions.regions[i];
+		log_info("region %s: %s, 0x%llx bytes, %u grant%s", r->name, r->backend->type,
+			 (unsigned long long)r->space.len, r->policy.n_grants,
+			 r->policy.n_grants == 1 ? "" : "s");
+	}
+	log_info("serving on %s", d->srv.socket_path ? d->srv.socket_path : "systemd's socket");
+	report_ready(d->opt->ready_fd);
 
-	if (event_base_dispatch(base) < 0) {
+	if (event_base_dispatch(d->base) < 0) {
 		log_error("event loop failed");
 	} else {
 		exit_code = 0;
 	}
-
 out_signals:
-	if (sigterm) {
-		event_free(sigterm);
+	for (int i = 0; i < 3; i++) {
+		if (signals[i]) {
+			event_free(signals[i]);
+		}
 	}
-	if (sigint) {
-		event_free(sigint);
-	}
-	server_close(&srv);
+out_server:
+	server_close(&d->srv);
 out_base:
-	event_base_free(base);
+	event_base_free(d->base);
 out_regions:
-	region_table_close(&regions);
-out_options:
-	options_finish(&opt);
-	log_info("stopped");
+	region_table_close(&d->regions);
 	return exit_code;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct options opt = {.level = LOG_LEVEL_INFO, .ready_fd = -1};
+	int rc = parse_options(argc, argv, &opt);
+	if (rc != 0) {
+		return rc == 1 ? 0 : 2;
+	}
+	struct mmiod_config cfg;
+	rc = load_config(&opt, &cfg);
+	if (opt.check_only || rc != 0) {
+		if (rc == 0) {
+			printf("%s: ok (%u region%s)\n", opt.config_path, cfg.n_regions,
+			       cfg.n_regions == 1 ? "" : "s");
+		}
+		conf_finish(&cfg);
+		return rc;
+	}
+	log_init(opt.level, opt.foreground ? LOG_SINK_STDERR : LOG_SINK_JOURNAL);
+	/* Sends use MSG_NOSIGNAL; this covers any other write to a vanished peer. */
+	signal(SIGPIPE, SIG_IGN);
+
+	/* The receive and send buffers make this large: keep it off the stack. */
+	static struct daemon d;
+	d.opt = &opt;
+	rc = run(&d, &cfg);
+	conf_finish(&cfg);
+	log_info("stopped");
+	return rc;
 }

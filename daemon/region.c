@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "conf.h"
 #include "region.h"
 #include "region_spec.h"
 
@@ -29,6 +30,7 @@ region_destroy(struct region *r)
 		return;
 	}
 	backend_close(r->backend);
+	policy_finish(&r->policy);
 	free(r);
 }
 
@@ -133,7 +135,23 @@ region_write_barrier(const struct lease *l)
 }
 
 int
-region_table_open(struct region_table *table, const struct region_spec *specs, unsigned n,
+region_set_policy(struct region *r, const struct region_policy *p)
+{
+	struct grant *copy = calloc(p->n_grants ? p->n_grants : 1, sizeof(*copy));
+	if (!copy) {
+		return -ENOMEM;
+	}
+	if (p->n_grants) {
+		memcpy(copy, p->grants, p->n_grants * sizeof(*copy));
+	}
+	policy_finish(&r->policy);
+	r->policy =
+		(struct region_policy){.grants = copy, .n_grants = p->n_grants, .audit = p->audit};
+	return 0;
+}
+
+int
+region_table_open(struct region_table *table, const struct region_config *configs, unsigned n,
 		  char *err, size_t errlen)
 {
 	table->count = 0;
@@ -142,22 +160,24 @@ region_table_open(struct region_table *table, const struct region_spec *specs, u
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < n; i++) {
+		const struct region_spec *spec = &configs[i].spec;
 		int rc;
-		if (region_table_find(table, specs[i].name)) {
-			snprintf(err, errlen, "region '%s' is defined twice", specs[i].name);
+		if (region_table_find(table, spec->name)) {
+			snprintf(err, errlen, "region '%s' is defined twice", spec->name);
 			rc = -EINVAL;
 			goto err_close;
 		}
 		struct backend *b;
 		char why[256];
-		rc = backend_open(&specs[i], &b, why, sizeof(why));
+		rc = backend_open(spec, &b, why, sizeof(why));
 		if (rc < 0) {
-			snprintf(err, errlen, "region '%s': %s", specs[i].name, why);
+			snprintf(err, errlen, "region '%s': %s", spec->name, why);
 			goto err_close;
 		}
-		struct region *r = region_create(specs[i].name, b);
-		if (!r) {
-			snprintf(err, errlen, "region '%s': out of memory", specs[i].name);
+		struct region *r = region_create(spec->name, b);
+		if (!r || region_set_policy(r, &configs[i].policy) < 0) {
+			region_destroy(r);
+			snprintf(err, errlen, "region '%s': out of memory", spec->name);
 			rc = -ENOMEM;
 			goto err_close;
 		}

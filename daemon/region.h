@@ -11,14 +11,16 @@
 
 #include "lease.h"
 #include "mmio_limits.h"
+#include "policy.h"
 
 struct backend;
-struct region_spec;
+struct region_config;
 
 struct region {
 	char name[MMIO_MAX_NAME + 1];
 	struct backend *backend;
 	struct lease_space space;
+	struct region_policy policy; /* owned; replaced on reload */
 };
 
 struct region_table {
@@ -58,11 +60,14 @@ int region_modify(const struct lease *l, uint64_t off, unsigned width, uint64_t 
 void region_write_barrier(const struct lease *l);
 
 /*
- * Opens every spec as a region of table. On failure closes what it opened and
- * returns a negative errno with the reason in err.
+ * Opens every configured region into table, with a copy of its policy. On
+ * failure closes what it opened and returns a negative errno with the reason in err.
  */
-int region_table_open(struct region_table *table, const struct region_spec *specs, unsigned n,
+int region_table_open(struct region_table *table, const struct region_config *configs, unsigned n,
 		      char *err, size_t errlen);
+
+/* Replaces r's policy with a copy of p. 0 or -ENOMEM (r unchanged). */
+int region_set_policy(struct region *r, const struct region_policy *p);
 void region_table_close(struct region_table *table);
 struct region *region_table_find(const struct region_table *table, const char *name);
 

@@ -80,6 +80,31 @@ apply_key(struct region_spec *spec, const char *key, const char *value, unsigned
 }
 
 int
+region_spec_check(const struct region_spec *spec, char *err, size_t errlen)
+{
+	if (!name_valid(spec->name, strlen(spec->name))) {
+		return fail(err, errlen, "region name must be 1-%d characters of [A-Za-z0-9_.-]",
+			    MMIO_MAX_NAME);
+	}
+	if (spec->type[0] == '\0') {
+		return fail(err, errlen, "missing type= (mem or file)");
+	}
+	if (strcmp(spec->type, "mem") != 0 && strcmp(spec->type, "file") != 0) {
+		return fail(err, errlen, "unknown type '%s' (expected mem or file)", spec->type);
+	}
+	if (spec->size == 0) {
+		return fail(err, errlen, "missing or zero size=");
+	}
+	if (strcmp(spec->type, "file") == 0 && !spec->path) {
+		return fail(err, errlen, "type=file needs path=");
+	}
+	if (strcmp(spec->type, "mem") == 0 && (spec->path || spec->offset)) {
+		return fail(err, errlen, "type=mem takes only size=");
+	}
+	return 0;
+}
+
+int
 region_spec_parse(const char *text, struct region_spec *spec, char *err, size_t errlen)
 {
 	memset(spec, 0, sizeof(*spec));
@@ -113,14 +138,11 @@ region_spec_parse(const char *text, struct region_spec *spec, char *err, size_t 
 		}
 	}
 
-	if (spec->type[0] == '\0') {
-		rc = fail(err, errlen, "missing type= (mem or file)");
-	} else if (!(seen & 4u) || spec->size == 0) {
-		rc = fail(err, errlen, "missing or zero size=");
-	} else if (strcmp(spec->type, "file") == 0 && !spec->path) {
-		rc = fail(err, errlen, "type=file needs path=");
-	} else if (strcmp(spec->type, "mem") == 0 && (spec->path || (seen & 8u))) {
+	/* offset=0 is harmless, but naming an offset for memory means a mistaken spec. */
+	if (strcmp(spec->type, "mem") == 0 && (seen & 8u)) {
 		rc = fail(err, errlen, "type=mem takes only size=");
+	} else {
+		rc = region_spec_check(spec, err, errlen);
 	}
 out:
 	free(rest);

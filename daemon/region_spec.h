@@ -22,6 +22,9 @@ struct region_spec {
  */
 int region_spec_parse(const char *text, struct region_spec *spec, char *err, size_t errlen);
 
+/* Checks a filled-in spec (from either source): 0, or -EINVAL with the reason in err. */
+int region_spec_check(const struct region_spec *spec, char *err, size_t errlen);
+
 /* Frees what spec owns. */
 void region_spec_finish(struct region_spec *spec);
 

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,10 @@
 #include <event2/event.h>
 
 #include "conn.h"
+#include "dispatch.h"
 #include "log.h"
 #include "server.h"
+#include "service.h"
 #include "wire.h"
 
 /* After EMFILE/ENFILE, how long accept stays off so existing clients can finish. */
@@ -77,6 +80,44 @@ backoff_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(srv->accept_ev, NULL);
 }
 
+/*
+ * Identity is taken here, once, from the kernel; never from a request.
+ * Supplementary groups come from SO_PEERGROUPS (as they were at connect).
+ */
+static int
+peer_identity(int fd, struct identity *who)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		return -errno;
+	}
+	memset(who, 0, sizeof(*who));
+	who->pid = cred.pid;
+	who->uid = cred.uid;
+	who->gid = cred.gid;
+	len = sizeof(who->groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, who->groups, &len) == 0) {
+		who->n_groups = len / sizeof(gid_t);
+	} else {
+		/* ERANGE: more groups than we keep; grants then match the primary group only. */
+		log_debug("pid %d: SO_PEERGROUPS: %s", (int)cred.pid, strerror(errno));
+	}
+	return 0;
+}
+
+static unsigned
+count_conns_of(const struct server *srv, uid_t uid)
+{
+	unsigned n = 0;
+	const struct conn *c;
+	TAILQ_FOREACH(c, &srv->conns, link)
+	{
+		n += c->session.who.uid == uid;
+	}
+	return n;
+}
+
 static void
 accept_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -95,31 +136,34 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		return;
 	}
-	/* Identity is taken here, once, from the kernel; never from a request. */
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+	struct identity who;
+	if (peer_identity(cfd, &who) < 0) {
 		log_warn("SO_PEERCRED: %s; dropping connection", strerror(errno));
 		wire_close_fd(&cfd);
 		return;
 	}
-	if (srv->n_conns >= MMIO_MAX_CONNS) {
-		log_warn("pid %d uid %u refused: %d connections already", (int)cred.pid,
-			 (unsigned)cred.uid, MMIO_MAX_CONNS);
+	const struct limits *lim = &srv->svc->limits;
+	if (srv->n_conns >= lim->max_connections) {
+		log_warn("pid %d uid %u refused: %u connections already", (int)who.pid,
+			 (unsigned)who.uid, lim->max_connections);
 		wire_close_fd(&cfd);
 		return;
 	}
-	if (conn_create(srv, cfd, cred.pid, cred.uid, cred.gid) < 0) {
-		log_error("pid %d: cannot set up connection: out of memory", (int)cred.pid);
+	bool refused = count_conns_of(srv, who.uid) >= lim->max_connections_per_uid;
+	if (refused) {
+		log_warn("pid %d uid %u refused: uid has %u connections already", (int)who.pid,
+			 (unsigned)who.uid, lim->max_connections_per_uid);
+	}
+	if (conn_create(srv, cfd, &who, refused) < 0) {
+		log_error("pid %d: cannot set up connection: out of memory", (int)who.pid);
 	}
 }
 
-int
-server_open(struct server *srv, struct event_base *base, const struct region_table *regions,
-	    const char *path, char *err, size_t errlen)
+static void
+server_init(struct server *srv, struct event_base *base, struct service *svc)
 {
 	srv->base = base;
-	srv->regions = regions;
+	srv->svc = svc;
 	srv->listen_fd = -1;
 	srv->accept_ev = NULL;
 	srv->backoff_ev = NULL;
@@ -127,6 +171,46 @@ server_open(struct server *srv, struct event_base *base, const struct region_tab
 	TAILQ_INIT(&srv->conns);
 	srv->n_conns = 0;
 	srv->next_conn_id = 1;
+}
+
+static int
+register_listener(struct server *srv, char *err, size_t errlen)
+{
+	srv->accept_ev = event_new(srv->base, srv->listen_fd, EV_READ | EV_PERSIST, accept_cb, srv);
+	srv->backoff_ev = evtimer_new(srv->base, backoff_cb, srv);
+	if (!srv->accept_ev || !srv->backoff_ev || event_add(srv->accept_ev, NULL) < 0) {
+		snprintf(err, errlen, "cannot register the listener with the event loop");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+server_adopt(struct server *srv, struct event_base *base, struct service *svc, int fd, char *err,
+	     size_t errlen)
+{
+	server_init(srv, base, svc);
+	srv->listen_fd = fd;
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		int rc = -errno;
+		snprintf(err, errlen, "inherited socket: %s", strerror(-rc));
+		server_close(srv);
+		return rc;
+	}
+	int rc = register_listener(srv, err, errlen);
+	if (rc < 0) {
+		server_close(srv);
+	}
+	return rc;
+}
+
+int
+server_open(struct server *srv, struct event_base *base, struct service *svc, const char *path,
+	    mode_t mode, gid_t gid, char *err, size_t errlen)
+{
+	server_init(srv, base, svc);
 
 	struct sockaddr_un addr;
 	int rc = fill_addr(&addr, path);
@@ -148,8 +232,8 @@ server_open(struct server *srv, struct event_base *base, const struct region_tab
 		snprintf(err, errlen, "socket: %s", strerror(-rc));
 		return rc;
 	}
-	/* bind creates the file with 0777 & ~umask: hold 0117 around it for 0660. */
-	mode_t old_mask = umask(0117);
+	/* bind creates the file with 0777 & ~umask: hold the complement of mode around it. */
+	mode_t old_mask = umask(~mode & 0777);
 	rc = bind(srv->listen_fd, (struct sockaddr *)&addr, sizeof(addr));
 	int bind_errno = errno;
 	umask(old_mask);
@@ -159,16 +243,25 @@ server_open(struct server *srv, struct event_base *base, const struct region_tab
 		goto err_close_fd;
 	}
 	srv->socket_path = strdup(path);
-	if (!srv->socket_path || listen(srv->listen_fd, SOMAXCONN) < 0) {
-		rc = srv->socket_path ? -errno : -ENOMEM;
+	if (!srv->socket_path) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto err_unlink;
+	}
+	/* Before listen: nobody can connect while the group is still wrong. */
+	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "chown %s to group %u: %s", path, (unsigned)gid,
+			 strerror(-rc));
+		goto err_unlink;
+	}
+	if (listen(srv->listen_fd, SOMAXCONN) < 0) {
+		rc = -errno;
 		snprintf(err, errlen, "listen %s: %s", path, strerror(-rc));
 		goto err_unlink;
 	}
-	srv->accept_ev = event_new(base, srv->listen_fd, EV_READ | EV_PERSIST, accept_cb, srv);
-	srv->backoff_ev = evtimer_new(base, backoff_cb, srv);
-	if (!srv->accept_ev || !srv->backoff_ev || event_add(srv->accept_ev, NULL) < 0) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "cannot register the listener with the event loop");
+	rc = register_listener(srv, err, errlen);
+	if (rc < 0) {
 		goto err_unlink;
 	}
 	return 0;
@@ -206,7 +299,10 @@ server_close(struct server *srv)
 	}
 	wire_close_fd(&srv->listen_fd);
 	if (srv->socket_path) {
-		unlink(srv->socket_path);
+		/* After a privilege drop the directory may not let us: say so, do not fail. */
+		if (unlink(srv->socket_path) < 0 && errno != ENOENT) {
+			log_warn("cannot remove %s: %s", srv->socket_path, strerror(errno));
+		}
 		free(srv->socket_path);
 		srv->socket_path = NULL;
 	}

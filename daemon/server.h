@@ -4,21 +4,22 @@
 
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #include "mmio_limits.h"
 
 struct conn;
 struct event;
 struct event_base;
-struct region_table;
+struct service;
 
 TAILQ_HEAD(conn_list, conn);
 
 struct server {
 	struct event_base *base;
-	const struct region_table *regions;
+	struct service *svc;
 	int listen_fd;
-	char *socket_path; /* owned; unlinked at server_close */
+	char *socket_path; /* owned; unlinked at server_close; NULL for an inherited socket */
 	struct event *accept_ev;
 	struct event *backoff_ev; /* re-enables accept after EMFILE */
 	struct conn_list conns;
@@ -30,11 +31,19 @@ struct server {
 };
 
 /*
- * Binds path (mode 0660 through umask), refusing to replace a live socket; a
- * stale one is removed. Returns 0 or a negative errno with the reason in err.
+ * Binds path with mode (held through umask, so the socket never exists with
+ * another mode) and, unless gid is -1, that group; refuses to replace a live
+ * socket, removes a stale one. Returns 0 or a negative errno with the reason in err.
  */
-int server_open(struct server *srv, struct event_base *base, const struct region_table *regions,
-		const char *path, char *err, size_t errlen);
+int server_open(struct server *srv, struct event_base *base, struct service *svc, const char *path,
+		mode_t mode, gid_t gid, char *err, size_t errlen);
+
+/*
+ * Serves on an already listening socket (systemd socket activation); takes fd.
+ * It is not unlinked at close: its owner made it.
+ */
+int server_adopt(struct server *srv, struct event_base *base, struct service *svc, int fd,
+		 char *err, size_t errlen);
 
 /* Closes every connection (revoking its leases), the listener, and unlinks the socket. */
 void server_close(struct server *srv);

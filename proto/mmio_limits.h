@@ -20,6 +20,10 @@
 #define MMIO_MAX_REGIONS         64
 #define MMIO_MAX_LEASES_PER_CONN 1024
 #define MMIO_MAX_CONNS           1024
+#define MMIO_MAX_CONNS_PER_UID   256
+
+/* A connection that has not said Hello by then is closed. */
+#define MMIO_HANDSHAKE_TIMEOUT_MS 5000
 
 /* Reply bytes queued for a client that does not read; past this we stop reading it. */
 #define MMIO_MAX_QUEUED_BYTES (4 * MMIO_MAX_FRAME)

@@ -3,6 +3,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libevent-dev libprotobuf-c-dev protobuf-c-compiler
+	libconfig-dev libsystemd-dev
 	libcmocka-dev clang valgrind)
 
 missing=()

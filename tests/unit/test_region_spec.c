@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "conf.h"
 #include "parse.h"
 #include "region.h"
 #include "region_spec.h"
@@ -176,14 +177,15 @@ test_region_spec_table_open(void **state)
 	static const char *const texts[] = {"a,type=mem,size=64", "b,type=mem,size=0x1000",
 					    "a,type=mem,size=8",
 					    "c,type=file,path=/nonexistent/mmiod,size=8"};
-	struct region_spec specs[ARRAY_LEN(texts)];
+	struct region_config configs[ARRAY_LEN(texts)] = {0};
 	struct region_table t;
 	char err[256];
 
 	for (size_t i = 0; i < ARRAY_LEN(texts); i++) {
-		assert_int_equal(region_spec_parse(texts[i], &specs[i], err, sizeof(err)), 0);
+		assert_int_equal(region_spec_parse(texts[i], &configs[i].spec, err, sizeof(err)),
+				 0);
 	}
-	assert_int_equal(region_table_open(&t, specs, 2, err, sizeof(err)), 0);
+	assert_int_equal(region_table_open(&t, configs, 2, err, sizeof(err)), 0);
 	assert_int_equal(t.count, 2);
 	assert_int_equal(region_table_find(&t, "a")->space.len, 64);
 	assert_int_equal(region_table_find(&t, "b")->space.len, 0x1000);
@@ -201,9 +203,9 @@ test_region_spec_table_open(void **state)
 	} bad[] = {{{0, 1, 2}, 3, -EINVAL}, {{0, 1, 3}, 3, -ENOENT}, {{0, 1, 2}, 65, -EINVAL}};
 	_Static_assert(MMIO_MAX_REGIONS == 64, "the last case is one past the limit");
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
-		struct region_spec tmp[3];
+		struct region_config tmp[3];
 		for (size_t k = 0; k < 3; k++) {
-			tmp[k] = specs[bad[i].pick[k]];
+			tmp[k] = configs[bad[i].pick[k]];
 		}
 		err[0] = '\0';
 		assert_int_equal(region_table_open(&t, tmp, bad[i].n, err, sizeof(err)), bad[i].rc);
@@ -211,7 +213,7 @@ test_region_spec_table_open(void **state)
 		assert_true(strlen(err) > 0);
 	}
 	for (size_t i = 0; i < ARRAY_LEN(texts); i++) {
-		region_spec_finish(&specs[i]);
+		region_spec_finish(&configs[i].spec);
 	}
 }
 

@@ -1,0 +1,76 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+
+bool
+policy_grant_applies(const struct grant *g, const struct identity *who)
+{
+	if (g->subject == GRANT_USER) {
+		return g->id == who->uid;
+	}
+	if (g->id == who->gid) {
+		return true;
+	}
+	for (unsigned i = 0; i < who->n_groups; i++) {
+		if (who->groups[i] == g->id) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* [offset, offset+length) inside [g->offset, g->offset+g->length), without computing a sum that can
+ * wrap. */
+static bool
+grant_covers(const struct grant *g, uint64_t offset, uint64_t length)
+{
+	return offset >= g->offset && offset - g->offset <= g->length &&
+	       g->length - (offset - g->offset) >= length;
+}
+
+int
+policy_check_range(const struct region_policy *p, const struct identity *who, uid_t extra_uid,
+		   uint64_t offset, uint64_t length, bool *read_only)
+{
+	if (who->uid == 0 || who->uid == extra_uid) {
+		*read_only = false;
+		return 0;
+	}
+	bool found = false;
+	bool ro = true;
+	for (unsigned i = 0; i < p->n_grants; i++) {
+		const struct grant *g = &p->grants[i];
+		if (!policy_grant_applies(g, who) || !grant_covers(g, offset, length)) {
+			continue;
+		}
+		found = true;
+		ro = ro && g->read_only;
+	}
+	if (!found) {
+		return -EACCES;
+	}
+	*read_only = ro;
+	return 0;
+}
+
+void
+policy_finish(struct region_policy *p)
+{
+	free(p->grants);
+	p->grants = NULL;
+	p->n_grants = 0;
+}
+
+int
+policy_audit_parse(const char *text)
+{
+	static const char *const names[] = {"none", "stores", "all"};
+	for (int i = 0; i < 3; i++) {
+		if (strcmp(text, names[i]) == 0) {
+			return i;
+		}
+	}
+	return -1;
+}

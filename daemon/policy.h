@@ -1,0 +1,68 @@
+/*
+ * Who may lease which bytes: grants per region, judged against the identity
+ * the kernel gave at accept (SO_PEERCRED, SO_PEERGROUPS). Pure logic.
+ * Default deny: a caller without a grant gets nothing, except root, which may
+ * lease everything read-write.
+ */
+#ifndef MMIOD_POLICY_H
+#define MMIOD_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define POLICY_MAX_GROUPS 64 /* supplementary groups kept per connection */
+
+struct identity {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	unsigned n_groups;
+	gid_t groups[POLICY_MAX_GROUPS];
+};
+
+enum grant_subject {
+	GRANT_USER,
+	GRANT_GROUP,
+};
+
+struct grant {
+	enum grant_subject subject;
+	uint32_t id; /* uid or gid */
+	uint64_t offset;
+	uint64_t length;
+	bool read_only;
+};
+
+enum audit_mode {
+	AUDIT_NONE,
+	AUDIT_STORES,
+	AUDIT_ALL,
+};
+
+/* The policy of one region. */
+struct region_policy {
+	struct grant *grants; /* owned */
+	unsigned n_grants;
+	enum audit_mode audit;
+};
+
+/* True if g names who: its uid, primary gid or a supplementary group. */
+bool policy_grant_applies(const struct grant *g, const struct identity *who);
+
+/*
+ * May who lease [offset, offset+length) of a region under p (grants are
+ * normalised at load: a whole-region grant has the region's length)? The range must lie inside one
+ * grant that applies to who; a read-write grant wins over a read-only one. Returns 0 with
+ * *read_only set, or -EACCES. root (uid 0) and the extra_uid given (the uid mmiod was started by;
+ * -1 for none) may lease anything read-write.
+ */
+int policy_check_range(const struct region_policy *p, const struct identity *who, uid_t extra_uid,
+		       uint64_t offset, uint64_t length, bool *read_only);
+
+void policy_finish(struct region_policy *p);
+
+/* "none", "stores", "all" -> mode; -1 if unknown. */
+int policy_audit_parse(const char *text);
+
+#endif

@@ -1,0 +1,109 @@
+#include <errno.h>
+#include <inttypes.h>
+
+#include "dispatch.h"
+#include "log.h"
+#include "region.h"
+#include "service.h"
+
+void
+service_init(struct service *svc, struct region_table *regions, const struct mmiod_config *cfg,
+	     uid_t extra_uid)
+{
+	svc->regions = regions;
+	svc->limits = cfg->limits;
+	svc->extra_uid = extra_uid;
+	svc->has_admin_gid = cfg->has_admin_gid;
+	svc->admin_gid = cfg->admin_gid;
+}
+
+bool
+service_is_admin(const struct service *svc, const struct identity *who)
+{
+	if (who->uid == 0 || who->uid == svc->extra_uid) {
+		return true;
+	}
+	if (!svc->has_admin_gid) {
+		return false;
+	}
+	struct grant admin = {.subject = GRANT_GROUP, .id = svc->admin_gid};
+	return policy_grant_applies(&admin, who);
+}
+
+struct lease *
+service_find_lease(const struct service *svc, uint64_t id)
+{
+	for (unsigned i = 0; i < svc->regions->count; i++) {
+		struct lease *l;
+		TAILQ_FOREACH(l, &svc->regions->regions[i]->space.leases, space_link)
+		{
+			if (l->id == id) {
+				return l;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Re-checks the leases of r against its (new) policy; returns how many were revoked. */
+static int
+recheck_leases(const struct service *svc, struct region *r)
+{
+	int revoked = 0;
+	struct lease *l, *next;
+	for (l = TAILQ_FIRST(&r->space.leases); l; l = next) {
+		next = TAILQ_NEXT(l, space_link);
+		const struct session *holder = session_of_lease_set(l->set);
+		bool read_only;
+		if (policy_check_range(&r->policy, &holder->who, svc->extra_uid, l->start, l->len,
+				       &read_only) == 0) {
+			if (read_only && !l->read_only) {
+				log_info("conn %" PRIu64 " (pid %d uid %u): lease %" PRIu64
+					 " is read-only under the new policy",
+					 holder->conn_id, (int)holder->who.pid,
+					 (unsigned)holder->who.uid, l->id);
+			}
+			l->read_only = read_only;
+			continue;
+		}
+		log_info("conn %" PRIu64 " (pid %d uid %u): lease %" PRIu64
+			 " revoked: no grant covers it any more",
+			 holder->conn_id, (int)holder->who.pid, (unsigned)holder->who.uid, l->id);
+		lease_release(l);
+		revoked++;
+	}
+	return revoked;
+}
+
+int
+service_apply_config(struct service *svc, const struct mmiod_config *cfg)
+{
+	svc->limits = cfg->limits;
+	svc->has_admin_gid = cfg->has_admin_gid;
+	svc->admin_gid = cfg->admin_gid;
+	int revoked = 0;
+	int rc = 0;
+	for (unsigned i = 0; i < svc->regions->count; i++) {
+		struct region *r = svc->regions->regions[i];
+		const struct region_config *rcfg = conf_find_region(cfg, r->name);
+		static const struct region_policy none = {0};
+		if (!rcfg) {
+			log_warn("region %s is not in the new configuration: it keeps serving, for "
+				 "root only, until mmiod restarts",
+				 r->name);
+		}
+		if (region_set_policy(r, rcfg ? &rcfg->policy : &none) < 0) {
+			log_error("region %s: out of memory: policy not reloaded", r->name);
+			rc = -ENOMEM;
+			continue;
+		}
+		revoked += recheck_leases(svc, r);
+	}
+	for (unsigned i = 0; i < cfg->n_regions; i++) {
+		if (!region_table_find(svc->regions, cfg->regions[i].spec.name)) {
+			log_warn("region %s is new: it is served after mmiod restarts",
+				 cfg->regions[i].spec.name);
+		}
+	}
+	return rc < 0 ? rc : revoked;
+}

@@ -1,0 +1,46 @@
+/*
+ * What every connection shares: the regions with their policies, the limits,
+ * and who besides root may do everything. Reload replaces the policy here and
+ * re-checks every live lease against it.
+ */
+#ifndef MMIOD_SERVICE_H
+#define MMIOD_SERVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "policy.h"
+
+struct lease;
+struct region_table;
+
+struct service {
+	struct region_table *regions;
+	struct limits limits;
+	uid_t extra_uid; /* the uid mmiod was started by; may lease everything, as root may */
+	bool has_admin_gid;
+	gid_t admin_gid;
+};
+
+/* Fills svc from cfg (limits, admin group) for regions already opened from it. */
+void service_init(struct service *svc, struct region_table *regions, const struct mmiod_config *cfg,
+		  uid_t extra_uid);
+
+/* root, the starting uid, or a member of the admin group. */
+bool service_is_admin(const struct service *svc, const struct identity *who);
+
+/* The live lease with this id, whoever holds it, or NULL. */
+struct lease *service_find_lease(const struct service *svc, uint64_t id);
+
+/*
+ * Takes the policy, limits and admin group of cfg (regions matched by name; a
+ * region cfg no longer names keeps no grants) and re-checks every live lease:
+ * one no grant covers any more is revoked, one now under ro only becomes
+ * read-only. Returns how many leases were revoked, or -ENOMEM (nothing changed
+ * for the region that failed).
+ */
+int service_apply_config(struct service *svc, const struct mmiod_config *cfg);
+
+#endif
