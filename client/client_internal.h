@@ -19,6 +19,7 @@ struct mmio_lease {
 	char region[MMIO_MAX_NAME + 1];
 	uint64_t start;
 	uint64_t length;
+	enum mmio_access access;
 	TAILQ_ENTRY(mmio_lease) link;
 };
 

@@ -257,6 +257,13 @@ mmio_disconnect(struct mmio_client *c)
 	free(c);
 }
 
+/* Anything but read-write is treated as read-only: never claim more than granted. */
+static enum mmio_access
+access_from_wire(Mmio__Access access)
+{
+	return access == MMIO__ACCESS__ACCESS_RW ? MMIO_ACCESS_RW : MMIO_ACCESS_RO;
+}
+
 static void
 copy_name(char *dst, size_t cap, const char *src)
 {
@@ -279,17 +286,32 @@ mmio_list_regions(struct mmio_client *c, struct mmio_region_info **out)
 		return rc;
 	}
 	size_t n = reply->regions->n_regions;
-	struct mmio_region_info *infos = n ? calloc(n, sizeof(*infos)) : NULL;
+	size_t n_grants = 0;
+	for (size_t i = 0; i < n; i++) {
+		n_grants += reply->regions->regions[i]->n_grants;
+	}
+	/* One block, so that one free() releases the regions and their grants. */
+	struct mmio_region_info *infos =
+		n ? calloc(1, n * sizeof(*infos) + n_grants * sizeof(struct mmio_grant)) : NULL;
 	if (n && !infos) {
 		client_free_reply(reply);
 		return -ENOMEM;
 	}
+	struct mmio_grant *grants = (struct mmio_grant *)(infos + n);
 	for (size_t i = 0; i < n; i++) {
 		const Mmio__RegionInfo *r = reply->regions->regions[i];
 		copy_name(infos[i].name, sizeof(infos[i].name), r->name);
 		copy_name(infos[i].type, sizeof(infos[i].type), r->type);
 		infos[i].size = r->size;
 		infos[i].address = r->address;
+		infos[i].n_grants = r->n_grants;
+		infos[i].grants = grants;
+		for (size_t k = 0; k < r->n_grants; k++) {
+			grants[k].offset = r->grants[k]->offset;
+			grants[k].length = r->grants[k]->length;
+			grants[k].access = access_from_wire(r->grants[k]->access);
+		}
+		grants += r->n_grants;
 	}
 	client_free_reply(reply);
 	*out = infos;
@@ -325,6 +347,7 @@ mmio_list_leases(struct mmio_client *c, struct mmio_lease_info **out)
 		infos[i].length = l->length;
 		infos[i].pid = (pid_t)l->pid;
 		infos[i].uid = (uid_t)l->uid;
+		infos[i].access = access_from_wire(l->access);
 	}
 	client_free_reply(reply);
 	*out = infos;
@@ -344,6 +367,7 @@ lease_create(struct mmio_client *c, const Mmio__LeaseInfo *info)
 	copy_name(l->region, sizeof(l->region), info->region);
 	l->start = info->start;
 	l->length = info->length;
+	l->access = access_from_wire(info->access);
 	TAILQ_INSERT_TAIL(&c->leases, l, link);
 	return l;
 }
@@ -447,6 +471,23 @@ uint64_t
 mmio_lease_length(const struct mmio_lease *lease)
 {
 	return lease->length;
+}
+
+enum mmio_access
+mmio_lease_access(const struct mmio_lease *lease)
+{
+	return lease->access;
+}
+
+int
+mmio_revoke(struct mmio_client *c, uint64_t lease_id)
+{
+	Mmio__Revoke body = MMIO__REVOKE__INIT;
+	body.lease = lease_id;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_REVOKE;
+	req.revoke = &body;
+	return call_without_body(c, &req);
 }
 
 int

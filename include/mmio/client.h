@@ -68,12 +68,26 @@ int mmio_connect(const char *path, struct mmio_client **out);
  */
 void mmio_disconnect(struct mmio_client *client);
 
-/* A region mmiod serves. */
+enum mmio_access {
+	MMIO_ACCESS_RO = 1, /* loads only: stores are -EACCES */
+	MMIO_ACCESS_RW = 2,
+};
+
+/* A range of a region the caller may lease. */
+struct mmio_grant {
+	uint64_t offset;
+	uint64_t length;
+	enum mmio_access access;
+};
+
+/* A region mmiod serves, as the caller sees it. */
 struct mmio_region_info {
 	char name[65];
-	char type[16];    /* backend: "mem", "file", ... */
-	uint64_t size;    /* bytes */
-	uint64_t address; /* absolute device address of offset 0 */
+	char type[16];                   /* backend: "mem", "file", ... */
+	uint64_t size;                   /* bytes */
+	uint64_t address;                /* absolute device address of offset 0 */
+	size_t n_grants;                 /* >= 1: regions the caller may not lease are not listed */
+	const struct mmio_grant *grants; /* in the same allocation as the array */
 };
 
 /* A live lease, as mmiod reports it. */
@@ -84,20 +98,33 @@ struct mmio_lease_info {
 	uint64_t length;
 	pid_t pid; /* holder */
 	uid_t uid;
+	enum mmio_access access;
 };
 
 /*
- * Lists the regions. On success returns the count and sets *out to an array
- * the caller frees with free() (NULL when the count is 0).
+ * Lists the regions the caller may lease something of, each with the caller's
+ * grants. On success returns the count and sets *out to an array that one
+ * free() releases, grants included (NULL when the count is 0).
  */
 int mmio_list_regions(struct mmio_client *client, struct mmio_region_info **out);
 
-/* Lists every live lease of the daemon, as mmio_list_regions() does regions. */
+/*
+ * Lists live leases as mmio_list_regions() does regions: every lease for root
+ * and the admin group, the caller's own for anyone else.
+ */
 int mmio_list_leases(struct mmio_client *client, struct mmio_lease_info **out);
 
 /*
+ * Admin only: releases any connection's lease by id; its holder's next use of
+ * it fails with -ENOENT. Returns 0, -EACCES (not an admin), -ENOENT (no such
+ * lease), or a transport error.
+ */
+int mmio_revoke(struct mmio_client *client, uint64_t lease_id);
+
+/*
  * Leases [offset, offset+length) of region. Returns 0 and *out, or -ENOENT (no
- * such region), -ERANGE, -EBUSY, -ENOSPC, or a transport error. A zero length
+ * such region, or none the caller has a grant on), -EACCES (no grant of the
+ * caller covers the range), -ERANGE, -EBUSY, -ENOSPC, or a transport error. A zero length
  * is legal: the lease owns no bytes and every access to it is -ERANGE.
  */
 int mmio_acquire(struct mmio_client *client, const char *region, uint64_t offset, uint64_t length,
@@ -122,6 +149,8 @@ uint64_t mmio_lease_id(const struct mmio_lease *lease);
 const char *mmio_lease_region(const struct mmio_lease *lease);
 uint64_t mmio_lease_start(const struct mmio_lease *lease);
 uint64_t mmio_lease_length(const struct mmio_lease *lease);
+/* MMIO_ACCESS_RO if the lease was granted read-only (stores fail with -EACCES). */
+enum mmio_access mmio_lease_access(const struct mmio_lease *lease);
 
 /*
  * One device access of exactly the named width at offset (relative to the
