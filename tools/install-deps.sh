@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libevent-dev libprotobuf-c-dev protobuf-c-compiler
-	libconfig-dev libsystemd-dev
+	libconfig-dev libsystemd-dev systemd
 	libcmocka-dev clang valgrind)
 
 missing=()
