@@ -1,9 +1,12 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,9 +31,13 @@ wrapper_args(char *buf, size_t cap, char **argv, int max)
 	return n;
 }
 
-/* Forks mmiod with its stderr on log_path and, if ready_fd >= 0, --ready-fd 3. */
+/*
+ * Forks mmiod with its stderr on log_path, $NOTIFY_SOCKET set to notify_path
+ * (if not NULL) and, if ready_fd >= 0, --ready-fd 3.
+ */
 static pid_t
-spawn_daemon(const char *socket_path, const char *log_path, const char *const *extra, int ready_fd)
+spawn_daemon(const char *socket_path, const char *log_path, const char *const *extra, int ready_fd,
+	     const char *notify_path)
 {
 	char wbuf[512];
 	char *argv[MAX_ARGS + 1];
@@ -54,6 +61,9 @@ spawn_daemon(const char *socket_path, const char *log_path, const char *const *e
 	}
 	int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
 	if (log_fd < 0 || dup2(log_fd, STDERR_FILENO) < 0) {
+		_exit(126);
+	}
+	if (notify_path && setenv("NOTIFY_SOCKET", notify_path, 1) < 0) {
 		_exit(126);
 	}
 	if (ready_fd >= 0 && dup2(ready_fd, 3) < 0) {
@@ -87,6 +97,19 @@ dump_log(const char *log_path)
 	fclose(f);
 }
 
+void
+daemon_fixture_cleanup(struct daemon_fixture *f)
+{
+	if (f->notify_fd >= 0) {
+		close(f->notify_fd);
+		f->notify_fd = -1;
+	}
+	unlink(f->notify_path);
+	unlink(f->log_path);
+	unlink(f->socket_path);
+	rmdir(f->dir);
+}
+
 int
 daemon_fixture_prepare(struct daemon_fixture *f)
 {
@@ -96,7 +119,36 @@ daemon_fixture_prepare(struct daemon_fixture *f)
 	}
 	snprintf(f->socket_path, sizeof(f->socket_path), "%s/mmiod.sock", f->dir);
 	snprintf(f->log_path, sizeof(f->log_path), "%s/mmiod.log", f->dir);
+	snprintf(f->notify_path, sizeof(f->notify_path), "%s/notify.sock", f->dir);
+	/* Where mmiod's sd_notify() messages arrive, so tests can wait for READY=1. */
+	f->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	memcpy(addr.sun_path, f->notify_path, strlen(f->notify_path) + 1);
+	if (f->notify_fd < 0 || bind(f->notify_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		return -1;
+	}
 	return 0;
+}
+
+int
+daemon_fixture_wait_notify(struct daemon_fixture *f, const char *needle)
+{
+	char buf[512];
+	for (;;) {
+		/* Generous: only a daemon that never answers hits it, and that is a failure. */
+		struct pollfd pfd = {.fd = f->notify_fd, .events = POLLIN};
+		if (poll(&pfd, 1, 60000) != 1) {
+			return -1;
+		}
+		ssize_t n = recv(f->notify_fd, buf, sizeof(buf) - 1, 0);
+		if (n < 0) {
+			return -1;
+		}
+		buf[n] = '\0';
+		if (strstr(buf, needle)) {
+			return 0;
+		}
+	}
 }
 
 int
@@ -109,7 +161,12 @@ daemon_fixture_start(struct daemon_fixture *f, const char *const *regions)
 		args[n++] = regions[i];
 	}
 	args[n] = NULL;
+	return daemon_fixture_start_args(f, args);
+}
 
+int
+daemon_fixture_start_args(struct daemon_fixture *f, const char *const *args)
+{
 	if (!f->dir[0] && daemon_fixture_prepare(f) < 0) {
 		return -1;
 	}
@@ -118,7 +175,7 @@ daemon_fixture_start(struct daemon_fixture *f, const char *const *regions)
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		return -1;
 	}
-	f->pid = spawn_daemon(f->socket_path, f->log_path, args, pipefd[1]);
+	f->pid = spawn_daemon(f->socket_path, f->log_path, args, pipefd[1], f->notify_path);
 	close(pipefd[1]);
 	if (f->pid < 0) {
 		close(pipefd[0]);
@@ -145,9 +202,7 @@ daemon_fixture_start(struct daemon_fixture *f, const char *const *regions)
 		kill(f->pid, SIGKILL);
 		waitpid(f->pid, &status, 0);
 		f->pid = -1;
-		unlink(f->log_path);
-		unlink(f->socket_path);
-		rmdir(f->dir);
+		daemon_fixture_cleanup(f);
 		return -1;
 	}
 	return 0;
@@ -162,7 +217,7 @@ daemon_fixture_run_to_exit(const char *socket_path, const char *const *args)
 		return -1;
 	}
 	close(fd);
-	pid_t pid = spawn_daemon(socket_path, log_path, args, -1);
+	pid_t pid = spawn_daemon(socket_path, log_path, args, -1, NULL);
 	int status = 0;
 	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
 		unlink(log_path);
@@ -188,9 +243,7 @@ daemon_fixture_stop(struct daemon_fixture *f)
 	if (rc != 0) {
 		dump_log(f->log_path);
 	}
-	unlink(f->log_path);
-	unlink(f->socket_path);
-	rmdir(f->dir);
+	daemon_fixture_cleanup(f);
 	return rc;
 }
 

@@ -9,6 +9,8 @@ struct daemon_fixture {
 	char dir[64];          /* temporary directory holding the socket and the log */
 	char socket_path[128]; /* dir/mmiod.sock */
 	char log_path[128];    /* dir/mmiod.log: the daemon's stderr */
+	char notify_path[128]; /* dir/notify.sock: the daemon's $NOTIFY_SOCKET */
+	int notify_fd;
 };
 
 /* Makes the temporary directory and fills in the paths; start does it if not done. */
@@ -22,6 +24,15 @@ int daemon_fixture_prepare(struct daemon_fixture *f);
  */
 int daemon_fixture_start(struct daemon_fixture *f, const char *const *regions);
 
+/* Starts mmiod with args appended verbatim (e.g. --config FILE); as daemon_fixture_start. */
+int daemon_fixture_start_args(struct daemon_fixture *f, const char *const *args);
+
+/*
+ * Blocks until mmiod sends an sd_notify message containing needle (e.g.
+ * "RELOADING=1", then "READY=1" after a SIGHUP). 0, or -1 after a minute.
+ */
+int daemon_fixture_wait_notify(struct daemon_fixture *f, const char *needle);
+
 /*
  * Like daemon_fixture_start with extra arguments appended verbatim; does not
  * wait for readiness. Returns the child's exit status after it ends: for
@@ -34,6 +45,9 @@ int daemon_fixture_run_to_exit(const char *socket_path, const char *const *args)
  * exit status (0 for a clean stop), or 128 + signal if it was killed.
  */
 int daemon_fixture_stop(struct daemon_fixture *f);
+
+/* Removes what prepare and the daemon left in f->dir, and the dir; for a daemon reaped by hand. */
+void daemon_fixture_cleanup(struct daemon_fixture *f);
 
 /* Counts the lines of the daemon's log that contain needle. */
 int daemon_fixture_log_count(const struct daemon_fixture *f, const char *needle);

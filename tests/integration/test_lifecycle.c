@@ -206,8 +206,7 @@ test_lifecycle_sigterm_removes_socket(void **state)
 	assert_int_equal(mmio_load32(l, 0, &v), -ECONNRESET);
 	mmio_disconnect(c);
 	assert_int_equal(daemon_fixture_log_count(f, "1 lease revoked"), 1);
-	unlink(f->log_path);
-	rmdir(f->dir);
+	daemon_fixture_cleanup(f);
 }
 
 static void
