@@ -42,8 +42,9 @@ static const char usage_text[] =
 	"  -V, --version        show the version\n"
 	"\n"
 	"Commands:\n"
-	"  regions                               list the regions mmiod serves\n"
-	"  leases                                list every live lease\n"
+	"  regions                               list the regions you may lease from\n"
+	"  leases                                list live leases (every one for admins)\n"
+	"  revoke ID                             release any client's lease (admins)\n"
 	"  read REGION OFFSET [-w WIDTH]         load one register and print it\n"
 	"  write REGION OFFSET VALUE [-w WIDTH]  store one register\n"
 	"  dump REGION OFFSET LENGTH [-w WIDTH]  print a range like 'hexdump -C'\n"
@@ -56,12 +57,25 @@ static const char usage_text[] =
 	"the daemon's status name, goes to stderr), 2 usage error.\n";
 
 static const char regions_help[] =
-	"List the regions mmiod serves: name, backend type, size in bytes and the\n"
-	"absolute device address of offset 0 (both hex).\n";
+	"List the regions of mmiod you may lease something of: name, backend type,\n"
+	"size in bytes and absolute device address of offset 0 (both hex), and\n"
+	"ACCESS, one of your grants on it: 'rw' (loads and stores) or 'ro' (loads\n"
+	"only), followed by 0xOFFSET+0xLENGTH when the grant covers only that range\n"
+	"of the region. Each further grant of a region is on a row of its own with\n"
+	"the first four columns blank. Without a grant a region is not listed; root\n"
+	"may lease every region whole.\n";
 
 static const char leases_help[] =
-	"List every live lease of the daemon, of every client: lease id, region,\n"
-	"start offset in the region and length (hex), holder's pid and uid.\n";
+	"List live leases: lease id, region, start offset in the region and length\n"
+	"(hex), holder's pid and uid, and ACCESS: 'rw', or 'ro' for a lease granted\n"
+	"read-only (its stores are refused with PERMISSION_DENIED). Root and the\n"
+	"daemon's admin group see every client's leases, anyone else only their own.\n";
+
+static const char revoke_help[] =
+	"Release lease ID of any client (the first column of 'mmioctl leases'). Its\n"
+	"holder's next use of it fails with NOT_FOUND. Only root and the daemon's\n"
+	"admin group may revoke; anyone else gets PERMISSION_DENIED. Prints nothing\n"
+	"on success; NOT_FOUND if there is no lease ID.\n";
 
 static const char read_help[] =
 	"Lease WIDTH/8 bytes of REGION at OFFSET, load them with one access of\n"
@@ -180,6 +194,26 @@ hex(char *buf, uint64_t v)
 	return buf;
 }
 
+static const char *
+access_name(enum mmio_access access)
+{
+	return access == MMIO_ACCESS_RW ? "rw" : "ro";
+}
+
+/*
+ * The ACCESS cell of grant g of region r, in buf (at least 48 bytes): "rw" or
+ * "ro" for a grant of the whole region, else also its range as 0xOFFSET+0xLENGTH.
+ */
+static const char *
+grant_text(char *buf, const struct mmio_region_info *r, const struct mmio_grant *g)
+{
+	if (g->offset == 0 && g->length == r->size) {
+		return access_name(g->access);
+	}
+	sprintf(buf, "%s 0x%" PRIx64 "+0x%" PRIx64, access_name(g->access), g->offset, g->length);
+	return buf;
+}
+
 static int
 cmd_regions(const struct invocation *inv)
 {
@@ -194,17 +228,28 @@ cmd_regions(const struct invocation *inv)
 		rc = mmioctl_fail(client, n, "regions");
 		goto out;
 	}
-	char size[20];
-	int w_name = 4, w_type = 4, w_size = 4;
+	char size[20], address[20];
+	int w_name = 4, w_type = 4, w_size = 4, w_address = 7;
 	for (int i = 0; i < n; i++) {
 		w_name = widest(w_name, r[i].name);
 		w_type = widest(w_type, r[i].type);
 		w_size = widest(w_size, hex(size, r[i].size));
+		w_address = widest(w_address, hex(address, r[i].address));
 	}
-	printf("%-*s  %-*s  %-*s  %s\n", w_name, "NAME", w_type, "TYPE", w_size, "SIZE", "ADDRESS");
+	printf("%-*s  %-*s  %-*s  %-*s  %s\n", w_name, "NAME", w_type, "TYPE", w_size, "SIZE",
+	       w_address, "ADDRESS", "ACCESS");
 	for (int i = 0; i < n; i++) {
-		printf("%-*s  %-*s  %-*s  0x%" PRIx64 "\n", w_name, r[i].name, w_type, r[i].type,
-		       w_size, hex(size, r[i].size), r[i].address);
+		char access[48];
+		/* The library promises at least one grant; show a region without any as "-". */
+		const char *first =
+			r[i].n_grants ? grant_text(access, &r[i], &r[i].grants[0]) : "-";
+		printf("%-*s  %-*s  %-*s  %-*s  %s\n", w_name, r[i].name, w_type, r[i].type, w_size,
+		       hex(size, r[i].size), w_address, hex(address, r[i].address), first);
+		/* Further grants of the region: continuation rows, the first four columns blank. */
+		for (size_t g = 1; g < r[i].n_grants; g++) {
+			printf("%-*s  %-*s  %-*s  %-*s  %s\n", w_name, "", w_type, "", w_size, "",
+			       w_address, "", grant_text(access, &r[i], &r[i].grants[g]));
+		}
 	}
 	rc = 0;
 out:
@@ -227,23 +272,48 @@ cmd_leases(const struct invocation *inv)
 		rc = mmioctl_fail(client, n, "leases");
 		goto out;
 	}
-	char start[20], length[20];
-	int w_region = 6, w_start = 5, w_length = 6;
+	char start[20], length[20], uid[24];
+	int w_region = 6, w_start = 5, w_length = 6, w_uid = 3;
 	for (int i = 0; i < n; i++) {
 		w_region = widest(w_region, l[i].region);
 		w_start = widest(w_start, hex(start, l[i].start));
 		w_length = widest(w_length, hex(length, l[i].length));
+		sprintf(uid, "%lu", (unsigned long)l[i].uid);
+		w_uid = widest(w_uid, uid);
 	}
-	printf("%6s  %-*s  %-*s  %-*s  %8s  %s\n", "ID", w_region, "REGION", w_start, "START",
-	       w_length, "LENGTH", "PID", "UID");
+	printf("%6s  %-*s  %-*s  %-*s  %8s  %-*s  %s\n", "ID", w_region, "REGION", w_start, "START",
+	       w_length, "LENGTH", "PID", w_uid, "UID", "ACCESS");
 	for (int i = 0; i < n; i++) {
-		printf("%6" PRIu64 "  %-*s  %-*s  %-*s  %8ld  %lu\n", l[i].id, w_region,
+		sprintf(uid, "%lu", (unsigned long)l[i].uid);
+		printf("%6" PRIu64 "  %-*s  %-*s  %-*s  %8ld  %-*s  %s\n", l[i].id, w_region,
 		       l[i].region, w_start, hex(start, l[i].start), w_length,
-		       hex(length, l[i].length), (long)l[i].pid, (unsigned long)l[i].uid);
+		       hex(length, l[i].length), (long)l[i].pid, w_uid, uid,
+		       access_name(l[i].access));
 	}
 	rc = 0;
 out:
 	free(l);
+	mmio_disconnect(client);
+	return rc;
+}
+
+static int
+cmd_revoke(const struct invocation *inv)
+{
+	uint64_t id;
+	int rc = mmioctl_parse_number(inv, "lease id", inv->args[0], &id);
+	if (rc != 0) {
+		return rc;
+	}
+	struct mmio_client *client;
+	rc = mmioctl_connect(inv->socket_path, &client);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = mmio_revoke(client, id);
+	if (rc < 0) {
+		rc = mmioctl_fail(client, rc, "revoke %s", inv->args[0]);
+	}
 	mmio_disconnect(client);
 	return rc;
 }
@@ -331,6 +401,7 @@ cmd_run(const struct invocation *inv)
 static const struct command commands[] = {
 	{"regions", "", 0, 0, 0, regions_help, cmd_regions},
 	{"leases", "", 0, 0, 0, leases_help, cmd_leases},
+	{"revoke", " ID", 1, 1, 0, revoke_help, cmd_revoke},
 	{"read", " REGION OFFSET [-w WIDTH]", 2, 2, OPT_WIDTH, read_help, cmd_read},
 	{"write", " REGION OFFSET VALUE [-w WIDTH]", 3, 3, OPT_WIDTH, write_help, cmd_write},
 	{"dump", " REGION OFFSET LENGTH [-w WIDTH]", 3, 3, OPT_WIDTH, mmioctl_dump_help,

@@ -133,10 +133,14 @@ cli_run_steps(const char *socket, const char *const *args, const struct cli_step
 	spawn_proc_result_finish(&r);
 }
 
-/* Counts the rows of `mmioctl leases` that match region/start/length and, if pid > 0, pid. */
-int
-cli_count_leases(const char *socket, const char *region, const char *start, const char *length,
-		 pid_t pid)
+/*
+ * Runs `mmioctl leases` and checks its header and every row's shape (uid ours,
+ * access rw or ro). Returns how many rows match region/start/length and, if
+ * pid > 0, pid; *id and *access (if not NULL) are those of the last match.
+ */
+static int
+scan_leases(const char *socket, const char *region, const char *start, const char *length,
+	    pid_t pid, unsigned long long *id, char access[3])
 {
 	struct spawn_proc_result r;
 	cli_run(socket, NULL, &r, ARGS("leases"));
@@ -145,17 +149,51 @@ cli_count_leases(const char *socket, const char *region, const char *start, cons
 	char *line = strtok_r(r.out, "\n", &save);
 	assert_non_null(line);
 	assert_int_equal(strncmp(line, "    ID  REGION  START", 21), 0);
+	const char *header_end = line + strlen(line) - strlen("  ACCESS");
+	assert_string_equal(header_end, "  ACCESS");
 	int n = 0;
 	while ((line = strtok_r(NULL, "\n", &save))) {
-		char reg[70], st[24], len[24];
+		char reg[70], st[24], len[24], acc[4];
+		unsigned long long lid;
 		long lpid;
 		unsigned long uid;
-		assert_int_equal(
-			sscanf(line, "%*u %69s %23s %23s %ld %lu", reg, st, len, &lpid, &uid), 5);
+		assert_int_equal(sscanf(line, "%llu %69s %23s %23s %ld %lu %3s", &lid, reg, st, len,
+					&lpid, &uid, acc),
+				 7);
 		assert_int_equal(uid, (unsigned long)getuid());
-		n += strcmp(reg, region) == 0 && strcmp(st, start) == 0 &&
-		     strcmp(len, length) == 0 && (pid <= 0 || lpid == (long)pid);
+		assert_true(strcmp(acc, "rw") == 0 || strcmp(acc, "ro") == 0);
+		if (strcmp(reg, region) == 0 && strcmp(st, start) == 0 &&
+		    strcmp(len, length) == 0 && (pid <= 0 || lpid == (long)pid)) {
+			n++;
+			if (id) {
+				*id = lid;
+			}
+			if (access) {
+				memcpy(access, acc, 3);
+			}
+		}
 	}
 	spawn_proc_result_finish(&r);
 	return n;
+}
+
+int
+cli_count_leases(const char *socket, const char *region, const char *start, const char *length,
+		 pid_t pid)
+{
+	return scan_leases(socket, region, start, length, pid, NULL, NULL);
+}
+
+unsigned long long
+cli_lease_id(const char *socket, const char *region, const char *start, const char *length,
+	     pid_t pid, const char *access)
+{
+	unsigned long long id = 0;
+	char got[3] = "";
+	int n = scan_leases(socket, region, start, length, pid, &id, got);
+	if (n != 1 || strcmp(got, access) != 0) {
+		fail_msg("%d leases of %s %s+%s by pid %ld, access '%s' (want one, '%s')", n,
+			 region, start, length, (long)pid, got, access);
+	}
+	return id;
 }

@@ -68,8 +68,18 @@ void cli_expect_line(struct spawn_proc *p, const char *line, const char *want);
 void cli_run_steps(const char *socket, const char *const *args, const struct cli_step *steps,
 		   size_t n, int status);
 
-/* Counts the rows of `mmioctl leases` that match region/start/length and, if pid > 0, pid. */
+/*
+ * Counts the rows of `mmioctl leases` that match region/start/length and, if
+ * pid > 0, pid. Every row must show our uid and an access of rw or ro.
+ */
 int cli_count_leases(const char *socket, const char *region, const char *start, const char *length,
 		     pid_t pid);
+
+/*
+ * The id of the one row of `mmioctl leases` that matches region/start/length
+ * and pid, which must show access ("rw" or "ro"); fails the test otherwise.
+ */
+unsigned long long cli_lease_id(const char *socket, const char *region, const char *start,
+				const char *length, pid_t pid, const char *access);
 
 #endif

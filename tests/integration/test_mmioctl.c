@@ -167,6 +167,10 @@ test_mmioctl_usage_errors(void **state)
 	cli_expect_failure(sock, ARGS("regions", "extra"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("leases", "-w", "8"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("read", "sim0", "0", "--keep-going"), NULL, NULL);
+	cli_expect_failure(sock, ARGS("revoke"), NULL, NULL);
+	cli_expect_failure(sock, ARGS("revoke", "1", "2"), NULL, NULL);
+	cli_expect_failure(sock, ARGS("revoke", "lease1"), NULL, NULL);
+	cli_expect_failure(sock, ARGS("revoke", "1", "-w", "8"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("frobnicate"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("--bogus"), NULL, NULL);
 	cli_expect_failure(NULL, ARGS("-s"), NULL, NULL);
@@ -179,26 +183,49 @@ static void
 test_mmioctl_help(void **state)
 {
 	(void)state;
-	static const char *const commands[] = {"regions", "leases", "read", "write", "dump", "run"};
+	static const char *const commands[] = {"regions", "leases", "revoke", "read",
+					       "write",   "dump",   "run"};
+	const size_t n = sizeof(commands) / sizeof(commands[0]);
 	cli_expect(NULL, ARGS("-V"), 0, "mmioctl " MMIOD_VERSION "\n");
 	struct spawn_proc_result r;
-	for (size_t i = 0; i <= 6; i++) {
+	for (size_t i = 0; i <= n; i++) {
 		/* Help wins over missing or extra arguments, and needs no daemon. */
-		const char *cmd = i < 6 ? commands[i] : "--help";
-		cli_run(NULL, NULL, &r, i < 6 ? ARGS(cmd, "--help") : ARGS("--help"));
+		const char *cmd = i < n ? commands[i] : "--help";
+		cli_run(NULL, NULL, &r, i < n ? ARGS(cmd, "--help") : ARGS("--help"));
 		assert_int_equal(r.status, 0);
 		assert_string_equal(r.err, "");
 		char usage[64];
 		snprintf(usage, sizeof(usage), "Usage: mmioctl [-s SOCKET] %s",
-			 i < 6 ? cmd : "COMMAND");
+			 i < n ? cmd : "COMMAND");
 		assert_int_equal(strncmp(r.out, usage, strlen(usage)), 0);
-		for (size_t j = 0; i == 6 && j < 6; j++) {
-			assert_non_null(strstr(r.out, commands[j]));
+		for (size_t j = 0; i == n && j < n; j++) {
+			char listed[32];
+			snprintf(listed, sizeof(listed), "\n  %s ", commands[j]);
+			assert_non_null(strstr(r.out, listed));
 		}
 		spawn_proc_result_finish(&r);
-		if (i < 6) {
+		if (i < n) {
 			cli_expect("/nonexistent", ARGS(cmd, "x", "y", "z", "-h"), 0, NULL);
 		}
+	}
+}
+
+/*
+ * Checks that every line of a table starts its last column, the one headed
+ * last_header, at the same place, after two blanks.
+ */
+static void
+assert_last_column_aligned(const char *table, const char *last_header)
+{
+	const char *header_col = strstr(table, last_header);
+	assert_non_null(header_col);
+	size_t col = (size_t)(header_col - table);
+	for (const char *line = table; *line; line = strchr(line, '\n') + 1) {
+		const char *end = strchr(line, '\n');
+		assert_non_null(end);
+		assert_true((size_t)(end - line) > col);
+		assert_int_equal(strncmp(line + col - 2, "  ", 2), 0);
+		assert_true(line[col] != ' ');
 	}
 }
 
@@ -219,12 +246,14 @@ test_mmioctl_regions_listed(void **state)
 		unsigned long long a0, a1, a2;
 		int end = 0;
 		sscanf(r.out,
-		       "NAME TYPE SIZE ADDRESS sim0 mem 0x10000 %llx sim1 mem 0x100 %llx dev1 file "
-		       "0x100 %llx%n",
+		       "NAME TYPE SIZE ADDRESS ACCESS sim0 mem 0x10000 %llx rw sim1 mem 0x100 %llx "
+		       "rw dev1 file 0x100 %llx rw%n",
 		       &a0, &a1, &a2, &end);
 		assert_int_equal(end, (int)strlen(r.out) - 1);
 		/* The file region's device address keeps the file offset's residue. */
 		assert_int_equal(a2 % 0x1000, FILE_OFFSET % 0x1000);
+		/* Root's one grant per region covers all of it: "rw", in one column. */
+		assert_last_column_aligned(r.out, "ACCESS");
 		spawn_proc_result_finish(&r);
 	}
 	/* No daemon: the connect error, exit 1. */
@@ -246,7 +275,7 @@ test_mmioctl_leases_of_running_script(void **state)
 	struct spawn_proc p;
 	cli_start(&p, sock, ARGS("run"));
 	cli_expect_line(&p, "acquire a sim0 0 16", "ok");
-	assert_int_equal(cli_count_leases(sock, "sim0", "0x0", "0x10", p.pid), 1);
+	cli_lease_id(sock, "sim0", "0x0", "0x10", p.pid, "rw");
 
 	cli_expect_line(&p, "# a comment prints nothing\n", NULL);
 	cli_expect_line(&p, "split lo a 4", "ok");
@@ -270,6 +299,47 @@ test_mmioctl_leases_of_running_script(void **state)
 	/* Its connection closed: every lease of it is gone. */
 	assert_int_equal(cli_count_leases(sock, "sim0", "0x4", "0xc", 0), 0);
 	cli_expect(sock, ARGS("read", "sim0", "8"), 0, "0x00000000\n");
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
+}
+
+/* Root revokes a script's lease: the script's next use of it is NOT_FOUND, the range is free. */
+static void
+test_mmioctl_revoke_script_lease(void **state)
+{
+	struct env *env = *state;
+	const char *sock = env->daemon.socket_path;
+	struct spawn_proc p;
+	cli_start(&p, sock, ARGS("run"));
+	cli_expect_line(&p, "acquire a sim0 0 16", "ok");
+	cli_expect_line(&p, "store32 a 0 0x5a5a", "ok");
+	unsigned long long id = cli_lease_id(sock, "sim0", "0x0", "0x10", p.pid, "rw");
+	cli_expect_failure(sock, ARGS("read", "sim0", "0"), "CONFLICT", "overlaps a live lease");
+
+	char id_text[24];
+	snprintf(id_text, sizeof(id_text), "%llu", id);
+	cli_expect(sock, ARGS("revoke", id_text), 0, "");
+	assert_int_equal(cli_count_leases(sock, "sim0", "0x0", "0x10", 0), 0);
+
+	char not_found[48];
+	snprintf(not_found, sizeof(not_found), "error NOT_FOUND: no lease %llu", id);
+	cli_expect_line(&p, "load32 a 0", not_found);
+	/* The script still runs, but another mmioctl gets the range, and what was stored stays. */
+	cli_expect(sock, ARGS("read", "sim0", "0"), 0, "0x00005a5a\n");
+	cli_expect(sock, ARGS("write", "sim0", "0xc", "7"), 0, "");
+
+	struct spawn_proc_result r;
+	cli_finish(&p, NULL, &r);
+	assert_int_equal(r.status, 1); /* its load failed */
+	assert_string_equal(r.out, "");
+	spawn_proc_result_finish(&r);
+
+	/* Revoked already, and a lease that never was: NOT_FOUND, exit 1. */
+	cli_expect_failure(sock, ARGS("revoke", id_text), "NOT_FOUND", "no lease");
+	cli_run(sock, NULL, &r, ARGS("revoke", "999999"));
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "mmioctl: revoke 999999: NOT_FOUND: no lease 999999\n");
+	spawn_proc_result_finish(&r);
 	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
@@ -502,6 +572,7 @@ main(void)
 		cmocka_unit_test(test_mmioctl_help),
 		T(test_mmioctl_regions_listed),
 		T(test_mmioctl_leases_of_running_script),
+		T(test_mmioctl_revoke_script_lease),
 		T(test_mmioctl_run_every_command),
 		T(test_mmioctl_run_line_errors),
 		T(test_mmioctl_run_keep_going),
