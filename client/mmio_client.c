@@ -286,14 +286,18 @@ mmio_list_regions(struct mmio_client *c, struct mmio_region_info **out)
 		return rc;
 	}
 	size_t n = reply->regions->n_regions;
+	if (n == 0) {
+		client_free_reply(reply);
+		return 0;
+	}
 	size_t n_grants = 0;
 	for (size_t i = 0; i < n; i++) {
 		n_grants += reply->regions->regions[i]->n_grants;
 	}
 	/* One block, so that one free() releases the regions and their grants. */
 	struct mmio_region_info *infos =
-		n ? calloc(1, n * sizeof(*infos) + n_grants * sizeof(struct mmio_grant)) : NULL;
-	if (n && !infos) {
+		calloc(1, n * sizeof(*infos) + n_grants * sizeof(struct mmio_grant));
+	if (!infos) {
 		client_free_reply(reply);
 		return -ENOMEM;
 	}

@@ -359,7 +359,7 @@ audit_access(const struct session *s, const struct lease *l, bool is_store, unsi
 		.region = r->name,
 		.op = is_store ? "store" : "load",
 		.width = width,
-		.offset = off,
+		.offset = l->start + off,
 		.value = value,
 		.status = status ? status : "IO_ERROR",
 	};
@@ -428,7 +428,7 @@ handle_barrier(struct session *s, const Mmio__Barrier *req, Mmio__Reply *reply,
 	set_status(reply, scratch, 0, NULL);
 }
 
-/* Admins see every lease; anyone else only their own. */
+/* Admins see every lease; anyone else those of its own uid (any of its connections). */
 static void
 handle_list_leases(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch)
 {
@@ -439,7 +439,7 @@ handle_list_leases(struct session *s, Mmio__Reply *reply, struct dispatch_scratc
 		const struct lease *l;
 		TAILQ_FOREACH(l, &regions->regions[i]->space.leases, space_link)
 		{
-			n += all || l->set == &s->leases;
+			n += all || l->set->uid == s->who.uid;
 		}
 	}
 	Mmio__LeaseInfo *infos = scratch_alloc(scratch, n, sizeof(*infos));
@@ -453,7 +453,7 @@ handle_list_leases(struct session *s, Mmio__Reply *reply, struct dispatch_scratc
 		const struct lease *l;
 		TAILQ_FOREACH(l, &regions->regions[i]->space.leases, space_link)
 		{
-			if (all || l->set == &s->leases) {
+			if (all || l->set->uid == s->who.uid) {
 				fill_lease_info(&infos[k], l);
 				ptrs[k] = &infos[k];
 				k++;

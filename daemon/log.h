@@ -40,7 +40,7 @@ struct audit_record {
 	const char *region;
 	const char *op; /* "load" or "store" */
 	unsigned width; /* bytes */
-	uint64_t offset;
+	uint64_t offset; /* in the region, not the lease */
 	uint64_t value;
 	const char *status; /* "OK", "UNALIGNED", ... */
 };

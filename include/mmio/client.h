@@ -110,7 +110,7 @@ int mmio_list_regions(struct mmio_client *client, struct mmio_region_info **out)
 
 /*
  * Lists live leases as mmio_list_regions() does regions: every lease for root
- * and the admin group, the caller's own for anyone else.
+ * and the admin group, those held by the caller's uid (on any connection) for anyone else.
  */
 int mmio_list_leases(struct mmio_client *client, struct mmio_lease_info **out);
 
