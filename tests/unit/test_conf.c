@@ -1,0 +1,733 @@
+/*
+ * conf.c: etc/mmiod.conf into struct mmiod_config. A valid file gives exactly
+ * the values written (grants normalised to the region); every mistake is
+ * -EINVAL with "path:line: message" naming the line; the shipped example
+ * parses. Files live in a mkdtemp directory; conf_finish runs after every
+ * load so ASan sees a leak on any error path.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+#include "policy.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A region "r" of 0x1000 bytes of memory on lines 1-5; its next key is on line 6. */
+#define REGION_HEAD "regions = (\n  {\n    name = \"r\";\n    type = \"mem\";\n    size = 0x1000;\n"
+#define REGION_TAIL "  }\n);\n"
+/* Region r with one grant list; the first grant is on line 7. */
+#define GRANTS(g) REGION_HEAD "    grants = (\n      " g "\n    );\n" REGION_TAIL
+/* One region defined by body alone; the region's "{" is on line 2. */
+#define REGION(body) "regions = (\n  {\n" body "  }\n);\n"
+/* One region on line 2. */
+#define SPEC(keys) "regions = (\n  { " keys " }\n);\n"
+#define NAME64                                                                                     \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" /* MMIO_MAX_NAME */
+
+struct fixture {
+	char dir[64];
+	char path[96]; /* dir/mmiod.conf */
+	struct mmiod_config cfg;
+	char err[512];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = test_calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/mmiod-test-conf-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		test_free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s/mmiod.conf", f->dir);
+	conf_init(&f->cfg);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	conf_finish(&f->cfg);
+	unlink(f->path);
+	rmdir(f->dir);
+	test_free(f);
+	return 0;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_true(fputs(text, fp) >= 0);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Writes text to the fixture's file and loads it into a fresh config. */
+static int
+load(struct fixture *f, const char *text)
+{
+	write_file(f->path, text);
+	conf_finish(&f->cfg);
+	conf_init(&f->cfg);
+	memset(f->err, 0, sizeof(f->err));
+	return conf_load(&f->cfg, f->path, f->err, sizeof(f->err));
+}
+
+/* Loads text and asserts rc; an error must start with "<path>:<line>:" and say something. */
+static void
+expect(struct fixture *f, const char *text, int rc, int line)
+{
+	char want[160], got[160];
+	int got_rc = load(f, text);
+	int n = snprintf(want, sizeof(want), "%s:%d:", f->path, line);
+	size_t k = strnlen(f->err, (size_t)n < sizeof(got) ? (size_t)n : sizeof(got) - 1);
+	memcpy(got, f->err, k);
+	got[k] = '\0';
+	if (got_rc != rc || (rc && strcmp(got, want) != 0)) {
+		print_error("config:\n%s---\nrc %d err '%s'\n", text, got_rc, f->err);
+	}
+	assert_int_equal(got_rc, rc);
+	if (rc) {
+		assert_string_equal(got, want);
+		assert_true(strlen(f->err) > strlen(want) + 1);
+	}
+}
+
+static void
+assert_grant(const struct grant *g, enum grant_subject subject, uint32_t id, uint64_t offset,
+	     uint64_t length, bool read_only)
+{
+	assert_int_equal(g->subject, subject);
+	assert_int_equal(g->id, id);
+	assert_int_equal(g->offset, offset);
+	assert_int_equal(g->length, length);
+	assert_int_equal(g->read_only, read_only);
+}
+
+/* The user mmiod drops to: its name as kept, uid and primary gid. */
+static void
+assert_user(const struct mmiod_config *c, const char *user, uid_t uid, gid_t gid)
+{
+	assert_string_equal(c->user, user);
+	assert_int_equal(c->uid, uid);
+	assert_int_equal(c->gid, gid);
+}
+
+/* conf_init's limits, in struct limits order. */
+static const unsigned long long default_limits[6] = {
+	MMIO_MAX_CONNS, MMIO_MAX_CONNS_PER_UID, MMIO_MAX_LEASES_PER_CONN,
+	MMIO_MAX_FRAME, MMIO_MAX_QUEUED_BYTES,  MMIO_HANDSHAKE_TIMEOUT_MS};
+
+static void
+assert_limits(const struct limits *l, const unsigned long long want[6])
+{
+	const unsigned long long got[6] = {l->max_connections,           l->max_connections_per_uid,
+					   l->max_leases_per_connection, l->max_frame,
+					   l->max_queued_bytes,          l->handshake_timeout_ms};
+	for (size_t i = 0; i < 6; i++) {
+		assert_int_equal(got[i], want[i]);
+	}
+}
+
+static void
+test_conf_full(void **state)
+{
+	struct fixture *f = *state;
+	/* Line breaks do not matter here; every key appears once. */
+	static const char text[] =
+		"socket = { path = \"/run/test/mmiod.sock\"; mode = \"0640\"; group = \"nogroup\"; "
+		"};\n"
+		"user = \"nobody\";\nadmin_group = 0;\n"
+		"limits = { max_connections = 100; max_connections_per_uid = 10;\n"
+		"  max_leases_per_connection = 7; max_frame = 4096; max_queued_bytes = 65536;\n"
+		"  handshake_timeout_ms = 250; };\n"
+		"regions = (\n"
+		"  { name = \"ram\"; type = \"mem\"; size = 0x2000; offset = 0; audit = \"all\";\n"
+		"    grants = ( { user = \"daemon\"; access = \"rw\"; },\n"
+		"               { group = 65534; access = \"ro\"; offset = 0x100; },\n"
+		"               { user = 65534; access = \"rw\"; offset = 0x10; length = 0x20; },\n"
+		"               { group = \"root\"; access = \"ro\"; length = 0x40; } ); },\n"
+		"  { name = \"regs.bin\"; type = \"file\"; path = \"/tmp/regs.bin\"; offset = "
+		"0x3000;\n"
+		"    size = 4096; audit = \"stores\";\n"
+		"    grants = ( { group = \"daemon\"; access = \"rw\"; offset = 0x800; } ); }\n"
+		");\n";
+	expect(f, text, 0, 0);
+	const struct mmiod_config *c = &f->cfg;
+	assert_string_equal(c->socket_path, "/run/test/mmiod.sock");
+	assert_int_equal(c->socket_mode, 0640);
+	assert_int_equal(c->socket_gid, 65534);
+	assert_user(c, "nobody", 65534, 65534);
+	assert_true(c->has_admin_gid);
+	assert_int_equal(c->admin_gid, 0);
+	assert_limits(&c->limits, (const unsigned long long[6]){100, 10, 7, 4096, 65536, 250});
+	assert_int_equal(c->n_regions, 2);
+
+	const struct region_config *r = &c->regions[0];
+	assert_string_equal(r->spec.name, "ram");
+	assert_string_equal(r->spec.type, "mem");
+	assert_null(r->spec.path);
+	assert_int_equal(r->spec.size, 0x2000);
+	assert_int_equal(r->spec.offset, 0);
+	assert_int_equal(r->policy.audit, AUDIT_ALL);
+	assert_int_equal(r->policy.n_grants, 4);
+	assert_grant(&r->policy.grants[0], GRANT_USER, 1, 0, 0x2000, false);
+	assert_grant(&r->policy.grants[1], GRANT_GROUP, 65534, 0x100, 0x1f00, true);
+	assert_grant(&r->policy.grants[2], GRANT_USER, 65534, 0x10, 0x20, false);
+	assert_grant(&r->policy.grants[3], GRANT_GROUP, 0, 0, 0x40, true);
+
+	r = &c->regions[1];
+	assert_string_equal(r->spec.name, "regs.bin");
+	assert_string_equal(r->spec.type, "file");
+	assert_string_equal(r->spec.path, "/tmp/regs.bin");
+	assert_int_equal(r->spec.size, 4096);
+	assert_int_equal(r->spec.offset, 0x3000);
+	assert_int_equal(r->policy.audit, AUDIT_STORES);
+	assert_int_equal(r->policy.n_grants, 1);
+	assert_grant(&r->policy.grants[0], GRANT_GROUP, 1, 0x800, 0x800, false);
+
+	assert_ptr_equal(conf_find_region(c, "ram"), &c->regions[0]);
+	assert_ptr_equal(conf_find_region(c, "regs.bin"), &c->regions[1]);
+	assert_null(conf_find_region(c, "ra"));
+	assert_null(conf_find_region(c, "ram0"));
+	assert_null(conf_find_region(c, "RAM"));
+	assert_null(conf_find_region(c, ""));
+}
+
+/* Absent keys keep conf_init's values; numbers name users and groups too. */
+static void
+test_conf_defaults(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const texts[] = {
+		"", "# nothing\n", "limits = { };\nsocket = { };\n",
+		REGION("    name = \"r\"; type = \"mem\"; size = 1;\n")};
+	for (size_t i = 0; i < ARRAY_LEN(texts); i++) {
+		expect(f, texts[i], 0, 0);
+		const struct mmiod_config *c = &f->cfg;
+		assert_null(c->socket_path);
+		assert_int_equal(c->socket_mode, 0660);
+		assert_int_equal(c->socket_gid, (gid_t)-1);
+		assert_null(c->user);
+		assert_int_equal(c->uid, (uid_t)-1);
+		assert_int_equal(c->gid, (gid_t)-1);
+		assert_false(c->has_admin_gid);
+		assert_limits(&c->limits, default_limits);
+		assert_int_equal(c->n_regions, i == 3 ? 1 : 0);
+	}
+	const struct region_config *r = &f->cfg.regions[0];
+	assert_int_equal(r->policy.audit, AUDIT_NONE);
+	assert_int_equal(r->policy.n_grants, 0);
+
+	expect(f, "limits = { max_frame = 256; };\nuser = 1;\nsocket = { group = 1; };\n", 0, 0);
+	unsigned long long want[6];
+	memcpy(want, default_limits, sizeof(want));
+	want[3] = 256;
+	assert_limits(&f->cfg.limits, want);
+	assert_user(&f->cfg, "1", 1, 1);
+	assert_int_equal(f->cfg.socket_gid, 1);
+	assert_int_equal(f->cfg.socket_mode, 0660);
+
+	expect(f, "user = 65534;\nadmin_group = \"nogroup\";\n", 0, 0);
+	assert_user(&f->cfg, "65534", 65534, 65534);
+	assert_true(f->cfg.has_admin_gid);
+	assert_int_equal(f->cfg.admin_gid, 65534);
+}
+
+static void
+test_conf_unreadable(void **state)
+{
+	struct fixture *f = *state;
+	char missing[128], prefix[160];
+	snprintf(missing, sizeof(missing), "%s/missing.conf", f->dir);
+	const char *const paths[] = {missing, f->dir};
+	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
+		f->err[0] = '\0';
+		assert_int_equal(conf_load(&f->cfg, paths[i], f->err, sizeof(f->err)), -ENOENT);
+		snprintf(prefix, sizeof(prefix), "%s:", paths[i]);
+		assert_int_equal(strncmp(f->err, prefix, strlen(prefix)), 0);
+		assert_int_equal(f->cfg.n_regions, 0);
+	}
+}
+
+static void
+test_conf_errors(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *text;
+		int line;
+	} bad[] = {
+		/* Syntax. */
+		{"user = \"nobody\";\nlimits = {\n  max_frame = ;\n};\n", 3},
+		{"socket = {\n  path = \"/run/x\";\n};\n};\n", 4},
+		/* Unknown keys at every level. */
+		{"user = \"nobody\";\n\ncolour = \"red\";\n", 3},
+		{"socket = {\n  path = \"/run/x\";\n  owner = \"root\";\n};\n", 3},
+		{"limits = {\n  max_connections = 4;\n  max_conections_per_uid = 2;\n};\n", 3},
+		{REGION_HEAD "    colour = \"red\";\n" REGION_TAIL, 6},
+		{GRANTS("{ group = \"root\"; access = \"rw\";\n        colour = 1; }"), 8},
+		/* Wrong shapes and types. */
+		{"socket = \"/run/x\";\n", 1},
+		{"\nlimits = 5;\n", 2},
+		{"\nregions = { name = \"r\"; };\n", 2},
+		{"\nregions = ( \"r\" );\n", 2},
+		{REGION_HEAD "    grants = { group = \"root\"; access = \"rw\"; };\n" REGION_TAIL,
+		 6},
+		{REGION_HEAD "    grants = [ 1 ];\n" REGION_TAIL, 6},
+		{REGION("    name = \"r\";\n    type = \"mem\";\n    size = \"big\";\n"), 5},
+		{REGION("    name = \"r\";\n    type = \"mem\";\n    size = 16.0;\n"), 5},
+		{REGION("    name = \"r\";\n    type = \"mem\";\n    size = 16;\n    audit = 1;\n"),
+		 6},
+		{"socket = {\n  mode = 0660;\n};\n", 2},
+		{"limits = {\n  max_frame = 4096.0;\n};\n", 2},
+		{"\nuser = 1.5;\n", 2},
+		{GRANTS("{ group = \"root\";\n        access = 1; }"), 8},
+		{GRANTS("{ group = \"root\"; access = \"rw\";\n        offset = \"0\"; }"), 8},
+		/* Negative numbers. */
+		{REGION("    name = \"r\";\n    type = \"mem\";\n    size = -1;\n"), 5},
+		{REGION("    name = \"r\";\n    type = \"mem\";\n    size = "
+			"0xffffffffffffffffL;\n"),
+		 5},
+		{GRANTS("{ group = \"root\"; access = \"rw\";\n        offset = -16; }"), 8},
+		{GRANTS("{ group = \"root\"; access = \"rw\";\n        length = -1L; }"), 8},
+		{"limits = {\n  max_connections = -1;\n};\n", 2},
+		{"\nuser = -1;\n", 2},
+		/* Names that do not resolve; ids out of range. */
+		{"# users\nuser = \"no-such-user-mmiod\";\n", 2},
+		{"socket = {\n  group = \"no-such-group-mmiod\";\n};\n", 2},
+		{"\nadmin_group = \"no-such-group-mmiod\";\n", 2},
+		{"\nadmin_group = -1;\n", 2},
+		{"\nadmin_group = 4294967295L;\n", 2},
+		{"\nuser = 4294967296L;\n", 2},
+		{GRANTS("{ group = \"no-such-group-mmiod\"; access = \"rw\"; }"), 7},
+		{GRANTS("{ user = \"no-such-user-mmiod\"; access = \"rw\"; }"), 7},
+		{GRANTS("{ user = \"nogroup\"; access = \"rw\"; }"), 7}, /* a group, not a user */
+		/* mmiod must drop privileges. */
+		{"\n\nuser = \"root\";\n", 3},
+		{"\nuser = 0;\n", 2},
+		/* A grant names exactly one subject and a known access. */
+		{GRANTS("{ group = \"root\"; access = \"rw\"; },\n      {\n        user = "
+			"\"nobody\";\n"
+			"        group = \"nogroup\";\n        access = \"ro\";\n      }"),
+		 8},
+		{GRANTS("{ access = \"rw\"; }"), 7},
+		{GRANTS("{ user = \"nobody\"; }"), 7},
+		{GRANTS("{ user = \"nobody\"; access = \"wo\"; }"), 7},
+		{GRANTS("{ user = \"nobody\"; access = \"\"; }"), 7},
+		/* Grant ranges outside region r (size 0x1000), including ones whose end wraps. */
+		{GRANTS("{ group = 0; access = \"ro\"; offset = 0x1001; }"), 7},
+		{GRANTS("{ group = 0; access = \"ro\"; offset = 0x1000; length = 1; }"), 7},
+		{GRANTS("{ group = 0; access = \"ro\"; offset = 0x800; length = 0x801; }"), 7},
+		{GRANTS("{ group = 0; access = \"ro\"; length = 0x1001; }"), 7},
+		{GRANTS("{ group = 0; access = \"ro\"; offset = 0x10; length = "
+			"0x7ffffffffffffff8L; }"),
+		 7},
+		{GRANTS("{ group = 0; access = \"ro\"; offset = 0x7fffffffffffffffL; length = 2; "
+			"}"),
+		 7},
+		{GRANTS("{ group = 0; access = \"ro\"; offset = 0x7fffffffffffffffL; }"), 7},
+		{GRANTS("{ group = 0; access = \"ro\"; offset = 0x1000; },\n"
+			"      { group = 0; access = \"ro\"; offset = 0x7ffffffffffff000L; }"),
+		 8},
+		/* Region specs (reported at the region). */
+		{SPEC("name = \"r\"; type = \"mem\"; path = \"/tmp/x\"; size = 16;"), 2},
+		{SPEC("name = \"r\"; type = \"mem\"; offset = 1; size = 16;"), 2},
+		{SPEC("name = \"r\"; type = \"file\"; size = 16;"), 2},
+		{SPEC("name = \"r\"; type = \"file\"; path = \"/x\";"), 2},
+		{SPEC("name = \"r\"; type = \"mem\"; size = 0;"), 2},
+		{SPEC("name = \"r/0\"; type = \"mem\"; size = 16;"), 2},
+		{SPEC("name = \"\"; type = \"mem\"; size = 16;"), 2},
+		{SPEC("type = \"mem\"; size = 16;"), 2},
+		{SPEC("name = \"r\"; type = \"disk\"; size = 16;"), 2},
+		{SPEC("name = \"r\"; size = 16;"), 2},
+		{SPEC("name = \"r\"; type = \"memmemmemmemmemmem\"; size = 16;"), 2},
+		{SPEC("name = \"" NAME64 "a\"; type = \"mem\"; size = 16;"), 2},
+		/* A name defined twice: reported at the second definition. */
+		{"regions = (\n  { name = \"a\"; type = \"mem\"; size = 8; },\n"
+		 "  { name = \"b\"; type = \"mem\"; size = 8; },\n"
+		 "  { name = \"a\"; type = \"file\"; path = \"/x\"; size = 16; }\n);\n",
+		 4},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		expect(f, bad[i].text, -EINVAL, bad[i].line);
+	}
+	/* The longest name is fine. */
+	expect(f, SPEC("name = \"" NAME64 "\"; type = \"mem\"; size = 16;"), 0, 0);
+	assert_int_equal(strlen(f->cfg.regions[0].spec.name), MMIO_MAX_NAME);
+}
+
+/*
+ * Settings whose value alone is wrong. The message names the setting; the
+ * line should be the setting's own (value_line), see test_conf_value_error_lines.
+ */
+static const struct {
+	const char *text;
+	const char *message;
+	int value_line;
+} value_errors[] = {
+	{"socket = {\n  path = \"/run/x\";\n  mode = \"0999\";\n};\n", "mode must be", 3},
+	{"socket = {\n  path = \"/run/x\";\n  mode = \"rw\";\n};\n", "mode must be", 3},
+	{"socket = {\n  path = \"/run/x\";\n  mode = \"\";\n};\n", "mode must be", 3},
+	{"socket = {\n  path = \"/run/x\";\n  mode = \"01000\";\n};\n", "mode must be", 3},
+	{"socket = {\n  path = \"/run/x\";\n  mode = \"0x1ff\";\n};\n", "mode must be", 3},
+	{"socket = {\n  mode = \"0660\";\n  path = \"run/mmiod.sock\";\n};\n", "absolute", 3},
+	{"socket = {\n  mode = \"0660\";\n  path = \"\";\n};\n", "absolute", 3},
+	{REGION_HEAD "    audit = \"some\";\n" REGION_TAIL, "audit must be", 6},
+	{REGION_HEAD "    audit = \"ALL\";\n" REGION_TAIL, "audit must be", 6},
+	{GRANTS("{\n        group = \"root\";\n        access = \"wo\";\n      }"),
+	 "access must be", 9},
+};
+
+static void
+test_conf_value_errors(void **state)
+{
+	struct fixture *f = *state;
+	for (size_t i = 0; i < ARRAY_LEN(value_errors); i++) {
+		assert_int_equal(load(f, value_errors[i].text), -EINVAL);
+		assert_int_equal(strncmp(f->err, f->path, strlen(f->path)), 0);
+		assert_int_equal(f->err[strlen(f->path)], ':');
+		if (!strstr(f->err, value_errors[i].message)) {
+			print_error("config:\n%s---\nerr '%s'\n", value_errors[i].text, f->err);
+		}
+		assert_non_null(strstr(f->err, value_errors[i].message));
+	}
+	expect(f, "socket = {\n  mode = \"0\";\n  path = \"/\";\n};\n", 0, 0);
+	assert_int_equal(f->cfg.socket_mode, 0);
+	expect(f, "socket = {\n  mode = \"777\";\n};\n", 0, 0);
+	assert_int_equal(f->cfg.socket_mode, 0777);
+}
+
+static void
+test_conf_limits_range(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *key;
+		unsigned long long min, max;
+	} keys[] = {
+		{"max_connections", 1, 65536},           {"max_connections_per_uid", 1, 65536},
+		{"max_leases_per_connection", 1, 65536}, {"max_frame", 256, MMIO_MAX_FRAME},
+		{"max_queued_bytes", 1, 1u << 30},       {"handshake_timeout_ms", 1, 3600000},
+	};
+	char text[128];
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+		const unsigned long long bad[] = {0, keys[i].min - 1, keys[i].max + 1};
+		for (size_t k = 0; k < ARRAY_LEN(bad); k++) {
+			snprintf(text, sizeof(text), "limits = {\n  %s = %llu;\n};\n", keys[i].key,
+				 bad[k]);
+			expect(f, text, -EINVAL, 2);
+		}
+		const unsigned long long good[] = {keys[i].min, keys[i].max};
+		for (size_t k = 0; k < ARRAY_LEN(good); k++) {
+			snprintf(text, sizeof(text), "limits = {\n  %s = %llu;\n};\n", keys[i].key,
+				 good[k]);
+			expect(f, text, 0, 0);
+			unsigned long long want[6];
+			memcpy(want, default_limits, sizeof(want));
+			want[i] = good[k];
+			assert_limits(&f->cfg.limits, want);
+		}
+	}
+}
+
+static void
+test_conf_grants_and_audit(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *grant;
+		uint64_t offset, length;
+	} cases[] = {
+		{"{ user = 1; access = \"ro\"; }", 0, 0x1000},
+		{"{ user = 1; access = \"ro\"; offset = 0x100; }", 0x100, 0xf00},
+		{"{ user = 1; access = \"ro\"; length = 0x40; }", 0, 0x40},
+		{"{ user = 1; access = \"ro\"; offset = 0x100; length = 0x40; }", 0x100, 0x40},
+		{"{ user = 1; access = \"ro\"; offset = 0; length = 0x1000; }", 0, 0x1000},
+		{"{ user = 1; access = \"ro\"; offset = 0xfff; length = 1; }", 0xfff, 1},
+		{"{ user = 1; access = \"ro\"; offset = 0xfffL; }", 0xfff, 1},
+		{"{ user = 1; access = \"ro\"; offset = 0x1000; }", 0x1000, 0},
+		{"{ user = 1; access = \"ro\"; offset = 0x1000; length = 0; }", 0x1000, 0},
+	};
+	char text[512];
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		snprintf(text, sizeof(text), GRANTS("%s"), cases[i].grant);
+		expect(f, text, 0, 0);
+		assert_int_equal(f->cfg.regions[0].policy.n_grants, 1);
+		assert_grant(&f->cfg.regions[0].policy.grants[0], GRANT_USER, 1, cases[i].offset,
+			     cases[i].length, true);
+	}
+	/* An empty list is no grant at all; so is an empty array. */
+	expect(f, REGION_HEAD "    grants = ( );\n" REGION_TAIL, 0, 0);
+	assert_int_equal(f->cfg.regions[0].policy.n_grants, 0);
+	expect(f, REGION_HEAD "    grants = [ ];\n" REGION_TAIL, 0, 0);
+	assert_int_equal(f->cfg.regions[0].policy.n_grants, 0);
+
+	static const char *const audit[] = {"none", "stores", "all"}; /* enum audit_mode order */
+	for (size_t i = 0; i < ARRAY_LEN(audit); i++) {
+		snprintf(text, sizeof(text), REGION_HEAD "    audit = \"%s\";\n" REGION_TAIL,
+			 audit[i]);
+		expect(f, text, 0, 0);
+		assert_int_equal(f->cfg.regions[0].policy.audit, (enum audit_mode)i);
+	}
+}
+
+/* Builds a region with n one-line grants (line 6), or n one-line regions (lines 2..n+1). */
+static void
+test_conf_counts(void **state)
+{
+	struct fixture *f = *state;
+	static const char grant[] = "{ user = 1; access = \"ro\"; },";
+	static const char region[] = "  { name = \"r%03u\"; type = \"mem\"; size = 8; },\n";
+	static char text[256 + (MMIO_MAX_REGIONS + 1) * sizeof(region) +
+			 (MMIO_MAX_GRANTS_PER_REGION + 1) * sizeof(grant)];
+	const size_t cap = sizeof(text);
+
+	for (unsigned n = MMIO_MAX_GRANTS_PER_REGION; n <= MMIO_MAX_GRANTS_PER_REGION + 1; n++) {
+		size_t len = (size_t)snprintf(text, cap, REGION_HEAD "    grants = (");
+		for (unsigned i = 0; i < n; i++) {
+			len += (size_t)snprintf(text + len, cap - len, "%s", grant);
+		}
+		snprintf(text + len - 1, cap - len + 1, " );\n" REGION_TAIL);
+		if (n == MMIO_MAX_GRANTS_PER_REGION) {
+			expect(f, text, 0, 0);
+			assert_int_equal(f->cfg.regions[0].policy.n_grants, n);
+		} else {
+			expect(f, text, -EINVAL, 6);
+		}
+	}
+	for (unsigned n = MMIO_MAX_REGIONS; n <= MMIO_MAX_REGIONS + 1; n++) {
+		size_t len = (size_t)snprintf(text, cap, "regions = (\n");
+		for (unsigned i = 0; i < n; i++) {
+			len += (size_t)snprintf(text + len, cap - len, region, i);
+		}
+		snprintf(text + len - 2, cap - len + 2, "\n);\n");
+		if (n == MMIO_MAX_REGIONS) {
+			expect(f, text, 0, 0);
+			assert_int_equal(f->cfg.n_regions, n);
+			assert_ptr_equal(conf_find_region(&f->cfg, "r063"), &f->cfg.regions[63]);
+		} else {
+			expect(f, text, -EINVAL, (int)n + 1);
+		}
+	}
+}
+
+static void
+test_conf_add_region(void **state)
+{
+	struct fixture *f = *state;
+	struct mmiod_config *c = &f->cfg;
+
+	assert_int_equal(conf_add_region(c, "a,type=mem,size=64", f->err, sizeof(f->err)), 0);
+	assert_int_equal(c->n_regions, 1);
+	const struct region_config *r = conf_find_region(c, "a");
+	assert_ptr_equal(r, &c->regions[0]);
+	assert_int_equal(r->spec.size, 64);
+	assert_int_equal(r->policy.n_grants, 0); /* root only */
+	assert_null(r->policy.grants);
+	assert_int_equal(r->policy.audit, AUDIT_NONE);
+
+	assert_int_equal(conf_add_region(c, "b,type=file,path=/tmp/b,size=8,offset=4", f->err,
+					 sizeof(f->err)),
+			 0);
+	assert_string_equal(conf_find_region(c, "b")->spec.path, "/tmp/b");
+	assert_null(conf_find_region(c, "c"));
+
+	static const char *const bad[] = {"a,type=mem,size=8", "c,type=mem", "c,type=file,size=8",
+					  "c/1,type=mem,size=8", ""};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		f->err[0] = '\0';
+		assert_int_equal(conf_add_region(c, bad[i], f->err, sizeof(f->err)), -EINVAL);
+		assert_true(strlen(f->err) > 0);
+	}
+	assert_int_equal(conf_find_region(c, "a")->spec.size, 64);
+
+	/* A config's regions and the command line's share one namespace and one limit. */
+	expect(f, REGION_HEAD REGION_TAIL, 0, 0);
+	assert_int_equal(conf_add_region(c, "r,type=mem,size=8", f->err, sizeof(f->err)), -EINVAL);
+	assert_non_null(strstr(f->err, "twice"));
+	conf_finish(c);
+	conf_init(c);
+	char text[32];
+	for (unsigned i = 0; i < MMIO_MAX_REGIONS; i++) {
+		snprintf(text, sizeof(text), "r%u,type=mem,size=8", i);
+		assert_int_equal(conf_add_region(c, text, f->err, sizeof(f->err)), 0);
+	}
+	assert_int_equal(conf_add_region(c, "x,type=mem,size=8", f->err, sizeof(f->err)), -EINVAL);
+	assert_int_equal(c->n_regions, MMIO_MAX_REGIONS);
+}
+
+static void
+test_conf_set_user(void **state)
+{
+	struct fixture *f = *state;
+	struct mmiod_config *c = &f->cfg;
+
+	assert_int_equal(conf_set_user(c, "nobody", f->err, sizeof(f->err)), 0);
+	assert_user(c, "nobody", 65534, 65534);
+	assert_int_equal(conf_set_user(c, "1", f->err, sizeof(f->err)), 0);
+	assert_user(c, "daemon", 1, 1);
+	assert_int_equal(conf_set_user(c, "0x1", f->err, sizeof(f->err)), 0);
+	assert_user(c, "daemon", 1, 1);
+
+	static const char *const bad[] = {"root", "0",          "0x0", "no-such-user-mmiod",
+					  "",     "4294967295", "-1",  "99999999999999999999"};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		f->err[0] = '\0';
+		assert_int_equal(conf_set_user(c, bad[i], f->err, sizeof(f->err)), -EINVAL);
+		assert_true(strlen(f->err) > 0);
+		assert_user(c, "daemon", 1, 1); /* a refusal changes nothing */
+	}
+	/* The command line wins over the file. */
+	expect(f, "user = \"daemon\";\n", 0, 0);
+	assert_int_equal(conf_set_user(c, "nobody", f->err, sizeof(f->err)), 0);
+	assert_user(c, "nobody", 65534, 65534);
+}
+
+/* Copies the shipped example with its user and group names replaced by ones every Debian has. */
+static void
+write_example(struct fixture *f)
+{
+	static const char *const names[][2] = {{"\"mmio\"", "\"nogroup\""},
+					       {"\"mmio-admin\"", "\"root\""},
+					       {"\"mmiod\"", "\"nobody\""},
+					       {"\"gpio-daemon\"", "\"daemon\""}};
+	static char src[16384], out[2 * sizeof(src)];
+	FILE *in = fopen(MMIOD_EXAMPLE_CONF, "r");
+	assert_non_null(in);
+	size_t len = fread(src, 1, sizeof(src) - 1, in);
+	fclose(in);
+	assert_true(len > 0 && len < sizeof(src) - 1);
+	src[len] = '\0';
+	char *o = out;
+	for (const char *p = src; *p;) {
+		size_t k = 0;
+		while (k < ARRAY_LEN(names) && strncmp(p, names[k][0], strlen(names[k][0])) != 0) {
+			k++;
+		}
+		if (k < ARRAY_LEN(names)) {
+			o = stpcpy(o, names[k][1]);
+			p += strlen(names[k][0]);
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	write_file(f->path, out);
+}
+
+/* The shipped example parses, its names resolve, and its "defaults" are ours. */
+static void
+test_conf_example(void **state)
+{
+	struct fixture *f = *state;
+	write_example(f);
+	int rc = conf_load(&f->cfg, f->path, f->err, sizeof(f->err));
+	if (rc != 0) {
+		print_error("%s\n", f->err);
+	}
+	assert_int_equal(rc, 0);
+	const struct mmiod_config *c = &f->cfg;
+	assert_string_equal(c->socket_path, MMIO_DEFAULT_SOCKET);
+	assert_int_equal(c->socket_gid, 65534);
+	assert_int_equal(c->uid, 65534);
+	assert_true(c->has_admin_gid);
+	assert_int_equal(c->admin_gid, 0);
+	assert_limits(&c->limits, default_limits);
+	assert_true(c->n_regions > 0);
+	for (unsigned i = 0; i < c->n_regions; i++) {
+		const struct region_config *r = &c->regions[i];
+		for (unsigned g = 0; g < r->policy.n_grants; g++) {
+			const struct grant *gr = &r->policy.grants[g];
+			assert_true(gr->offset <= r->spec.size);
+			assert_true(gr->length <= r->spec.size - gr->offset);
+		}
+	}
+}
+
+/*
+ * Known bug: an error in a setting's value is reported at the line of the
+ * enclosing group (socket, region or grant), not at the setting's own line.
+ */
+static void
+test_conf_value_error_lines(void **state)
+{
+	struct fixture *f = *state;
+	for (size_t i = 0; i < ARRAY_LEN(value_errors); i++) {
+		expect(f, value_errors[i].text, -EINVAL, value_errors[i].value_line);
+	}
+}
+
+/*
+ * Known bug: libconfig 1.5 (Debian 12) keeps an integer literal without the L
+ * suffix in 32 bits, silently dropping the high bits, and conf.c takes the
+ * result as written. A number must be read as written or refused.
+ */
+static void
+test_conf_big_literal_not_truncated(void **state)
+{
+	struct fixture *f = *state;
+	/* 2^32 + 256: over the max_frame limit, must not load as 256. */
+	expect(f, "limits = {\n  max_frame = 4294967552;\n};\n", -EINVAL, 2);
+
+	/* An 8 GiB region: a grant meant for 0x100000100 must not cover 0x100. */
+	int rc = load(f, REGION("    name = \"r\";\n    type = \"mem\";\n    size = 0x200000000L;\n"
+				"    grants = ( { user = 1; access = \"rw\"; offset = 0x100000100; "
+				"length = 0x40; } );\n"));
+	if (rc == 0) {
+		assert_int_equal(f->cfg.regions[0].policy.grants[0].offset, 0x100000100ull);
+	} else {
+		assert_int_equal(rc, -EINVAL);
+	}
+	rc = load(f, REGION("    name = \"r\";\n    type = \"mem\";\n    size = 0x100001000;\n"));
+	if (rc == 0) {
+		assert_int_equal(f->cfg.regions[0].spec.size, 0x100001000ull);
+	} else {
+		assert_int_equal(rc, -EINVAL);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_conf_full),
+		T(test_conf_defaults),
+		T(test_conf_unreadable),
+		T(test_conf_errors),
+		T(test_conf_value_errors),
+		T(test_conf_limits_range),
+		T(test_conf_grants_and_audit),
+		T(test_conf_counts),
+		T(test_conf_add_region),
+		T(test_conf_set_user),
+		T(test_conf_example),
+	};
+	/* Each runs alone as a WILL_FAIL ctest entry; move it above when conf.c is fixed. */
+	const struct CMUnitTest known_bugs[] = {
+		T(test_conf_value_error_lines),
+		T(test_conf_big_literal_not_truncated),
+	};
+#undef T
+	if (argc == 3 && strcmp(argv[1], "--known-bug") == 0) {
+		/* No match runs nothing and exits 0, which WILL_FAIL reports. */
+		cmocka_set_test_filter(argv[2]);
+		return cmocka_run_group_tests_name("conf known bug", known_bugs, NULL, NULL);
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
