@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -59,8 +60,15 @@ spawn_daemon(const char *socket_path, const char *log_path, const char *const *e
 	if (pid != 0) {
 		return pid;
 	}
+	/*
+	 * If the test dies, so does its daemon (until it changes uid, which clears
+	 * this), and it never holds the test's stdout open for ctest to wait on.
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	if (log_fd < 0 || dup2(log_fd, STDERR_FILENO) < 0) {
+	int null_fd = open("/dev/null", O_WRONLY);
+	if (log_fd < 0 || null_fd < 0 || dup2(log_fd, STDERR_FILENO) < 0 ||
+	    dup2(null_fd, STDOUT_FILENO) < 0) {
 		_exit(126);
 	}
 	if (notify_path && setenv("NOTIFY_SOCKET", notify_path, 1) < 0) {
@@ -209,6 +217,17 @@ daemon_fixture_start_args(struct daemon_fixture *f, const char *const *args)
 }
 
 int
+daemon_fixture_run_logged(const char *socket_path, const char *const *args, const char *log_path)
+{
+	pid_t pid = spawn_daemon(socket_path, log_path, args, -1, NULL);
+	int status = 0;
+	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+		return -1;
+	}
+	return exit_status(status);
+}
+
+int
 daemon_fixture_run_to_exit(const char *socket_path, const char *const *args)
 {
 	char log_path[] = "/tmp/mmiod-test-log-XXXXXX";
@@ -217,15 +236,10 @@ daemon_fixture_run_to_exit(const char *socket_path, const char *const *args)
 		return -1;
 	}
 	close(fd);
-	pid_t pid = spawn_daemon(socket_path, log_path, args, -1, NULL);
-	int status = 0;
-	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
-		unlink(log_path);
-		return -1;
-	}
+	int rc = daemon_fixture_run_logged(socket_path, args, log_path);
 	dump_log(log_path);
 	unlink(log_path);
-	return exit_status(status);
+	return rc;
 }
 
 int

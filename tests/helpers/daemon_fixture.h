@@ -40,6 +40,10 @@ int daemon_fixture_wait_notify(struct daemon_fixture *f, const char *needle);
  */
 int daemon_fixture_run_to_exit(const char *socket_path, const char *const *args);
 
+/* daemon_fixture_run_to_exit with the daemon's stderr appended to log_path, kept. */
+int daemon_fixture_run_logged(const char *socket_path, const char *const *args,
+			      const char *log_path);
+
 /*
  * Sends SIGTERM, waits for the daemon and removes the directory. Returns its
  * exit status (0 for a clean stop), or 128 + signal if it was killed.
