@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <libconfig.h>
@@ -61,6 +62,14 @@ conf_finish(struct mmiod_config *cfg)
 	free(cfg->user);
 	cfg->socket_path = NULL;
 	cfg->user = NULL;
+}
+
+/* The member key of s for pointing at its line, or s itself if absent. */
+static const config_setting_t *
+member_or(const config_setting_t *s, const char *key)
+{
+	const config_setting_t *m = config_setting_get_member(s, key);
+	return m ? m : s;
 }
 
 /* Rejects members of group s not in allowed: a typo must not silently weaken policy. */
@@ -204,7 +213,7 @@ parse_grant(const struct parse *p, const config_setting_t *s, const struct regio
 		return rc;
 	}
 	if (!access || (strcmp(access, "ro") != 0 && strcmp(access, "rw") != 0)) {
-		return fail_at(p, s, "access must be \"ro\" or \"rw\"");
+		return fail_at(p, member_or(s, "access"), "access must be \"ro\" or \"rw\"");
 	}
 	g->read_only = strcmp(access, "ro") == 0;
 	g->offset = 0;
@@ -264,7 +273,8 @@ parse_region(const struct parse *p, const config_setting_t *s, struct region_con
 	}
 	int mode = audit ? policy_audit_parse(audit) : AUDIT_NONE;
 	if (mode < 0) {
-		return fail_at(p, s, "audit must be \"none\", \"stores\" or \"all\"");
+		return fail_at(p, member_or(s, "audit"),
+			       "audit must be \"none\", \"stores\" or \"all\"");
 	}
 	rc_out->policy.audit = (enum audit_mode)mode;
 
@@ -310,7 +320,7 @@ parse_socket(const struct parse *p, const config_setting_t *s, struct mmiod_conf
 	}
 	if (path) {
 		if (path[0] != '/') {
-			return fail_at(p, s, "socket path must be absolute");
+			return fail_at(p, member_or(s, "path"), "socket path must be absolute");
 		}
 		free(cfg->socket_path);
 		if (!(cfg->socket_path = strdup(path))) {
@@ -321,7 +331,8 @@ parse_socket(const struct parse *p, const config_setting_t *s, struct mmiod_conf
 		char *end;
 		unsigned long m = strtoul(mode, &end, 8);
 		if (!mode[0] || *end || m > 0777) {
-			return fail_at(p, s, "mode must be an octal string such as \"0660\"");
+			return fail_at(p, member_or(s, "mode"),
+				       "mode must be an octal string such as \"0660\"");
 		}
 		cfg->socket_mode = (mode_t)m;
 	}
@@ -439,24 +450,112 @@ parse_root(const struct parse *p, config_t *cf, struct mmiod_config *cfg)
 	return 0;
 }
 
+/*
+ * libconfig 1.5 (Debian 12) keeps an integer literal without the L suffix in
+ * 32 bits and silently drops the rest: 4294967552 reads as 256, so a grant
+ * could cover other registers than written. Refuse any such literal (outside
+ * strings and comments) before libconfig sees it. Returns 0 or -EINVAL.
+ */
+static int
+check_wide_literals(const struct parse *p, const char *text)
+{
+	int line = 1;
+	for (const char *c = text; *c; c++) {
+		if (*c == '\n') {
+			line++;
+		} else if (*c == '"') {
+			for (c++; *c && *c != '"'; c++) {
+				line += *c == '\n';
+				c += *c == '\\' && c[1];
+			}
+			if (!*c) {
+				return 0;
+			}
+		} else if (*c == '#' || (*c == '/' && c[1] == '/')) {
+			while (c[1] && c[1] != '\n') {
+				c++;
+			}
+		} else if (*c == '/' && c[1] == '*') {
+			for (c += 2; *c && !(*c == '*' && c[1] == '/'); c++) {
+				line += *c == '\n';
+			}
+			if (!*c) {
+				return 0;
+			}
+			c++;
+		} else if (isdigit((unsigned char)*c) &&
+			   (c == text ||
+			    !(isalnum((unsigned char)c[-1]) || c[-1] == '_' || c[-1] == '.'))) {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(c, &end, 0);
+			bool is_float = *end == '.' || *end == 'e' || *end == 'E';
+			if (!is_float && *end != 'L' && (errno == ERANGE || v > INT32_MAX)) {
+				snprintf(p->err, p->errlen,
+					 "%s:%d: %.*s does not fit 32 bits: write it with an L "
+					 "suffix (%.*sL)",
+					 p->path, line, (int)(end - c), c, (int)(end - c), c);
+				return -EINVAL;
+			}
+			c = end - 1;
+		}
+	}
+	return 0;
+}
+
+/* Reads all of path (configs are small) into a NUL-terminated heap string. */
+static char *
+read_text(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		return NULL;
+	}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	char buf[4096];
+	size_t n;
+	while (mem && (n = fread(buf, 1, sizeof(buf), f)) > 0 && len < (1u << 20)) {
+		fwrite(buf, 1, n, mem);
+	}
+	bool ok = mem && !ferror(f) && len < (1u << 20);
+	if (mem) {
+		fclose(mem);
+	}
+	fclose(f);
+	if (!ok) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 int
 conf_load(struct mmiod_config *cfg, const char *path, char *err, size_t errlen)
 {
-	config_t cf;
-	config_init(&cf);
-	if (config_read_file(&cf, path) != CONFIG_TRUE) {
-		int rc = config_error_type(&cf) == CONFIG_ERR_FILE_IO ? -ENOENT : -EINVAL;
-		if (rc == -ENOENT) {
-			snprintf(err, errlen, "%s: cannot read the file", path);
-		} else {
-			snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&cf),
-				 config_error_text(&cf));
-		}
-		config_destroy(&cf);
+	struct parse p = {.path = path, .err = err, .errlen = errlen};
+	char *text = read_text(path);
+	if (!text) {
+		snprintf(err, errlen, "%s: cannot read the file (or it is over 1 MiB)", path);
+		return -ENOENT;
+	}
+	int rc = check_wide_literals(&p, text);
+	if (rc < 0) {
+		free(text);
 		return rc;
 	}
-	struct parse p = {.path = path, .err = err, .errlen = errlen};
-	int rc = parse_root(&p, &cf, cfg);
+	config_t cf;
+	config_init(&cf);
+	if (config_read_string(&cf, text) != CONFIG_TRUE) {
+		snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&cf),
+			 config_error_text(&cf));
+		config_destroy(&cf);
+		free(text);
+		return -EINVAL;
+	}
+	free(text);
+	rc = parse_root(&p, &cf, cfg);
 	config_destroy(&cf);
 	return rc;
 }

@@ -122,7 +122,7 @@ handle_hello(struct session *s, const Mmio__Hello *hello, Mmio__Reply *reply,
 static unsigned
 count_grants(const struct session *s, const struct region *r)
 {
-	if (s->who.uid == 0 || s->who.uid == s->svc->extra_uid) {
+	if (policy_is_superuser(&s->who, s->svc->extra_uid)) {
 		return 1;
 	}
 	unsigned n = 0;
@@ -162,7 +162,7 @@ handle_list_regions(struct session *s, Mmio__Reply *reply, struct dispatch_scrat
 	for (unsigned i = 0; i < regions->count; i++) {
 		const struct region *r = regions->regions[i];
 		unsigned first = g;
-		if (s->who.uid == 0 || s->who.uid == s->svc->extra_uid) {
+		if (policy_is_superuser(&s->who, s->svc->extra_uid)) {
 			fill_grant(&grants[g], 0, r->space.len, false);
 			grant_ptrs[g] = &grants[g];
 			g++;

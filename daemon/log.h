@@ -38,8 +38,8 @@ struct audit_record {
 	uid_t uid;
 	uint64_t lease;
 	const char *region;
-	const char *op; /* "load" or "store" */
-	unsigned width; /* bytes */
+	const char *op;  /* "load" or "store" */
+	unsigned width;  /* bytes */
 	uint64_t offset; /* in the region, not the lease */
 	uint64_t value;
 	const char *status; /* "OK", "UNALIGNED", ... */

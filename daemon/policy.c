@@ -5,6 +5,13 @@
 #include "policy.h"
 
 bool
+policy_is_superuser(const struct identity *who, uid_t extra_uid)
+{
+	/* (uid_t)-1 means no extra uid; it is also what a peer without credentials reports. */
+	return who->uid == 0 || (extra_uid != (uid_t)-1 && who->uid == extra_uid);
+}
+
+bool
 policy_grant_applies(const struct grant *g, const struct identity *who)
 {
 	if (g->subject == GRANT_USER) {
@@ -34,7 +41,7 @@ int
 policy_check_range(const struct region_policy *p, const struct identity *who, uid_t extra_uid,
 		   uint64_t offset, uint64_t length, bool *read_only)
 {
-	if (who->uid == 0 || who->uid == extra_uid) {
+	if (policy_is_superuser(who, extra_uid)) {
 		*read_only = false;
 		return 0;
 	}

@@ -47,6 +47,9 @@ struct region_policy {
 	enum audit_mode audit;
 };
 
+/* root, or extra_uid unless that is (uid_t)-1: may lease everything read-write. */
+bool policy_is_superuser(const struct identity *who, uid_t extra_uid);
+
 /* True if g names who: its uid, primary gid or a supplementary group. */
 bool policy_grant_applies(const struct grant *g, const struct identity *who);
 

@@ -20,7 +20,7 @@ service_init(struct service *svc, struct region_table *regions, const struct mmi
 bool
 service_is_admin(const struct service *svc, const struct identity *who)
 {
-	if (who->uid == 0 || who->uid == svc->extra_uid) {
+	if (policy_is_superuser(who, svc->extra_uid)) {
 		return true;
 	}
 	if (!svc->has_admin_gid) {

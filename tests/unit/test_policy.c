@@ -273,9 +273,9 @@ test_policy_finish(void **state)
 }
 
 /*
- * Known bug: extra_uid (uid_t)-1 means "no extra uid", yet a caller whose uid
+ * Regression: extra_uid (uid_t)-1 means "no extra uid", yet a caller whose uid
  * is (uid_t)-1 (what SO_PEERCRED reports for a peer without credentials)
- * matches it and may lease everything read-write.
+ * matched it and could lease everything read-write.
  */
 static void
 test_policy_no_extra_uid_matches_nobody(void **state)
@@ -288,7 +288,7 @@ test_policy_no_extra_uid_matches_nobody(void **state)
 }
 
 int
-main(int argc, char **argv)
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_grant_applies),
@@ -300,15 +300,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_policy_range_privileged),
 		cmocka_unit_test(test_policy_audit_parse),
 		cmocka_unit_test(test_policy_finish),
-	};
-	/* Each runs alone as a WILL_FAIL ctest entry; move it above when policy.c is fixed. */
-	const struct CMUnitTest known_bugs[] = {
 		cmocka_unit_test(test_policy_no_extra_uid_matches_nobody),
 	};
-	if (argc == 3 && strcmp(argv[1], "--known-bug") == 0) {
-		/* No match runs nothing and exits 0, which WILL_FAIL reports. */
-		cmocka_set_test_filter(argv[2]);
-		return cmocka_run_group_tests_name("policy known bug", known_bugs, NULL, NULL);
-	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
