@@ -41,7 +41,8 @@ static const char usage_text[] =
 	"  -s, --socket PATH      listen on PATH (default " MMIO_DEFAULT_SOCKET "); ignored when\n"
 	"                         systemd passes a listening socket\n"
 	"  -u, --user USER        after opening the regions and the socket, drop to USER\n"
-	"  -f, --foreground       log to stderr; otherwise logs go to the systemd journal.\n"
+	"  -f, --foreground       log plain lines to stderr even when systemd connected it\n"
+	"                         to the journal (otherwise journal entries with fields).\n"
 	"                         mmiod never forks either way\n"
 	"  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
 	"      --ready-fd FD      once serving, write \"READY\\n\" to FD and close it\n"
@@ -347,7 +348,9 @@ main(int argc, char **argv)
 		conf_finish(&cfg);
 		return rc;
 	}
-	log_init(opt.level, opt.foreground ? LOG_SINK_STDERR : LOG_SINK_JOURNAL);
+	/* systemd sets JOURNAL_STREAM when our stderr goes to the journal: log there natively. */
+	bool journal = !opt.foreground && getenv("JOURNAL_STREAM");
+	log_init(opt.level, journal ? LOG_SINK_JOURNAL : LOG_SINK_STDERR);
 	/* Sends use MSG_NOSIGNAL; this covers any other write to a vanished peer. */
 	signal(SIGPIPE, SIG_IGN);
 
