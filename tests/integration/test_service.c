@@ -6,10 +6,15 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon_fixture.h"
@@ -246,6 +251,64 @@ test_service_hello_timeout(void **state)
 	stop(&f, conf);
 }
 
+/*
+ * systemd socket activation: mmiod serves on the listening socket it is given
+ * as fd 3 (LISTEN_FDS=1, LISTEN_PID=its pid), ignores --socket, and leaves the
+ * socket file to its owner when it stops.
+ */
+static void
+test_service_socket_activation(void **state)
+{
+	(void)state;
+	struct daemon_fixture f = {0};
+	assert_int_equal(daemon_fixture_prepare(&f), 0);
+	int lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	memcpy(addr.sun_path, f.socket_path, strlen(f.socket_path) + 1);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(lfd, 8), 0);
+	int ready[2];
+	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char listen_pid[16];
+		snprintf(listen_pid, sizeof(listen_pid), "%d", (int)getpid());
+		int log_fd = open(f.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (log_fd < 0 || dup2(log_fd, STDERR_FILENO) < 0 || dup2(lfd, 3) < 0 ||
+		    dup2(ready[1], 4) < 0 || setenv("LISTEN_FDS", "1", 1) < 0 ||
+		    setenv("LISTEN_PID", listen_pid, 1) < 0) {
+			_exit(126);
+		}
+		execl(MMIOD_PATH, MMIOD_PATH, "--foreground", "--ready-fd", "4", "--socket",
+		      "/nonexistent/ignored.sock", "--region", "a,type=mem,size=64", (char *)NULL);
+		_exit(127);
+	}
+	close(ready[1]);
+	close(lfd);
+	char buf[8] = "";
+	assert_int_equal(read(ready[0], buf, 6), 6);
+	assert_string_equal(buf, "READY\n");
+	close(ready[0]);
+
+	struct mmio_client *c;
+	struct mmio_lease *l;
+	assert_int_equal(mmio_connect(f.socket_path, &c), 0);
+	assert_int_equal(mmio_acquire(c, "a", 0, 8, &l), 0);
+	mmio_disconnect(c);
+	assert_int_equal(daemon_fixture_log_count(&f, "using the socket systemd passed"), 1);
+
+	int status;
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	struct stat st;
+	assert_int_equal(stat(f.socket_path, &st), 0);
+	daemon_fixture_cleanup(&f);
+}
+
 int
 main(void)
 {
@@ -255,6 +318,7 @@ main(void)
 		cmocka_unit_test(test_service_connection_limits),
 		cmocka_unit_test(test_service_lease_and_frame_limits),
 		cmocka_unit_test(test_service_hello_timeout),
+		cmocka_unit_test(test_service_socket_activation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
