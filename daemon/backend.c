@@ -7,6 +7,7 @@
 #include "arch.h"
 #include "backend.h"
 #include "region_spec.h"
+#include "wire.h"
 
 #define MAPPED_LOAD(bits)                                                                          \
 	static uint##bits##_t mapped_load##bits(const struct backend *b, uint64_t off)             \
@@ -40,6 +41,7 @@ mapped_close(struct backend *b)
 	if (b->map) {
 		munmap(b->map, b->map_len);
 	}
+	wire_close_fd(&b->irq_fd);
 	free(b);
 }
 
@@ -55,6 +57,18 @@ const struct backend_ops backend_mapped_ops = {
 	.write_barrier = mapped_write_barrier,
 	.close = mapped_close,
 };
+
+struct backend *
+backend_alloc(const char *type)
+{
+	struct backend *b = calloc(1, sizeof(*b));
+	if (b) {
+		b->ops = &backend_mapped_ops;
+		b->type = type;
+		b->irq_fd = -1;
+	}
+	return b;
+}
 
 uint64_t
 backend_align_offset(const struct backend *b, uint64_t align)

@@ -6,6 +6,7 @@
 #ifndef MMIOD_BACKEND_H
 #define MMIOD_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,7 +36,12 @@ struct backend {
 	uint8_t *base;    /* offset 0 in our address space (memory-mapped backends) */
 	void *map;        /* the whole mapping, page-aligned */
 	size_t map_len;
+	int irq_fd;  /* -1, or the UIO fd whose 4-byte reads count interrupts */
+	bool lohi64; /* where the CPU has no 64-bit access: two 32-bit ones, low first */
 };
+
+/* A zeroed backend with mapped ops and no irq fd; NULL only for lack of memory. */
+struct backend *backend_alloc(const char *type);
 
 /* Accessors for backends whose window is mapped at b->base; close munmaps b->map. */
 extern const struct backend_ops backend_mapped_ops;

@@ -57,7 +57,7 @@ backend_file_open(const char *path, uint64_t offset, uint64_t size, struct backe
 			 (unsigned long long)offset, (unsigned long long)size);
 		goto err_close_fd;
 	}
-	struct backend *b = calloc(1, sizeof(*b));
+	struct backend *b = backend_alloc("file");
 	if (!b) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
@@ -74,8 +74,6 @@ backend_file_open(const char *path, uint64_t offset, uint64_t size, struct backe
 	}
 	/* The mapping keeps the file; the fd is no longer needed. */
 	close(fd);
-	b->ops = &backend_mapped_ops;
-	b->type = "file";
 	b->len = size;
 	b->map = map;
 	b->map_len = map_len;

@@ -18,7 +18,7 @@ backend_mem_open(uint64_t size, struct backend **out, char *err, size_t errlen)
 			 (unsigned long long)size);
 		return -EINVAL;
 	}
-	struct backend *b = calloc(1, sizeof(*b));
+	struct backend *b = backend_alloc("mem");
 	if (!b) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -31,8 +31,6 @@ backend_mem_open(uint64_t size, struct backend **out, char *err, size_t errlen)
 		free(b);
 		return rc;
 	}
-	b->ops = &backend_mapped_ops;
-	b->type = "mem";
 	b->len = size;
 	b->map = map;
 	b->map_len = size;

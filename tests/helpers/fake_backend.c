@@ -182,6 +182,7 @@ fake_backend_create(uint64_t len, uint64_t addr, unsigned flags)
 		return NULL;
 	}
 	f->base.ops = &fake_ops;
+	f->base.irq_fd = -1;
 	f->base.type = "fake";
 	f->base.len = len;
 	f->base.addr = addr;
