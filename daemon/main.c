@@ -12,6 +12,7 @@
 
 #include "backend.h"
 #include "conf.h"
+#include "fault.h"
 #include "log.h"
 #include "parse.h"
 #include "privdrop.h"
@@ -267,6 +268,11 @@ run(struct daemon *d, struct mmiod_config *cfg)
 {
 	char err[512] = "";
 	uid_t started_by = getuid();
+	int rc = fault_init();
+	if (rc < 0) {
+		log_error("installing the SIGBUS handler: %s", strerror(-rc));
+		return 1;
+	}
 	if (region_table_open(&d->regions, cfg->regions, cfg->n_regions, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return 1;

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,8 @@
 
 #include "backend.h"
 #include "conf.h"
+#include "fault.h"
+#include "log.h"
 #include "region.h"
 #include "region_spec.h"
 
@@ -46,45 +49,25 @@ value_fits(unsigned width, uint64_t value)
 	return width == 8 || (value >> (width * 8)) == 0;
 }
 
-int
-region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value)
+/* One unchecked load of exactly width bytes at absolute offset abs. */
+static uint64_t
+backend_load(const struct backend *b, uint64_t abs, unsigned width)
 {
-	int rc = lease_check_access(l, off, width);
-	if (rc < 0) {
-		return rc;
-	}
-	const struct backend *b = region_of_lease(l)->backend;
-	uint64_t abs = l->start + off;
 	switch (width) {
 	case 1:
-		*value = b->ops->load8(b, abs);
-		break;
+		return b->ops->load8(b, abs);
 	case 2:
-		*value = b->ops->load16(b, abs);
-		break;
+		return b->ops->load16(b, abs);
 	case 4:
-		*value = b->ops->load32(b, abs);
-		break;
+		return b->ops->load32(b, abs);
 	default:
-		*value = b->ops->load64(b, abs);
-		break;
+		return b->ops->load64(b, abs);
 	}
-	return 0;
 }
 
-int
-region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value)
+static void
+backend_store(const struct backend *b, uint64_t abs, unsigned width, uint64_t value)
 {
-	int rc = lease_check_access(l, off, width);
-	if (rc < 0) {
-		return rc;
-	}
-	/* Truncating silently would write a register value the caller did not ask for. */
-	if (!value_fits(width, value)) {
-		return -EINVAL;
-	}
-	const struct backend *b = region_of_lease(l)->backend;
-	uint64_t abs = l->start + off;
 	switch (width) {
 	case 1:
 		b->ops->store8(b, abs, (uint8_t)value);
@@ -99,7 +82,72 @@ region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value
 		b->ops->store64(b, abs, value);
 		break;
 	}
+}
+
+/* Counts a device fault; logs the first and then every power of two, not a flood. */
+static void
+note_fault(struct region *r, uint64_t abs, unsigned width, const char *op)
+{
+	r->faults++;
+	if ((r->faults & (r->faults - 1)) == 0) {
+		log_warn("region %s: device fault (SIGBUS) on %s%u at offset 0x%" PRIx64
+			 "; %" PRIu64 " fault%s so far",
+			 r->name, op, width * 8, abs, r->faults, r->faults == 1 ? "" : "s");
+	}
+}
+
+/*
+ * 64-bit accesses need a CPU that has them: a 32-bit build would split them
+ * into two, which a device register may not tolerate, so refuse instead.
+ */
+static int
+width_supported(unsigned width)
+{
+	return width != 8 || UINTPTR_MAX == UINT64_MAX;
+}
+
+int
+region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value)
+{
+	int rc = lease_check_access(l, off, width);
+	if (rc < 0) {
+		return rc;
+	}
+	if (!width_supported(width)) {
+		return -EINVAL;
+	}
+	struct region *r = region_of_lease(l);
+	const struct backend *b = r->backend;
+	uint64_t abs = l->start + off;
+	uint64_t v = 0;
+	FAULT_GUARD(rc, v = backend_load(b, abs, width));
+	if (rc < 0) {
+		note_fault(r, abs, width, "load");
+		return rc;
+	}
+	*value = v;
 	return 0;
+}
+
+int
+region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value)
+{
+	int rc = lease_check_access(l, off, width);
+	if (rc < 0) {
+		return rc;
+	}
+	/* Truncating silently would write a register value the caller did not ask for. */
+	if (!value_fits(width, value) || !width_supported(width)) {
+		return -EINVAL;
+	}
+	struct region *r = region_of_lease(l);
+	const struct backend *b = r->backend;
+	uint64_t abs = l->start + off;
+	FAULT_GUARD(rc, backend_store(b, abs, width, value));
+	if (rc < 0) {
+		note_fault(r, abs, width, "store");
+	}
+	return rc;
 }
 
 int

@@ -21,6 +21,7 @@ struct region {
 	struct backend *backend;
 	struct lease_space space;
 	struct region_policy policy; /* owned; replaced on reload */
+	uint64_t faults;             /* accesses the device answered with SIGBUS */
 };
 
 struct region_table {
@@ -40,7 +41,8 @@ struct region *region_of_lease(const struct lease *l);
 /*
  * Checked accesses through lease l at relative offset off. Return 0, or the
  * negative errno of lease_check_access(); stores also -EINVAL for a value
- * wider than width. A failed check touches nothing.
+ * wider than width; -EIO if the device faulted (SIGBUS; needs fault_init()).
+ * A failed check touches nothing.
  */
 int region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value);
 int region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value);

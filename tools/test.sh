@@ -17,11 +17,17 @@ echo "== build and test"
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$root/build" -j "$jobs"
 
-echo "== ASan + UBSan"
-cmake -S "$root" -B "$root/build-asan" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+echo "== ASan + UBSan (clang -O2)"
+cmake -S "$root" -B "$root/build-asan" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DMMIO_SANITIZE=ON >/dev/null
 cmake --build "$root/build-asan" -j "$jobs"
 ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs"
+
+echo "== device faults under clang -O2 without sanitizers (gcc -O2 is the plain build)"
+cmake -S "$root" -B "$root/build-clang" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	>/dev/null
+cmake --build "$root/build-clang" -j "$jobs" --target test_fault
+ctest --test-dir "$root/build-clang" --output-on-failure -R '^test_fault$'
 
 echo "== integration tests with mmiod under valgrind"
 MMIO_TEST_DAEMON_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect -q" \
