@@ -308,6 +308,7 @@ mmio_list_regions(struct mmio_client *c, struct mmio_region_info **out)
 		copy_name(infos[i].type, sizeof(infos[i].type), r->type);
 		infos[i].size = r->size;
 		infos[i].address = r->address;
+		infos[i].faults = r->faults;
 		infos[i].n_grants = r->n_grants;
 		infos[i].grants = grants;
 		for (size_t k = 0; k < r->n_grants; k++) {

@@ -185,6 +185,7 @@ handle_list_regions(struct session *s, Mmio__Reply *reply, struct dispatch_scrat
 		infos[n].type = (char *)r->backend->type;
 		infos[n].size = r->space.len;
 		infos[n].address = r->space.addr;
+		infos[n].faults = r->faults;
 		infos[n].n_grants = g - first;
 		infos[n].grants = &grant_ptrs[first];
 		ptrs[n] = &infos[n];

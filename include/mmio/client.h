@@ -86,6 +86,7 @@ struct mmio_region_info {
 	char type[16];                   /* backend: "mem", "file", ... */
 	uint64_t size;                   /* bytes */
 	uint64_t address;                /* absolute device address of offset 0 */
+	uint64_t faults;                 /* accesses the device answered with a bus error (-EIO) */
 	size_t n_grants;                 /* >= 1: regions the caller may not lease are not listed */
 	const struct mmio_grant *grants; /* in the same allocation as the array */
 };

@@ -63,6 +63,31 @@ group_teardown(void **state)
 	return rc == 0 ? 0 : -1;
 }
 
+/* A file truncated under its region faults like a dead device: IO_ERROR, and the daemon lives. */
+static void
+test_client_device_fault_is_io_error(void **state)
+{
+	struct env *env = *state;
+	struct mmio_lease *dev, *sim;
+	assert_int_equal(mmio_acquire(env->client, "dev1", 0x11, 0x10, &dev), 0);
+	assert_int_equal(mmio_acquire(env->client, "sim0", 0xf00, 0x10, &sim), 0);
+	assert_int_equal(truncate(env->file_path, 0), 0);
+	uint32_t v;
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(mmio_load32(dev, 0, &v), -EIO);
+		assert_string_equal(mmio_status_name(-EIO), "IO_ERROR");
+		assert_int_equal(mmio_store32(sim, 0, (uint32_t)i), 0);
+	}
+	struct mmio_region_info *regions;
+	assert_int_equal(mmio_list_regions(env->client, &regions), 2);
+	assert_int_equal(regions[0].faults, 0);
+	assert_int_equal(regions[1].faults, 10);
+	free(regions);
+	assert_int_equal(truncate(env->file_path, 0x2000), 0);
+	assert_int_equal(mmio_load32(dev, 0, &v), 0);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, "region dev1: device fault"), 4);
+}
+
 /*
  * Last test of the group: cmocka does not count a failing group teardown, so
  * the clean stop (no crash, no leak under valgrind or LSan) is asserted here.
@@ -356,6 +381,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_client_batch_results_per_op, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_batch_of_max_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_leases_listed_with_holder, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_client_device_fault_is_io_error, setup,
 						teardown),
 		cmocka_unit_test(test_client_daemon_stops_cleanly),
 	};
