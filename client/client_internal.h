@@ -20,6 +20,7 @@ struct mmio_lease {
 	uint64_t start;
 	uint64_t length;
 	enum mmio_access access;
+	int irq_fd; /* read end of the interrupt pipe while subscribed, else -1 */
 	TAILQ_ENTRY(mmio_lease) link;
 };
 
@@ -28,6 +29,7 @@ struct mmio_client {
 	pthread_mutex_t lock;
 	uint64_t next_id;
 	int broken;       /* set once the connection can no longer be trusted */
+	int passed_fd;    /* fd that came with the last reply, until a caller takes it; else -1 */
 	char detail[192]; /* the daemon's words on the last failed request, printable ASCII */
 	TAILQ_HEAD(, mmio_lease) leases;
 	uint8_t buf[MMIO_MAX_FRAME];

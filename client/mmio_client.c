@@ -86,6 +86,8 @@ call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply)
 {
 	*reply = NULL;
 	c->detail[0] = '\0';
+	/* Only the reply that brought it may hand it out; any later call drops it. */
+	wire_close_fd(&c->passed_fd);
 	if (c->broken) {
 		return -ECONNRESET;
 	}
@@ -101,7 +103,7 @@ call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply)
 			   status_message(rc));
 		return mark_broken(c, rc == -EMSGSIZE ? rc : -ECONNRESET);
 	}
-	ssize_t n = wire_recv(c->fd, c->buf, sizeof(c->buf));
+	ssize_t n = wire_recv_fd(c->fd, c->buf, sizeof(c->buf), &c->passed_fd);
 	if (n <= 0) {
 		client_log(MMIO_LOG_ERROR, "reply to request %llu: %s", (unsigned long long)req->id,
 			   n == 0 ? "daemon closed the connection" : status_message((int)n));
@@ -212,6 +214,7 @@ mmio_connect(const char *path, struct mmio_client **out)
 	}
 	TAILQ_INIT(&c->leases);
 	c->next_id = 1;
+	c->passed_fd = -1;
 	int rc = pthread_mutex_init(&c->lock, NULL);
 	if (rc != 0) {
 		free(c);
@@ -235,6 +238,7 @@ mmio_connect(const char *path, struct mmio_client **out)
 	return 0;
 
 err_free:
+	wire_close_fd(&c->passed_fd);
 	wire_close_fd(&c->fd);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -250,8 +254,10 @@ mmio_disconnect(struct mmio_client *c)
 	struct mmio_lease *l;
 	while ((l = TAILQ_FIRST(&c->leases))) {
 		TAILQ_REMOVE(&c->leases, l, link);
+		wire_close_fd(&l->irq_fd);
 		free(l);
 	}
+	wire_close_fd(&c->passed_fd);
 	wire_close_fd(&c->fd);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -373,6 +379,7 @@ lease_create(struct mmio_client *c, const Mmio__LeaseInfo *info)
 	l->start = info->start;
 	l->length = info->length;
 	l->access = access_from_wire(info->access);
+	l->irq_fd = -1;
 	TAILQ_INSERT_TAIL(&c->leases, l, link);
 	return l;
 }
@@ -449,6 +456,7 @@ mmio_release(struct mmio_lease *lease)
 	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY__NOT_SET);
 	TAILQ_REMOVE(&c->leases, lease, link);
 	pthread_mutex_unlock(&c->lock);
+	wire_close_fd(&lease->irq_fd);
 	free(lease);
 	client_free_reply(reply);
 	return rc;

@@ -20,6 +20,7 @@
 
 struct out_frame {
 	STAILQ_ENTRY(out_frame) link;
+	int fd; /* passed with the frame, then closed; -1 for none */
 	size_t len;
 	uint8_t data[];
 };
@@ -41,13 +42,16 @@ set_reading(struct conn *c, int on)
 	c->reading = on;
 }
 
+/* Takes pass_fd (even on error). */
 static int
-queue_frame(struct conn *c, const uint8_t *data, size_t len)
+queue_frame(struct conn *c, const uint8_t *data, size_t len, int pass_fd)
 {
 	struct out_frame *f = malloc(sizeof(*f) + len);
 	if (!f) {
+		wire_close_fd(&pass_fd);
 		return -ENOMEM;
 	}
+	f->fd = pass_fd;
 	f->len = len;
 	memcpy(f->data, data, len);
 	STAILQ_INSERT_TAIL(&c->out, f, link);
@@ -59,9 +63,9 @@ queue_frame(struct conn *c, const uint8_t *data, size_t len)
 	return 0;
 }
 
-/* Packs reply and sends it now, or queues it behind earlier replies. */
+/* Packs reply and sends it now, or queues it behind earlier replies. Takes pass_fd. */
 static int
-send_reply(struct conn *c, Mmio__Reply *reply)
+send_reply(struct conn *c, Mmio__Reply *reply, int pass_fd)
 {
 	size_t len = mmio__reply__get_packed_size(reply);
 	if (len > MMIO_MAX_FRAME) {
@@ -76,12 +80,13 @@ send_reply(struct conn *c, Mmio__Reply *reply)
 	uint8_t *buf = c->server->tx;
 	mmio__reply__pack(reply, buf);
 	if (STAILQ_EMPTY(&c->out)) {
-		int rc = wire_send(c->fd, buf, len);
+		int rc = wire_send_fd(c->fd, buf, len, pass_fd);
 		if (rc != -EAGAIN) {
+			wire_close_fd(&pass_fd);
 			return rc;
 		}
 	}
-	return queue_frame(c, buf, len);
+	return queue_frame(c, buf, len, pass_fd);
 }
 
 static void
@@ -93,10 +98,11 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	struct out_frame *f;
 
 	while ((f = STAILQ_FIRST(&c->out))) {
-		int rc = wire_send(c->fd, f->data, f->len);
+		int rc = wire_send_fd(c->fd, f->data, f->len, f->fd);
 		if (rc == -EAGAIN) {
 			return;
 		}
+		wire_close_fd(&f->fd);
 		if (rc < 0) {
 			log_info(CONN_FMT ": send failed: %s", CONN_ARGS(c), strerror(-rc));
 			conn_destroy(c);
@@ -157,7 +163,9 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	int rc = 0;
 	if (res != DISPATCH_CLOSE) {
-		rc = send_reply(c, &reply);
+		rc = send_reply(c, &reply, scratch.pass_fd);
+	} else {
+		wire_close_fd(&scratch.pass_fd);
 	}
 	dispatch_reply_finish(&scratch);
 	mmio__request__free_unpacked(req, NULL);
@@ -239,6 +247,7 @@ conn_destroy(struct conn *c)
 	struct out_frame *f;
 	while ((f = STAILQ_FIRST(&c->out))) {
 		STAILQ_REMOVE_HEAD(&c->out, link);
+		wire_close_fd(&f->fd);
 		free(f);
 	}
 	TAILQ_REMOVE(&c->server->conns, c, link);

@@ -7,6 +7,7 @@
 
 #include "backend.h"
 #include "dispatch.h"
+#include "irq.h"
 #include "log.h"
 #include "mmio_limits.h"
 #include "region.h"
@@ -33,9 +34,21 @@ session_of_lease_set(const struct lease_set *set)
 	return (struct session *)((char *)set - offsetof(struct session, leases));
 }
 
+void
+session_release_lease(struct lease *l)
+{
+	irq_lease_gone(l);
+	lease_release(l);
+}
+
 unsigned
 session_finish(struct session *s)
 {
+	struct lease *l;
+	TAILQ_FOREACH(l, &s->leases.leases, set_link)
+	{
+		irq_lease_gone(l);
+	}
 	return lease_revoke_all(&s->leases);
 }
 
@@ -302,7 +315,7 @@ handle_release(struct session *s, const Mmio__Release *req, Mmio__Reply *reply,
 		return;
 	}
 	log_info(CONN_FMT ": lease %" PRIu64 " released", CONN_ARGS(s), l->id);
-	lease_release(l);
+	session_release_lease(l);
 	set_status(reply, scratch, 0, NULL);
 }
 
@@ -488,8 +501,46 @@ handle_revoke(struct session *s, const Mmio__Revoke *req, Mmio__Reply *reply,
 	log_info(CONN_FMT ": revoked lease %" PRIu64 " of conn %" PRIu64 " (pid %d uid %u)",
 		 CONN_ARGS(s), l->id, holder->conn_id, (int)holder->who.pid,
 		 (unsigned)holder->who.uid);
-	lease_release(l);
+	session_release_lease(l);
 	set_status(reply, scratch, 0, NULL);
+}
+
+static void
+handle_irq(struct session *s, Mmio__Request__BodyCase kind, uint64_t lease_id, Mmio__Reply *reply,
+	   struct dispatch_scratch *scratch)
+{
+	struct lease *l = find_lease(s, lease_id, reply, scratch);
+	if (!l) {
+		return;
+	}
+	const char *name = region_of_lease(l)->name;
+	int rc;
+	switch (kind) {
+	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
+		rc = irq_subscribe(s->svc, s, l, &scratch->pass_fd);
+		if (rc == 0) {
+			log_info(CONN_FMT ": lease %" PRIu64 ": subscribed to the interrupt of %s",
+				 CONN_ARGS(s), l->id, name);
+		}
+		break;
+	case MMIO__REQUEST__BODY_IRQ_ACK:
+		rc = irq_ack(s, l);
+		break;
+	default:
+		rc = irq_unsubscribe(s, l);
+		break;
+	}
+	if (rc == -EINVAL && kind == MMIO__REQUEST__BODY_IRQ_SUBSCRIBE) {
+		set_status(reply, scratch, rc, "region %s has no interrupt (irq=yes)", name);
+	} else if (rc == -EINVAL) {
+		set_status(reply, scratch, rc, "lease %" PRIu64 " holds no interrupt subscription",
+			   l->id);
+	} else if (rc == -EBUSY) {
+		set_status(reply, scratch, rc,
+			   "another client is subscribed to the interrupt of %s", name);
+	} else {
+		set_status(reply, scratch, rc, NULL);
+	}
 }
 
 /* One batch op: returns 0 or a negative errno, never touching anything on failure. */
@@ -560,6 +611,7 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 {
 	reply->id = req->id;
 	scratch->n_owned = 0;
+	scratch->pass_fd = -1;
 	if (req->body_case == MMIO__REQUEST__BODY_HELLO) {
 		return handle_hello(s, req->hello, reply, scratch);
 	}
@@ -599,6 +651,15 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 		break;
 	case MMIO__REQUEST__BODY_REVOKE:
 		handle_revoke(s, req->revoke, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
+		handle_irq(s, req->body_case, req->irq_subscribe->lease, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_IRQ_ACK:
+		handle_irq(s, req->body_case, req->irq_ack->lease, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_IRQ_UNSUBSCRIBE:
+		handle_irq(s, req->body_case, req->irq_unsubscribe->lease, reply, scratch);
 		break;
 	default:
 		log_warn(CONN_FMT ": request %" PRIu64 " has no known body", CONN_ARGS(s), req->id);

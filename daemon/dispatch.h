@@ -35,6 +35,7 @@ struct dispatch_scratch {
 	void *owned[6];
 	unsigned n_owned;
 	char detail[192];
+	int pass_fd; /* -1, or an fd to send with the reply (the sender closes it) */
 	Mmio__Hello hello;
 	Mmio__RegionList regions;
 	Mmio__LeaseInfo lease;
@@ -49,8 +50,12 @@ void session_init(struct session *s, uint64_t conn_id, struct service *svc,
 /* The session whose leases set is. */
 struct session *session_of_lease_set(const struct lease_set *set);
 
-/* Revokes every lease of s; returns how many. */
+/* Revokes every lease of s (and the interrupt subscriptions made through them); returns how many.
+ */
 unsigned session_finish(struct session *s);
+
+/* Releases l and whatever hangs off it (an interrupt subscription). */
+void session_release_lease(struct lease *l);
 
 /*
  * Handles one request. reply must be MMIO__REPLY__INIT'd; it may point into

@@ -284,6 +284,7 @@ run(struct daemon *d, struct mmiod_config *cfg)
 		log_error("cannot create the event loop");
 		goto out_regions;
 	}
+	d->svc.base = d->base;
 	if (open_socket(d, cfg, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		goto out_base;

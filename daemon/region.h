@@ -14,6 +14,7 @@
 #include "policy.h"
 
 struct backend;
+struct irq_sub;
 struct region_config;
 
 struct region {
@@ -22,6 +23,7 @@ struct region {
 	struct lease_space space;
 	struct region_policy policy; /* owned; replaced on reload */
 	uint64_t faults;             /* accesses the device answered with SIGBUS */
+	struct irq_sub *irq;         /* the interrupt subscriber, if any (irq.c) */
 };
 
 struct region_table {

@@ -69,7 +69,7 @@ recheck_leases(const struct service *svc, struct region *r)
 		log_info("conn %" PRIu64 " (pid %d uid %u): lease %" PRIu64
 			 " revoked: no grant covers it any more",
 			 holder->conn_id, (int)holder->who.pid, (unsigned)holder->who.uid, l->id);
-		lease_release(l);
+		session_release_lease(l);
 		revoked++;
 	}
 	return revoked;

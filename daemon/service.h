@@ -13,10 +13,12 @@
 #include "conf.h"
 #include "policy.h"
 
+struct event_base;
 struct lease;
 struct region_table;
 
 struct service {
+	struct event_base *base;
 	struct region_table *regions;
 	struct limits limits;
 	uid_t extra_uid; /* the uid mmiod was started by; may lease everything, as root may */

@@ -40,6 +40,7 @@ static const struct status_entry local_table[] = {
 	{MMIO__STATUS__STATUS_UNSPECIFIED, -EMSGSIZE, "TOO_LARGE",
 	 "request larger than the frame limit"},
 	{MMIO__STATUS__STATUS_UNSPECIFIED, -ENOMEM, "NO_MEMORY", "out of memory"},
+	{MMIO__STATUS__STATUS_UNSPECIFIED, -ETIMEDOUT, "TIMEOUT", "timed out"},
 };
 
 #define LOCAL_COUNT (sizeof(local_table) / sizeof(local_table[0]))

@@ -15,6 +15,9 @@
  */
 int wire_send(int fd, const void *buf, size_t len);
 
+/* wire_send passing pass_fd (unless -1) along with the frame (SCM_RIGHTS). */
+int wire_send_fd(int fd, const void *buf, size_t len, int pass_fd);
+
 /*
  * Receives one frame into buf, which holds cap bytes. Returns its length (> 0);
  * 0 when the peer has closed (an empty packet reads the same and is treated as
@@ -23,6 +26,12 @@ int wire_send(int fd, const void *buf, size_t len);
  * descriptors that arrive with a frame are closed: no side accepts them.
  */
 ssize_t wire_recv(int fd, void *buf, size_t cap);
+
+/*
+ * wire_recv that keeps the first fd passed with the frame in *passed_fd (-1 if
+ * none; CLOEXEC), closing any others. The daemon never calls this: it accepts no fds.
+ */
+ssize_t wire_recv_fd(int fd, void *buf, size_t cap, int *passed_fd);
 
 /* Closes *fd if it is open and sets it to -1, keeping errno. */
 void wire_close_fd(int *fd);

@@ -23,6 +23,7 @@
  *   -EPROTO           malformed or unexpected reply
  *   -ECONNRESET       the daemon closed the connection or went away
  *   -EMSGSIZE         request larger than the frame limit
+ *   -ETIMEDOUT        mmio_irq_wait: no interrupt in time
  *   -ENOMEM           out of memory in this process
  * A connection that failed with -ECONNRESET or -EPROTO is dead: every later
  * call on it returns -ECONNRESET.
@@ -180,6 +181,38 @@ int mmio_store(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64
  * every store after it. Needs no bounds; works on an empty lease.
  */
 int mmio_barrier(struct mmio_lease *lease);
+
+/*
+ * Interrupts. A region served with irq = yes (UIO) forwards its interrupt to
+ * one subscriber, which must hold a lease on the region (any lease, even an
+ * empty one). mmio_irq_subscribe returns 0, -EINVAL (the region has no
+ * interrupt), -EBUSY (someone, or this lease, is subscribed already), or a
+ * transport error. The subscription ends with mmio_irq_unsubscribe, when the
+ * lease is released or revoked, or when the connection closes.
+ */
+int mmio_irq_subscribe(struct mmio_lease *lease);
+
+/*
+ * A file descriptor that polls readable when interrupts arrived (or the
+ * subscription ended), for event loops: then call mmio_irq_wait(lease, 0, ..).
+ * -1 when lease holds no subscription. Owned by the library.
+ */
+int mmio_irq_fd(const struct mmio_lease *lease);
+
+/*
+ * Waits up to timeout_ms (-1: forever, 0: just check) for interrupts. Returns
+ * 0 with *count the number that arrived since the last wait (>= 1), or
+ * -ETIMEDOUT, -ENOENT (the subscription ended: lease revoked, daemon gone),
+ * -EINVAL (no subscription). Does not talk to mmiod; safe with the lock of
+ * another call held elsewhere.
+ */
+int mmio_irq_wait(struct mmio_lease *lease, int timeout_ms, uint32_t *count);
+
+/* Re-enables the interrupt after handling it (UIO writes 1). 0, -EINVAL, -EIO, transport errors. */
+int mmio_irq_ack(struct mmio_lease *lease);
+
+/* Ends the subscription. 0, -EINVAL (none), transport errors. */
+int mmio_irq_unsubscribe(struct mmio_lease *lease);
 
 enum mmio_op_kind {
 	MMIO_OP_LOAD = 1,

@@ -1,0 +1,32 @@
+/*
+ * Forwarding a region's interrupt (UIO) to the one client subscribed to it.
+ * mmiod reads the device's 4-byte interrupt count on the event loop and
+ * writes how many arrived to a pipe whose read end the subscriber holds;
+ * closing our end tells it the subscription is over.
+ */
+#ifndef MMIOD_IRQ_H
+#define MMIOD_IRQ_H
+
+struct lease;
+struct region;
+struct service;
+struct session;
+
+/*
+ * Subscribes s, holder of l, to the interrupt of l's region. Returns 0 with
+ * *client_fd the pipe's read end to pass to the client (the caller closes it
+ * after sending), or -EINVAL (the region has no interrupt), -EBUSY (another
+ * subscriber), -ENOMEM or another negative errno.
+ */
+int irq_subscribe(struct service *svc, struct session *s, const struct lease *l, int *client_fd);
+
+/* Re-enables the interrupt (writes 1 to the device). -EINVAL if s is not subscribed via l; -EIO. */
+int irq_ack(struct session *s, const struct lease *l);
+
+/* Ends s's subscription via l. -EINVAL if there is none. */
+int irq_unsubscribe(struct session *s, const struct lease *l);
+
+/* The lease l is going away: end any subscription made through it. */
+void irq_lease_gone(const struct lease *l);
+
+#endif
