@@ -20,6 +20,7 @@
 /* Per-command options a command accepts besides -s and -h. */
 #define OPT_WIDTH      0x1u
 #define OPT_KEEP_GOING 0x2u
+#define OPT_IRQ        0x4u /* --timeout, --count */
 
 struct command {
 	const char *name;
@@ -45,6 +46,7 @@ static const char usage_text[] =
 	"  regions                               list the regions you may lease from\n"
 	"  leases                                list live leases (every one for admins)\n"
 	"  revoke ID                             release any client's lease (admins)\n"
+	"  wait-irq REGION [-t MS] [-n N]        wait for a region's interrupt\n"
 	"  read REGION OFFSET [-w WIDTH]         load one register and print it\n"
 	"  write REGION OFFSET VALUE [-w WIDTH]  store one register\n"
 	"  dump REGION OFFSET LENGTH [-w WIDTH]  print a range like 'hexdump -C'\n"
@@ -407,6 +409,8 @@ static const struct command commands[] = {
 	{"dump", " REGION OFFSET LENGTH [-w WIDTH]", 3, 3, OPT_WIDTH, mmioctl_dump_help,
 	 mmioctl_dump},
 	{"run", " [FILE|-] [-k|--keep-going]", 0, 1, OPT_KEEP_GOING, mmioctl_run_help, cmd_run},
+	{"wait-irq", " REGION [-t|--timeout MS] [-n|--count N]", 1, 1, OPT_IRQ,
+	 mmioctl_wait_irq_help, mmioctl_wait_irq},
 };
 
 static void
@@ -432,6 +436,8 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		{"socket", required_argument, NULL, 's'},
 		{"width", required_argument, NULL, 'w'},
 		{"keep-going", no_argument, NULL, 'k'},
+		{"timeout", required_argument, NULL, 't'},
+		{"count", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -439,8 +445,27 @@ parse_command(int argc, char **argv, struct invocation *inv)
 	int c;
 	optind = 0; /* glibc: start over on this argv */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:w:kh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:w:kt:n:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 't':
+		case 'n': {
+			uint64_t v;
+			if (!(cmd->options & OPT_IRQ)) {
+				return usage_error(cmd->name, "takes no -%c option", c);
+			}
+			if (parse_u64(optarg, &v) < 0 || v > INT32_MAX || (c == 'n' && v == 0)) {
+				return usage_error(cmd->name, "%s '%s': expected %s",
+						   c == 't' ? "timeout" : "count", optarg,
+						   c == 't' ? "milliseconds"
+							    : "a count of at least 1");
+			}
+			if (c == 't') {
+				inv->timeout_ms = (int)v;
+			} else {
+				inv->count = (unsigned)v;
+			}
+			break;
+		}
 		case 's':
 			inv->socket_path = optarg;
 			break;
@@ -493,7 +518,7 @@ main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	struct invocation inv = {.width = 4};
+	struct invocation inv = {.width = 4, .timeout_ms = -1, .count = 1};
 	int c;
 	opterr = 0;
 	/* '+': stop at the command name; its options are parsed per command. */

@@ -21,7 +21,9 @@ struct invocation {
 	const char *socket_path;   /* NULL: the library's default */
 	unsigned width;            /* bytes */
 	bool keep_going;
-	char **args; /* positional arguments after the command name */
+	int timeout_ms; /* wait-irq: -1 waits forever */
+	unsigned count; /* wait-irq: interrupts to wait for */
+	char **args;    /* positional arguments after the command name */
 	int n_args;
 };
 
@@ -63,6 +65,10 @@ int mmioctl_connect(const char *socket_path, struct mmio_client **out);
 
 /* The body of `mmioctl dump --help`. */
 extern const char mmioctl_dump_help[];
+extern const char mmioctl_wait_irq_help[];
+
+/* `wait-irq`: subscribe, wait, print, acknowledge; mmioctl_irq.c. */
+int mmioctl_wait_irq(const struct invocation *inv);
 
 /*
  * `mmioctl dump REGION OFFSET LENGTH`: leases the range and prints it like

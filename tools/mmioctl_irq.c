@@ -1,0 +1,65 @@
+/* mmioctl wait-irq: subscribe to a region's interrupt, wait, print, acknowledge. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "mmio/client.h"
+#include "mmioctl.h"
+
+const char mmioctl_wait_irq_help[] =
+	"Wait for the interrupt of REGION (a region served with irq = yes) and print\n"
+	"'irq N' for each wake-up, N being how many interrupts arrived since the last\n"
+	"one; acknowledge each (re-enabling the interrupt) before waiting again.\n"
+	"Holds an empty lease at offset 0 of REGION while it waits, so it needs a grant\n"
+	"there. Only one client may wait on a region's interrupt at a time.\n"
+	"\n"
+	"  -t, --timeout MS     give up after MS milliseconds per interrupt (default:\n"
+	"                       wait forever); exit 1 with TIMEOUT\n"
+	"  -n, --count N        wait for N wake-ups, then exit 0 (default 1)\n";
+
+int
+mmioctl_wait_irq(const struct invocation *inv)
+{
+	const char *region = inv->args[0];
+	struct mmio_client *client;
+	int rc = mmioctl_connect(inv->socket_path, &client);
+	if (rc != 0) {
+		return rc;
+	}
+	struct mmio_lease *lease;
+	rc = mmio_acquire(client, region, 0, 0, &lease);
+	if (rc < 0) {
+		rc = mmioctl_fail(client, rc, "wait-irq %s", region);
+		goto out;
+	}
+	rc = mmio_irq_subscribe(lease);
+	if (rc < 0) {
+		rc = mmioctl_fail(client, rc, "wait-irq %s", region);
+		goto out;
+	}
+	for (unsigned i = 0; i < inv->count; i++) {
+		uint32_t n;
+		rc = mmio_irq_wait(lease, inv->timeout_ms, &n);
+		if (rc == -ETIMEDOUT) {
+			fprintf(stderr,
+				"mmioctl: wait-irq %s: TIMEOUT: no interrupt within %d ms\n",
+				region, inv->timeout_ms);
+			rc = MMIOCTL_EXIT_FAILURE;
+			goto out;
+		}
+		if (rc < 0) {
+			rc = mmioctl_fail(NULL, rc, "wait-irq %s", region);
+			goto out;
+		}
+		printf("irq %u\n", n);
+		fflush(stdout);
+		rc = mmio_irq_ack(lease);
+		if (rc < 0) {
+			rc = mmioctl_fail(client, rc, "wait-irq %s: acknowledge", region);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	mmio_disconnect(client);
+	return rc;
+}
