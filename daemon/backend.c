@@ -85,6 +85,16 @@ backend_open(const struct region_spec *spec, struct backend **out, char *err, si
 	if (strcmp(spec->type, "file") == 0) {
 		return backend_file_open(spec->path, spec->offset, spec->size, out, err, errlen);
 	}
+	if (strcmp(spec->type, "devmem") == 0) {
+		return backend_devmem_open(spec->path, spec->phys, spec->size, out, err, errlen);
+	}
+	if (strcmp(spec->type, "pci") == 0) {
+		return backend_pci_open(spec->sysfs, spec->device, spec->bar, spec->offset,
+					spec->size, out, err, errlen);
+	}
+	if (strcmp(spec->type, "uio") == 0) {
+		return backend_uio_open(spec, out, err, errlen);
+	}
 	snprintf(err, errlen, "unknown backend type '%s'", spec->type);
 	return -EINVAL;
 }

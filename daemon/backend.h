@@ -30,7 +30,7 @@ struct backend_ops {
 
 struct backend {
 	const struct backend_ops *ops;
-	const char *type; /* "mem", "file", ... */
+	const char *type; /* "mem", "file", "devmem", "pci", "uio" */
 	uint64_t len;     /* bytes exposed: exactly the configured size, never page padding */
 	uint64_t addr;    /* absolute device address of offset 0; alignment is judged on it */
 	uint8_t *base;    /* offset 0 in our address space (memory-mapped backends) */
@@ -61,5 +61,30 @@ void backend_close(struct backend *b);
 int backend_mem_open(uint64_t size, struct backend **out, char *err, size_t errlen);
 int backend_file_open(const char *path, uint64_t offset, uint64_t size, struct backend **out,
 		      char *err, size_t errlen);
+
+/*
+ * Physical memory [phys, phys + size) through path (NULL: /dev/mem), opened
+ * O_SYNC so the kernel maps it uncached; b->addr is phys.
+ */
+int backend_devmem_open(const char *path, uint64_t phys, uint64_t size, struct backend **out,
+			char *err, size_t errlen);
+
+/*
+ * BAR bar of PCI device (DDDD:BB:DD.F) under sysfs (NULL: /sys), from offset
+ * for size bytes (0: to the end of the BAR); b->addr is the BAR's bus address
+ * plus offset. -ENODEV for a BAR that does not exist, -ENOTSUP for one that is
+ * not memory, -EINVAL for a range outside it.
+ */
+int backend_pci_open(const char *sysfs, const char *device, unsigned bar, uint64_t offset,
+		     uint64_t size, struct backend **out, char *err, size_t errlen);
+
+/*
+ * Map spec->map of the UIO device spec->device, or of the one named
+ * spec->uio_name (-ENOENT if none, -ENOTUNIQ if several), under spec->sysfs
+ * and spec->dev_dir; spec->size bytes or (0) all the map has. With spec->irq
+ * the device (or spec->irq_dev) stays open in b->irq_fd.
+ */
+int backend_uio_open(const struct region_spec *spec, struct backend **out, char *err,
+		     size_t errlen);
 
 #endif

@@ -235,11 +235,83 @@ parse_grant(const struct parse *p, const config_setting_t *s, const struct regio
 	return 0;
 }
 
+/* phys: an integer (large ones need the L suffix) or a string "0xfe200000". */
+static int
+get_phys(const struct parse *p, const config_setting_t *group, uint64_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, "phys");
+	if (s && config_setting_type(s) == CONFIG_TYPE_STRING) {
+		if (parse_u64(config_setting_get_string(s), out) < 0) {
+			return fail_at(p, s, "phys \"%s\" is not a decimal or 0x hex number",
+				       config_setting_get_string(s));
+		}
+		return 0;
+	}
+	if (s && config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		return fail_at(p, s, "phys must be an integer or a string such as \"0xfe200000\"");
+	}
+	return get_u64(p, group, "phys", out);
+}
+
+/* irq: true/false, or the strings "yes"/"no". */
+static int
+get_irq(const struct parse *p, const config_setting_t *group, bool *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, "irq");
+	if (!s) {
+		return 0;
+	}
+	if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
+		*out = config_setting_get_bool(s);
+		return 0;
+	}
+	const char *v =
+		config_setting_type(s) == CONFIG_TYPE_STRING ? config_setting_get_string(s) : "";
+	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
+		return fail_at(p, s, "irq must be true, false, \"yes\" or \"no\"");
+	}
+	*out = strcmp(v, "yes") == 0;
+	return 0;
+}
+
+/* The hardware backends' settings (devmem, pci, uio); region_spec_check judges them. */
+static int
+parse_hw_keys(const struct parse *p, const config_setting_t *s, struct region_spec *spec)
+{
+	static const char *const strings[] = {"device", "uio_name", "sysfs", "dev", "irq_dev"};
+	char **dst[] = {&spec->device, &spec->uio_name, &spec->sysfs, &spec->dev_dir,
+			&spec->irq_dev};
+	int rc;
+	for (size_t i = 0; i < sizeof(dst) / sizeof(dst[0]); i++) {
+		const char *v;
+		if ((rc = get_string(p, s, strings[i], &v)) < 0) {
+			return rc;
+		}
+		if (v && !(*dst[i] = strdup(v))) {
+			return -ENOMEM;
+		}
+	}
+	uint64_t bar = 0, map = 0;
+	if ((rc = get_phys(p, s, &spec->phys)) < 0 || (rc = get_irq(p, s, &spec->irq)) < 0 ||
+	    (rc = get_u64(p, s, "bar", &bar)) < 0 || (rc = get_u64(p, s, "map", &map)) < 0) {
+		return rc;
+	}
+	if (bar > 5 || map >= MMIO_UIO_MAX_MAPS) {
+		return fail_at(p, member_or(s, bar > 5 ? "bar" : "map"), "%s must be in 0..%d",
+			       bar > 5 ? "bar" : "map", bar > 5 ? 5 : MMIO_UIO_MAX_MAPS - 1);
+	}
+	spec->bar = (unsigned)bar;
+	spec->map = (unsigned)map;
+	return 0;
+}
+
 static int
 parse_region(const struct parse *p, const config_setting_t *s, struct region_config *rc_out)
 {
-	static const char *const keys[] = {"name",   "type",  "path",   "size",
-					   "offset", "audit", "grants", NULL};
+	static const char *const keys[] = {
+		"name",     "type",  "path", "size", "offset",  "phys",  "device", "bar", "map",
+		"uio_name", "sysfs", "dev",  "irq",  "irq_dev", "audit", "grants", NULL};
 	struct region_spec *spec = &rc_out->spec;
 	if (!config_setting_is_group(s)) {
 		return fail_at(p, s,
@@ -267,9 +339,23 @@ parse_region(const struct parse *p, const config_setting_t *s, struct region_con
 	if (path && !(spec->path = strdup(path))) {
 		return -ENOMEM;
 	}
+	if ((rc = parse_hw_keys(p, s, spec)) < 0) {
+		return rc;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		spec->keys |= region_spec_key(
+			config_setting_name(config_setting_get_elem(s, (unsigned)i)));
+	}
 	char why[256];
 	if (region_spec_check(spec, why, sizeof(why)) < 0) {
 		return fail_at(p, s, "region '%s': %s", spec->name, why);
+	}
+	/* Grants are normalised to the region's size; one read from the device comes too late. */
+	if (spec->size == 0 && config_setting_get_member(s, "grants")) {
+		return fail_at(p, s,
+			       "region '%s': a region with grants needs size (type %s takes it "
+			       "from the device only without grants)",
+			       spec->name, spec->type);
 	}
 	int mode = audit ? policy_audit_parse(audit) : AUDIT_NONE;
 	if (mode < 0) {

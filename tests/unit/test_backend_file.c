@@ -294,7 +294,7 @@ test_backend_file_open_from_spec(void **state)
 	backend_close(NULL);
 
 	b = NULL;
-	snprintf(spec.type, sizeof(spec.type), "devmem");
+	snprintf(spec.type, sizeof(spec.type), "disk");
 	assert_int_equal(backend_open(&spec, &b, err, sizeof(err)), -EINVAL);
 	assert_null(b);
 	assert_true(strlen(err) > 0);

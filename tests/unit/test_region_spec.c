@@ -169,6 +169,228 @@ test_region_spec_errors(void **state)
 	}
 }
 
+static void
+test_region_spec_devmem(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, "gpio,type=devmem,phys=0xfe200000,size=0xb4"), 0);
+	assert_string_equal(f->spec.type, "devmem");
+	assert_int_equal(f->spec.phys, 0xfe200000);
+	assert_int_equal(f->spec.size, 0xb4);
+	assert_null(f->spec.path);
+	assert_int_equal(f->spec.keys, REGION_KEY_TYPE | REGION_KEY_PHYS | REGION_KEY_SIZE);
+
+	/* phys 0 is a physical address like any other; the path override. */
+	assert_int_equal(parse(f, "low,size=16,phys=0,path=/tmp/mem.img,type=devmem"), 0);
+	assert_int_equal(f->spec.phys, 0);
+	assert_string_equal(f->spec.path, "/tmp/mem.img");
+	/* The end, phys + size, must fit 64 bits. */
+	assert_int_equal(parse(f, "top,type=devmem,phys=0xfffffffffffffff0,size=0xf"), 0);
+	assert_int_equal(f->spec.phys + f->spec.size, UINT64_MAX);
+	assert_int_equal(parse(f, "top,type=devmem,phys=0xfffffffffffffff0,size=0x10"), -EINVAL);
+}
+
+static void
+test_region_spec_pci(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, "nic,type=pci,device=0000:03:00.0,bar=0"), 0);
+	assert_string_equal(f->spec.type, "pci");
+	assert_string_equal(f->spec.device, "0000:03:00.0");
+	assert_int_equal(f->spec.bar, 0);
+	assert_int_equal(f->spec.offset, 0);
+	assert_int_equal(f->spec.size, 0); /* all of the BAR */
+	assert_null(f->spec.sysfs);
+	assert_int_equal(f->spec.keys, REGION_KEY_TYPE | REGION_KEY_DEVICE | REGION_KEY_BAR);
+
+	assert_int_equal(parse(f, "nic,type=pci,device=ffff:FF:1f.7,bar=5,offset=0x1000,size=0x20,"
+				  "sysfs=/tmp/sys"),
+			 0);
+	assert_string_equal(f->spec.device, "ffff:FF:1f.7");
+	assert_int_equal(f->spec.bar, 5);
+	assert_int_equal(f->spec.offset, 0x1000);
+	assert_int_equal(f->spec.size, 0x20);
+	assert_string_equal(f->spec.sysfs, "/tmp/sys");
+}
+
+static void
+test_region_spec_uio(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, "gpio,type=uio,name=fe200000.gpio,map=0"), 0);
+	assert_string_equal(f->spec.type, "uio");
+	assert_string_equal(f->spec.uio_name, "fe200000.gpio");
+	assert_null(f->spec.device);
+	assert_int_equal(f->spec.map, 0);
+	assert_int_equal(f->spec.size, 0);
+	assert_false(f->spec.irq);
+	assert_int_equal(f->spec.keys, REGION_KEY_TYPE | REGION_KEY_UIO_NAME | REGION_KEY_MAP);
+
+	assert_int_equal(parse(f, "g,type=uio,uio_name=x,map=4,size=0x10,irq=yes,irq_dev=/tmp/i,"
+				  "sysfs=/tmp/sys,dev=/tmp/dev"),
+			 0);
+	assert_string_equal(f->spec.uio_name, "x");
+	assert_int_equal(f->spec.map, 4);
+	assert_int_equal(f->spec.size, 0x10);
+	assert_true(f->spec.irq);
+	assert_string_equal(f->spec.irq_dev, "/tmp/i");
+	assert_string_equal(f->spec.sysfs, "/tmp/sys");
+	assert_string_equal(f->spec.dev_dir, "/tmp/dev");
+
+	assert_int_equal(parse(f, "g,type=uio,device=uio12,map=1,irq=no"), 0);
+	assert_string_equal(f->spec.device, "uio12");
+	assert_null(f->spec.uio_name);
+	assert_false(f->spec.irq);
+	assert_int_equal(parse(f, "g,type=uio,device=uio0,map=0,irq=true"), 0);
+	assert_true(f->spec.irq);
+}
+
+static void
+test_region_spec_hw_errors(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const bad[] = {
+		/* devmem: phys and size required, nothing of other types, no wrap. */
+		"r,type=devmem,size=16",
+		"r,type=devmem,phys=0x1000",
+		"r,type=devmem,phys=0x1000,size=0",
+		"r,type=devmem,phys=0x1000,size=16,offset=4",
+		"r,type=devmem,phys=0x1000,size=16,bar=0",
+		"r,type=devmem,phys=0x1000,size=16,device=0000:03:00.0",
+		"r,type=devmem,phys=0x1000,size=16,irq=yes",
+		"r,type=devmem,phys=0x1000,size=16,sysfs=/sys",
+		"r,type=devmem,phys=0xfffffffffffffff0,size=0x11",
+		"r,type=devmem,phys=0xffffffffffffffff,size=2",
+		"r,type=devmem,phys=1,size=0xffffffffffffffff",
+		"r,type=devmem,phys=0x,size=16",
+		"r,type=devmem,phys=-1,size=16",
+		"r,type=devmem,phys=0x10000000000000000,size=16",
+		"r,type=devmem,phys=0x1000,size=16,path=",
+		"r,type=devmem,phys=1,phys=1,size=16",
+		/* pci: device and bar required, strict address, bar 0-5. */
+		"r,type=pci,bar=0",
+		"r,type=pci,device=0000:03:00.0",
+		"r,type=pci,device=0000:03:00.0,bar=6",
+		"r,type=pci,device=0000:03:00.0,bar=256",
+		"r,type=pci,device=0000:03:00.0,bar=0x100000000",
+		"r,type=pci,device=0000:03:00.0,bar=x",
+		"r,type=pci,device=03:00.0,bar=0",
+		"r,type=pci,device=0000:03:00.8,bar=0",
+		"r,type=pci,device=0000:03:20.0,bar=0",
+		"r,type=pci,device=0000:3:00.0,bar=0",
+		"r,type=pci,device=0000:03:00.0x,bar=0",
+		"r,type=pci,device=0000:03:00:0,bar=0",
+		"r,type=pci,device=000g:03:00.0,bar=0",
+		"r,type=pci,device=,bar=0",
+		"r,type=pci,device=0000:03:00.0,bar=0,size=0",
+		"r,type=pci,device=0000:03:00.0,bar=0,offset=0xfffffffffffffff0,size=0x20",
+		"r,type=pci,device=0000:03:00.0,bar=0,phys=0",
+		"r,type=pci,device=0000:03:00.0,bar=0,path=/x",
+		"r,type=pci,device=0000:03:00.0,bar=0,map=0",
+		"r,type=pci,device=0000:03:00.0,bar=0,irq=yes",
+		"r,type=pci,device=0000:03:00.0,bar=0,dev=/dev",
+		"r,type=pci,device=0000:03:00.0,bar=0,sysfs=",
+		"r,type=pci,device=0000:03:00.0,bar=0,name=x",
+		/* uio: exactly one of name and device, map 0-4, irq yes/no, irq_dev needs irq. */
+		"r,type=uio,map=0",
+		"r,type=uio,name=x",
+		"r,type=uio,name=x,device=uio0,map=0",
+		"r,type=uio,name=x,uio_name=x,map=0",
+		"r,type=uio,name=,map=0",
+		"r,type=uio,device=uio,map=0",
+		"r,type=uio,device=uio01,map=0",
+		"r,type=uio,device=uio-1,map=0",
+		"r,type=uio,device=uio0/..,map=0",
+		"r,type=uio,device=0,map=0",
+		"r,type=uio,device=0000:03:00.0,map=0",
+		"r,type=uio,device=uio0,map=5",
+		"r,type=uio,device=uio0,map=256",
+		"r,type=uio,device=uio0,map=0,size=0",
+		"r,type=uio,device=uio0,map=0,irq=maybe",
+		"r,type=uio,device=uio0,map=0,irq=",
+		"r,type=uio,device=uio0,map=0,irq=YES",
+		"r,type=uio,device=uio0,map=0,irq_dev=/dev/uio0",
+		"r,type=uio,device=uio0,map=0,irq=no,irq_dev=/dev/uio0",
+		"r,type=uio,device=uio0,map=0,irq=yes,irq_dev=",
+		"r,type=uio,device=uio0,map=0,dev=",
+		"r,type=uio,device=uio0,map=0,offset=4",
+		"r,type=uio,device=uio0,map=0,phys=4",
+		"r,type=uio,device=uio0,map=0,bar=0",
+		"r,type=uio,device=uio0,map=0,path=/dev/uio0",
+		/* The older types take none of the new keys. */
+		"r,type=mem,size=16,phys=0",
+		"r,type=mem,size=16,irq=no",
+		"r,type=file,path=/x,size=16,device=uio0",
+		"r,type=file,path=/x,size=16,sysfs=/sys",
+		"r,type=file,path=/x,size=16,map=0",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		int rc = parse(f, bad[i]);
+		if (rc != -EINVAL || strlen(f->err) == 0) {
+			print_error("spec '%s': rc %d, err '%s'\n", bad[i], rc, f->err);
+		}
+		assert_int_equal(rc, -EINVAL);
+		assert_true(strlen(f->err) > 0);
+	}
+	/* A key of the wrong type is named, with what the type takes. */
+	assert_int_equal(parse(f, "r,type=devmem,phys=0,size=16,bar=1"), -EINVAL);
+	assert_non_null(strstr(f->err, "bar"));
+	assert_non_null(strstr(f->err, "phys"));
+	assert_int_equal(parse(f, "r,type=uio,device=uio0,map=0,offset=4"), -EINVAL);
+	assert_non_null(strstr(f->err, "offset"));
+	assert_int_equal(parse(f, "r,type=pci,device=0000:03:00.0"), -EINVAL);
+	assert_non_null(strstr(f->err, "bar"));
+}
+
+static void
+test_region_spec_device_formats(void **state)
+{
+	(void)state;
+	static const char *const pci_ok[] = {"0000:00:00.0", "0000:03:00.0", "ffff:ff:1f.7",
+					     "FFFF:FF:1F.7", "10de:0a:1e.3"};
+	static const char *const pci_bad[] = {
+		"",
+		"0000:00:00",
+		"0000:00:00.",
+		"0000:00:00.8",
+		"0000:00:20.0",
+		"0000:00:00.00",
+		"00000:00:00.0",
+		"0000:000:00.0",
+		"0000.00:00.0",
+		"0000:00.00:0",
+		"g000:00:00.0",
+		"0000:0g:00.0",
+		"0000:00:0g.0",
+		"0000:00:00.g",
+		"+000:00:00.0",
+		" 000:00:00.0",
+		"0000:00:00.0\n",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(pci_ok); i++) {
+		assert_true(region_spec_pci_device_valid(pci_ok[i]));
+	}
+	for (size_t i = 0; i < ARRAY_LEN(pci_bad); i++) {
+		if (region_spec_pci_device_valid(pci_bad[i])) {
+			print_error("'%s' taken as a PCI address\n", pci_bad[i]);
+		}
+		assert_false(region_spec_pci_device_valid(pci_bad[i]));
+	}
+	static const char *const uio_ok[] = {"uio0", "uio1", "uio10", "uio999999999"};
+	static const char *const uio_bad[] = {"",      "uio",   "uio01", "uio00",         "uio-1",
+					      "uio+1", "UIO0",  "uio0a", "uio1000000000", "xuio0",
+					      "uio 0", "uio0/", "/uio0"};
+	for (size_t i = 0; i < ARRAY_LEN(uio_ok); i++) {
+		assert_true(region_spec_uio_device_valid(uio_ok[i]));
+	}
+	for (size_t i = 0; i < ARRAY_LEN(uio_bad); i++) {
+		assert_false(region_spec_uio_device_valid(uio_bad[i]));
+	}
+}
+
 /* Parsed specs open as a region table; any failure leaves nothing open. */
 static void
 test_region_spec_table_open(void **state)
@@ -299,6 +521,11 @@ main(void)
 		T(test_region_spec_file),
 		T(test_region_spec_name_limits),
 		T(test_region_spec_errors),
+		T(test_region_spec_devmem),
+		T(test_region_spec_pci),
+		T(test_region_spec_uio),
+		T(test_region_spec_hw_errors),
+		cmocka_unit_test(test_region_spec_device_formats),
 		cmocka_unit_test(test_region_spec_table_open),
 		cmocka_unit_test(test_region_spec_parse_u64_ok),
 		cmocka_unit_test(test_region_spec_parse_u64_errors),
