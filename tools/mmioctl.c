@@ -245,8 +245,12 @@ cmd_regions(const struct invocation *inv)
 		/* The library promises at least one grant; show a region without any as "-". */
 		const char *first =
 			r[i].n_grants ? grant_text(access, &r[i], &r[i].grants[0]) : "-";
-		printf("%-*s  %-*s  %-*s  %-*s  %s\n", w_name, r[i].name, w_type, r[i].type, w_size,
+		printf("%-*s  %-*s  %-*s  %-*s  %s", w_name, r[i].name, w_type, r[i].type, w_size,
 		       hex(size, r[i].size), w_address, hex(address, r[i].address), first);
+		if (r[i].faults) {
+			printf("  FAULTED (%llu device faults)", (unsigned long long)r[i].faults);
+		}
+		putchar('\n');
 		/* Further grants of the region: continuation rows, the first four columns blank. */
 		for (size_t g = 1; g < r[i].n_grants; g++) {
 			printf("%-*s  %-*s  %-*s  %-*s  %s\n", w_name, "", w_type, "", w_size, "",

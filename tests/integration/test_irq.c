@@ -240,12 +240,44 @@ test_irq_mmioctl_wait_irq(void **state)
 	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
+/* The same UIO region faulting (its map file cut short): IO_ERROR, and regions says FAULTED. */
+static void
+test_uio_region_fault_shows_in_mmioctl(void **state)
+{
+	struct env *env = *state;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/dev/uio0", env->root);
+	assert_int_equal(truncate(path, 0), 0);
+	const char *const read_argv[] = {
+		MMIOCTL_PATH, "-s", env->daemon.socket_path, "read", "irqdev", "0x8", NULL};
+	struct spawn_proc p;
+	struct spawn_proc_result r;
+	assert_int_equal(spawn_proc_start(&p, read_argv), 0);
+	assert_int_equal(spawn_proc_finish(&p, NULL, 60000, &r), 0);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "read irqdev 0x8: IO_ERROR"));
+	spawn_proc_result_finish(&r);
+
+	const char *const regions_argv[] = {MMIOCTL_PATH, "-s", env->daemon.socket_path, "regions",
+					    NULL};
+	assert_int_equal(spawn_proc_start(&p, regions_argv), 0);
+	assert_int_equal(spawn_proc_finish(&p, NULL, 60000, &r), 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "rw  FAULTED (1 device faults)\n"));
+	/* Only the faulting region is marked. */
+	assert_null(strstr(strstr(r.out, "plain"), "FAULTED"));
+	spawn_proc_result_finish(&r);
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_irq_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_irq_mmioctl_wait_irq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uio_region_fault_shows_in_mmioctl, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
