@@ -1,0 +1,49 @@
+/* What dispatch.c and its handle_*.c files share; not used outside the dispatcher. */
+#ifndef MMIOD_DISPATCH_INTERNAL_H
+#define MMIOD_DISPATCH_INTERNAL_H
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dispatch.h"
+
+#define CONN_FMT     "conn %" PRIu64 " (pid %d uid %u)"
+#define CONN_ARGS(s) (s)->conn_id, (int)(s)->who.pid, (unsigned)(s)->who.uid
+
+/* n zeroed elements of size bytes, freed by dispatch_reply_finish(); NULL if out of memory. */
+void *dispatch_alloc(struct dispatch_scratch *scratch, size_t n, size_t size);
+
+/* Sets the reply's status from err (0 or a negative errno) and, when fmt is given, its detail. */
+void dispatch_status(Mmio__Reply *reply, struct dispatch_scratch *scratch, int err, const char *fmt,
+		     ...) __attribute__((format(printf, 4, 5)));
+
+void dispatch_fill_lease_info(Mmio__LeaseInfo *info, const struct lease *l);
+
+/* The caller's lease with this id, or NULL with NOT_FOUND set on the reply. */
+struct lease *dispatch_find_lease(struct session *s, uint64_t id, Mmio__Reply *reply,
+				  struct dispatch_scratch *scratch);
+
+/* One handler per request; each fills reply (and scratch) and never fails otherwise. */
+void handle_list_regions(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch);
+void handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
+		    struct dispatch_scratch *scratch);
+void handle_split(struct session *s, const Mmio__Split *req, Mmio__Reply *reply,
+		  struct dispatch_scratch *scratch);
+void handle_release(struct session *s, const Mmio__Release *req, Mmio__Reply *reply,
+		    struct dispatch_scratch *scratch);
+void handle_list_leases(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch);
+void handle_revoke(struct session *s, const Mmio__Revoke *req, Mmio__Reply *reply,
+		   struct dispatch_scratch *scratch);
+void handle_irq(struct session *s, Mmio__Request__BodyCase kind, uint64_t lease_id,
+		Mmio__Reply *reply, struct dispatch_scratch *scratch);
+void handle_load(struct session *s, const Mmio__Load *req, Mmio__Reply *reply,
+		 struct dispatch_scratch *scratch);
+void handle_store(struct session *s, const Mmio__Store *req, Mmio__Reply *reply,
+		  struct dispatch_scratch *scratch);
+void handle_barrier(struct session *s, const Mmio__Barrier *req, Mmio__Reply *reply,
+		    struct dispatch_scratch *scratch);
+void handle_batch(struct session *s, const Mmio__Batch *req, Mmio__Reply *reply,
+		  struct dispatch_scratch *scratch);
+
+#endif

@@ -1,0 +1,296 @@
+/* Requests about leases and regions: list, acquire, split, release, revoke, interrupts. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "backend.h"
+#include "dispatch.h"
+#include "dispatch_internal.h"
+#include "irq.h"
+#include "log.h"
+#include "mmio_limits.h"
+#include "region.h"
+#include "service.h"
+#include "status.h"
+
+/* How many grants of r apply to the caller (root and the starting uid: one, the whole region). */
+static unsigned
+count_grants(const struct session *s, const struct region *r)
+{
+	if (policy_is_superuser(&s->who, s->svc->extra_uid)) {
+		return 1;
+	}
+	unsigned n = 0;
+	for (unsigned i = 0; i < r->policy.n_grants; i++) {
+		n += policy_grant_applies(&r->policy.grants[i], &s->who);
+	}
+	return n;
+}
+
+static void
+fill_grant(Mmio__Grant *g, uint64_t offset, uint64_t length, bool read_only)
+{
+	mmio__grant__init(g);
+	g->offset = offset;
+	g->length = length;
+	g->access = read_only ? MMIO__ACCESS__ACCESS_RO : MMIO__ACCESS__ACCESS_RW;
+}
+
+/* Lists only the regions the caller may lease something of, with its grants. */
+void
+handle_list_regions(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch)
+{
+	const struct region_table *regions = s->svc->regions;
+	unsigned n_grants = 0;
+	for (unsigned i = 0; i < regions->count; i++) {
+		n_grants += count_grants(s, regions->regions[i]);
+	}
+	Mmio__RegionInfo *infos = dispatch_alloc(scratch, regions->count, sizeof(*infos));
+	Mmio__RegionInfo **ptrs = dispatch_alloc(scratch, regions->count, sizeof(*ptrs));
+	Mmio__Grant *grants = dispatch_alloc(scratch, n_grants, sizeof(*grants));
+	Mmio__Grant **grant_ptrs = dispatch_alloc(scratch, n_grants, sizeof(*grant_ptrs));
+	if (!infos || !ptrs || !grants || !grant_ptrs) {
+		dispatch_status(reply, scratch, -ENOMEM, NULL);
+		return;
+	}
+	unsigned n = 0, g = 0;
+	for (unsigned i = 0; i < regions->count; i++) {
+		const struct region *r = regions->regions[i];
+		unsigned first = g;
+		if (policy_is_superuser(&s->who, s->svc->extra_uid)) {
+			fill_grant(&grants[g], 0, r->space.len, false);
+			grant_ptrs[g] = &grants[g];
+			g++;
+		} else {
+			for (unsigned k = 0; k < r->policy.n_grants; k++) {
+				const struct grant *pg = &r->policy.grants[k];
+				if (policy_grant_applies(pg, &s->who)) {
+					fill_grant(&grants[g], pg->offset, pg->length,
+						   pg->read_only);
+					grant_ptrs[g] = &grants[g];
+					g++;
+				}
+			}
+		}
+		if (g == first) {
+			continue;
+		}
+		mmio__region_info__init(&infos[n]);
+		infos[n].name = (char *)r->name;
+		infos[n].type = (char *)r->backend->type;
+		infos[n].size = r->space.len;
+		infos[n].address = r->space.addr;
+		infos[n].faults = r->faults;
+		infos[n].n_grants = g - first;
+		infos[n].grants = &grant_ptrs[first];
+		ptrs[n] = &infos[n];
+		n++;
+	}
+	mmio__region_list__init(&scratch->regions);
+	scratch->regions.n_regions = n;
+	scratch->regions.regions = ptrs;
+	reply->body_case = MMIO__REPLY__BODY_REGIONS;
+	reply->regions = &scratch->regions;
+	dispatch_status(reply, scratch, 0, NULL);
+}
+
+static void
+reply_lease(Mmio__Reply *reply, struct dispatch_scratch *scratch, const struct lease *l)
+{
+	dispatch_fill_lease_info(&scratch->lease, l);
+	reply->body_case = MMIO__REPLY__BODY_LEASE;
+	reply->lease = &scratch->lease;
+	dispatch_status(reply, scratch, 0, NULL);
+}
+
+void
+handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
+	       struct dispatch_scratch *scratch)
+{
+	struct region *r = region_table_find(s->svc->regions, req->region);
+	/* A region the caller has no grant on is not listed to it: do not confirm it exists. */
+	if (!r || count_grants(s, r) == 0) {
+		dispatch_status(reply, scratch, -ENOENT, "no region named '%.64s'", req->region);
+		return;
+	}
+	bool read_only;
+	if (policy_check_range(&r->policy, &s->who, s->svc->extra_uid, req->offset, req->length,
+			       &read_only) < 0) {
+		log_warn(CONN_FMT ": denied %s [0x%" PRIx64 ", +0x%" PRIx64 "): outside its grants",
+			 CONN_ARGS(s), r->name, req->offset, req->length);
+		dispatch_status(reply, scratch, -EACCES,
+				"no grant of uid %u covers offset 0x%" PRIx64 " length 0x%" PRIx64
+				" of %s",
+				(unsigned)s->who.uid, req->offset, req->length, r->name);
+		return;
+	}
+	struct lease *l;
+	int rc = lease_acquire(&r->space, &s->leases, req->offset, req->length, &l);
+	switch (rc) {
+	case 0:
+		l->read_only = read_only;
+		log_info(CONN_FMT ": lease %" PRIu64 " granted: %s [0x%" PRIx64 ", +0x%" PRIx64 ")",
+			 CONN_ARGS(s), l->id, r->name, l->start, l->len);
+		reply_lease(reply, scratch, l);
+		return;
+	case -ERANGE:
+		dispatch_status(reply, scratch, rc,
+				"offset 0x%" PRIx64 " length 0x%" PRIx64
+				" is not inside region %s of "
+				"size 0x%" PRIx64,
+				req->offset, req->length, r->name, r->space.len);
+		return;
+	case -EBUSY:
+		dispatch_status(reply, scratch, rc, "range overlaps a live lease on %s", r->name);
+		return;
+	case -ENOSPC:
+		log_warn(CONN_FMT ": lease limit %u reached", CONN_ARGS(s), s->leases.max);
+		dispatch_status(reply, scratch, rc, "a connection may hold at most %u leases",
+				s->leases.max);
+		return;
+	default:
+		dispatch_status(reply, scratch, rc, NULL);
+		return;
+	}
+}
+
+void
+handle_split(struct session *s, const Mmio__Split *req, Mmio__Reply *reply,
+	     struct dispatch_scratch *scratch)
+{
+	struct lease *l = dispatch_find_lease(s, req->lease, reply, scratch);
+	if (!l) {
+		return;
+	}
+	struct lease *low;
+	int rc = lease_split(l, req->mid, &low);
+	if (rc == -ERANGE) {
+		dispatch_status(reply, scratch, rc,
+				"mid 0x%" PRIx64 " is past lease length 0x%" PRIx64, req->mid,
+				l->len);
+		return;
+	}
+	if (rc < 0) {
+		dispatch_status(reply, scratch, rc, NULL);
+		return;
+	}
+	log_info(CONN_FMT ": lease %" PRIu64 ": split at 0x%" PRIx64 ", low part is lease %" PRIu64,
+		 CONN_ARGS(s), l->id, req->mid, low->id);
+	reply_lease(reply, scratch, low);
+}
+
+void
+handle_release(struct session *s, const Mmio__Release *req, Mmio__Reply *reply,
+	       struct dispatch_scratch *scratch)
+{
+	struct lease *l = dispatch_find_lease(s, req->lease, reply, scratch);
+	if (!l) {
+		return;
+	}
+	log_info(CONN_FMT ": lease %" PRIu64 " released", CONN_ARGS(s), l->id);
+	session_release_lease(l);
+	dispatch_status(reply, scratch, 0, NULL);
+}
+
+/* Admins see every lease; anyone else those of its own uid (any of its connections). */
+void
+handle_list_leases(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch)
+{
+	const struct region_table *regions = s->svc->regions;
+	bool all = service_is_admin(s->svc, &s->who);
+	size_t n = 0;
+	for (unsigned i = 0; i < regions->count; i++) {
+		const struct lease *l;
+		TAILQ_FOREACH(l, &regions->regions[i]->space.leases, space_link)
+		{
+			n += all || l->set->uid == s->who.uid;
+		}
+	}
+	Mmio__LeaseInfo *infos = dispatch_alloc(scratch, n, sizeof(*infos));
+	Mmio__LeaseInfo **ptrs = dispatch_alloc(scratch, n, sizeof(*ptrs));
+	if (!infos || !ptrs) {
+		dispatch_status(reply, scratch, -ENOMEM, NULL);
+		return;
+	}
+	size_t k = 0;
+	for (unsigned i = 0; i < regions->count; i++) {
+		const struct lease *l;
+		TAILQ_FOREACH(l, &regions->regions[i]->space.leases, space_link)
+		{
+			if (all || l->set->uid == s->who.uid) {
+				dispatch_fill_lease_info(&infos[k], l);
+				ptrs[k] = &infos[k];
+				k++;
+			}
+		}
+	}
+	mmio__lease_list__init(&scratch->leases);
+	scratch->leases.n_leases = n;
+	scratch->leases.leases = ptrs;
+	reply->body_case = MMIO__REPLY__BODY_LEASES;
+	reply->leases = &scratch->leases;
+	dispatch_status(reply, scratch, 0, NULL);
+}
+
+void
+handle_revoke(struct session *s, const Mmio__Revoke *req, Mmio__Reply *reply,
+	      struct dispatch_scratch *scratch)
+{
+	if (!service_is_admin(s->svc, &s->who)) {
+		log_warn(CONN_FMT ": denied revoke of lease %" PRIu64 ": not an admin",
+			 CONN_ARGS(s), req->lease);
+		dispatch_status(reply, scratch, -EACCES, "only the admin group may revoke leases");
+		return;
+	}
+	struct lease *l = service_find_lease(s->svc, req->lease);
+	if (!l) {
+		dispatch_status(reply, scratch, -ENOENT, "no lease %" PRIu64, req->lease);
+		return;
+	}
+	const struct session *holder = session_of_lease_set(l->set);
+	log_info(CONN_FMT ": revoked lease %" PRIu64 " of conn %" PRIu64 " (pid %d uid %u)",
+		 CONN_ARGS(s), l->id, holder->conn_id, (int)holder->who.pid,
+		 (unsigned)holder->who.uid);
+	session_release_lease(l);
+	dispatch_status(reply, scratch, 0, NULL);
+}
+
+void
+handle_irq(struct session *s, Mmio__Request__BodyCase kind, uint64_t lease_id, Mmio__Reply *reply,
+	   struct dispatch_scratch *scratch)
+{
+	struct lease *l = dispatch_find_lease(s, lease_id, reply, scratch);
+	if (!l) {
+		return;
+	}
+	const char *name = region_of_lease(l)->name;
+	int rc;
+	switch (kind) {
+	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
+		rc = irq_subscribe(s->svc, s, l, &scratch->pass_fd);
+		if (rc == 0) {
+			log_info(CONN_FMT ": lease %" PRIu64 ": subscribed to the interrupt of %s",
+				 CONN_ARGS(s), l->id, name);
+		}
+		break;
+	case MMIO__REQUEST__BODY_IRQ_ACK:
+		rc = irq_ack(s, l);
+		break;
+	default:
+		rc = irq_unsubscribe(s, l);
+		break;
+	}
+	if (rc == -EINVAL && kind == MMIO__REQUEST__BODY_IRQ_SUBSCRIBE) {
+		dispatch_status(reply, scratch, rc, "region %s has no interrupt (irq=yes)", name);
+	} else if (rc == -EINVAL) {
+		dispatch_status(reply, scratch, rc,
+				"lease %" PRIu64 " holds no interrupt subscription", l->id);
+	} else if (rc == -EBUSY) {
+		dispatch_status(reply, scratch, rc,
+				"another client is subscribed to the interrupt of %s", name);
+	} else {
+		dispatch_status(reply, scratch, rc, NULL);
+	}
+}
