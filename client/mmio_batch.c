@@ -49,7 +49,8 @@ op_kind_to_wire(enum mmio_op_kind kind, Mmio__BatchOp *op)
 int
 mmio_batch(struct mmio_client *c, struct mmio_op *ops, size_t n, unsigned flags)
 {
-	if (!c || (n && !ops) || (flags & ~MMIO_BATCH_STOP_ON_ERROR)) {
+	if (!c || (n && !ops) ||
+	    (flags & ~(MMIO_BATCH_STOP_ON_ERROR | MMIO_BATCH_ALL_OR_NOTHING))) {
 		return -EINVAL;
 	}
 	if (n > MMIO_MAX_BATCH_OPS) {
@@ -82,6 +83,7 @@ mmio_batch(struct mmio_client *c, struct mmio_op *ops, size_t n, unsigned flags)
 	body.width = a.width;
 	body.op = a.op;
 	body.stop_on_error = (flags & MMIO_BATCH_STOP_ON_ERROR) != 0;
+	body.all_or_nothing = (flags & MMIO_BATCH_ALL_OR_NOTHING) != 0;
 	Mmio__Request req = MMIO__REQUEST__INIT;
 	req.body_case = MMIO__REQUEST__BODY_BATCH;
 	req.batch = &body;

@@ -1,7 +1,9 @@
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -25,10 +27,15 @@ struct out_frame {
 	uint8_t data[];
 };
 
-/* Stop reading a client whose unread replies pass the cap; resume once it drains them. */
+/*
+ * Reads a client's requests only while it takes its replies (unread bytes
+ * under the cap) and no poll of it is in progress (its replies stay in order).
+ */
 static void
-set_reading(struct conn *c, int on)
+update_reading(struct conn *c)
 {
+	bool over = c->out_bytes > c->server->svc->limits.max_queued_bytes;
+	int on = !over && !c->poll;
 	if (on == c->reading) {
 		return;
 	}
@@ -36,8 +43,10 @@ set_reading(struct conn *c, int on)
 		event_add(c->read_ev, NULL);
 	} else {
 		event_del(c->read_ev);
-		log_warn(CONN_FMT ": %zu reply bytes unread, pausing its requests", CONN_ARGS(c),
-			 c->out_bytes);
+		if (over) {
+			log_warn(CONN_FMT ": %zu reply bytes unread, pausing its requests",
+				 CONN_ARGS(c), c->out_bytes);
+		}
 	}
 	c->reading = on;
 }
@@ -57,9 +66,7 @@ queue_frame(struct conn *c, const uint8_t *data, size_t len, int pass_fd)
 	STAILQ_INSERT_TAIL(&c->out, f, link);
 	c->out_bytes += len;
 	event_add(c->write_ev, NULL);
-	if (c->out_bytes > c->server->svc->limits.max_queued_bytes) {
-		set_reading(c, 0);
-	}
+	update_reading(c);
 	return 0;
 }
 
@@ -113,7 +120,127 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 		free(f);
 	}
 	event_del(c->write_ev);
-	set_reading(c, 1);
+	update_reading(c);
+}
+
+struct poll_job {
+	struct poll_state state;
+	struct timespec deadline;
+	struct event *timer;
+};
+
+static struct timespec
+monotonic_now(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now;
+}
+
+static bool
+reached(const struct timespec *now, const struct timespec *t)
+{
+	return now->tv_sec > t->tv_sec || (now->tv_sec == t->tv_sec && now->tv_nsec >= t->tv_nsec);
+}
+
+static void
+end_poll(struct conn *c)
+{
+	if (c->poll) {
+		event_free(c->poll->timer);
+		free(c->poll);
+		c->poll = NULL;
+		event_del(c->closed_ev);
+	}
+}
+
+/* Sleeps the poll for its interval, or to its deadline if that is sooner. */
+static void
+arm_poll(struct conn *c)
+{
+	struct poll_job *job = c->poll;
+	uint32_t us = job->state.interval_us ? job->state.interval_us : MMIO_POLL_INTERVAL_US;
+	struct timespec now = monotonic_now();
+	int64_t left_us = (int64_t)(job->deadline.tv_sec - now.tv_sec) * 1000000 +
+			  (job->deadline.tv_nsec - now.tv_nsec) / 1000;
+	if (left_us < (int64_t)us) {
+		us = left_us > 0 ? (uint32_t)left_us : 0;
+	}
+	struct timeval tv = {.tv_sec = us / 1000000, .tv_usec = us % 1000000};
+	evtimer_add(job->timer, &tv);
+}
+
+static int send_reply(struct conn *c, Mmio__Reply *reply, int pass_fd);
+
+static void
+poll_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct conn *c = arg;
+	struct timespec now = monotonic_now();
+	Mmio__Reply reply = MMIO__REPLY__INIT;
+	struct dispatch_scratch scratch = {.pass_fd = -1};
+	enum dispatch_result res = dispatch_poll_step(
+		&c->session, &c->poll->state, reached(&now, &c->poll->deadline), &reply, &scratch);
+	if (res == DISPATCH_DEFER) {
+		arm_poll(c);
+		return;
+	}
+	end_poll(c);
+	int rc = send_reply(c, &reply, -1);
+	dispatch_reply_finish(&scratch);
+	if (rc < 0) {
+		conn_destroy(c);
+		return;
+	}
+	update_reading(c);
+}
+
+/* The poll dispatch started goes on from the event loop; this client's later requests wait. */
+static int
+start_poll(struct conn *c, const struct poll_state *state)
+{
+	/*
+	 * A client that hung up already must go now: the hangup event registered
+	 * below would only queue behind requests other clients sent after it.
+	 */
+	struct pollfd pfd = {.fd = c->fd, .events = POLLRDHUP};
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+		return -ECONNRESET;
+	}
+	struct poll_job *job = calloc(1, sizeof(*job));
+	if (!job) {
+		return -ENOMEM;
+	}
+	job->state = *state;
+	job->timer = evtimer_new(c->server->base, poll_tick_cb, c);
+	if (!job->timer) {
+		free(job);
+		return -ENOMEM;
+	}
+	uint32_t ms = state->timeout_ms > MMIO_POLL_MAX_MS ? MMIO_POLL_MAX_MS : state->timeout_ms;
+	job->deadline = monotonic_now();
+	job->deadline.tv_sec += ms / 1000;
+	job->deadline.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (job->deadline.tv_nsec >= 1000000000) {
+		job->deadline.tv_sec++;
+		job->deadline.tv_nsec -= 1000000000;
+	}
+	c->poll = job;
+	arm_poll(c);
+	update_reading(c);
+	/* Requests are not read meanwhile, but a hangup must still revoke at once. */
+	event_add(c->closed_ev, NULL);
+	return 0;
+}
+
+static void
+conn_closed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_destroy(arg);
 }
 
 /*
@@ -162,7 +289,10 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		c->hello_timer = NULL;
 	}
 	int rc = 0;
-	if (res != DISPATCH_CLOSE) {
+	if (res == DISPATCH_DEFER) {
+		rc = start_poll(c, &scratch.poll);
+		res = DISPATCH_REPLY;
+	} else if (res != DISPATCH_CLOSE) {
 		rc = send_reply(c, &reply, scratch.pass_fd);
 	} else {
 		wire_close_fd(&scratch.pass_fd);
@@ -213,13 +343,15 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 	c->read_ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
 	c->write_ev = event_new(srv->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
 	c->hello_timer = evtimer_new(srv->base, hello_timeout_cb, c);
+	c->closed_ev = event_new(srv->base, fd, EV_CLOSED | EV_PERSIST, conn_closed_cb, c);
 	unsigned ms = srv->svc->limits.handshake_timeout_ms;
 	struct timeval hello_deadline = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-	if (!c->read_ev || !c->write_ev || !c->hello_timer || event_add(c->read_ev, NULL) < 0 ||
-	    evtimer_add(c->hello_timer, &hello_deadline) < 0) {
+	if (!c->read_ev || !c->write_ev || !c->hello_timer || !c->closed_ev ||
+	    event_add(c->read_ev, NULL) < 0 || evtimer_add(c->hello_timer, &hello_deadline) < 0) {
 		free_event(&c->read_ev);
 		free_event(&c->write_ev);
 		free_event(&c->hello_timer);
+		free_event(&c->closed_ev);
 		wire_close_fd(&c->fd);
 		free(c);
 		return -ENOMEM;
@@ -240,9 +372,11 @@ conn_destroy(struct conn *c)
 	unsigned revoked = session_finish(&c->session);
 	log_info(CONN_FMT ": disconnected, %u lease%s revoked", CONN_ARGS(c), revoked,
 		 revoked == 1 ? "" : "s");
+	end_poll(c);
 	free_event(&c->read_ev);
 	free_event(&c->write_ev);
 	free_event(&c->hello_timer);
+	free_event(&c->closed_ev);
 	wire_close_fd(&c->fd);
 	struct out_frame *f;
 	while ((f = STAILQ_FIRST(&c->out))) {

@@ -13,6 +13,7 @@
 
 struct server;
 struct out_frame;
+struct poll_job;
 STAILQ_HEAD(out_queue, out_frame);
 
 struct conn {
@@ -21,10 +22,12 @@ struct conn {
 	struct event *read_ev;
 	struct event *write_ev;
 	struct event *hello_timer; /* closes a connection that never says Hello */
+	struct event *closed_ev;   /* hangup while a poll keeps read_ev off */
 	struct session session;
 	struct out_queue out; /* replies the client has not taken yet */
 	size_t out_bytes;
-	int reading; /* read_ev is armed; off while out_bytes is over the cap */
+	int reading; /* read_ev is armed: off while out_bytes is over the cap or a poll runs */
+	struct poll_job *poll; /* a Poll request in progress, or NULL */
 	TAILQ_ENTRY(conn) link;
 };
 

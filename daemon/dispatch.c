@@ -149,6 +149,7 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 	reply->id = req->id;
 	scratch->n_owned = 0;
 	scratch->pass_fd = -1;
+	scratch->poll.pending = false;
 	if (req->body_case == MMIO__REQUEST__BODY_HELLO) {
 		return handle_hello(s, req->hello, reply, scratch);
 	}
@@ -198,6 +199,18 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 	case MMIO__REQUEST__BODY_IRQ_UNSUBSCRIBE:
 		handle_irq(s, req->body_case, req->irq_unsubscribe->lease, reply, scratch);
 		break;
+	case MMIO__REQUEST__BODY_MODIFY:
+		handle_modify(s, req->modify, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_BLOCK_READ:
+		handle_block_read(s, req->block_read, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_BLOCK_WRITE:
+		handle_block_write(s, req->block_write, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_POLL:
+		handle_poll(s, req->poll, reply, scratch);
+		return scratch->poll.pending ? DISPATCH_DEFER : DISPATCH_REPLY;
 	default:
 		log_warn(CONN_FMT ": request %" PRIu64 " has no known body", CONN_ARGS(s), req->id);
 		return DISPATCH_CLOSE;

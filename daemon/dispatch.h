@@ -25,9 +25,23 @@ struct session {
 };
 
 enum dispatch_result {
-	DISPATCH_REPLY,       /* send the reply, keep going */
+	DISPATCH_REPLY, /* send the reply, keep going */
+	DISPATCH_DEFER, /* no reply yet: a poll goes on (scratch->poll), later requests wait */
 	DISPATCH_REPLY_CLOSE, /* send the reply, then close (version mismatch) */
 	DISPATCH_CLOSE,       /* protocol error: close without a reply */
+};
+
+/* A Poll request still waiting for its condition. */
+struct poll_state {
+	bool pending;
+	uint64_t request_id;
+	uint64_t lease_id;
+	uint64_t offset;
+	unsigned width;
+	uint64_t mask;
+	uint64_t value;
+	uint32_t timeout_ms;
+	uint32_t interval_us;
 };
 
 /* Memory a reply points into; released by dispatch_reply_finish() after packing. */
@@ -36,12 +50,14 @@ struct dispatch_scratch {
 	unsigned n_owned;
 	char detail[192];
 	int pass_fd; /* -1, or an fd to send with the reply (the sender closes it) */
+	struct poll_state poll;
 	Mmio__Hello hello;
 	Mmio__RegionList regions;
 	Mmio__LeaseInfo lease;
 	Mmio__LoadResult load;
 	Mmio__LeaseList leases;
 	Mmio__BatchResult batch;
+	Mmio__Values values;
 };
 
 void session_init(struct session *s, uint64_t conn_id, struct service *svc,
@@ -66,5 +82,14 @@ enum dispatch_result dispatch(struct session *s, const Mmio__Request *req, Mmio_
 			      struct dispatch_scratch *scratch);
 
 void dispatch_reply_finish(struct dispatch_scratch *scratch);
+
+/*
+ * One further attempt of a deferred poll. DISPATCH_REPLY with reply filled when
+ * the poll is over (the condition held, an access failed, the lease is gone, or
+ * this was the last_chance and it timed out); DISPATCH_DEFER to try again.
+ */
+enum dispatch_result dispatch_poll_step(struct session *s, const struct poll_state *p,
+					bool last_chance, Mmio__Reply *reply,
+					struct dispatch_scratch *scratch);
 
 #endif

@@ -24,6 +24,16 @@ void dispatch_fill_lease_info(Mmio__LeaseInfo *info, const struct lease *l);
 struct lease *dispatch_find_lease(struct session *s, uint64_t id, Mmio__Reply *reply,
 				  struct dispatch_scratch *scratch);
 
+/* Checked, audited accesses (stores on a read-only lease: -EACCES). 0 or a negative errno. */
+int dispatch_checked_load(const struct session *s, const struct lease *l, uint64_t off,
+			  unsigned width, uint64_t *value);
+int dispatch_checked_store(const struct session *s, const struct lease *l, uint64_t off,
+			   unsigned width, uint64_t value);
+
+/* The reply status (with a detail naming the offset, width or lease) for an access's rc. */
+void dispatch_access_status(Mmio__Reply *reply, struct dispatch_scratch *scratch, int rc,
+			    const struct lease *l, uint64_t off, unsigned width);
+
 /* One handler per request; each fills reply (and scratch) and never fails otherwise. */
 void handle_list_regions(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch);
 void handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
@@ -45,5 +55,14 @@ void handle_barrier(struct session *s, const Mmio__Barrier *req, Mmio__Reply *re
 		    struct dispatch_scratch *scratch);
 void handle_batch(struct session *s, const Mmio__Batch *req, Mmio__Reply *reply,
 		  struct dispatch_scratch *scratch);
+void handle_modify(struct session *s, const Mmio__Modify *req, Mmio__Reply *reply,
+		   struct dispatch_scratch *scratch);
+void handle_block_read(struct session *s, const Mmio__BlockRead *req, Mmio__Reply *reply,
+		       struct dispatch_scratch *scratch);
+void handle_block_write(struct session *s, const Mmio__BlockWrite *req, Mmio__Reply *reply,
+			struct dispatch_scratch *scratch);
+/* The first attempt; leaves scratch->poll.pending set when the poll must go on. */
+void handle_poll(struct session *s, const Mmio__Poll *req, Mmio__Reply *reply,
+		 struct dispatch_scratch *scratch);
 
 #endif

@@ -15,9 +15,9 @@
 #include "service.h"
 #include "status.h"
 
-static void
-set_access_status(Mmio__Reply *reply, struct dispatch_scratch *scratch, int rc,
-		  const struct lease *l, uint64_t off, unsigned width)
+void
+dispatch_access_status(Mmio__Reply *reply, struct dispatch_scratch *scratch, int rc,
+		       const struct lease *l, uint64_t off, unsigned width)
 {
 	switch (rc) {
 	case 0:
@@ -80,18 +80,18 @@ audit_access(const struct session *s, const struct lease *l, bool is_store, unsi
 }
 
 /* Stores through a lease granted read-only are refused before any check. */
-static int
-checked_store(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
-	      uint64_t value)
+int
+dispatch_checked_store(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+		       uint64_t value)
 {
 	int rc = l->read_only ? -EACCES : region_store(l, off, width, value);
 	audit_access(s, l, true, width, off, value, rc);
 	return rc;
 }
 
-static int
-checked_load(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
-	     uint64_t *value)
+int
+dispatch_checked_load(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+		      uint64_t *value)
 {
 	int rc = region_load(l, off, width, value);
 	audit_access(s, l, false, width, off, rc == 0 ? *value : 0, rc);
@@ -107,8 +107,8 @@ handle_load(struct session *s, const Mmio__Load *req, Mmio__Reply *reply,
 		return;
 	}
 	uint64_t value = 0;
-	int rc = checked_load(s, l, req->offset, req->width, &value);
-	set_access_status(reply, scratch, rc, l, req->offset, req->width);
+	int rc = dispatch_checked_load(s, l, req->offset, req->width, &value);
+	dispatch_access_status(reply, scratch, rc, l, req->offset, req->width);
 	if (rc == 0) {
 		mmio__load_result__init(&scratch->load);
 		scratch->load.value = value;
@@ -125,8 +125,8 @@ handle_store(struct session *s, const Mmio__Store *req, Mmio__Reply *reply,
 	if (!l) {
 		return;
 	}
-	int rc = checked_store(s, l, req->offset, req->width, req->value);
-	set_access_status(reply, scratch, rc, l, req->offset, req->width);
+	int rc = dispatch_checked_store(s, l, req->offset, req->width, req->value);
+	dispatch_access_status(reply, scratch, rc, l, req->offset, req->width);
 }
 
 void
@@ -151,15 +151,57 @@ run_batch_op(struct session *s, const Mmio__Batch *req, size_t i, uint64_t *valu
 	}
 	switch (req->op[i]) {
 	case MMIO__BATCH_OP__BATCH_OP_LOAD:
-		return checked_load(s, l, req->offset[i], req->width[i], value);
+		return dispatch_checked_load(s, l, req->offset[i], req->width[i], value);
 	case MMIO__BATCH_OP__BATCH_OP_STORE:
-		return checked_store(s, l, req->offset[i], req->width[i], req->value[i]);
+		return dispatch_checked_store(s, l, req->offset[i], req->width[i], req->value[i]);
 	case MMIO__BATCH_OP__BATCH_OP_BARRIER:
 		region_write_barrier(l);
 		return 0;
 	default:
 		return -EINVAL;
 	}
+}
+
+/* What run_batch_op would refuse before touching the device: 0 or its negative errno. */
+static int
+check_batch_op(struct session *s, const Mmio__Batch *req, size_t i)
+{
+	const struct lease *l = lease_find(&s->leases, req->lease[i]);
+	if (!l) {
+		return -ENOENT;
+	}
+	switch (req->op[i]) {
+	case MMIO__BATCH_OP__BATCH_OP_LOAD:
+		return lease_check_access(l, req->offset[i], req->width[i]);
+	case MMIO__BATCH_OP__BATCH_OP_STORE: {
+		if (l->read_only) {
+			return -EACCES;
+		}
+		int rc = lease_check_access(l, req->offset[i], req->width[i]);
+		unsigned w = req->width[i];
+		return rc < 0 ? rc : w == 8 || (req->value[i] >> (w * 8)) == 0 ? 0 : -EINVAL;
+	}
+	case MMIO__BATCH_OP__BATCH_OP_BARRIER:
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * All-or-nothing: true if every op would pass its checks. Otherwise fills
+ * statuses (the failing ops' errors, CANCELLED for the rest) and returns false.
+ */
+static bool
+batch_all_valid(struct session *s, const Mmio__Batch *req, Mmio__Status *statuses)
+{
+	bool ok = true;
+	for (size_t i = 0; i < req->n_lease; i++) {
+		int rc = check_batch_op(s, req, i);
+		statuses[i] = rc < 0 ? status_from_errno(rc) : MMIO__STATUS__CANCELLED;
+		ok &= rc == 0;
+	}
+	return ok;
 }
 
 void
@@ -182,6 +224,9 @@ handle_batch(struct session *s, const Mmio__Batch *req, Mmio__Reply *reply,
 		dispatch_status(reply, scratch, -ENOMEM, NULL);
 		return;
 	}
+	if (req->all_or_nothing && !batch_all_valid(s, req, statuses)) {
+		goto done;
+	}
 	bool failed = false;
 	for (size_t i = 0; i < n; i++) {
 		if (failed && req->stop_on_error) {
@@ -192,6 +237,7 @@ handle_batch(struct session *s, const Mmio__Batch *req, Mmio__Reply *reply,
 		statuses[i] = status_from_errno(rc);
 		failed |= rc < 0;
 	}
+done:
 	mmio__batch_result__init(&scratch->batch);
 	scratch->batch.n_status = n;
 	scratch->batch.status = statuses;

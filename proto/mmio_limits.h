@@ -28,6 +28,10 @@
 /* Reply bytes queued for a client that does not read; past this we stop reading it. */
 #define MMIO_MAX_QUEUED_BYTES (4 * MMIO_MAX_FRAME)
 
+/* Poll: the default interval between loads, and the longest a poll may last. */
+#define MMIO_POLL_INTERVAL_US 100
+#define MMIO_POLL_MAX_MS      60000
+
 /* Default socket path when neither an argument nor $MMIOD_SOCKET names one. */
 #define MMIO_DEFAULT_SOCKET "/run/mmiod/mmiod.sock"
 

@@ -28,6 +28,7 @@ static const struct status_entry status_table[] = {
 	 "not run: an earlier operation of the batch failed"},
 	{MMIO__STATUS__VERSION_MISMATCH, -EPROTONOSUPPORT, "VERSION_MISMATCH",
 	 "daemon speaks another protocol version"},
+	{MMIO__STATUS__TIMEOUT, -ETIMEDOUT, "TIMEOUT", "timed out"},
 };
 
 #define STATUS_COUNT (sizeof(status_table) / sizeof(status_table[0]))
@@ -40,7 +41,6 @@ static const struct status_entry local_table[] = {
 	{MMIO__STATUS__STATUS_UNSPECIFIED, -EMSGSIZE, "TOO_LARGE",
 	 "request larger than the frame limit"},
 	{MMIO__STATUS__STATUS_UNSPECIFIED, -ENOMEM, "NO_MEMORY", "out of memory"},
-	{MMIO__STATUS__STATUS_UNSPECIFIED, -ETIMEDOUT, "TIMEOUT", "timed out"},
 };
 
 #define LOCAL_COUNT (sizeof(local_table) / sizeof(local_table[0]))

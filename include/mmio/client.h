@@ -23,7 +23,8 @@
  *   -EPROTO           malformed or unexpected reply
  *   -ECONNRESET       the daemon closed the connection or went away
  *   -EMSGSIZE         request larger than the frame limit
- *   -ETIMEDOUT        mmio_irq_wait: no interrupt in time
+ *   -ETIMEDOUT        TIMEOUT             mmio_poll: never true in time;
+ *                                         mmio_irq_wait: no interrupt in time
  *   -ENOMEM           out of memory in this process
  * A connection that failed with -ECONNRESET or -EPROTO is dead: every later
  * call on it returns -ECONNRESET.
@@ -177,6 +178,43 @@ int mmio_load(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_
 int mmio_store(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t value);
 
 /*
+ * Server-side operations: each is one request, run by mmiod without any other
+ * client's request in between (mmiod serves everyone from one event loop).
+ *
+ * mmio_modify: one load, then one store of (old & ~mask) | (value & mask) at
+ * the same width; no store if the load fails; *old (if not NULL) gets the
+ * value loaded. Bits of value outside mask are ignored. Atomic against other
+ * clients, not against the device itself. -EACCES on a read-only lease
+ * (nothing is loaded), else as mmio_load/mmio_store.
+ */
+int mmio_modify(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t mask,
+		uint64_t value, uint64_t *old);
+
+/*
+ * Loads every interval_us (0: 100 us) until (v & mask) == (value & mask), for
+ * up to timeout_ms (0: check once; at most 60000). Returns 0, or -ETIMEDOUT
+ * (TIMEOUT), or an access error; *last (if not NULL) gets the last value read
+ * in both first cases. mmiod serves other clients between the loads; this
+ * client's next request waits for the poll to end.
+ */
+int mmio_poll(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t mask,
+	      uint64_t value, unsigned timeout_ms, unsigned interval_us, uint64_t *last);
+
+/* Flag for the block calls: every access at offset (a FIFO register), not offset + i*width. */
+#define MMIO_REPEAT 0x1u
+
+/*
+ * count (1..4096) accesses of width bytes from offset upwards (or, with
+ * MMIO_REPEAT, all at offset). Every address, and for writes every value, is
+ * checked before the first access: a bad request touches nothing. A device
+ * fault mid-way stops there with -EIO.
+ */
+int mmio_read_block(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t *values,
+		    size_t count, unsigned flags);
+int mmio_write_block(struct mmio_lease *lease, uint64_t offset, unsigned width,
+		     const uint64_t *values, size_t count, unsigned flags);
+
+/*
  * Write barrier on the lease's region: every store before it is ordered before
  * every store after it. Needs no bounds; works on an empty lease.
  */
@@ -232,6 +270,12 @@ struct mmio_op {
 
 /* mmio_batch flag: ops after the first failure are not run (status -ECANCELED). */
 #define MMIO_BATCH_STOP_ON_ERROR 0x1u
+/*
+ * mmio_batch flag: check every op against its lease before running any; if
+ * one would fail, none runs (it gets its error, the others -ECANCELED). A
+ * device fault (-EIO) mid-way cannot be undone.
+ */
+#define MMIO_BATCH_ALL_OR_NOTHING 0x2u
 
 /*
  * Runs n operations, in order, in one request (n <= 4096). The daemon runs
