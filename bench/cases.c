@@ -1,0 +1,400 @@
+/* mmio-bench: the cases measured through libmmio-client against a running mmiod. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mmio/client.h>
+
+#include "run.h"
+#include "stats.h"
+#include "sys.h"
+
+extern char **environ;
+
+/* Lets the daemon finish revoking the leases of closed connections. */
+#define REVOKE_TIMEOUT_NS 10000000000ull
+
+/* Single-op target: p50 at most this many times the raw ping-pong's. */
+#define SINGLE_OP_RATIO 1.15
+
+#define BATCH_4096_OPS_PER_S 15e6
+
+int
+run_fail(struct mmio_client *client, int rc, const char *what)
+{
+	/* Without a client it is mmio_connect's error: connect(2)'s errno but for protocol ones. */
+	if (!client && rc != -EPROTONOSUPPORT && rc != -EPROTO) {
+		fprintf(stderr, "mmio-bench: %s: %s\n", what, strerror(-rc));
+		return rc;
+	}
+	const char *name = mmio_status_name(rc);
+	const char *detail = client ? mmio_error_detail(client) : "";
+	fprintf(stderr, "mmio-bench: %s: %s%s%s%s%s\n", what, name ? name : "", name ? ": " : "",
+		mmio_strerror(rc), detail[0] ? ": " : "", detail);
+	return rc;
+}
+
+/* The daemon's CPU time so far, or 0 when it is not known (no pid, no /proc). */
+uint64_t
+run_daemon_cpu(const struct run *r)
+{
+	uint64_t ns = 0;
+	const char *source;
+	if (r->t->daemon_pid > 0 && sys_cpu_ns(r->t->daemon_pid, &ns, &source) < 0) {
+		ns = 0;
+	}
+	return ns;
+}
+
+void
+run_set_daemon_cpu(const struct run *r, struct row *row, uint64_t before, uint64_t after,
+		   double ops)
+{
+	if (r->t->daemon_pid <= 0 || after < before || ops <= 0) {
+		return;
+	}
+	row->server_cpu_ns_per_op = (double)(after - before) / ops;
+}
+
+struct row *
+run_add_row(struct run *r, const char *name)
+{
+	struct row *row = report_add(r->rep, name, r->t->placement);
+	if (!row) {
+		fprintf(stderr, "mmio-bench: out of memory\n");
+	}
+	return row;
+}
+
+/* Splits the region (size bytes at device address) into the layout; -ENOSPC if too small. */
+static int
+plan_layout(struct layout *lay, uint64_t size, uint64_t address)
+{
+	/* Start on an 8-byte device address: alignment is judged on it. */
+	uint64_t pad = (8 - address % 8) % 8;
+	if (size < pad + 2048) {
+		return -ENOSPC;
+	}
+	uint64_t usable = size - pad;
+	lay->main_off = pad;
+	lay->main_len = (usable / 2) & ~(uint64_t)7;
+	if (lay->main_len > 0x8000) {
+		lay->main_len = 0x8000; /* 4096 ops of up to 8 bytes each touch every byte once */
+	}
+	lay->mmioctl_off = lay->main_off + lay->main_len;
+	lay->slot_off = lay->mmioctl_off + 8;
+	lay->slot_len = ((size - lay->slot_off) / MAX_CLIENTS) & ~(uint64_t)7;
+	if (lay->slot_len > 0x100) {
+		lay->slot_len = 0x100;
+	}
+	return 0;
+}
+
+/* Waits until no connection of this process but the main one holds a lease. */
+int
+run_wait_revoked(struct run *r)
+{
+	uint64_t deadline = sys_now_ns() + REVOKE_TIMEOUT_NS;
+	for (;;) {
+		struct mmio_lease_info *leases;
+		int n = mmio_list_leases(r->client, &leases);
+		if (n < 0) {
+			return run_fail(r->client, n, "list leases");
+		}
+		int mine = 0;
+		for (int i = 0; i < n; i++) {
+			mine += leases[i].pid == getpid();
+		}
+		free(leases);
+		if (mine <= 1) {
+			return 0;
+		}
+		if (sys_now_ns() > deadline) {
+			fprintf(stderr,
+				"mmio-bench: mmiod still holds leases of closed connections\n");
+			return -ETIMEDOUT;
+		}
+		nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+	}
+}
+
+static int
+single_case(struct run *r, int store)
+{
+	struct samples s;
+	samples_init(&s);
+	int rc = 0;
+	uint64_t start = 0;
+	uint64_t cpu0 = 0;
+	uint64_t client0 = 0;
+	size_t total = r->p->single_warmup + r->p->single_iters;
+	for (size_t i = 0; i < total && rc == 0; i++) {
+		if (i == r->p->single_warmup) {
+			cpu0 = run_daemon_cpu(r);
+			client0 = sys_thread_cpu_ns();
+			start = sys_now_ns();
+		}
+		uint32_t v;
+		uint64_t t0 = sys_now_ns();
+		rc = store ? mmio_store32(r->lease, 0, (uint32_t)i) : mmio_load32(r->lease, 0, &v);
+		uint64_t t1 = sys_now_ns();
+		if (rc == 0 && i >= r->p->single_warmup) {
+			rc = samples_add(&s, (double)(t1 - t0));
+		}
+	}
+	double elapsed = (double)(sys_now_ns() - start);
+	uint64_t client1 = sys_thread_cpu_ns();
+	uint64_t cpu1 = run_daemon_cpu(r);
+	struct row *row = rc == 0 ? run_add_row(r, store ? "mmiod store32" : "mmiod load32") : NULL;
+	if (rc < 0) {
+		run_fail(r->client, rc, store ? "store32" : "load32");
+	} else if (!row) {
+		rc = -ENOMEM;
+	} else {
+		row->p50_ns = samples_quantile(&s, 0.5);
+		row->p99_ns = samples_quantile(&s, 0.99);
+		row->ops_per_s = (double)s.n / elapsed * 1e9;
+		row->ratio = row->p50_ns / r->t->pingpong_p50_ns;
+		snprintf(row->baseline, sizeof(row->baseline), "ping-pong");
+		snprintf(row->target, sizeof(row->target), "<= %.2fx", SINGLE_OP_RATIO);
+		/* Unpinned, the two sides may share a CPU in one case and not in the other. */
+		int same_placement = r->t->client_cpu >= 0;
+		if (same_placement) {
+			row->verdict = row->ratio <= SINGLE_OP_RATIO ? VERDICT_PASS : VERDICT_MISS;
+		}
+		row->client_cpu_ns_per_op = (double)(client1 - client0) / (double)s.n;
+		run_set_daemon_cpu(r, row, cpu0, cpu1, (double)s.n);
+		report_note_cpu(row, same_placement ? "" : "unpinned: no verdict", "daemon");
+		if (!store) {
+			r->load_p50_ns = row->p50_ns;
+			r->load_ops_per_s = row->ops_per_s;
+		}
+	}
+	samples_finish(&s);
+	return rc;
+}
+
+/* Op i of a mixed batch: loads and stores alternate, widths cycle 1, 2, 4, 8. */
+void
+run_fill_batch(struct run *r, struct mmio_op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		ops[i] = (struct mmio_op){
+			.lease = r->lease,
+			.kind = i % 2 ? MMIO_OP_STORE : MMIO_OP_LOAD,
+			.width = 1u << (i / 2 % 4),
+			.offset = (uint64_t)i * 8 % r->lay.main_len,
+			.value = i & 0xff,
+		};
+	}
+}
+
+static int
+batch_case(struct run *r, size_t n)
+{
+	struct mmio_op *ops = calloc(n, sizeof(*ops));
+	if (!ops) {
+		return -ENOMEM;
+	}
+	run_fill_batch(r, ops, n);
+	struct samples s;
+	samples_init(&s);
+	int rc = 0;
+	for (int i = 0; i < 3 && rc == 0; i++) {
+		rc = mmio_batch(r->client, ops, n, 0);
+	}
+	uint64_t cpu0 = run_daemon_cpu(r);
+	uint64_t start = sys_now_ns();
+	uint64_t min_ns = (uint64_t)(r->p->batch_seconds * 1e9);
+	uint64_t now = start;
+	while (rc == 0 && (now - start < min_ns || s.n < 5)) {
+		rc = mmio_batch(r->client, ops, n, 0);
+		uint64_t t1 = sys_now_ns();
+		if (rc == 0) {
+			rc = samples_add(&s, (double)(t1 - now));
+		}
+		now = t1;
+	}
+	uint64_t cpu1 = run_daemon_cpu(r);
+	char name[32];
+	snprintf(name, sizeof(name), "batch %zu", n);
+	struct row *row = rc == 0 ? run_add_row(r, name) : NULL;
+	if (rc != 0) {
+		/* A positive count is ops that failed: the first one's status says why. */
+		for (size_t i = 0; rc > 0 && i < n; i++) {
+			if (ops[i].status < 0) {
+				rc = ops[i].status;
+			}
+		}
+		run_fail(r->client, rc > 0 ? -EPROTO : rc, name);
+		rc = rc > 0 ? -EPROTO : rc;
+	} else if (!row) {
+		rc = -ENOMEM;
+	} else {
+		double total_ops = (double)s.n * (double)n;
+		row->p50_ns = samples_quantile(&s, 0.5);
+		row->p99_ns = samples_quantile(&s, 0.99);
+		row->ops_per_s = total_ops / (double)(now - start) * 1e9;
+		row->ratio = row->ops_per_s / r->load_ops_per_s;
+		snprintf(row->baseline, sizeof(row->baseline), "load32 ops/s");
+		if (n == 4096) {
+			snprintf(row->target, sizeof(row->target), ">= %.0f M ops/s",
+				 BATCH_4096_OPS_PER_S / 1e6);
+			row->verdict = row->ops_per_s >= BATCH_4096_OPS_PER_S ? VERDICT_PASS
+									      : VERDICT_MISS;
+		}
+		run_set_daemon_cpu(r, row, cpu0, cpu1, total_ops);
+		report_note_cpu(row, "", "daemon");
+	}
+	samples_finish(&s);
+	free(ops);
+	return rc;
+}
+
+/* Runs `mmioctl -s SOCKET read REGION OFFSET` once, its stdout on /dev/null. */
+static int
+spawn_mmioctl(const struct run *r, const char *offset)
+{
+	char *argv[] = {(char *)r->t->mmioctl_path,
+			"-s",
+			(char *)r->t->socket_path,
+			"read",
+			(char *)r->t->region,
+			(char *)offset,
+			NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	pid_t pid;
+	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		fprintf(stderr, "mmio-bench: %s: %s\n", argv[0], strerror(rc));
+		return -rc;
+	}
+	int status = 0;
+	pid_t w;
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+	}
+	if (w != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "mmio-bench: %s read %s %s failed (wait status %d)\n", argv[0],
+			r->t->region, offset, status);
+		return -ECHILD;
+	}
+	return 0;
+}
+
+static int
+mmioctl_case(struct run *r)
+{
+	char offset[32];
+	snprintf(offset, sizeof(offset), "0x%" PRIx64, r->lay.mmioctl_off);
+	struct samples s;
+	samples_init(&s);
+	int rc = 0;
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		rc = spawn_mmioctl(r, offset);
+	}
+	uint64_t start = sys_now_ns();
+	for (size_t i = 0; i < r->p->mmioctl_runs && rc == 0; i++) {
+		uint64_t t0 = sys_now_ns();
+		rc = spawn_mmioctl(r, offset);
+		if (rc == 0) {
+			rc = samples_add(&s, (double)(sys_now_ns() - t0));
+		}
+	}
+	double elapsed = (double)(sys_now_ns() - start);
+	struct row *row = rc == 0 ? run_add_row(r, "mmioctl read") : NULL;
+	if (rc == 0 && !row) {
+		rc = -ENOMEM;
+	}
+	if (rc == 0) {
+		row->p50_ns = samples_quantile(&s, 0.5);
+		row->p99_ns = samples_quantile(&s, 0.99);
+		row->ops_per_s = (double)s.n / elapsed * 1e9;
+		row->ratio = row->p50_ns / r->load_p50_ns;
+		snprintf(row->baseline, sizeof(row->baseline), "load32");
+		snprintf(row->note, sizeof(row->note), "wall time per process");
+	}
+	samples_finish(&s);
+	return rc;
+}
+
+static int
+find_region(struct run *r, uint64_t *size, uint64_t *address)
+{
+	struct mmio_region_info *regions;
+	int n = mmio_list_regions(r->client, &regions);
+	if (n < 0) {
+		return run_fail(r->client, n, "list regions");
+	}
+	int rc = -ENOENT;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(regions[i].name, r->t->region) == 0) {
+			*size = regions[i].size;
+			*address = regions[i].address;
+			rc = 0;
+		}
+	}
+	free(regions);
+	if (rc < 0) {
+		fprintf(stderr, "mmio-bench: no region %s (that you may lease) at %s\n",
+			r->t->region, r->t->socket_path);
+	}
+	return rc;
+}
+
+int
+cases_run(const struct bench_target *t, const struct bench_params *p, struct report *rep)
+{
+	struct run r = {.t = t, .p = p, .rep = rep};
+	uint64_t rss_start = 0;
+	if (t->daemon_pid > 0 && sys_rss_kib(t->daemon_pid, &rss_start) < 0) {
+		rss_start = 0;
+	}
+	int rc = mmio_connect(t->socket_path, &r.client);
+	if (rc < 0) {
+		char what[160];
+		snprintf(what, sizeof(what), "connect to %s", t->socket_path);
+		return run_fail(NULL, rc, what);
+	}
+	uint64_t size = 0;
+	uint64_t address = 0;
+	rc = find_region(&r, &size, &address);
+	if (rc == 0 && (rc = plan_layout(&r.lay, size, address)) < 0) {
+		fprintf(stderr, "mmio-bench: region %s: 0x%" PRIx64 " bytes is too small\n",
+			t->region, size);
+	}
+	if (rc == 0) {
+		rc = mmio_acquire(r.client, t->region, r.lay.main_off, r.lay.main_len, &r.lease);
+		if (rc < 0) {
+			run_fail(r.client, rc, "acquire");
+		}
+	}
+	for (int store = 0; store < 2 && rc == 0; store++) {
+		rc = single_case(&r, store);
+	}
+	static const size_t batch_sizes[] = {16, 256, 4096};
+	for (size_t i = 0; i < 3 && rc == 0; i++) {
+		rc = batch_case(&r, batch_sizes[i]);
+	}
+	static const int client_counts[] = {1, 8, MAX_CLIENTS};
+	for (size_t i = 0; i < 3 && rc == 0; i++) {
+		rc = clients_run(&r, client_counts[i]);
+	}
+	if (rc == 0) {
+		rc = mmioctl_case(&r);
+	}
+	if (rc == 0) {
+		rc = memory_run(&r, rss_start);
+	}
+	mmio_disconnect(r.client);
+	return rc;
+}

@@ -1,0 +1,82 @@
+/* mmio-bench: what the mmiod cases share (cases.c, clients.c). */
+#ifndef BENCH_RUN_H
+#define BENCH_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mmio/client.h>
+
+#include "cases.h"
+#include "report.h"
+
+#define MAX_CLIENTS 64
+
+/*
+ * Where the cases work in the region: the main lease [main_off, +main_len)
+ * for single ops and batches, 8 bytes at mmioctl_off for `mmioctl read`, and
+ * slot k [slot_off + k * slot_len, +slot_len) for concurrent client k.
+ */
+struct layout {
+	uint64_t main_off;
+	uint64_t main_len;
+	uint64_t mmioctl_off;
+	uint64_t slot_off;
+	uint64_t slot_len;
+};
+
+struct run {
+	const struct bench_target *t;
+	const struct bench_params *p;
+	struct report *rep;
+	struct mmio_client *client;
+	struct mmio_lease *lease;
+	struct layout lay;
+	double load_p50_ns;
+	double load_ops_per_s;
+	double one_client_ops_per_s;
+};
+
+/* Prints "mmio-bench: WHAT: STATUS: detail" for a library error rc. */
+
+/*
+ * Prints "mmio-bench: WHAT: STATUS: reason: daemon's detail" for a library
+ * error of client (NULL: of mmio_connect) and returns rc.
+ */
+int run_fail(struct mmio_client *client, int rc, const char *what);
+
+/* The daemon's CPU time so far in ns, or 0 when it is not known (no pid, no /proc). */
+uint64_t run_daemon_cpu(const struct run *r);
+
+/*
+ * Sets the row's daemon CPU per op from two run_daemon_cpu() readings around
+ * ops operations (when the daemon is known); report_note_cpu() shows it.
+ */
+void run_set_daemon_cpu(const struct run *r, struct row *row, uint64_t before, uint64_t after,
+			double ops);
+
+/* Appends a row of r's placement; prints and returns NULL when out of memory. */
+struct row *run_add_row(struct run *r, const char *name);
+
+/*
+ * Waits (polling mmio_list_leases) until no connection of this process but the
+ * main one holds a lease: mmiod revokes a closed connection's leases when it
+ * reads the close, which may be after the next connection's acquire. 0,
+ * -ETIMEDOUT or a library error (printed).
+ */
+int run_wait_revoked(struct run *r);
+
+/* Op i of a mixed batch on the main lease: loads and stores alternate, widths cycle 1, 2, 4, 8. */
+void run_fill_batch(struct run *r, struct mmio_op *ops, size_t n);
+
+/* n concurrent clients (n <= MAX_CLIENTS); appends their row. 0 or a negative errno (printed). */
+int clients_run(struct run *r, int n);
+
+/*
+ * The daemon's memory: RSS at rss_start (KiB, 0: unknown), now, and after the
+ * first and last of p->churn_rounds rounds of connection and lease churn;
+ * appends its row. 0 or a negative errno (printed).
+ */
+int memory_run(struct run *r, uint64_t rss_start);
+
+#endif
