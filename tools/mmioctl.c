@@ -1,7 +1,8 @@
 /*
  * mmioctl: the command-line client of mmiod. argv and the one-shot commands;
- * `dump` is in mmioctl_dump.c, `run` in mmioctl_run.c. It talks to the daemon
- * only through libmmio-client.
+ * read, write, modify and poll are in mmioctl_register.c, `dump` in
+ * mmioctl_dump.c, `wait-irq` in mmioctl_irq.c, `run` in mmioctl_run.c. It
+ * talks to the daemon only through libmmio-client.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,7 +21,11 @@
 /* Per-command options a command accepts besides -s and -h. */
 #define OPT_WIDTH      0x1u
 #define OPT_KEEP_GOING 0x2u
-#define OPT_IRQ        0x4u /* --timeout, --count */
+#define OPT_IRQ        0x4u /* -t/--timeout, -n/--count */
+#define OPT_POLL       0x8u /* -t/--timeout, -i/--interval */
+
+/* mmio_poll() lasts at most this long. */
+#define POLL_MAX_TIMEOUT_MS 60000
 
 struct command {
 	const char *name;
@@ -49,6 +54,10 @@ static const char usage_text[] =
 	"  wait-irq REGION [-t MS] [-n N]        wait for a region's interrupt\n"
 	"  read REGION OFFSET [-w WIDTH]         load one register and print it\n"
 	"  write REGION OFFSET VALUE [-w WIDTH]  store one register\n"
+	"  modify REGION OFFSET MASK VALUE [-w WIDTH]\n"
+	"                                        store VALUE's MASK bits, print the old value\n"
+	"  poll REGION OFFSET MASK VALUE [-w WIDTH] [-t MS] [-i US]\n"
+	"                                        load until (value & MASK) == (VALUE & MASK)\n"
 	"  dump REGION OFFSET LENGTH [-w WIDTH]  print a range like 'hexdump -C'\n"
 	"  run [FILE|-] [--keep-going]           run a lease script on one connection\n"
 	"\n"
@@ -78,21 +87,6 @@ static const char revoke_help[] =
 	"holder's next use of it fails with NOT_FOUND. Only root and the daemon's\n"
 	"admin group may revoke; anyone else gets PERMISSION_DENIED. Prints nothing\n"
 	"on success; NOT_FOUND if there is no lease ID.\n";
-
-static const char read_help[] =
-	"Lease WIDTH/8 bytes of REGION at OFFSET, load them with one access of\n"
-	"exactly WIDTH bits, release the lease, and print the value as 0x and hex\n"
-	"digits zero-padded to the width (0x0000abcd for 32 bits). The device\n"
-	"address must be aligned to the width (else UNALIGNED).\n"
-	"\n"
-	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n";
-
-static const char write_help[] =
-	"Lease WIDTH/8 bytes of REGION at OFFSET, store VALUE with one access of\n"
-	"exactly WIDTH bits, and release the lease. Prints nothing on success. A\n"
-	"VALUE that does not fit in WIDTH bits is a usage error.\n"
-	"\n"
-	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n";
 
 const char *
 mmioctl_status_name(int err)
@@ -159,6 +153,17 @@ mmioctl_parse_number(const struct invocation *inv, const char *what, const char 
 				   what, text);
 	}
 	return 0;
+}
+
+int
+mmioctl_parse_value(const struct invocation *inv, const char *what, const char *text, uint64_t *out)
+{
+	int rc = mmioctl_parse_number(inv, what, text, out);
+	if (rc == 0 && inv->width < 8 && *out >> (inv->width * 8) != 0) {
+		return usage_error(inv->cmd->name, "%s '%s' does not fit in %u bits", what, text,
+				   inv->width * 8);
+	}
+	return rc;
 }
 
 int
@@ -324,80 +329,6 @@ cmd_revoke(const struct invocation *inv)
 	return rc;
 }
 
-/*
- * read and write: lease exactly the register, access it once at the given
- * width, release. value is in for a store (is_store), out for a load.
- */
-static int
-access_register(const struct invocation *inv, bool is_store, uint64_t *value)
-{
-	const char *region = inv->args[0];
-	uint64_t offset;
-	int rc = mmioctl_parse_number(inv, "offset", inv->args[1], &offset);
-	if (rc != 0) {
-		return rc;
-	}
-	if (is_store) {
-		rc = mmioctl_parse_number(inv, "value", inv->args[2], value);
-		if (rc != 0) {
-			return rc;
-		}
-		if (inv->width < 8 && *value >> (inv->width * 8) != 0) {
-			return usage_error(inv->cmd->name, "value '%s' does not fit in %u bits",
-					   inv->args[2], inv->width * 8);
-		}
-	}
-	struct mmio_client *client;
-	rc = mmioctl_connect(inv->socket_path, &client);
-	if (rc != 0) {
-		return rc;
-	}
-	struct mmio_lease *lease;
-	rc = mmio_acquire(client, region, offset, inv->width, &lease);
-	if (rc < 0) {
-		rc = mmioctl_fail(client, rc, "%s %s %s", inv->cmd->name, region, inv->args[1]);
-		goto out;
-	}
-	if (is_store) {
-		rc = mmio_store(lease, 0, inv->width, *value);
-	} else {
-		rc = mmio_load(lease, 0, inv->width, value);
-	}
-	if (rc < 0) {
-		rc = mmioctl_fail(client, rc, "%s %s %s", inv->cmd->name, region, inv->args[1]);
-		mmio_release(lease);
-		goto out;
-	}
-	rc = mmio_release(lease);
-	if (rc < 0) {
-		rc = mmioctl_fail(client, rc, "%s %s %s: release", inv->cmd->name, region,
-				  inv->args[1]);
-		goto out;
-	}
-	rc = 0;
-out:
-	mmio_disconnect(client);
-	return rc;
-}
-
-static int
-cmd_read(const struct invocation *inv)
-{
-	uint64_t value;
-	int rc = access_register(inv, false, &value);
-	if (rc == 0) {
-		printf("0x%0*" PRIx64 "\n", (int)inv->width * 2, value);
-	}
-	return rc;
-}
-
-static int
-cmd_write(const struct invocation *inv)
-{
-	uint64_t value;
-	return access_register(inv, true, &value);
-}
-
 static int
 cmd_run(const struct invocation *inv)
 {
@@ -408,8 +339,13 @@ static const struct command commands[] = {
 	{"regions", "", 0, 0, 0, regions_help, cmd_regions},
 	{"leases", "", 0, 0, 0, leases_help, cmd_leases},
 	{"revoke", " ID", 1, 1, 0, revoke_help, cmd_revoke},
-	{"read", " REGION OFFSET [-w WIDTH]", 2, 2, OPT_WIDTH, read_help, cmd_read},
-	{"write", " REGION OFFSET VALUE [-w WIDTH]", 3, 3, OPT_WIDTH, write_help, cmd_write},
+	{"read", " REGION OFFSET [-w WIDTH]", 2, 2, OPT_WIDTH, mmioctl_read_help, mmioctl_read},
+	{"write", " REGION OFFSET VALUE [-w WIDTH]", 3, 3, OPT_WIDTH, mmioctl_write_help,
+	 mmioctl_write},
+	{"modify", " REGION OFFSET MASK VALUE [-w WIDTH]", 4, 4, OPT_WIDTH, mmioctl_modify_help,
+	 mmioctl_modify},
+	{"poll", " REGION OFFSET MASK VALUE [-w WIDTH] [-t|--timeout MS] [-i|--interval US]", 4, 4,
+	 OPT_WIDTH | OPT_POLL, mmioctl_poll_help, mmioctl_poll},
 	{"dump", " REGION OFFSET LENGTH [-w WIDTH]", 3, 3, OPT_WIDTH, mmioctl_dump_help,
 	 mmioctl_dump},
 	{"run", " [FILE|-] [-k|--keep-going]", 0, 1, OPT_KEEP_GOING, mmioctl_run_help, cmd_run},
@@ -429,6 +365,42 @@ print_command_help(const struct command *cmd)
 }
 
 /*
+ * -t/--timeout MS (wait-irq, poll), -n/--count N (wait-irq) and -i/--interval
+ * US (poll): checks that cmd takes option c and stores its argument, text,
+ * in inv. Returns 0 or the usage exit status.
+ */
+static int
+parse_timing_option(const struct command *cmd, int c, const char *text, struct invocation *inv)
+{
+	unsigned takes = c == 't' ? OPT_IRQ | OPT_POLL : c == 'n' ? OPT_IRQ : OPT_POLL;
+	if (!(cmd->options & takes)) {
+		return usage_error(cmd->name, "takes no -%c option", c);
+	}
+	uint64_t v;
+	bool ok = parse_u64(text, &v) == 0;
+	if (c == 't') {
+		bool poll = cmd->options & OPT_POLL;
+		if (!ok || v > (poll ? POLL_MAX_TIMEOUT_MS : INT32_MAX)) {
+			return usage_error(cmd->name, "timeout '%s': expected milliseconds%s", text,
+					   poll ? ", at most 60000" : "");
+		}
+		inv->timeout_ms = (int)v;
+	} else if (c == 'n') {
+		if (!ok || v == 0 || v > INT32_MAX) {
+			return usage_error(cmd->name, "count '%s': expected a count of at least 1",
+					   text);
+		}
+		inv->count = (unsigned)v;
+	} else {
+		if (!ok || v > UINT32_MAX) {
+			return usage_error(cmd->name, "interval '%s': expected microseconds", text);
+		}
+		inv->interval_us = (unsigned)v;
+	}
+	return 0;
+}
+
+/*
  * Parses the command's own options and arguments (argv[0] is the command
  * name) into inv. Returns 0 to run it, -1 when help was printed, or the usage
  * exit status.
@@ -442,6 +414,7 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		{"keep-going", no_argument, NULL, 'k'},
 		{"timeout", required_argument, NULL, 't'},
 		{"count", required_argument, NULL, 'n'},
+		{"interval", required_argument, NULL, 'i'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -449,24 +422,14 @@ parse_command(int argc, char **argv, struct invocation *inv)
 	int c;
 	optind = 0; /* glibc: start over on this argv */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:w:kt:n:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-		case 'n': {
-			uint64_t v;
-			if (!(cmd->options & OPT_IRQ)) {
-				return usage_error(cmd->name, "takes no -%c option", c);
-			}
-			if (parse_u64(optarg, &v) < 0 || v > INT32_MAX || (c == 'n' && v == 0)) {
-				return usage_error(cmd->name, "%s '%s': expected %s",
-						   c == 't' ? "timeout" : "count", optarg,
-						   c == 't' ? "milliseconds"
-							    : "a count of at least 1");
-			}
-			if (c == 't') {
-				inv->timeout_ms = (int)v;
-			} else {
-				inv->count = (unsigned)v;
+		case 'n':
+		case 'i': {
+			int rc = parse_timing_option(cmd, c, optarg, inv);
+			if (rc != 0) {
+				return rc;
 			}
 			break;
 		}

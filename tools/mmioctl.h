@@ -1,5 +1,6 @@
 /*
- * What mmioctl.c (argv, one-shot commands), mmioctl_dump.c (`dump`) and
+ * What mmioctl.c (argv, one-shot commands), mmioctl_register.c (read, write,
+ * modify, poll), mmioctl_dump.c (`dump`), mmioctl_irq.c (`wait-irq`) and
  * mmioctl_run.c (`run`) share.
  */
 #ifndef MMIOCTL_H
@@ -21,9 +22,10 @@ struct invocation {
 	const char *socket_path;   /* NULL: the library's default */
 	unsigned width;            /* bytes */
 	bool keep_going;
-	int timeout_ms; /* wait-irq: -1 waits forever */
-	unsigned count; /* wait-irq: interrupts to wait for */
-	char **args;    /* positional arguments after the command name */
+	int timeout_ms;       /* wait-irq: -1 waits forever; poll: -1 is the default */
+	unsigned count;       /* wait-irq: interrupts to wait for */
+	unsigned interval_us; /* poll: 0 is mmiod's default */
+	char **args;          /* positional arguments after the command name */
 	int n_args;
 };
 
@@ -57,11 +59,33 @@ int mmioctl_parse_number(const struct invocation *inv, const char *what, const c
 			 uint64_t *out);
 
 /*
+ * mmioctl_parse_number() for a value stored at inv's width: one that does
+ * not fit in the width is a usage error too.
+ */
+int mmioctl_parse_value(const struct invocation *inv, const char *what, const char *text,
+			uint64_t *out);
+
+/*
  * Connects to mmiod at socket_path (NULL: the library's default). Returns 0
  * and *out, or prints "mmioctl: connect PATH: reason" and returns
  * MMIOCTL_EXIT_FAILURE.
  */
 int mmioctl_connect(const char *socket_path, struct mmio_client **out);
+
+/*
+ * The one-register commands, mmioctl_register.c: each leases exactly the
+ * register at inv's width, makes its request, releases the lease and prints
+ * the value loaded (read), the old value (modify) or the last one (poll).
+ * Return 0, or the exit status after printing why not.
+ */
+extern const char mmioctl_read_help[];
+extern const char mmioctl_write_help[];
+extern const char mmioctl_modify_help[];
+extern const char mmioctl_poll_help[];
+int mmioctl_read(const struct invocation *inv);
+int mmioctl_write(const struct invocation *inv);
+int mmioctl_modify(const struct invocation *inv);
+int mmioctl_poll(const struct invocation *inv);
 
 /* The body of `mmioctl dump --help`. */
 extern const char mmioctl_dump_help[];

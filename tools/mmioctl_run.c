@@ -19,8 +19,15 @@
 #include "mmioctl.h"
 #include "parse.h"
 
-/* Tokens kept per line: the longest command has 5; one more detects excess. */
-#define MAX_TOKENS 6
+/* Values of one readblock/writeblock line: a result line stays readable. */
+#define MAX_BLOCK_VALUES 64
+
+/* Tokens kept per line: writeblock's 3 + MAX_BLOCK_VALUES, and one more to detect excess. */
+#define MAX_TOKENS (3 + MAX_BLOCK_VALUES + 1)
+
+/* A poll's timeout when its line gives none, and the longest mmio_poll() takes. */
+#define POLL_DEFAULT_TIMEOUT_MS 1000
+#define POLL_MAX_TIMEOUT_MS     60000
 
 /* A script's name for one of its leases. */
 struct label {
@@ -36,11 +43,13 @@ struct script {
 	struct label_list labels;
 };
 
+/* args holds the line's min_args..max_args arguments and a NULL. */
 struct script_command {
 	const char *name;
-	int n_args;
+	int min_args, max_args;
 	const char *synopsis;
-	unsigned width; /* bytes, for loads and stores */
+	unsigned width; /* bytes, for accesses */
+	unsigned flags; /* block commands: MMIO_REPEAT for the fifo ones */
 	int (*run)(struct script *s, const struct script_command *cmd, char **args);
 };
 
@@ -48,21 +57,39 @@ const char mmioctl_run_help[] =
 	"Run a script read from FILE (default, or '-': stdin) on one connection, so\n"
 	"leases live from one line to the next. Lines are executed as they arrive.\n"
 	"One command per line; blank lines and '#' comments print nothing. LABEL\n"
-	"and NEW are names (letters, digits, '_') the script gives its leases. Load\n"
-	"and store offsets are relative to the lease; numbers are decimal or 0x hex.\n"
+	"and NEW are names (letters, digits, '_') the script gives its leases. Access\n"
+	"offsets are relative to the lease; numbers are decimal or 0x hex.\n"
 	"\n"
 	"  acquire LABEL REGION OFFSET LENGTH  lease [OFFSET, OFFSET+LENGTH) of REGION\n"
 	"  split NEW LABEL MID        NEW takes the low MID bytes of LABEL; LABEL keeps\n"
 	"                             the rest, its offset 0 being the old offset MID\n"
 	"  release LABEL              release the lease and forget the label\n"
-	"  load8|load16|load32|load64 LABEL OFFSET\n"
-	"  store8|store16|store32|store64 LABEL OFFSET VALUE\n"
+	"  loadW LABEL OFFSET         one W-bit load\n"
+	"  storeW LABEL OFFSET VALUE  one W-bit store\n"
+	"  modifyW LABEL OFFSET MASK VALUE\n"
+	"                             load, then store (old & ~MASK) | (VALUE & MASK),\n"
+	"                             in one request; prints the old value\n"
+	"  pollW LABEL OFFSET MASK VALUE [TIMEOUT_MS]\n"
+	"                             load every 100 us until (value & MASK) ==\n"
+	"                             (VALUE & MASK), for up to TIMEOUT_MS (default\n"
+	"                             1000, at most 60000; 0 checks once); prints the\n"
+	"                             last value, or fails with TIMEOUT\n"
+	"  readblockW LABEL OFFSET COUNT\n"
+	"                             COUNT (1..64) loads upwards from OFFSET\n"
+	"  writeblockW LABEL OFFSET VALUE [VALUE...]\n"
+	"                             up to 64 stores upwards from OFFSET\n"
+	"  readfifoW LABEL OFFSET COUNT, writefifoW LABEL OFFSET VALUE [VALUE...]\n"
+	"                             the same, every access at OFFSET (a FIFO)\n"
 	"  barrier LABEL              order the stores before it before those after\n"
 	"\n"
-	"Each command prints one line, flushed at once: 'ok', 'ok 0xVALUE' for\n"
-	"loads (zero-padded to the width), or 'error STATUS_NAME: detail' (a bad\n"
-	"line is 'error INVALID_ARGUMENT: ...'). The first error ends the script\n"
-	"unless --keep-going. Exit status 1 if any line failed, else 0.\n"
+	"W is the access width in bits, 8, 16, 32 or 64: load32, modify8, readfifo64.\n"
+	"A block command checks every address and value before the first access.\n"
+	"Each command prints one line, flushed at once: 'ok'; 'ok 0xVALUE' with the\n"
+	"value loaded (the old one for modify, the last one for poll), zero-padded to\n"
+	"the width; 'ok 0xV1 0xV2 ...' for readblock and readfifo; or\n"
+	"'error STATUS_NAME: detail' (a bad line is 'error INVALID_ARGUMENT: ...').\n"
+	"The first error ends the script unless --keep-going. Exit status 1 if any\n"
+	"line failed, else 0.\n"
 	"\n"
 	"  -k, --keep-going     run the remaining lines after an error\n";
 
@@ -181,6 +208,31 @@ parse_arg(const char *what, const char *text, uint64_t *out)
 	return 0;
 }
 
+/* parse_arg() for a value of width bytes: one that does not fit is a line error. */
+static int
+parse_value(const char *what, const char *text, unsigned width, uint64_t *out)
+{
+	if (parse_arg(what, text, out) < 0) {
+		return -1;
+	}
+	if (width < 8 && *out >> (width * 8) != 0) {
+		return line_error("%s %s does not fit in %u bits", what, text, width * 8);
+	}
+	return 0;
+}
+
+/* Prints the result line "ok 0xV1 0xV2 ..." of n values of width bytes; returns 1. */
+static int
+print_values(unsigned width, const uint64_t *values, size_t n)
+{
+	fputs("ok", stdout);
+	for (size_t i = 0; i < n; i++) {
+		printf(" 0x%0*" PRIx64, (int)width * 2, values[i]);
+	}
+	putchar('\n');
+	return 1;
+}
+
 static int
 run_acquire(struct script *s, const struct script_command *cmd, char **args)
 {
@@ -242,11 +294,7 @@ run_load(struct script *s, const struct script_command *cmd, char **args)
 		return -1;
 	}
 	int rc = mmio_load(l->lease, offset, cmd->width, &value);
-	if (rc < 0) {
-		return print_failure(s->client, rc);
-	}
-	printf("ok 0x%0*" PRIx64 "\n", (int)cmd->width * 2, value);
-	return 1;
+	return rc < 0 ? print_failure(s->client, rc) : print_values(cmd->width, &value, 1);
 }
 
 static int
@@ -255,13 +303,80 @@ run_store(struct script *s, const struct script_command *cmd, char **args)
 	uint64_t offset, value;
 	struct label *l = lookup_label(s, args[0]);
 	if (!l || parse_arg("offset", args[1], &offset) < 0 ||
-	    parse_arg("value", args[2], &value) < 0) {
+	    parse_value("value", args[2], cmd->width, &value) < 0) {
 		return -1;
 	}
-	if (cmd->width < 8 && value >> (cmd->width * 8) != 0) {
-		return line_error("value %s does not fit in %u bits", args[2], cmd->width * 8);
-	}
 	int rc = mmio_store(l->lease, offset, cmd->width, value);
+	return rc < 0 ? print_failure(s->client, rc) : 0;
+}
+
+static int
+run_modify(struct script *s, const struct script_command *cmd, char **args)
+{
+	uint64_t offset, mask, value, old;
+	struct label *l = lookup_label(s, args[0]);
+	if (!l || parse_arg("offset", args[1], &offset) < 0 ||
+	    parse_value("mask", args[2], cmd->width, &mask) < 0 ||
+	    parse_value("value", args[3], cmd->width, &value) < 0) {
+		return -1;
+	}
+	int rc = mmio_modify(l->lease, offset, cmd->width, mask, value, &old);
+	return rc < 0 ? print_failure(s->client, rc) : print_values(cmd->width, &old, 1);
+}
+
+static int
+run_poll(struct script *s, const struct script_command *cmd, char **args)
+{
+	uint64_t offset, mask, value, last, timeout_ms = POLL_DEFAULT_TIMEOUT_MS;
+	struct label *l = lookup_label(s, args[0]);
+	if (!l || parse_arg("offset", args[1], &offset) < 0 ||
+	    parse_value("mask", args[2], cmd->width, &mask) < 0 ||
+	    parse_value("value", args[3], cmd->width, &value) < 0 ||
+	    (args[4] && parse_arg("timeout", args[4], &timeout_ms) < 0)) {
+		return -1;
+	}
+	if (timeout_ms > POLL_MAX_TIMEOUT_MS) {
+		return line_error("timeout %s: at most %d ms", args[4], POLL_MAX_TIMEOUT_MS);
+	}
+	int rc = mmio_poll(l->lease, offset, cmd->width, mask, value, (unsigned)timeout_ms, 0,
+			   &last);
+	/* A TIMEOUT's detail from mmiod holds the last value. */
+	return rc < 0 ? print_failure(s->client, rc) : print_values(cmd->width, &last, 1);
+}
+
+/* readblockW and readfifoW LABEL OFFSET COUNT. */
+static int
+run_read_block(struct script *s, const struct script_command *cmd, char **args)
+{
+	uint64_t offset, count, values[MAX_BLOCK_VALUES];
+	struct label *l = lookup_label(s, args[0]);
+	if (!l || parse_arg("offset", args[1], &offset) < 0 ||
+	    parse_arg("count", args[2], &count) < 0) {
+		return -1;
+	}
+	if (count < 1 || count > MAX_BLOCK_VALUES) {
+		return line_error("count %s: expected 1 to %d", args[2], MAX_BLOCK_VALUES);
+	}
+	int rc = mmio_read_block(l->lease, offset, cmd->width, values, count, cmd->flags);
+	return rc < 0 ? print_failure(s->client, rc) : print_values(cmd->width, values, count);
+}
+
+/* writeblockW and writefifoW LABEL OFFSET VALUE...: every value checked before any is sent. */
+static int
+run_write_block(struct script *s, const struct script_command *cmd, char **args)
+{
+	uint64_t offset, values[MAX_BLOCK_VALUES];
+	struct label *l = lookup_label(s, args[0]);
+	if (!l || parse_arg("offset", args[1], &offset) < 0) {
+		return -1;
+	}
+	size_t n = 0;
+	for (; args[2 + n]; n++) {
+		if (parse_value("value", args[2 + n], cmd->width, &values[n]) < 0) {
+			return -1;
+		}
+	}
+	int rc = mmio_write_block(l->lease, offset, cmd->width, values, n, cmd->flags);
 	return rc < 0 ? print_failure(s->client, rc) : 0;
 }
 
@@ -277,19 +392,31 @@ run_barrier(struct script *s, const struct script_command *cmd, char **args)
 	return rc < 0 ? print_failure(s->client, rc) : 0;
 }
 
+/* The command name8, name16, name32 and name64, each at its width in bytes. */
+#define SIZED_AT(cmd, bytes, min, max, syn, opt, fn)                                               \
+	{                                                                                          \
+		.name = cmd, .min_args = min, .max_args = max, .synopsis = syn, .width = bytes,    \
+		.flags = opt, .run = fn                                                            \
+	}
+#define SIZED(name, ...)                                                                           \
+	SIZED_AT(name "8", 1, __VA_ARGS__), SIZED_AT(name "16", 2, __VA_ARGS__),                   \
+		SIZED_AT(name "32", 4, __VA_ARGS__), SIZED_AT(name "64", 8, __VA_ARGS__)
+
 static const struct script_command script_commands[] = {
-	{"acquire", 4, "LABEL REGION OFFSET LENGTH", 0, run_acquire},
-	{"split", 3, "NEW LABEL MID", 0, run_split},
-	{"release", 1, "LABEL", 0, run_release},
-	{"load8", 2, "LABEL OFFSET", 1, run_load},
-	{"load16", 2, "LABEL OFFSET", 2, run_load},
-	{"load32", 2, "LABEL OFFSET", 4, run_load},
-	{"load64", 2, "LABEL OFFSET", 8, run_load},
-	{"store8", 3, "LABEL OFFSET VALUE", 1, run_store},
-	{"store16", 3, "LABEL OFFSET VALUE", 2, run_store},
-	{"store32", 3, "LABEL OFFSET VALUE", 4, run_store},
-	{"store64", 3, "LABEL OFFSET VALUE", 8, run_store},
-	{"barrier", 1, "LABEL", 0, run_barrier},
+	{"acquire", 4, 4, "LABEL REGION OFFSET LENGTH", 0, 0, run_acquire},
+	{"split", 3, 3, "NEW LABEL MID", 0, 0, run_split},
+	{"release", 1, 1, "LABEL", 0, 0, run_release},
+	SIZED("load", 2, 2, "LABEL OFFSET", 0, run_load),
+	SIZED("store", 3, 3, "LABEL OFFSET VALUE", 0, run_store),
+	SIZED("modify", 4, 4, "LABEL OFFSET MASK VALUE", 0, run_modify),
+	SIZED("poll", 4, 5, "LABEL OFFSET MASK VALUE [TIMEOUT_MS]", 0, run_poll),
+	SIZED("readblock", 3, 3, "LABEL OFFSET COUNT", 0, run_read_block),
+	SIZED("writeblock", 3, 2 + MAX_BLOCK_VALUES, "LABEL OFFSET VALUE [VALUE...]", 0,
+	      run_write_block),
+	SIZED("readfifo", 3, 3, "LABEL OFFSET COUNT", MMIO_REPEAT, run_read_block),
+	SIZED("writefifo", 3, 2 + MAX_BLOCK_VALUES, "LABEL OFFSET VALUE [VALUE...]", MMIO_REPEAT,
+	      run_write_block),
+	{"barrier", 1, 1, "LABEL", 0, 0, run_barrier},
 };
 
 /*
@@ -340,7 +467,7 @@ printable_word(const char *word)
 static int
 run_line(struct script *s, char *line)
 {
-	char *tokens[MAX_TOKENS];
+	char *tokens[MAX_TOKENS + 1];
 	int n = tokenize(line, tokens);
 	if (n == 0) {
 		return 0;
@@ -358,10 +485,14 @@ run_line(struct script *s, char *line)
 		}
 		return line_error("unknown command");
 	}
-	if (n - 1 != cmd->n_args) {
-		return line_error("wrong argument count: %s takes %d (%s %s)", cmd->name,
-				  cmd->n_args, cmd->name, cmd->synopsis);
+	if (n - 1 < cmd->min_args || n - 1 > cmd->max_args) {
+		char takes[32];
+		snprintf(takes, sizeof(takes), cmd->min_args == cmd->max_args ? "%d" : "%d to %d",
+			 cmd->min_args, cmd->max_args);
+		return line_error("wrong argument count: %s takes %s (%s %s)", tokens[0], takes,
+				  tokens[0], cmd->synopsis);
 	}
+	tokens[n] = NULL;
 	int rc = cmd->run(s, cmd, tokens + 1);
 	if (rc == 0) {
 		puts("ok");

@@ -7,3 +7,10 @@ mmio_test(test_mmioctl integration
           LIBS mmio-test-daemon)
 target_compile_definitions(test_mmioctl PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
 add_dependencies(test_mmioctl mmioctl)
+
+# test_mmioctl_ops: modify and poll, and the script's modify, poll, block and FIFO lines.
+mmio_test(test_mmioctl_ops integration
+          SOURCES test_mmioctl_ops.c cli.c ${CMAKE_SOURCE_DIR}/tests/helpers/spawn_proc.c
+          LIBS mmio-test-daemon)
+target_compile_definitions(test_mmioctl_ops PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
+add_dependencies(test_mmioctl_ops mmioctl)

@@ -183,8 +183,8 @@ static void
 test_mmioctl_help(void **state)
 {
 	(void)state;
-	static const char *const commands[] = {"regions", "leases", "revoke", "read",
-					       "write",   "dump",   "run"};
+	static const char *const commands[] = {"regions", "leases", "revoke", "read", "write",
+					       "modify",  "poll",   "dump",   "run"};
 	const size_t n = sizeof(commands) / sizeof(commands[0]);
 	cli_expect(NULL, ARGS("-V"), 0, "mmioctl " MMIOD_VERSION "\n");
 	struct spawn_proc_result r;

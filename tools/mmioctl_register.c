@@ -1,0 +1,190 @@
+/*
+ * mmioctl's one-register commands: read, write, modify and poll each lease
+ * exactly the register, make one request on it at the given width and
+ * release the lease.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <mmio/client.h>
+
+#include "mmioctl.h"
+
+/* poll's timeout when -t is not given. */
+#define POLL_DEFAULT_TIMEOUT_MS 1000
+
+const char mmioctl_read_help[] =
+	"Lease WIDTH/8 bytes of REGION at OFFSET, load them with one access of\n"
+	"exactly WIDTH bits, release the lease, and print the value as 0x and hex\n"
+	"digits zero-padded to the width (0x0000abcd for 32 bits). The device\n"
+	"address must be aligned to the width (else UNALIGNED).\n"
+	"\n"
+	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n";
+
+const char mmioctl_write_help[] =
+	"Lease WIDTH/8 bytes of REGION at OFFSET, store VALUE with one access of\n"
+	"exactly WIDTH bits, and release the lease. Prints nothing on success. A\n"
+	"VALUE that does not fit in WIDTH bits is a usage error.\n"
+	"\n"
+	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n";
+
+const char mmioctl_modify_help[] =
+	"Lease WIDTH/8 bytes of REGION at OFFSET and, in one request that no other\n"
+	"client's request interrupts, load the register and store\n"
+	"(old & ~MASK) | (VALUE & MASK) back at the same width; then release the\n"
+	"lease and print the OLD value, zero-padded to the width like read, so a\n"
+	"script sees what changed. Nothing is stored if the load fails. Bits of\n"
+	"VALUE outside MASK are ignored; a MASK or VALUE that does not fit in WIDTH\n"
+	"bits is a usage error.\n"
+	"\n"
+	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n";
+
+const char mmioctl_poll_help[] =
+	"Lease WIDTH/8 bytes of REGION at OFFSET and have mmiod load the register\n"
+	"until (value & MASK) == (VALUE & MASK); print the last value read,\n"
+	"zero-padded to the width like read. If it does not match in time, print\n"
+	"the last value all the same and exit 1 with TIMEOUT. mmiod serves other\n"
+	"clients between the loads. A MASK or VALUE that does not fit in WIDTH bits\n"
+	"is a usage error.\n"
+	"\n"
+	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n"
+	"  -t, --timeout MS     give up after MS milliseconds, at most 60000\n"
+	"                       (default 1000; 0 checks once)\n"
+	"  -i, --interval US    microseconds between loads (default 0: mmiod's, 100)\n";
+
+enum register_op {
+	REGISTER_READ,
+	REGISTER_WRITE,
+	REGISTER_MODIFY,
+	REGISTER_POLL,
+};
+
+/* The command of each op, for messages. */
+static const char *const op_names[] = {
+	[REGISTER_READ] = "read",
+	[REGISTER_WRITE] = "write",
+	[REGISTER_MODIFY] = "modify",
+	[REGISTER_POLL] = "poll",
+};
+
+/* What a one-register command asks for. */
+struct register_request {
+	enum register_op op;
+	uint64_t offset;
+	uint64_t mask;  /* modify, poll */
+	uint64_t value; /* write, modify, poll */
+};
+
+/*
+ * Parses the arguments after REGION: OFFSET, then VALUE (write) or MASK VALUE
+ * (modify, poll), each of which must fit in the width. Returns 0 or the usage
+ * exit status.
+ */
+static int
+parse_request(const struct invocation *inv, struct register_request *req)
+{
+	int rc = mmioctl_parse_number(inv, "offset", inv->args[1], &req->offset);
+	if (rc != 0 || req->op == REGISTER_READ) {
+		return rc;
+	}
+	if (req->op == REGISTER_WRITE) {
+		return mmioctl_parse_value(inv, "value", inv->args[2], &req->value);
+	}
+	rc = mmioctl_parse_value(inv, "mask", inv->args[2], &req->mask);
+	return rc != 0 ? rc : mmioctl_parse_value(inv, "value", inv->args[3], &req->value);
+}
+
+/* The request itself on the leased register; *result is the value it loaded, if any. */
+static int
+do_request(const struct invocation *inv, struct mmio_lease *lease,
+	   const struct register_request *req, uint64_t *result)
+{
+	switch (req->op) {
+	case REGISTER_READ:
+		return mmio_load(lease, 0, inv->width, result);
+	case REGISTER_WRITE:
+		return mmio_store(lease, 0, inv->width, req->value);
+	case REGISTER_MODIFY:
+		return mmio_modify(lease, 0, inv->width, req->mask, req->value, result);
+	case REGISTER_POLL: {
+		unsigned timeout_ms =
+			inv->timeout_ms < 0 ? POLL_DEFAULT_TIMEOUT_MS : (unsigned)inv->timeout_ms;
+		return mmio_poll(lease, 0, inv->width, req->mask, req->value, timeout_ms,
+				 inv->interval_us, result);
+	}
+	}
+	return -EINVAL;
+}
+
+/*
+ * Parses the arguments, leases exactly the register, runs the request on it
+ * and releases the lease. Prints the value loaded, if the request gives one,
+ * as soon as it has it: also after a poll's TIMEOUT, so the caller sees what
+ * the register held. Returns 0 or the exit status after printing why not.
+ */
+static int
+run_request(const struct invocation *inv, enum register_op op)
+{
+	const char *region = inv->args[0], *name = op_names[op];
+	struct register_request req = {.op = op};
+	int rc = parse_request(inv, &req);
+	if (rc != 0) {
+		return rc;
+	}
+	struct mmio_client *client;
+	rc = mmioctl_connect(inv->socket_path, &client);
+	if (rc != 0) {
+		return rc;
+	}
+	struct mmio_lease *lease;
+	rc = mmio_acquire(client, region, req.offset, inv->width, &lease);
+	if (rc < 0) {
+		rc = mmioctl_fail(client, rc, "%s %s %s", name, region, inv->args[1]);
+		goto out;
+	}
+	uint64_t result = 0;
+	rc = do_request(inv, lease, &req, &result);
+	if (op != REGISTER_WRITE && (rc == 0 || (op == REGISTER_POLL && rc == -ETIMEDOUT))) {
+		printf("0x%0*" PRIx64 "\n", (int)inv->width * 2, result);
+		fflush(stdout);
+	}
+	if (rc < 0) {
+		rc = mmioctl_fail(client, rc, "%s %s %s", name, region, inv->args[1]);
+		mmio_release(lease);
+		goto out;
+	}
+	rc = mmio_release(lease);
+	if (rc < 0) {
+		rc = mmioctl_fail(client, rc, "%s %s %s: release", name, region, inv->args[1]);
+		goto out;
+	}
+	rc = 0;
+out:
+	mmio_disconnect(client);
+	return rc;
+}
+
+int
+mmioctl_read(const struct invocation *inv)
+{
+	return run_request(inv, REGISTER_READ);
+}
+
+int
+mmioctl_write(const struct invocation *inv)
+{
+	return run_request(inv, REGISTER_WRITE);
+}
+
+int
+mmioctl_modify(const struct invocation *inv)
+{
+	return run_request(inv, REGISTER_MODIFY);
+}
+
+int
+mmioctl_poll(const struct invocation *inv)
+{
+	return run_request(inv, REGISTER_POLL);
+}
