@@ -275,7 +275,8 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn_destroy(c);
 		return;
 	}
-	Mmio__Request *req = mmio__request__unpack(NULL, (size_t)n, srv->rx);
+	arena_reset(&srv->arena);
+	Mmio__Request *req = mmio__request__unpack(&srv->arena.allocator, (size_t)n, srv->rx);
 	if (!req) {
 		log_warn(CONN_FMT ": undecodable frame of %zd bytes, closing", CONN_ARGS(c), n);
 		conn_destroy(c);
@@ -298,7 +299,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		wire_close_fd(&scratch.pass_fd);
 	}
 	dispatch_reply_finish(&scratch);
-	mmio__request__free_unpacked(req, NULL);
+	mmio__request__free_unpacked(req, &srv->arena.allocator);
 	if (rc < 0 && rc != -ECONNRESET) {
 		log_warn(CONN_FMT ": cannot reply: %s", CONN_ARGS(c), strerror(-rc));
 	}

@@ -171,6 +171,7 @@ server_init(struct server *srv, struct event_base *base, struct service *svc)
 	TAILQ_INIT(&srv->conns);
 	srv->n_conns = 0;
 	srv->next_conn_id = 1;
+	arena_init(&srv->arena);
 }
 
 static int

@@ -6,6 +6,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include "arena.h"
 #include "mmio_limits.h"
 
 struct conn;
@@ -25,9 +26,10 @@ struct server {
 	struct conn_list conns;
 	unsigned n_conns;
 	uint64_t next_conn_id;
-	/* One receive and one send buffer for all connections: the loop is single-threaded. */
+	/* One receive and one send buffer and one decoding arena for all connections: the loop is single-threaded. */
 	uint8_t rx[MMIO_MAX_FRAME];
 	uint8_t tx[MMIO_MAX_FRAME];
+	struct arena arena;
 };
 
 /*
