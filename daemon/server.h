@@ -26,7 +26,7 @@ struct server {
 	struct conn_list conns;
 	unsigned n_conns;
 	uint64_t next_conn_id;
-	/* One receive and one send buffer and one decoding arena for all connections: the loop is single-threaded. */
+	/* One receive buffer, send buffer and decoding arena for all connections: one thread. */
 	uint8_t rx[MMIO_MAX_FRAME];
 	uint8_t tx[MMIO_MAX_FRAME];
 	struct arena arena;
