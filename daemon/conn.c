@@ -160,6 +160,10 @@ arm_poll(struct conn *c)
 {
 	struct poll_job *job = c->poll;
 	uint32_t us = job->state.interval_us ? job->state.interval_us : MMIO_POLL_INTERVAL_US;
+	/* A client may not turn the loop into its own busy-wait: other clients share it. */
+	if (us < MMIO_POLL_MIN_INTERVAL_US) {
+		us = MMIO_POLL_MIN_INTERVAL_US;
+	}
 	struct timespec now = monotonic_now();
 	int64_t left_us = (int64_t)(job->deadline.tv_sec - now.tv_sec) * 1000000 +
 			  (job->deadline.tv_nsec - now.tv_nsec) / 1000;
@@ -219,7 +223,7 @@ start_poll(struct conn *c, const struct poll_state *state)
 		free(job);
 		return -ENOMEM;
 	}
-	uint32_t ms = state->timeout_ms > MMIO_POLL_MAX_MS ? MMIO_POLL_MAX_MS : state->timeout_ms;
+	uint32_t ms = state->timeout_ms; /* dispatch refused more than MMIO_POLL_MAX_MS */
 	job->deadline = monotonic_now();
 	job->deadline.tv_sec += ms / 1000;
 	job->deadline.tv_nsec += (long)(ms % 1000) * 1000000;

@@ -183,6 +183,11 @@ void
 handle_poll(struct session *s, const Mmio__Poll *req, Mmio__Reply *reply,
 	    struct dispatch_scratch *scratch)
 {
+	if (req->timeout_ms > MMIO_POLL_MAX_MS) {
+		dispatch_status(reply, scratch, -EINVAL, "a poll lasts at most %d ms",
+				MMIO_POLL_MAX_MS);
+		return;
+	}
 	struct poll_state p = {
 		.pending = true,
 		.request_id = reply->id,

@@ -29,8 +29,9 @@
 #define MMIO_MAX_QUEUED_BYTES (4 * MMIO_MAX_FRAME)
 
 /* Poll: the default interval between loads, and the longest a poll may last. */
-#define MMIO_POLL_INTERVAL_US 100
-#define MMIO_POLL_MAX_MS      60000
+#define MMIO_POLL_INTERVAL_US     100
+#define MMIO_POLL_MIN_INTERVAL_US 50
+#define MMIO_POLL_MAX_MS          60000
 
 /* Default socket path when neither an argument nor $MMIOD_SOCKET names one. */
 #define MMIO_DEFAULT_SOCKET "/run/mmiod/mmiod.sock"

@@ -191,8 +191,9 @@ int mmio_modify(struct mmio_lease *lease, uint64_t offset, unsigned width, uint6
 		uint64_t value, uint64_t *old);
 
 /*
- * Loads every interval_us (0: 100 us) until (v & mask) == (value & mask), for
- * up to timeout_ms (0: check once; at most 60000). Returns 0, or -ETIMEDOUT
+ * Loads every interval_us (0: 100 us; shorter than 50 us counts as 50) until
+ * (v & mask) == (value & mask), for up to timeout_ms (0: check once; more
+ * than 60000 is -EINVAL). Returns 0, or -ETIMEDOUT
  * (TIMEOUT), or an access error; *last (if not NULL) gets the last value read
  * in both first cases. mmiod serves other clients between the loads; this
  * client's next request waits for the poll to end.

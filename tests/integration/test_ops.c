@@ -139,6 +139,9 @@ test_ops_poll(void **state)
 	assert_int_equal(last, 5);
 	assert_int_equal(mmio_poll(env->l, 0, 4, 0x2, 0x2, 30, 1000, &last), -ETIMEDOUT);
 	assert_int_equal(mmio_poll(env->l, 2, 4, 0x2, 0x2, 30, 0, &last), -EFAULT);
+	assert_int_equal(mmio_poll(env->l, 0, 4, 0x2, 0x2, 60001, 0, &last), -EINVAL);
+	/* An interval of 1 us is served as 50 us: still a timeout, not a busy loop. */
+	assert_int_equal(mmio_poll(env->l, 0, 4, 0x2, 0x2, 5, 1, &last), -ETIMEDOUT);
 
 	/*
 	 * A long poll on the device's register: other clients are served meanwhile
