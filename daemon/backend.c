@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "arch.h"
 #include "backend.h"
@@ -68,6 +69,34 @@ backend_alloc(const char *type)
 		b->irq_fd = -1;
 	}
 	return b;
+}
+
+int
+backend_map(int fd, const char *type, uint64_t off, uint64_t size, uint64_t addr,
+	    struct backend **out)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t page_off = off % page;
+	/* Callers checked size + page_off fits size_t and off fits off_t. */
+	struct backend *b = backend_alloc(type);
+	if (!b) {
+		return -ENOMEM;
+	}
+	size_t map_len = (size_t)(size + page_off);
+	void *map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			 (off_t)(off - page_off));
+	if (map == MAP_FAILED) {
+		int rc = -errno;
+		free(b);
+		return rc;
+	}
+	b->len = size;
+	b->map = map;
+	b->map_len = map_len;
+	b->base = (uint8_t *)map + page_off;
+	b->addr = addr;
+	*out = b;
+	return 0;
 }
 
 uint64_t

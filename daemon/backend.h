@@ -46,6 +46,15 @@ struct backend *backend_alloc(const char *type);
 /* Accessors for backends whose window is mapped at b->base; close munmaps b->map. */
 extern const struct backend_ops backend_mapped_ops;
 
+/*
+ * Maps size bytes of fd from byte offset off, which need not be page-aligned
+ * (the mapping starts at the page below; offset 0 of the backend is off), as
+ * a backend of type whose offset 0 has absolute address addr. Does not take
+ * fd: the mapping keeps the file. 0 and *out, or -ENOMEM or mmap's negative errno.
+ */
+int backend_map(int fd, const char *type, uint64_t off, uint64_t size, uint64_t addr,
+		struct backend **out);
+
 /* First offset in b whose absolute address is aligned to align (a power of two). */
 uint64_t backend_align_offset(const struct backend *b, uint64_t align);
 

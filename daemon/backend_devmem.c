@@ -84,17 +84,9 @@ backend_devmem_open(const char *path, uint64_t phys, uint64_t size, struct backe
 			 (unsigned long long)phys, (unsigned long long)size);
 		goto err_close_fd;
 	}
-	struct backend *b = backend_alloc("devmem");
-	if (!b) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
-		goto err_close_fd;
-	}
-	size_t map_len = (size_t)(size + page_off);
-	void *map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-			 (off_t)(phys - page_off));
-	if (map == MAP_FAILED) {
-		rc = -errno;
+	struct backend *b;
+	rc = backend_map(fd, "devmem", phys, size, phys, &b);
+	if (rc < 0) {
 		const char *hint = "";
 		if (rc == -EPERM || rc == -EINVAL) {
 			hint = " (CONFIG_STRICT_DEVMEM or kernel lockdown forbids this range; "
@@ -102,16 +94,10 @@ backend_devmem_open(const char *path, uint64_t phys, uint64_t size, struct backe
 		}
 		snprintf(err, errlen, "mmap %s at 0x%llx (0x%llx bytes): %s%s", path,
 			 (unsigned long long)phys, (unsigned long long)size, strerror(-rc), hint);
-		free(b);
 		goto err_close_fd;
 	}
-	/* The mapping keeps the device; the fd is no longer needed. */
+	/* The mapping keeps the file; the fd is no longer needed. */
 	close(fd);
-	b->len = size;
-	b->map = map;
-	b->map_len = map_len;
-	b->base = (uint8_t *)map + page_off;
-	b->addr = phys;
 	*out = b;
 	return 0;
 

@@ -57,28 +57,14 @@ backend_file_open(const char *path, uint64_t offset, uint64_t size, struct backe
 			 (unsigned long long)offset, (unsigned long long)size);
 		goto err_close_fd;
 	}
-	struct backend *b = backend_alloc("file");
-	if (!b) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
-		goto err_close_fd;
-	}
-	size_t map_len = (size_t)(size + page_off);
-	void *map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-			 (off_t)(offset - page_off));
-	if (map == MAP_FAILED) {
-		rc = -errno;
+	struct backend *b;
+	rc = backend_map(fd, "file", offset, size, offset, &b);
+	if (rc < 0) {
 		snprintf(err, errlen, "mmap %s: %s", path, strerror(-rc));
-		free(b);
 		goto err_close_fd;
 	}
 	/* The mapping keeps the file; the fd is no longer needed. */
 	close(fd);
-	b->len = size;
-	b->map = map;
-	b->map_len = map_len;
-	b->base = (uint8_t *)map + page_off;
-	b->addr = offset;
 	*out = b;
 	return 0;
 

@@ -172,29 +172,16 @@ backend_pci_open(const char *sysfs, const char *device, unsigned bar, uint64_t o
 			path, (unsigned long long)st.st_size, bar, (unsigned long long)info.size);
 		goto err_close_fd;
 	}
-	struct backend *b = backend_alloc("pci");
-	if (!b) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
-		goto err_close_fd;
-	}
-	size_t map_len = (size_t)(size + page_off);
-	void *map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-			 (off_t)(offset - page_off));
-	if (map == MAP_FAILED) {
-		rc = -errno;
+	struct backend *b;
+	rc = backend_map(fd, "pci", offset, size, info.start + offset, &b);
+	if (rc < 0) {
 		snprintf(err, errlen, "mmap %s at offset 0x%llx: %s%s", path,
 			 (unsigned long long)offset, strerror(-rc),
 			 rc == -EPERM ? " (kernel lockdown forbids mapping PCI BARs)" : "");
-		free(b);
 		goto err_close_fd;
 	}
+	/* The mapping keeps the file; the fd is no longer needed. */
 	close(fd);
-	b->len = size;
-	b->map = map;
-	b->map_len = map_len;
-	b->base = (uint8_t *)map + page_off;
-	b->addr = info.start + offset;
 	*out = b;
 	return 0;
 
