@@ -23,10 +23,29 @@ fi
 # The translation units include the generated mmio.pb-c.h: build the target that makes it.
 cmake --build "$build" --target mmio-proto -j "$jobs" >/dev/null
 
-# Absolute paths, one each (the client sources are compiled twice: shared and static).
-sed -n 's/^ *"file": "\(.*\)",\{0,1\}$/\1/p' "$build/compile_commands.json" | sort -u |
-	grep "^$root/" | grep -v "^$build/" | grep -v '/third_party/' |
-	grep -Ev "^$root/(tests|bench)/" >"$out/files"
+# A compile database of just the files to lint, one command each. The client sources are
+# compiled twice (shared and static library), and clang-tidy 14 analysing a file twice in one
+# process reports analyzer findings that neither run has on its own.
+lintdb="$build/lint"
+mkdir -p "$lintdb"
+cat >"$out/select.py" <<'EOF'
+import json, os, sys
+root, build, out = sys.argv[1:]
+skip = ("tests", "bench")  # not clean yet
+seen, keep = set(), []
+for e in json.load(open(os.path.join(build, "compile_commands.json"))):
+    f = os.path.normpath(os.path.join(e["directory"], e["file"]))
+    parts = os.path.relpath(f, root).split(os.sep)
+    if (parts[0] == ".." or f.startswith(build + os.sep) or parts[0] in skip
+            or "third_party" in parts or f in seen):
+        continue
+    seen.add(f)
+    keep.append(e)
+with open(out, "w") as db:
+    json.dump(keep, db, indent=1)
+print("\n".join(sorted(seen)))
+EOF
+python3 "$out/select.py" "$root" "$build" "$lintdb/compile_commands.json" >"$out/files"
 if [ ! -s "$out/files" ]; then
 	echo "lint: no files to check in $build/compile_commands.json" >&2
 	exit 2
@@ -37,23 +56,21 @@ echo "== clang-tidy"
 tidy_rc=0
 run_clang_tidy=$(command -v run-clang-tidy || command -v run-clang-tidy-14 || true)
 if [ -n "$run_clang_tidy" ]; then
-	# run-clang-tidy takes regular expressions: match each file exactly.
-	sed 's/[][\.*^$+?(){}|]/\\&/g; s/^/^/; s/$/$/' "$out/files" >"$out/regexes"
-	xargs -a "$out/regexes" -d '\n' "$run_clang_tidy" -quiet -p "$build" -j "$jobs" \
-		-clang-tidy-binary "$clang_tidy" >"$out/tidy" 2>"$out/tidy.err" || tidy_rc=$?
+	"$run_clang_tidy" -quiet -p "$lintdb" -j "$jobs" -clang-tidy-binary "$clang_tidy" \
+		>"$out/tidy" 2>"$out/tidy.err" || tidy_rc=$?
 else
-	xargs -a "$out/files" -d '\n' -n 1 -P "$jobs" "$clang_tidy" --quiet -p "$build" \
+	xargs -a "$out/files" -d '\n' -n 1 -P "$jobs" "$clang_tidy" --quiet -p "$lintdb" \
 		>"$out/tidy" 2>"$out/tidy.err" || tidy_rc=$?
 fi
-# run-clang-tidy 14 always asks for colour.
+# run-clang-tidy 14 always asks for colour; it also echoes each command line.
 sed -i 's/\x1b\[[0-9;]*m//g' "$out/tidy"
-# Findings in a header are reported once per file that includes it.
-grep -E '^/.*:[0-9]+:[0-9]+: (warning|error): ' "$out/tidy" | sed "s|^$root/||" |
-	sort -u >"$out/tidy.findings" || true
-# Anything else on stderr (bad config, compile errors) is shown as is.
+grep -v "^$clang_tidy " "$out/tidy" | sed "s|^$root/||" || true
+# Anything unexpected on stderr (a bad config, a compile error) is shown as is.
 grep -Ev '^[0-9]+ (warnings?|errors?)( and [0-9]+ (warnings?|errors?))? generated\.$|^Suppressed [0-9]+ warnings|^Use -header-filter|^[0-9]+ warnings? treated as errors?$|^$' \
 	"$out/tidy.err" >&2 || true
-grep -v "^$clang_tidy " "$out/tidy" | sed "s|^$root/||" || true
+# A finding in a header is reported once per file that includes it.
+grep -E "^$root/.*:[0-9]+:[0-9]+: (warning|error): " "$out/tidy" | sed "s|^$root/||" |
+	sort -u >"$out/tidy.findings" || true
 if [ "$tidy_rc" -ne 0 ] && [ ! -s "$out/tidy.findings" ]; then
 	echo "clang-tidy failed (exit $tidy_rc) without a finding; see above" >&2
 fi
@@ -68,12 +85,12 @@ system_header() {
 }
 queue_h=$(system_header sys/queue.h)
 protobuf_c_h=$(system_header protobuf-c/protobuf-c.h)
-# With a relative --project, cppcheck names files relative to the current directory.
+# With a relative --project, cppcheck names files relative to the current directory, which the
+# suppressions list relies on.
 build_rel=$(realpath --relative-to="$root" "$build")
-sed "s|^$root/|--file-filter=|" "$out/files" >"$out/filters"
 cpp_rc=0
-(cd "$root" && xargs -a "$out/filters" -d '\n' "$cppcheck" -q --project="$build_rel/compile_commands.json" \
-	--std=c11 --library=posix --library=gnu --include="$queue_h" --include="$protobuf_c_h" \
+(cd "$root" && "$cppcheck" -q --project="$build_rel/lint/compile_commands.json" --std=c11 \
+	--library=posix --library=gnu --include="$queue_h" --include="$protobuf_c_h" \
 	--enable=warning,style,performance,portability --inline-suppr --error-exitcode=1 \
 	--suppress=missingIncludeSystem --suppress="*:$build_rel/*" \
 	--suppressions-list=tools/cppcheck-suppressions.txt -j "$jobs" \
