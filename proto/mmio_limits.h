@@ -6,10 +6,12 @@
 #define MMIO_PROTOCOL_VERSION 1
 
 /*
- * Largest packet either side sends or accepts. A SOCK_SEQPACKET message must
- * fit the sender's SO_SNDBUF (208 KiB by default), so stay well below it.
+ * Largest packet either side sends or accepts, 128 KiB. A SOCK_SEQPACKET message
+ * must fit the sender's SO_SNDBUF (208 KiB by default), so stay well below it.
+ * Written out, like MMIO_MAX_QUEUED_BYTES: a product would be an int multiplication
+ * widened at every size_t use.
  */
-#define MMIO_MAX_FRAME (128 * 1024)
+#define MMIO_MAX_FRAME 131072
 
 /* Batch size cap: the worst-case request (23 bytes/op) stays under MMIO_MAX_FRAME. */
 #define MMIO_MAX_BATCH_OPS 4096
@@ -25,8 +27,8 @@
 /* A connection that has not said Hello by then is closed. */
 #define MMIO_HANDSHAKE_TIMEOUT_MS 5000
 
-/* Reply bytes queued for a client that does not read; past this we stop reading it. */
-#define MMIO_MAX_QUEUED_BYTES (4 * MMIO_MAX_FRAME)
+/* Reply bytes queued for a client that does not read (4 frames); past this we stop reading it. */
+#define MMIO_MAX_QUEUED_BYTES 524288
 
 /* Poll: the default interval between loads, and the longest a poll may last. */
 #define MMIO_POLL_INTERVAL_US     100

@@ -101,5 +101,10 @@ status_message(int err)
 		return e->message;
 	}
 	/* -INT_MIN does not exist; no real errno is that large anyway. */
-	return err == INT_MIN ? "unknown error" : strerror(err < 0 ? -err : err);
+	if (err == INT_MIN) {
+		return "unknown error";
+	}
+	/* strerror() is not thread-safe and libmmio-client is: same text, per-thread buffer. */
+	static _Thread_local char buf[64];
+	return strerror_r(err < 0 ? -err : err, buf, sizeof(buf));
 }
