@@ -56,7 +56,7 @@ copy_printable(char *dst, size_t cap, const char *src)
 {
 	size_t i = 0;
 	for (; src[i] && i + 1 < cap; i++) {
-		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+		dst[i] = (char)(src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?');
 	}
 	dst[i] = '\0';
 }
@@ -203,10 +203,11 @@ mmio_connect(const char *path, struct mmio_client **out)
 		path = MMIO_DEFAULT_SOCKET_PATH;
 	}
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(addr.sun_path)) {
+	size_t path_len = strlen(path);
+	if (path_len >= sizeof(addr.sun_path)) {
 		return -ENAMETOOLONG;
 	}
-	strcpy(addr.sun_path, path);
+	memcpy(addr.sun_path, path, path_len + 1);
 
 	struct mmio_client *c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -227,7 +228,9 @@ mmio_connect(const char *path, struct mmio_client **out)
 	}
 	if (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		rc = -errno;
-		client_log(MMIO_LOG_ERROR, "connect %s: %s", path, strerror(-rc));
+		char reason[64];
+		client_log(MMIO_LOG_ERROR, "connect %s: %s", path,
+			   strerror_r(-rc, reason, sizeof(reason)));
 		goto err_free;
 	}
 	rc = say_hello(c);
