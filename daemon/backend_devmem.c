@@ -80,7 +80,7 @@ backend_devmem_open(const char *path, uint64_t phys, uint64_t size, struct backe
 		rc = -EINVAL;
 		snprintf(err, errlen,
 			 "%s has 0x%llx bytes, the region needs 0x%llx (phys 0x%llx + size 0x%llx)",
-			 path, (unsigned long long)st.st_size, (unsigned long long)(phys + size),
+			 path, (unsigned long long)st.st_size, (unsigned long long)phys + size,
 			 (unsigned long long)phys, (unsigned long long)size);
 		goto err_close_fd;
 	}

@@ -53,7 +53,7 @@ backend_file_open(const char *path, uint64_t offset, uint64_t size, struct backe
 		rc = -EINVAL;
 		snprintf(err, errlen,
 			 "%s has %lld bytes, region needs %llu (offset 0x%llx + size 0x%llx)", path,
-			 (long long)st.st_size, (unsigned long long)(offset + size),
+			 (long long)st.st_size, (unsigned long long)offset + size,
 			 (unsigned long long)offset, (unsigned long long)size);
 		goto err_close_fd;
 	}

@@ -179,7 +179,7 @@ map_device(const char *path, unsigned index, const struct uio_map *m, uint64_t l
 		rc = -EINVAL;
 		snprintf(err, errlen, "%s has 0x%llx bytes, map %u needs 0x%llx", path,
 			 (unsigned long long)st.st_size, index,
-			 (unsigned long long)(file_off + m->offset + len));
+			 (unsigned long long)file_off + m->offset + len);
 		goto out_close_fd;
 	}
 	void *map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)file_off);
@@ -226,7 +226,7 @@ backend_uio_open(const struct region_spec *spec, struct backend **out, char *err
 		snprintf(err, errlen, "map %u is not 0..%d", spec->map, MMIO_UIO_MAX_MAPS - 1);
 		return -EINVAL;
 	}
-	struct uio_map m;
+	struct uio_map m = {0};
 	if ((rc = read_map(sysfs, device, spec->map, &m, err, errlen)) < 0) {
 		return rc;
 	}
