@@ -54,7 +54,8 @@ parse_socket(const struct parse *p, const config_setting_t *s, struct mmiod_conf
 				    "socket is a group: { path = \"...\"; mode = \"0660\"; }");
 	}
 	int rc = conf_check_keys(p, s, keys);
-	const char *path, *mode;
+	const char *path;
+	const char *mode;
 	if (rc < 0 || (rc = conf_get_string(p, s, "path", &path)) < 0 ||
 	    (rc = conf_get_string(p, s, "mode", &mode)) < 0) {
 		return rc;
@@ -260,13 +261,16 @@ read_text(const char *path)
 	char buf[4096];
 	size_t n;
 	while (mem && (n = fread(buf, 1, sizeof(buf), f)) > 0 && len < (1u << 20)) {
-		fwrite(buf, 1, n, mem);
+		if (fwrite(buf, 1, n, mem) != n) {
+			break;
+		}
 	}
-	bool ok = mem && !ferror(f) && len < (1u << 20);
-	if (mem) {
-		fclose(mem);
+	/* Out of memory in the stream would leave a truncated config that may still parse. */
+	bool ok = mem && !ferror(f) && !ferror(mem) && len < (1u << 20);
+	if (mem && fclose(mem) != 0) {
+		ok = false;
 	}
-	fclose(f);
+	(void)fclose(f); /* opened for reading: a failed close loses nothing */
 	if (!ok) {
 		free(text);
 		return NULL;

@@ -118,7 +118,8 @@ parse_hw_keys(const struct parse *p, const config_setting_t *s, struct region_sp
 			return -ENOMEM;
 		}
 	}
-	uint64_t bar = 0, map = 0;
+	uint64_t bar = 0;
+	uint64_t map = 0;
 	if ((rc = get_phys(p, s, &spec->phys)) < 0 || (rc = get_irq(p, s, &spec->irq)) < 0 ||
 	    (rc = conf_get_u64(p, s, "bar", &bar)) < 0 ||
 	    (rc = conf_get_u64(p, s, "map", &map)) < 0) {
@@ -149,7 +150,10 @@ conf_parse_region(const struct parse *p, const config_setting_t *s, struct regio
 	if (rc < 0) {
 		return rc;
 	}
-	const char *name, *type, *path, *audit;
+	const char *name;
+	const char *type;
+	const char *path;
+	const char *audit;
 	if ((rc = conf_get_string(p, s, "name", &name)) < 0 ||
 	    (rc = conf_get_string(p, s, "type", &type)) < 0 ||
 	    (rc = conf_get_string(p, s, "path", &path)) < 0 ||
