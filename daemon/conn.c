@@ -174,8 +174,6 @@ arm_poll(struct conn *c)
 	evtimer_add(job->timer, &tv);
 }
 
-static int send_reply(struct conn *c, Mmio__Reply *reply, int pass_fd);
-
 static void
 poll_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -350,7 +348,8 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 	c->hello_timer = evtimer_new(srv->base, hello_timeout_cb, c);
 	c->closed_ev = event_new(srv->base, fd, EV_CLOSED | EV_PERSIST, conn_closed_cb, c);
 	unsigned ms = srv->svc->limits.handshake_timeout_ms;
-	struct timeval hello_deadline = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+	struct timeval hello_deadline = {.tv_sec = ms / 1000,
+					 .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 	if (!c->read_ev || !c->write_ev || !c->hello_timer || !c->closed_ev ||
 	    event_add(c->read_ev, NULL) < 0 || evtimer_add(c->hello_timer, &hello_deadline) < 0) {
 		free_event(&c->read_ev);
