@@ -63,7 +63,6 @@ static const char usage_text[] =
 	"revoked). Exit status: 0 clean stop, 1 could not start, 2 usage or config error.\n";
 
 struct options {
-	struct mmiod_config cfg;
 	const char *config_path;
 	bool check_only;
 	const char *regions[MMIO_MAX_REGIONS]; /* --region texts, re-added on reload */
@@ -367,7 +366,7 @@ main(int argc, char **argv)
 	bool journal = !opt.foreground && getenv("JOURNAL_STREAM");
 	log_init(opt.level, journal ? LOG_SINK_JOURNAL : LOG_SINK_STDERR);
 	/* Sends use MSG_NOSIGNAL; this covers any other write to a vanished peer. */
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN); /* fails only for an invalid signal number */
 
 	/* The receive and send buffers make this large: keep it off the stack. */
 	static struct daemon d;
