@@ -48,14 +48,17 @@ handle_list_regions(struct session *s, Mmio__Reply *reply, struct dispatch_scrat
 		n_grants += count_grants(s, regions->regions[i]);
 	}
 	Mmio__RegionInfo *infos = dispatch_alloc(scratch, regions->count, sizeof(*infos));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
 	Mmio__RegionInfo **ptrs = dispatch_alloc(scratch, regions->count, sizeof(*ptrs));
 	Mmio__Grant *grants = dispatch_alloc(scratch, n_grants, sizeof(*grants));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
 	Mmio__Grant **grant_ptrs = dispatch_alloc(scratch, n_grants, sizeof(*grant_ptrs));
 	if (!infos || !ptrs || !grants || !grant_ptrs) {
 		dispatch_status(reply, scratch, -ENOMEM, NULL);
 		return;
 	}
-	unsigned n = 0, g = 0;
+	unsigned n = 0;
+	unsigned g = 0;
 	for (unsigned i = 0; i < regions->count; i++) {
 		const struct region *r = regions->regions[i];
 		unsigned first = g;
@@ -209,6 +212,7 @@ handle_list_leases(struct session *s, Mmio__Reply *reply, struct dispatch_scratc
 		}
 	}
 	Mmio__LeaseInfo *infos = dispatch_alloc(scratch, n, sizeof(*infos));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
 	Mmio__LeaseInfo **ptrs = dispatch_alloc(scratch, n, sizeof(*ptrs));
 	if (!infos || !ptrs) {
 		dispatch_status(reply, scratch, -ENOMEM, NULL);
