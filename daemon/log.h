@@ -18,7 +18,7 @@ enum log_sink {
 };
 
 /* Lines above level are dropped. Also routes libevent's own messages here. */
-void log_init(enum log_level level, enum log_sink sink);
+void log_init(enum log_level level, enum log_sink to);
 
 /* "error", "warn", "info", "debug" -> level; -1 if unknown. */
 int log_level_parse(const char *name);
