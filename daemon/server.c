@@ -25,10 +25,11 @@ fill_addr(struct sockaddr_un *addr, const char *path)
 {
 	memset(addr, 0, sizeof(*addr));
 	addr->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(addr->sun_path)) {
+	size_t len = strlen(path);
+	if (len >= sizeof(addr->sun_path)) {
 		return -ENAMETOOLONG;
 	}
-	strcpy(addr->sun_path, path);
+	memcpy(addr->sun_path, path, len + 1);
 	return 0;
 }
 
@@ -87,12 +88,12 @@ backoff_cb(evutil_socket_t fd, short what, void *arg)
 static int
 peer_identity(int fd, struct identity *who)
 {
+	memset(who, 0, sizeof(*who));
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		return -errno;
 	}
-	memset(who, 0, sizeof(*who));
 	who->pid = cred.pid;
 	who->uid = cred.uid;
 	who->gid = cred.gid;
@@ -124,6 +125,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct server *srv = arg;
 
+	/* cppcheck-suppress nullPointer ; gnu.cfg demands addrlen even with addr NULL */
 	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
