@@ -50,7 +50,8 @@ static int
 recheck_leases(const struct service *svc, struct region *r)
 {
 	int revoked = 0;
-	struct lease *l, *next;
+	struct lease *l;
+	struct lease *next;
 	for (l = TAILQ_FIRST(&r->space.leases); l; l = next) {
 		next = TAILQ_NEXT(l, space_link);
 		const struct session *holder = session_of_lease_set(l->set);
