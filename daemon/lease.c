@@ -146,6 +146,7 @@ lease_revoke_all(struct lease_set *set)
 	struct lease *l;
 
 	while ((l = TAILQ_FIRST(&set->leases))) {
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): TAILQ_REMOVE did move the head */
 		lease_release(l);
 		n++;
 	}

@@ -416,6 +416,7 @@ region_spec_finish(struct region_spec *spec)
 	char **owned[] = {&spec->path,  &spec->device,  &spec->uio_name,
 			  &spec->sysfs, &spec->dev_dir, &spec->irq_dev};
 	for (size_t i = 0; i < ARRAY_LEN(owned); i++) {
+		/* cppcheck-suppress shadowVariable ; it reads this call as a declaration */
 		free(*owned[i]);
 		*owned[i] = NULL;
 	}
