@@ -197,7 +197,7 @@ widest(int w, const char *text)
 static const char *
 hex(char *buf, uint64_t v)
 {
-	sprintf(buf, "0x%" PRIx64, v);
+	snprintf(buf, 19, "0x%" PRIx64, v);
 	return buf;
 }
 
@@ -217,7 +217,8 @@ grant_text(char *buf, const struct mmio_region_info *r, const struct mmio_grant 
 	if (g->offset == 0 && g->length == r->size) {
 		return access_name(g->access);
 	}
-	sprintf(buf, "%s 0x%" PRIx64 "+0x%" PRIx64, access_name(g->access), g->offset, g->length);
+	snprintf(buf, 48, "%s 0x%" PRIx64 "+0x%" PRIx64, access_name(g->access), g->offset,
+		 g->length);
 	return buf;
 }
 
@@ -235,8 +236,12 @@ cmd_regions(const struct invocation *inv)
 		rc = mmioctl_fail(client, n, "regions");
 		goto out;
 	}
-	char size[20], address[20];
-	int w_name = 4, w_type = 4, w_size = 4, w_address = 7;
+	char size[20];
+	char address[20];
+	int w_name = 4;
+	int w_type = 4;
+	int w_size = 4;
+	int w_address = 7;
 	for (int i = 0; i < n; i++) {
 		w_name = widest(w_name, r[i].name);
 		w_type = widest(w_type, r[i].type);
@@ -283,19 +288,24 @@ cmd_leases(const struct invocation *inv)
 		rc = mmioctl_fail(client, n, "leases");
 		goto out;
 	}
-	char start[20], length[20], uid[24];
-	int w_region = 6, w_start = 5, w_length = 6, w_uid = 3;
+	char start[20];
+	char length[20];
+	char uid[24];
+	int w_region = 6;
+	int w_start = 5;
+	int w_length = 6;
+	int w_uid = 3;
 	for (int i = 0; i < n; i++) {
 		w_region = widest(w_region, l[i].region);
 		w_start = widest(w_start, hex(start, l[i].start));
 		w_length = widest(w_length, hex(length, l[i].length));
-		sprintf(uid, "%lu", (unsigned long)l[i].uid);
+		snprintf(uid, sizeof(uid), "%lu", (unsigned long)l[i].uid);
 		w_uid = widest(w_uid, uid);
 	}
 	printf("%6s  %-*s  %-*s  %-*s  %8s  %-*s  %s\n", "ID", w_region, "REGION", w_start, "START",
 	       w_length, "LENGTH", "PID", w_uid, "UID", "ACCESS");
 	for (int i = 0; i < n; i++) {
-		sprintf(uid, "%lu", (unsigned long)l[i].uid);
+		snprintf(uid, sizeof(uid), "%lu", (unsigned long)l[i].uid);
 		printf("%6" PRIu64 "  %-*s  %-*s  %-*s  %8ld  %-*s  %s\n", l[i].id, w_region,
 		       l[i].region, w_start, hex(start, l[i].start), w_length,
 		       hex(length, l[i].length), (long)l[i].pid, w_uid, uid,
@@ -522,7 +532,8 @@ main(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	}
 	rc = inv.cmd->run(&inv);
-	if (fflush(stdout) != 0 && rc == 0) {
+	/* Commands flush as they go; a write error there is only in the stream's error flag. */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0) {
 		fprintf(stderr, "mmioctl: stdout: %s\n", strerror(errno));
 		rc = MMIOCTL_EXIT_FAILURE;
 	}

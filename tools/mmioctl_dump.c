@@ -150,7 +150,8 @@ int
 mmioctl_dump(const struct invocation *inv)
 {
 	const char *region = inv->args[0];
-	uint64_t offset, length;
+	uint64_t offset;
+	uint64_t length;
 	int rc = mmioctl_parse_number(inv, "offset", inv->args[1], &offset);
 	if (rc == 0) {
 		rc = mmioctl_parse_number(inv, "length", inv->args[2], &length);
@@ -179,7 +180,7 @@ mmioctl_dump(const struct invocation *inv)
 	rc = dump_lease(client, lease, address + offset, inv->width, &h);
 	hexdump_flush(&h);
 	if (rc < 0) {
-		fflush(stdout);
+		(void)fflush(stdout); /* errors stay in ferror(stdout), which main() checks */
 		rc = mmioctl_fail(client, rc, "dump %s %s %s", region, inv->args[1], inv->args[2]);
 		goto out;
 	}

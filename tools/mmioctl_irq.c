@@ -51,7 +51,7 @@ mmioctl_wait_irq(const struct invocation *inv)
 			goto out;
 		}
 		printf("irq %u\n", n);
-		fflush(stdout);
+		(void)fflush(stdout); /* errors stay in ferror(stdout), which main() checks */
 		rc = mmio_irq_ack(lease);
 		if (rc < 0) {
 			rc = mmioctl_fail(client, rc, "wait-irq %s: acknowledge", region);

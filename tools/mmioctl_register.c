@@ -126,7 +126,8 @@ do_request(const struct invocation *inv, struct mmio_lease *lease,
 static int
 run_request(const struct invocation *inv, enum register_op op)
 {
-	const char *region = inv->args[0], *name = op_names[op];
+	const char *region = inv->args[0];
+	const char *name = op_names[op];
 	struct register_request req = {.op = op};
 	int rc = parse_request(inv, &req);
 	if (rc != 0) {
@@ -147,7 +148,7 @@ run_request(const struct invocation *inv, enum register_op op)
 	rc = do_request(inv, lease, &req, &result);
 	if (op != REGISTER_WRITE && (rc == 0 || (op == REGISTER_POLL && rc == -ETIMEDOUT))) {
 		printf("0x%0*" PRIx64 "\n", (int)inv->width * 2, result);
-		fflush(stdout);
+		(void)fflush(stdout); /* errors stay in ferror(stdout), which main() checks */
 	}
 	if (rc < 0) {
 		rc = mmioctl_fail(client, rc, "%s %s %s", name, region, inv->args[1]);

@@ -36,6 +36,7 @@ struct label {
 	char name[];
 };
 
+/* cppcheck-suppress unusedStructMember ; used, through LIST_FIRST() and LIST_FOREACH() */
 LIST_HEAD(label_list, label);
 
 struct script {
@@ -237,7 +238,8 @@ static int
 run_acquire(struct script *s, const struct script_command *cmd, char **args)
 {
 	(void)cmd;
-	uint64_t offset, length;
+	uint64_t offset;
+	uint64_t length;
 	if (check_new_label(s, args[0]) < 0 || parse_arg("offset", args[2], &offset) < 0 ||
 	    parse_arg("length", args[3], &length) < 0) {
 		return -1;
@@ -288,7 +290,8 @@ run_release(struct script *s, const struct script_command *cmd, char **args)
 static int
 run_load(struct script *s, const struct script_command *cmd, char **args)
 {
-	uint64_t offset, value;
+	uint64_t offset;
+	uint64_t value;
 	struct label *l = lookup_label(s, args[0]);
 	if (!l || parse_arg("offset", args[1], &offset) < 0) {
 		return -1;
@@ -300,7 +303,8 @@ run_load(struct script *s, const struct script_command *cmd, char **args)
 static int
 run_store(struct script *s, const struct script_command *cmd, char **args)
 {
-	uint64_t offset, value;
+	uint64_t offset;
+	uint64_t value;
 	struct label *l = lookup_label(s, args[0]);
 	if (!l || parse_arg("offset", args[1], &offset) < 0 ||
 	    parse_value("value", args[2], cmd->width, &value) < 0) {
@@ -313,7 +317,10 @@ run_store(struct script *s, const struct script_command *cmd, char **args)
 static int
 run_modify(struct script *s, const struct script_command *cmd, char **args)
 {
-	uint64_t offset, mask, value, old;
+	uint64_t offset;
+	uint64_t mask;
+	uint64_t value;
+	uint64_t old;
 	struct label *l = lookup_label(s, args[0]);
 	if (!l || parse_arg("offset", args[1], &offset) < 0 ||
 	    parse_value("mask", args[2], cmd->width, &mask) < 0 ||
@@ -327,7 +334,11 @@ run_modify(struct script *s, const struct script_command *cmd, char **args)
 static int
 run_poll(struct script *s, const struct script_command *cmd, char **args)
 {
-	uint64_t offset, mask, value, last, timeout_ms = POLL_DEFAULT_TIMEOUT_MS;
+	uint64_t offset;
+	uint64_t mask;
+	uint64_t value;
+	uint64_t last;
+	uint64_t timeout_ms = POLL_DEFAULT_TIMEOUT_MS;
 	struct label *l = lookup_label(s, args[0]);
 	if (!l || parse_arg("offset", args[1], &offset) < 0 ||
 	    parse_value("mask", args[2], cmd->width, &mask) < 0 ||
@@ -348,7 +359,9 @@ run_poll(struct script *s, const struct script_command *cmd, char **args)
 static int
 run_read_block(struct script *s, const struct script_command *cmd, char **args)
 {
-	uint64_t offset, count, values[MAX_BLOCK_VALUES];
+	uint64_t offset;
+	uint64_t count;
+	uint64_t values[MAX_BLOCK_VALUES];
 	struct label *l = lookup_label(s, args[0]);
 	if (!l || parse_arg("offset", args[1], &offset) < 0 ||
 	    parse_arg("count", args[2], &count) < 0) {
@@ -365,7 +378,8 @@ run_read_block(struct script *s, const struct script_command *cmd, char **args)
 static int
 run_write_block(struct script *s, const struct script_command *cmd, char **args)
 {
-	uint64_t offset, values[MAX_BLOCK_VALUES];
+	uint64_t offset;
+	uint64_t values[MAX_BLOCK_VALUES];
 	struct label *l = lookup_label(s, args[0]);
 	if (!l || parse_arg("offset", args[1], &offset) < 0) {
 		return -1;
@@ -395,8 +409,8 @@ run_barrier(struct script *s, const struct script_command *cmd, char **args)
 /* The command name8, name16, name32 and name64, each at its width in bytes. */
 #define SIZED_AT(cmd, bytes, min, max, syn, opt, fn)                                               \
 	{                                                                                          \
-		.name = cmd, .min_args = min, .max_args = max, .synopsis = syn, .width = bytes,    \
-		.flags = opt, .run = fn                                                            \
+		.name = (cmd), .min_args = (min), .max_args = (max), .synopsis = (syn),            \
+		.width = (bytes), .flags = (opt), .run = (fn)                                      \
 	}
 #define SIZED(name, ...)                                                                           \
 	SIZED_AT(name "8", 1, __VA_ARGS__), SIZED_AT(name "16", 2, __VA_ARGS__),                   \
@@ -526,7 +540,7 @@ run_script(struct mmio_client *client, FILE *in, const char *name, bool keep_goi
 		}
 		lineno++;
 		int rc = run_line(&s, line);
-		fflush(stdout);
+		(void)fflush(stdout); /* errors stay in ferror(stdout), which main() checks */
 		if (rc < 0) {
 			failed = true;
 			if (!keep_going) {
@@ -541,6 +555,7 @@ run_script(struct mmio_client *client, FILE *in, const char *name, bool keep_goi
 	free(line);
 	/* The handles belong to client: mmio_disconnect() frees them. */
 	while (!LIST_EMPTY(&s.labels)) {
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): LIST_REMOVE did move the head */
 		unbind_label(LIST_FIRST(&s.labels));
 	}
 	return failed ? MMIOCTL_EXIT_FAILURE : 0;
@@ -567,7 +582,7 @@ mmioctl_run(const char *path, const char *socket_path, bool keep_going)
 		mmio_disconnect(client);
 	}
 	if (in != stdin) {
-		fclose(in);
+		(void)fclose(in); /* read only: a failed close loses nothing */
 	}
 	return rc;
 }
