@@ -1,0 +1,391 @@
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sanitizer/asan_interface.h>
+
+#include "arena.h"
+#include "backend.h"
+#include "conf.h"
+#include "fault.h"
+#include "fuzz_common.h"
+#include "fuzz_oracle.h"
+#include "log.h"
+#include "mmio_limits.h"
+
+struct fuzz_world fuzz_world;
+static struct arena arena;
+static bool trace; /* FUZZ_TRACE=1: one line per request, to see what an input does */
+
+/*
+ * arena.c's allocator, with the arena's free bytes kept poisoned: a piece
+ * becomes addressable when handed out, up to the size asked for, and the whole
+ * arena is poisoned again after each frame, so ASan sees overruns of a piece
+ * into its padding and any use of a decoded request after it was freed.
+ */
+static void *
+checked_alloc(void *data, size_t size)
+{
+	(void)data;
+	void *p = arena.allocator.alloc(arena.allocator.allocator_data, size);
+	if (p) {
+		ASAN_UNPOISON_MEMORY_REGION(p, size);
+	}
+	return p;
+}
+
+static void
+checked_free(void *data, void *p)
+{
+	(void)data;
+	arena.allocator.free(arena.allocator.allocator_data, p);
+}
+
+static ProtobufCAllocator checked_allocator = {
+	.alloc = checked_alloc,
+	.free = checked_free,
+	.allocator_data = NULL,
+};
+
+Mmio__Request *
+fuzz_unpack(const uint8_t *frame, size_t len)
+{
+	arena_reset(&arena);
+	Mmio__Request *req = mmio__request__unpack(&checked_allocator, len, frame);
+	if (!req) {
+		ASAN_POISON_MEMORY_REGION(arena.buf, sizeof(arena.buf));
+	}
+	return req;
+}
+
+void
+fuzz_free_unpacked(Mmio__Request *req)
+{
+	mmio__request__free_unpacked(req, &checked_allocator);
+	ASAN_POISON_MEMORY_REGION(arena.buf, sizeof(arena.buf));
+}
+
+void
+fuzz_fail(const char *what, const char *file, int line)
+{
+	fprintf(stderr, "fuzz: invariant broken: %s (%s:%d)\n", what, file, line);
+	__builtin_trap();
+}
+
+/* Bytes kept poisoned on each side of a region (inside its mapping). */
+#define REDZONE 64
+
+/*
+ * A mem region of size bytes whose offset 0 lies skew bytes past a page, with
+ * REDZONE poisoned bytes before and after it: ASan reports any access outside.
+ */
+static struct region *
+open_region(const char *name, uint64_t size, unsigned skew)
+{
+	struct backend *b;
+	char err[128];
+	if (backend_mem_open(REDZONE + size + REDZONE, &b, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fuzz: %s: %s\n", name, err);
+		abort();
+	}
+	/* backend_mem_open mapped a page; offset 0 moves past the front redzone and the skew. */
+	b->base += REDZONE + skew;
+	b->addr += REDZONE + skew;
+	b->len = size;
+	ASAN_POISON_MEMORY_REGION(b->map, REDZONE + skew);
+	ASAN_POISON_MEMORY_REGION(b->base + size, REDZONE - skew);
+	struct region *r = region_create(name, b);
+	if (!r) {
+		abort();
+	}
+	return r;
+}
+
+static void
+add_grant(struct region *r, enum grant_subject subject, uint32_t id, uint64_t offset,
+	  uint64_t length, bool read_only)
+{
+	struct region_policy *p = &r->policy;
+	p->grants = realloc(p->grants, (p->n_grants + 1) * sizeof(*p->grants));
+	if (!p->grants) {
+		abort();
+	}
+	p->grants[p->n_grants++] = (struct grant){
+		.subject = subject,
+		.id = id,
+		.offset = offset,
+		.length = length,
+		.read_only = read_only,
+	};
+}
+
+void
+fuzz_world_init(unsigned max_leases)
+{
+	/* Warnings per hostile request would only slow the fuzzer down. */
+	trace = getenv("FUZZ_TRACE") != NULL;
+	log_init(trace ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR, LOG_SINK_STDERR);
+	arena_init(&arena);
+	ASAN_POISON_MEMORY_REGION(arena.buf, sizeof(arena.buf));
+
+	struct region_table *t = &fuzz_world.table;
+	struct region *ram = open_region("ram", FUZZ_RAM_SIZE, 0);
+	add_grant(ram, GRANT_USER, 1000, 0, 0x800, false);
+	add_grant(ram, GRANT_USER, 1000, 0x800, 0x800, true);
+	struct region *regs = open_region("regs", FUZZ_REGS_SIZE, FUZZ_REGS_SKEW);
+	add_grant(regs, GRANT_USER, 1000, 0x10, 0x10, true);
+	add_grant(regs, GRANT_GROUP, 2000, 0, FUZZ_REGS_SIZE, false);
+	t->regions[FUZZ_REGION_RAM] = ram;
+	t->regions[FUZZ_REGION_REGS] = regs;
+	t->count = FUZZ_N_REGIONS;
+
+	struct mmiod_config cfg;
+	conf_init(&cfg);
+	cfg.has_admin_gid = true;
+	cfg.admin_gid = 50;
+	cfg.limits.max_leases_per_connection = max_leases;
+	service_init(&fuzz_world.svc, t, &cfg, (uid_t)-1);
+	conf_finish(&cfg);
+	/* No region has an interrupt, so no event loop is needed. */
+	fuzz_world.svc.base = NULL;
+
+	fuzz_world.ids[FUZZ_ID_ROOT] = (struct identity){.pid = 100, .uid = 0, .gid = 0};
+	fuzz_world.ids[FUZZ_ID_USER] = (struct identity){
+		.pid = 101, .uid = 1000, .gid = 1000, .n_groups = 2, .groups = {1000, 2000}};
+	fuzz_world.ids[FUZZ_ID_ADMIN] = (struct identity){
+		.pid = 102, .uid = 1001, .gid = 1001, .n_groups = 2, .groups = {1001, 50}};
+	fuzz_world.ids[FUZZ_ID_STRANGER] = (struct identity){
+		.pid = 103, .uid = 1002, .gid = 1002, .n_groups = 1, .groups = {1002}};
+	fuzz_world_reset();
+}
+
+void
+fuzz_world_reset(void)
+{
+	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
+		const struct backend *b = fuzz_world.table.regions[i]->backend;
+		for (uint64_t k = 0; k < b->len; k++) {
+			b->base[k] = (uint8_t)(k * 7 + 1 + i);
+		}
+	}
+}
+
+void
+fuzz_snapshot_take(struct fuzz_snapshot *snap)
+{
+	const struct backend *ram = fuzz_world.table.regions[FUZZ_REGION_RAM]->backend;
+	const struct backend *regs = fuzz_world.table.regions[FUZZ_REGION_REGS]->backend;
+	memcpy(snap->bytes, ram->base, FUZZ_RAM_SIZE);
+	memcpy(snap->bytes + FUZZ_RAM_SIZE, regs->base, FUZZ_REGS_SIZE);
+}
+
+bool
+fuzz_snapshot_same(const struct fuzz_snapshot *snap)
+{
+	const struct backend *ram = fuzz_world.table.regions[FUZZ_REGION_RAM]->backend;
+	const struct backend *regs = fuzz_world.table.regions[FUZZ_REGION_REGS]->backend;
+	return memcmp(snap->bytes, ram->base, FUZZ_RAM_SIZE) == 0 &&
+	       memcmp(snap->bytes + FUZZ_RAM_SIZE, regs->base, FUZZ_REGS_SIZE) == 0;
+}
+
+uint64_t
+fuzz_peek(const struct lease *l, uint64_t off, unsigned width)
+{
+	const struct backend *b = region_of_lease(l)->backend;
+	FUZZ_CHECK(width <= 8 && off <= l->len && l->len - off >= width);
+	uint64_t v = 0;
+	for (unsigned i = 0; i < width; i++) {
+		v |= (uint64_t)b->base[l->start + off + i] << (8 * i);
+	}
+	return v;
+}
+
+static void
+trace_reply(const struct session *s, const char *what, enum dispatch_result res,
+	    const Mmio__Reply *reply)
+{
+	static const char *const results[] = {"reply", "defer", "reply+close", "close"};
+	const ProtobufCEnumValue *status =
+		protobuf_c_enum_descriptor_get_value(&mmio__status__descriptor, (int)reply->status);
+	fprintf(stderr, "fuzz: conn %" PRIu64 " %s -> %s %s %s\n", s->conn_id, what, results[res],
+		res == DISPATCH_REPLY || res == DISPATCH_REPLY_CLOSE ? (status ? status->name : "?")
+								     : "",
+		reply->detail && res != DISPATCH_CLOSE ? reply->detail : "");
+}
+
+static void
+close_pass_fd(struct dispatch_scratch *scratch)
+{
+	if (scratch->pass_fd >= 0) {
+		close(scratch->pass_fd);
+		scratch->pass_fd = -1;
+	}
+}
+
+void
+fuzz_exchange_run(struct fuzz_exchange *x, struct session *s, const Mmio__Request *req)
+{
+	enum dispatch_result want = fuzz_expected_result(s, req);
+	struct fuzz_before b;
+	fuzz_capture(&b, s, req);
+	mmio__reply__init(&x->reply);
+	/* Uninitialised, as in conn.c: dispatch() must set what it needs. */
+	x->res = dispatch(s, req, &x->reply, &x->scratch);
+	if (want == DISPATCH_DEFER) {
+		FUZZ_CHECK(x->res == DISPATCH_DEFER || x->res == DISPATCH_REPLY);
+		FUZZ_CHECK((x->res == DISPATCH_DEFER) == x->scratch.poll.pending);
+		FUZZ_CHECK(x->res == DISPATCH_REPLY || req->poll->timeout_ms != 0);
+	} else {
+		FUZZ_CHECK(x->res == want);
+	}
+	if (req->body_case == MMIO__REQUEST__BODY_HELLO && x->res == DISPATCH_REPLY) {
+		FUZZ_CHECK(s->hello_done);
+	}
+	if (trace) {
+		const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
+			&mmio__request__descriptor, (unsigned)req->body_case);
+		trace_reply(s, f ? f->name : "(no body)", x->res, &x->reply);
+	}
+	if (x->res == DISPATCH_REPLY || x->res == DISPATCH_REPLY_CLOSE) {
+		fuzz_check_reply(&x->reply, req->id);
+	}
+	if (x->res == DISPATCH_REPLY) {
+		fuzz_check_outcome(s, req, &x->reply, &b);
+	} else {
+		FUZZ_CHECK(fuzz_snapshot_same(&b.mem));
+	}
+	close_pass_fd(&x->scratch);
+}
+
+void
+fuzz_exchange_poll(struct fuzz_exchange *x, struct session *s, const struct poll_state *p,
+		   bool last_chance)
+{
+	mmio__reply__init(&x->reply);
+	x->scratch = (struct dispatch_scratch){.pass_fd = -1};
+	x->res = dispatch_poll_step(s, p, last_chance, &x->reply, &x->scratch);
+	if (trace) {
+		trace_reply(s, last_chance ? "poll, last chance" : "poll", x->res, &x->reply);
+	}
+	FUZZ_CHECK(x->res == DISPATCH_REPLY || (x->res == DISPATCH_DEFER && !last_chance));
+	if (x->res == DISPATCH_REPLY) {
+		fuzz_check_reply(&x->reply, p->request_id);
+	}
+	close_pass_fd(&x->scratch);
+}
+
+void
+fuzz_exchange_finish(struct fuzz_exchange *x)
+{
+	dispatch_reply_finish(&x->scratch);
+}
+
+void
+fuzz_rebase_lease_ids(Mmio__Request *req, uint64_t base)
+{
+	uint64_t *id = NULL;
+	switch (req->body_case) {
+	case MMIO__REQUEST__BODY_SPLIT:
+		id = &req->split->lease;
+		break;
+	case MMIO__REQUEST__BODY_RELEASE:
+		id = &req->release->lease;
+		break;
+	case MMIO__REQUEST__BODY_LOAD:
+		id = &req->load->lease;
+		break;
+	case MMIO__REQUEST__BODY_STORE:
+		id = &req->store->lease;
+		break;
+	case MMIO__REQUEST__BODY_BARRIER:
+		id = &req->barrier->lease;
+		break;
+	case MMIO__REQUEST__BODY_REVOKE:
+		id = &req->revoke->lease;
+		break;
+	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
+		id = &req->irq_subscribe->lease;
+		break;
+	case MMIO__REQUEST__BODY_IRQ_ACK:
+		id = &req->irq_ack->lease;
+		break;
+	case MMIO__REQUEST__BODY_IRQ_UNSUBSCRIBE:
+		id = &req->irq_unsubscribe->lease;
+		break;
+	case MMIO__REQUEST__BODY_MODIFY:
+		id = &req->modify->lease;
+		break;
+	case MMIO__REQUEST__BODY_POLL:
+		id = &req->poll->lease;
+		break;
+	case MMIO__REQUEST__BODY_BLOCK_READ:
+		id = &req->block_read->lease;
+		break;
+	case MMIO__REQUEST__BODY_BLOCK_WRITE:
+		id = &req->block_write->lease;
+		break;
+	case MMIO__REQUEST__BODY_BATCH:
+		for (size_t i = 0; i < req->batch->n_lease; i++) {
+			req->batch->lease[i] += base - 1;
+		}
+		return;
+	default:
+		return;
+	}
+	*id += base - 1;
+}
+
+static bool
+held_by(const struct lease *l, struct session *const *sessions, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (l->set == &sessions[i]->leases) {
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+fuzz_check_leases(struct session *const *sessions, unsigned n)
+{
+	FUZZ_CHECK(fault_jump == NULL);
+	unsigned in_regions = 0;
+	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
+		const struct region *r = fuzz_world.table.regions[i];
+		const struct lease *l;
+		uint64_t last_start = 0, busy_until = 0;
+		TAILQ_FOREACH(l, &r->space.leases, space_link)
+		{
+			FUZZ_CHECK(l->space == &r->space);
+			FUZZ_CHECK(held_by(l, sessions, n));
+			/* Ids are unique across regions and holders (revoke names them so). */
+			FUZZ_CHECK(service_find_lease(&fuzz_world.svc, l->id) == l);
+			FUZZ_CHECK(l->start <= r->space.len && r->space.len - l->start >= l->len);
+			FUZZ_CHECK(l->start >= last_start);
+			last_start = l->start;
+			if (l->len != 0) {
+				FUZZ_CHECK(l->start >= busy_until);
+				busy_until = l->start + l->len;
+			}
+			in_regions++;
+		}
+	}
+	unsigned in_sets = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct lease_set *set = &sessions[i]->leases;
+		const struct lease *l;
+		unsigned count = 0;
+		TAILQ_FOREACH(l, &set->leases, set_link)
+		{
+			FUZZ_CHECK(l->set == set);
+			FUZZ_CHECK(lease_find(set, l->id) == l);
+			count++;
+		}
+		FUZZ_CHECK(count == set->count && count <= set->max);
+		in_sets += count;
+	}
+	FUZZ_CHECK(in_sets == in_regions);
+}

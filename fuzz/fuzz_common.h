@@ -1,0 +1,120 @@
+/*
+ * What both libFuzzer harnesses share: one small world of regions, grants and
+ * identities, the exchange of one request as conn.c does it, and the checks
+ * that turn a broken invariant into a crash the fuzzer reports.
+ */
+#ifndef MMIO_FUZZ_COMMON_H
+#define MMIO_FUZZ_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dispatch.h"
+#include "mmio.pb-c.h"
+#include "region.h"
+#include "service.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A broken invariant: say which, then trap so libFuzzer saves the input. */
+#define FUZZ_CHECK(cond)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fuzz_fail(#cond, __FILE__, __LINE__);                                      \
+		}                                                                                  \
+	} while (0)
+
+void fuzz_fail(const char *what, const char *file, int line) __attribute__((noreturn));
+
+/*
+ * Regions: "ram", 4 KiB at a page (address residue 0 mod 8), and "regs", 64
+ * bytes at residue 2, both mem backends with ASan-poisoned bytes around them so
+ * an access outside a region is reported even though the memory is mapped.
+ */
+#define FUZZ_RAM_SIZE  4096
+#define FUZZ_REGS_SIZE 64
+#define FUZZ_REGS_SKEW 2
+enum { FUZZ_REGION_RAM, FUZZ_REGION_REGS, FUZZ_N_REGIONS };
+
+/*
+ * Callers, as the kernel would name them at accept:
+ * root: everything read-write, an admin.
+ * user (uid 1000, groups 1000 and 2000): ram [0, 0x800) rw and [0x800, 0x1000) ro;
+ *   regs [0x10, 0x20) ro for uid 1000 and all of regs rw for group 2000.
+ * admin (uid 1001, admin group 50): lists and revokes every lease, may lease nothing.
+ * stranger (uid 1002): no grant at all.
+ */
+enum { FUZZ_ID_ROOT, FUZZ_ID_USER, FUZZ_ID_ADMIN, FUZZ_ID_STRANGER, FUZZ_N_IDS };
+
+struct fuzz_world {
+	struct region_table table;
+	struct service svc;
+	struct identity ids[FUZZ_N_IDS];
+};
+
+extern struct fuzz_world fuzz_world;
+
+/* Builds the world once per process; a connection may hold max_leases leases. */
+void fuzz_world_init(unsigned max_leases);
+
+/* Refills the regions with their start pattern, so that every input starts alike. */
+void fuzz_world_reset(void);
+
+/* The bytes of every region, to prove a request changed none. */
+struct fuzz_snapshot {
+	uint8_t bytes[FUZZ_RAM_SIZE + FUZZ_REGS_SIZE];
+};
+void fuzz_snapshot_take(struct fuzz_snapshot *snap);
+bool fuzz_snapshot_same(const struct fuzz_snapshot *snap);
+
+/* The little-endian value of width bytes at offset off of lease l, read around mmiod. */
+uint64_t fuzz_peek(const struct lease *l, uint64_t off, unsigned width);
+
+/*
+ * A frame decoded as conn.c decodes it: protobuf-c with arena.c's allocator,
+ * whose free bytes ASan keeps poisoned (a piece becomes addressable up to the
+ * size asked for). NULL if undecodable. fuzz_free_unpacked() poisons the whole
+ * arena again, so nothing may keep a pointer into a request.
+ */
+Mmio__Request *fuzz_unpack(const uint8_t *frame, size_t len);
+void fuzz_free_unpacked(Mmio__Request *req);
+
+/* One request handled as conn.c handles it. */
+struct fuzz_exchange {
+	Mmio__Reply reply;
+	struct dispatch_scratch scratch;
+	enum dispatch_result res;
+};
+
+/*
+ * Dispatches req on s and checks the outcome: the protocol class (close, reply,
+ * reply-then-close) is what s's state and req call for, and a reply that is
+ * sent has a status, echoes the id, fits a frame and decodes again. Closes any
+ * fd the reply would pass. The caller reads x, then calls fuzz_exchange_finish().
+ */
+void fuzz_exchange_run(struct fuzz_exchange *x, struct session *s, const Mmio__Request *req);
+
+/* One later attempt of a deferred poll, checked like a reply; last_chance must end it. */
+void fuzz_exchange_poll(struct fuzz_exchange *x, struct session *s, const struct poll_state *p,
+			bool last_chance);
+
+void fuzz_exchange_finish(struct fuzz_exchange *x);
+
+/*
+ * Lease ids are global and never reused, so an input cannot name a lease by
+ * its absolute id and replay the same way. Inputs name them relative to base
+ * (1 is base, 0 the id before it): this rewrites every lease id in req.
+ */
+void fuzz_rebase_lease_ids(Mmio__Request *req, uint64_t base);
+
+/*
+ * The lease tables: every region's list is sorted by start, inside the region,
+ * its non-empty leases pairwise disjoint, and each lease is held by one of the n
+ * sessions, whose sets list exactly the leases the regions do. No access is left
+ * armed for SIGBUS.
+ */
+void fuzz_check_leases(struct session *const *sessions, unsigned n);
+
+#endif

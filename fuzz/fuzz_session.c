@@ -1,0 +1,486 @@
+/*
+ * libFuzzer harness (b): the connection state machine. Two connections, A and
+ * B, send a stream of requests in any order (session_ops.h describes the
+ * input): Hello or not, acquire, split, release, accesses, batches, polls left
+ * pending while the other connection stores or revokes, hangups and
+ * reconnects, raw and empty frames. Each request is packed and unpacked again
+ * as a frame, dispatched, and its reply checked (fuzz_common.c); after every
+ * frame the lease tables must hold together, and after the input, once both
+ * connections are gone, no lease may be left.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+#include "mmio_limits.h"
+#include "session_ops.h"
+
+/* Small, so that the fuzzer reaches the lease limit. */
+#define MAX_LEASES 16
+#define MAX_KNOWN  64
+#define MAX_BATCH  15
+
+struct reader {
+	const uint8_t *p;
+	size_t left;
+};
+
+static uint8_t
+take_u8(struct reader *r)
+{
+	if (r->left == 0) {
+		return 0;
+	}
+	r->left--;
+	return *r->p++;
+}
+
+static uint64_t
+take_u64(struct reader *r)
+{
+	uint8_t t = take_u8(r);
+	if (t < 0xc0) {
+		return t;
+	}
+	if (t < 0xe0) {
+		return (uint64_t)(t - 0xc0) << 8 | take_u8(r);
+	}
+	if (t < 0xf0) {
+		return UINT64_MAX - (t - 0xe0);
+	}
+	uint64_t v = 0;
+	for (unsigned i = 0; i < 8; i++) {
+		v |= (uint64_t)take_u8(r) << (8 * i);
+	}
+	return v;
+}
+
+static uint32_t
+take_width(struct reader *r)
+{
+	uint8_t w = take_u8(r);
+	if (w < 0xf0) {
+		return 1u << (w & 3);
+	}
+	return w == 0xff ? UINT32_MAX : (uint32_t)(w - 0xf0);
+}
+
+static char *
+take_region(struct reader *r)
+{
+	static char long_name[MMIO_MAX_NAME + 2];
+	static char *const names[] = {"ram", "regs", "", "ramx", long_name};
+	if (!long_name[0]) {
+		memset(long_name, 'r', sizeof(long_name) - 1);
+	}
+	return names[take_u8(r) % (sizeof(names) / sizeof(names[0]))];
+}
+
+struct conn_state {
+	struct session s;
+	unsigned identity;
+	bool refused;
+	bool polling; /* a Poll is pending: the connection's next request waits for it */
+	struct poll_state poll;
+};
+
+static struct {
+	struct conn_state conns[2];
+	struct session *all[2];
+	uint64_t known[MAX_KNOWN]; /* lease ids granted in this input, oldest first */
+	unsigned n_known;
+	uint64_t base; /* the first lease id this input may see */
+	uint64_t next_conn_id;
+	uint64_t next_request_id;
+} st;
+
+static uint64_t
+take_lease(struct reader *r)
+{
+	uint8_t ref = take_u8(r);
+	if (ref >= 0xf0) {
+		return st.base + (ref - 0xf0) - 1;
+	}
+	return st.n_known ? st.known[ref % st.n_known] : 0;
+}
+
+static void
+connect_client(struct conn_state *c)
+{
+	session_init(&c->s, ++st.next_conn_id, &fuzz_world.svc, &fuzz_world.ids[c->identity]);
+	c->s.refused = c->refused;
+	c->polling = false;
+}
+
+/* conn_destroy(): a pending poll ends unanswered, every lease is revoked. */
+static void
+hang_up(struct conn_state *c)
+{
+	c->polling = false;
+	session_finish(&c->s);
+	FUZZ_CHECK(c->s.leases.count == 0);
+	fuzz_check_leases(st.all, 2);
+	connect_client(c);
+}
+
+static void
+note_reply(const Mmio__Reply *reply)
+{
+	if (reply->status == MMIO__STATUS__OK && reply->body_case == MMIO__REPLY__BODY_LEASE &&
+	    st.n_known < MAX_KNOWN) {
+		st.known[st.n_known++] = reply->lease->id;
+	}
+}
+
+/* One attempt of c's pending poll; last_chance: its deadline has passed. */
+static void
+poll_tick(struct conn_state *c, bool last_chance)
+{
+	if (!c->polling) {
+		return;
+	}
+	struct fuzz_exchange x;
+	fuzz_exchange_poll(&x, &c->s, &c->poll, last_chance);
+	c->polling = x.res == DISPATCH_DEFER;
+	fuzz_exchange_finish(&x);
+	fuzz_check_leases(st.all, 2);
+}
+
+/* A frame from c's client, as conn_read_cb() handles it. */
+static void
+receive(struct conn_state *c, const uint8_t *frame, size_t len)
+{
+	/* conn.c reads nothing more from a client while its poll goes on. */
+	poll_tick(c, true);
+	Mmio__Request *req = fuzz_unpack(frame, len);
+	if (!req) {
+		hang_up(c); /* an undecodable frame is a protocol error */
+		return;
+	}
+	fuzz_rebase_lease_ids(req, st.base);
+	struct fuzz_exchange x;
+	fuzz_exchange_run(&x, &c->s, req);
+	note_reply(&x.reply);
+	enum dispatch_result res = x.res;
+	if (res == DISPATCH_DEFER) {
+		c->polling = true;
+		c->poll = x.scratch.poll;
+	}
+	fuzz_exchange_finish(&x);
+	fuzz_free_unpacked(req);
+	fuzz_check_leases(st.all, 2);
+	if (res == DISPATCH_CLOSE || res == DISPATCH_REPLY_CLOSE) {
+		hang_up(c);
+	}
+}
+
+/*
+ * Packs req as the client library would and hands the frame to c. Lease ids in
+ * req are absolute; receive() rebases, so they are made relative here.
+ */
+static void
+send_request(struct conn_state *c, Mmio__Request *req)
+{
+	static uint8_t frame[MMIO_MAX_FRAME];
+	fuzz_rebase_lease_ids(req, 2 - st.base);
+	req->id = ++st.next_request_id;
+	size_t len = mmio__request__get_packed_size(req);
+	FUZZ_CHECK(len <= sizeof(frame));
+	mmio__request__pack(req, frame);
+	receive(c, frame, len);
+}
+
+static void
+op_batch(struct conn_state *c, struct reader *r, Mmio__Request *req)
+{
+	uint8_t flags = take_u8(r);
+	size_t n = flags & MAX_BATCH;
+	uint64_t lease[MAX_BATCH], offset[MAX_BATCH], value[MAX_BATCH];
+	Mmio__BatchOp op[MAX_BATCH];
+	uint32_t width[MAX_BATCH];
+	for (size_t i = 0; i < n; i++) {
+		lease[i] = take_lease(r);
+		op[i] = (Mmio__BatchOp)(take_u8(r) % 4);
+		width[i] = take_width(r);
+		offset[i] = take_u64(r);
+		value[i] = take_u64(r);
+	}
+	Mmio__Batch body = MMIO__BATCH__INIT;
+	body.n_lease = body.n_op = body.n_width = body.n_offset = body.n_value = n;
+	body.lease = lease;
+	body.op = op;
+	body.width = width;
+	body.offset = offset;
+	body.value = value;
+	body.stop_on_error = (flags & 0x10) != 0;
+	body.all_or_nothing = (flags & 0x20) != 0;
+	if ((flags & 0x40) && n > 0) {
+		body.n_value--;
+	}
+	req->body_case = MMIO__REQUEST__BODY_BATCH;
+	req->batch = &body;
+	send_request(c, req);
+}
+
+static void
+op_block_write(struct conn_state *c, struct reader *r, Mmio__Request *req)
+{
+	Mmio__BlockWrite body = MMIO__BLOCK_WRITE__INIT;
+	uint64_t values[MAX_BATCH];
+	body.lease = take_lease(r);
+	body.offset = take_u64(r);
+	body.width = take_width(r);
+	uint8_t flags = take_u8(r);
+	body.n_values = flags & MAX_BATCH;
+	body.repeat = (flags & 0x10) != 0;
+	for (size_t i = 0; i < body.n_values; i++) {
+		values[i] = take_u64(r);
+	}
+	body.values = values;
+	req->body_case = MMIO__REQUEST__BODY_BLOCK_WRITE;
+	req->block_write = &body;
+	send_request(c, req);
+}
+
+static void
+op_raw(struct conn_state *c, struct reader *r)
+{
+	size_t len = take_u8(r);
+	if (len > r->left) {
+		len = r->left;
+	}
+	const uint8_t *frame = r->p;
+	r->p += len;
+	r->left -= len;
+	receive(c, frame, len);
+}
+
+/* One op of the input; the bodies live on the stack until the frame is handled. */
+static void
+run_op(struct reader *r)
+{
+	uint8_t code = take_u8(r);
+	struct conn_state *c = &st.conns[(code & SOP_ON_B) ? 1 : 0];
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	switch ((code & 0x7f) % SOP_COUNT) {
+	case SOP_HELLO: {
+		Mmio__Hello body = MMIO__HELLO__INIT;
+		uint8_t v = take_u8(r);
+		body.version = v ? v : MMIO_PROTOCOL_VERSION;
+		req.body_case = MMIO__REQUEST__BODY_HELLO;
+		req.hello = &body;
+		send_request(c, &req);
+		break;
+	}
+	case SOP_LIST_REGIONS: {
+		Mmio__ListRegions body = MMIO__LIST_REGIONS__INIT;
+		req.body_case = MMIO__REQUEST__BODY_LIST_REGIONS;
+		req.list_regions = &body;
+		send_request(c, &req);
+		break;
+	}
+	case SOP_ACQUIRE: {
+		Mmio__Acquire body = MMIO__ACQUIRE__INIT;
+		body.region = take_region(r);
+		body.offset = take_u64(r);
+		body.length = take_u64(r);
+		req.body_case = MMIO__REQUEST__BODY_ACQUIRE;
+		req.acquire = &body;
+		send_request(c, &req);
+		break;
+	}
+	case SOP_SPLIT: {
+		Mmio__Split body = MMIO__SPLIT__INIT;
+		body.lease = take_lease(r);
+		body.mid = take_u64(r);
+		req.body_case = MMIO__REQUEST__BODY_SPLIT;
+		req.split = &body;
+		send_request(c, &req);
+		break;
+	}
+	case SOP_RELEASE: {
+		Mmio__Release body = MMIO__RELEASE__INIT;
+		body.lease = take_lease(r);
+		req.body_case = MMIO__REQUEST__BODY_RELEASE;
+		req.release = &body;
+		send_request(c, &req);
+		break;
+	}
+	case SOP_LOAD: {
+		Mmio__Load body = MMIO__LOAD__INIT;
+		body.lease = take_lease(r);
+		body.offset = take_u64(r);
+		body.width = take_width(r);
+		req.body_case = MMIO__REQUEST__BODY_LOAD;
+		req.load = &body;
+		send_request(c, &req);
+		break;
+	}
+	case SOP_STORE: {
+		Mmio__Store body = MMIO__STORE__INIT;
+		body.lease = take_lease(r);
+		body.offset = take_u64(r);
+		body.width = take_width(r);
+		body.value = take_u64(r);
+		req.body_case = MMIO__REQUEST__BODY_STORE;
+		req.store = &body;
+		send_request(c, &req);
+		break;
+	}
+	case SOP_BARRIER: {
+		Mmio__Barrier body = MMIO__BARRIER__INIT;
+		body.lease = take_lease(r);
+		req.body_case = MMIO__REQUEST__BODY_BARRIER;
+		req.barrier = &body;
+		send_request(c, &req);
+		break;
+	}
+	case SOP_LIST_LEASES: {
+		Mmio__ListLeases body = MMIO__LIST_LEASES__INIT;
+		req.body_case = MMIO__REQUEST__BODY_LIST_LEASES;
+		req.list_leases = &body;
+		send_request(c, &req);
+		break;
+	}
+	case SOP_BATCH:
+		op_batch(c, r, &req);
+		break;
+	case SOP_REVOKE: {
+		Mmio__Revoke body = MMIO__REVOKE__INIT;
+		body.lease = take_lease(r);
+		req.body_case = MMIO__REQUEST__BODY_REVOKE;
+		req.revoke = &body;
+		send_request(c, &req);
+		break;
+	}
+	case SOP_IRQ: {
+		Mmio__IrqSubscribe sub = MMIO__IRQ_SUBSCRIBE__INIT;
+		Mmio__IrqAck ack = MMIO__IRQ_ACK__INIT;
+		Mmio__IrqUnsubscribe unsub = MMIO__IRQ_UNSUBSCRIBE__INIT;
+		uint8_t kind = take_u8(r) % 3;
+		sub.lease = ack.lease = unsub.lease = take_lease(r);
+		req.body_case = kind == 0   ? MMIO__REQUEST__BODY_IRQ_SUBSCRIBE
+				: kind == 1 ? MMIO__REQUEST__BODY_IRQ_ACK
+					    : MMIO__REQUEST__BODY_IRQ_UNSUBSCRIBE;
+		req.irq_subscribe = &sub;
+		if (kind == 1) {
+			req.irq_ack = &ack;
+		} else if (kind == 2) {
+			req.irq_unsubscribe = &unsub;
+		}
+		send_request(c, &req);
+		break;
+	}
+	case SOP_MODIFY: {
+		Mmio__Modify body = MMIO__MODIFY__INIT;
+		body.lease = take_lease(r);
+		body.offset = take_u64(r);
+		body.width = take_width(r);
+		body.mask = take_u64(r);
+		body.value = take_u64(r);
+		req.body_case = MMIO__REQUEST__BODY_MODIFY;
+		req.modify = &body;
+		send_request(c, &req);
+		break;
+	}
+	case SOP_POLL: {
+		Mmio__Poll body = MMIO__POLL__INIT;
+		body.lease = take_lease(r);
+		body.offset = take_u64(r);
+		body.width = take_width(r);
+		body.mask = take_u64(r);
+		body.value = take_u64(r);
+		body.timeout_ms = take_u8(r);
+		req.body_case = MMIO__REQUEST__BODY_POLL;
+		req.poll = &body;
+		send_request(c, &req);
+		break;
+	}
+	case SOP_BLOCK_READ: {
+		Mmio__BlockRead body = MMIO__BLOCK_READ__INIT;
+		body.lease = take_lease(r);
+		body.offset = take_u64(r);
+		body.width = take_width(r);
+		body.count = take_u8(r);
+		body.repeat = take_u8(r) & 1;
+		req.body_case = MMIO__REQUEST__BODY_BLOCK_READ;
+		req.block_read = &body;
+		send_request(c, &req);
+		break;
+	}
+	case SOP_BLOCK_WRITE:
+		op_block_write(c, r, &req);
+		break;
+	case SOP_RAW:
+		op_raw(c, r);
+		break;
+	case SOP_EMPTY:
+		send_request(c, &req);
+		break;
+	case SOP_HANGUP:
+		hang_up(c);
+		break;
+	case SOP_POLL_TICK:
+		poll_tick(c, take_u8(r) & 1);
+		break;
+	}
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_world_init(MAX_LEASES);
+	st.all[0] = &st.conns[0].s;
+	st.all[1] = &st.conns[1].s;
+	return 0;
+}
+
+/* The id the next lease will get: ids are global, so every input learns where it starts. */
+static uint64_t
+next_lease_id(void)
+{
+	struct lease_set probe;
+	struct lease *l;
+	lease_set_init(&probe, 1, 0, 0);
+	FUZZ_CHECK(lease_acquire(&fuzz_world.table.regions[FUZZ_REGION_RAM]->space, &probe, 0, 0,
+				 &l) == 0);
+	uint64_t id = l->id;
+	lease_release(l);
+	return id + 1;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1) {
+		return 0;
+	}
+	struct reader r = {data + 1, size - 1};
+	fuzz_world_reset();
+	st.n_known = 0;
+	st.base = next_lease_id();
+	st.conns[0].identity = data[0] & 3;
+	st.conns[0].refused = false;
+	st.conns[1].identity = (data[0] >> 2) & 3;
+	st.conns[1].refused = (data[0] & 0x10) != 0;
+	connect_client(&st.conns[0]);
+	connect_client(&st.conns[1]);
+
+	while (r.left > 0) {
+		run_op(&r);
+	}
+
+	for (unsigned i = 0; i < 2; i++) {
+		poll_tick(&st.conns[i], true);
+		FUZZ_CHECK(!st.conns[i].polling);
+	}
+	session_finish(&st.conns[0].s);
+	session_finish(&st.conns[1].s);
+	fuzz_check_leases(st.all, 2);
+	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
+		FUZZ_CHECK(TAILQ_EMPTY(&fuzz_world.table.regions[i]->space.leases));
+	}
+	return 0;
+}

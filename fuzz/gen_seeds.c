@@ -1,0 +1,468 @@
+/*
+ * Writes the seed corpus: fuzz_gen_seeds DIR writes DIR/frame/<name> (inputs of
+ * fuzz_frame.c: a setup byte and a packed Request) and DIR/session/<name>
+ * (inputs of fuzz_session.c, in the language of session_ops.h). The output is
+ * committed under fuzz/corpus/; regenerate it when either input format changes:
+ *   cmake --build build-fuzz --target fuzz_gen_seeds && build-fuzz/fuzz/fuzz_gen_seeds fuzz/corpus
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mmio.pb-c.h"
+#include "mmio_limits.h"
+#include "session_ops.h"
+
+static const char *out_dir;
+
+static void
+write_file(const char *kind, const char *name, const uint8_t *data, size_t len)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", out_dir, kind);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		perror(path);
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", out_dir, kind, name);
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* fuzz_frame: setup byte (fuzz_frame.c) + req. */
+enum { ROOT = 0, USER = 1, ADMIN = 2, STRANGER = 3, HELLO_DONE = 4, REFUSED = 8 };
+
+static void
+frame(const char *name, uint8_t setup, Mmio__Request *req)
+{
+	static uint8_t buf[1 + MMIO_MAX_FRAME];
+	buf[0] = setup;
+	req->id = 7;
+	size_t len = mmio__request__pack(req, buf + 1);
+	write_file("frame", name, buf, 1 + len);
+}
+
+/* Relative lease ids of fuzz_frame: 1 the other connection's, 2.. the caller's. */
+enum { OTHER_LEASE = 1, RAM_LEASE = 2, EMPTY_LEASE = 3, REGS_LEASE = 4, RAM_HIGH_LEASE = 5 };
+
+static void
+frame_seeds(void)
+{
+	Mmio__Request req = MMIO__REQUEST__INIT;
+
+	Mmio__Hello hello = MMIO__HELLO__INIT;
+	hello.version = MMIO_PROTOCOL_VERSION;
+	req.body_case = MMIO__REQUEST__BODY_HELLO;
+	req.hello = &hello;
+	frame("hello", USER, &req);
+	frame("hello_refused", USER | REFUSED, &req);
+	frame("hello_twice", USER | HELLO_DONE, &req);
+	hello.version = MMIO_PROTOCOL_VERSION + 1;
+	frame("hello_wrong_version", ROOT, &req);
+
+	Mmio__ListRegions list_regions = MMIO__LIST_REGIONS__INIT;
+	req.body_case = MMIO__REQUEST__BODY_LIST_REGIONS;
+	req.list_regions = &list_regions;
+	frame("list_regions_user", USER | HELLO_DONE, &req);
+	frame("list_regions_before_hello", USER, &req);
+
+	Mmio__Acquire acquire = MMIO__ACQUIRE__INIT;
+	acquire.region = "ram";
+	acquire.offset = 0x300;
+	acquire.length = 0x40;
+	req.body_case = MMIO__REQUEST__BODY_ACQUIRE;
+	req.acquire = &acquire;
+	frame("acquire_ram_root", ROOT | HELLO_DONE, &req);
+	acquire.offset = 0xf80;
+	frame("acquire_conflict", ROOT | HELLO_DONE, &req);
+	acquire.region = "regs";
+	acquire.offset = 0x10;
+	acquire.length = 0x10;
+	frame("acquire_regs_user_denied", STRANGER | HELLO_DONE, &req);
+
+	Mmio__Split split = MMIO__SPLIT__INIT;
+	split.lease = RAM_LEASE;
+	split.mid = 0x80;
+	req.body_case = MMIO__REQUEST__BODY_SPLIT;
+	req.split = &split;
+	frame("split", USER | HELLO_DONE, &req);
+
+	Mmio__Release release = MMIO__RELEASE__INIT;
+	release.lease = REGS_LEASE;
+	req.body_case = MMIO__REQUEST__BODY_RELEASE;
+	req.release = &release;
+	frame("release", ROOT | HELLO_DONE, &req);
+	release.lease = OTHER_LEASE;
+	frame("release_not_ours", ROOT | HELLO_DONE, &req);
+
+	Mmio__Load load = MMIO__LOAD__INIT;
+	load.lease = REGS_LEASE;
+	load.offset = 2;
+	load.width = 4;
+	req.body_case = MMIO__REQUEST__BODY_LOAD;
+	req.load = &load;
+	frame("load_regs", USER | HELLO_DONE, &req);
+	load.offset = 0;
+	frame("load_regs_unaligned", USER | HELLO_DONE, &req);
+
+	Mmio__Store store = MMIO__STORE__INIT;
+	store.lease = RAM_LEASE;
+	store.offset = 8;
+	store.width = 8;
+	store.value = 0x1122334455667788;
+	req.body_case = MMIO__REQUEST__BODY_STORE;
+	req.store = &store;
+	frame("store_ram", ROOT | HELLO_DONE, &req);
+	store.lease = RAM_HIGH_LEASE;
+	frame("store_read_only", USER | HELLO_DONE, &req);
+
+	Mmio__Barrier barrier = MMIO__BARRIER__INIT;
+	barrier.lease = EMPTY_LEASE;
+	req.body_case = MMIO__REQUEST__BODY_BARRIER;
+	req.barrier = &barrier;
+	frame("barrier_empty_lease", ROOT | HELLO_DONE, &req);
+
+	Mmio__ListLeases list_leases = MMIO__LIST_LEASES__INIT;
+	req.body_case = MMIO__REQUEST__BODY_LIST_LEASES;
+	req.list_leases = &list_leases;
+	frame("list_leases_admin", ADMIN | HELLO_DONE, &req);
+	frame("list_leases_user", USER | HELLO_DONE, &req);
+
+	uint64_t b_lease[] = {RAM_LEASE, RAM_LEASE, REGS_LEASE, 99};
+	Mmio__BatchOp b_op[] = {MMIO__BATCH_OP__BATCH_OP_STORE, MMIO__BATCH_OP__BATCH_OP_LOAD,
+				MMIO__BATCH_OP__BATCH_OP_BARRIER, MMIO__BATCH_OP__BATCH_OP_LOAD};
+	uint32_t b_width[] = {4, 4, 0, 1};
+	uint64_t b_offset[] = {0x10, 0x10, 0, 0};
+	uint64_t b_value[] = {0xdeadbeef, 0, 0, 0};
+	Mmio__Batch batch = MMIO__BATCH__INIT;
+	batch.n_lease = batch.n_op = batch.n_width = batch.n_offset = batch.n_value = 3;
+	batch.lease = b_lease;
+	batch.op = b_op;
+	batch.width = b_width;
+	batch.offset = b_offset;
+	batch.value = b_value;
+	req.body_case = MMIO__REQUEST__BODY_BATCH;
+	req.batch = &batch;
+	frame("batch", ROOT | HELLO_DONE, &req);
+	batch.n_lease = batch.n_op = batch.n_width = batch.n_offset = batch.n_value = 4;
+	batch.all_or_nothing = true;
+	frame("batch_all_or_nothing_fails", ROOT | HELLO_DONE, &req);
+
+	Mmio__Revoke revoke = MMIO__REVOKE__INIT;
+	revoke.lease = OTHER_LEASE;
+	req.body_case = MMIO__REQUEST__BODY_REVOKE;
+	req.revoke = &revoke;
+	frame("revoke_admin", ADMIN | HELLO_DONE, &req);
+	frame("revoke_user_denied", USER | HELLO_DONE, &req);
+
+	Mmio__IrqSubscribe irq = MMIO__IRQ_SUBSCRIBE__INIT;
+	irq.lease = RAM_LEASE;
+	req.body_case = MMIO__REQUEST__BODY_IRQ_SUBSCRIBE;
+	req.irq_subscribe = &irq;
+	frame("irq_subscribe_no_irq", ROOT | HELLO_DONE, &req);
+
+	Mmio__Modify modify = MMIO__MODIFY__INIT;
+	modify.lease = REGS_LEASE;
+	modify.offset = 6;
+	modify.width = 8;
+	modify.mask = 0xff00;
+	modify.value = 0x4200;
+	req.body_case = MMIO__REQUEST__BODY_MODIFY;
+	req.modify = &modify;
+	frame("modify_regs", USER | HELLO_DONE, &req);
+
+	Mmio__Poll poll = MMIO__POLL__INIT;
+	poll.lease = RAM_LEASE;
+	poll.offset = 0;
+	poll.width = 1;
+	poll.mask = 0xff;
+	poll.value = 1; /* the first byte of ram's start pattern */
+	req.body_case = MMIO__REQUEST__BODY_POLL;
+	req.poll = &poll;
+	frame("poll_holds", ROOT | HELLO_DONE, &req);
+	poll.value = 0x55;
+	poll.timeout_ms = 20;
+	frame("poll_times_out", ROOT | HELLO_DONE, &req);
+
+	Mmio__BlockRead block_read = MMIO__BLOCK_READ__INIT;
+	block_read.lease = RAM_LEASE;
+	block_read.offset = 0x20;
+	block_read.width = 2;
+	block_read.count = 16;
+	req.body_case = MMIO__REQUEST__BODY_BLOCK_READ;
+	req.block_read = &block_read;
+	frame("block_read", ROOT | HELLO_DONE, &req);
+
+	uint64_t values[] = {1, 2, 3};
+	Mmio__BlockWrite block_write = MMIO__BLOCK_WRITE__INIT;
+	block_write.lease = REGS_LEASE;
+	block_write.offset = 14;
+	block_write.width = 4;
+	block_write.n_values = 3;
+	block_write.values = values;
+	block_write.repeat = true;
+	req.body_case = MMIO__REQUEST__BODY_BLOCK_WRITE;
+	req.block_write = &block_write;
+	frame("block_write_fifo", USER | HELLO_DONE, &req);
+
+	req.body_case = MMIO__REQUEST__BODY__NOT_SET;
+	frame("no_body", ROOT | HELLO_DONE, &req);
+}
+
+/* fuzz_session: an op stream (session_ops.h). */
+struct stream {
+	uint8_t buf[4096];
+	size_t len;
+};
+
+static void
+put(struct stream *s, uint8_t b)
+{
+	if (s->len == sizeof(s->buf)) {
+		fprintf(stderr, "gen_seeds: stream too long\n");
+		exit(1);
+	}
+	s->buf[s->len++] = b;
+}
+
+static void
+put_u64(struct stream *s, uint64_t v)
+{
+	if (v < 0xc0) {
+		put(s, (uint8_t)v);
+	} else if (v <= 0x1fff) {
+		put(s, (uint8_t)(0xc0 + (v >> 8)));
+		put(s, (uint8_t)v);
+	} else {
+		put(s, 0xf0);
+		for (unsigned i = 0; i < 8; i++) {
+			put(s, (uint8_t)(v >> (8 * i)));
+		}
+	}
+}
+
+static void
+put_width(struct stream *s, unsigned width)
+{
+	put(s, width == 1 ? 0 : width == 2 ? 1 : width == 4 ? 2 : 3);
+}
+
+enum { A = 0, B = SOP_ON_B };
+enum { RAM, REGS };
+
+static void
+hello(struct stream *s, uint8_t who)
+{
+	put(s, SOP_HELLO | who);
+	put(s, 0);
+}
+
+static void
+acquire(struct stream *s, uint8_t who, uint8_t region, uint64_t offset, uint64_t length)
+{
+	put(s, SOP_ACQUIRE | who);
+	put(s, region);
+	put_u64(s, offset);
+	put_u64(s, length);
+}
+
+/* lease is the index among the leases granted so far in the input. */
+static void
+access_op(struct stream *s, uint8_t who, enum session_op op, uint8_t lease, uint64_t offset,
+	  unsigned width, uint64_t value)
+{
+	put(s, (uint8_t)op | who);
+	put(s, lease);
+	put_u64(s, offset);
+	put_width(s, width);
+	if (op == SOP_STORE) {
+		put_u64(s, value);
+	}
+}
+
+static void
+lease_op(struct stream *s, uint8_t who, enum session_op op, uint8_t lease)
+{
+	put(s, (uint8_t)op | who);
+	put(s, lease);
+}
+
+static void
+session(const char *name, const struct stream *s)
+{
+	write_file("session", name, s->buf, s->len);
+}
+
+static void
+session_seeds(void)
+{
+	/* setup byte: A's identity in bits 0-1, B's in 2-3 (0 root, 1 user, 2 admin, 3 stranger) */
+	struct stream s = {.len = 0};
+	put(&s, 0x00);
+	hello(&s, A);
+	acquire(&s, A, RAM, 0, 0x100);
+	put(&s, SOP_SPLIT | A);
+	put(&s, 0);
+	put_u64(&s, 0x40);
+	access_op(&s, A, SOP_STORE, 1, 8, 4, 0xcafe);
+	access_op(&s, A, SOP_LOAD, 1, 8, 4, 0);
+	access_op(&s, A, SOP_LOAD, 0, 0, 8, 0);
+	lease_op(&s, A, SOP_RELEASE, 1);
+	access_op(&s, A, SOP_LOAD, 1, 8, 4, 0);
+	put(&s, SOP_LIST_LEASES | A);
+	session("acquire_split_access_release", &s);
+
+	/* Root A revokes user B's lease; B's next access is NOT_FOUND. */
+	s.len = 0;
+	put(&s, 0x04);
+	hello(&s, A);
+	hello(&s, B);
+	acquire(&s, B, REGS, 0, 0x40);
+	acquire(&s, B, RAM, 0x800, 0x10);
+	put(&s, SOP_LIST_LEASES | A);
+	lease_op(&s, A, SOP_REVOKE, 0);
+	access_op(&s, B, SOP_LOAD, 0, 2, 2, 0);
+	access_op(&s, B, SOP_STORE, 1, 0, 4, 1);
+	access_op(&s, A, SOP_LOAD, 1, 0, 4, 0);
+	session("revoke_other_connection", &s);
+
+	/* B polls its lease; A (admin) revokes it while the poll waits. */
+	s.len = 0;
+	put(&s, 0x06);
+	hello(&s, A);
+	hello(&s, B);
+	acquire(&s, B, RAM, 0x10, 0x10);
+	put(&s, SOP_POLL | B);
+	put(&s, 0);
+	put_u64(&s, 0);
+	put_width(&s, 4);
+	put_u64(&s, 0xff);
+	put_u64(&s, 0x33);
+	put(&s, 50);
+	put(&s, SOP_POLL_TICK | B);
+	put(&s, 0);
+	lease_op(&s, A, SOP_REVOKE, 0);
+	put(&s, SOP_POLL_TICK | B);
+	put(&s, 0);
+	put(&s, SOP_LIST_LEASES | B);
+	session("poll_lease_revoked", &s);
+
+	/* Requests before Hello close the connection; it reconnects and starts over. */
+	s.len = 0;
+	put(&s, 0x01);
+	acquire(&s, A, RAM, 0, 8);
+	hello(&s, A);
+	put(&s, SOP_HELLO | A);
+	put(&s, 9);
+	hello(&s, A);
+	acquire(&s, A, RAM, 0, 8);
+	put(&s, SOP_HANGUP | A);
+	hello(&s, A);
+	acquire(&s, A, RAM, 0, 8);
+	put(&s, SOP_EMPTY | A);
+	session("hello_state_machine", &s);
+
+	/* The lease limit (16), with empty leases that overlap nothing. */
+	s.len = 0;
+	put(&s, 0x00);
+	hello(&s, A);
+	for (unsigned i = 0; i < 18; i++) {
+		acquire(&s, A, RAM, 0x100, 0);
+	}
+	acquire(&s, A, RAM, 0x80, 0x100);
+	session("lease_limit", &s);
+
+	/* Batch, modify, block read and write, on a lease over regs (address residue 2). */
+	s.len = 0;
+	put(&s, 0x05);
+	hello(&s, A);
+	hello(&s, B);
+	acquire(&s, A, REGS, 2, 0x20);
+	put(&s, SOP_BATCH | A);
+	put(&s, 0x20 | 3);
+	put(&s, 0);
+	put(&s, 2); /* store */
+	put_width(&s, 4);
+	put_u64(&s, 0);
+	put_u64(&s, 0xabcd);
+	put(&s, 0);
+	put(&s, 1); /* load */
+	put_width(&s, 8);
+	put_u64(&s, 6);
+	put_u64(&s, 0);
+	put(&s, 0);
+	put(&s, 3); /* barrier */
+	put_width(&s, 1);
+	put_u64(&s, 0);
+	put_u64(&s, 0);
+	put(&s, SOP_MODIFY | A);
+	put(&s, 0);
+	put_u64(&s, 0);
+	put_width(&s, 2);
+	put_u64(&s, 0xf0f0);
+	put_u64(&s, 0x1234);
+	put(&s, SOP_BLOCK_READ | A);
+	put(&s, 0);
+	put_u64(&s, 0);
+	put_width(&s, 2);
+	put(&s, 8);
+	put(&s, 0);
+	put(&s, SOP_BLOCK_WRITE | A);
+	put(&s, 0);
+	put_u64(&s, 4);
+	put_width(&s, 1);
+	put(&s, 0x10 | 3);
+	put_u64(&s, 1);
+	put_u64(&s, 2);
+	put_u64(&s, 3);
+	acquire(&s, B, REGS, 0x22, 0x1e);
+	access_op(&s, B, SOP_LOAD, 1, 0, 2, 0);
+	session("regs_ops", &s);
+
+	/* A raw frame: a Load of lease 1 (relative), after Hello. */
+	s.len = 0;
+	put(&s, 0x00);
+	hello(&s, A);
+	acquire(&s, A, RAM, 0x40, 0x40);
+	Mmio__Load load = MMIO__LOAD__INIT;
+	load.lease = 1;
+	load.offset = 4;
+	load.width = 4;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.id = 1;
+	req.body_case = MMIO__REQUEST__BODY_LOAD;
+	req.load = &load;
+	uint8_t raw[64];
+	size_t len = mmio__request__pack(&req, raw);
+	put(&s, SOP_RAW | A);
+	put(&s, (uint8_t)len);
+	for (size_t i = 0; i < len; i++) {
+		put(&s, raw[i]);
+	}
+	put(&s, SOP_RAW | A);
+	put(&s, 3);
+	put(&s, 0xff);
+	put(&s, 0xff);
+	put(&s, 0xff);
+	session("raw_frames", &s);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s DIR (writes DIR/frame/ and DIR/session/)\n", argv[0]);
+		return 2;
+	}
+	out_dir = argv[1];
+	frame_seeds();
+	session_seeds();
+	return 0;
+}
