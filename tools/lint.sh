@@ -12,8 +12,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$root" && mkdir -p "${1:-build}" && cd "${1:-build}" && pwd)
 jobs=$(nproc)
-clang_tidy=${CLANG_TIDY:-$(command -v clang-tidy || command -v clang-tidy-14)}
-cppcheck=${CPPCHECK:-cppcheck}
+clang_tidy=${CLANG_TIDY:-$(command -v clang-tidy || command -v clang-tidy-14 || true)}
+cppcheck=${CPPCHECK:-$(command -v cppcheck || true)}
+if [ -z "$clang_tidy" ] || [ -z "$cppcheck" ] || ! command -v python3 >/dev/null; then
+	echo "lint: needs clang-tidy, cppcheck and python3 (tools/install-deps.sh installs them)" >&2
+	exit 2
+fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
