@@ -256,6 +256,17 @@ fuzz_exchange_run(struct fuzz_exchange *x, struct session *s, const Mmio__Reques
 	} else {
 		FUZZ_CHECK(fuzz_snapshot_same(&b.mem));
 	}
+	if (req->body_case == MMIO__REQUEST__BODY_POLL && x->res != DISPATCH_CLOSE) {
+		const Mmio__Poll *m = req->poll;
+		struct poll_state p = {
+			.lease_id = m->lease,
+			.offset = m->offset,
+			.width = m->width,
+			.mask = m->mask,
+			.value = m->value,
+		};
+		fuzz_check_poll(s, &p, m->timeout_ms == 0, x->res, &x->reply);
+	}
 	close_pass_fd(&x->scratch);
 }
 
@@ -265,7 +276,11 @@ fuzz_exchange_poll(struct fuzz_exchange *x, struct session *s, const struct poll
 {
 	mmio__reply__init(&x->reply);
 	x->scratch = (struct dispatch_scratch){.pass_fd = -1};
+	struct fuzz_snapshot before;
+	fuzz_snapshot_take(&before);
 	x->res = dispatch_poll_step(s, p, last_chance, &x->reply, &x->scratch);
+	FUZZ_CHECK(fuzz_snapshot_same(&before));
+	fuzz_check_poll(s, p, last_chance, x->res, &x->reply);
 	if (trace) {
 		trace_reply(s, last_chance ? "poll, last chance" : "poll", x->res, &x->reply);
 	}

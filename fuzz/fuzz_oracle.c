@@ -5,6 +5,7 @@
 #include "fuzz_common.h"
 #include "fuzz_oracle.h"
 #include "mmio_limits.h"
+#include "region.h"
 
 /* What conn.c must do with req in s's state, by the rules of STYLE.md §2-3 and mmio.proto. */
 enum dispatch_result
@@ -109,25 +110,242 @@ find(const struct session *s, uint64_t id)
 	return lease_find(&s->leases, id);
 }
 
+/* Independent of policy.c: does g name who (its uid, or its gid or a supplementary group)? */
+static bool
+grant_names(const struct grant *g, const struct identity *who)
+{
+	if (g->subject == GRANT_USER) {
+		return g->id == who->uid;
+	}
+	bool in = g->id == who->gid;
+	for (unsigned i = 0; i < who->n_groups; i++) {
+		in |= g->id == who->groups[i];
+	}
+	return in;
+}
+
+/* fuzz_world has no extra uid and admin group 50. */
+static bool
+is_root(const struct identity *who)
+{
+	return who->uid == 0;
+}
+
+static bool
+is_admin(const struct identity *who)
+{
+	struct grant admin = {.subject = GRANT_GROUP, .id = 50};
+	return is_root(who) || grant_names(&admin, who);
+}
+
+/* The live lease with this id, whoever holds it. */
+static const struct lease *
+find_any(uint64_t id)
+{
+	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
+		const struct lease *l;
+		TAILQ_FOREACH(l, &fuzz_world.table.regions[i]->space.leases, space_link)
+		{
+			if (l->id == id) {
+				return l;
+			}
+		}
+	}
+	return NULL;
+}
+
+static const struct region *
+find_region(const char *name)
+{
+	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
+		if (strcmp(fuzz_world.table.regions[i]->name, name) == 0) {
+			return fuzz_world.table.regions[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Acquire: a region the caller has no grant on does not exist for it; the
+ * range must lie inside one grant that names it (rw wins over ro; root may
+ * lease anything rw), inside the region, overlap no non-empty live lease, and
+ * the connection must have room.
+ */
+static Mmio__Status
+acquire_status(const struct session *s, const Mmio__Acquire *a, bool *read_only)
+{
+	const struct region *r = find_region(a->region);
+	if (!r) {
+		return MMIO__STATUS__NOT_FOUND;
+	}
+	bool named = is_root(&s->who), covered = is_root(&s->who);
+	*read_only = !is_root(&s->who);
+	for (unsigned i = 0; i < r->policy.n_grants && !is_root(&s->who); i++) {
+		const struct grant *g = &r->policy.grants[i];
+		if (!grant_names(g, &s->who)) {
+			continue;
+		}
+		named = true;
+		if (a->offset >= g->offset && (unsigned __int128)a->offset + a->length <=
+						      (unsigned __int128)g->offset + g->length) {
+			covered = true;
+			*read_only = *read_only && g->read_only;
+		}
+	}
+	if (!named) {
+		return MMIO__STATUS__NOT_FOUND;
+	}
+	if (!covered) {
+		return MMIO__STATUS__PERMISSION_DENIED;
+	}
+	if ((unsigned __int128)a->offset + a->length > r->space.len) {
+		return MMIO__STATUS__OUT_OF_RANGE;
+	}
+	const struct lease *l;
+	TAILQ_FOREACH(l, &r->space.leases, space_link)
+	{
+		if (a->length != 0 && l->len != 0 && l->start < a->offset + a->length &&
+		    a->offset < l->start + l->len) {
+			return MMIO__STATUS__CONFLICT;
+		}
+	}
+	if (s->leases.count >= s->leases.max) {
+		return MMIO__STATUS__RESOURCE_EXHAUSTED;
+	}
+	return MMIO__STATUS__OK;
+}
+
+/*
+ * Block read and write: count 1..MMIO_MAX_BATCH_OPS, every address checked
+ * (the first, and unless repeat the last), then for writes read-only and every
+ * value's width, all before the first access.
+ */
+static Mmio__Status
+block_status(const struct lease *l, uint64_t off, unsigned width, size_t count, bool repeat,
+	     const uint64_t *values)
+{
+	if (!l) {
+		return MMIO__STATUS__NOT_FOUND;
+	}
+	if (count == 0 || count > MMIO_MAX_BATCH_OPS) {
+		return MMIO__STATUS__INVALID_ARGUMENT;
+	}
+	Mmio__Status st = access_status(l, off, width, false, 0);
+	if (st != MMIO__STATUS__OK) {
+		return st;
+	}
+	unsigned __int128 last = (unsigned __int128)off + (unsigned __int128)(count - 1) * width;
+	if (!repeat && last > UINT64_MAX) {
+		return MMIO__STATUS__OUT_OF_RANGE;
+	}
+	if (!repeat &&
+	    (st = access_status(l, (uint64_t)last, width, false, 0)) != MMIO__STATUS__OK) {
+		return st;
+	}
+	if (values && l->read_only) {
+		return MMIO__STATUS__PERMISSION_DENIED;
+	}
+	for (size_t i = 0; values && i < count; i++) {
+		if (values[i] & ~width_mask(width)) {
+			return MMIO__STATUS__INVALID_ARGUMENT;
+		}
+	}
+	return MMIO__STATUS__OK;
+}
+
 void
 fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request *req)
 {
-	*b = (struct fuzz_before){.lease_found = false};
+	*b = (struct fuzz_before){.check_status = true, .want = MMIO__STATUS__OK};
 	fuzz_snapshot_take(&b->mem);
 	const struct lease *l = NULL;
-	if (req->body_case == MMIO__REQUEST__BODY_SPLIT) {
+	switch (req->body_case) {
+	case MMIO__REQUEST__BODY_ACQUIRE:
+		b->want = acquire_status(s, req->acquire, &b->read_only);
+		break;
+	case MMIO__REQUEST__BODY_SPLIT:
 		l = find(s, req->split->lease);
-	} else if (req->body_case == MMIO__REQUEST__BODY_MODIFY) {
-		l = find(s, req->modify->lease);
+		b->want = !l                                 ? MMIO__STATUS__NOT_FOUND
+			  : req->split->mid > l->len         ? MMIO__STATUS__OUT_OF_RANGE
+			  : s->leases.count >= s->leases.max ? MMIO__STATUS__RESOURCE_EXHAUSTED
+							     : MMIO__STATUS__OK;
+		break;
+	case MMIO__REQUEST__BODY_RELEASE:
+		b->want = find(s, req->release->lease) ? MMIO__STATUS__OK : MMIO__STATUS__NOT_FOUND;
+		break;
+	case MMIO__REQUEST__BODY_BARRIER:
+		b->want = find(s, req->barrier->lease) ? MMIO__STATUS__OK : MMIO__STATUS__NOT_FOUND;
+		break;
+	case MMIO__REQUEST__BODY_LOAD:
+		l = find(s, req->load->lease);
+		b->want = access_status(l, req->load->offset, req->load->width, false, 0);
+		break;
+	case MMIO__REQUEST__BODY_STORE:
+		l = find(s, req->store->lease);
+		b->want = access_status(l, req->store->offset, req->store->width, true,
+					req->store->value);
+		break;
+	case MMIO__REQUEST__BODY_MODIFY: {
 		const Mmio__Modify *m = req->modify;
-		if (l && access_status(l, m->offset, m->width, false, 0) == MMIO__STATUS__OK) {
+		l = find(s, m->lease);
+		b->want = l && l->read_only ? MMIO__STATUS__PERMISSION_DENIED
+					    : access_status(l, m->offset, m->width, false, 0);
+		if (b->want == MMIO__STATUS__OK) {
 			b->old_value = fuzz_peek(l, m->offset, m->width);
 		}
+		break;
+	}
+	case MMIO__REQUEST__BODY_BATCH: {
+		const Mmio__Batch *m = req->batch;
+		size_t n = m->n_lease;
+		b->want = m->n_op != n || m->n_width != n || m->n_offset != n || m->n_value != n
+				  ? MMIO__STATUS__INVALID_ARGUMENT
+			  : n > MMIO_MAX_BATCH_OPS ? MMIO__STATUS__RESOURCE_EXHAUSTED
+						   : MMIO__STATUS__OK;
+		break;
+	}
+	case MMIO__REQUEST__BODY_REVOKE:
+		b->want = !is_admin(&s->who)             ? MMIO__STATUS__PERMISSION_DENIED
+			  : find_any(req->revoke->lease) ? MMIO__STATUS__OK
+							 : MMIO__STATUS__NOT_FOUND;
+		break;
+	/* No region has an interrupt, so nobody is subscribed either. */
+	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
+		l = find(s, req->irq_subscribe->lease);
+		b->want = l ? MMIO__STATUS__INVALID_ARGUMENT : MMIO__STATUS__NOT_FOUND;
+		break;
+	case MMIO__REQUEST__BODY_IRQ_ACK:
+		l = find(s, req->irq_ack->lease);
+		b->want = l ? MMIO__STATUS__INVALID_ARGUMENT : MMIO__STATUS__NOT_FOUND;
+		break;
+	case MMIO__REQUEST__BODY_IRQ_UNSUBSCRIBE:
+		l = find(s, req->irq_unsubscribe->lease);
+		b->want = l ? MMIO__STATUS__INVALID_ARGUMENT : MMIO__STATUS__NOT_FOUND;
+		break;
+	case MMIO__REQUEST__BODY_BLOCK_READ: {
+		const Mmio__BlockRead *m = req->block_read;
+		b->want = block_status(find(s, m->lease), m->offset, m->width, m->count, m->repeat,
+				       NULL);
+		break;
+	}
+	case MMIO__REQUEST__BODY_BLOCK_WRITE: {
+		const Mmio__BlockWrite *m = req->block_write;
+		static const uint64_t none[1];
+		b->want = block_status(find(s, m->lease), m->offset, m->width, m->n_values,
+				       m->repeat, m->values ? m->values : none);
+		break;
+	}
+	case MMIO__REQUEST__BODY_POLL:
+		b->check_status = false; /* fuzz_check_poll() */
+		break;
+	default:
+		break;
 	}
 	b->lease_found = l != NULL;
 	if (l) {
 		b->start = l->start;
 		b->len = l->len;
+		b->read_only = l->read_only;
 	}
 }
 
@@ -141,17 +359,7 @@ may_write(const Mmio__Request *req, const Mmio__Reply *reply)
 	case MMIO__REQUEST__BODY_BLOCK_WRITE:
 		return reply->status == MMIO__STATUS__OK;
 	case MMIO__REQUEST__BODY_BATCH:
-		if (reply->status != MMIO__STATUS__OK) {
-			return false;
-		}
-		if (req->batch->all_or_nothing) {
-			for (size_t i = 0; i < reply->batch->n_status; i++) {
-				if (reply->batch->status[i] != MMIO__STATUS__OK) {
-					return false;
-				}
-			}
-		}
-		return true;
+		return reply->status == MMIO__STATUS__OK;
 	default:
 		return false;
 	}
@@ -170,8 +378,6 @@ check_block(const struct session *s, const Mmio__Request *req, const Mmio__Reply
 	if (reply->status != MMIO__STATUS__OK) {
 		return;
 	}
-	FUZZ_CHECK(l && count >= 1 && count <= MMIO_MAX_BATCH_OPS);
-	FUZZ_CHECK(access_status(l, off, width, !is_read, 0) == MMIO__STATUS__OK);
 	if (is_read) {
 		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_VALUES &&
 			   reply->values->n_values == count);
@@ -186,7 +392,147 @@ check_block(const struct session *s, const Mmio__Request *req, const Mmio__Reply
 	}
 }
 
-/* The outcome of req against what the rules say, given what things looked like before. */
+/* Where byte off of lease l sits in a fuzz_snapshot. */
+static size_t
+snapshot_index(const struct lease *l, uint64_t off)
+{
+	const struct region *r = region_of_lease(l);
+	size_t base = r == fuzz_world.table.regions[FUZZ_REGION_RAM] ? 0 : FUZZ_RAM_SIZE;
+	return base + l->start + off;
+}
+
+/*
+ * A batch, run against a model of the device bytes: each op gets the status
+ * the lease rules give, in order (after the first failure with stop_on_error:
+ * CANCELLED); with all_or_nothing and any op failing its checks, none runs
+ * (the failing ones get their error, the others CANCELLED). Loads return the
+ * model's value, other ops 0; at the end the device must equal the model.
+ */
+static void
+check_batch(const struct session *s, const Mmio__Batch *m, const Mmio__Reply *reply,
+	    const struct fuzz_before *b)
+{
+	static struct fuzz_snapshot model;
+	static Mmio__Status want[MMIO_MAX_BATCH_OPS];
+	size_t n = m->n_lease;
+	FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_BATCH && reply->batch->n_status == n &&
+		   reply->batch->n_value == n);
+	bool any_fails = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct lease *l = find(s, m->lease[i]);
+		switch (m->op[i]) {
+		case MMIO__BATCH_OP__BATCH_OP_LOAD:
+			want[i] = access_status(l, m->offset[i], m->width[i], false, 0);
+			break;
+		case MMIO__BATCH_OP__BATCH_OP_STORE:
+			want[i] = access_status(l, m->offset[i], m->width[i], true, m->value[i]);
+			break;
+		case MMIO__BATCH_OP__BATCH_OP_BARRIER:
+			want[i] = l ? MMIO__STATUS__OK : MMIO__STATUS__NOT_FOUND;
+			break;
+		default:
+			want[i] = l ? MMIO__STATUS__INVALID_ARGUMENT : MMIO__STATUS__NOT_FOUND;
+			break;
+		}
+		any_fails |= want[i] != MMIO__STATUS__OK;
+	}
+	model = b->mem;
+	bool none_runs = m->all_or_nothing && any_fails, failed = false;
+	for (size_t i = 0; i < n; i++) {
+		Mmio__Status st = want[i];
+		if (none_runs) {
+			st = st == MMIO__STATUS__OK ? MMIO__STATUS__CANCELLED : st;
+		} else if (failed && m->stop_on_error) {
+			st = MMIO__STATUS__CANCELLED;
+		}
+		failed |= st != MMIO__STATUS__OK;
+		FUZZ_CHECK(reply->batch->status[i] == st);
+		uint64_t value = 0;
+		if (st == MMIO__STATUS__OK && m->op[i] != MMIO__BATCH_OP__BATCH_OP_BARRIER) {
+			const struct lease *l = find(s, m->lease[i]);
+			size_t at = snapshot_index(l, m->offset[i]);
+			for (unsigned k = 0; k < m->width[i]; k++) {
+				if (m->op[i] == MMIO__BATCH_OP__BATCH_OP_LOAD) {
+					value |= (uint64_t)model.bytes[at + k] << (8 * k);
+				} else {
+					model.bytes[at + k] = (uint8_t)(m->value[i] >> (8 * k));
+				}
+			}
+		}
+		FUZZ_CHECK(reply->batch->value[i] == value);
+	}
+	FUZZ_CHECK(fuzz_snapshot_same(&model));
+}
+
+/* Every region the caller has a grant on, with exactly those grants (root: the whole region). */
+static void
+check_region_list(const struct session *s, const Mmio__RegionList *list)
+{
+	size_t k = 0;
+	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
+		const struct region *r = fuzz_world.table.regions[i];
+		size_t g = 0;
+		const Mmio__RegionInfo *info = k < list->n_regions ? list->regions[k] : NULL;
+		for (unsigned j = 0; j < r->policy.n_grants || (is_root(&s->who) && j == 0); j++) {
+			const struct grant *pg = is_root(&s->who) ? NULL : &r->policy.grants[j];
+			if (pg && !grant_names(pg, &s->who)) {
+				continue;
+			}
+			FUZZ_CHECK(info && g < info->n_grants);
+			const Mmio__Grant *mg = info->grants[g++];
+			FUZZ_CHECK(mg->offset == (pg ? pg->offset : 0));
+			FUZZ_CHECK(mg->length == (pg ? pg->length : r->space.len));
+			FUZZ_CHECK(mg->access == (pg && pg->read_only ? MMIO__ACCESS__ACCESS_RO
+								      : MMIO__ACCESS__ACCESS_RW));
+			if (is_root(&s->who)) {
+				break;
+			}
+		}
+		if (g == 0) {
+			continue;
+		}
+		FUZZ_CHECK(g == info->n_grants && strcmp(info->name, r->name) == 0);
+		FUZZ_CHECK(strcmp(info->type, "mem") == 0 && info->size == r->space.len &&
+			   info->address == r->space.addr && info->faults == r->faults);
+		k++;
+	}
+	FUZZ_CHECK(k == list->n_regions);
+}
+
+static void
+check_lease_info(const Mmio__LeaseInfo *info, const struct lease *l)
+{
+	const struct session *holder = session_of_lease_set(l->set);
+	FUZZ_CHECK(info->id == l->id && info->start == l->start && info->length == l->len);
+	FUZZ_CHECK(strcmp(info->region, region_of_lease(l)->name) == 0);
+	FUZZ_CHECK(info->pid == holder->who.pid && info->uid == holder->who.uid);
+	FUZZ_CHECK(info->access ==
+		   (l->read_only ? MMIO__ACCESS__ACCESS_RO : MMIO__ACCESS__ACCESS_RW));
+}
+
+/* Admins see every lease, others every lease of their uid, each once and as it is. */
+static void
+check_lease_list(const struct session *s, const Mmio__LeaseList *list)
+{
+	size_t visible = 0;
+	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
+		const struct lease *l;
+		TAILQ_FOREACH(l, &fuzz_world.table.regions[i]->space.leases, space_link)
+		{
+			visible += is_admin(&s->who) || l->set->uid == s->who.uid;
+		}
+	}
+	FUZZ_CHECK(list->n_leases == visible);
+	for (size_t i = 0; i < list->n_leases; i++) {
+		const struct lease *l = find_any(list->leases[i]->id);
+		FUZZ_CHECK(l && (is_admin(&s->who) || l->set->uid == s->who.uid));
+		check_lease_info(list->leases[i], l);
+		for (size_t j = 0; j < i; j++) {
+			FUZZ_CHECK(list->leases[j]->id != list->leases[i]->id);
+		}
+	}
+}
+
 void
 fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio__Reply *reply,
 		   const struct fuzz_before *b)
@@ -194,59 +540,64 @@ fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio
 	if (!may_write(req, reply)) {
 		FUZZ_CHECK(fuzz_snapshot_same(&b->mem));
 	}
+	if (b->check_status) {
+		FUZZ_CHECK(reply->status == b->want);
+	}
 	const struct lease *l;
 	switch (req->body_case) {
-	case MMIO__REQUEST__BODY_LOAD: {
-		const Mmio__Load *m = req->load;
-		l = find(s, m->lease);
-		FUZZ_CHECK(reply->status == access_status(l, m->offset, m->width, false, 0));
+	case MMIO__REQUEST__BODY_LIST_REGIONS:
+		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_REGIONS);
+		check_region_list(s, reply->regions);
+		break;
+	case MMIO__REQUEST__BODY_LIST_LEASES:
+		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LEASES);
+		check_lease_list(s, reply->leases);
+		break;
+	case MMIO__REQUEST__BODY_LOAD:
 		if (reply->status == MMIO__STATUS__OK) {
+			const Mmio__Load *m = req->load;
 			FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LOAD);
-			FUZZ_CHECK(reply->load->value == fuzz_peek(l, m->offset, m->width));
+			FUZZ_CHECK(reply->load->value ==
+				   fuzz_peek(find(s, m->lease), m->offset, m->width));
 		}
 		break;
-	}
-	case MMIO__REQUEST__BODY_STORE: {
-		const Mmio__Store *m = req->store;
-		l = find(s, m->lease);
-		FUZZ_CHECK(reply->status == access_status(l, m->offset, m->width, true, m->value));
+	case MMIO__REQUEST__BODY_STORE:
 		if (reply->status == MMIO__STATUS__OK) {
-			FUZZ_CHECK(fuzz_peek(l, m->offset, m->width) == m->value);
+			const Mmio__Store *m = req->store;
+			FUZZ_CHECK(fuzz_peek(find(s, m->lease), m->offset, m->width) == m->value);
 		}
 		break;
-	}
-	case MMIO__REQUEST__BODY_MODIFY: {
-		const Mmio__Modify *m = req->modify;
-		l = find(s, m->lease);
-		Mmio__Status want = l && l->read_only
-					    ? MMIO__STATUS__PERMISSION_DENIED
-					    : access_status(l, m->offset, m->width, false, 0);
-		FUZZ_CHECK(reply->status == want);
+	case MMIO__REQUEST__BODY_MODIFY:
 		if (reply->status == MMIO__STATUS__OK) {
+			const Mmio__Modify *m = req->modify;
 			uint64_t next = ((b->old_value & ~m->mask) | (m->value & m->mask)) &
 					width_mask(m->width);
 			FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LOAD &&
 				   reply->load->value == b->old_value);
-			FUZZ_CHECK(fuzz_peek(l, m->offset, m->width) == next);
+			FUZZ_CHECK(fuzz_peek(find(s, m->lease), m->offset, m->width) == next);
 		}
 		break;
-	}
 	case MMIO__REQUEST__BODY_BLOCK_READ:
 	case MMIO__REQUEST__BODY_BLOCK_WRITE:
 		check_block(s, req, reply);
+		break;
+	case MMIO__REQUEST__BODY_BATCH:
+		if (reply->status == MMIO__STATUS__OK) {
+			check_batch(s, req->batch, reply, b);
+		}
 		break;
 	case MMIO__REQUEST__BODY_ACQUIRE:
 		if (reply->status == MMIO__STATUS__OK) {
 			FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LEASE);
 			l = find(s, reply->lease->id);
 			FUZZ_CHECK(l && l->start == req->acquire->offset &&
-				   l->len == req->acquire->length);
+				   l->len == req->acquire->length && l->read_only == b->read_only);
 			FUZZ_CHECK(strcmp(region_of_lease(l)->name, req->acquire->region) == 0);
+			check_lease_info(reply->lease, l);
 		}
 		break;
 	case MMIO__REQUEST__BODY_SPLIT:
 		if (reply->status == MMIO__STATUS__OK) {
-			FUZZ_CHECK(b->lease_found && req->split->mid <= b->len);
 			FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LEASE);
 			const struct lease *low = find(s, reply->lease->id);
 			const struct lease *high = find(s, req->split->lease);
@@ -254,11 +605,9 @@ fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio
 			FUZZ_CHECK(low->start == b->start && low->len == req->split->mid);
 			FUZZ_CHECK(high->start == b->start + req->split->mid &&
 				   high->len == b->len - req->split->mid);
-			FUZZ_CHECK(low->read_only == high->read_only);
-		}
-		if (b->lease_found) {
-			FUZZ_CHECK((reply->status == MMIO__STATUS__OUT_OF_RANGE) ==
-				   (req->split->mid > b->len));
+			FUZZ_CHECK(low->read_only == b->read_only &&
+				   high->read_only == b->read_only);
+			check_lease_info(reply->lease, low);
 		}
 		break;
 	case MMIO__REQUEST__BODY_RELEASE:
@@ -266,10 +615,31 @@ fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio
 		break;
 	case MMIO__REQUEST__BODY_REVOKE:
 		if (reply->status == MMIO__STATUS__OK) {
-			FUZZ_CHECK(service_find_lease(s->svc, req->revoke->lease) == NULL);
+			FUZZ_CHECK(find_any(req->revoke->lease) == NULL);
 		}
 		break;
 	default:
 		break;
 	}
+}
+
+void
+fuzz_check_poll(const struct session *s, const struct poll_state *p, bool last_chance,
+		enum dispatch_result res, const Mmio__Reply *reply)
+{
+	const struct lease *l = find(s, p->lease_id);
+	Mmio__Status want = access_status(l, p->offset, p->width, false, 0);
+	if (want != MMIO__STATUS__OK) {
+		FUZZ_CHECK(res == DISPATCH_REPLY && reply->status == want);
+		return;
+	}
+	uint64_t v = fuzz_peek(l, p->offset, p->width);
+	bool holds = (v & p->mask) == (p->value & p->mask);
+	if (!holds && !last_chance) {
+		FUZZ_CHECK(res == DISPATCH_DEFER);
+		return;
+	}
+	FUZZ_CHECK(res == DISPATCH_REPLY);
+	FUZZ_CHECK(reply->status == (holds ? MMIO__STATUS__OK : MMIO__STATUS__TIMEOUT));
+	FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LOAD && reply->load->value == v);
 }
