@@ -17,6 +17,9 @@ echo "== build and test"
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$root/build" -j "$jobs"
 
+echo "== static analysis (clang-tidy, cppcheck)"
+"$root/tools/lint.sh" "$root/build"
+
 echo "== ASan + UBSan (clang -O2)"
 cmake -S "$root" -B "$root/build-asan" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DMMIO_SANITIZE=ON >/dev/null
