@@ -103,6 +103,16 @@ void fuzz_exchange_poll(struct fuzz_exchange *x, struct session *s, const struct
 void fuzz_exchange_finish(struct fuzz_exchange *x);
 
 /*
+ * What conn.c must do with req in s's state: close (before Hello, a second
+ * Hello, no known body), reply then close (Hello of another version, or over a
+ * limit), reply, or for a Poll DISPATCH_DEFER (it may also reply at once).
+ */
+enum dispatch_result fuzz_expected_result(const struct session *s, const Mmio__Request *req);
+
+/* A reply as the client receives it: a known status, the request's id, one frame, decodable. */
+void fuzz_check_reply(const Mmio__Reply *reply, uint64_t request_id);
+
+/*
  * Lease ids are global and never reused, so an input cannot name a lease by
  * its absolute id and replay the same way. Inputs name them relative to base
  * (1 is base, 0 the id before it): this rewrites every lease id in req.

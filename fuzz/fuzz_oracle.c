@@ -7,67 +7,6 @@
 #include "mmio_limits.h"
 #include "region.h"
 
-/* What conn.c must do with req in s's state, by the rules of STYLE.md §2-3 and mmio.proto. */
-enum dispatch_result
-fuzz_expected_result(const struct session *s, const Mmio__Request *req)
-{
-	if (req->body_case == MMIO__REQUEST__BODY_HELLO) {
-		if (s->hello_done) {
-			return DISPATCH_CLOSE;
-		}
-		if (req->hello->version != MMIO_PROTOCOL_VERSION || s->refused) {
-			return DISPATCH_REPLY_CLOSE;
-		}
-		return DISPATCH_REPLY;
-	}
-	if (!s->hello_done) {
-		return DISPATCH_CLOSE;
-	}
-	switch (req->body_case) {
-	case MMIO__REQUEST__BODY_LIST_REGIONS:
-	case MMIO__REQUEST__BODY_ACQUIRE:
-	case MMIO__REQUEST__BODY_SPLIT:
-	case MMIO__REQUEST__BODY_RELEASE:
-	case MMIO__REQUEST__BODY_LOAD:
-	case MMIO__REQUEST__BODY_STORE:
-	case MMIO__REQUEST__BODY_BARRIER:
-	case MMIO__REQUEST__BODY_LIST_LEASES:
-	case MMIO__REQUEST__BODY_BATCH:
-	case MMIO__REQUEST__BODY_REVOKE:
-	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
-	case MMIO__REQUEST__BODY_IRQ_ACK:
-	case MMIO__REQUEST__BODY_IRQ_UNSUBSCRIBE:
-	case MMIO__REQUEST__BODY_MODIFY:
-	case MMIO__REQUEST__BODY_BLOCK_READ:
-	case MMIO__REQUEST__BODY_BLOCK_WRITE:
-		return DISPATCH_REPLY;
-	case MMIO__REQUEST__BODY_POLL:
-		return DISPATCH_DEFER; /* or DISPATCH_REPLY */
-	default:
-		return DISPATCH_CLOSE;
-	}
-}
-
-/* A reply as the client receives it: a status, the request's id, one frame, decodable. */
-void
-fuzz_check_reply(const Mmio__Reply *reply, uint64_t request_id)
-{
-	static uint8_t frame[MMIO_MAX_FRAME];
-
-	FUZZ_CHECK(reply->id == request_id);
-	FUZZ_CHECK(reply->status != MMIO__STATUS__STATUS_UNSPECIFIED);
-	FUZZ_CHECK(protobuf_c_enum_descriptor_get_value(&mmio__status__descriptor,
-							(int)reply->status) != NULL);
-	size_t len = mmio__reply__get_packed_size(reply);
-	FUZZ_CHECK(len <= MMIO_MAX_FRAME);
-	FUZZ_CHECK(mmio__reply__pack(reply, frame) == len);
-	Mmio__Reply *back = mmio__reply__unpack(NULL, len, frame);
-	FUZZ_CHECK(back != NULL);
-	FUZZ_CHECK(back->id == reply->id && back->status == reply->status &&
-		   back->body_case == reply->body_case);
-	mmio__reply__free_unpacked(back, NULL);
-}
-
 /*
  * The status a load (or, with is_store, a store of value) through l must get,
  * by the rules of mmio.proto and lease.h, worked out independently of lease.c:

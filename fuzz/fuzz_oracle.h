@@ -13,16 +13,6 @@
 #include "fuzz_common.h"
 #include "mmio.pb-c.h"
 
-/*
- * What conn.c must do with req in s's state: close (before Hello, a second
- * Hello, no known body), reply then close (Hello of another version, or over a
- * limit), reply, or for a Poll DISPATCH_DEFER (it may also reply at once).
- */
-enum dispatch_result fuzz_expected_result(const struct session *s, const Mmio__Request *req);
-
-/* A reply as the client receives it: a known status, the request's id, one frame, decodable. */
-void fuzz_check_reply(const Mmio__Reply *reply, uint64_t request_id);
-
 /* What things looked like before a request ran, and what it must answer. */
 struct fuzz_before {
 	struct fuzz_snapshot mem;
