@@ -424,44 +424,59 @@ held_by(const struct lease *l, struct session *const *sessions, unsigned n)
 	return false;
 }
 
+/* Checks r's lease list (sorted, inside r, disjoint, held by one of the sessions); its length. */
+static unsigned
+check_region_leases(const struct region *r, struct session *const *sessions, unsigned n)
+{
+	unsigned count = 0;
+	uint64_t last_start = 0;
+	uint64_t busy_until = 0;
+	const struct lease *l;
+	TAILQ_FOREACH(l, &r->space.leases, space_link)
+	{
+		FUZZ_CHECK(l->space == &r->space);
+		FUZZ_CHECK(held_by(l, sessions, n));
+		/* Ids are unique across regions and holders (revoke names them so). */
+		FUZZ_CHECK(service_find_lease(&fuzz_world.svc, l->id) == l);
+		FUZZ_CHECK(l->start <= r->space.len && r->space.len - l->start >= l->len);
+		FUZZ_CHECK(l->start >= last_start);
+		last_start = l->start;
+		if (l->len != 0) {
+			FUZZ_CHECK(l->start >= busy_until);
+			busy_until = l->start + l->len;
+		}
+		count++;
+	}
+	return count;
+}
+
+/* Checks that set lists its own leases, each once, as many as it counts; their number. */
+static unsigned
+check_set_leases(const struct lease_set *set)
+{
+	unsigned count = 0;
+	const struct lease *l;
+	TAILQ_FOREACH(l, &set->leases, set_link)
+	{
+		FUZZ_CHECK(l->set == set);
+		FUZZ_CHECK(lease_find(set, l->id) == l);
+		count++;
+	}
+	FUZZ_CHECK(count == set->count && count <= set->max);
+	return count;
+}
+
 void
 fuzz_check_leases(struct session *const *sessions, unsigned n)
 {
 	FUZZ_CHECK(fault_jump == NULL);
 	unsigned in_regions = 0;
 	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
-		const struct region *r = fuzz_world.table.regions[i];
-		const struct lease *l;
-		uint64_t last_start = 0, busy_until = 0;
-		TAILQ_FOREACH(l, &r->space.leases, space_link)
-		{
-			FUZZ_CHECK(l->space == &r->space);
-			FUZZ_CHECK(held_by(l, sessions, n));
-			/* Ids are unique across regions and holders (revoke names them so). */
-			FUZZ_CHECK(service_find_lease(&fuzz_world.svc, l->id) == l);
-			FUZZ_CHECK(l->start <= r->space.len && r->space.len - l->start >= l->len);
-			FUZZ_CHECK(l->start >= last_start);
-			last_start = l->start;
-			if (l->len != 0) {
-				FUZZ_CHECK(l->start >= busy_until);
-				busy_until = l->start + l->len;
-			}
-			in_regions++;
-		}
+		in_regions += check_region_leases(fuzz_world.table.regions[i], sessions, n);
 	}
 	unsigned in_sets = 0;
 	for (unsigned i = 0; i < n; i++) {
-		const struct lease_set *set = &sessions[i]->leases;
-		const struct lease *l;
-		unsigned count = 0;
-		TAILQ_FOREACH(l, &set->leases, set_link)
-		{
-			FUZZ_CHECK(l->set == set);
-			FUZZ_CHECK(lease_find(set, l->id) == l);
-			count++;
-		}
-		FUZZ_CHECK(count == set->count && count <= set->max);
-		in_sets += count;
+		in_sets += check_set_leases(&sessions[i]->leases);
 	}
 	FUZZ_CHECK(in_sets == in_regions);
 }

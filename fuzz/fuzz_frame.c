@@ -40,7 +40,7 @@ acquire(struct session *s, const char *region, uint64_t offset, uint64_t length)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+LLVMFuzzerInitialize(int *argc, char ***argv) /* NOLINT(readability-non-const-parameter) */
 {
 	(void)argc;
 	(void)argv;
@@ -82,7 +82,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t setup = data[0];
 	fuzz_world_reset();
 
-	struct session caller, other;
+	struct session caller;
+	struct session other;
 	struct session *const all[] = {&caller, &other};
 	session_init(&other, 1, &fuzz_world.svc, &fuzz_world.ids[FUZZ_ID_USER]);
 	other.hello_done = true;

@@ -296,7 +296,6 @@ may_write(const Mmio__Request *req, const Mmio__Reply *reply)
 	case MMIO__REQUEST__BODY_STORE:
 	case MMIO__REQUEST__BODY_MODIFY:
 	case MMIO__REQUEST__BODY_BLOCK_WRITE:
-		return reply->status == MMIO__STATUS__OK;
 	case MMIO__REQUEST__BODY_BATCH:
 		return reply->status == MMIO__STATUS__OK;
 	default:
@@ -403,37 +402,53 @@ check_batch(const struct session *s, const Mmio__Batch *m, const Mmio__Reply *re
 	FUZZ_CHECK(fuzz_snapshot_same(&model));
 }
 
-/* Every region the caller has a grant on, with exactly those grants (root: the whole region). */
+/* The grant g (NULL: root's, all of r) as listed in mg. */
+static void
+check_grant(const Mmio__Grant *mg, const struct region *r, const struct grant *g)
+{
+	FUZZ_CHECK(mg->offset == (g ? g->offset : 0));
+	FUZZ_CHECK(mg->length == (g ? g->length : r->space.len));
+	FUZZ_CHECK(mg->access ==
+		   (g && g->read_only ? MMIO__ACCESS__ACCESS_RO : MMIO__ACCESS__ACCESS_RW));
+}
+
+/*
+ * Region r as info lists it (info NULL: not listed): with exactly the grants
+ * of r that name the caller, or for root one for the whole region. Returns
+ * whether r must be listed.
+ */
+static bool
+check_region_info(const struct session *s, const struct region *r, const Mmio__RegionInfo *info)
+{
+	size_t g = 0;
+	if (is_root(&s->who)) {
+		FUZZ_CHECK(info && info->n_grants == 1);
+		check_grant(info->grants[g++], r, NULL);
+	}
+	for (unsigned j = 0; j < r->policy.n_grants && !is_root(&s->who); j++) {
+		const struct grant *pg = &r->policy.grants[j];
+		if (grant_names(pg, &s->who)) {
+			FUZZ_CHECK(info && g < info->n_grants);
+			check_grant(info->grants[g++], r, pg);
+		}
+	}
+	if (g == 0) {
+		return false;
+	}
+	FUZZ_CHECK(g == info->n_grants && strcmp(info->name, r->name) == 0);
+	FUZZ_CHECK(strcmp(info->type, "mem") == 0 && info->size == r->space.len &&
+		   info->address == r->space.addr && info->faults == r->faults);
+	return true;
+}
+
+/* Every region the caller has a grant on, in table order, and no other. */
 static void
 check_region_list(const struct session *s, const Mmio__RegionList *list)
 {
 	size_t k = 0;
 	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
-		const struct region *r = fuzz_world.table.regions[i];
-		size_t g = 0;
 		const Mmio__RegionInfo *info = k < list->n_regions ? list->regions[k] : NULL;
-		for (unsigned j = 0; j < r->policy.n_grants || (is_root(&s->who) && j == 0); j++) {
-			const struct grant *pg = is_root(&s->who) ? NULL : &r->policy.grants[j];
-			if (pg && !grant_names(pg, &s->who)) {
-				continue;
-			}
-			FUZZ_CHECK(info && g < info->n_grants);
-			const Mmio__Grant *mg = info->grants[g++];
-			FUZZ_CHECK(mg->offset == (pg ? pg->offset : 0));
-			FUZZ_CHECK(mg->length == (pg ? pg->length : r->space.len));
-			FUZZ_CHECK(mg->access == (pg && pg->read_only ? MMIO__ACCESS__ACCESS_RO
-								      : MMIO__ACCESS__ACCESS_RW));
-			if (is_root(&s->who)) {
-				break;
-			}
-		}
-		if (g == 0) {
-			continue;
-		}
-		FUZZ_CHECK(g == info->n_grants && strcmp(info->name, r->name) == 0);
-		FUZZ_CHECK(strcmp(info->type, "mem") == 0 && info->size == r->space.len &&
-			   info->address == r->space.addr && info->faults == r->faults);
-		k++;
+		k += check_region_info(s, fuzz_world.table.regions[i], info);
 	}
 	FUZZ_CHECK(k == list->n_regions);
 }
@@ -472,6 +487,59 @@ check_lease_list(const struct session *s, const Mmio__LeaseList *list)
 	}
 }
 
+/* Load, store, modify: the value read, the bytes written. */
+static void
+check_access(const struct session *s, const Mmio__Request *req, const Mmio__Reply *reply,
+	     const struct fuzz_before *b)
+{
+	if (reply->status != MMIO__STATUS__OK) {
+		return;
+	}
+	if (req->body_case == MMIO__REQUEST__BODY_LOAD) {
+		const Mmio__Load *m = req->load;
+		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LOAD);
+		FUZZ_CHECK(reply->load->value == fuzz_peek(find(s, m->lease), m->offset, m->width));
+	} else if (req->body_case == MMIO__REQUEST__BODY_STORE) {
+		const Mmio__Store *m = req->store;
+		FUZZ_CHECK(fuzz_peek(find(s, m->lease), m->offset, m->width) == m->value);
+	} else {
+		const Mmio__Modify *m = req->modify;
+		uint64_t next =
+			((b->old_value & ~m->mask) | (m->value & m->mask)) & width_mask(m->width);
+		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LOAD &&
+			   reply->load->value == b->old_value);
+		FUZZ_CHECK(fuzz_peek(find(s, m->lease), m->offset, m->width) == next);
+	}
+}
+
+/* The lease an acquire granted: what was asked, under the access the grants give. */
+static void
+check_acquired(const struct session *s, const Mmio__Acquire *m, const Mmio__Reply *reply,
+	       const struct fuzz_before *b)
+{
+	FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LEASE);
+	const struct lease *l = find(s, reply->lease->id);
+	FUZZ_CHECK(l && l->start == m->offset && l->len == m->length &&
+		   l->read_only == b->read_only);
+	FUZZ_CHECK(strcmp(region_of_lease(l)->name, m->region) == 0);
+	check_lease_info(reply->lease, l);
+}
+
+/* A split: the new lease is the low part, the old one keeps the rest, both as before. */
+static void
+check_split(const struct session *s, const Mmio__Split *m, const Mmio__Reply *reply,
+	    const struct fuzz_before *b)
+{
+	FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LEASE);
+	const struct lease *low = find(s, reply->lease->id);
+	const struct lease *high = find(s, m->lease);
+	FUZZ_CHECK(low && high && low != high && low->space == high->space);
+	FUZZ_CHECK(low->start == b->start && low->len == m->mid);
+	FUZZ_CHECK(high->start == b->start + m->mid && high->len == b->len - m->mid);
+	FUZZ_CHECK(low->read_only == b->read_only && high->read_only == b->read_only);
+	check_lease_info(reply->lease, low);
+}
+
 void
 fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio__Reply *reply,
 		   const struct fuzz_before *b)
@@ -482,7 +550,7 @@ fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio
 	if (b->check_status) {
 		FUZZ_CHECK(reply->status == b->want);
 	}
-	const struct lease *l;
+	bool ok = reply->status == MMIO__STATUS__OK;
 	switch (req->body_case) {
 	case MMIO__REQUEST__BODY_LIST_REGIONS:
 		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_REGIONS);
@@ -493,69 +561,34 @@ fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio
 		check_lease_list(s, reply->leases);
 		break;
 	case MMIO__REQUEST__BODY_LOAD:
-		if (reply->status == MMIO__STATUS__OK) {
-			const Mmio__Load *m = req->load;
-			FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LOAD);
-			FUZZ_CHECK(reply->load->value ==
-				   fuzz_peek(find(s, m->lease), m->offset, m->width));
-		}
-		break;
 	case MMIO__REQUEST__BODY_STORE:
-		if (reply->status == MMIO__STATUS__OK) {
-			const Mmio__Store *m = req->store;
-			FUZZ_CHECK(fuzz_peek(find(s, m->lease), m->offset, m->width) == m->value);
-		}
-		break;
 	case MMIO__REQUEST__BODY_MODIFY:
-		if (reply->status == MMIO__STATUS__OK) {
-			const Mmio__Modify *m = req->modify;
-			uint64_t next = ((b->old_value & ~m->mask) | (m->value & m->mask)) &
-					width_mask(m->width);
-			FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LOAD &&
-				   reply->load->value == b->old_value);
-			FUZZ_CHECK(fuzz_peek(find(s, m->lease), m->offset, m->width) == next);
-		}
+		check_access(s, req, reply, b);
 		break;
 	case MMIO__REQUEST__BODY_BLOCK_READ:
 	case MMIO__REQUEST__BODY_BLOCK_WRITE:
 		check_block(s, req, reply);
 		break;
 	case MMIO__REQUEST__BODY_BATCH:
-		if (reply->status == MMIO__STATUS__OK) {
+		if (ok) {
 			check_batch(s, req->batch, reply, b);
 		}
 		break;
 	case MMIO__REQUEST__BODY_ACQUIRE:
-		if (reply->status == MMIO__STATUS__OK) {
-			FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LEASE);
-			l = find(s, reply->lease->id);
-			FUZZ_CHECK(l && l->start == req->acquire->offset &&
-				   l->len == req->acquire->length && l->read_only == b->read_only);
-			FUZZ_CHECK(strcmp(region_of_lease(l)->name, req->acquire->region) == 0);
-			check_lease_info(reply->lease, l);
+		if (ok) {
+			check_acquired(s, req->acquire, reply, b);
 		}
 		break;
 	case MMIO__REQUEST__BODY_SPLIT:
-		if (reply->status == MMIO__STATUS__OK) {
-			FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LEASE);
-			const struct lease *low = find(s, reply->lease->id);
-			const struct lease *high = find(s, req->split->lease);
-			FUZZ_CHECK(low && high && low != high && low->space == high->space);
-			FUZZ_CHECK(low->start == b->start && low->len == req->split->mid);
-			FUZZ_CHECK(high->start == b->start + req->split->mid &&
-				   high->len == b->len - req->split->mid);
-			FUZZ_CHECK(low->read_only == b->read_only &&
-				   high->read_only == b->read_only);
-			check_lease_info(reply->lease, low);
+		if (ok) {
+			check_split(s, req->split, reply, b);
 		}
 		break;
 	case MMIO__REQUEST__BODY_RELEASE:
 		FUZZ_CHECK(find(s, req->release->lease) == NULL);
 		break;
 	case MMIO__REQUEST__BODY_REVOKE:
-		if (reply->status == MMIO__STATUS__OK) {
-			FUZZ_CHECK(find_any(req->revoke->lease) == NULL);
-		}
+		FUZZ_CHECK(!ok || find_any(req->revoke->lease) == NULL);
 		break;
 	default:
 		break;

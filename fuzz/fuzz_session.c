@@ -191,11 +191,14 @@ send_request(struct conn_state *c, Mmio__Request *req)
 }
 
 static void
-op_batch(struct conn_state *c, struct reader *r, Mmio__Request *req)
+op_batch(struct conn_state *c, struct reader *r)
 {
+	Mmio__Request req = MMIO__REQUEST__INIT;
 	uint8_t flags = take_u8(r);
 	size_t n = flags & MAX_BATCH;
-	uint64_t lease[MAX_BATCH], offset[MAX_BATCH], value[MAX_BATCH];
+	uint64_t lease[MAX_BATCH];
+	uint64_t offset[MAX_BATCH];
+	uint64_t value[MAX_BATCH];
 	Mmio__BatchOp op[MAX_BATCH];
 	uint32_t width[MAX_BATCH];
 	for (size_t i = 0; i < n; i++) {
@@ -217,14 +220,15 @@ op_batch(struct conn_state *c, struct reader *r, Mmio__Request *req)
 	if ((flags & 0x40) && n > 0) {
 		body.n_value--;
 	}
-	req->body_case = MMIO__REQUEST__BODY_BATCH;
-	req->batch = &body;
-	send_request(c, req);
+	req.body_case = MMIO__REQUEST__BODY_BATCH;
+	req.batch = &body;
+	send_request(c, &req);
 }
 
 static void
-op_block_write(struct conn_state *c, struct reader *r, Mmio__Request *req)
+op_block_write(struct conn_state *c, struct reader *r)
 {
+	Mmio__Request req = MMIO__REQUEST__INIT;
 	Mmio__BlockWrite body = MMIO__BLOCK_WRITE__INIT;
 	uint64_t values[MAX_BATCH];
 	body.lease = take_lease(r);
@@ -237,9 +241,9 @@ op_block_write(struct conn_state *c, struct reader *r, Mmio__Request *req)
 		values[i] = take_u64(r);
 	}
 	body.values = values;
-	req->body_case = MMIO__REQUEST__BODY_BLOCK_WRITE;
-	req->block_write = &body;
-	send_request(c, req);
+	req.body_case = MMIO__REQUEST__BODY_BLOCK_WRITE;
+	req.block_write = &body;
+	send_request(c, &req);
 }
 
 static void
@@ -343,7 +347,7 @@ run_op(struct reader *r)
 		break;
 	}
 	case SOP_BATCH:
-		op_batch(c, r, &req);
+		op_batch(c, r);
 		break;
 	case SOP_REVOKE: {
 		Mmio__Revoke body = MMIO__REVOKE__INIT;
@@ -409,7 +413,7 @@ run_op(struct reader *r)
 		break;
 	}
 	case SOP_BLOCK_WRITE:
-		op_block_write(c, r, &req);
+		op_block_write(c, r);
 		break;
 	case SOP_RAW:
 		op_raw(c, r);
@@ -427,7 +431,7 @@ run_op(struct reader *r)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+LLVMFuzzerInitialize(int *argc, char ***argv) /* NOLINT(readability-non-const-parameter) */
 {
 	(void)argc;
 	(void)argv;

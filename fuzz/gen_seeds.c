@@ -39,14 +39,29 @@ write_file(const char *kind, const char *name, const uint8_t *data, size_t len)
 /* fuzz_frame: setup byte (fuzz_frame.c) + req. */
 enum { ROOT = 0, USER = 1, ADMIN = 2, STRANGER = 3, HELLO_DONE = 4, REFUSED = 8 };
 
+/* who is the caller, flags HELLO_DONE and REFUSED. */
 static void
-frame(const char *name, uint8_t setup, Mmio__Request *req)
+frame(const char *name, unsigned who, unsigned flags, Mmio__Request *req)
 {
 	static uint8_t buf[1 + MMIO_MAX_FRAME];
-	buf[0] = setup;
+	buf[0] = (uint8_t)(who | flags);
 	req->id = 7;
 	size_t len = mmio__request__pack(req, buf + 1);
 	write_file("frame", name, buf, 1 + len);
+}
+
+/* An Acquire from who, after Hello. */
+static void
+acquire_frame(const char *name, unsigned who, const char *region, uint64_t offset, uint64_t length)
+{
+	Mmio__Acquire acquire = MMIO__ACQUIRE__INIT;
+	acquire.region = (char *)region;
+	acquire.offset = offset;
+	acquire.length = length;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_ACQUIRE;
+	req.acquire = &acquire;
+	frame(name, who, HELLO_DONE, &req);
 }
 
 /* Relative lease ids of fuzz_frame: 1 the other connection's, 2.. the caller's. */
@@ -61,46 +76,36 @@ frame_seeds(void)
 	hello.version = MMIO_PROTOCOL_VERSION;
 	req.body_case = MMIO__REQUEST__BODY_HELLO;
 	req.hello = &hello;
-	frame("hello", USER, &req);
-	frame("hello_refused", USER | REFUSED, &req);
-	frame("hello_twice", USER | HELLO_DONE, &req);
+	frame("hello", USER, 0, &req);
+	frame("hello_refused", USER, REFUSED, &req);
+	frame("hello_twice", USER, HELLO_DONE, &req);
 	hello.version = MMIO_PROTOCOL_VERSION + 1;
-	frame("hello_wrong_version", ROOT, &req);
+	frame("hello_wrong_version", ROOT, 0, &req);
 
 	Mmio__ListRegions list_regions = MMIO__LIST_REGIONS__INIT;
 	req.body_case = MMIO__REQUEST__BODY_LIST_REGIONS;
 	req.list_regions = &list_regions;
-	frame("list_regions_user", USER | HELLO_DONE, &req);
-	frame("list_regions_before_hello", USER, &req);
+	frame("list_regions_user", USER, HELLO_DONE, &req);
+	frame("list_regions_before_hello", USER, 0, &req);
 
-	Mmio__Acquire acquire = MMIO__ACQUIRE__INIT;
-	acquire.region = "ram";
-	acquire.offset = 0x300;
-	acquire.length = 0x40;
-	req.body_case = MMIO__REQUEST__BODY_ACQUIRE;
-	req.acquire = &acquire;
-	frame("acquire_ram_root", ROOT | HELLO_DONE, &req);
-	acquire.offset = 0xf80;
-	frame("acquire_conflict", ROOT | HELLO_DONE, &req);
-	acquire.region = "regs";
-	acquire.offset = 0x10;
-	acquire.length = 0x10;
-	frame("acquire_regs_user_denied", STRANGER | HELLO_DONE, &req);
+	acquire_frame("acquire_ram_root", ROOT, "ram", 0x300, 0x40);
+	acquire_frame("acquire_conflict", ROOT, "ram", 0xf80, 0x40);
+	acquire_frame("acquire_regs_stranger", STRANGER, "regs", 0x10, 0x10);
 
 	Mmio__Split split = MMIO__SPLIT__INIT;
 	split.lease = RAM_LEASE;
 	split.mid = 0x80;
 	req.body_case = MMIO__REQUEST__BODY_SPLIT;
 	req.split = &split;
-	frame("split", USER | HELLO_DONE, &req);
+	frame("split", USER, HELLO_DONE, &req);
 
 	Mmio__Release release = MMIO__RELEASE__INIT;
 	release.lease = REGS_LEASE;
 	req.body_case = MMIO__REQUEST__BODY_RELEASE;
 	req.release = &release;
-	frame("release", ROOT | HELLO_DONE, &req);
+	frame("release", ROOT, HELLO_DONE, &req);
 	release.lease = OTHER_LEASE;
-	frame("release_not_ours", ROOT | HELLO_DONE, &req);
+	frame("release_not_ours", ROOT, HELLO_DONE, &req);
 
 	Mmio__Load load = MMIO__LOAD__INIT;
 	load.lease = REGS_LEASE;
@@ -108,9 +113,9 @@ frame_seeds(void)
 	load.width = 4;
 	req.body_case = MMIO__REQUEST__BODY_LOAD;
 	req.load = &load;
-	frame("load_regs", USER | HELLO_DONE, &req);
+	frame("load_regs", USER, HELLO_DONE, &req);
 	load.offset = 0;
-	frame("load_regs_unaligned", USER | HELLO_DONE, &req);
+	frame("load_regs_unaligned", USER, HELLO_DONE, &req);
 
 	Mmio__Store store = MMIO__STORE__INIT;
 	store.lease = RAM_LEASE;
@@ -119,21 +124,21 @@ frame_seeds(void)
 	store.value = 0x1122334455667788;
 	req.body_case = MMIO__REQUEST__BODY_STORE;
 	req.store = &store;
-	frame("store_ram", ROOT | HELLO_DONE, &req);
+	frame("store_ram", ROOT, HELLO_DONE, &req);
 	store.lease = RAM_HIGH_LEASE;
-	frame("store_read_only", USER | HELLO_DONE, &req);
+	frame("store_read_only", USER, HELLO_DONE, &req);
 
 	Mmio__Barrier barrier = MMIO__BARRIER__INIT;
 	barrier.lease = EMPTY_LEASE;
 	req.body_case = MMIO__REQUEST__BODY_BARRIER;
 	req.barrier = &barrier;
-	frame("barrier_empty_lease", ROOT | HELLO_DONE, &req);
+	frame("barrier_empty_lease", ROOT, HELLO_DONE, &req);
 
 	Mmio__ListLeases list_leases = MMIO__LIST_LEASES__INIT;
 	req.body_case = MMIO__REQUEST__BODY_LIST_LEASES;
 	req.list_leases = &list_leases;
-	frame("list_leases_admin", ADMIN | HELLO_DONE, &req);
-	frame("list_leases_user", USER | HELLO_DONE, &req);
+	frame("list_leases_admin", ADMIN, HELLO_DONE, &req);
+	frame("list_leases_user", USER, HELLO_DONE, &req);
 
 	uint64_t b_lease[] = {RAM_LEASE, RAM_LEASE, REGS_LEASE, 99};
 	Mmio__BatchOp b_op[] = {MMIO__BATCH_OP__BATCH_OP_STORE, MMIO__BATCH_OP__BATCH_OP_LOAD,
@@ -150,23 +155,23 @@ frame_seeds(void)
 	batch.value = b_value;
 	req.body_case = MMIO__REQUEST__BODY_BATCH;
 	req.batch = &batch;
-	frame("batch", ROOT | HELLO_DONE, &req);
+	frame("batch", ROOT, HELLO_DONE, &req);
 	batch.n_lease = batch.n_op = batch.n_width = batch.n_offset = batch.n_value = 4;
 	batch.all_or_nothing = true;
-	frame("batch_all_or_nothing_fails", ROOT | HELLO_DONE, &req);
+	frame("batch_all_or_nothing_fails", ROOT, HELLO_DONE, &req);
 
 	Mmio__Revoke revoke = MMIO__REVOKE__INIT;
 	revoke.lease = OTHER_LEASE;
 	req.body_case = MMIO__REQUEST__BODY_REVOKE;
 	req.revoke = &revoke;
-	frame("revoke_admin", ADMIN | HELLO_DONE, &req);
-	frame("revoke_user_denied", USER | HELLO_DONE, &req);
+	frame("revoke_admin", ADMIN, HELLO_DONE, &req);
+	frame("revoke_user_denied", USER, HELLO_DONE, &req);
 
 	Mmio__IrqSubscribe irq = MMIO__IRQ_SUBSCRIBE__INIT;
 	irq.lease = RAM_LEASE;
 	req.body_case = MMIO__REQUEST__BODY_IRQ_SUBSCRIBE;
 	req.irq_subscribe = &irq;
-	frame("irq_subscribe_no_irq", ROOT | HELLO_DONE, &req);
+	frame("irq_subscribe_no_irq", ROOT, HELLO_DONE, &req);
 
 	Mmio__Modify modify = MMIO__MODIFY__INIT;
 	modify.lease = REGS_LEASE;
@@ -176,7 +181,7 @@ frame_seeds(void)
 	modify.value = 0x4200;
 	req.body_case = MMIO__REQUEST__BODY_MODIFY;
 	req.modify = &modify;
-	frame("modify_regs", USER | HELLO_DONE, &req);
+	frame("modify_regs", USER, HELLO_DONE, &req);
 
 	Mmio__Poll poll = MMIO__POLL__INIT;
 	poll.lease = RAM_LEASE;
@@ -186,10 +191,10 @@ frame_seeds(void)
 	poll.value = 1; /* the first byte of ram's start pattern */
 	req.body_case = MMIO__REQUEST__BODY_POLL;
 	req.poll = &poll;
-	frame("poll_holds", ROOT | HELLO_DONE, &req);
+	frame("poll_holds", ROOT, HELLO_DONE, &req);
 	poll.value = 0x55;
 	poll.timeout_ms = 20;
-	frame("poll_times_out", ROOT | HELLO_DONE, &req);
+	frame("poll_times_out", ROOT, HELLO_DONE, &req);
 
 	Mmio__BlockRead block_read = MMIO__BLOCK_READ__INIT;
 	block_read.lease = RAM_LEASE;
@@ -198,7 +203,7 @@ frame_seeds(void)
 	block_read.count = 16;
 	req.body_case = MMIO__REQUEST__BODY_BLOCK_READ;
 	req.block_read = &block_read;
-	frame("block_read", ROOT | HELLO_DONE, &req);
+	frame("block_read", ROOT, HELLO_DONE, &req);
 
 	uint64_t values[] = {1, 2, 3};
 	Mmio__BlockWrite block_write = MMIO__BLOCK_WRITE__INIT;
@@ -210,10 +215,10 @@ frame_seeds(void)
 	block_write.repeat = true;
 	req.body_case = MMIO__REQUEST__BODY_BLOCK_WRITE;
 	req.block_write = &block_write;
-	frame("block_write_fifo", USER | HELLO_DONE, &req);
+	frame("block_write_fifo", USER, HELLO_DONE, &req);
 
 	req.body_case = MMIO__REQUEST__BODY__NOT_SET;
-	frame("no_body", ROOT | HELLO_DONE, &req);
+	frame("no_body", ROOT, HELLO_DONE, &req);
 }
 
 /* fuzz_session: an op stream (session_ops.h). */
@@ -230,6 +235,13 @@ put(struct stream *s, uint8_t b)
 		exit(1);
 	}
 	s->buf[s->len++] = b;
+}
+
+/* An op of side (A or B). */
+static void
+put_op(struct stream *s, enum session_op op, unsigned side)
+{
+	put(s, (uint8_t)(op | side));
 }
 
 static void
@@ -258,16 +270,16 @@ enum { A = 0, B = SOP_ON_B };
 enum { RAM, REGS };
 
 static void
-hello(struct stream *s, uint8_t who)
+put_hello(struct stream *s, unsigned who)
 {
-	put(s, SOP_HELLO | who);
+	put_op(s, SOP_HELLO, who);
 	put(s, 0);
 }
 
 static void
-acquire(struct stream *s, uint8_t who, uint8_t region, uint64_t offset, uint64_t length)
+put_acquire(struct stream *s, unsigned who, uint8_t region, uint64_t offset, uint64_t length)
 {
-	put(s, SOP_ACQUIRE | who);
+	put_op(s, SOP_ACQUIRE, who);
 	put(s, region);
 	put_u64(s, offset);
 	put_u64(s, length);
@@ -275,10 +287,10 @@ acquire(struct stream *s, uint8_t who, uint8_t region, uint64_t offset, uint64_t
 
 /* lease is the index among the leases granted so far in the input. */
 static void
-access_op(struct stream *s, uint8_t who, enum session_op op, uint8_t lease, uint64_t offset,
+access_op(struct stream *s, unsigned who, enum session_op op, uint8_t lease, uint64_t offset,
 	  unsigned width, uint64_t value)
 {
-	put(s, (uint8_t)op | who);
+	put_op(s, op, who);
 	put(s, lease);
 	put_u64(s, offset);
 	put_width(s, width);
@@ -288,9 +300,9 @@ access_op(struct stream *s, uint8_t who, enum session_op op, uint8_t lease, uint
 }
 
 static void
-lease_op(struct stream *s, uint8_t who, enum session_op op, uint8_t lease)
+lease_op(struct stream *s, unsigned who, enum session_op op, uint8_t lease)
 {
-	put(s, (uint8_t)op | who);
+	put_op(s, op, who);
 	put(s, lease);
 }
 
@@ -306,9 +318,9 @@ session_seeds(void)
 	/* setup byte: A's identity in bits 0-1, B's in 2-3 (0 root, 1 user, 2 admin, 3 stranger) */
 	struct stream s = {.len = 0};
 	put(&s, 0x00);
-	hello(&s, A);
-	acquire(&s, A, RAM, 0, 0x100);
-	put(&s, SOP_SPLIT | A);
+	put_hello(&s, A);
+	put_acquire(&s, A, RAM, 0, 0x100);
+	put_op(&s, SOP_SPLIT, A);
 	put(&s, 0);
 	put_u64(&s, 0x40);
 	access_op(&s, A, SOP_STORE, 1, 8, 4, 0xcafe);
@@ -316,17 +328,17 @@ session_seeds(void)
 	access_op(&s, A, SOP_LOAD, 0, 0, 8, 0);
 	lease_op(&s, A, SOP_RELEASE, 1);
 	access_op(&s, A, SOP_LOAD, 1, 8, 4, 0);
-	put(&s, SOP_LIST_LEASES | A);
+	put_op(&s, SOP_LIST_LEASES, A);
 	session("acquire_split_access_release", &s);
 
 	/* Root A revokes user B's lease; B's next access is NOT_FOUND. */
 	s.len = 0;
 	put(&s, 0x04);
-	hello(&s, A);
-	hello(&s, B);
-	acquire(&s, B, REGS, 0, 0x40);
-	acquire(&s, B, RAM, 0x800, 0x10);
-	put(&s, SOP_LIST_LEASES | A);
+	put_hello(&s, A);
+	put_hello(&s, B);
+	put_acquire(&s, B, REGS, 0, 0x40);
+	put_acquire(&s, B, RAM, 0x800, 0x10);
+	put_op(&s, SOP_LIST_LEASES, A);
 	lease_op(&s, A, SOP_REVOKE, 0);
 	access_op(&s, B, SOP_LOAD, 0, 2, 2, 0);
 	access_op(&s, B, SOP_STORE, 1, 0, 4, 1);
@@ -336,56 +348,56 @@ session_seeds(void)
 	/* B polls its lease; A (admin) revokes it while the poll waits. */
 	s.len = 0;
 	put(&s, 0x06);
-	hello(&s, A);
-	hello(&s, B);
-	acquire(&s, B, RAM, 0x10, 0x10);
-	put(&s, SOP_POLL | B);
+	put_hello(&s, A);
+	put_hello(&s, B);
+	put_acquire(&s, B, RAM, 0x10, 0x10);
+	put_op(&s, SOP_POLL, B);
 	put(&s, 0);
 	put_u64(&s, 0);
 	put_width(&s, 4);
 	put_u64(&s, 0xff);
 	put_u64(&s, 0x33);
 	put(&s, 50);
-	put(&s, SOP_POLL_TICK | B);
+	put_op(&s, SOP_POLL_TICK, B);
 	put(&s, 0);
 	lease_op(&s, A, SOP_REVOKE, 0);
-	put(&s, SOP_POLL_TICK | B);
+	put_op(&s, SOP_POLL_TICK, B);
 	put(&s, 0);
-	put(&s, SOP_LIST_LEASES | B);
+	put_op(&s, SOP_LIST_LEASES, B);
 	session("poll_lease_revoked", &s);
 
 	/* Requests before Hello close the connection; it reconnects and starts over. */
 	s.len = 0;
 	put(&s, 0x01);
-	acquire(&s, A, RAM, 0, 8);
-	hello(&s, A);
-	put(&s, SOP_HELLO | A);
+	put_acquire(&s, A, RAM, 0, 8);
+	put_hello(&s, A);
+	put_op(&s, SOP_HELLO, A);
 	put(&s, 9);
-	hello(&s, A);
-	acquire(&s, A, RAM, 0, 8);
-	put(&s, SOP_HANGUP | A);
-	hello(&s, A);
-	acquire(&s, A, RAM, 0, 8);
-	put(&s, SOP_EMPTY | A);
+	put_hello(&s, A);
+	put_acquire(&s, A, RAM, 0, 8);
+	put_op(&s, SOP_HANGUP, A);
+	put_hello(&s, A);
+	put_acquire(&s, A, RAM, 0, 8);
+	put_op(&s, SOP_EMPTY, A);
 	session("hello_state_machine", &s);
 
 	/* The lease limit (16), with empty leases that overlap nothing. */
 	s.len = 0;
 	put(&s, 0x00);
-	hello(&s, A);
+	put_hello(&s, A);
 	for (unsigned i = 0; i < 18; i++) {
-		acquire(&s, A, RAM, 0x100, 0);
+		put_acquire(&s, A, RAM, 0x100, 0);
 	}
-	acquire(&s, A, RAM, 0x80, 0x100);
+	put_acquire(&s, A, RAM, 0x80, 0x100);
 	session("lease_limit", &s);
 
 	/* Batch, modify, block read and write, on a lease over regs (address residue 2). */
 	s.len = 0;
 	put(&s, 0x05);
-	hello(&s, A);
-	hello(&s, B);
-	acquire(&s, A, REGS, 2, 0x20);
-	put(&s, SOP_BATCH | A);
+	put_hello(&s, A);
+	put_hello(&s, B);
+	put_acquire(&s, A, REGS, 2, 0x20);
+	put_op(&s, SOP_BATCH, A);
 	put(&s, 0x20 | 3);
 	put(&s, 0);
 	put(&s, 2); /* store */
@@ -402,19 +414,19 @@ session_seeds(void)
 	put_width(&s, 1);
 	put_u64(&s, 0);
 	put_u64(&s, 0);
-	put(&s, SOP_MODIFY | A);
+	put_op(&s, SOP_MODIFY, A);
 	put(&s, 0);
 	put_u64(&s, 0);
 	put_width(&s, 2);
 	put_u64(&s, 0xf0f0);
 	put_u64(&s, 0x1234);
-	put(&s, SOP_BLOCK_READ | A);
+	put_op(&s, SOP_BLOCK_READ, A);
 	put(&s, 0);
 	put_u64(&s, 0);
 	put_width(&s, 2);
 	put(&s, 8);
 	put(&s, 0);
-	put(&s, SOP_BLOCK_WRITE | A);
+	put_op(&s, SOP_BLOCK_WRITE, A);
 	put(&s, 0);
 	put_u64(&s, 4);
 	put_width(&s, 1);
@@ -422,15 +434,15 @@ session_seeds(void)
 	put_u64(&s, 1);
 	put_u64(&s, 2);
 	put_u64(&s, 3);
-	acquire(&s, B, REGS, 0x22, 0x1e);
+	put_acquire(&s, B, REGS, 0x22, 0x1e);
 	access_op(&s, B, SOP_LOAD, 1, 0, 2, 0);
 	session("regs_ops", &s);
 
 	/* A raw frame: a Load of lease 1 (relative), after Hello. */
 	s.len = 0;
 	put(&s, 0x00);
-	hello(&s, A);
-	acquire(&s, A, RAM, 0x40, 0x40);
+	put_hello(&s, A);
+	put_acquire(&s, A, RAM, 0x40, 0x40);
 	Mmio__Load load = MMIO__LOAD__INIT;
 	load.lease = 1;
 	load.offset = 4;
@@ -441,12 +453,12 @@ session_seeds(void)
 	req.load = &load;
 	uint8_t raw[64];
 	size_t len = mmio__request__pack(&req, raw);
-	put(&s, SOP_RAW | A);
+	put_op(&s, SOP_RAW, A);
 	put(&s, (uint8_t)len);
 	for (size_t i = 0; i < len; i++) {
 		put(&s, raw[i]);
 	}
-	put(&s, SOP_RAW | A);
+	put_op(&s, SOP_RAW, A);
 	put(&s, 3);
 	put(&s, 0xff);
 	put(&s, 0xff);
