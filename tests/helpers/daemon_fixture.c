@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon_fixture.h"
@@ -275,4 +277,111 @@ daemon_fixture_log_count(const struct daemon_fixture *f, const char *needle)
 	}
 	fclose(file);
 	return n;
+}
+
+int
+daemon_fixture_wait_log(const struct daemon_fixture *f, const char *needle, int count,
+			int timeout_ms)
+{
+	int ino = inotify_init1(IN_CLOEXEC);
+	if (ino < 0 || inotify_add_watch(ino, f->log_path, IN_MODIFY) < 0) {
+		if (ino >= 0) {
+			close(ino);
+		}
+		return -1;
+	}
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long deadline_ms = now.tv_sec * 1000LL + now.tv_nsec / 1000000 + timeout_ms;
+	/* Watching first, then counting: a write between the two still wakes us. */
+	int n;
+	while ((n = daemon_fixture_log_count(f, needle)) < count) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long long left = deadline_ms - (now.tv_sec * 1000LL + now.tv_nsec / 1000000);
+		struct pollfd pfd = {.fd = ino, .events = POLLIN};
+		char events[4096];
+		if (left <= 0 || poll(&pfd, 1, (int)left) != 1 ||
+		    read(ino, events, sizeof(events)) <= 0) {
+			n = -1;
+			break;
+		}
+	}
+	close(ino);
+	return n;
+}
+
+/*
+ * As spawn_daemon with a ready pipe and $NOTIFY_SOCKET, but every fd above
+ * 3 is made close-on-exec in the child, so mmiod inherits nothing else.
+ */
+static pid_t
+spawn_daemon_clean(const struct daemon_fixture *f, const char *const *extra, int ready_fd)
+{
+	char wbuf[512];
+	char *argv[MAX_ARGS + 1];
+	int n = wrapper_args(wbuf, sizeof(wbuf), argv, MAX_ARGS / 2);
+	const char *fixed[] = {MMIOD_PATH,     "--foreground", "--socket",
+			       f->socket_path, "--ready-fd",   "3"};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		argv[n++] = (char *)fixed[i];
+	}
+	for (int i = 0; extra && extra[i] && n < MAX_ARGS; i++) {
+		argv[n++] = (char *)extra[i];
+	}
+	argv[n] = NULL;
+
+	pid_t pid = fork();
+	if (pid != 0) {
+		return pid;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	int log_fd = open(f->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (log_fd < 0 || null_fd < 0 || dup2(log_fd, STDERR_FILENO) < 0 ||
+	    dup2(null_fd, STDOUT_FILENO) < 0 || setenv("NOTIFY_SOCKET", f->notify_path, 1) < 0 ||
+	    dup2(ready_fd, 3) < 0 || close_range(4, ~0u, CLOSE_RANGE_CLOEXEC) < 0) {
+		_exit(126);
+	}
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+int
+daemon_fixture_start_clean(struct daemon_fixture *f, const char *const *args)
+{
+	if (!f->dir[0] && daemon_fixture_prepare(f) < 0) {
+		return -1;
+	}
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		return -1;
+	}
+	f->pid = spawn_daemon_clean(f, args, pipefd[1]);
+	close(pipefd[1]);
+	char buf[8] = "";
+	ssize_t got = 0;
+	while (f->pid > 0 && got < 6) {
+		ssize_t r = read(pipefd[0], buf + got, 6 - (size_t)got);
+		if (r < 0 && errno == EINTR) {
+			continue;
+		}
+		if (r <= 0) {
+			break;
+		}
+		got += r;
+	}
+	close(pipefd[0]);
+	if (f->pid > 0 && strncmp(buf, "READY\n", 6) == 0) {
+		return 0;
+	}
+	fprintf(stderr, "mmiod did not start\n");
+	dump_log(f->log_path);
+	if (f->pid > 0) {
+		int status;
+		kill(f->pid, SIGKILL);
+		waitpid(f->pid, &status, 0);
+	}
+	f->pid = -1;
+	daemon_fixture_cleanup(f);
+	return -1;
 }

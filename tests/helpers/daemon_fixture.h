@@ -28,6 +28,13 @@ int daemon_fixture_start(struct daemon_fixture *f, const char *const *regions);
 int daemon_fixture_start_args(struct daemon_fixture *f, const char *const *args);
 
 /*
+ * daemon_fixture_start_args, but mmiod starts with only stdio and its ready
+ * pipe, as under systemd: every other fd of the test (and of whatever started
+ * the test) is closed at exec. For tests of the fds mmiod opens itself.
+ */
+int daemon_fixture_start_clean(struct daemon_fixture *f, const char *const *args);
+
+/*
  * Blocks until mmiod sends an sd_notify message containing needle (e.g.
  * "RELOADING=1", then "READY=1" after a SIGHUP). 0, or -1 after a minute.
  */
@@ -55,5 +62,13 @@ void daemon_fixture_cleanup(struct daemon_fixture *f);
 
 /* Counts the lines of the daemon's log that contain needle. */
 int daemon_fixture_log_count(const struct daemon_fixture *f, const char *needle);
+
+/*
+ * Blocks until at least count lines of the daemon's log contain needle,
+ * woken by inotify on each write to the log (no sleeping, no polling).
+ * Returns the count reached, or -1 if it was not reached within timeout_ms.
+ */
+int daemon_fixture_wait_log(const struct daemon_fixture *f, const char *needle, int count,
+			    int timeout_ms);
 
 #endif
