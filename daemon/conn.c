@@ -348,6 +348,9 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 	c->hello_timer = evtimer_new(srv->base, hello_timeout_cb, c);
 	c->closed_ev = event_new(srv->base, fd, EV_CLOSED | EV_PERSIST, conn_closed_cb, c);
 	unsigned ms = srv->svc->limits.handshake_timeout_ms;
+	if (refused && ms > MMIO_REFUSED_HELLO_MS) {
+		ms = MMIO_REFUSED_HELLO_MS;
+	}
 	struct timeval hello_deadline = {.tv_sec = ms / 1000,
 					 .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 	if (!c->read_ev || !c->write_ev || !c->hello_timer || !c->closed_ev ||
@@ -362,7 +365,11 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 	}
 	c->reading = 1;
 	TAILQ_INSERT_TAIL(&srv->conns, c, link);
-	srv->n_conns++;
+	if (refused) {
+		srv->n_refused++;
+	} else {
+		srv->n_conns++;
+	}
 	log_info(CONN_FMT ": connected", CONN_ARGS(c));
 	return 0;
 }
@@ -389,6 +396,10 @@ conn_destroy(struct conn *c)
 		free(f);
 	}
 	TAILQ_REMOVE(&c->server->conns, c, link);
-	c->server->n_conns--;
+	if (c->session.refused) {
+		c->server->n_refused--;
+	} else {
+		c->server->n_conns--;
+	}
 	free(c);
 }

@@ -13,6 +13,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "log.h"
+#include "policy.h"
 #include "server.h"
 #include "service.h"
 #include "wire.h"
@@ -107,6 +108,7 @@ peer_identity(int fd, struct identity *who)
 	return 0;
 }
 
+/* Connections of uid that hold a slot (refused ones waiting to be told do not). */
 static unsigned
 count_conns_of(const struct server *srv, uid_t uid)
 {
@@ -114,7 +116,7 @@ count_conns_of(const struct server *srv, uid_t uid)
 	const struct conn *c;
 	TAILQ_FOREACH(c, &srv->conns, link)
 	{
-		n += c->session.who.uid == uid;
+		n += c->session.who.uid == uid && !c->session.refused;
 	}
 	return n;
 }
@@ -145,16 +147,27 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	const struct limits *lim = &srv->svc->limits;
-	if (srv->n_conns >= lim->max_connections) {
+	bool super = policy_is_superuser(&who, srv->svc->extra_uid);
+	/* Root keeps a few slots of its own: others filling the table must not lock it out. */
+	unsigned cap = lim->max_connections + (super ? MMIO_SUPERUSER_CONNS : 0);
+	if (srv->n_conns >= cap) {
 		log_warn("pid %d uid %u refused: %u connections already", (int)who.pid,
-			 (unsigned)who.uid, lim->max_connections);
+			 (unsigned)who.uid, srv->n_conns);
 		wire_close_fd(&cfd);
 		return;
 	}
-	bool refused = count_conns_of(srv, who.uid) >= lim->max_connections_per_uid;
+	bool refused = !super && count_conns_of(srv, who.uid) >= lim->max_connections_per_uid;
 	if (refused) {
 		log_warn("pid %d uid %u refused: uid has %u connections already", (int)who.pid,
 			 (unsigned)who.uid, lim->max_connections_per_uid);
+		/*
+		 * It is told so at Hello, from a small pool that holds no connection slot;
+		 * with the pool full it is just closed, so refusals cannot fill the table.
+		 */
+		if (srv->n_refused >= MMIO_MAX_REFUSED_PENDING) {
+			wire_close_fd(&cfd);
+			return;
+		}
 	}
 	if (conn_create(srv, cfd, &who, refused) < 0) {
 		log_error("pid %d: cannot set up connection: out of memory", (int)who.pid);
@@ -172,6 +185,7 @@ server_init(struct server *srv, struct event_base *base, struct service *svc)
 	srv->socket_path = NULL;
 	TAILQ_INIT(&srv->conns);
 	srv->n_conns = 0;
+	srv->n_refused = 0;
 	srv->next_conn_id = 1;
 	arena_init(&srv->arena);
 }

@@ -24,7 +24,8 @@ struct server {
 	struct event *accept_ev;
 	struct event *backoff_ev; /* re-enables accept after EMFILE */
 	struct conn_list conns;
-	unsigned n_conns;
+	unsigned n_conns;   /* holding a slot of max_connections */
+	unsigned n_refused; /* over their uid's limit, waiting to be told at Hello */
 	uint64_t next_conn_id;
 	/* One receive buffer, send buffer and decoding arena for all connections: one thread. */
 	uint8_t rx[MMIO_MAX_FRAME];

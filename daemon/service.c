@@ -1,10 +1,41 @@
 #include <errno.h>
 #include <inttypes.h>
+#include <sys/resource.h>
 
 #include "dispatch.h"
 #include "log.h"
 #include "region.h"
 #include "service.h"
+
+/*
+ * Every connection is an fd: make the fd limit cover the connection limits,
+ * so accept() never meets EMFILE (which would stall every client at once).
+ * Raises the soft limit if the hard one allows, else lowers max_connections.
+ */
+static void
+fit_fd_limit(struct limits *l)
+{
+	rlim_t extra = MMIO_SUPERUSER_CONNS + MMIO_MAX_REFUSED_PENDING + MMIO_FD_RESERVE;
+	rlim_t need = l->max_connections + extra;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need) {
+		return;
+	}
+	struct rlimit raised = {.rlim_cur = need < rl.rlim_max ? need : rl.rlim_max,
+				.rlim_max = rl.rlim_max};
+	if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+		rl.rlim_cur = raised.rlim_cur;
+	}
+	if (rl.rlim_cur >= need) {
+		return;
+	}
+	unsigned fit = rl.rlim_cur > extra + 1 ? (unsigned)(rl.rlim_cur - extra) : 1;
+	log_warn("max_connections %u needs %llu fds, the limit is %llu: serving at most %u "
+		 "connections (raise LimitNOFILE=)",
+		 l->max_connections, (unsigned long long)need, (unsigned long long)rl.rlim_cur,
+		 fit);
+	l->max_connections = fit;
+}
 
 void
 service_init(struct service *svc, struct region_table *regions, const struct mmiod_config *cfg,
@@ -12,6 +43,7 @@ service_init(struct service *svc, struct region_table *regions, const struct mmi
 {
 	svc->regions = regions;
 	svc->limits = cfg->limits;
+	fit_fd_limit(&svc->limits);
 	svc->extra_uid = extra_uid;
 	svc->has_admin_gid = cfg->has_admin_gid;
 	svc->admin_gid = cfg->admin_gid;
@@ -80,6 +112,7 @@ int
 service_apply_config(struct service *svc, const struct mmiod_config *cfg)
 {
 	svc->limits = cfg->limits;
+	fit_fd_limit(&svc->limits);
 	svc->has_admin_gid = cfg->has_admin_gid;
 	svc->admin_gid = cfg->admin_gid;
 	int revoked = 0;

@@ -23,6 +23,13 @@
 #define MMIO_MAX_LEASES_PER_CONN 1024
 #define MMIO_MAX_CONNS           1024
 #define MMIO_MAX_CONNS_PER_UID   256
+/* Connections root (and the user who started mmiod) may have beyond max_connections. */
+#define MMIO_SUPERUSER_CONNS 16
+/* Connections over their uid's limit kept only to be told so at Hello, and how long for. */
+#define MMIO_MAX_REFUSED_PENDING 16
+#define MMIO_REFUSED_HELLO_MS    200
+/* fds mmiod needs besides connections: listener, log, per region an irq fd and a pipe, slack. */
+#define MMIO_FD_RESERVE (2 * MMIO_MAX_REGIONS + 32)
 
 /* A connection that has not said Hello by then is closed. */
 #define MMIO_HANDSHAKE_TIMEOUT_MS 5000
