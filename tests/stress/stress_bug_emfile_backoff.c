@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -107,6 +108,39 @@ visit_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Blocks (on inotify, up to a minute) until the attack is in place: mmiod
+ * paused accepting (the bug), or accepted every attacker connection (fixed).
+ * Returns 1 if so, 0 on timeout.
+ */
+static int
+wait_attack_in_place(const struct daemon_fixture *f, int n_conns)
+{
+	int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (ino < 0 || inotify_add_watch(ino, f->log_path, IN_MODIFY) < 0) {
+		return 0;
+	}
+	uint64_t deadline = stress_now_ns() + 60000000000u;
+	int ok = 0;
+	for (;;) {
+		if (daemon_fixture_log_count(f, "pausing new connections") > 0 ||
+		    daemon_fixture_log_count(f, "): connected") >= n_conns) {
+			ok = 1;
+			break;
+		}
+		uint64_t now = stress_now_ns();
+		struct pollfd pfd = {.fd = ino, .events = POLLIN};
+		if (now >= deadline || poll(&pfd, 1, (int)((deadline - now) / 1000000)) != 1) {
+			break;
+		}
+		char events[4096];
+		while (read(ino, events, sizeof(events)) > 0) {
+		}
+	}
+	close(ino);
+	return ok;
+}
+
 static void
 test_bug_emfile_before_connection_limit(void **state)
 {
@@ -121,8 +155,8 @@ test_bug_emfile_before_connection_limit(void **state)
 			skip();
 		}
 	}
-	/* The attackers' connections use up mmiod's fds first. */
-	if (daemon_fixture_wait_log(f, "pausing new connections", 1, 60000) < 1) {
+	/* Only the attackers have connected so far. */
+	if (!wait_attack_in_place(f, N_ATTACKERS * PER_ATTACKER)) {
 		for (int i = 0; i < N_ATTACKERS; i++) {
 			attacker_stop(&a[i]);
 		}
