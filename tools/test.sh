@@ -32,9 +32,9 @@ cmake -S "$root" -B "$root/build-clang" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_T
 cmake --build "$root/build-clang" -j "$jobs" --target test_fault
 ctest --test-dir "$root/build-clang" --output-on-failure -R '^test_fault$'
 
-echo "== integration tests with mmiod under valgrind"
+echo "== integration and stress tests with mmiod under valgrind"
 MMIO_TEST_DAEMON_WRAPPER="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect -q" \
-	ctest --test-dir "$root/build" --output-on-failure -L integration -j "$jobs"
+	ctest --test-dir "$root/build" --output-on-failure -L 'integration|stress' -j "$jobs"
 
 echo "== all tests (plain build)"
 ctest --test-dir "$root/build" --output-on-failure -j "$jobs"

@@ -67,8 +67,8 @@ spawn_daemon(const char *socket_path, const char *log_path, const char *const *e
 	 * this), and it never holds the test's stdout open for ctest to wait on.
 	 */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	int null_fd = open("/dev/null", O_WRONLY);
+	int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (log_fd < 0 || null_fd < 0 || dup2(log_fd, STDERR_FILENO) < 0 ||
 	    dup2(null_fd, STDOUT_FILENO) < 0) {
 		_exit(126);
