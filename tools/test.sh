@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: build, unit + integration tests, the same under
-# AddressSanitizer + UndefinedBehaviorSanitizer (clang), and the integration
-# tests again with mmiod under valgrind memcheck.
+# The whole test suite: format check, build, static analysis, unit +
+# integration + stress tests, the same under AddressSanitizer +
+# UndefinedBehaviorSanitizer (clang -O2), a libFuzzer smoke run, the device
+# fault test under clang -O2, and the integration and stress tests again with
+# mmiod under valgrind memcheck.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
@@ -25,6 +27,9 @@ cmake -S "$root" -B "$root/build-asan" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TY
 	-DMMIO_SANITIZE=ON >/dev/null
 cmake --build "$root/build-asan" -j "$jobs"
 ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs"
+
+echo "== fuzz smoke (libFuzzer, 30 s per target; fuzz/run.sh SECONDS for longer)"
+"$root/fuzz/run.sh" 30
 
 echo "== device faults under clang -O2 without sanitizers (gcc -O2 is the plain build)"
 cmake -S "$root" -B "$root/build-clang" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
