@@ -48,6 +48,11 @@ done
 
 for t in "${targets[@]}"; do
 	log=$work/$t/log
+	if [ ! -f "$log" ]; then
+		echo "fuzz_$t: no log at $log (did something else use $work meanwhile?)"
+		status=1
+		continue
+	fi
 	# The last status line: "#N DONE cov: E ft: F corp: C/SIZE ..." (or the last before a crash).
 	line=$(grep -E '^#[0-9]+[[:space:]]+(DONE|NEW|REDUCE|pulse|INITED)' "$log" | tail -n 1 || true)
 	runs=$(sed -nE 's/^#([0-9]+).*/\1/p' <<<"$line")
