@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config libevent-dev libprotobuf-c-dev protobuf-c-compiler
 	libconfig-dev libsystemd-dev systemd
-	libcmocka-dev clang libclang-rt-14-dev valgrind clang-tidy cppcheck)
+	libcmocka-dev clang libclang-rt-14-dev valgrind clang-tidy cppcheck scdoc)
 
 missing=()
 for p in "${packages[@]}"; do

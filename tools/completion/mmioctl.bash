@@ -1,0 +1,97 @@
+# bash completion for mmioctl(1): commands, options, and region names and lease ids
+# asked of mmiod (quietly: nothing is offered if it does not answer).
+
+# _mmioctl_query SOCKET_ARGS... COMMAND: first column of the command's table, header skipped;
+# continuation rows (blank first column) are left out.
+_mmioctl_query()
+{
+	timeout 2 "${_mmioctl_cmd:-mmioctl}" "$@" 2>/dev/null | awk 'NR > 1 && /^[^ ]/ { print $1 }'
+}
+
+_mmioctl()
+{
+	local cur prev words cword
+	_init_completion || return
+
+	local commands="regions leases revoke wait-irq read write modify poll dump run"
+	local global_opts="-s --socket -h --help -V --version"
+	local _mmioctl_cmd="${words[0]}"
+
+	local i cmd="" sock=() npos=0
+	for ((i = 1; i < cword; i++)); do
+		case "${words[i]}" in
+		-s | --socket)
+			sock=(-s "${words[i + 1]}")
+			((i++))
+			;;
+		--socket=*)
+			sock=(-s "${words[i]#--socket=}")
+			;;
+		-w | --width | -t | --timeout | -i | --interval | -n | --count)
+			((i++))
+			;;
+		-*) ;;
+		*)
+			if [[ -z $cmd ]]; then
+				cmd="${words[i]}"
+			else
+				((npos++))
+			fi
+			;;
+		esac
+	done
+
+	case "$prev" in
+	-s | --socket)
+		_filedir
+		return
+		;;
+	-w | --width)
+		COMPREPLY=($(compgen -W "8 16 32 64" -- "$cur"))
+		return
+		;;
+	-t | --timeout | -i | --interval | -n | --count)
+		return
+		;;
+	esac
+
+	if [[ -z $cmd ]]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "$global_opts" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		fi
+		return
+	fi
+
+	local opts="-s --socket -h --help"
+	case "$cmd" in
+	read | write | modify | dump) opts+=" -w --width" ;;
+	poll) opts+=" -w --width -t --timeout -i --interval" ;;
+	wait-irq) opts+=" -t --timeout -n --count" ;;
+	run) opts+=" -k --keep-going" ;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+		return
+	fi
+
+	case "$cmd" in
+	read | write | modify | poll | dump | wait-irq)
+		if ((npos == 0)); then
+			COMPREPLY=($(compgen -W "$(_mmioctl_query "${sock[@]}" regions)" -- "$cur"))
+		fi
+		;;
+	revoke)
+		if ((npos == 0)); then
+			COMPREPLY=($(compgen -W "$(_mmioctl_query "${sock[@]}" leases)" -- "$cur"))
+		fi
+		;;
+	run)
+		if ((npos == 0)); then
+			_filedir
+		fi
+		;;
+	esac
+} &&
+	complete -F _mmioctl mmioctl
