@@ -14,6 +14,7 @@
 #include "server.h"
 #include "service.h"
 #include "status.h"
+#include "status_notify.h"
 #include "wire.h"
 
 #define CONN_FMT "conn %" PRIu64 " (pid %d uid %u)"
@@ -192,6 +193,7 @@ poll_tick_cb(evutil_socket_t fd, short what, void *arg)
 	end_poll(c);
 	int rc = send_reply(c, &reply, -1);
 	dispatch_reply_finish(&scratch);
+	status_notify_poke(c->server->svc); /* a poll's loads may have faulted */
 	if (rc < 0) {
 		conn_destroy(c);
 		return;
@@ -302,6 +304,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	dispatch_reply_finish(&scratch);
 	mmio__request__free_unpacked(req, &srv->arena.allocator);
+	status_notify_poke(srv->svc);
 	if (rc < 0 && rc != -ECONNRESET) {
 		log_warn(CONN_FMT ": cannot reply: %s", CONN_ARGS(c), strerror(-rc));
 	}
@@ -369,8 +372,10 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 		srv->n_refused++;
 	} else {
 		srv->n_conns++;
+		srv->svc->n_clients++;
 	}
 	log_info(CONN_FMT ": connected", CONN_ARGS(c));
+	status_notify_poke(srv->svc);
 	return 0;
 }
 
@@ -400,6 +405,9 @@ conn_destroy(struct conn *c)
 		c->server->n_refused--;
 	} else {
 		c->server->n_conns--;
+		c->server->svc->n_clients--;
 	}
+	struct service *svc = c->server->svc;
 	free(c);
+	status_notify_poke(svc);
 }

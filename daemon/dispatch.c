@@ -150,6 +150,7 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 	scratch->n_owned = 0;
 	scratch->pass_fd = -1;
 	scratch->poll.pending = false;
+	s->svc->requests++;
 	if (req->body_case == MMIO__REQUEST__BODY_HELLO) {
 		return handle_hello(s, req->hello, reply, scratch);
 	}
@@ -207,6 +208,9 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 		break;
 	case MMIO__REQUEST__BODY_BLOCK_WRITE:
 		handle_block_write(s, req->block_write, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_STATS:
+		handle_stats(s, reply, scratch);
 		break;
 	case MMIO__REQUEST__BODY_POLL:
 		handle_poll(s, req->poll, reply, scratch);

@@ -58,6 +58,7 @@ struct dispatch_scratch {
 	Mmio__LeaseList leases;
 	Mmio__BatchResult batch;
 	Mmio__Values values;
+	Mmio__StatsReply stats;
 };
 
 void session_init(struct session *s, uint64_t conn_id, struct service *svc,

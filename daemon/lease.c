@@ -12,6 +12,7 @@ lease_space_init(struct lease_space *space, uint64_t len, uint64_t addr)
 	space->len = len;
 	space->addr = addr;
 	TAILQ_INIT(&space->leases);
+	space->count = 0;
 }
 
 void
@@ -73,6 +74,7 @@ create_lease(struct lease_space *space, struct lease_set *set, uint64_t start, u
 	l->set = set;
 	TAILQ_INSERT_TAIL(&set->leases, l, set_link);
 	set->count++;
+	space->count++;
 	return l;
 }
 
@@ -136,6 +138,7 @@ lease_release(struct lease *l)
 	TAILQ_REMOVE(&l->space->leases, l, space_link);
 	TAILQ_REMOVE(&l->set->leases, l, set_link);
 	l->set->count--;
+	l->space->count--;
 	free(l);
 }
 

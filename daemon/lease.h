@@ -22,6 +22,7 @@ struct lease_space {
 	uint64_t len;
 	uint64_t addr; /* absolute device address of offset 0; only its residues matter */
 	struct lease_list leases; /* sorted by start */
+	unsigned count;           /* live leases in the list */
 };
 
 /* The leases one holder (a connection) owns. */

@@ -19,6 +19,7 @@
 #include "region.h"
 #include "server.h"
 #include "service.h"
+#include "status_notify.h"
 #include "wire.h"
 
 #define DEFAULT_REGION "sim0,type=mem,size=0x10000"
@@ -231,6 +232,7 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	conf_finish(&cfg);
 	sd_notify(0, "READY=1");
+	status_notify_poke(&d->svc);
 }
 
 static void
@@ -323,6 +325,7 @@ run(struct daemon *d, struct mmiod_config *cfg)
 	}
 	log_info("serving on %s", d->srv.socket_path ? d->srv.socket_path : "systemd's socket");
 	report_ready(d->opt->ready_fd);
+	status_notify_poke(&d->svc); /* the first STATUS=: 0 clients, 0 leases, 0 faults */
 
 	if (event_base_dispatch(d->base) < 0) {
 		log_error("event loop failed");
@@ -338,6 +341,7 @@ out_signals:
 out_server:
 	server_close(&d->srv);
 out_base:
+	status_notify_finish(&d->svc);
 	event_base_free(d->base);
 out_regions:
 	region_table_close(&d->regions);

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "dispatch.h"
 #include "log.h"
@@ -47,6 +48,10 @@ service_init(struct service *svc, struct region_table *regions, const struct mmi
 	svc->extra_uid = extra_uid;
 	svc->has_admin_gid = cfg->has_admin_gid;
 	svc->admin_gid = cfg->admin_gid;
+	svc->n_clients = 0;
+	svc->requests = 0;
+	clock_gettime(CLOCK_MONOTONIC, &svc->started);
+	svc->status = (struct status_notify){0};
 }
 
 bool

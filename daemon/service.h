@@ -9,9 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "conf.h"
 #include "policy.h"
+#include "status_notify.h"
 
 struct event_base;
 struct lease;
@@ -24,6 +26,11 @@ struct service {
 	uid_t extra_uid; /* the uid mmiod was started by; may lease everything, as root may */
 	bool has_admin_gid;
 	gid_t admin_gid;
+	/* Figures for Stats and STATUS=. */
+	unsigned n_clients;      /* live connections holding a slot (conn.c) */
+	uint64_t requests;       /* requests dispatched since start */
+	struct timespec started; /* CLOCK_MONOTONIC at service_init */
+	struct status_notify status;
 };
 
 /* Fills svc from cfg (limits, admin group) for regions already opened from it. */

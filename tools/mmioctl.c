@@ -23,6 +23,12 @@
 #define OPT_KEEP_GOING 0x2u
 #define OPT_IRQ        0x4u /* -t/--timeout, -n/--count */
 #define OPT_POLL       0x8u /* -t/--timeout, -i/--interval */
+#define OPT_VERIFY     0x10u
+#define OPT_NO_JSON    0x20u /* run: keeps its line protocol */
+#define OPT_PROMETHEUS 0x40u /* -o prometheus */
+
+/* getopt_long value of --verify, which has no short form. */
+#define OPT_LONG_VERIFY 256
 
 /* mmio_poll() lasts at most this long. */
 #define POLL_MAX_TIMEOUT_MS 60000
@@ -44,6 +50,11 @@ static const char usage_text[] =
 	"Options:\n"
 	"  -s, --socket SOCKET  mmiod's socket (default: $MMIOD_SOCKET, else\n"
 	"                       " MMIO_DEFAULT_SOCKET_PATH ")\n"
+	"  -q, --quiet          print only the value (read, modify, poll) and nothing\n"
+	"                       else on success; errors still go to stderr\n"
+	"  -o, --output FORMAT  text (default) or json: one JSON document on stdout,\n"
+	"                       for a failed request {\"error\": STATUS, \"detail\": ...}\n"
+	"                       (every command but run); stats also takes prometheus\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"
@@ -51,18 +62,24 @@ static const char usage_text[] =
 	"  regions                               list the regions you may lease from\n"
 	"  leases                                list live leases (every one for admins)\n"
 	"  revoke ID                             release any client's lease (admins)\n"
+	"  stats [-o text|json|prometheus]       mmiod's figures (connections, leases, ...)\n"
 	"  wait-irq REGION [-t MS] [-n N]        wait for a region's interrupt\n"
 	"  read REGION OFFSET [-w WIDTH]         load one register and print it\n"
-	"  write REGION OFFSET VALUE [-w WIDTH]  store one register\n"
+	"  write REGION OFFSET VALUE [-w WIDTH] [--verify]\n"
+	"                                        store one register (no read-back unless\n"
+	"                                        --verify: a load may have side effects)\n"
 	"  modify REGION OFFSET MASK VALUE [-w WIDTH]\n"
 	"                                        store VALUE's MASK bits, print the old value\n"
 	"  poll REGION OFFSET MASK VALUE [-w WIDTH] [-t MS] [-i US]\n"
 	"                                        load until (value & MASK) == (VALUE & MASK)\n"
-	"  dump REGION OFFSET LENGTH [-w WIDTH]  print a range like 'hexdump -C'\n"
+	"  dump REGION RANGE [-w WIDTH]          print a range like 'hexdump -C'; RANGE is\n"
+	"                                        A-B (bytes A up to, not including, B),\n"
+	"                                        A+LENGTH, or A LENGTH\n"
 	"  run [FILE|-] [--keep-going]           run a lease script on one connection\n"
 	"\n"
 	"Numbers are decimal or 0x hex. WIDTH is 8, 16, 32 or 64 bits (default 32).\n"
-	"'mmioctl COMMAND --help' describes a command; -s and -h also work after it.\n"
+	"'mmioctl COMMAND --help' describes a command; -s, -q, -o and -h also work\n"
+	"after it.\n"
 	"\n"
 	"Exit status: 0 success, 1 a request was refused or failed (the reason, with\n"
 	"the daemon's status name, goes to stderr), 2 usage error.\n";
@@ -88,6 +105,15 @@ static const char revoke_help[] =
 	"admin group may revoke; anyone else gets PERMISSION_DENIED. Prints nothing\n"
 	"on success; NOT_FOUND if there is no lease ID.\n";
 
+/* Reports a failure on stdout too when the output is JSON. */
+static void
+json_failure(const char *status, const char *detail)
+{
+	if (mmioctl_output == MMIOCTL_OUTPUT_JSON) {
+		mmioctl_json_error(status, detail);
+	}
+}
+
 const char *
 mmioctl_status_name(int err)
 {
@@ -111,6 +137,7 @@ mmioctl_fail(struct mmio_client *client, int err, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, ": %s: %s\n", mmioctl_status_name(err), mmioctl_error_detail(client, err));
+	json_failure(mmioctl_status_name(err), mmioctl_error_detail(client, err));
 	return MMIOCTL_EXIT_FAILURE;
 }
 
@@ -182,6 +209,7 @@ mmioctl_connect(const char *socket_path, struct mmio_client **out)
 		return mmioctl_fail(NULL, rc, "connect %s", path);
 	}
 	fprintf(stderr, "mmioctl: connect %s: %s\n", path, strerror(-rc));
+	json_failure(mmioctl_status_name(rc), strerror(-rc));
 	return MMIOCTL_EXIT_FAILURE;
 }
 
@@ -349,16 +377,19 @@ static const struct command commands[] = {
 	{"regions", "", 0, 0, 0, regions_help, cmd_regions},
 	{"leases", "", 0, 0, 0, leases_help, cmd_leases},
 	{"revoke", " ID", 1, 1, 0, revoke_help, cmd_revoke},
+	{"stats", " [-o|--output text|json|prometheus]", 0, 0, OPT_PROMETHEUS, mmioctl_stats_help,
+	 mmioctl_stats},
 	{"read", " REGION OFFSET [-w WIDTH]", 2, 2, OPT_WIDTH, mmioctl_read_help, mmioctl_read},
-	{"write", " REGION OFFSET VALUE [-w WIDTH]", 3, 3, OPT_WIDTH, mmioctl_write_help,
-	 mmioctl_write},
+	{"write", " REGION OFFSET VALUE [-w WIDTH] [--verify]", 3, 3, OPT_WIDTH | OPT_VERIFY,
+	 mmioctl_write_help, mmioctl_write},
 	{"modify", " REGION OFFSET MASK VALUE [-w WIDTH]", 4, 4, OPT_WIDTH, mmioctl_modify_help,
 	 mmioctl_modify},
 	{"poll", " REGION OFFSET MASK VALUE [-w WIDTH] [-t|--timeout MS] [-i|--interval US]", 4, 4,
 	 OPT_WIDTH | OPT_POLL, mmioctl_poll_help, mmioctl_poll},
-	{"dump", " REGION OFFSET LENGTH [-w WIDTH]", 3, 3, OPT_WIDTH, mmioctl_dump_help,
-	 mmioctl_dump},
-	{"run", " [FILE|-] [-k|--keep-going]", 0, 1, OPT_KEEP_GOING, mmioctl_run_help, cmd_run},
+	{"dump", " REGION A-B|A+LENGTH|OFFSET LENGTH [-w WIDTH]", 2, 3, OPT_WIDTH,
+	 mmioctl_dump_help, mmioctl_dump},
+	{"run", " [FILE|-] [-k|--keep-going]", 0, 1, OPT_KEEP_GOING | OPT_NO_JSON, mmioctl_run_help,
+	 cmd_run},
 	{"wait-irq", " REGION [-t|--timeout MS] [-n|--count N]", 1, 1, OPT_IRQ,
 	 mmioctl_wait_irq_help, mmioctl_wait_irq},
 };
@@ -369,9 +400,16 @@ print_command_help(const struct command *cmd)
 	printf("Usage: mmioctl [-s SOCKET] %s%s\n", cmd->name, cmd->synopsis);
 	fputs(cmd->help, stdout);
 	printf("\n  -s, --socket SOCKET  mmiod's socket (default: $MMIOD_SOCKET, else\n"
-	       "                       %s)\n"
-	       "  -h, --help           show this help\n",
+	       "                       %s)\n",
 	       MMIO_DEFAULT_SOCKET_PATH);
+	if (!(cmd->options & OPT_NO_JSON)) {
+		fputs("  -q, --quiet          print only the value, if any; errors on stderr\n",
+		      stdout);
+	}
+	if (!(cmd->options & (OPT_NO_JSON | OPT_PROMETHEUS))) {
+		fputs("  -o, --output FORMAT  text (default) or json\n", stdout);
+	}
+	fputs("  -h, --help           show this help\n", stdout);
 }
 
 /*
@@ -410,6 +448,36 @@ parse_timing_option(const struct command *cmd, int c, const char *text, struct i
 	return 0;
 }
 
+/* -o/--output FORMAT into mmioctl_output; cmd NULL before the command name. 0 or usage status. */
+static int
+parse_output_option(const char *cmd, const char *text)
+{
+	if (strcmp(text, "text") == 0) {
+		mmioctl_output = MMIOCTL_OUTPUT_TEXT;
+	} else if (strcmp(text, "json") == 0) {
+		mmioctl_output = MMIOCTL_OUTPUT_JSON;
+	} else if (strcmp(text, "prometheus") == 0) {
+		mmioctl_output = MMIOCTL_OUTPUT_PROMETHEUS;
+	} else {
+		return usage_error(cmd, "output '%s': expected text, json or prometheus", text);
+	}
+	return 0;
+}
+
+/* Whether cmd can print in the chosen output format; 0 or the usage exit status. */
+static int
+check_output(const struct command *cmd)
+{
+	if (mmioctl_output == MMIOCTL_OUTPUT_PROMETHEUS && !(cmd->options & OPT_PROMETHEUS)) {
+		return usage_error(cmd->name, "-o prometheus is for 'stats' only");
+	}
+	if (mmioctl_output != MMIOCTL_OUTPUT_TEXT && (cmd->options & OPT_NO_JSON)) {
+		return usage_error(cmd->name, "prints its own line protocol: no -o %s",
+				   mmioctl_output == MMIOCTL_OUTPUT_JSON ? "json" : "prometheus");
+	}
+	return 0;
+}
+
 /*
  * Parses the command's own options and arguments (argv[0] is the command
  * name) into inv. Returns 0 to run it, -1 when help was printed, or the usage
@@ -425,6 +493,9 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		{"timeout", required_argument, NULL, 't'},
 		{"count", required_argument, NULL, 'n'},
 		{"interval", required_argument, NULL, 'i'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"output", required_argument, NULL, 'o'},
+		{"verify", no_argument, NULL, OPT_LONG_VERIFY},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -432,8 +503,24 @@ parse_command(int argc, char **argv, struct invocation *inv)
 	int c;
 	optind = 0; /* glibc: start over on this argv */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:qo:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'q':
+			inv->quiet = true;
+			break;
+		case 'o': {
+			int rc = parse_output_option(cmd->name, optarg);
+			if (rc != 0) {
+				return rc;
+			}
+			break;
+		}
+		case OPT_LONG_VERIFY:
+			if (!(cmd->options & OPT_VERIFY)) {
+				return usage_error(cmd->name, "takes no --verify option");
+			}
+			inv->verify = true;
+			break;
 		case 't':
 		case 'n':
 		case 'i': {
@@ -474,6 +561,10 @@ parse_command(int argc, char **argv, struct invocation *inv)
 			return option_error(cmd->name, "is unknown", argv[optind - 1]);
 		}
 	}
+	int rc = check_output(cmd);
+	if (rc != 0) {
+		return rc;
+	}
 	inv->args = argv + optind;
 	inv->n_args = argc - optind;
 	if (inv->n_args < cmd->min_args) {
@@ -490,20 +581,29 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+		{"socket", required_argument, NULL, 's'}, {"quiet", no_argument, NULL, 'q'},
+		{"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	struct invocation inv = {.width = 4, .timeout_ms = -1, .count = 1};
 	int c;
 	opterr = 0;
 	/* '+': stop at the command name; its options are parsed per command. */
-	while ((c = getopt_long(argc, argv, "+:s:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:s:qo:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			inv.socket_path = optarg;
 			break;
+		case 'q':
+			inv.quiet = true;
+			break;
+		case 'o': {
+			int rc = parse_output_option(NULL, optarg);
+			if (rc != 0) {
+				return rc;
+			}
+			break;
+		}
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;

@@ -16,14 +16,32 @@ struct mmio_client;
 #define MMIOCTL_EXIT_FAILURE 1
 #define MMIOCTL_EXIT_USAGE   2
 
+/* -o/--output: what a command prints on stdout. */
+enum mmioctl_output {
+	MMIOCTL_OUTPUT_TEXT,
+	MMIOCTL_OUTPUT_JSON,       /* one JSON document, also for a failed request */
+	MMIOCTL_OUTPUT_PROMETHEUS, /* stats only: the Prometheus text exposition format */
+};
+
+/* The -o/--output format of this run; set once by main() before the command runs. */
+extern enum mmioctl_output mmioctl_output;
+
+/* Prints s as a JSON string (quoted, escaped) to stdout. */
+void mmioctl_json_string(const char *s);
+
+/* Prints {"error": status, "detail": detail} and a newline to stdout, and flushes it. */
+void mmioctl_json_error(const char *status, const char *detail);
+
 /* One parsed command line. */
 struct invocation {
 	const struct command *cmd; /* mmioctl.c's table entry */
 	const char *socket_path;   /* NULL: the library's default */
 	unsigned width;            /* bytes */
 	bool keep_going;
-	int timeout_ms;       /* wait-irq: -1 waits forever; poll: -1 is the default */
-	unsigned count;       /* wait-irq: interrupts to wait for */
+	bool quiet;     /* -q: read, modify, poll print only the value; others nothing on success */
+	bool verify;    /* write --verify: load the register back and compare */
+	int timeout_ms; /* wait-irq: -1 waits forever; poll: -1 is the default */
+	unsigned count; /* wait-irq: interrupts to wait for */
 	unsigned interval_us; /* poll: 0 is mmiod's default */
 	char **args;          /* positional arguments after the command name */
 	int n_args;
@@ -44,7 +62,8 @@ const char *mmioctl_error_detail(struct mmio_client *client, int err);
 
 /*
  * Prints "mmioctl: <what>: STATUS_NAME: <detail>" to stderr for err, what
- * formatted from fmt, detail as mmioctl_error_detail(client, err) gives it.
+ * formatted from fmt, detail as mmioctl_error_detail(client, err) gives it;
+ * with -o json also {"error": STATUS_NAME, "detail": ...} to stdout.
  * Returns MMIOCTL_EXIT_FAILURE.
  */
 int mmioctl_fail(struct mmio_client *client, int err, const char *fmt, ...)
@@ -99,6 +118,10 @@ int mmioctl_wait_irq(const struct invocation *inv);
  * 'hexdump -C'. Returns 0, or the exit status after printing why not.
  */
 int mmioctl_dump(const struct invocation *inv);
+
+/* `stats`: the daemon's figures as text, JSON or Prometheus; mmioctl_stats.c. */
+extern const char mmioctl_stats_help[];
+int mmioctl_stats(const struct invocation *inv);
 
 /* The body of `mmioctl run --help`: the script language. */
 extern const char mmioctl_run_help[];

@@ -117,6 +117,33 @@ int mmio_list_regions(struct mmio_client *client, struct mmio_region_info **out)
  */
 int mmio_list_leases(struct mmio_client *client, struct mmio_lease_info **out);
 
+/* One region's figures in struct mmio_stats. */
+struct mmio_region_stats {
+	char name[65];
+	uint64_t leases; /* live leases on the region, anyone's */
+	uint64_t faults; /* device faults since mmiod started, as mmio_region_info.faults */
+};
+
+/* The daemon's figures, as mmio_stats() reports them. */
+struct mmio_stats {
+	uint64_t connections; /* live client connections (not those refused over a limit) */
+	uint64_t leases;      /* live leases over every region */
+	uint64_t faults;      /* device faults since start over every region */
+	uint64_t requests;    /* requests mmiod served since start, this one included */
+	uint64_t uptime_ms;   /* since mmiod started (monotonic clock) */
+	size_t n_regions;
+	const struct mmio_region_stats *regions; /* in the same allocation */
+};
+
+/*
+ * The daemon's figures. Anyone may ask. The totals cover every region; the
+ * regions listed are those mmio_list_regions() lists to the caller (every
+ * region for root and the admin group). Returns 0 and *out, which one free()
+ * releases, or -ENOMEM, or a transport error (-ECONNRESET from a daemon too
+ * old to know the request).
+ */
+int mmio_stats(struct mmio_client *client, struct mmio_stats **out);
+
 /*
  * Admin only: releases any connection's lease by id; its holder's next use of
  * it fails with -ENOENT. Returns 0, -EACCES (not an admin), -ENOENT (no such

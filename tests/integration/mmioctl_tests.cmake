@@ -14,3 +14,10 @@ mmio_test(test_mmioctl_ops integration
           LIBS mmio-test-daemon)
 target_compile_definitions(test_mmioctl_ops PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
 add_dependencies(test_mmioctl_ops mmioctl)
+
+# test_stats: the Stats request, STATUS= and `mmioctl stats` in its three formats.
+mmio_test(test_stats integration
+          SOURCES test_stats.c cli.c ${CMAKE_SOURCE_DIR}/tests/helpers/spawn_proc.c
+          LIBS mmio-client mmio-test-daemon)
+target_compile_definitions(test_stats PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
+add_dependencies(test_stats mmioctl)

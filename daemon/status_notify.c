@@ -1,0 +1,107 @@
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <event2/event.h>
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "region.h"
+#include "service.h"
+#include "status_notify.h"
+
+/* At most one STATUS= per this many milliseconds. */
+#define STATUS_MIN_INTERVAL_MS 1000
+
+void
+status_figures_of(const struct service *svc, struct status_figures *out)
+{
+	out->clients = svc->n_clients;
+	out->leases = 0;
+	out->faults = 0;
+	for (unsigned i = 0; i < svc->regions->count; i++) {
+		const struct region *r = svc->regions->regions[i];
+		out->leases += r->space.count;
+		out->faults += r->faults;
+	}
+}
+
+static bool
+figures_equal(const struct status_figures *a, const struct status_figures *b)
+{
+	return a->clients == b->clients && a->leases == b->leases && a->faults == b->faults;
+}
+
+static int64_t
+elapsed_ms(const struct timespec *since, const struct timespec *now)
+{
+	return (int64_t)(now->tv_sec - since->tv_sec) * 1000 +
+	       (now->tv_nsec - since->tv_nsec) / 1000000;
+}
+
+static void
+status_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct service *svc = arg;
+	struct status_notify *n = &svc->status;
+	struct status_figures now;
+	status_figures_of(svc, &now);
+	if (n->sent && figures_equal(&now, &n->shown)) {
+		return; /* changed and changed back within the interval */
+	}
+	char text[96];
+	snprintf(text, sizeof(text),
+		 "STATUS=%" PRIu64 " clients, %" PRIu64 " leases, %" PRIu64 " faults", now.clients,
+		 now.leases, now.faults);
+	/* Outside systemd this is a no-op returning 0; a failure is not worth more than debug. */
+	int rc = sd_notify(0, text);
+	if (rc < 0) {
+		log_debug("sd_notify %s: error %d", text, rc);
+	}
+	n->shown = now;
+	n->sent = true;
+	clock_gettime(CLOCK_MONOTONIC, &n->sent_at);
+}
+
+void
+status_notify_poke(struct service *svc)
+{
+	struct status_notify *n = &svc->status;
+	if (!svc->base) {
+		return;
+	}
+	if (n->timer && evtimer_pending(n->timer, NULL)) {
+		return; /* the callback reads the figures when it runs */
+	}
+	struct status_figures now;
+	status_figures_of(svc, &now);
+	if (n->sent && figures_equal(&now, &n->shown)) {
+		return;
+	}
+	if (!n->timer && !(n->timer = evtimer_new(svc->base, status_timer_cb, svc))) {
+		log_debug("STATUS= timer: out of memory");
+		return;
+	}
+	int64_t wait_ms = 0;
+	if (n->sent) {
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		wait_ms = STATUS_MIN_INTERVAL_MS - elapsed_ms(&n->sent_at, &t);
+		wait_ms = wait_ms < 0 ? 0 : wait_ms;
+	}
+	struct timeval delay = {.tv_sec = (time_t)(wait_ms / 1000),
+				.tv_usec = (suseconds_t)(wait_ms % 1000) * 1000};
+	if (evtimer_add(n->timer, &delay) < 0) {
+		log_debug("STATUS= timer cannot be armed");
+	}
+}
+
+void
+status_notify_finish(struct service *svc)
+{
+	if (svc->status.timer) {
+		event_free(svc->status.timer);
+		svc->status.timer = NULL;
+	}
+}
