@@ -41,7 +41,8 @@ else
 		(cd "$src" && xargs -0 -r sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh) |
 		tar -C "$src" --null -T - -cf - | tar -C "$tree" -xf -
 fi
-cp -a "$src/packaging/debian" "$tree/debian"
+# debian/ comes from the same tree that is built.
+cp -a "$tree/packaging/debian" "$tree/debian"
 
 (
 	cd "$tree"
