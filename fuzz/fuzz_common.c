@@ -235,6 +235,7 @@ fuzz_expected_result(const struct session *s, const Mmio__Request *req)
 	case MMIO__REQUEST__BODY_MODIFY:
 	case MMIO__REQUEST__BODY_BLOCK_READ:
 	case MMIO__REQUEST__BODY_BLOCK_WRITE:
+	case MMIO__REQUEST__BODY_STATS:
 		return DISPATCH_REPLY;
 	case MMIO__REQUEST__BODY_POLL:
 		return DISPATCH_DEFER; /* or DISPATCH_REPLY */
@@ -317,7 +318,8 @@ fuzz_exchange_run(struct fuzz_exchange *x, struct session *s, const Mmio__Reques
 	} else {
 		FUZZ_CHECK(fuzz_snapshot_same(&b.mem));
 	}
-	if (req->body_case == MMIO__REQUEST__BODY_POLL && x->res != DISPATCH_CLOSE) {
+	if (req->body_case == MMIO__REQUEST__BODY_POLL && x->res != DISPATCH_CLOSE &&
+	    req->poll->timeout_ms <= MMIO_POLL_MAX_MS) {
 		const Mmio__Poll *m = req->poll;
 		struct poll_state p = {
 			.lease_id = m->lease,
@@ -447,6 +449,7 @@ check_region_leases(const struct region *r, struct session *const *sessions, uns
 		}
 		count++;
 	}
+	FUZZ_CHECK(count == r->space.count);
 	return count;
 }
 

@@ -275,7 +275,9 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 		break;
 	}
 	case MMIO__REQUEST__BODY_POLL:
-		b->check_status = false; /* fuzz_check_poll() */
+		/* Over the limit: refused before anything else; otherwise fuzz_check_poll(). */
+		b->check_status = req->poll->timeout_ms > MMIO_POLL_MAX_MS;
+		b->want = MMIO__STATUS__INVALID_ARGUMENT;
 		break;
 	default:
 		break;
@@ -487,6 +489,41 @@ check_lease_list(const struct session *s, const Mmio__LeaseList *list)
 	}
 }
 
+/*
+ * Stats: the lease and fault totals of every region, and per region those
+ * the caller may lease something of (every region for admins and root).
+ */
+static void
+check_stats(const struct session *s, const Mmio__StatsReply *st)
+{
+	uint64_t leases = 0;
+	uint64_t faults = 0;
+	size_t k = 0;
+	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
+		const struct region *r = fuzz_world.table.regions[i];
+		uint64_t here = 0;
+		const struct lease *l;
+		TAILQ_FOREACH(l, &r->space.leases, space_link)
+		{
+			here++;
+		}
+		leases += here;
+		faults += r->faults;
+		bool listed = is_admin(&s->who);
+		for (unsigned j = 0; j < r->policy.n_grants; j++) {
+			listed |= grant_names(&r->policy.grants[j], &s->who);
+		}
+		if (!listed) {
+			continue;
+		}
+		FUZZ_CHECK(k < st->n_regions);
+		const Mmio__RegionStats *rs = st->regions[k++];
+		FUZZ_CHECK(strcmp(rs->name, r->name) == 0 && rs->leases == here &&
+			   rs->faults == r->faults);
+	}
+	FUZZ_CHECK(k == st->n_regions && st->leases == leases && st->faults == faults);
+}
+
 /* Load, store, modify: the value read, the bytes written. */
 static void
 check_access(const struct session *s, const Mmio__Request *req, const Mmio__Reply *reply,
@@ -559,6 +596,10 @@ fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio
 	case MMIO__REQUEST__BODY_LIST_LEASES:
 		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LEASES);
 		check_lease_list(s, reply->leases);
+		break;
+	case MMIO__REQUEST__BODY_STATS:
+		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_STATS);
+		check_stats(s, reply->stats);
 		break;
 	case MMIO__REQUEST__BODY_LOAD:
 	case MMIO__REQUEST__BODY_STORE:

@@ -427,6 +427,13 @@ run_op(struct reader *r)
 	case SOP_POLL_TICK:
 		poll_tick(c, take_u8(r) & 1);
 		break;
+	case SOP_STATS: {
+		Mmio__Stats body = MMIO__STATS__INIT;
+		req.body_case = MMIO__REQUEST__BODY_STATS;
+		req.stats = &body;
+		send_request(c, &req);
+		break;
+	}
 	}
 }
 

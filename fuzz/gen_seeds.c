@@ -217,6 +217,12 @@ frame_seeds(void)
 	req.block_write = &block_write;
 	frame("block_write_fifo", USER, HELLO_DONE, &req);
 
+	Mmio__Stats stats = MMIO__STATS__INIT;
+	req.body_case = MMIO__REQUEST__BODY_STATS;
+	req.stats = &stats;
+	frame("stats_user", USER, HELLO_DONE, &req);
+	frame("stats_admin", ADMIN, HELLO_DONE, &req);
+
 	req.body_case = MMIO__REQUEST__BODY__NOT_SET;
 	frame("no_body", ROOT, HELLO_DONE, &req);
 }
@@ -365,6 +371,17 @@ session_seeds(void)
 	put(&s, 0);
 	put_op(&s, SOP_LIST_LEASES, B);
 	session("poll_lease_revoked", &s);
+
+	/* Stats as root and as a user, while user B holds leases. */
+	s.len = 0;
+	put(&s, 0x04);
+	put_hello(&s, A);
+	put_hello(&s, B);
+	put_acquire(&s, B, RAM, 0x200, 0x20);
+	put_acquire(&s, B, REGS, 0x20, 0x20);
+	put_op(&s, SOP_STATS, A);
+	put_op(&s, SOP_STATS, B);
+	session("stats", &s);
 
 	/* Requests before Hello close the connection; it reconnects and starts over. */
 	s.len = 0;

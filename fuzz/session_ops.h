@@ -48,6 +48,7 @@ enum session_op {
 	SOP_EMPTY,        /* a Request without a body */
 	SOP_HANGUP,       /* the client goes away; it reconnects with the same identity */
 	SOP_POLL_TICK,    /* u8: bit 0 the deadline has passed; a pending poll loads again */
+	SOP_STATS,        /* */
 	SOP_COUNT,
 };
 
