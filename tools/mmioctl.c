@@ -50,8 +50,10 @@ static const char usage_text[] =
 	"Options:\n"
 	"  -s, --socket SOCKET  mmiod's socket (default: $MMIOD_SOCKET, else\n"
 	"                       " MMIO_DEFAULT_SOCKET_PATH ")\n"
-	"  -q, --quiet          print only the value (read, modify, poll) and nothing\n"
-	"                       else on success; errors still go to stderr\n"
+	"  -q, --quiet          print only the values: read, modify and poll print the\n"
+	"                       value alone (as they do anyway), regions and leases\n"
+	"                       drop their header row, dump its end-offset line;\n"
+	"                       errors still go to stderr\n"
 	"  -o, --output FORMAT  text (default) or json: one JSON document on stdout,\n"
 	"                       for a failed request {\"error\": STATUS, \"detail\": ...}\n"
 	"                       (every command but run); stats also takes prometheus\n"
@@ -250,6 +252,30 @@ grant_text(char *buf, const struct mmio_region_info *r, const struct mmio_grant 
 	return buf;
 }
 
+/* `regions -o json`: an array of regions, each with its grants; sizes and addresses in hex. */
+static void
+print_regions_json(const struct mmio_region_info *r, int n)
+{
+	putchar('[');
+	for (int i = 0; i < n; i++) {
+		fputs(i ? ", {\"name\": " : "{\"name\": ", stdout);
+		mmioctl_json_string(r[i].name);
+		fputs(", \"type\": ", stdout);
+		mmioctl_json_string(r[i].type);
+		printf(", \"size\": \"0x%" PRIx64 "\", \"address\": \"0x%" PRIx64
+		       "\", \"faults\": %" PRIu64 ", \"grants\": [",
+		       r[i].size, r[i].address, r[i].faults);
+		for (size_t g = 0; g < r[i].n_grants; g++) {
+			printf("%s{\"offset\": \"0x%" PRIx64 "\", \"length\": \"0x%" PRIx64
+			       "\", \"access\": \"%s\"}",
+			       g ? ", " : "", r[i].grants[g].offset, r[i].grants[g].length,
+			       access_name(r[i].grants[g].access));
+		}
+		fputs("]}", stdout);
+	}
+	fputs("]\n", stdout);
+}
+
 static int
 cmd_regions(const struct invocation *inv)
 {
@@ -264,6 +290,11 @@ cmd_regions(const struct invocation *inv)
 		rc = mmioctl_fail(client, n, "regions");
 		goto out;
 	}
+	if (mmioctl_output == MMIOCTL_OUTPUT_JSON) {
+		print_regions_json(r, n);
+		rc = 0;
+		goto out;
+	}
 	char size[20];
 	char address[20];
 	int w_name = 4;
@@ -276,8 +307,10 @@ cmd_regions(const struct invocation *inv)
 		w_size = widest(w_size, hex(size, r[i].size));
 		w_address = widest(w_address, hex(address, r[i].address));
 	}
-	printf("%-*s  %-*s  %-*s  %-*s  %s\n", w_name, "NAME", w_type, "TYPE", w_size, "SIZE",
-	       w_address, "ADDRESS", "ACCESS");
+	if (!inv->quiet) {
+		printf("%-*s  %-*s  %-*s  %-*s  %s\n", w_name, "NAME", w_type, "TYPE", w_size,
+		       "SIZE", w_address, "ADDRESS", "ACCESS");
+	}
 	for (int i = 0; i < n; i++) {
 		char access[48];
 		/* The library promises at least one grant; show a region without any as "-". */
@@ -316,6 +349,20 @@ cmd_leases(const struct invocation *inv)
 		rc = mmioctl_fail(client, n, "leases");
 		goto out;
 	}
+	if (mmioctl_output == MMIOCTL_OUTPUT_JSON) {
+		putchar('[');
+		for (int i = 0; i < n; i++) {
+			printf("%s{\"id\": %" PRIu64 ", \"region\": ", i ? ", " : "", l[i].id);
+			mmioctl_json_string(l[i].region);
+			printf(", \"start\": \"0x%" PRIx64 "\", \"length\": \"0x%" PRIx64
+			       "\", \"pid\": %ld, \"uid\": %lu, \"access\": \"%s\"}",
+			       l[i].start, l[i].length, (long)l[i].pid, (unsigned long)l[i].uid,
+			       access_name(l[i].access));
+		}
+		fputs("]\n", stdout);
+		rc = 0;
+		goto out;
+	}
 	char start[20];
 	char length[20];
 	char uid[24];
@@ -330,8 +377,10 @@ cmd_leases(const struct invocation *inv)
 		snprintf(uid, sizeof(uid), "%lu", (unsigned long)l[i].uid);
 		w_uid = widest(w_uid, uid);
 	}
-	printf("%6s  %-*s  %-*s  %-*s  %8s  %-*s  %s\n", "ID", w_region, "REGION", w_start, "START",
-	       w_length, "LENGTH", "PID", w_uid, "UID", "ACCESS");
+	if (!inv->quiet) {
+		printf("%6s  %-*s  %-*s  %-*s  %8s  %-*s  %s\n", "ID", w_region, "REGION", w_start,
+		       "START", w_length, "LENGTH", "PID", w_uid, "UID", "ACCESS");
+	}
 	for (int i = 0; i < n; i++) {
 		snprintf(uid, sizeof(uid), "%lu", (unsigned long)l[i].uid);
 		printf("%6" PRIu64 "  %-*s  %-*s  %-*s  %8ld  %-*s  %s\n", l[i].id, w_region,
@@ -362,6 +411,8 @@ cmd_revoke(const struct invocation *inv)
 	rc = mmio_revoke(client, id);
 	if (rc < 0) {
 		rc = mmioctl_fail(client, rc, "revoke %s", inv->args[0]);
+	} else if (mmioctl_output == MMIOCTL_OUTPUT_JSON) {
+		printf("{\"revoked\": %" PRIu64 "}\n", id);
 	}
 	mmio_disconnect(client);
 	return rc;

@@ -17,12 +17,17 @@
 #define DUMP_CHUNK_OPS 4096
 
 const char mmioctl_dump_help[] =
-	"Lease LENGTH bytes of REGION at OFFSET and print them like 'hexdump -C':\n"
-	"lines of the region offset (at least 8 hex digits), 16 bytes in hex and\n"
+	"Lease a range of REGION and print it like 'hexdump -C'. The range is A-B\n"
+	"(bytes A up to, not including, B: 0x100-0x200 is 0x100 bytes), A+LENGTH,\n"
+	"or OFFSET LENGTH as two arguments.\n"
+	"Output: lines of the region offset (at least 8 hex digits), 16 bytes in hex and\n"
 	"the printable ASCII between |...|, then a line holding the end offset.\n"
 	"Repeated lines are printed, not folded into '*'. Bytes are read with\n"
 	"WIDTH-bit loads where the device address is aligned to the width and\n"
 	"8-bit loads for an unaligned head or tail, in batches of up to 4096.\n"
+	"With -q the end-offset line is left out. With -o json it prints\n"
+	"{\"region\": R, \"offset\": \"0x..\", \"length\": \"0x..\", \"data\": \"HEX\"},\n"
+	"data being two hex digits per byte in address order.\n"
 	"\n"
 	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n";
 
@@ -31,12 +36,21 @@ struct hexdump {
 	uint64_t offset; /* region offset of line[0] */
 	unsigned char line[16];
 	unsigned fill;
+	FILE *json; /* -o json: the bytes go here as hex digits instead of lines */
 };
 
 static void
 hexdump_flush(struct hexdump *h)
 {
 	if (h->fill == 0) {
+		return;
+	}
+	if (h->json) {
+		for (unsigned i = 0; i < h->fill; i++) {
+			fprintf(h->json, "%02x", h->line[i]);
+		}
+		h->offset += h->fill;
+		h->fill = 0;
 		return;
 	}
 	printf("%08" PRIx64 " ", h->offset);
@@ -146,19 +160,69 @@ dump_lease(struct mmio_client *client, struct mmio_lease *lease, uint64_t base, 
 	return rc;
 }
 
-int
-mmioctl_dump(const struct invocation *inv)
+/*
+ * The range: A-B (B excluded), A+LENGTH, or OFFSET LENGTH as two arguments.
+ * Returns 0, or the usage exit status after printing why not.
+ */
+static int
+parse_range(const struct invocation *inv, uint64_t *offset, uint64_t *length)
 {
-	const char *region = inv->args[0];
-	uint64_t offset;
-	uint64_t length;
-	int rc = mmioctl_parse_number(inv, "offset", inv->args[1], &offset);
+	if (inv->n_args == 3) {
+		int rc = mmioctl_parse_number(inv, "offset", inv->args[1], offset);
+		return rc != 0 ? rc : mmioctl_parse_number(inv, "length", inv->args[2], length);
+	}
+	const char *text = inv->args[1];
+	/* Past the first character: a number never starts with '-' or '+'. */
+	size_t cut = text[0] ? 1 + strcspn(text + 1, "-+") : 0;
+	if (!text[0] || !text[cut]) {
+		fprintf(stderr,
+			"mmioctl: dump: range '%s': expected A-B, A+LENGTH or OFFSET LENGTH\n"
+			"Try 'mmioctl dump --help'.\n",
+			text);
+		return MMIOCTL_EXIT_USAGE;
+	}
+	char first[32];
+	snprintf(first, sizeof(first), "%.*s", (int)cut, text);
+	int rc = mmioctl_parse_number(inv, "range start", first, offset);
+	uint64_t second = 0;
 	if (rc == 0) {
-		rc = mmioctl_parse_number(inv, "length", inv->args[2], &length);
+		rc = mmioctl_parse_number(inv, text[cut] == '-' ? "range end" : "range length",
+					  text + cut + 1, &second);
 	}
 	if (rc != 0) {
 		return rc;
 	}
+	if (text[cut] == '+') {
+		*length = second;
+		return 0;
+	}
+	if (second < *offset) {
+		fprintf(stderr,
+			"mmioctl: dump: range '%s': the end is before the start\n"
+			"Try 'mmioctl dump --help'.\n",
+			text);
+		return MMIOCTL_EXIT_USAGE;
+	}
+	*length = second - *offset;
+	return 0;
+}
+
+int
+mmioctl_dump(const struct invocation *inv)
+{
+	const char *region = inv->args[0];
+	/* The range as typed, for messages: one argument or two. */
+	char range[96];
+	snprintf(range, sizeof(range), "%s%s%s", inv->args[1], inv->n_args == 3 ? " " : "",
+		 inv->n_args == 3 ? inv->args[2] : "");
+	uint64_t offset;
+	uint64_t length;
+	int rc = parse_range(inv, &offset, &length);
+	if (rc != 0) {
+		return rc;
+	}
+	char *hex = NULL;
+	size_t hex_len = 0;
 	struct mmio_client *client;
 	rc = mmioctl_connect(inv->socket_path, &client);
 	if (rc != 0) {
@@ -167,7 +231,7 @@ mmioctl_dump(const struct invocation *inv)
 	struct mmio_lease *lease;
 	rc = mmio_acquire(client, region, offset, length, &lease);
 	if (rc < 0) {
-		rc = mmioctl_fail(client, rc, "dump %s %s %s", region, inv->args[1], inv->args[2]);
+		rc = mmioctl_fail(client, rc, "dump %s %s", region, range);
 		goto out;
 	}
 	uint64_t address;
@@ -177,24 +241,38 @@ mmioctl_dump(const struct invocation *inv)
 		goto out;
 	}
 	struct hexdump h = {.offset = offset};
-	rc = dump_lease(client, lease, address + offset, inv->width, &h);
-	hexdump_flush(&h);
-	if (rc < 0) {
-		(void)fflush(stdout); /* errors stay in ferror(stdout), which main() checks */
-		rc = mmioctl_fail(client, rc, "dump %s %s %s", region, inv->args[1], inv->args[2]);
+	if (mmioctl_output == MMIOCTL_OUTPUT_JSON && !(h.json = open_memstream(&hex, &hex_len))) {
+		rc = mmioctl_fail(client, -ENOMEM, "dump %s", region);
 		goto out;
 	}
-	if (length > 0) {
+	rc = dump_lease(client, lease, address + offset, inv->width, &h);
+	hexdump_flush(&h);
+	if (h.json && fclose(h.json) != 0 && rc == 0) {
+		rc = -ENOMEM;
+	}
+	if (rc < 0) {
+		(void)fflush(stdout); /* errors stay in ferror(stdout), which main() checks */
+		rc = mmioctl_fail(client, rc, "dump %s %s", region, range);
+		goto out;
+	}
+	if (!hex && length > 0 && !inv->quiet) {
 		printf("%08" PRIx64 "\n", offset + length);
 	}
 	rc = mmio_release(lease);
 	if (rc < 0) {
-		rc = mmioctl_fail(client, rc, "dump %s %s %s: release", region, inv->args[1],
-				  inv->args[2]);
+		rc = mmioctl_fail(client, rc, "dump %s %s: release", region, range);
 		goto out;
+	}
+	if (hex) {
+		fputs("{\"region\": ", stdout);
+		mmioctl_json_string(region);
+		printf(", \"offset\": \"0x%" PRIx64 "\", \"length\": \"0x%" PRIx64
+		       "\", \"data\": \"%s\"}\n",
+		       offset, length, hex);
 	}
 	rc = 0;
 out:
+	free(hex);
 	mmio_disconnect(client);
 	return rc;
 }

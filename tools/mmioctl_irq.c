@@ -1,6 +1,9 @@
 /* mmioctl wait-irq: subscribe to a region's interrupt, wait, print, acknowledge. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "mmio/client.h"
 #include "mmioctl.h"
@@ -14,12 +17,16 @@ const char mmioctl_wait_irq_help[] =
 	"\n"
 	"  -t, --timeout MS     give up after MS milliseconds per interrupt (default:\n"
 	"                       wait forever); exit 1 with TIMEOUT\n"
-	"  -n, --count N        wait for N wake-ups, then exit 0 (default 1)\n";
+	"  -n, --count N        wait for N wake-ups, then exit 0 (default 1)\n"
+	"\n"
+	"With -o json it prints one document at the end instead of the lines:\n"
+	"{\"region\": REGION, \"interrupts\": [N, ...]}.\n";
 
 int
 mmioctl_wait_irq(const struct invocation *inv)
 {
 	const char *region = inv->args[0];
+	uint32_t *counts = NULL; /* -o json: the wake-ups so far */
 	struct mmio_client *client;
 	int rc = mmioctl_connect(inv->socket_path, &client);
 	if (rc != 0) {
@@ -36,6 +43,8 @@ mmioctl_wait_irq(const struct invocation *inv)
 		rc = mmioctl_fail(client, rc, "wait-irq %s", region);
 		goto out;
 	}
+	/* -o json: printed once every wake-up arrived; a failure prints its error object alone. */
+	bool json = mmioctl_output == MMIOCTL_OUTPUT_JSON;
 	for (unsigned i = 0; i < inv->count; i++) {
 		uint32_t n;
 		rc = mmio_irq_wait(lease, inv->timeout_ms, &n);
@@ -43,6 +52,9 @@ mmioctl_wait_irq(const struct invocation *inv)
 			fprintf(stderr,
 				"mmioctl: wait-irq %s: TIMEOUT: no interrupt within %d ms\n",
 				region, inv->timeout_ms);
+			if (json) {
+				mmioctl_json_error("TIMEOUT", "no interrupt in time");
+			}
 			rc = MMIOCTL_EXIT_FAILURE;
 			goto out;
 		}
@@ -50,16 +62,37 @@ mmioctl_wait_irq(const struct invocation *inv)
 			rc = mmioctl_fail(NULL, rc, "wait-irq %s", region);
 			goto out;
 		}
-		printf("irq %u\n", n);
-		(void)fflush(stdout); /* errors stay in ferror(stdout), which main() checks */
+		if (json) {
+			uint32_t *more = realloc(counts, (i + 1) * sizeof(*counts));
+			if (!more) {
+				rc = mmioctl_fail(NULL, -ENOMEM, "wait-irq %s", region);
+				goto out;
+			}
+			counts = more;
+			counts[i] = n;
+		} else {
+			printf("irq %u\n", n);
+			(void)fflush(
+				stdout); /* errors stay in ferror(stdout), which main() checks */
+		}
 		rc = mmio_irq_ack(lease);
 		if (rc < 0) {
 			rc = mmioctl_fail(client, rc, "wait-irq %s: acknowledge", region);
 			goto out;
 		}
 	}
+	if (json) {
+		fputs("{\"region\": ", stdout);
+		mmioctl_json_string(region);
+		fputs(", \"interrupts\": [", stdout);
+		for (unsigned i = 0; i < inv->count; i++) {
+			printf("%s%u", i ? ", " : "", counts[i]);
+		}
+		fputs("]}\n", stdout);
+	}
 	rc = 0;
 out:
+	free(counts);
 	mmio_disconnect(client);
 	return rc;
 }

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <mmio/client.h>
@@ -25,9 +26,13 @@ const char mmioctl_read_help[] =
 const char mmioctl_write_help[] =
 	"Lease WIDTH/8 bytes of REGION at OFFSET, store VALUE with one access of\n"
 	"exactly WIDTH bits, and release the lease. Prints nothing on success. A\n"
-	"VALUE that does not fit in WIDTH bits is a usage error.\n"
+	"VALUE that does not fit in WIDTH bits is a usage error. The write is blind:\n"
+	"the register is never read back (reading a read-to-clear or FIFO register\n"
+	"is a side effect) unless --verify asks for it.\n"
 	"\n"
-	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n";
+	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n"
+	"      --verify         load the register back after the store; a different\n"
+	"                       value is reported (MISMATCH) with exit status 1\n";
 
 const char mmioctl_modify_help[] =
 	"Lease WIDTH/8 bytes of REGION at OFFSET and, in one request that no other\n"
@@ -117,6 +122,62 @@ do_request(const struct invocation *inv, struct mmio_lease *lease,
 	return -EINVAL;
 }
 
+/* "0x" and v zero-padded to width bytes, in buf (at least 19 bytes). */
+static const char *
+padded(char *buf, uint64_t v, unsigned width)
+{
+	snprintf(buf, 19, "0x%0*" PRIx64, (int)width * 2, v);
+	return buf;
+}
+
+/* The JSON document of a successful request: the register, and what was loaded or stored. */
+static void
+print_json(const struct invocation *inv, const struct register_request *req, uint64_t result)
+{
+	char a[20];
+	char b[20];
+	fputs("{\"region\": ", stdout);
+	mmioctl_json_string(inv->args[0]);
+	printf(", \"offset\": \"0x%" PRIx64 "\", \"width\": %u", req->offset, inv->width * 8);
+	switch (req->op) {
+	case REGISTER_READ:
+	case REGISTER_POLL:
+		printf(", \"value\": \"%s\"", padded(a, result, inv->width));
+		break;
+	case REGISTER_WRITE:
+		printf(", \"value\": \"%s\"%s", padded(a, req->value, inv->width),
+		       inv->verify ? ", \"verified\": true" : "");
+		break;
+	case REGISTER_MODIFY:
+		printf(", \"old\": \"%s\", \"new\": \"%s\"", padded(a, result, inv->width),
+		       padded(b, (result & ~req->mask) | (req->value & req->mask), inv->width));
+		break;
+	}
+	fputs("}\n", stdout);
+}
+
+/* write --verify: loads the register back; 0, MMIOCTL_EXIT_FAILURE after a report, or rc. */
+static int
+verify_write(const struct invocation *inv, struct mmio_lease *lease,
+	     const struct register_request *req)
+{
+	uint64_t back = 0;
+	int rc = mmio_load(lease, 0, inv->width, &back);
+	if (rc < 0 || back == req->value) {
+		return rc;
+	}
+	char want[20];
+	char got[20];
+	char detail[96];
+	snprintf(detail, sizeof(detail), "wrote %s, read back %s",
+		 padded(want, req->value, inv->width), padded(got, back, inv->width));
+	fprintf(stderr, "mmioctl: write %s %s: MISMATCH: %s\n", inv->args[0], inv->args[1], detail);
+	if (mmioctl_output == MMIOCTL_OUTPUT_JSON) {
+		mmioctl_json_error("MISMATCH", detail);
+	}
+	return MMIOCTL_EXIT_FAILURE;
+}
+
 /*
  * Parses the arguments, leases exactly the register, runs the request on it
  * and releases the lease. Prints the value loaded, if the request gives one,
@@ -146,7 +207,16 @@ run_request(const struct invocation *inv, enum register_op op)
 	}
 	uint64_t result = 0;
 	rc = do_request(inv, lease, &req, &result);
-	if (op != REGISTER_WRITE && (rc == 0 || (op == REGISTER_POLL && rc == -ETIMEDOUT))) {
+	if (rc == 0 && op == REGISTER_WRITE && inv->verify) {
+		rc = verify_write(inv, lease, &req);
+		if (rc > 0) {
+			mmio_release(lease);
+			goto out;
+		}
+	}
+	bool json = mmioctl_output == MMIOCTL_OUTPUT_JSON;
+	if (!json && op != REGISTER_WRITE &&
+	    (rc == 0 || (op == REGISTER_POLL && rc == -ETIMEDOUT))) {
 		printf("0x%0*" PRIx64 "\n", (int)inv->width * 2, result);
 		(void)fflush(stdout); /* errors stay in ferror(stdout), which main() checks */
 	}
@@ -159,6 +229,9 @@ run_request(const struct invocation *inv, enum register_op op)
 	if (rc < 0) {
 		rc = mmioctl_fail(client, rc, "%s %s %s: release", name, region, inv->args[1]);
 		goto out;
+	}
+	if (json) {
+		print_json(inv, &req, result);
 	}
 	rc = 0;
 out:

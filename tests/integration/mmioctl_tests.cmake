@@ -21,3 +21,10 @@ mmio_test(test_stats integration
           LIBS mmio-client mmio-test-daemon)
 target_compile_definitions(test_stats PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
 add_dependencies(test_stats mmioctl)
+
+# test_mmioctl_json: -q, -o json on every command, dump ranges, write --verify.
+mmio_test(test_mmioctl_json integration
+          SOURCES test_mmioctl_json.c cli.c ${CMAKE_SOURCE_DIR}/tests/helpers/spawn_proc.c
+          LIBS mmio-test-daemon)
+target_compile_definitions(test_mmioctl_json PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
+add_dependencies(test_mmioctl_json mmioctl)
