@@ -27,7 +27,8 @@
 # Needs root, systemd-nspawn (systemd-container), mmdebstrap and zstd, and the
 # first time the Debian mirror of the host's apt sources. Exit status: 0 all
 # checks passed, 1 a check failed, 77 skipped (not root or tools missing), 2
-# the test could not run (bootstrap, install or boot failure).
+# the test failed to run (install or boot failure), 3 the base system could not
+# be bootstrapped (no Debian mirror reachable): nothing about mmiod was tested.
 #
 # The base root file system (mmdebstrap minbase + systemd, systemd-sysv, dbus,
 # libpam-systemd and mmiod's run-time dependencies) is cached as a tarball in
@@ -46,6 +47,12 @@ skip() {
 die() {
 	echo "boot_test: ERROR: $*" >&2
 	exit 2
+}
+
+# The base system could not be fetched (no mirror, no network): nothing about mmiod was tested.
+cannot_bootstrap() {
+	echo "boot_test: CANNOT BOOTSTRAP: $*" >&2
+	exit 3
 }
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (systemd-nspawn and mmdebstrap --mode=root)"
@@ -108,7 +115,7 @@ if [ ! -f "$base" ] || [ "${MMIOD_BOOTTEST_REBUILD:-0}" = 1 ]; then
 			fi
 		done
 	fi
-	[ -n "$sources" ] || die "no deb822 apt sources file for bookworm; set MMIOD_BOOTTEST_SOURCES"
+	[ -n "$sources" ] || cannot_bootstrap "no deb822 apt sources file for bookworm; set MMIOD_BOOTTEST_SOURCES"
 	echo "boot_test: bootstrapping the base ($include) from $sources" >&2
 	mkdir -p "$cache"
 	# The fstab stays empty: a "/" line would make the guest's
@@ -118,7 +125,7 @@ if [ ! -f "$base" ] || [ "${MMIOD_BOOTTEST_REBUILD:-0}" = 1 ]; then
 		--customize-hook='echo mmiod-boottest > "$1"/etc/hostname' \
 		--customize-hook=': > "$1"/etc/fstab' \
 		bookworm "$work/base" "$sources" >"$work/mmdebstrap.log" 2>&1 ||
-		{ tail -n 30 "$work/mmdebstrap.log" >&2; die "mmdebstrap failed (log above)"; }
+		{ tail -n 30 "$work/mmdebstrap.log" >&2; cannot_bootstrap "mmdebstrap failed (log above)"; }
 	tar -C "$work/base" --numeric-owner -cf - . | zstd -q -T0 -3 -o "$base.tmp"
 	mv "$base.tmp" "$base"
 	rm -rf "$work/base"
