@@ -374,7 +374,7 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 		srv->n_conns++;
 		srv->svc->n_clients++;
 	}
-	log_info(CONN_FMT ": connected", CONN_ARGS(c));
+	log_event(MSGID_CONNECTED, LOG_LEVEL_INFO, CONN_FMT ": connected", CONN_ARGS(c));
 	status_notify_poke(srv->svc);
 	return 0;
 }
@@ -386,8 +386,8 @@ conn_destroy(struct conn *c)
 		return;
 	}
 	unsigned revoked = session_finish(&c->session);
-	log_info(CONN_FMT ": disconnected, %u lease%s revoked", CONN_ARGS(c), revoked,
-		 revoked == 1 ? "" : "s");
+	log_event(MSGID_DISCONNECTED, LOG_LEVEL_INFO, CONN_FMT ": disconnected, %u lease%s revoked",
+		  CONN_ARGS(c), revoked, revoked == 1 ? "" : "s");
 	end_poll(c);
 	free_event(&c->read_ev);
 	free_event(&c->write_ev);

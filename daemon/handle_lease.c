@@ -123,8 +123,10 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	bool read_only;
 	if (policy_check_range(&r->policy, &s->who, s->svc->extra_uid, req->offset, req->length,
 			       &read_only) < 0) {
-		log_warn(CONN_FMT ": denied %s [0x%" PRIx64 ", +0x%" PRIx64 "): outside its grants",
-			 CONN_ARGS(s), r->name, req->offset, req->length);
+		log_event(MSGID_ACCESS_DENIED, LOG_LEVEL_WARN,
+			  CONN_FMT ": denied %s [0x%" PRIx64 ", +0x%" PRIx64
+				   "): outside its grants",
+			  CONN_ARGS(s), r->name, req->offset, req->length);
 		dispatch_status(reply, scratch, -EACCES,
 				"no grant of uid %u covers offset 0x%" PRIx64 " length 0x%" PRIx64
 				" of %s",
@@ -136,8 +138,10 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	switch (rc) {
 	case 0:
 		l->read_only = read_only;
-		log_info(CONN_FMT ": lease %" PRIu64 " granted: %s [0x%" PRIx64 ", +0x%" PRIx64 ")",
-			 CONN_ARGS(s), l->id, r->name, l->start, l->len);
+		log_event(MSGID_LEASE_GRANTED, LOG_LEVEL_INFO,
+			  CONN_FMT ": lease %" PRIu64 " granted: %s [0x%" PRIx64 ", +0x%" PRIx64
+				   ")",
+			  CONN_ARGS(s), l->id, r->name, l->start, l->len);
 		reply_lease(reply, scratch, l);
 		return;
 	case -ERANGE:
@@ -245,8 +249,9 @@ handle_revoke(struct session *s, const Mmio__Revoke *req, Mmio__Reply *reply,
 	      struct dispatch_scratch *scratch)
 {
 	if (!service_is_admin(s->svc, &s->who)) {
-		log_warn(CONN_FMT ": denied revoke of lease %" PRIu64 ": not an admin",
-			 CONN_ARGS(s), req->lease);
+		log_event(MSGID_ACCESS_DENIED, LOG_LEVEL_WARN,
+			  CONN_FMT ": denied revoke of lease %" PRIu64 ": not an admin",
+			  CONN_ARGS(s), req->lease);
 		dispatch_status(reply, scratch, -EACCES, "only the admin group may revoke leases");
 		return;
 	}
@@ -256,9 +261,10 @@ handle_revoke(struct session *s, const Mmio__Revoke *req, Mmio__Reply *reply,
 		return;
 	}
 	const struct session *holder = session_of_lease_set(l->set);
-	log_info(CONN_FMT ": revoked lease %" PRIu64 " of conn %" PRIu64 " (pid %d uid %u)",
-		 CONN_ARGS(s), l->id, holder->conn_id, (int)holder->who.pid,
-		 (unsigned)holder->who.uid);
+	log_event(MSGID_LEASE_REVOKED, LOG_LEVEL_INFO,
+		  CONN_FMT ": revoked lease %" PRIu64 " of conn %" PRIu64 " (pid %d uid %u)",
+		  CONN_ARGS(s), l->id, holder->conn_id, (int)holder->who.pid,
+		  (unsigned)holder->who.uid);
 	session_release_lease(l);
 	dispatch_status(reply, scratch, 0, NULL);
 }

@@ -17,10 +17,14 @@ static enum log_sink sink = LOG_SINK_STDERR;
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 static const int level_priorities[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 
+/* One line to the sink; id (NULL: none) becomes the journal entry's MESSAGE_ID. */
 static void
-emit(enum log_level level, const char *line)
+emit(enum log_level level, const char *id, const char *line)
 {
-	if (sink == LOG_SINK_JOURNAL) {
+	if (sink == LOG_SINK_JOURNAL && id) {
+		sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", level_priorities[level],
+				"MESSAGE_ID=%s", id, NULL);
+	} else if (sink == LOG_SINK_JOURNAL) {
 		sd_journal_print(level_priorities[level], "%s", line);
 	} else {
 		/* One call per line, so lines cannot interleave. */
@@ -29,7 +33,7 @@ emit(enum log_level level, const char *line)
 }
 
 static void
-log_write(enum log_level level, const char *fmt, va_list ap)
+log_write(enum log_level level, const char *id, const char *fmt, va_list ap)
 {
 	if (level > max_level) {
 		return;
@@ -37,7 +41,7 @@ log_write(enum log_level level, const char *fmt, va_list ap)
 	int saved = errno;
 	char line[1024];
 	vsnprintf(line, sizeof(line), fmt, ap);
-	emit(level, line);
+	emit(level, id, line);
 	errno = saved;
 }
 
@@ -50,7 +54,7 @@ libevent_log_cb(int severity, const char *msg)
 	if (level <= max_level) {
 		char line[1024];
 		snprintf(line, sizeof(line), "libevent: %s", msg);
-		emit(level, line);
+		emit(level, NULL, line);
 	}
 }
 
@@ -78,7 +82,7 @@ log_level_parse(const char *name)
 	{                                                                                          \
 		va_list ap;                                                                        \
 		va_start(ap, fmt);                                                                 \
-		log_write(level, fmt, ap);                                                         \
+		log_write(level, NULL, fmt, ap);                                                   \
 		va_end(ap);                                                                        \
 	}
 LOG_FN(log_error, LOG_LEVEL_ERROR)
@@ -87,11 +91,20 @@ LOG_FN(log_info, LOG_LEVEL_INFO)
 LOG_FN(log_debug, LOG_LEVEL_DEBUG)
 
 void
+log_event(const char *id, enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_write(level, id, fmt, ap);
+	va_end(ap);
+}
+
+void
 fatal(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	log_write(LOG_LEVEL_ERROR, fmt, ap);
+	log_write(LOG_LEVEL_ERROR, NULL, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

@@ -28,6 +28,28 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * MESSAGE_IDs of mmiod's lifecycle events, fixed forever (made once with
+ * `systemd-id128 new`); systemd/mmiod.catalog explains each to journalctl -x.
+ * tests/system/test_catalog.sh checks that the two lists match.
+ */
+#define MSGID_STARTED         "7df53d0d07864e189478ca6f7c735cd6"
+#define MSGID_STOPPED         "bd88c0e509a94b8699862e8cab3b6d91"
+#define MSGID_CONNECTED       "264ec047514b448d8ee8294204c1e2a4"
+#define MSGID_DISCONNECTED    "065c11c0f31046a4902909a0f4dc1359"
+#define MSGID_LEASE_GRANTED   "d4668746cab7471ebb279ad724111ce1"
+#define MSGID_LEASE_REVOKED   "1e7d0b91e37746778199c537d603496b"
+#define MSGID_POLICY_RELOADED "b7d493b8cf4d43c7830407ee7658dab9"
+#define MSGID_DEVICE_FAULT    "178d1ba64232486994d165f429b92963"
+#define MSGID_ACCESS_DENIED   "9ffebba70c6b4fda93d85efda23dd1be"
+
+/*
+ * A line about a lifecycle event: in the journal an entry with MESSAGE_ID=id
+ * (one of MSGID_*), on stderr the same line as log_<level> prints.
+ */
+void log_event(const char *id, enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* For startup failures and broken invariants only: logs and exits 1. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -227,8 +227,9 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 		log_error("reload: configuration not valid; keeping the current policy");
 	} else {
 		int revoked = service_apply_config(&d->svc, &cfg);
-		log_info("reload: policy applied, %d lease%s revoked", revoked < 0 ? 0 : revoked,
-			 revoked == 1 ? "" : "s");
+		log_event(MSGID_POLICY_RELOADED, LOG_LEVEL_INFO,
+			  "reload: policy applied, %d lease%s revoked", revoked < 0 ? 0 : revoked,
+			  revoked == 1 ? "" : "s");
 	}
 	conf_finish(&cfg);
 	sd_notify(0, "READY=1");
@@ -323,7 +324,8 @@ run(struct daemon *d, struct mmiod_config *cfg)
 			 (unsigned long long)r->space.len, r->policy.n_grants,
 			 r->policy.n_grants == 1 ? "" : "s");
 	}
-	log_info("serving on %s", d->srv.socket_path ? d->srv.socket_path : "systemd's socket");
+	log_event(MSGID_STARTED, LOG_LEVEL_INFO, "serving on %s",
+		  d->srv.socket_path ? d->srv.socket_path : "systemd's socket");
 	report_ready(d->opt->ready_fd);
 	status_notify_poke(&d->svc); /* the first STATUS=: 0 clients, 0 leases, 0 faults */
 
@@ -377,6 +379,6 @@ main(int argc, char **argv)
 	d.opt = &opt;
 	rc = run(&d, &cfg);
 	conf_finish(&cfg);
-	log_info("stopped");
+	log_event(MSGID_STOPPED, LOG_LEVEL_INFO, "stopped");
 	return rc;
 }

@@ -90,9 +90,10 @@ note_fault(struct region *r, uint64_t abs, unsigned width, const char *op)
 {
 	r->faults++;
 	if ((r->faults & (r->faults - 1)) == 0) {
-		log_warn("region %s: device fault (SIGBUS) on %s%u at offset 0x%" PRIx64
-			 "; %" PRIu64 " fault%s so far",
-			 r->name, op, width * 8, abs, r->faults, r->faults == 1 ? "" : "s");
+		log_event(MSGID_DEVICE_FAULT, LOG_LEVEL_WARN,
+			  "region %s: device fault (SIGBUS) on %s%u at offset 0x%" PRIx64
+			  "; %" PRIu64 " fault%s so far",
+			  r->name, op, width * 8, abs, r->faults, r->faults == 1 ? "" : "s");
 	}
 }
 

@@ -104,9 +104,10 @@ recheck_leases(const struct service *svc, struct region *r)
 			l->read_only = read_only;
 			continue;
 		}
-		log_info("conn %" PRIu64 " (pid %d uid %u): lease %" PRIu64
-			 " revoked: no grant covers it any more",
-			 holder->conn_id, (int)holder->who.pid, (unsigned)holder->who.uid, l->id);
+		log_event(MSGID_LEASE_REVOKED, LOG_LEVEL_INFO,
+			  "conn %" PRIu64 " (pid %d uid %u): lease %" PRIu64
+			  " revoked: no grant covers it any more",
+			  holder->conn_id, (int)holder->who.pid, (unsigned)holder->who.uid, l->id);
 		session_release_lease(l);
 		revoked++;
 	}
