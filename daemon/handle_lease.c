@@ -110,6 +110,26 @@ reply_lease(Mmio__Reply *reply, struct dispatch_scratch *scratch, const struct l
 	dispatch_status(reply, scratch, 0, NULL);
 }
 
+/*
+ * A client-supplied name made safe to echo in a detail: printable ASCII only
+ * ('?' for anything else), so the reply is valid UTF-8 for strict proto3
+ * decoders and cannot carry terminal escapes; cut to fit out.
+ */
+static const char *
+printable_name(const char *in, char *out, size_t cap)
+{
+	size_t i = 0;
+	for (; in[i] && i + 1 < cap; i++) {
+		unsigned char c = (unsigned char)in[i];
+		out[i] = in[i];
+		if (c < 0x20 || c >= 0x7f) {
+			out[i] = '?';
+		}
+	}
+	out[i] = '\0';
+	return out;
+}
+
 void
 handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	       struct dispatch_scratch *scratch)
@@ -117,7 +137,9 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	struct region *r = region_table_find(s->svc->regions, req->region);
 	/* A region the caller has no grant on is not listed to it: do not confirm it exists. */
 	if (!r || count_grants(s, r) == 0) {
-		dispatch_status(reply, scratch, -ENOENT, "no region named '%.64s'", req->region);
+		char name[MMIO_MAX_NAME + 1];
+		dispatch_status(reply, scratch, -ENOENT, "no region named '%s'",
+				printable_name(req->region, name, sizeof(name)));
 		return;
 	}
 	bool read_only;

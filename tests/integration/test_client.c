@@ -168,6 +168,11 @@ test_client_errors_have_distinct_codes(void **state)
 	struct mmio_lease *l;
 	uint32_t v = 0x5a5a5a5a;
 	assert_int_equal(mmio_acquire(env->client, "nosuch", 0, 8, &l), -ENOENT);
+	assert_string_equal(mmio_error_detail(env->client), "no region named 'nosuch'");
+	/* A name that is not printable ASCII is not echoed as sent (strict proto3 decoders want
+	 * UTF-8). */
+	assert_int_equal(mmio_acquire(env->client, "\xff\xfe\x1b[2J", 0, 8, &l), -ENOENT);
+	assert_string_equal(mmio_error_detail(env->client), "no region named '???[2J'");
 	assert_int_equal(mmio_acquire(env->client, "sim0", 0xff8, 0x10, &l), -ERANGE);
 	assert_int_equal(mmio_acquire(env->client, "sim0", UINT64_MAX, 2, &l), -ERANGE);
 	assert_int_equal(mmio_acquire(env->client, "sim0", 0x200, 8, &l), 0);

@@ -341,6 +341,29 @@ test_hostile_non_reader_does_not_block_others(void **state)
 	assert_daemon_serves(f);
 }
 
+/* The daemon's own detail carries no client bytes that are not printable ASCII (test_client sees
+ * the library's sanitising). */
+static void
+test_hostile_region_name_not_echoed_raw(void **state)
+{
+	struct daemon_fixture *f = *state;
+	int fd = connect_with_hello(f);
+	Mmio__Acquire acquire = MMIO__ACQUIRE__INIT;
+	acquire.region = "\xff\xfe\x1b[2J";
+	acquire.length = 8;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.id = 6;
+	req.body_case = MMIO__REQUEST__BODY_ACQUIRE;
+	req.acquire = &acquire;
+	assert_int_equal(raw_send(fd, &req), 0);
+	Mmio__Reply *reply = raw_recv(fd);
+	assert_non_null(reply);
+	assert_int_equal(reply->status, MMIO__STATUS__NOT_FOUND);
+	assert_string_equal(reply->detail, "no region named '???[2J'");
+	mmio__reply__free_unpacked(reply, NULL);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -356,6 +379,7 @@ main(void)
 		cmocka_unit_test(test_hostile_foreign_lease_id_not_found),
 		cmocka_unit_test(test_hostile_unknown_batch_op_and_ragged_arrays),
 		cmocka_unit_test(test_hostile_non_reader_does_not_block_others),
+		cmocka_unit_test(test_hostile_region_name_not_echoed_raw),
 		cmocka_unit_test(test_hostile_daemon_stops_cleanly),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
