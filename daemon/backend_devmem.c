@@ -26,7 +26,9 @@ open_hint(int e, bool is_default)
 {
 	switch (e) {
 	case EPERM:
-		return " (needs CAP_SYS_RAWIO, and kernel lockdown forbids /dev/mem)";
+		/* Under systemd a device outside DeviceAllow= is refused the same way. */
+		return is_default ? " (needs CAP_SYS_RAWIO, and kernel lockdown forbids /dev/mem)"
+				  : " (the service's device policy, DeviceAllow=, may not list it)";
 	case EACCES:
 		return " (mmiod must start as root to map physical memory)";
 	case ENOENT:
