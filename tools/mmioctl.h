@@ -108,6 +108,14 @@ int mmioctl_poll(const struct invocation *inv);
 
 /* The body of `mmioctl dump --help`. */
 extern const char mmioctl_dump_help[];
+extern const char mmioctl_regions_help[];
+extern const char mmioctl_leases_help[];
+extern const char mmioctl_revoke_help[];
+
+/* `regions`, `leases`, `revoke`: mmioctl_list.c. */
+int mmioctl_regions(const struct invocation *inv);
+int mmioctl_leases(const struct invocation *inv);
+int mmioctl_revoke(const struct invocation *inv);
 extern const char mmioctl_wait_irq_help[];
 
 /* `wait-irq`: subscribe, wait, print, acknowledge; mmioctl_irq.c. */
