@@ -12,6 +12,11 @@
 #include "mmio/client.h"
 #pragma GCC visibility pop
 #include "mmio_limits.h"
+#include "mmio_ring.h"
+#include "wire.h"
+
+/* AUTO opens the ring at this many single ops of a connection: one-shot tools never pay for it. */
+#define MMIO_FAST_PATH_AUTO_OPS 8
 
 struct mmio_lease {
 	struct mmio_client *client;
@@ -28,9 +33,15 @@ struct mmio_client {
 	int fd;
 	pthread_mutex_t lock;
 	uint64_t next_id;
-	int broken;       /* set once the connection can no longer be trusted */
-	int passed_fd;    /* fd that came with the last reply, until a caller takes it; else -1 */
-	char detail[192]; /* the daemon's words on the last failed request, printable ASCII */
+	int broken; /* set once the connection can no longer be trusted */
+	/* fds that came with the last reply, until a caller takes them; else -1 */
+	int passed_fds[WIRE_MAX_PASS_FDS];
+	uint32_t features;             /* Hello.features of mmiod */
+	enum mmio_fast_path fast_path; /* mode; the ring itself below */
+	struct client_ring *ring;      /* mmio_ring.c; NULL until opened */
+	int ring_failed;     /* why opening the ring failed (then not tried again), or 0 */
+	unsigned socket_ops; /* single ops sent over the socket, for AUTO */
+	char detail[192];    /* the daemon's words on the last failed request, printable ASCII */
 	TAILQ_HEAD(, mmio_lease) leases;
 	uint8_t buf[MMIO_MAX_FRAME];
 };
@@ -53,5 +64,22 @@ int client_call_locked(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **
 		       Mmio__Reply__BodyCase body_case);
 
 void client_free_reply(Mmio__Reply *reply);
+
+/* Copies src into dst (cap bytes), replacing anything but printable ASCII. */
+void client_copy_printable(char *dst, size_t cap, const char *src);
+
+/* client_fast_op's answer when the op must take the socket. */
+#define CLIENT_NOT_FAST 1
+
+/*
+ * Runs one single op through the ring if the fast path is (or now becomes)
+ * open: 0 or a negative errno, with *out the value read for loads and
+ * modifies. CLIENT_NOT_FAST if the caller must send it over the socket.
+ */
+int client_fast_op(struct mmio_lease *lease, enum mmio_ring_op op, uint64_t offset, unsigned width,
+		   uint64_t value, uint64_t mask, uint64_t *out);
+
+/* Unmaps the ring, if any. */
+void client_ring_close(struct mmio_client *c);
 
 #endif

@@ -50,9 +50,9 @@ mmio_status_name(int err)
 	return status_name_of_errno(err);
 }
 
-/* Copies src, replacing anything but printable ASCII: the text may reach a terminal. */
-static void
-copy_printable(char *dst, size_t cap, const char *src)
+/* The text may reach a terminal. */
+void
+client_copy_printable(char *dst, size_t cap, const char *src)
 {
 	size_t i = 0;
 	for (; src[i] && i + 1 < cap; i++) {
@@ -65,6 +65,14 @@ const char *
 mmio_error_detail(struct mmio_client *client)
 {
 	return client->detail;
+}
+
+static void
+close_passed_fds(struct mmio_client *c)
+{
+	for (unsigned i = 0; i < WIRE_MAX_PASS_FDS; i++) {
+		wire_close_fd(&c->passed_fds[i]);
+	}
 }
 
 /* A transport failure leaves the stream out of step: every later call fails fast. */
@@ -86,8 +94,8 @@ call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply)
 {
 	*reply = NULL;
 	c->detail[0] = '\0';
-	/* Only the reply that brought it may hand it out; any later call drops it. */
-	wire_close_fd(&c->passed_fd);
+	/* Only the reply that brought them may hand them out; any later call drops them. */
+	close_passed_fds(c);
 	if (c->broken) {
 		return -ECONNRESET;
 	}
@@ -103,7 +111,7 @@ call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply)
 			   status_message(rc));
 		return mark_broken(c, rc == -EMSGSIZE ? rc : -ECONNRESET);
 	}
-	ssize_t n = wire_recv_fd(c->fd, c->buf, sizeof(c->buf), &c->passed_fd);
+	ssize_t n = wire_recv_fds(c->fd, c->buf, sizeof(c->buf), c->passed_fds, WIRE_MAX_PASS_FDS);
 	if (n <= 0) {
 		client_log(MMIO_LOG_ERROR, "reply to request %llu: %s", (unsigned long long)req->id,
 			   n == 0 ? "daemon closed the connection" : status_message((int)n));
@@ -120,7 +128,7 @@ call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply)
 	}
 	rc = status_to_errno(r->status);
 	if (rc < 0 && r->detail && r->detail[0]) {
-		copy_printable(c->detail, sizeof(c->detail), r->detail);
+		client_copy_printable(c->detail, sizeof(c->detail), r->detail);
 		client_log(MMIO_LOG_DEBUG, "request %llu: %s: %s", (unsigned long long)req->id,
 			   status_name_of_errno(rc) ? status_name_of_errno(rc) : "?", r->detail);
 	}
@@ -186,8 +194,25 @@ say_hello(struct mmio_client *c)
 		client_log(MMIO_LOG_ERROR, "mmiod speaks protocol %u, this library %d",
 			   reply->hello->version, MMIO_PROTOCOL_VERSION);
 	}
+	if (rc == 0) {
+		c->features = reply->hello->features;
+	}
 	client_free_reply(reply);
 	return rc;
+}
+
+/* $MMIO_FAST_PATH: off, on (ring from the first op) or auto (the default). */
+static enum mmio_fast_path
+fast_path_from_env(void)
+{
+	const char *v = getenv("MMIO_FAST_PATH");
+	if (v && strcmp(v, "off") == 0) {
+		return MMIO_FAST_PATH_OFF;
+	}
+	if (v && strcmp(v, "on") == 0) {
+		return MMIO_FAST_PATH_ON;
+	}
+	return MMIO_FAST_PATH_AUTO;
 }
 
 int
@@ -215,7 +240,8 @@ mmio_connect(const char *path, struct mmio_client **out)
 	}
 	TAILQ_INIT(&c->leases);
 	c->next_id = 1;
-	c->passed_fd = -1;
+	c->passed_fds[0] = c->passed_fds[1] = -1;
+	c->fast_path = fast_path_from_env();
 	int rc = pthread_mutex_init(&c->lock, NULL);
 	if (rc != 0) {
 		free(c);
@@ -241,7 +267,7 @@ mmio_connect(const char *path, struct mmio_client **out)
 	return 0;
 
 err_free:
-	wire_close_fd(&c->passed_fd);
+	close_passed_fds(c);
 	wire_close_fd(&c->fd);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -260,7 +286,8 @@ mmio_disconnect(struct mmio_client *c)
 		wire_close_fd(&l->irq_fd);
 		free(l);
 	}
-	wire_close_fd(&c->passed_fd);
+	client_ring_close(c);
+	close_passed_fds(c);
 	wire_close_fd(&c->fd);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -509,6 +536,10 @@ mmio_revoke(struct mmio_client *c, uint64_t lease_id)
 int
 mmio_load(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t *value)
 {
+	int fast = client_fast_op(lease, MMIO_RING_OP_LOAD, offset, width, 0, 0, value);
+	if (fast != CLIENT_NOT_FAST) {
+		return fast;
+	}
 	struct mmio_client *c = lease->client;
 	Mmio__Load body = MMIO__LOAD__INIT;
 	body.lease = lease->id;
@@ -530,6 +561,10 @@ mmio_load(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t *v
 int
 mmio_store(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t value)
 {
+	int fast = client_fast_op(lease, MMIO_RING_OP_STORE, offset, width, value, 0, NULL);
+	if (fast != CLIENT_NOT_FAST) {
+		return fast;
+	}
 	struct mmio_client *c = lease->client;
 	Mmio__Store body = MMIO__STORE__INIT;
 	body.lease = lease->id;
@@ -564,6 +599,10 @@ LOAD_N(64)
 int
 mmio_barrier(struct mmio_lease *lease)
 {
+	int fast = client_fast_op(lease, MMIO_RING_OP_BARRIER, 0, 0, 0, 0, NULL);
+	if (fast != CLIENT_NOT_FAST) {
+		return fast;
+	}
 	struct mmio_client *c = lease->client;
 	Mmio__Barrier body = MMIO__BARRIER__INIT;
 	body.lease = lease->id;

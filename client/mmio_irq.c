@@ -30,8 +30,8 @@ irq_request(struct mmio_lease *lease, Mmio__Request__BodyCase kind, int *passed_
 	pthread_mutex_lock(&c->lock);
 	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY__NOT_SET);
 	if (rc == 0 && passed_fd) {
-		*passed_fd = c->passed_fd;
-		c->passed_fd = -1;
+		*passed_fd = c->passed_fds[0];
+		c->passed_fds[0] = -1;
 	}
 	pthread_mutex_unlock(&c->lock);
 	client_free_reply(reply);

@@ -16,6 +16,14 @@ int
 mmio_modify(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t mask,
 	    uint64_t value, uint64_t *old)
 {
+	uint64_t was;
+	int fast = client_fast_op(lease, MMIO_RING_OP_MODIFY, offset, width, value, mask, &was);
+	if (fast != CLIENT_NOT_FAST) {
+		if (fast == 0 && old) {
+			*old = was;
+		}
+		return fast;
+	}
 	Mmio__Modify body = MMIO__MODIFY__INIT;
 	body.lease = lease->id;
 	body.offset = offset;

@@ -28,6 +28,7 @@ conf_init(struct mmiod_config *cfg)
 		.max_frame = MMIO_MAX_FRAME,
 		.max_queued_bytes = MMIO_MAX_QUEUED_BYTES,
 		.handshake_timeout_ms = MMIO_HANDSHAKE_TIMEOUT_MS,
+		.max_rings = MMIO_MAX_RINGS,
 	};
 }
 
@@ -99,16 +100,20 @@ parse_limits(const struct parse *p, const config_setting_t *s, struct limits *l)
 					   "max_frame",
 					   "max_queued_bytes",
 					   "handshake_timeout_ms",
+					   "max_rings",
 					   NULL};
 	if (!config_setting_is_group(s)) {
 		return conf_fail_at(p, s, "limits is a group: { max_connections = 64; }");
 	}
-	uint64_t v[6] = {l->max_connections,           l->max_connections_per_uid,
-			 l->max_leases_per_connection, l->max_frame,
-			 l->max_queued_bytes,          l->handshake_timeout_ms};
-	static const uint64_t max[6] = {65536, 65536, 65536, MMIO_MAX_FRAME, 1u << 30, 3600000};
+	enum { N_LIMITS = 7 };
+	uint64_t v[N_LIMITS] = {
+		l->max_connections, l->max_connections_per_uid, l->max_leases_per_connection,
+		l->max_frame,       l->max_queued_bytes,        l->handshake_timeout_ms,
+		l->max_rings};
+	static const uint64_t max[N_LIMITS] = {65536,    65536,   65536, MMIO_MAX_FRAME,
+					       1u << 30, 3600000, 65536};
 	int rc = conf_check_keys(p, s, keys);
-	for (int i = 0; rc == 0 && i < 6; i++) {
+	for (int i = 0; rc == 0 && i < N_LIMITS; i++) {
 		rc = conf_get_uint(p, s, keys[i], max[i], &v[i]);
 	}
 	if (rc < 0) {
@@ -118,8 +123,8 @@ parse_limits(const struct parse *p, const config_setting_t *s, struct limits *l)
 		return conf_fail_at(p, config_setting_get_member(s, "max_frame"),
 				    "max_frame must be at least 256");
 	}
-	*l = (struct limits){(unsigned)v[0], (unsigned)v[1], (unsigned)v[2],
-			     (size_t)v[3],   (size_t)v[4],   (unsigned)v[5]};
+	*l = (struct limits){(unsigned)v[0], (unsigned)v[1], (unsigned)v[2], (size_t)v[3],
+			     (size_t)v[4],   (unsigned)v[5], (unsigned)v[6]};
 	return 0;
 }
 

@@ -23,6 +23,7 @@ struct limits {
 	size_t max_frame;              /* <= MMIO_MAX_FRAME */
 	size_t max_queued_bytes;       /* unread reply bytes before we stop reading a client */
 	unsigned handshake_timeout_ms; /* a connection must say Hello within this */
+	unsigned max_rings;            /* shared-memory fast paths open at once; 0: none offered */
 };
 
 struct region_config {

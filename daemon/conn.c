@@ -23,7 +23,7 @@
 
 struct out_frame {
 	STAILQ_ENTRY(out_frame) link;
-	int fd; /* passed with the frame, then closed; -1 for none */
+	int fds[WIRE_MAX_PASS_FDS]; /* passed with the frame, then closed; -1 for none */
 	size_t len;
 	uint8_t data[];
 };
@@ -52,16 +52,35 @@ update_reading(struct conn *c)
 	c->reading = on;
 }
 
-/* Takes pass_fd (even on error). */
+static void
+close_fds(int *fds)
+{
+	for (unsigned i = 0; i < WIRE_MAX_PASS_FDS; i++) {
+		wire_close_fd(&fds[i]);
+	}
+}
+
+/* The leading fds that are open: passed fds are filled from the front. */
+static unsigned
+count_fds(const int *fds)
+{
+	unsigned n = 0;
+	while (n < WIRE_MAX_PASS_FDS && fds[n] >= 0) {
+		n++;
+	}
+	return n;
+}
+
+/* Takes pass_fds (even on error). */
 static int
-queue_frame(struct conn *c, const uint8_t *data, size_t len, int pass_fd)
+queue_frame(struct conn *c, const uint8_t *data, size_t len, int *pass_fds)
 {
 	struct out_frame *f = malloc(sizeof(*f) + len);
 	if (!f) {
-		wire_close_fd(&pass_fd);
+		close_fds(pass_fds);
 		return -ENOMEM;
 	}
-	f->fd = pass_fd;
+	memcpy(f->fds, pass_fds, sizeof(f->fds));
 	f->len = len;
 	memcpy(f->data, data, len);
 	STAILQ_INSERT_TAIL(&c->out, f, link);
@@ -71,9 +90,9 @@ queue_frame(struct conn *c, const uint8_t *data, size_t len, int pass_fd)
 	return 0;
 }
 
-/* Packs reply and sends it now, or queues it behind earlier replies. Takes pass_fd. */
+/* Packs reply and sends it now, or queues it behind earlier replies. Takes pass_fds. */
 static int
-send_reply(struct conn *c, Mmio__Reply *reply, int pass_fd)
+send_reply(struct conn *c, Mmio__Reply *reply, int *pass_fds)
 {
 	size_t len = mmio__reply__get_packed_size(reply);
 	if (len > MMIO_MAX_FRAME) {
@@ -88,13 +107,13 @@ send_reply(struct conn *c, Mmio__Reply *reply, int pass_fd)
 	uint8_t *buf = c->server->tx;
 	mmio__reply__pack(reply, buf);
 	if (STAILQ_EMPTY(&c->out)) {
-		int rc = wire_send_fd(c->fd, buf, len, pass_fd);
+		int rc = wire_send_fds(c->fd, buf, len, pass_fds, count_fds(pass_fds));
 		if (rc != -EAGAIN) {
-			wire_close_fd(&pass_fd);
+			close_fds(pass_fds);
 			return rc;
 		}
 	}
-	return queue_frame(c, buf, len, pass_fd);
+	return queue_frame(c, buf, len, pass_fds);
 }
 
 static void
@@ -106,11 +125,11 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	struct out_frame *f;
 
 	while ((f = STAILQ_FIRST(&c->out))) {
-		int rc = wire_send_fd(c->fd, f->data, f->len, f->fd);
+		int rc = wire_send_fds(c->fd, f->data, f->len, f->fds, count_fds(f->fds));
 		if (rc == -EAGAIN) {
 			return;
 		}
-		wire_close_fd(&f->fd);
+		close_fds(f->fds);
 		if (rc < 0) {
 			log_info(CONN_FMT ": send failed: %s", CONN_ARGS(c), strerror(-rc));
 			conn_destroy(c);
@@ -183,7 +202,7 @@ poll_tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	struct timespec now = monotonic_now();
 	Mmio__Reply reply = MMIO__REPLY__INIT;
-	struct dispatch_scratch scratch = {.pass_fd = -1};
+	struct dispatch_scratch scratch = {.pass_fds = {-1, -1}};
 	enum dispatch_result res = dispatch_poll_step(
 		&c->session, &c->poll->state, reached(&now, &c->poll->deadline), &reply, &scratch);
 	if (res == DISPATCH_DEFER) {
@@ -191,7 +210,7 @@ poll_tick_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	end_poll(c);
-	int rc = send_reply(c, &reply, -1);
+	int rc = send_reply(c, &reply, scratch.pass_fds);
 	dispatch_reply_finish(&scratch);
 	status_notify_poke(c->server->svc); /* a poll's loads may have faulted */
 	if (rc < 0) {
@@ -298,15 +317,22 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		rc = start_poll(c, &scratch.poll);
 		res = DISPATCH_REPLY;
 	} else if (res != DISPATCH_CLOSE) {
-		rc = send_reply(c, &reply, scratch.pass_fd);
+		rc = send_reply(c, &reply, scratch.pass_fds);
 	} else {
-		wire_close_fd(&scratch.pass_fd);
+		close_fds(scratch.pass_fds);
 	}
 	dispatch_reply_finish(&scratch);
 	mmio__request__free_unpacked(req, &srv->arena.allocator);
 	status_notify_poke(srv->svc);
 	if (rc < 0 && rc != -ECONNRESET) {
 		log_warn(CONN_FMT ": cannot reply: %s", CONN_ARGS(c), strerror(-rc));
+	}
+	if (res == DISPATCH_REPLY && rc == 0 && c->session.ring && !c->doorbell_ev) {
+		rc = conn_ring_attach(c);
+		if (rc < 0) {
+			log_warn(CONN_FMT ": cannot serve its ring: %s", CONN_ARGS(c),
+				 strerror(-rc));
+		}
 	}
 	if (res != DISPATCH_REPLY || rc < 0) {
 		conn_destroy(c);
@@ -385,6 +411,7 @@ conn_destroy(struct conn *c)
 	if (!c) {
 		return;
 	}
+	conn_ring_detach(c);
 	unsigned revoked = session_finish(&c->session);
 	log_event(MSGID_DISCONNECTED, LOG_LEVEL_INFO, CONN_FMT ": disconnected, %u lease%s revoked",
 		  CONN_ARGS(c), revoked, revoked == 1 ? "" : "s");
@@ -397,7 +424,7 @@ conn_destroy(struct conn *c)
 	struct out_frame *f;
 	while ((f = STAILQ_FIRST(&c->out))) {
 		STAILQ_REMOVE_HEAD(&c->out, link);
-		wire_close_fd(&f->fd);
+		close_fds(f->fds);
 		free(f);
 	}
 	TAILQ_REMOVE(&c->server->conns, c, link);

@@ -29,6 +29,11 @@ struct conn {
 	int reading; /* read_ev is armed: off while out_bytes is over the cap or a poll runs */
 	struct poll_job *poll; /* a Poll request in progress, or NULL */
 	TAILQ_ENTRY(conn) link;
+	/* The shared-memory ring, once session.ring is open (conn_ring.c). */
+	struct event *doorbell_ev;
+	bool ring_hot;           /* in server.hot_rings: served by spinning, not the doorbell */
+	uint64_t ring_last_work; /* CLOCK_MONOTONIC ns of the ring's last op */
+	TAILQ_ENTRY(conn) hot_link;
 };
 
 /*
@@ -40,5 +45,14 @@ int conn_create(struct server *srv, int fd, const struct identity *who, bool ref
 
 /* Revokes every lease of c, closes and frees it. The one teardown path. */
 void conn_destroy(struct conn *c);
+
+/*
+ * conn_ring.c: serving a connection's ring. attach registers the doorbell once
+ * dispatch opened session.ring (0 or -ENOMEM); detach undoes it before teardown.
+ */
+int conn_ring_attach(struct conn *c);
+void conn_ring_detach(struct conn *c);
+/* Frees what the server keeps for rings; every connection is gone by then. */
+void conn_ring_server_close(struct server *srv);
 
 #endif

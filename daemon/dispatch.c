@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mmio_limits.h"
 #include "region.h"
+#include "ring.h"
 #include "service.h"
 #include "status.h"
 
@@ -23,6 +24,7 @@ session_init(struct session *s, uint64_t conn_id, struct service *svc, const str
 	s->who = *who;
 	s->hello_done = false;
 	s->refused = false;
+	s->ring = NULL;
 	lease_set_init(&s->leases, svc->limits.max_leases_per_connection, who->pid, who->uid);
 }
 
@@ -46,6 +48,11 @@ session_finish(struct session *s)
 	TAILQ_FOREACH(l, &s->leases.leases, set_link)
 	{
 		irq_lease_gone(l);
+	}
+	if (s->ring) {
+		ring_destroy(s->ring);
+		s->ring = NULL;
+		s->svc->n_rings--;
 	}
 	return lease_revoke_all(&s->leases);
 }
@@ -110,6 +117,7 @@ handle_hello(struct session *s, const Mmio__Hello *hello, Mmio__Reply *reply,
 	}
 	mmio__hello__init(&scratch->hello);
 	scratch->hello.version = MMIO_PROTOCOL_VERSION;
+	scratch->hello.features = s->svc->limits.max_rings > 0 ? MMIO_FEATURE_RING : 0;
 	reply->body_case = MMIO__REPLY__BODY_HELLO;
 	reply->hello = &scratch->hello;
 	if (hello->version != MMIO_PROTOCOL_VERSION) {
@@ -148,7 +156,9 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 {
 	reply->id = req->id;
 	scratch->n_owned = 0;
-	scratch->pass_fd = -1;
+	for (unsigned i = 0; i < WIRE_MAX_PASS_FDS; i++) {
+		scratch->pass_fds[i] = -1;
+	}
 	scratch->poll.pending = false;
 	s->svc->requests++;
 	if (req->body_case == MMIO__REQUEST__BODY_HELLO) {
@@ -211,6 +221,9 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 		break;
 	case MMIO__REQUEST__BODY_STATS:
 		handle_stats(s, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_RING_SETUP:
+		handle_ring_setup(s, req->ring_setup, reply, scratch);
 		break;
 	case MMIO__REQUEST__BODY_POLL:
 		handle_poll(s, req->poll, reply, scratch);

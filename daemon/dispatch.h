@@ -11,6 +11,9 @@
 #include "lease.h"
 #include "mmio.pb-c.h"
 #include "policy.h"
+#include "wire.h"
+
+struct ring;
 
 struct service;
 
@@ -21,7 +24,8 @@ struct session {
 	struct identity who; /* from the kernel at accept; never from a request */
 	struct lease_set leases;
 	bool hello_done;
-	bool refused; /* over a connection limit: Hello is answered RESOURCE_EXHAUSTED */
+	bool refused;      /* over a connection limit: Hello is answered RESOURCE_EXHAUSTED */
+	struct ring *ring; /* the shared-memory fast path, once set up */
 };
 
 enum dispatch_result {
@@ -49,7 +53,8 @@ struct dispatch_scratch {
 	void *owned[6];
 	unsigned n_owned;
 	char detail[192];
-	int pass_fd; /* -1, or an fd to send with the reply (the sender closes it) */
+	/* fds to send with the reply, -1 where unused; the sender closes them. */
+	int pass_fds[WIRE_MAX_PASS_FDS];
 	struct poll_state poll;
 	Mmio__Hello hello;
 	Mmio__RegionList regions;
@@ -59,6 +64,7 @@ struct dispatch_scratch {
 	Mmio__BatchResult batch;
 	Mmio__Values values;
 	Mmio__StatsReply stats;
+	Mmio__RingInfo ring;
 };
 
 void session_init(struct session *s, uint64_t conn_id, struct service *svc,
@@ -83,6 +89,13 @@ enum dispatch_result dispatch(struct session *s, const Mmio__Request *req, Mmio_
 			      struct dispatch_scratch *scratch);
 
 void dispatch_reply_finish(struct dispatch_scratch *scratch);
+
+/*
+ * Runs up to max ops waiting on the session's ring, each checked as its socket
+ * request would be. Returns how many ran, or -EPROTO when the client broke the
+ * ring's protocol (its connection must go).
+ */
+int dispatch_ring(struct session *s, unsigned max);
 
 /*
  * One further attempt of a deferred poll. DISPATCH_REPLY with reply filled when

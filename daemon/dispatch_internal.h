@@ -30,6 +30,10 @@ int dispatch_checked_load(const struct session *s, const struct lease *l, uint64
 int dispatch_checked_store(const struct session *s, const struct lease *l, uint64_t off,
 			   unsigned width, uint64_t value);
 
+/* Masked read-modify-write (Modify): *old gets the value read. 0 or a negative errno. */
+int dispatch_checked_modify(const struct session *s, const struct lease *l, uint64_t off,
+			    unsigned width, uint64_t mask, uint64_t value, uint64_t *old);
+
 /* The reply status (with a detail naming the offset, width or lease) for an access's rc. */
 void dispatch_access_status(Mmio__Reply *reply, struct dispatch_scratch *scratch, int rc,
 			    const struct lease *l, uint64_t off, unsigned width);
@@ -63,6 +67,9 @@ void handle_block_read(struct session *s, const Mmio__BlockRead *req, Mmio__Repl
 		       struct dispatch_scratch *scratch);
 void handle_block_write(struct session *s, const Mmio__BlockWrite *req, Mmio__Reply *reply,
 			struct dispatch_scratch *scratch);
+/* Opens the session's ring (handle_ring.c); the memfd and doorbell go in scratch->pass_fds. */
+void handle_ring_setup(struct session *s, const Mmio__RingSetup *req, Mmio__Reply *reply,
+		       struct dispatch_scratch *scratch);
 /* The first attempt; leaves scratch->poll.pending set when the poll must go on. */
 void handle_poll(struct session *s, const Mmio__Poll *req, Mmio__Reply *reply,
 		 struct dispatch_scratch *scratch);

@@ -28,6 +28,22 @@ reply_value(Mmio__Reply *reply, struct dispatch_scratch *scratch, uint64_t value
 	reply->load = &scratch->load;
 }
 
+int
+dispatch_checked_modify(const struct session *s, const struct lease *l, uint64_t off,
+			unsigned width, uint64_t mask, uint64_t value, uint64_t *old)
+{
+	/* Refuse before the load: reading a register can have side effects. */
+	if (l->read_only) {
+		return -EACCES;
+	}
+	int rc = dispatch_checked_load(s, l, off, width, old);
+	if (rc == 0) {
+		uint64_t next = ((*old & ~mask) | (value & mask)) & width_mask(width);
+		rc = dispatch_checked_store(s, l, off, width, next);
+	}
+	return rc;
+}
+
 void
 handle_modify(struct session *s, const Mmio__Modify *req, Mmio__Reply *reply,
 	      struct dispatch_scratch *scratch)
@@ -36,18 +52,9 @@ handle_modify(struct session *s, const Mmio__Modify *req, Mmio__Reply *reply,
 	if (!l) {
 		return;
 	}
-	/* Refuse before the load: reading a register can have side effects. */
-	if (l->read_only) {
-		dispatch_access_status(reply, scratch, -EACCES, l, req->offset, req->width);
-		return;
-	}
 	uint64_t cur;
-	int rc = dispatch_checked_load(s, l, req->offset, req->width, &cur);
-	if (rc == 0) {
-		uint64_t next =
-			((cur & ~req->mask) | (req->value & req->mask)) & width_mask(req->width);
-		rc = dispatch_checked_store(s, l, req->offset, req->width, next);
-	}
+	int rc =
+		dispatch_checked_modify(s, l, req->offset, req->width, req->mask, req->value, &cur);
 	dispatch_access_status(reply, scratch, rc, l, req->offset, req->width);
 	if (rc == 0) {
 		reply_value(reply, scratch, cur);

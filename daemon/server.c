@@ -184,6 +184,8 @@ server_init(struct server *srv, struct event_base *base, struct service *svc)
 	srv->backoff_ev = NULL;
 	srv->socket_path = NULL;
 	TAILQ_INIT(&srv->conns);
+	TAILQ_INIT(&srv->hot_rings);
+	srv->ring_spin_ev = NULL;
 	srv->n_conns = 0;
 	srv->n_refused = 0;
 	srv->next_conn_id = 1;
@@ -306,6 +308,7 @@ server_close(struct server *srv)
 	while ((c = TAILQ_FIRST(&srv->conns))) {
 		conn_destroy(c);
 	}
+	conn_ring_server_close(srv);
 	if (srv->accept_ev) {
 		event_free(srv->accept_ev);
 		srv->accept_ev = NULL;

@@ -24,6 +24,9 @@ struct server {
 	struct event *accept_ev;
 	struct event *backoff_ev; /* re-enables accept after EMFILE */
 	struct conn_list conns;
+	/* Connections whose rings we spin on; ring_spin_ev runs while there are any. */
+	TAILQ_HEAD(hot_ring_list, conn) hot_rings;
+	struct event *ring_spin_ev;
 	unsigned n_conns;   /* holding a slot of max_connections */
 	unsigned n_refused; /* over their uid's limit, waiting to be told at Hello */
 	uint64_t next_conn_id;

@@ -17,7 +17,7 @@ static void
 fit_fd_limit(struct limits *l)
 {
 	rlim_t extra = MMIO_SUPERUSER_CONNS + MMIO_MAX_REFUSED_PENDING + MMIO_FD_RESERVE;
-	rlim_t need = l->max_connections + extra;
+	rlim_t need = l->max_connections + l->max_rings + extra;
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need) {
 		return;
@@ -30,6 +30,16 @@ fit_fd_limit(struct limits *l)
 	if (rl.rlim_cur >= need) {
 		return;
 	}
+	/* Rings are a speed-up: shed them before connections. */
+	if (l->max_rings > 0 && rl.rlim_cur >= l->max_connections + extra) {
+		unsigned rings = (unsigned)(rl.rlim_cur - l->max_connections - extra);
+		log_warn("max_rings %u needs more fds than the limit %llu allows: %u rings "
+			 "(raise LimitNOFILE=)",
+			 l->max_rings, (unsigned long long)rl.rlim_cur, rings);
+		l->max_rings = rings;
+		return;
+	}
+	l->max_rings = 0;
 	unsigned fit = rl.rlim_cur > extra + 1 ? (unsigned)(rl.rlim_cur - extra) : 1;
 	log_warn("max_connections %u needs %llu fds, the limit is %llu: serving at most %u "
 		 "connections (raise LimitNOFILE=)",
@@ -50,6 +60,7 @@ service_init(struct service *svc, struct region_table *regions, const struct mmi
 	svc->admin_gid = cfg->admin_gid;
 	svc->n_clients = 0;
 	svc->requests = 0;
+	svc->n_rings = 0;
 	clock_gettime(CLOCK_MONOTONIC, &svc->started);
 	svc->status = (struct status_notify){0};
 }

@@ -28,6 +28,7 @@ struct service {
 	gid_t admin_gid;
 	/* Figures for Stats and STATUS=. */
 	unsigned n_clients;      /* live connections holding a slot (conn.c) */
+	unsigned n_rings;        /* open shared-memory rings, at most limits.max_rings */
 	uint64_t requests;       /* requests dispatched since start */
 	struct timespec started; /* CLOCK_MONOTONIC at service_init */
 	struct status_notify status;

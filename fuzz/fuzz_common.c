@@ -236,6 +236,7 @@ fuzz_expected_result(const struct session *s, const Mmio__Request *req)
 	case MMIO__REQUEST__BODY_BLOCK_READ:
 	case MMIO__REQUEST__BODY_BLOCK_WRITE:
 	case MMIO__REQUEST__BODY_STATS:
+	case MMIO__REQUEST__BODY_RING_SETUP:
 		return DISPATCH_REPLY;
 	case MMIO__REQUEST__BODY_POLL:
 		return DISPATCH_DEFER; /* or DISPATCH_REPLY */
@@ -280,9 +281,11 @@ trace_reply(const struct session *s, const char *what, enum dispatch_result res,
 static void
 close_pass_fd(struct dispatch_scratch *scratch)
 {
-	if (scratch->pass_fd >= 0) {
-		close(scratch->pass_fd);
-		scratch->pass_fd = -1;
+	for (unsigned i = 0; i < WIRE_MAX_PASS_FDS; i++) {
+		if (scratch->pass_fds[i] >= 0) {
+			close(scratch->pass_fds[i]);
+			scratch->pass_fds[i] = -1;
+		}
 	}
 }
 
@@ -338,7 +341,7 @@ fuzz_exchange_poll(struct fuzz_exchange *x, struct session *s, const struct poll
 		   bool last_chance)
 {
 	mmio__reply__init(&x->reply);
-	x->scratch = (struct dispatch_scratch){.pass_fd = -1};
+	x->scratch = (struct dispatch_scratch){.pass_fds = {-1, -1}};
 	struct fuzz_snapshot before;
 	fuzz_snapshot_take(&before);
 	x->res = dispatch_poll_step(s, p, last_chance, &x->reply, &x->scratch);

@@ -28,7 +28,8 @@
 /* Connections over their uid's limit kept only to be told so at Hello, and how long for. */
 #define MMIO_MAX_REFUSED_PENDING 16
 #define MMIO_REFUSED_HELLO_MS    200
-/* fds mmiod needs besides connections: listener, log, per region an irq fd and a pipe, slack. */
+/* fds mmiod needs besides connections and rings: listener, log, per region an irq fd and a pipe,
+ * slack. */
 #define MMIO_FD_RESERVE (2 * MMIO_MAX_REGIONS + 32)
 
 /* A connection that has not said Hello by then is closed. */
@@ -41,6 +42,9 @@
 #define MMIO_POLL_INTERVAL_US     100
 #define MMIO_POLL_MIN_INTERVAL_US 50
 #define MMIO_POLL_MAX_MS          60000
+
+/* Shared-memory rings open at once (each holds an eventfd and about 23 KiB). */
+#define MMIO_MAX_RINGS 256
 
 /* Default socket path when neither an argument nor $MMIOD_SOCKET names one. */
 #define MMIO_DEFAULT_SOCKET "/run/mmiod/mmiod.sock"

@@ -12,30 +12,36 @@
 int
 wire_send(int fd, const void *buf, size_t len)
 {
-	return wire_send_fd(fd, buf, len, -1);
+	return wire_send_fds(fd, buf, len, NULL, 0);
 }
 
 int
 wire_send_fd(int fd, const void *buf, size_t len, int pass_fd)
 {
-	if (len == 0 || len > MMIO_MAX_FRAME) {
+	return wire_send_fds(fd, buf, len, &pass_fd, pass_fd >= 0 ? 1 : 0);
+}
+
+int
+wire_send_fds(int fd, const void *buf, size_t len, const int *pass_fds, unsigned n_fds)
+{
+	if (len == 0 || len > MMIO_MAX_FRAME || n_fds > WIRE_MAX_PASS_FDS) {
 		return -EMSGSIZE;
 	}
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * WIRE_MAX_PASS_FDS)];
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (pass_fd >= 0) {
+	if (n_fds > 0) {
 		memset(&control, 0, sizeof(control));
 		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof(control.buf);
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
 		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(c), pass_fds, sizeof(int) * n_fds);
 	}
 	for (;;) {
 		ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
@@ -56,10 +62,9 @@ wire_send_fd(int fd, const void *buf, size_t len, int pass_fd)
 	}
 }
 
-/* Closes every fd that came with msg, except the first one if keep is not NULL: that goes to *keep.
- */
+/* Keeps the first max fds that came with msg in keep[] (counted in *n_kept), closes the rest. */
 static void
-close_passed_fds(struct msghdr *msg, int *keep)
+close_passed_fds(struct msghdr *msg, int *keep, unsigned max, unsigned *n_kept)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
@@ -69,8 +74,8 @@ close_passed_fds(struct msghdr *msg, int *keep)
 		for (size_t i = 0; i < n; i++) {
 			int stray;
 			memcpy(&stray, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (keep && *keep < 0) {
-				*keep = stray;
+			if (*n_kept < max) {
+				keep[(*n_kept)++] = stray;
 				continue;
 			}
 			wire_close_fd(&stray);
@@ -81,14 +86,15 @@ close_passed_fds(struct msghdr *msg, int *keep)
 ssize_t
 wire_recv(int fd, void *buf, size_t cap)
 {
-	return wire_recv_fd(fd, buf, cap, NULL);
+	int none[1];
+	return wire_recv_fds(fd, buf, cap, none, 0);
 }
 
 ssize_t
-wire_recv_fd(int fd, void *buf, size_t cap, int *passed_fd)
+wire_recv_fds(int fd, void *buf, size_t cap, int *passed_fds, unsigned max_fds)
 {
-	if (passed_fd) {
-		*passed_fd = -1;
+	for (unsigned i = 0; i < max_fds; i++) {
+		passed_fds[i] = -1;
 	}
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * WIRE_MAX_STRAY_FDS)];
@@ -111,12 +117,13 @@ wire_recv_fd(int fd, void *buf, size_t cap, int *passed_fd)
 		}
 		return errno == ECONNRESET ? -ECONNRESET : -errno;
 	}
+	unsigned n_kept = 0;
 	if (msg.msg_controllen > 0) {
-		close_passed_fds(&msg, passed_fd);
+		close_passed_fds(&msg, passed_fds, max_fds, &n_kept);
 	}
 	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-		if (passed_fd) {
-			wire_close_fd(passed_fd);
+		for (unsigned i = 0; i < n_kept; i++) {
+			wire_close_fd(&passed_fds[i]);
 		}
 		return -EMSGSIZE;
 	}

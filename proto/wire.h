@@ -15,8 +15,14 @@
  */
 int wire_send(int fd, const void *buf, size_t len);
 
+/* Most fds one frame carries (the fast path's memfd and doorbell). */
+#define WIRE_MAX_PASS_FDS 2
+
 /* wire_send passing pass_fd (unless -1) along with the frame (SCM_RIGHTS). */
 int wire_send_fd(int fd, const void *buf, size_t len, int pass_fd);
+
+/* wire_send passing n_fds (<= WIRE_MAX_PASS_FDS) fds along with the frame. */
+int wire_send_fds(int fd, const void *buf, size_t len, const int *pass_fds, unsigned n_fds);
 
 /*
  * Receives one frame into buf, which holds cap bytes. Returns its length (> 0);
@@ -28,10 +34,11 @@ int wire_send_fd(int fd, const void *buf, size_t len, int pass_fd);
 ssize_t wire_recv(int fd, void *buf, size_t cap);
 
 /*
- * wire_recv that keeps the first fd passed with the frame in *passed_fd (-1 if
- * none; CLOEXEC), closing any others. The daemon never calls this: it accepts no fds.
+ * wire_recv keeping the first max_fds fds passed with the frame in passed_fds
+ * (-1 where absent; CLOEXEC), closing any others. The daemon never keeps any:
+ * it accepts no fds.
  */
-ssize_t wire_recv_fd(int fd, void *buf, size_t cap, int *passed_fd);
+ssize_t wire_recv_fds(int fd, void *buf, size_t cap, int *passed_fds, unsigned max_fds);
 
 /* Closes *fd if it is open and sets it to -1, keeping errno. */
 void wire_close_fd(int *fd);

@@ -32,6 +32,11 @@
  * Blocking: every call that talks to mmiod sends one request and blocks until
  * its reply arrives.
  *
+ * Fast path: single loads, stores, modifies and barriers may go through a
+ * shared-memory ring mmiod offers instead of the socket (see
+ * mmio_set_fast_path); mmiod checks them exactly as over the socket, and the
+ * results, errors and details are the same.
+ *
  * Threads: calls on one client are serialised by a mutex inside it, so a client
  * and its leases may be used from several threads. A lease must not be used
  * while, or after, another thread releases it. The log handler is process-wide.
@@ -241,6 +246,27 @@ int mmio_read_block(struct mmio_lease *lease, uint64_t offset, unsigned width, u
 		    size_t count, unsigned flags);
 int mmio_write_block(struct mmio_lease *lease, uint64_t offset, unsigned width,
 		     const uint64_t *values, size_t count, unsigned flags);
+
+/*
+ * The shared-memory fast path. AUTO (the default, or $MMIO_FAST_PATH=auto)
+ * opens it at a connection's 8th single load/store/modify/barrier if mmiod
+ * offers it, so one-shot tools never pay for setting it up; ON
+ * ($MMIO_FAST_PATH=on) opens it now (the environment: at the first op); OFF
+ * ($MMIO_FAST_PATH=off) sends everything over the socket. While the ring is in
+ * use, a client waiting for a result spins briefly, yielding its CPU, before
+ * it sleeps. mmio_set_fast_path returns 0, -EINVAL (no such mode), or for ON
+ * -EOPNOTSUPP (mmiod offers no ring), -ENOSPC (mmiod has max_rings open), a
+ * transport error, or the error of the first failed attempt (none is retried).
+ */
+enum mmio_fast_path {
+	MMIO_FAST_PATH_AUTO = 0,
+	MMIO_FAST_PATH_OFF = 1,
+	MMIO_FAST_PATH_ON = 2,
+};
+int mmio_set_fast_path(struct mmio_client *client, enum mmio_fast_path mode);
+
+/* 1 if single ops now go through the ring, else 0. */
+int mmio_fast_path_active(struct mmio_client *client);
 
 /*
  * Write barrier on the lease's region: every store before it is ordered before

@@ -1,0 +1,293 @@
+/*
+ * The shared-memory fast path (proto/mmio_ring.h): single loads, stores,
+ * modifies and barriers go through a ring mmiod maps too, instead of a socket
+ * round trip. mmiod checks every op exactly as over the socket.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client_internal.h"
+#include "mmio_ring.h"
+#include "status.h"
+#include "wire.h"
+
+/* Spin this long for a completion before sleeping: longer than mmiod takes to wake up. */
+#define RING_SPIN_NS 100000
+/* A sleeping client looks this often whether mmiod is still there. */
+#define RING_LIVENESS_MS 20
+
+struct client_ring {
+	struct mmio_ring_header *hdr;
+	struct mmio_ring_sqe *sq;
+	struct mmio_ring_cqe *cq;
+	uint32_t entries;
+	uint32_t size;
+	uint32_t sq_tail; /* ours; published to hdr */
+	uint32_t cq_head;
+	uint64_t next_user_data;
+	int doorbell_fd;
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+void
+client_ring_close(struct mmio_client *c)
+{
+	struct client_ring *r = c->ring;
+	if (r) {
+		munmap(r->hdr, r->size);
+		wire_close_fd(&r->doorbell_fd);
+		free(r);
+		c->ring = NULL;
+	}
+}
+
+/* Maps what RingSetup passed, checking mmiod's header against its reply. Lock held. */
+static int
+map_ring(struct mmio_client *c, const Mmio__RingInfo *info, int memfd, int doorbell)
+{
+	uint32_t n = info->entries;
+	if (n == 0 || n > MMIO_RING_MAX_ENTRIES || (n & (n - 1)) ||
+	    info->size != MMIO_RING_SIZE(n)) {
+		return -EPROTO;
+	}
+	void *map = mmap(NULL, info->size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (map == MAP_FAILED) {
+		return -errno;
+	}
+	struct mmio_ring_header *hdr = map;
+	struct client_ring *r = calloc(1, sizeof(*r));
+	if (!r || hdr->magic != MMIO_RING_MAGIC || hdr->version != MMIO_RING_VERSION ||
+	    hdr->entries != n || hdr->size != info->size || hdr->sq_offset != MMIO_RING_SQ_OFFSET ||
+	    hdr->cq_offset != MMIO_RING_CQ_OFFSET(n)) {
+		munmap(map, info->size);
+		free(r);
+		return r ? -EPROTO : -ENOMEM;
+	}
+	r->hdr = hdr;
+	r->sq = (struct mmio_ring_sqe *)((char *)map + hdr->sq_offset);
+	r->cq = (struct mmio_ring_cqe *)((char *)map + hdr->cq_offset);
+	r->entries = n;
+	r->size = info->size;
+	r->sq_tail = hdr->sq_tail;
+	r->cq_head = hdr->cq_head;
+	r->next_user_data = 1;
+	r->doorbell_fd = doorbell;
+	c->ring = r;
+	return 0;
+}
+
+/* Asks mmiod for a ring and maps it. Lock held. */
+static int
+open_ring(struct mmio_client *c)
+{
+	if (!(c->features & MMIO_FEATURE_RING)) {
+		return -EOPNOTSUPP;
+	}
+	Mmio__RingSetup body = MMIO__RING_SETUP__INIT;
+	body.entries = MMIO_RING_DEFAULT_ENTRIES;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_RING_SETUP;
+	req.ring_setup = &body;
+	Mmio__Reply *reply;
+	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY_RING);
+	if (rc == 0) {
+		if (c->passed_fds[0] < 0 || c->passed_fds[1] < 0) {
+			rc = -EPROTO;
+		} else {
+			rc = map_ring(c, reply->ring, c->passed_fds[0], c->passed_fds[1]);
+			if (rc == 0) {
+				c->passed_fds[1] = -1; /* the ring keeps the doorbell */
+			}
+		}
+		/* mmiod holds the ring on this connection: without it here, no use trying again. */
+		wire_close_fd(&c->passed_fds[0]);
+		wire_close_fd(&c->passed_fds[1]);
+		if (rc < 0) {
+			client_log(MMIO_LOG_ERROR, "cannot map the ring mmiod passed: %s",
+				   status_message(rc));
+		}
+	}
+	client_free_reply(reply);
+	return rc;
+}
+
+int
+mmio_set_fast_path(struct mmio_client *c, enum mmio_fast_path mode)
+{
+	if (mode != MMIO_FAST_PATH_AUTO && mode != MMIO_FAST_PATH_OFF &&
+	    mode != MMIO_FAST_PATH_ON) {
+		return -EINVAL;
+	}
+	int rc = 0;
+	pthread_mutex_lock(&c->lock);
+	if (mode == MMIO_FAST_PATH_ON && !c->ring) {
+		rc = c->broken ? -ECONNRESET : c->ring_failed ? c->ring_failed : open_ring(c);
+		if (rc < 0) {
+			c->ring_failed = rc;
+		}
+	}
+	if (rc == 0) {
+		c->fast_path = mode;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int
+mmio_fast_path_active(struct mmio_client *c)
+{
+	pthread_mutex_lock(&c->lock);
+	int active = c->ring && c->fast_path != MMIO_FAST_PATH_OFF;
+	pthread_mutex_unlock(&c->lock);
+	return active;
+}
+
+/* Whether this op goes through the ring, opening it when AUTO says it is time. Lock held. */
+static bool
+use_ring(struct mmio_client *c, unsigned width)
+{
+	/* Odd widths take the socket, which answers them with a detail; a u8 would truncate them.
+	 */
+	if (c->fast_path == MMIO_FAST_PATH_OFF || c->broken ||
+	    (width != 1 && width != 2 && width != 4 && width != 8)) {
+		return false;
+	}
+	if (c->ring) {
+		return true;
+	}
+	if (c->ring_failed ||
+	    (c->fast_path == MMIO_FAST_PATH_AUTO && ++c->socket_ops < MMIO_FAST_PATH_AUTO_OPS)) {
+		return false;
+	}
+	int rc = open_ring(c);
+	if (rc < 0) {
+		c->ring_failed = rc;
+		client_log(MMIO_LOG_DEBUG, "no fast path: %s", status_message(rc));
+		return false;
+	}
+	return true;
+}
+
+/* mmiod hung up (or broke down): what a sleeping client checks now and then. */
+static bool
+daemon_gone(const struct mmio_client *c)
+{
+	struct pollfd pfd = {.fd = c->fd, .events = POLLRDHUP};
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* Waits for the completion after r->cq_head. 0, or -ECONNRESET if mmiod went away. */
+static int
+wait_completion(struct mmio_client *c)
+{
+	struct client_ring *r = c->ring;
+	uint32_t *tail = &r->hdr->cq_tail;
+	uint64_t start = now_ns();
+	while (__atomic_load_n(tail, __ATOMIC_ACQUIRE) == r->cq_head) {
+		if (now_ns() - start < RING_SPIN_NS) {
+			/* Let mmiod run if it shares our CPU; costs little if it does not. */
+			sched_yield();
+			continue;
+		}
+		__atomic_store_n(&r->hdr->client_waiting, 1, __ATOMIC_SEQ_CST);
+		/* Pairs with mmiod's publishing of cq_tail before it reads client_waiting. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(tail, __ATOMIC_ACQUIRE) != r->cq_head) {
+			break;
+		}
+		struct timespec timeout = {.tv_nsec = RING_LIVENESS_MS * 1000000L};
+		long woke = syscall(SYS_futex, tail, FUTEX_WAIT, r->cq_head, &timeout, NULL, 0);
+		if (woke < 0 && errno == ETIMEDOUT && daemon_gone(c)) {
+			__atomic_store_n(&r->hdr->client_waiting, 0, __ATOMIC_RELAXED);
+			return -ECONNRESET;
+		}
+	}
+	__atomic_store_n(&r->hdr->client_waiting, 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Submits one op and waits for it. Lock held. */
+static int
+ring_call(struct mmio_client *c, const struct mmio_ring_sqe *op, uint64_t *value)
+{
+	struct client_ring *r = c->ring;
+	c->detail[0] = '\0';
+	wire_close_fd(&c->passed_fds[0]);
+	struct mmio_ring_sqe *sqe = &r->sq[r->sq_tail & (r->entries - 1)];
+	*sqe = *op;
+	sqe->user_data = r->next_user_data++;
+	r->sq_tail++;
+	__atomic_store_n(&r->hdr->sq_tail, r->sq_tail, __ATOMIC_SEQ_CST);
+	/* Pairs with mmiod's setting of daemon_sleeping before it re-reads sq_tail. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&r->hdr->daemon_sleeping, __ATOMIC_RELAXED)) {
+		uint64_t one = 1;
+		if (write(r->doorbell_fd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
+			c->broken = 1;
+			return -ECONNRESET;
+		}
+	}
+	if (wait_completion(c) < 0) {
+		client_log(MMIO_LOG_ERROR, "ring op: daemon closed the connection");
+		c->broken = 1;
+		return -ECONNRESET;
+	}
+	struct mmio_ring_cqe cqe = r->cq[r->cq_head & (r->entries - 1)];
+	r->cq_head++;
+	__atomic_store_n(&r->hdr->cq_head, r->cq_head, __ATOMIC_RELEASE);
+	if (cqe.user_data != sqe->user_data) {
+		client_log(MMIO_LOG_ERROR, "ring completion out of step");
+		c->broken = 1;
+		return -EPROTO;
+	}
+	int rc = status_to_errno((Mmio__Status)cqe.status);
+	if (rc < 0 && r->hdr->detail_user_data == cqe.user_data) {
+		char detail[MMIO_RING_DETAIL];
+		memcpy(detail, r->hdr->detail, sizeof(detail));
+		detail[sizeof(detail) - 1] = '\0';
+		client_copy_printable(c->detail, sizeof(c->detail), detail);
+	}
+	if (rc == 0 && value) {
+		*value = cqe.value;
+	}
+	return rc;
+}
+
+int
+client_fast_op(struct mmio_lease *lease, enum mmio_ring_op op, uint64_t offset, unsigned width,
+	       uint64_t value, uint64_t mask, uint64_t *out)
+{
+	struct mmio_client *c = lease->client;
+	pthread_mutex_lock(&c->lock);
+	if (!use_ring(c, op == MMIO_RING_OP_BARRIER ? 1 : width)) {
+		pthread_mutex_unlock(&c->lock);
+		return CLIENT_NOT_FAST;
+	}
+	struct mmio_ring_sqe sqe = {
+		.lease = lease->id,
+		.offset = offset,
+		.value = value,
+		.mask = mask,
+		.op = (uint8_t)op,
+		.width = (uint8_t)width,
+	};
+	int rc = ring_call(c, &sqe, out);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}

@@ -1,0 +1,163 @@
+/*
+ * Serving shared-memory rings from the event loop. A ring that had work lately
+ * is "hot": we spin on it, yielding the CPU between empty passes so that a
+ * client on the same CPU can run, and returning to the loop every slice so
+ * socket clients are served too. A ring idle for RING_SPIN_NS goes cold: we
+ * tell its client to ring the doorbell, and sleep in the loop. With every ring
+ * cold, mmiod uses no CPU.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "conn.h"
+#include "dispatch.h"
+#include "ring.h"
+#include "server.h"
+#include "service.h"
+#include "status_notify.h"
+
+/* How long a ring with nothing to do keeps us spinning: longer than a client's gap between ops. */
+#define RING_SPIN_NS 50000
+/* Spinning longer than this in one go would delay socket clients and timers. */
+#define RING_SLICE_NS 50000
+/* Ops of one ring per pass: the others get their turn. */
+#define RING_OPS_PER_PASS 32
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void
+make_hot(struct conn *c, uint64_t now)
+{
+	struct server *srv = c->server;
+	c->ring_last_work = now;
+	if (!c->ring_hot) {
+		c->ring_hot = true;
+		TAILQ_INSERT_TAIL(&srv->hot_rings, c, hot_link);
+	}
+	event_active(srv->ring_spin_ev, 0, 0);
+}
+
+static void
+make_cold(struct conn *c)
+{
+	if (c->ring_hot) {
+		c->ring_hot = false;
+		TAILQ_REMOVE(&c->server->hot_rings, c, hot_link);
+	}
+}
+
+/* One pass over c's ring: ops run (>= 0), or -1 when c was destroyed. */
+static int
+serve(struct conn *c, uint64_t now)
+{
+	int n = dispatch_ring(&c->session, RING_OPS_PER_PASS);
+	if (n < 0) {
+		conn_destroy(c);
+		return -1;
+	}
+	if (n > 0) {
+		c->ring_last_work = now;
+	}
+	return n;
+}
+
+static void
+ring_spin_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct server *srv = arg;
+	uint64_t start = now_ns();
+	uint64_t now = start;
+	bool any_work = false;
+	while (!TAILQ_EMPTY(&srv->hot_rings)) {
+		bool progress = false;
+		struct conn *next;
+		for (struct conn *c = TAILQ_FIRST(&srv->hot_rings); c; c = next) {
+			next = TAILQ_NEXT(c, hot_link);
+			int n = serve(c, now);
+			if (n > 0) {
+				progress = true;
+			} else if (n == 0 && now - c->ring_last_work > RING_SPIN_NS &&
+				   ring_prepare_sleep(c->session.ring)) {
+				make_cold(c);
+			}
+		}
+		any_work |= progress;
+		now = now_ns();
+		if (now - start > RING_SLICE_NS) {
+			break;
+		}
+		if (!progress) {
+			/* A client sharing our CPU cannot submit while we spin: let it run. */
+			sched_yield();
+		}
+	}
+	if (any_work) {
+		status_notify_poke(srv->svc); /* ring loads may have faulted */
+	}
+	if (!TAILQ_EMPTY(&srv->hot_rings)) {
+		event_active(srv->ring_spin_ev, 0, 0);
+	}
+}
+
+static void
+doorbell_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct conn *c = arg;
+	ring_wake(c->session.ring);
+	uint64_t now = now_ns();
+	if (serve(c, now) >= 0) {
+		make_hot(c, now);
+	}
+}
+
+int
+conn_ring_attach(struct conn *c)
+{
+	struct server *srv = c->server;
+	if (!srv->ring_spin_ev) {
+		srv->ring_spin_ev = event_new(srv->base, -1, 0, ring_spin_cb, srv);
+		if (!srv->ring_spin_ev) {
+			return -ENOMEM;
+		}
+	}
+	c->doorbell_ev = event_new(srv->base, c->session.ring->doorbell_fd, EV_READ | EV_PERSIST,
+				   doorbell_cb, c);
+	if (!c->doorbell_ev || event_add(c->doorbell_ev, NULL) < 0) {
+		return -ENOMEM;
+	}
+	/* Hot from the start: the client opened it to submit right away. */
+	make_hot(c, now_ns());
+	return 0;
+}
+
+void
+conn_ring_detach(struct conn *c)
+{
+	make_cold(c);
+	if (c->doorbell_ev) {
+		event_free(c->doorbell_ev);
+		c->doorbell_ev = NULL;
+	}
+}
+
+void
+conn_ring_server_close(struct server *srv)
+{
+	if (srv->ring_spin_ev) {
+		event_free(srv->ring_spin_ev);
+		srv->ring_spin_ev = NULL;
+	}
+}

@@ -1,0 +1,58 @@
+/*
+ * One connection's shared-memory ring (proto/mmio_ring.h), as mmiod sees it:
+ * the mapping, its own copies of the indices it owns, and the doorbell. Only
+ * the queue mechanics live here; handle_ring.c runs the ops.
+ */
+#ifndef MMIOD_RING_H
+#define MMIOD_RING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mmio_ring.h"
+
+struct ring {
+	struct mmio_ring_header *hdr; /* shared with a client that may write anything into it */
+	struct mmio_ring_sqe *sq;
+	struct mmio_ring_cqe *cq;
+	uint32_t entries;
+	uint32_t size;
+	uint32_t sq_head; /* ours; the shared copies are only published */
+	uint32_t cq_tail;
+	int doorbell_fd; /* eventfd the client writes when daemon_sleeping */
+};
+
+/*
+ * A ring of entries (rounded up to a power of two, clamped to
+ * 1..MMIO_RING_MAX_ENTRIES; 0: the default) per queue. On success *memfd is the
+ * sealed memfd to pass to the client (the caller closes it); the mapping stays.
+ * 0 or a negative errno.
+ */
+int ring_create(uint32_t entries, struct ring **out, int *memfd);
+
+/* Unmaps and closes everything; r may be NULL. */
+void ring_destroy(struct ring *r);
+
+/*
+ * Copies the next submission out of shared memory into *sqe. 1: one taken;
+ * 0: none, or no room for its completion yet; -EPROTO: the client's indices
+ * are out of step (it broke the protocol).
+ */
+int ring_next(struct ring *r, struct mmio_ring_sqe *sqe);
+
+/* Publishes a completion (and detail, if not NULL) and wakes the client if it waits. */
+void ring_complete(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detail);
+
+/* True when submissions are waiting. */
+bool ring_pending(const struct ring *r);
+
+/*
+ * Tells the client we go to sleep on the doorbell. False if a submission
+ * slipped in meanwhile: stay awake and serve it.
+ */
+bool ring_prepare_sleep(struct ring *r);
+
+/* Back from sleep: the client need not ring any more; empties the doorbell. */
+void ring_wake(struct ring *r);
+
+#endif
