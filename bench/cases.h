@@ -16,16 +16,18 @@ struct bench_params {
 	double clients_seconds; /* per client count */
 	size_t mmioctl_runs;
 	size_t churn_rounds; /* of the daemon memory check */
+	double idle_seconds; /* the daemon's CPU is watched this long with an idle ring open */
 };
 
 struct bench_target {
 	const char *socket_path;
 	const char *region;
 	const char *mmioctl_path;
-	pid_t daemon_pid;       /* -1: unknown, so no daemon CPU or memory figures */
-	int client_cpu;         /* every client thread is pinned there; -1: unpinned */
-	const char *placement;  /* the rows' placement column */
-	double pingpong_p50_ns; /* raw ping-pong of the same placement: single ops' baseline */
+	pid_t daemon_pid;           /* -1: unknown, so no daemon CPU or memory figures */
+	int client_cpu;             /* every client thread is pinned there; -1: unpinned */
+	const char *placement;      /* the rows' placement column */
+	double pingpong_p50_ns;     /* raw ping-pong of the same placement: single ops' baseline */
+	double shm_pingpong_p50_ns; /* shared-memory ping-pong: the ring's floor */
 };
 
 /*

@@ -21,15 +21,17 @@ expect() { # CASE PLACEMENT: one table row starts with them
 expect "volatile load32" in-process
 expect "volatile store32" in-process
 for p in "${placements[@]}"; do
-	for c in "raw ping-pong" "mmiod load32" "mmiod store32" "batch 16" "batch 256" \
-		"batch 4096" "1 client" "8 clients" "64 clients" "mmioctl read" "daemon RSS"; do
+	for c in "raw ping-pong" "raw shm ping-pong" "mmiod load32" "mmiod store32" \
+		"ring load32" "ring store32" "daemon idle" "batch 16" "batch 256" "batch 4096" \
+		"1 client" "8 clients" "64 clients" "1 ring client" "8 ring clients" \
+		"64 ring clients" "mmioctl read" "daemon RSS"; do
 		expect "$c" "$p"
 	done
 done
 [ "$missing" -eq 0 ]
 
 "$bench" --quick --json >"$out"
-rows=$((2 + 11 * ${#placements[@]}))
+rows=$((2 + 18 * ${#placements[@]}))
 if command -v python3 >/dev/null; then
 	python3 - "$out" "$rows" <<'PY'
 import json, sys

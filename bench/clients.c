@@ -35,6 +35,7 @@ struct client_thread {
 	int index;
 	struct gate *gate;
 	atomic_int *stop;
+	int ring;
 	struct samples lat;
 	uint64_t ops;
 	uint64_t end_ns;
@@ -90,6 +91,10 @@ client_main(void *arg)
 		ct->rc = mmio_connect(r->t->socket_path, &c);
 	}
 	if (ct->rc == 0) {
+		snprintf(ct->what, sizeof(ct->what), "client %d: fast path", ct->index);
+		ct->rc = mmio_set_fast_path(c, ct->ring ? MMIO_FAST_PATH_ON : MMIO_FAST_PATH_OFF);
+	}
+	if (ct->rc == 0) {
 		snprintf(ct->what, sizeof(ct->what), "client %d: acquire", ct->index);
 		uint64_t off = r->lay.slot_off + (uint64_t)ct->index * r->lay.slot_len;
 		ct->rc = mmio_acquire(c, r->t->region, off, r->lay.slot_len, &l);
@@ -126,7 +131,7 @@ sleep_seconds(double secs)
 }
 
 static void
-clients_row(struct run *r, struct row *row, int n, struct samples *lat, uint64_t ops,
+clients_row(struct run *r, struct row *row, int n, int ring, struct samples *lat, uint64_t ops,
 	    uint64_t elapsed)
 {
 	row->p50_ns = samples_quantile(lat, 0.5);
@@ -136,7 +141,7 @@ clients_row(struct run *r, struct row *row, int n, struct samples *lat, uint64_t
 		r->one_client_ops_per_s = row->ops_per_s;
 	} else {
 		row->ratio = row->ops_per_s / r->one_client_ops_per_s;
-		snprintf(row->baseline, sizeof(row->baseline), "1 client");
+		snprintf(row->baseline, sizeof(row->baseline), ring ? "1 ring client" : "1 client");
 	}
 	if (n == MAX_CLIENTS) {
 		snprintf(row->target, sizeof(row->target), ">= 1.00x");
@@ -145,7 +150,7 @@ clients_row(struct run *r, struct row *row, int n, struct samples *lat, uint64_t
 }
 
 int
-clients_run(struct run *r, int n)
+clients_run(struct run *r, int n, int ring)
 {
 	struct client_thread ct[MAX_CLIENTS];
 	struct gate gate = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
@@ -154,7 +159,7 @@ clients_run(struct run *r, int n)
 	int started = 0;
 	for (; started < n; started++) {
 		ct[started] = (struct client_thread){
-			.r = r, .index = started, .gate = &gate, .stop = &stop};
+			.r = r, .index = started, .gate = &gate, .stop = &stop, .ring = ring};
 		samples_init(&ct[started].lat);
 		int rc = pthread_create(&ct[started].thread, NULL, client_main, &ct[started]);
 		if (rc != 0) {
@@ -190,13 +195,13 @@ clients_run(struct run *r, int n)
 	pthread_cond_destroy(&gate.cond);
 	pthread_mutex_destroy(&gate.lock);
 	char name[32];
-	snprintf(name, sizeof(name), "%d client%s", n, n == 1 ? "" : "s");
+	snprintf(name, sizeof(name), "%d %sclient%s", n, ring ? "ring " : "", n == 1 ? "" : "s");
 	struct row *row = err == 0 ? run_add_row(r, name) : NULL;
 	if (err == 0 && !row) {
 		err = -ENOMEM;
 	}
 	if (err == 0) {
-		clients_row(r, row, n, &all, ops, end - t0);
+		clients_row(r, row, n, ring, &all, ops, end - t0);
 		run_set_daemon_cpu(r, row, cpu0, cpu1, (double)ops);
 		report_note_cpu(row, "", "daemon");
 	}

@@ -1,9 +1,10 @@
 /*
  * mmio-bench: how much an access through mmiod costs, next to what it cannot
- * beat. Baselines: a volatile load/store in this process, and a raw AF_UNIX
- * SOCK_SEQPACKET ping-pong between two processes of its own; then mmiod
- * through libmmio-client (single ops, batches, concurrent clients), `mmioctl
- * read` as a whole, and the daemon's memory. Each socket case runs in every
+ * beat. Baselines: a volatile load/store in this process, a raw AF_UNIX
+ * SOCK_SEQPACKET ping-pong and a shared-memory one between two processes of
+ * its own; then mmiod through libmmio-client (single ops over the socket and
+ * over the shared-memory ring, batches, concurrent clients, the idle daemon),
+ * `mmioctl read` as a whole, and the daemon's memory. Each socket case runs in every
  * placement: both processes pinned to one CPU, and spread over two.
  */
 #include <errno.h>
@@ -35,6 +36,8 @@ static const char usage_text[] =
 	"  one-cpu  the benchmark's client threads and the server (ping-pong\n"
 	"           process or mmiod) pinned to the same CPU\n"
 	"  spread   client threads on one CPU, the server on another (2+ CPUs)\n"
+	"Single ops and concurrent clients run over the socket (fast path off) and,\n"
+	"when mmiod offers it, over the shared-memory ring (fast path on).\n"
 	"\n"
 	"Options:\n"
 	"  -s, --socket SOCKET  measure the mmiod already serving SOCKET instead,\n"
@@ -60,6 +63,7 @@ static const struct bench_params full_params = {
 	.clients_seconds = 1.0,
 	.mmioctl_runs = 50,
 	.churn_rounds = 20,
+	.idle_seconds = 1.0,
 };
 
 static const struct bench_params quick_params = {
@@ -70,6 +74,7 @@ static const struct bench_params quick_params = {
 	.clients_seconds = 0.05,
 	.mmioctl_runs = 3,
 	.churn_rounds = 2,
+	.idle_seconds = 0.05,
 };
 
 struct placement {
@@ -151,18 +156,20 @@ volatile_rows(const struct bench_params *p, struct report *rep)
 	return 0;
 }
 
-/* The raw ping-pong row of a placement; its p50 goes to *p50_ns. */
+/* A raw ping-pong row of a placement (socket, or shm); its p50 goes to *p50_ns. */
 static int
-pingpong_row(const struct bench_params *p, const struct placement *pl, struct report *rep,
+pingpong_row(const struct bench_params *p, const struct placement *pl, int shm, struct report *rep,
 	     double *p50_ns)
 {
 	struct samples s;
 	samples_init(&s);
 	struct pingpong_result res = {0};
-	int rc = pingpong_run(pl->server_cpu, p->single_warmup, p->single_iters, &s, &res);
-	struct row *row = rc == 0 ? report_add(rep, "raw ping-pong", pl->name) : NULL;
+	int rc = shm ? pingpong_shm_run(pl->server_cpu, p->single_warmup, p->single_iters, &s, &res)
+		     : pingpong_run(pl->server_cpu, p->single_warmup, p->single_iters, &s, &res);
+	const char *name = shm ? "raw shm ping-pong" : "raw ping-pong";
+	struct row *row = rc == 0 ? report_add(rep, name, pl->name) : NULL;
 	if (rc < 0) {
-		fprintf(stderr, "mmio-bench: raw ping-pong (%s): %s\n", pl->name, strerror(-rc));
+		fprintf(stderr, "mmio-bench: %s (%s): %s\n", name, pl->name, strerror(-rc));
 	} else if (!row) {
 		fprintf(stderr, "mmio-bench: out of memory\n");
 		rc = -ENOMEM;
@@ -175,7 +182,8 @@ pingpong_row(const struct bench_params *p, const struct placement *pl, struct re
 			row->server_cpu_ns_per_op = (double)res.server_cpu_ns / (double)s.n;
 		}
 		char size[32];
-		snprintf(size, sizeof(size), "%d B each way", PINGPONG_MSG_SIZE);
+		snprintf(size, sizeof(size), shm ? "shared words, yield-spin" : "%d B each way",
+			 PINGPONG_MSG_SIZE);
 		report_note_cpu(row, size, "server");
 	}
 	samples_finish(&s);
@@ -195,7 +203,11 @@ run_placement(const struct options *opt, const struct bench_params *p, const str
 		return rc;
 	}
 	double pingpong_p50 = NAN;
-	rc = pingpong_row(p, pl, rep, &pingpong_p50);
+	double shm_p50 = NAN;
+	rc = pingpong_row(p, pl, 0, rep, &pingpong_p50);
+	if (rc == 0) {
+		rc = pingpong_row(p, pl, 1, rep, &shm_p50);
+	}
 	if (rc < 0) {
 		return rc;
 	}
@@ -208,6 +220,7 @@ run_placement(const struct options *opt, const struct bench_params *p, const str
 		.client_cpu = pl->client_cpu,
 		.placement = pl->name,
 		.pingpong_p50_ns = pingpong_p50,
+		.shm_pingpong_p50_ns = shm_p50,
 	};
 	if (!opt->socket_path) {
 		rc = bench_daemon_start(&d, MMIOD_PATH, opt->region, OWN_REGION_SIZE,
@@ -284,8 +297,12 @@ print_legend(const char *cpu_source)
 	       "(ping-pong, mmiod load32/store32, clients), per batch (batch N), per process\n"
 	       "(mmioctl read). raw ping-pong: two processes of mmio-bench over a SOCK_SEQPACKET\n"
 	       "socketpair, %d-byte request and reply (libmmio-client's load32 sends 8 bytes and\n"
-	       "gets 6 back). Batches mix loads and stores of widths 1, 2, 4 and 8. Clients: each\n"
-	       "its own connection and lease, single load32s, ops/s in aggregate.\n"
+	       "gets 6 back). raw shm ping-pong: two processes answering through shared memory,\n"
+	       "both spinning with sched_yield: the floor of the ring. mmiod rows go over the\n"
+	       "socket (fast path off); ring rows through the shared-memory ring, their ratio\n"
+	       "against the socket load32 of the same run. Batches mix loads and stores of widths\n"
+	       "1, 2, 4 and 8. Clients: each its own connection and lease, single load32s, ops/s\n"
+	       "in aggregate. daemon idle: its CPU while a client holds an open, unused ring.\n"
 	       "daemon CPU: %s. Targets are reported, not enforced.\n",
 	       PINGPONG_MSG_SIZE, cpu_source ? cpu_source : "not available");
 }

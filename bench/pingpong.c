@@ -1,7 +1,10 @@
-/* mmio-bench baselines: in-process volatile accesses, and a raw AF_UNIX ping-pong. */
+/* mmio-bench baselines: in-process volatile accesses, a raw AF_UNIX ping-pong and a shared-memory
+ * one. */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -176,6 +179,91 @@ pingpong_run(int server_cpu, size_t warmup, size_t iters, struct samples *out,
 	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
 	}
 	if (rc == 0 && !(w == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		rc = -ECHILD;
+	}
+	return rc;
+}
+
+/* The two words of the shared-memory ping-pong, on separate cache lines as in a ring. */
+struct shm_words {
+	uint32_t request;
+	uint8_t pad[60];
+	uint32_t reply;
+};
+
+/* Request value that ends the server. */
+#define SHM_STOP UINT32_MAX
+
+static void
+shm_serve(struct shm_words *w, int cpu)
+{
+	if (cpu >= 0 && sys_pin(0, cpu) < 0) {
+		_exit(3);
+	}
+	uint32_t seen = 0;
+	for (;;) {
+		uint32_t req;
+		while ((req = __atomic_load_n(&w->request, __ATOMIC_ACQUIRE)) == seen) {
+			sched_yield();
+		}
+		if (req == SHM_STOP) {
+			_exit(0);
+		}
+		seen = req;
+		__atomic_store_n(&w->reply, req, __ATOMIC_RELEASE);
+	}
+}
+
+int
+pingpong_shm_run(int server_cpu, size_t warmup, size_t iters, struct samples *out,
+		 struct pingpong_result *res)
+{
+	struct shm_words *w =
+		mmap(NULL, sizeof(*w), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (w == MAP_FAILED) {
+		return -errno;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+		munmap(w, sizeof(*w));
+		return err;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		shm_serve(w, server_cpu);
+	}
+	int rc = 0;
+	uint64_t start = 0;
+	uint64_t cpu0 = 0;
+	for (size_t i = 0; i < warmup + iters && rc == 0; i++) {
+		if (i == warmup) {
+			cpu0 = cpu_of(pid);
+			res->client_cpu_ns = sys_thread_cpu_ns();
+			start = sys_now_ns();
+		}
+		uint32_t req = (uint32_t)(i % (SHM_STOP - 1)) + 1;
+		uint64_t t0 = sys_now_ns();
+		__atomic_store_n(&w->request, req, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&w->reply, __ATOMIC_ACQUIRE) != req) {
+			sched_yield();
+		}
+		uint64_t t1 = sys_now_ns();
+		if (i >= warmup) {
+			rc = samples_add(out, (double)(t1 - t0));
+		}
+	}
+	res->elapsed_ns = (double)(sys_now_ns() - start);
+	res->client_cpu_ns = sys_thread_cpu_ns() - res->client_cpu_ns;
+	uint64_t cpu1 = cpu_of(pid);
+	res->server_cpu_ns = cpu0 && cpu1 > cpu0 ? cpu1 - cpu0 : 0;
+	__atomic_store_n(&w->request, SHM_STOP, __ATOMIC_RELEASE);
+	int status = 0;
+	pid_t got;
+	while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+	}
+	munmap(w, sizeof(*w));
+	if (rc == 0 && !(got == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		rc = -ECHILD;
 	}
 	return rc;

@@ -39,4 +39,14 @@ struct pingpong_result {
 int pingpong_run(int server_cpu, size_t warmup, size_t iters, struct samples *out,
 		 struct pingpong_result *res);
 
+/*
+ * The shared-memory floor of mmiod's fast path: a forked process (pinned to
+ * server_cpu unless -1) answers each request word written into a shared page
+ * by writing it back into another cache line. Both sides wait as mmiod and
+ * libmmio-client do on a busy ring: spinning, yielding the CPU each time round.
+ * Times warmup + iters round trips like pingpong_run. 0 or a negative errno.
+ */
+int pingpong_shm_run(int server_cpu, size_t warmup, size_t iters, struct samples *out,
+		     struct pingpong_result *res);
+
 #endif

@@ -34,7 +34,7 @@ struct run {
 	struct layout lay;
 	double load_p50_ns;
 	double load_ops_per_s;
-	double one_client_ops_per_s;
+	double one_client_ops_per_s; /* of the path (socket or ring) being measured */
 };
 
 /* Prints "mmio-bench: WHAT: STATUS: detail" for a library error rc. */
@@ -69,8 +69,11 @@ int run_wait_revoked(struct run *r);
 /* Op i of a mixed batch on the main lease: loads and stores alternate, widths cycle 1, 2, 4, 8. */
 void run_fill_batch(struct run *r, struct mmio_op *ops, size_t n);
 
-/* n concurrent clients (n <= MAX_CLIENTS); appends their row. 0 or a negative errno (printed). */
-int clients_run(struct run *r, int n);
+/*
+ * n concurrent clients (n <= MAX_CLIENTS), over the socket or (ring) the fast
+ * path; appends their row. 0 or a negative errno (printed).
+ */
+int clients_run(struct run *r, int n, int ring);
 
 /*
  * The daemon's memory: RSS at rss_start (KiB, 0: unknown), now, and after the
