@@ -110,11 +110,13 @@ parse_limits(const struct parse *p, const config_setting_t *s, struct limits *l)
 		l->max_connections, l->max_connections_per_uid, l->max_leases_per_connection,
 		l->max_frame,       l->max_queued_bytes,        l->handshake_timeout_ms,
 		l->max_rings};
+	/* max_rings may be 0: no ring offered. */
+	static const uint64_t min[N_LIMITS] = {1, 1, 1, 1, 1, 1, 0};
 	static const uint64_t max[N_LIMITS] = {65536,    65536,   65536, MMIO_MAX_FRAME,
 					       1u << 30, 3600000, 65536};
 	int rc = conf_check_keys(p, s, keys);
 	for (int i = 0; rc == 0 && i < N_LIMITS; i++) {
-		rc = conf_get_uint(p, s, keys[i], max[i], &v[i]);
+		rc = conf_get_uint_range(p, s, keys[i], min[i], max[i], &v[i]);
 	}
 	if (rc < 0) {
 		return rc;

@@ -71,14 +71,22 @@ int
 conf_get_uint(const struct parse *p, const config_setting_t *group, const char *key, uint64_t max,
 	      uint64_t *out)
 {
+	return conf_get_uint_range(p, group, key, 1, max, out);
+}
+
+int
+conf_get_uint_range(const struct parse *p, const config_setting_t *group, const char *key,
+		    uint64_t min, uint64_t max, uint64_t *out)
+{
 	uint64_t v = *out;
 	int rc = conf_get_u64(p, group, key, &v);
 	if (rc < 0) {
 		return rc;
 	}
-	if (v == 0 || v > max) {
+	if (v < min || v > max) {
 		return conf_fail_at(p, config_setting_get_member(group, key),
-				    "%s must be in 1..%llu", key, (unsigned long long)max);
+				    "%s must be in %llu..%llu", key, (unsigned long long)min,
+				    (unsigned long long)max);
 	}
 	*out = v;
 	return 0;

@@ -35,6 +35,10 @@ int conf_get_u64(const struct parse *p, const config_setting_t *group, const cha
 int conf_get_uint(const struct parse *p, const config_setting_t *group, const char *key,
 		  uint64_t max, uint64_t *out);
 
+/* conf_get_u64 that also requires min..max. */
+int conf_get_uint_range(const struct parse *p, const config_setting_t *group, const char *key,
+			uint64_t min, uint64_t max, uint64_t *out);
+
 /* A string member (owned by libconfig); absent: *out NULL. 0 or -EINVAL. */
 int conf_get_string(const struct parse *p, const config_setting_t *group, const char *key,
 		    const char **out);

@@ -128,17 +128,20 @@ assert_user(const struct mmiod_config *c, const char *user, uid_t uid, gid_t gid
 }
 
 /* conf_init's limits, in struct limits order. */
-static const unsigned long long default_limits[6] = {
+#define N_LIMITS 7
+static const unsigned long long default_limits[N_LIMITS] = {
 	MMIO_MAX_CONNS, MMIO_MAX_CONNS_PER_UID, MMIO_MAX_LEASES_PER_CONN,
-	MMIO_MAX_FRAME, MMIO_MAX_QUEUED_BYTES,  MMIO_HANDSHAKE_TIMEOUT_MS};
+	MMIO_MAX_FRAME, MMIO_MAX_QUEUED_BYTES,  MMIO_HANDSHAKE_TIMEOUT_MS,
+	MMIO_MAX_RINGS};
 
 static void
-assert_limits(const struct limits *l, const unsigned long long want[6])
+assert_limits(const struct limits *l, const unsigned long long want[N_LIMITS])
 {
-	const unsigned long long got[6] = {l->max_connections,           l->max_connections_per_uid,
-					   l->max_leases_per_connection, l->max_frame,
-					   l->max_queued_bytes,          l->handshake_timeout_ms};
-	for (size_t i = 0; i < 6; i++) {
+	const unsigned long long got[N_LIMITS] = {
+		l->max_connections, l->max_connections_per_uid, l->max_leases_per_connection,
+		l->max_frame,       l->max_queued_bytes,        l->handshake_timeout_ms,
+		l->max_rings};
+	for (size_t i = 0; i < N_LIMITS; i++) {
 		assert_int_equal(got[i], want[i]);
 	}
 }
@@ -154,7 +157,7 @@ test_conf_full(void **state)
 		"user = \"nobody\";\nadmin_group = 0;\n"
 		"limits = { max_connections = 100; max_connections_per_uid = 10;\n"
 		"  max_leases_per_connection = 7; max_frame = 4096; max_queued_bytes = 65536;\n"
-		"  handshake_timeout_ms = 250; };\n"
+		"  handshake_timeout_ms = 250; max_rings = 3; };\n"
 		"regions = (\n"
 		"  { name = \"ram\"; type = \"mem\"; size = 0x2000; offset = 0; audit = \"all\";\n"
 		"    grants = ( { user = \"daemon\"; access = \"rw\"; },\n"
@@ -174,7 +177,8 @@ test_conf_full(void **state)
 	assert_user(c, "nobody", 65534, 65534);
 	assert_true(c->has_admin_gid);
 	assert_int_equal(c->admin_gid, 0);
-	assert_limits(&c->limits, (const unsigned long long[6]){100, 10, 7, 4096, 65536, 250});
+	assert_limits(&c->limits,
+		      (const unsigned long long[N_LIMITS]){100, 10, 7, 4096, 65536, 250, 3});
 	assert_int_equal(c->n_regions, 2);
 
 	const struct region_config *r = &c->regions[0];
@@ -234,7 +238,7 @@ test_conf_defaults(void **state)
 	assert_int_equal(r->policy.n_grants, 0);
 
 	expect(f, "limits = { max_frame = 256; };\nuser = 1;\nsocket = { group = 1; };\n", 0, 0);
-	unsigned long long want[6];
+	unsigned long long want[N_LIMITS];
 	memcpy(want, default_limits, sizeof(want));
 	want[3] = 256;
 	assert_limits(&f->cfg.limits, want);
@@ -420,14 +424,19 @@ test_conf_limits_range(void **state)
 		const char *key;
 		unsigned long long min, max;
 	} keys[] = {
-		{"max_connections", 1, 65536},           {"max_connections_per_uid", 1, 65536},
-		{"max_leases_per_connection", 1, 65536}, {"max_frame", 256, MMIO_MAX_FRAME},
-		{"max_queued_bytes", 1, 1u << 30},       {"handshake_timeout_ms", 1, 3600000},
+		{"max_connections", 1, 65536},
+		{"max_connections_per_uid", 1, 65536},
+		{"max_leases_per_connection", 1, 65536},
+		{"max_frame", 256, MMIO_MAX_FRAME},
+		{"max_queued_bytes", 1, 1u << 30},
+		{"handshake_timeout_ms", 1, 3600000},
+		{"max_rings", 0, 65536}, /* 0: no ring offered */
 	};
 	char text[128];
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
-		const unsigned long long bad[] = {0, keys[i].min - 1, keys[i].max + 1};
-		for (size_t k = 0; k < ARRAY_LEN(bad); k++) {
+		/* With min 0 there is nothing below it to refuse: min - 1 would wrap. */
+		const unsigned long long bad[] = {keys[i].max + 1, keys[i].min - 1, 0};
+		for (size_t k = 0; k < (keys[i].min > 0 ? ARRAY_LEN(bad) : 1); k++) {
 			snprintf(text, sizeof(text), "limits = {\n  %s = %llu;\n};\n", keys[i].key,
 				 bad[k]);
 			expect(f, text, -EINVAL, 2);
@@ -437,7 +446,7 @@ test_conf_limits_range(void **state)
 			snprintf(text, sizeof(text), "limits = {\n  %s = %llu;\n};\n", keys[i].key,
 				 good[k]);
 			expect(f, text, 0, 0);
-			unsigned long long want[6];
+			unsigned long long want[N_LIMITS];
 			memcpy(want, default_limits, sizeof(want));
 			want[i] = good[k];
 			assert_limits(&f->cfg.limits, want);
