@@ -31,8 +31,8 @@ struct conn {
 	TAILQ_ENTRY(conn) link;
 	/* The shared-memory ring, once session.ring is open (conn_ring.c). */
 	struct event *doorbell_ev;
-	bool ring_hot;           /* in server.hot_rings: served by spinning, not the doorbell */
-	uint64_t ring_last_work; /* CLOCK_MONOTONIC ns of the ring's last op */
+	bool ring_hot;            /* in server.hot_rings: served by spinning, not the doorbell */
+	uint64_t ring_spin_until; /* CLOCK_MONOTONIC ns: past it, an idle hot ring goes cold */
 	TAILQ_ENTRY(conn) hot_link;
 };
 

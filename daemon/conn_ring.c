@@ -2,9 +2,12 @@
  * Serving shared-memory rings from the event loop. A ring that had work lately
  * is "hot": we spin on it, yielding the CPU between empty passes so that a
  * client on the same CPU can run, and returning to the loop every slice so
- * socket clients are served too. A ring idle for RING_SPIN_NS goes cold: we
- * tell its client to ring the doorbell, and sleep in the loop. With every ring
- * cold, mmiod uses no CPU.
+ * socket clients are served too. Each op earns its ring RING_SPIN_PER_OP_NS
+ * more spinning, up to RING_SPIN_NS ahead: a client that keeps submitting
+ * keeps us spinning, while one that submits now and then costs at most that
+ * much spinning per op (a client cannot buy our CPU cheaply). A ring out of
+ * spin goes cold: we tell its client to ring the doorbell, and sleep in the
+ * loop. With every ring cold, mmiod uses no CPU.
  */
 #include <errno.h>
 #include <sched.h>
@@ -19,8 +22,9 @@
 #include "service.h"
 #include "status_notify.h"
 
-/* How long a ring with nothing to do keeps us spinning: longer than a client's gap between ops. */
-#define RING_SPIN_NS 50000
+/* The most spinning a ring may have ahead; what each op earns it. */
+#define RING_SPIN_NS        50000
+#define RING_SPIN_PER_OP_NS 20000
 /* Spinning longer than this in one go would delay socket clients and timers. */
 #define RING_SLICE_NS 50000
 /* Ops of one ring per pass: the others get their turn. */
@@ -35,10 +39,9 @@ now_ns(void)
 }
 
 static void
-make_hot(struct conn *c, uint64_t now)
+make_hot(struct conn *c)
 {
 	struct server *srv = c->server;
-	c->ring_last_work = now;
 	if (!c->ring_hot) {
 		c->ring_hot = true;
 		TAILQ_INSERT_TAIL(&srv->hot_rings, c, hot_link);
@@ -65,7 +68,9 @@ serve(struct conn *c, uint64_t now)
 		return -1;
 	}
 	if (n > 0) {
-		c->ring_last_work = now;
+		uint64_t from = c->ring_spin_until > now ? c->ring_spin_until : now;
+		uint64_t until = from + (uint64_t)n * RING_SPIN_PER_OP_NS;
+		c->ring_spin_until = until < now + RING_SPIN_NS ? until : now + RING_SPIN_NS;
 	}
 	return n;
 }
@@ -87,7 +92,7 @@ ring_spin_cb(evutil_socket_t fd, short what, void *arg)
 			int n = serve(c, now);
 			if (n > 0) {
 				progress = true;
-			} else if (n == 0 && now - c->ring_last_work > RING_SPIN_NS &&
+			} else if (n == 0 && now > c->ring_spin_until &&
 				   ring_prepare_sleep(c->session.ring)) {
 				make_cold(c);
 			}
@@ -117,9 +122,13 @@ doorbell_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct conn *c = arg;
 	ring_wake(c->session.ring);
-	uint64_t now = now_ns();
-	if (serve(c, now) >= 0) {
-		make_hot(c, now);
+	int n = serve(c, now_ns());
+	if (n < 0) {
+		return;
+	}
+	/* A doorbell with nothing behind it buys no spinning. */
+	if (c->ring_hot || n > 0 || !ring_prepare_sleep(c->session.ring)) {
+		make_hot(c);
 	}
 }
 
@@ -139,7 +148,8 @@ conn_ring_attach(struct conn *c)
 		return -ENOMEM;
 	}
 	/* Hot from the start: the client opened it to submit right away. */
-	make_hot(c, now_ns());
+	c->ring_spin_until = now_ns() + RING_SPIN_NS;
+	make_hot(c);
 	return 0;
 }
 

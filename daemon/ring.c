@@ -89,7 +89,9 @@ ring_destroy(struct ring *r)
 bool
 ring_pending(const struct ring *r)
 {
-	return LOAD_ACQ(&r->hdr->sq_tail) != r->sq_head;
+	/* A full CQ is not work: a client that never takes completions must not keep us up. */
+	uint32_t unread = r->cq_tail - LOAD_ACQ(&r->hdr->cq_head);
+	return LOAD_ACQ(&r->hdr->sq_tail) != r->sq_head && unread != r->entries;
 }
 
 int

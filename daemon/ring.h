@@ -43,7 +43,10 @@ int ring_next(struct ring *r, struct mmio_ring_sqe *sqe);
 /* Publishes a completion (and detail, if not NULL) and wakes the client if it waits. */
 void ring_complete(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detail);
 
-/* True when submissions are waiting. */
+/*
+ * True when a submission waits and its completion has room (or the indices are
+ * out of step, which ring_next will report).
+ */
 bool ring_pending(const struct ring *r);
 
 /*
