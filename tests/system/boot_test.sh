@@ -15,6 +15,8 @@
 #   - user "alice" (group mmio) writes and reads a register of the simulated
 #     region sim0 with mmioctl, which starts mmiod.service;
 #   - a lease alice holds shows up in alice's "mmioctl leases";
+#   - a script of alice's runs through the shared-memory ring (MMIO_FAST_PATH=on)
+#     and mmiod's journal shows the ring opened;
 #   - user "bob" (not in mmio) is refused;
 #   - after a narrowed policy (sim0 read-only) and "systemctl reload mmiod",
 #     alice's store fails with PERMISSION_DENIED, her load still works, and
@@ -232,6 +234,16 @@ check "alice's lease appears in mmioctl leases" \
 	awk -v uid="$alice_uid" '$0 ~ /sim0/ && $0 ~ /0x100/ { for (i = 1; i <= NF; i++) if ($i == uid) f = 1 } END { exit !f }' <<<"$leases"
 exec 3>&-
 wait
+
+# The shared-memory fast path under the unit's sandbox (seccomp filter, no new
+# privileges): what goes through the ring reads back, and mmiod logged the ring.
+out=$(printf 'acquire r sim0 0x200 8\nstore32 r 0 0x600dcafe\nload32 r 0\n' |
+	as alice env MMIO_FAST_PATH=on mmioctl run 2>&1)
+check "alice's script through the ring reads back 0x600dcafe ($(tr '\n' ' ' <<<"$out"))" \
+	grep -q '^ok 0x600dcafe$' <<<"$out"
+journalctl --sync
+check "mmiod opened a ring for it (journal)" \
+	sh -c 'journalctl -b --no-pager -u mmiod.service | grep -q "ring of 64 entries open"'
 
 out=$(as bob mmioctl regions 2>&1)
 rc=$?
