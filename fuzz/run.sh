@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 build=${MMIO_FUZZ_BUILD:-$root/build-fuzz}
-targets=(frame session)
+targets=(frame session ring)
 
 if ! [[ $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
 	echo "usage: $0 [SECONDS]" >&2
