@@ -20,7 +20,11 @@
 #include "status.h"
 #include "wire.h"
 
-/* Spin this long for a completion before sleeping: longer than mmiod takes to wake up. */
+/*
+ * Spin this long for a completion before sleeping while mmiod is awake on the
+ * ring. Had we to ring the doorbell, mmiod was asleep: its wake-up costs more
+ * than a sleep of ours, so we sleep at once and leave the CPU alone.
+ */
 #define RING_SPIN_NS 100000
 /* A sleeping client looks this often whether mmiod is still there. */
 #define RING_LIVENESS_MS 20
@@ -192,15 +196,18 @@ daemon_gone(const struct mmio_client *c)
 	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
-/* Waits for the completion after r->cq_head. 0, or -ECONNRESET if mmiod went away. */
+/*
+ * Waits for the completion after r->cq_head, spinning up to spin_ns first. 0,
+ * or -ECONNRESET if mmiod went away.
+ */
 static int
-wait_completion(struct mmio_client *c)
+wait_completion(struct mmio_client *c, uint64_t spin_ns)
 {
 	struct client_ring *r = c->ring;
 	uint32_t *tail = &r->hdr->cq_tail;
-	uint64_t start = now_ns();
+	uint64_t start = spin_ns ? now_ns() : 0;
 	while (__atomic_load_n(tail, __ATOMIC_ACQUIRE) == r->cq_head) {
-		if (now_ns() - start < RING_SPIN_NS) {
+		if (spin_ns && now_ns() - start < spin_ns) {
 			/* Let mmiod run if it shares our CPU; costs little if it does not. */
 			sched_yield();
 			continue;
@@ -236,14 +243,16 @@ ring_call(struct mmio_client *c, const struct mmio_ring_sqe *op, uint64_t *value
 	__atomic_store_n(&r->hdr->sq_tail, r->sq_tail, __ATOMIC_SEQ_CST);
 	/* Pairs with mmiod's setting of daemon_sleeping before it re-reads sq_tail. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	uint64_t spin_ns = RING_SPIN_NS;
 	if (__atomic_load_n(&r->hdr->daemon_sleeping, __ATOMIC_RELAXED)) {
 		uint64_t one = 1;
 		if (write(r->doorbell_fd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
 			c->broken = 1;
 			return -ECONNRESET;
 		}
+		spin_ns = 0;
 	}
-	if (wait_completion(c) < 0) {
+	if (wait_completion(c, spin_ns) < 0) {
 		client_log(MMIO_LOG_ERROR, "ring op: daemon closed the connection");
 		c->broken = 1;
 		return -ECONNRESET;
