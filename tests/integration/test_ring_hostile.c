@@ -1,0 +1,849 @@
+/*
+ * The shared-memory ring spoken by hand (proto/mmio_ring.h), without
+ * libmmio-client: setup, the sealed memfd, submitting and waiting with
+ * futexes, the doorbell, what a hostile client can and cannot do to mmiod,
+ * and the max_rings limit.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon_fixture.h"
+#include "mmio/client.h"
+#include "mmio_limits.h"
+#include "mmio_ring.h"
+#include "raw_client.h"
+
+/* Failure guards only: a wait that would otherwise hang a broken daemon's test. */
+#define GUARD_MS    10000
+#define LOG_WAIT_MS 60000
+
+#define SIM0 "regions = ( { name = \"sim0\"; type = \"mem\"; size = 0x1000; } );\n"
+static const char default_conf[] = SIM0;
+static const char one_ring_conf[] = "limits = { max_rings = 1; };\n" SIM0;
+static const char no_ring_conf[] = "limits = { max_rings = 0; };\n" SIM0;
+
+struct env {
+	struct daemon_fixture daemon;
+	char conf_path[160];
+};
+
+/* Starts mmiod on the config text in *state (default_conf if none). */
+static int
+setup(void **state)
+{
+	const char *conf = *state ? *state : default_conf;
+	struct env *env = calloc(1, sizeof(*env));
+	*state = NULL;
+	if (!env || daemon_fixture_prepare(&env->daemon) < 0) {
+		free(env);
+		return -1;
+	}
+	snprintf(env->conf_path, sizeof(env->conf_path), "%s/mmiod.conf", env->daemon.dir);
+	const char *const args[] = {"--config", env->conf_path, NULL};
+	FILE *f = fopen(env->conf_path, "w");
+	int rc = f && fputs(conf, f) >= 0 ? 0 : -1;
+	if ((f && fclose(f) != 0) || rc < 0 || daemon_fixture_start_args(&env->daemon, args) < 0) {
+		unlink(env->conf_path);
+		daemon_fixture_cleanup(&env->daemon);
+		free(env);
+		return -1;
+	}
+	*state = env;
+	return 0;
+}
+
+/* Only cleans up after a failed test: each test asserts its daemon's clean stop itself. */
+static int
+teardown(void **state)
+{
+	struct env *env = *state;
+	if (env) {
+		if (env->daemon.pid > 0) {
+			daemon_fixture_stop(&env->daemon);
+		}
+		unlink(env->conf_path);
+		daemon_fixture_cleanup(&env->daemon);
+		free(env);
+	}
+	return 0;
+}
+
+static void
+stop_daemon(struct env *env)
+{
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
+	unlink(env->conf_path);
+}
+
+/* ---- The socket side, by hand ---- */
+
+static uint64_t next_request_id = 1;
+
+/* Sends req and returns its reply (never NULL: the connection must stay up). */
+static Mmio__Reply *
+call(int fd, Mmio__Request *req)
+{
+	req->id = next_request_id++;
+	assert_int_equal(raw_send(fd, req), 0);
+	Mmio__Reply *reply = raw_recv(fd);
+	assert_non_null(reply);
+	assert_int_equal(reply->id, req->id);
+	return reply;
+}
+
+/* A connection past Hello; *features gets what mmiod offers. */
+static int
+connect_hello(const struct env *env, uint32_t *features)
+{
+	int fd = raw_connect(env->daemon.socket_path);
+	assert_true(fd >= 0);
+	Mmio__Hello hello = MMIO__HELLO__INIT;
+	hello.version = MMIO_PROTOCOL_VERSION;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_HELLO;
+	req.hello = &hello;
+	Mmio__Reply *reply = call(fd, &req);
+	assert_int_equal(reply->status, MMIO__STATUS__OK);
+	assert_int_equal(reply->body_case, MMIO__REPLY__BODY_HELLO);
+	if (features) {
+		*features = reply->hello->features;
+	}
+	mmio__reply__free_unpacked(reply, NULL);
+	return fd;
+}
+
+static uint64_t
+acquire(int fd, uint64_t offset, uint64_t length)
+{
+	Mmio__Acquire body = MMIO__ACQUIRE__INIT;
+	body.region = "sim0";
+	body.offset = offset;
+	body.length = length;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_ACQUIRE;
+	req.acquire = &body;
+	Mmio__Reply *reply = call(fd, &req);
+	assert_int_equal(reply->status, MMIO__STATUS__OK);
+	uint64_t id = reply->lease->id;
+	mmio__reply__free_unpacked(reply, NULL);
+	return id;
+}
+
+/* A 64-bit Load (store false) or Store over the socket, which must succeed: the value loaded. */
+static uint64_t
+sock_access(int fd, uint64_t lease, uint64_t offset, bool store, uint64_t value)
+{
+	Mmio__Load load = MMIO__LOAD__INIT;
+	Mmio__Store st = MMIO__STORE__INIT;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	load.lease = st.lease = lease;
+	load.offset = st.offset = offset;
+	load.width = st.width = 8;
+	st.value = value;
+	req.body_case = store ? MMIO__REQUEST__BODY_STORE : MMIO__REQUEST__BODY_LOAD;
+	if (store) {
+		req.store = &st;
+	} else {
+		req.load = &load;
+	}
+	Mmio__Reply *reply = call(fd, &req);
+	assert_int_equal(reply->status, MMIO__STATUS__OK);
+	uint64_t v = store ? 0 : reply->load->value;
+	mmio__reply__free_unpacked(reply, NULL);
+	return v;
+}
+
+#define sock_store64(fd, lease, offset, value) sock_access(fd, lease, offset, true, value)
+#define sock_load64(fd, lease, offset)         sock_access(fd, lease, offset, false, 0)
+
+/* Blocks until mmiod closes fd (guarded): 1 if it did. */
+static int
+wait_closed(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLRDHUP};
+	assert_int_equal(poll(&pfd, 1, GUARD_MS), 1);
+	return raw_wait_closed(fd);
+}
+
+/* ---- The ring, by hand ---- */
+
+struct rring {
+	int fd; /* the connection */
+	int memfd;
+	int doorbell;
+	uint32_t entries;
+	uint32_t size;
+	struct mmio_ring_header *hdr;
+	struct mmio_ring_sqe *sq;
+	struct mmio_ring_cqe *cq;
+	uint32_t sq_tail; /* ours */
+	uint32_t cq_head;
+	uint64_t next_user_data;
+};
+
+/*
+ * Sends RingSetup and receives its reply with recvmsg, keeping every fd that
+ * came along (at most 4) in fds, -1 where none. Returns the reply; *n_fds how many.
+ */
+static Mmio__Reply *
+ring_setup_call(int fd, uint32_t entries, int fds[4], unsigned *n_fds)
+{
+	Mmio__RingSetup body = MMIO__RING_SETUP__INIT;
+	body.entries = entries;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.id = next_request_id++;
+	req.body_case = MMIO__REQUEST__BODY_RING_SETUP;
+	req.ring_setup = &body;
+	assert_int_equal(raw_send(fd, &req), 0);
+
+	static uint8_t buf[MMIO_MAX_FRAME];
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf)};
+	ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	assert_true(n > 0);
+	assert_int_equal(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC), 0);
+	*n_fds = 0;
+	for (unsigned i = 0; i < 4; i++) {
+		fds[i] = -1;
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			unsigned k = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			for (unsigned i = 0; i < k && *n_fds < 4; i++) {
+				memcpy(&fds[(*n_fds)++], CMSG_DATA(c) + i * sizeof(int),
+				       sizeof(int));
+			}
+		}
+	}
+	Mmio__Reply *reply = mmio__reply__unpack(NULL, (size_t)n, buf);
+	assert_non_null(reply);
+	assert_int_equal(reply->id, req.id);
+	return reply;
+}
+
+/* RingSetup must fail with status, detail containing needle, and no fd. */
+static void
+ring_setup_refused(int fd, Mmio__Status status, const char *needle)
+{
+	int fds[4];
+	unsigned n_fds;
+	Mmio__Reply *reply = ring_setup_call(fd, 8, fds, &n_fds);
+	assert_int_equal(reply->status, status);
+	assert_non_null(strstr(reply->detail, needle));
+	assert_int_equal(n_fds, 0);
+	mmio__reply__free_unpacked(reply, NULL);
+}
+
+/* Opens and maps a ring of (asked) entries on connection fd, checking all mmiod says. */
+static void
+ring_open(struct rring *r, int fd, uint32_t ask, uint32_t want_entries)
+{
+	int fds[4];
+	unsigned n_fds;
+	Mmio__Reply *reply = ring_setup_call(fd, ask, fds, &n_fds);
+	assert_int_equal(reply->status, MMIO__STATUS__OK);
+	assert_int_equal(reply->body_case, MMIO__REPLY__BODY_RING);
+	assert_int_equal(n_fds, 2);
+	*r = (struct rring){.fd = fd, .memfd = fds[0], .doorbell = fds[1], .next_user_data = 1};
+	r->entries = reply->ring->entries;
+	r->size = reply->ring->size;
+	mmio__reply__free_unpacked(reply, NULL);
+	assert_int_equal(r->entries, want_entries);
+	assert_int_equal(r->size, MMIO_RING_SIZE(want_entries));
+
+	/* The memfd first, sealed, of the size announced; then an eventfd. */
+	struct stat st;
+	assert_int_equal(fstat(r->memfd, &st), 0);
+	assert_int_equal(st.st_size, r->size);
+	int seals = fcntl(r->memfd, F_GET_SEALS);
+	assert_true(seals >= 0);
+	assert_int_equal(seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+			 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	char link[64], target[64] = "";
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", r->doorbell);
+	assert_true(readlink(link, target, sizeof(target) - 1) > 0);
+	assert_string_equal(target, "anon_inode:[eventfd]");
+
+	void *map = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, r->memfd, 0);
+	assert_true(map != MAP_FAILED);
+	r->hdr = map;
+	assert_int_equal(r->hdr->magic, MMIO_RING_MAGIC);
+	assert_int_equal(r->hdr->version, MMIO_RING_VERSION);
+	assert_int_equal(r->hdr->entries, want_entries);
+	assert_int_equal(r->hdr->sq_offset, MMIO_RING_SQ_OFFSET);
+	assert_int_equal(r->hdr->cq_offset, MMIO_RING_CQ_OFFSET(want_entries));
+	assert_int_equal(r->hdr->size, r->size);
+	assert_int_equal(r->hdr->sq_tail, 0);
+	assert_int_equal(r->hdr->cq_head, 0);
+	assert_int_equal(r->hdr->cq_tail, 0);
+	r->sq = (struct mmio_ring_sqe *)((char *)map + r->hdr->sq_offset);
+	r->cq = (struct mmio_ring_cqe *)((char *)map + r->hdr->cq_offset);
+}
+
+static void
+ring_close(struct rring *r)
+{
+	munmap(r->hdr, r->size);
+	close(r->memfd);
+	close(r->doorbell);
+}
+
+static void
+ring_doorbell(const struct rring *r)
+{
+	uint64_t one = 1;
+	assert_int_equal(write(r->doorbell, &one, sizeof(one)), sizeof(one));
+}
+
+/* A submission (user_data is ring_submit's); mask only matters to MODIFY. */
+static struct mmio_ring_sqe
+sqe_of(uint8_t op, uint64_t lease, uint64_t offset, uint8_t width, uint64_t value, uint64_t mask)
+{
+	return (struct mmio_ring_sqe){.op = op,
+				      .lease = lease,
+				      .offset = offset,
+				      .width = width,
+				      .value = value,
+				      .mask = mask};
+}
+
+/* Publishes sqe (its user_data set here); rings the doorbell if mmiod sleeps. Returns whether. */
+static bool
+ring_submit(struct rring *r, struct mmio_ring_sqe sqe)
+{
+	sqe.user_data = r->next_user_data++;
+	r->sq[r->sq_tail & (r->entries - 1)] = sqe;
+	r->sq_tail++;
+	__atomic_store_n(&r->hdr->sq_tail, r->sq_tail, __ATOMIC_SEQ_CST);
+	/* Pairs with mmiod's store of daemon_sleeping before it re-reads sq_tail. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&r->hdr->daemon_sleeping, __ATOMIC_SEQ_CST)) {
+		ring_doorbell(r);
+		return true;
+	}
+	return false;
+}
+
+static long
+ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (deadline->tv_sec - now.tv_sec) * 1000L +
+	       (deadline->tv_nsec - now.tv_nsec) / 1000000L;
+}
+
+static struct timespec
+deadline_in(long ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000 + (t.tv_nsec + (ms % 1000) * 1000000L) / 1000000000L;
+	t.tv_nsec = (t.tv_nsec + (ms % 1000) * 1000000L) % 1000000000L;
+	return t;
+}
+
+/* Sleeps on the shared futex word while it still holds val, at most until deadline. */
+static void
+futex_wait(uint32_t *word, uint32_t val, const struct timespec *deadline)
+{
+	long left = ms_left(deadline);
+	if (left <= 0) {
+		fail_msg("futex word still %u after %d ms", val, GUARD_MS);
+	}
+	struct timespec t = {.tv_sec = left / 1000, .tv_nsec = (left % 1000) * 1000000L};
+	/* Not FUTEX_PRIVATE: mmiod wakes it from its own mapping. EAGAIN, EINTR: look again. */
+	syscall(SYS_futex, word, FUTEX_WAIT, val, &t, NULL, 0);
+}
+
+/* Waits (on the cq_tail futex) for the next completion and consumes it. */
+static struct mmio_ring_cqe
+ring_wait(struct rring *r)
+{
+	struct timespec deadline = deadline_in(GUARD_MS);
+	while (__atomic_load_n(&r->hdr->cq_tail, __ATOMIC_ACQUIRE) == r->cq_head) {
+		__atomic_store_n(&r->hdr->client_waiting, 1, __ATOMIC_SEQ_CST);
+		/* Pairs with mmiod's publishing of cq_tail before it reads client_waiting. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&r->hdr->cq_tail, __ATOMIC_ACQUIRE) != r->cq_head) {
+			break;
+		}
+		futex_wait(&r->hdr->cq_tail, r->cq_head, &deadline);
+	}
+	__atomic_store_n(&r->hdr->client_waiting, 0, __ATOMIC_SEQ_CST);
+	struct mmio_ring_cqe cqe = r->cq[r->cq_head & (r->entries - 1)];
+	r->cq_head++;
+	__atomic_store_n(&r->hdr->cq_head, r->cq_head, __ATOMIC_RELEASE);
+	return cqe;
+}
+
+/* Waits until mmiod has gone idle on this ring: it wakes daemon_sleeping's waiters. */
+static void
+ring_wait_sleeping(struct rring *r)
+{
+	struct timespec deadline = deadline_in(GUARD_MS);
+	while (__atomic_load_n(&r->hdr->daemon_sleeping, __ATOMIC_SEQ_CST) == 0) {
+		futex_wait(&r->hdr->daemon_sleeping, 0, &deadline);
+	}
+}
+
+/* One op through the ring: its completion, with the user_data checked. */
+static struct mmio_ring_cqe
+ring_run(struct rring *r, struct mmio_ring_sqe sqe)
+{
+	uint64_t user_data = r->next_user_data;
+	ring_submit(r, sqe);
+	struct mmio_ring_cqe cqe = ring_wait(r);
+	assert_int_equal(cqe.user_data, user_data);
+	return cqe;
+}
+
+/* The ring's detail, which must explain the completion just consumed. */
+static const char *
+ring_detail(const struct rring *r, const struct mmio_ring_cqe *cqe)
+{
+	assert_int_equal(r->hdr->detail_user_data, cqe->user_data);
+	assert_non_null(memchr(r->hdr->detail, '\0', MMIO_RING_DETAIL));
+	return r->hdr->detail;
+}
+
+/* A connection with a lease on [offset, +length) and a ring of 8 entries. */
+static uint64_t
+open_with_ring(const struct env *env, struct rring *r, uint64_t offset, uint64_t length)
+{
+	int fd = connect_hello(env, NULL);
+	uint64_t lease = acquire(fd, offset, length);
+	ring_open(r, fd, 8, 8);
+	return lease;
+}
+
+/* A well-behaved library client on the ring, for the daemon's health after hostile acts. */
+struct bystander {
+	struct mmio_client *c;
+	struct mmio_lease *l;
+	uint64_t n;
+};
+
+static void
+bystander_start(const struct env *env, struct bystander *b)
+{
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &b->c), 0);
+	assert_int_equal(mmio_acquire(b->c, "sim0", 0xf00, 0x10, &b->l), 0);
+	assert_int_equal(mmio_set_fast_path(b->c, MMIO_FAST_PATH_ON), 0);
+	b->n = 0;
+}
+
+static void
+bystander_works(struct bystander *b)
+{
+	uint64_t v = 0;
+	b->n++;
+	assert_int_equal(mmio_store64(b->l, 0, b->n), 0);
+	assert_int_equal(mmio_load64(b->l, 0, &v), 0);
+	assert_int_equal(v, b->n);
+	assert_int_equal(mmio_fast_path_active(b->c), 1);
+}
+
+/* ---- 5. The raw ring ---- */
+
+static void
+test_ring_raw_setup_load_and_doorbell(void **state)
+{
+	struct env *env = *state;
+	uint32_t features = 0;
+	int fd = connect_hello(env, &features);
+	assert_true(features & MMIO_FEATURE_RING);
+	uint64_t lease = acquire(fd, 0x100, 0x100);
+	sock_store64(fd, lease, 0x10, 0x1122334455667788ULL);
+
+	struct rring r;
+	ring_open(&r, fd, 5, 8); /* rounded up to a power of two */
+	/* Sealed: neither shrinking (mmiod would SIGBUS) nor growing, nor unsealing. */
+	assert_int_equal(ftruncate(r.memfd, 0), -1);
+	assert_int_equal(ftruncate(r.memfd, (off_t)r.size - 1), -1);
+	assert_int_equal(ftruncate(r.memfd, (off_t)r.size * 2), -1);
+	assert_int_equal(fcntl(r.memfd, F_ADD_SEALS, F_SEAL_WRITE), -1);
+
+	struct mmio_ring_cqe cqe = ring_run(&r, sqe_of(MMIO_RING_OP_LOAD, lease, 0x10, 8, 0, 0));
+	assert_int_equal(cqe.status, MMIO__STATUS__OK);
+	assert_int_equal(cqe.value, 0x1122334455667788ULL);
+	/* A store through the ring is what the socket reads. */
+	cqe = ring_run(&r, sqe_of(MMIO_RING_OP_STORE, lease, 0x18, 4, 0xcafe, 0));
+	assert_int_equal(cqe.status, MMIO__STATUS__OK);
+	assert_int_equal(sock_load64(fd, lease, 0x18), 0xcafe);
+
+	/*
+	 * Idle, mmiod sleeps: only the doorbell brings it back. A late doorbell of
+	 * an earlier submission may wake it for an instant, and then ours need not
+	 * ring: try again until one did.
+	 */
+	bool rang = false;
+	for (uint64_t tries = 0; tries < 100 && !rang; tries++) {
+		ring_wait_sleeping(&r);
+		uint64_t user_data = r.next_user_data;
+		uint64_t old = sock_load64(fd, lease, 0x18);
+		rang = ring_submit(&r, sqe_of(MMIO_RING_OP_MODIFY, lease, 0x18, 4, tries, 0xff));
+		cqe = ring_wait(&r);
+		assert_int_equal(cqe.user_data, user_data);
+		assert_int_equal(cqe.status, MMIO__STATUS__OK);
+		assert_int_equal(cqe.value, old);
+		assert_int_equal(sock_load64(fd, lease, 0x18), 0xca00 | tries);
+	}
+	assert_true(rang);
+
+	/* A full SQ at once, completed in order; twice more, reusing every slot. */
+	for (unsigned round = 0; round < 3; round++) {
+		uint64_t first = r.next_user_data;
+		for (uint32_t i = 0; i < r.entries; i++) {
+			ring_submit(&r, sqe_of(MMIO_RING_OP_STORE, lease, 0x20 + 8 * i, 8,
+					       round * 100 + i, 0));
+		}
+		for (uint32_t i = 0; i < r.entries; i++) {
+			cqe = ring_wait(&r);
+			assert_int_equal(cqe.user_data, first + i);
+			assert_int_equal(cqe.status, MMIO__STATUS__OK);
+		}
+		assert_int_equal(sock_load64(fd, lease, 0x20 + 8 * 7), round * 100 + 7);
+	}
+	/* Barrier needs no bounds. */
+	cqe = ring_run(&r, sqe_of(MMIO_RING_OP_BARRIER, lease, 0, 0, 0, 0));
+	assert_int_equal(cqe.status, MMIO__STATUS__OK);
+	ring_close(&r);
+	close(fd);
+	stop_daemon(env);
+}
+
+static void
+test_ring_raw_bad_ops_answered(void **state)
+{
+	struct env *env = *state;
+	struct rring r;
+	struct mmio_ring_cqe cqe;
+
+	/* An op that does not exist (and 0, the unset op). */
+	uint64_t lease = open_with_ring(env, &r, 0, 0x10);
+	cqe = ring_run(&r, sqe_of(99, lease, 0, 4, 0, 0));
+	assert_int_equal(cqe.status, MMIO__STATUS__INVALID_ARGUMENT);
+	assert_non_null(strstr(ring_detail(&r, &cqe), "ring op 99 is unknown"));
+	cqe = ring_run(&r, sqe_of(0, lease, 0, 4, 0, 0));
+	assert_int_equal(cqe.status, MMIO__STATUS__INVALID_ARGUMENT);
+	/* A success afterwards leaves the detail of the failure, which names another op. */
+	cqe = ring_run(&r, sqe_of(MMIO_RING_OP_LOAD, lease, 0, 4, 0, 0));
+	assert_int_equal(cqe.status, MMIO__STATUS__OK);
+	assert_int_not_equal(r.hdr->detail_user_data, cqe.user_data);
+	ring_close(&r);
+	close(r.fd);
+
+	/* Width 3, as a load and as a store. */
+	lease = open_with_ring(env, &r, 0, 0x10);
+	cqe = ring_run(&r, sqe_of(MMIO_RING_OP_LOAD, lease, 0, 3, 0, 0));
+	assert_int_equal(cqe.status, MMIO__STATUS__INVALID_ARGUMENT);
+	assert_non_null(strstr(ring_detail(&r, &cqe), "width 3 is not 1, 2, 4 or 8 bytes"));
+	assert_int_equal(cqe.value, 0);
+	cqe = ring_run(&r, sqe_of(MMIO_RING_OP_STORE, lease, 0, 3, 1, 0));
+	assert_int_equal(cqe.status, MMIO__STATUS__INVALID_ARGUMENT);
+	ring_close(&r);
+	close(r.fd);
+
+	/* Another connection's lease: NOT_FOUND, and its register untouched. */
+	int owner = connect_hello(env, NULL);
+	uint64_t theirs = acquire(owner, 0x200, 8);
+	sock_store64(owner, theirs, 0, 0x55);
+	lease = open_with_ring(env, &r, 0, 0x10);
+	cqe = ring_run(&r, sqe_of(MMIO_RING_OP_STORE, theirs, 0, 8, 0xaa, 0));
+	assert_int_equal(cqe.status, MMIO__STATUS__NOT_FOUND);
+	char want[64];
+	snprintf(want, sizeof(want), "no lease %" PRIu64 " on this connection", theirs);
+	assert_non_null(strstr(ring_detail(&r, &cqe), want));
+	cqe = ring_run(&r, sqe_of(MMIO_RING_OP_MODIFY, theirs, 0, 8, 0xaa, UINT64_MAX));
+	assert_int_equal(cqe.status, MMIO__STATUS__NOT_FOUND);
+	cqe = ring_run(&r, sqe_of(MMIO_RING_OP_LOAD, theirs, 0, 8, 0, 0));
+	assert_int_equal(cqe.status, MMIO__STATUS__NOT_FOUND);
+	assert_int_equal(cqe.value, 0);
+	assert_int_equal(sock_load64(owner, theirs, 0), 0x55);
+	ring_close(&r);
+	close(r.fd);
+	close(owner);
+
+	/* A second RingSetup: refused, no fds, and the first ring serves on. */
+	lease = open_with_ring(env, &r, 0, 0x10);
+	ring_setup_refused(r.fd, MMIO__STATUS__INVALID_ARGUMENT, "has its ring already");
+	cqe = ring_run(&r, sqe_of(MMIO_RING_OP_STORE, lease, 0, 8, 3, 0));
+	assert_int_equal(cqe.status, MMIO__STATUS__OK);
+	assert_int_equal(sock_load64(r.fd, lease, 0), 3);
+	ring_close(&r);
+	close(r.fd);
+	stop_daemon(env);
+}
+
+/* mmiod keeps its own copies of the header's fixed fields: scribbling over them changes nothing. */
+static void
+test_ring_raw_scribbled_header_ignored(void **state)
+{
+	struct env *env = *state;
+	struct rring r;
+	uint64_t lease = open_with_ring(env, &r, 0, 0x10);
+	r.hdr->entries = 1u << 30;
+	r.hdr->sq_offset = 0xfffff000;
+	r.hdr->cq_offset = 0;
+	r.hdr->size = 0;
+	memset(r.hdr->detail, 'x', sizeof(r.hdr->detail));
+	struct mmio_ring_cqe cqe = ring_run(&r, sqe_of(MMIO_RING_OP_STORE, lease, 0, 8, 0x77, 0));
+	assert_int_equal(cqe.status, MMIO__STATUS__OK);
+	cqe = ring_run(&r, sqe_of(MMIO_RING_OP_LOAD, lease, 2, 8, 0, 0));
+	assert_int_equal(cqe.status, MMIO__STATUS__UNALIGNED);
+	assert_non_null(strstr(ring_detail(&r, &cqe), "not 8-byte aligned"));
+	assert_int_equal(sock_load64(r.fd, lease, 0), 0x77);
+	ring_close(&r);
+	close(r.fd);
+	stop_daemon(env);
+}
+
+enum out_of_step {
+	SQ_TAIL_FAR_AHEAD, /* sq_tail = sq_head + entries + 1: more waiting than the SQ holds */
+	SQ_TAIL_BEHIND,    /* sq_tail = sq_head - 1 */
+	CQ_HEAD_PAST_TAIL, /* cq_head = cq_tail + 1: more consumed than completed */
+};
+
+/* Moves one of the client's indices out of step and rings: mmiod closes only that connection. */
+static void
+out_of_step_closes(struct env *env, enum out_of_step how)
+{
+	struct bystander b;
+	bystander_start(env, &b);
+	bystander_works(&b);
+	struct rring r;
+	uint64_t lease = open_with_ring(env, &r, 0, 0x10);
+	struct mmio_ring_cqe cqe = ring_run(&r, sqe_of(MMIO_RING_OP_STORE, lease, 0, 8, 1, 0));
+	assert_int_equal(cqe.status, MMIO__STATUS__OK);
+	int closed = daemon_fixture_log_count(&env->daemon, "ring indices out of step");
+
+	uint32_t sq_head = __atomic_load_n(&r.hdr->sq_head, __ATOMIC_ACQUIRE);
+	uint32_t cq_tail = __atomic_load_n(&r.hdr->cq_tail, __ATOMIC_ACQUIRE);
+	switch (how) {
+	case SQ_TAIL_FAR_AHEAD:
+		__atomic_store_n(&r.hdr->sq_tail, sq_head + r.entries + 1, __ATOMIC_SEQ_CST);
+		break;
+	case SQ_TAIL_BEHIND:
+		__atomic_store_n(&r.hdr->sq_tail, sq_head - 1, __ATOMIC_SEQ_CST);
+		break;
+	case CQ_HEAD_PAST_TAIL:
+		__atomic_store_n(&r.hdr->cq_head, cq_tail + 1, __ATOMIC_SEQ_CST);
+		break;
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	ring_doorbell(&r);
+	assert_true(wait_closed(r.fd));
+	assert_int_equal(daemon_fixture_wait_log(&env->daemon, "ring indices out of step",
+						 closed + 1, LOG_WAIT_MS),
+			 closed + 1);
+	/* Its lease went with it; the bystander never noticed. */
+	bystander_works(&b);
+	int fd = connect_hello(env, NULL);
+	acquire(fd, 0, 0x10);
+	close(fd);
+	bystander_works(&b);
+	ring_close(&r);
+	close(r.fd);
+	mmio_disconnect(b.c);
+	stop_daemon(env);
+}
+
+static void
+test_ring_raw_sq_tail_far_ahead_closes(void **state)
+{
+	out_of_step_closes(*state, SQ_TAIL_FAR_AHEAD);
+}
+
+static void
+test_ring_raw_sq_tail_behind_closes(void **state)
+{
+	out_of_step_closes(*state, SQ_TAIL_BEHIND);
+}
+
+static void
+test_ring_raw_cq_head_past_tail_closes(void **state)
+{
+	out_of_step_closes(*state, CQ_HEAD_PAST_TAIL);
+}
+
+/*
+ * A full CQ: mmiod takes no more submissions and sleeps, until the client
+ * makes room and, seeing it asleep, rings.
+ */
+static void
+test_ring_raw_full_cq_waits_for_room(void **state)
+{
+	struct env *env = *state;
+	struct rring r;
+	uint64_t lease = open_with_ring(env, &r, 0, 0x100);
+	for (uint32_t i = 0; i < r.entries; i++) {
+		ring_submit(&r, sqe_of(MMIO_RING_OP_STORE, lease, 8 * i, 8, i + 1, 0));
+	}
+	/* Wait for all of them without taking any: the CQ is then full. */
+	struct timespec deadline = deadline_in(GUARD_MS);
+	uint32_t tail;
+	while ((tail = __atomic_load_n(&r.hdr->cq_tail, __ATOMIC_ACQUIRE)) != r.entries) {
+		__atomic_store_n(&r.hdr->client_waiting, 1, __ATOMIC_SEQ_CST);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		futex_wait(&r.hdr->cq_tail, tail, &deadline);
+	}
+	struct mmio_ring_sqe load = {
+		.op = MMIO_RING_OP_LOAD, .lease = lease, .offset = 8 * 3, .width = 8};
+	ring_submit(&r, load);
+	/* A full CQ is no work: mmiod goes idle with that submission left on the SQ. */
+	ring_wait_sleeping(&r);
+	assert_int_equal(__atomic_load_n(&r.hdr->sq_head, __ATOMIC_ACQUIRE), r.entries);
+	assert_int_equal(__atomic_load_n(&r.hdr->cq_tail, __ATOMIC_ACQUIRE), r.entries);
+	for (uint32_t i = 0; i < r.entries; i++) {
+		struct mmio_ring_cqe cqe = ring_wait(&r);
+		assert_int_equal(cqe.status, MMIO__STATUS__OK);
+		assert_int_equal(cqe.user_data, i + 1);
+	}
+	/* Pairs with mmiod's store of daemon_sleeping before it re-reads cq_head. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&r.hdr->daemon_sleeping, __ATOMIC_SEQ_CST)) {
+		ring_doorbell(&r);
+	}
+	struct mmio_ring_cqe cqe = ring_wait(&r);
+	assert_int_equal(cqe.status, MMIO__STATUS__OK);
+	assert_int_equal(cqe.value, 4);
+	ring_close(&r);
+	close(r.fd);
+	stop_daemon(env);
+}
+
+/* ---- 6. max_rings ---- */
+
+static void
+test_ring_limit_one_ring(void **state)
+{
+	struct env *env = *state;
+	uint32_t features = 0;
+	int first = connect_hello(env, &features);
+	assert_true(features & MMIO_FEATURE_RING);
+	struct rring r;
+	ring_open(&r, first, 0, MMIO_RING_DEFAULT_ENTRIES);
+
+	int second = connect_hello(env, NULL);
+	ring_setup_refused(second, MMIO__STATUS__RESOURCE_EXHAUSTED, "rings are in use");
+	/* A library client in AUTO does without, over the socket. */
+	struct mmio_client *c;
+	struct mmio_lease *l;
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &c), 0);
+	assert_int_equal(mmio_acquire(c, "sim0", 0, 8, &l), 0);
+	for (uint64_t i = 0; i < 3 * 8; i++) {
+		uint64_t v;
+		assert_int_equal(mmio_store64(l, 0, i), 0);
+		assert_int_equal(mmio_load64(l, 0, &v), 0);
+		assert_int_equal(v, i);
+	}
+	assert_int_equal(mmio_fast_path_active(c), 0);
+	assert_int_equal(mmio_set_fast_path(c, MMIO_FAST_PATH_ON), -ENOSPC);
+	mmio_disconnect(c);
+	/* ... and so does one that asks for it straight away. */
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &c), 0);
+	assert_int_equal(mmio_set_fast_path(c, MMIO_FAST_PATH_ON), -ENOSPC);
+	assert_int_equal(mmio_fast_path_active(c), 0);
+	mmio_disconnect(c);
+
+	/* The ring goes with its connection: the third to close (after both library clients). */
+	assert_int_equal(daemon_fixture_wait_log(&env->daemon, "disconnected", 2, LOG_WAIT_MS), 2);
+	ring_close(&r);
+	close(first);
+	assert_int_equal(daemon_fixture_wait_log(&env->daemon, "disconnected", 3, LOG_WAIT_MS), 3);
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &c), 0);
+	assert_int_equal(mmio_acquire(c, "sim0", 0, 8, &l), 0);
+	assert_int_equal(mmio_set_fast_path(c, MMIO_FAST_PATH_ON), 0);
+	assert_int_equal(mmio_fast_path_active(c), 1);
+	uint64_t v;
+	assert_int_equal(mmio_load64(l, 0, &v), 0);
+	assert_int_equal(v, 3 * 8 - 1);
+	/* Still one at most. */
+	ring_setup_refused(second, MMIO__STATUS__RESOURCE_EXHAUSTED, "rings are in use");
+	mmio_disconnect(c);
+	close(second);
+	stop_daemon(env);
+}
+
+static void
+test_ring_limit_no_rings(void **state)
+{
+	struct env *env = *state;
+	uint32_t features = MMIO_FEATURE_RING;
+	int fd = connect_hello(env, &features);
+	assert_int_equal(features & MMIO_FEATURE_RING, 0);
+	ring_setup_refused(fd, MMIO__STATUS__PERMISSION_DENIED, "max_rings = 0");
+	close(fd);
+
+	struct mmio_client *c;
+	struct mmio_lease *l;
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &c), 0);
+	assert_int_equal(mmio_acquire(c, "sim0", 0, 8, &l), 0);
+	assert_int_equal(mmio_set_fast_path(c, MMIO_FAST_PATH_ON), -EOPNOTSUPP);
+	assert_int_equal(mmio_fast_path_active(c), 0);
+	/* AUTO past its eighth op: still the socket, and every op works. */
+	assert_int_equal(mmio_set_fast_path(c, MMIO_FAST_PATH_AUTO), 0);
+	for (uint64_t i = 0; i < 3 * 8; i++) {
+		uint64_t v;
+		assert_int_equal(mmio_store64(l, 0, i), 0);
+		assert_int_equal(mmio_load64(l, 0, &v), 0);
+		assert_int_equal(v, i);
+	}
+	assert_int_equal(mmio_fast_path_active(c), 0);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, "entries open"), 0);
+	mmio_disconnect(c);
+	stop_daemon(env);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ring_raw_setup_load_and_doorbell, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ring_raw_bad_ops_answered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ring_raw_scribbled_header_ignored, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ring_raw_sq_tail_far_ahead_closes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ring_raw_sq_tail_behind_closes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ring_raw_cq_head_past_tail_closes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ring_raw_full_cq_waits_for_room, setup,
+						teardown),
+		cmocka_unit_test_prestate_setup_teardown(test_ring_limit_one_ring, setup, teardown,
+							 (void *)one_ring_conf),
+		cmocka_unit_test_prestate_setup_teardown(test_ring_limit_no_rings, setup, teardown,
+							 (void *)no_ring_conf),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
