@@ -38,6 +38,20 @@ now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+/*
+ * Runs ring_spin_cb once the loop has looked at every fd and timer again. Not
+ * event_active(): an event activated from its own callback runs again at once,
+ * and a busy ring would then starve every other client, signal and timer.
+ */
+static void
+schedule_spin(struct server *srv)
+{
+	static const struct timeval now = {0, 0};
+	if (!event_pending(srv->ring_spin_ev, EV_TIMEOUT, NULL)) {
+		evtimer_add(srv->ring_spin_ev, &now);
+	}
+}
+
 static void
 make_hot(struct conn *c)
 {
@@ -46,7 +60,7 @@ make_hot(struct conn *c)
 		c->ring_hot = true;
 		TAILQ_INSERT_TAIL(&srv->hot_rings, c, hot_link);
 	}
-	event_active(srv->ring_spin_ev, 0, 0);
+	schedule_spin(srv);
 }
 
 static void
@@ -111,7 +125,7 @@ ring_spin_cb(evutil_socket_t fd, short what, void *arg)
 		status_notify_poke(srv->svc); /* ring loads may have faulted */
 	}
 	if (!TAILQ_EMPTY(&srv->hot_rings)) {
-		event_active(srv->ring_spin_ev, 0, 0);
+		schedule_spin(srv);
 	}
 }
 
