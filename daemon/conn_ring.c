@@ -5,9 +5,14 @@
  * socket clients are served too. Each op earns its ring RING_SPIN_PER_OP_NS
  * more spinning, up to RING_SPIN_NS ahead: a client that keeps submitting
  * keeps us spinning, while one that submits now and then costs at most that
- * much spinning per op (a client cannot buy our CPU cheaply). A ring out of
- * spin goes cold: we tell its client to ring the doorbell, and sleep in the
- * loop. With every ring cold, mmiod uses no CPU.
+ * much spinning per op (a client cannot buy our CPU cheaply). While some
+ * ring has spin left we are up anyway, and looking at another ring costs next
+ * to nothing: rings out of spin stay hot then (for up to RING_KEEP_HOT_NS), so
+ * many clients that each wait their turn for a CPU need no doorbells. Spin is
+ * our CPU time: time our yield gave to others (clients sharing our CPU) does
+ * not use it up. Once no
+ * ring has spin left they go cold: we tell their clients to ring the doorbell,
+ * and sleep in the loop. With every ring cold, mmiod uses no CPU.
  */
 #include <errno.h>
 #include <sched.h>
@@ -25,6 +30,10 @@
 /* The most spinning a ring may have ahead; what each op earns it. */
 #define RING_SPIN_NS        50000
 #define RING_SPIN_PER_OP_NS 20000
+/* How long a ring out of spin may stay hot while others keep us spinning. */
+#define RING_KEEP_HOT_NS 1000000
+/* A sched_yield() longer than this ran someone else (a bare one takes well under 1 us). */
+#define RING_YIELD_GAVE_NS 2000
 /* Spinning longer than this in one go would delay socket clients and timers. */
 #define RING_SLICE_NS 50000
 /* Ops of one ring per pass: the others get their turn. */
@@ -89,6 +98,17 @@ serve(struct conn *c, uint64_t now)
 	return n;
 }
 
+/* The hot rings' spin lasts ns longer: we did not run for that long. */
+static void
+give_back_spin(struct server *srv, uint64_t ns)
+{
+	struct conn *c;
+	TAILQ_FOREACH(c, &srv->hot_rings, hot_link)
+	{
+		c->ring_spin_until += ns;
+	}
+}
+
 static void
 ring_spin_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -100,14 +120,18 @@ ring_spin_cb(evutil_socket_t fd, short what, void *arg)
 	bool any_work = false;
 	while (!TAILQ_EMPTY(&srv->hot_rings)) {
 		bool progress = false;
+		bool spin_left = false;
 		struct conn *next;
 		for (struct conn *c = TAILQ_FIRST(&srv->hot_rings); c; c = next) {
 			next = TAILQ_NEXT(c, hot_link);
 			int n = serve(c, now);
-			if (n > 0) {
-				progress = true;
-			} else if (n == 0 && now > c->ring_spin_until &&
-				   ring_prepare_sleep(c->session.ring)) {
+			progress |= n > 0;
+			spin_left |= n >= 0 && now <= c->ring_spin_until;
+		}
+		for (struct conn *c = TAILQ_FIRST(&srv->hot_rings); c; c = next) {
+			next = TAILQ_NEXT(c, hot_link);
+			uint64_t cold_at = c->ring_spin_until + (spin_left ? RING_KEEP_HOT_NS : 0);
+			if (now > cold_at && ring_prepare_sleep(c->session.ring)) {
 				make_cold(c);
 			}
 		}
@@ -119,6 +143,11 @@ ring_spin_cb(evutil_socket_t fd, short what, void *arg)
 		if (!progress) {
 			/* A client sharing our CPU cannot submit while we spin: let it run. */
 			sched_yield();
+			uint64_t back = now_ns();
+			if (back - now > RING_YIELD_GAVE_NS) {
+				give_back_spin(srv, back - now);
+			}
+			now = back;
 		}
 	}
 	if (any_work) {
