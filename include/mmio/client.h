@@ -254,8 +254,8 @@ int mmio_write_block(struct mmio_lease *lease, uint64_t offset, unsigned width,
  * ($MMIO_FAST_PATH=on) opens it now (the environment: at the first op); OFF
  * ($MMIO_FAST_PATH=off) sends everything over the socket. While the ring is in
  * use, a client waiting for a result of an mmiod that is awake spins
- * briefly, yielding its CPU, before it sleeps. mmio_set_fast_path returns 0, -EINVAL (no such mode), or for ON
- * -EOPNOTSUPP (mmiod offers no ring), -ENOSPC (mmiod has max_rings open), a
+ * briefly, yielding its CPU, before it sleeps. mmio_set_fast_path returns 0, -EINVAL (no such
+ * mode), or for ON -EOPNOTSUPP (mmiod offers no ring), -ENOSPC (mmiod has max_rings open), a
  * transport error, or the error of the first failed attempt (none is retried).
  */
 enum mmio_fast_path {
