@@ -29,6 +29,7 @@
 #include "region.h"
 #include "server.h"
 #include "service.h"
+#include "status_notify.h"
 
 /* Loads the client thread runs; each needs a round trip, so they span many spin slices. */
 #define CLIENT_OPS 100000u
@@ -153,6 +154,7 @@ teardown(void **state)
 	close(f->done_pipe[1]);
 	close(f->busy_pipe[0]);
 	close(f->busy_pipe[1]);
+	status_notify_finish(&f->svc);
 	event_base_free(f->base);
 	region_table_close(&f->table);
 	test_free(f);
