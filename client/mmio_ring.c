@@ -27,7 +27,7 @@
  */
 #define RING_SPIN_NS 100000
 /* A sleeping client looks this often whether mmiod is still there. */
-#define RING_LIVENESS_MS 20
+#define RING_LIVENESS_MS 5
 
 struct client_ring {
 	struct mmio_ring_header *hdr;
