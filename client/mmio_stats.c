@@ -36,6 +36,7 @@ mmio_stats(struct mmio_client *c, struct mmio_stats **out)
 	s->faults = st->faults;
 	s->requests = st->requests;
 	s->uptime_ms = st->uptime_ms;
+	s->rings = st->rings;
 	s->n_regions = st->n_regions;
 	s->regions = regions;
 	for (size_t i = 0; i < st->n_regions; i++) {

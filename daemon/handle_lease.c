@@ -370,6 +370,7 @@ handle_stats(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scr
 	st->faults = fig.faults;
 	st->requests = svc->requests;
 	st->uptime_ms = up_ms < 0 ? 0 : (uint64_t)up_ms;
+	st->rings = svc->n_rings;
 	st->n_regions = n;
 	st->regions = ptrs;
 	reply->body_case = MMIO__REPLY__BODY_STATS;

@@ -9,15 +9,15 @@
 #include "mmioctl.h"
 
 const char mmioctl_stats_help[] =
-	"Print mmiod's figures: live client connections, live leases, device faults\n"
-	"and requests served since it started, its uptime, and the leases and faults\n"
-	"of each region you may lease from (of every region for root and the admin\n"
-	"group). The totals cover every region.\n"
+	"Print mmiod's figures: live client connections, open shared-memory rings,\n"
+	"live leases, device faults and requests served since it started, its uptime,\n"
+	"and the leases and faults of each region you may lease from (of every region\n"
+	"for root and the admin group). The totals cover every region.\n"
 	"\n"
 	"  -o, --output FORMAT  text (default), json, or prometheus: the text\n"
 	"                       exposition format, for node_exporter's textfile\n"
-	"                       collector (metrics mmiod_connections, mmiod_leases,\n"
-	"                       mmiod_faults_total, mmiod_requests_total,\n"
+	"                       collector (metrics mmiod_connections, mmiod_rings,\n"
+	"                       mmiod_leases, mmiod_faults_total, mmiod_requests_total,\n"
 	"                       mmiod_uptime_seconds, mmiod_region_leases{region=...},\n"
 	"                       mmiod_region_faults_total{region=...})\n";
 
@@ -47,6 +47,8 @@ print_prometheus(const struct mmio_stats *st)
 {
 	prometheus_header("mmiod_connections", "gauge", "Live client connections.");
 	printf("mmiod_connections %" PRIu64 "\n", st->connections);
+	prometheus_header("mmiod_rings", "gauge", "Open shared-memory rings (fast paths).");
+	printf("mmiod_rings %" PRIu64 "\n", st->rings);
 	prometheus_header("mmiod_leases", "gauge", "Live leases over every region.");
 	printf("mmiod_leases %" PRIu64 "\n", st->leases);
 	prometheus_header("mmiod_faults_total", "counter",
@@ -76,9 +78,10 @@ print_prometheus(const struct mmio_stats *st)
 static void
 print_json(const struct mmio_stats *st)
 {
-	printf("{\"connections\": %" PRIu64 ", \"leases\": %" PRIu64 ", \"faults\": %" PRIu64
-	       ", \"requests\": %" PRIu64 ", \"uptime_ms\": %" PRIu64 ", \"regions\": [",
-	       st->connections, st->leases, st->faults, st->requests, st->uptime_ms);
+	printf("{\"connections\": %" PRIu64 ", \"rings\": %" PRIu64 ", \"leases\": %" PRIu64
+	       ", \"faults\": %" PRIu64 ", \"requests\": %" PRIu64 ", \"uptime_ms\": %" PRIu64
+	       ", \"regions\": [",
+	       st->connections, st->rings, st->leases, st->faults, st->requests, st->uptime_ms);
 	for (size_t i = 0; i < st->n_regions; i++) {
 		fputs(i ? ", {\"name\": " : "{\"name\": ", stdout);
 		mmioctl_json_string(st->regions[i].name);
@@ -91,10 +94,11 @@ print_json(const struct mmio_stats *st)
 static void
 print_text(const struct mmio_stats *st)
 {
-	printf("connections  %" PRIu64 "\nleases       %" PRIu64 "\nfaults       %" PRIu64
-	       "\nrequests     %" PRIu64 "\nuptime       %" PRIu64 ".%03us\n",
-	       st->connections, st->leases, st->faults, st->requests, st->uptime_ms / 1000,
-	       (unsigned)(st->uptime_ms % 1000));
+	printf("connections  %" PRIu64 "\nrings        %" PRIu64 "\nleases       %" PRIu64
+	       "\nfaults       %" PRIu64 "\nrequests     %" PRIu64 "\nuptime       %" PRIu64
+	       ".%03us\n",
+	       st->connections, st->rings, st->leases, st->faults, st->requests,
+	       st->uptime_ms / 1000, (unsigned)(st->uptime_ms % 1000));
 	if (st->n_regions == 0) {
 		return;
 	}

@@ -136,6 +136,7 @@ struct mmio_stats {
 	uint64_t faults;      /* device faults since start over every region */
 	uint64_t requests;    /* requests mmiod served since start, this one included */
 	uint64_t uptime_ms;   /* since mmiod started (monotonic clock) */
+	uint64_t rings;       /* open shared-memory rings (see mmio_set_fast_path) */
 	size_t n_regions;
 	const struct mmio_region_stats *regions; /* in the same allocation */
 };

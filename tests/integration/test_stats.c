@@ -98,6 +98,7 @@ test_stats_figures_after_known_sequence(void **state)
 	/* Two Hellos, three acquires, the load, and this request. */
 	assert_int_equal(st->requests, 7);
 	assert_true(st->uptime_ms < 600000);
+	assert_int_equal(st->rings, 0);
 	/* The test runs as the uid that started mmiod, which sees every region. */
 	assert_int_equal(st->n_regions, 2);
 	assert_string_equal(st->regions[0].name, "sim0");
@@ -108,8 +109,17 @@ test_stats_figures_after_known_sequence(void **state)
 	assert_int_equal(st->regions[1].faults, 1);
 	free(st);
 
+	/* A ring counts while its connection lives. */
+	assert_int_equal(mmio_set_fast_path(c2, MMIO_FAST_PATH_ON), 0);
+	assert_int_equal(mmio_stats(c1, &st), 0);
+	assert_int_equal(st->rings, 1);
+	free(st);
+
 	mmio_disconnect(c2);
 	expect_status(env, "STATUS=1 clients, 2 leases, 1 faults");
+	assert_int_equal(mmio_stats(c1, &st), 0);
+	assert_int_equal(st->rings, 0);
+	free(st);
 	assert_int_equal(mmio_release(a), 0);
 	expect_status(env, "STATUS=1 clients, 1 leases, 1 faults");
 	mmio_disconnect(c1);
@@ -181,6 +191,9 @@ test_stats_mmioctl_prometheus(void **state)
 		"# HELP mmiod_connections Live client connections.\n"
 		"# TYPE mmiod_connections gauge\n"
 		"mmiod_connections 2\n"
+		"# HELP mmiod_rings Open shared-memory rings (fast paths).\n"
+		"# TYPE mmiod_rings gauge\n"
+		"mmiod_rings 0\n"
 		"# HELP mmiod_leases Live leases over every region.\n"
 		"# TYPE mmiod_leases gauge\n"
 		"mmiod_leases 1\n"
@@ -222,6 +235,7 @@ test_stats_mmioctl_text_and_json(void **state)
 	run_stats(env, ARGS("stats"), &r);
 	char *masked = mask_line(r.out, "uptime       ");
 	assert_string_equal(masked, "connections  2\n"
+				    "rings        0\n"
 				    "leases       1\n"
 				    "faults       0\n"
 				    "requests     4\n"
@@ -236,10 +250,11 @@ test_stats_mmioctl_text_and_json(void **state)
 	/* -o before the command, too; one more Hello and Stats since. */
 	run_stats(env, ARGS("-o", "json", "stats"), &r);
 	masked = mask_line(r.out, "\"uptime_ms\": ");
-	assert_string_equal(masked, "{\"connections\": 2, \"leases\": 1, \"faults\": 0, "
-				    "\"requests\": 6, \"uptime_ms\": X, \"regions\": [{\"name\": "
-				    "\"sim0\", \"leases\": 1, \"faults\": 0}, {\"name\": \"dev1\", "
-				    "\"leases\": 0, \"faults\": 0}]}\n");
+	assert_string_equal(masked,
+			    "{\"connections\": 2, \"rings\": 0, \"leases\": 1, \"faults\": 0, "
+			    "\"requests\": 6, \"uptime_ms\": X, \"regions\": [{\"name\": "
+			    "\"sim0\", \"leases\": 1, \"faults\": 0}, {\"name\": \"dev1\", "
+			    "\"leases\": 0, \"faults\": 0}]}\n");
 	free(masked);
 	spawn_proc_result_finish(&r);
 	mmio_disconnect(c);
