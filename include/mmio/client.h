@@ -40,6 +40,8 @@
  * Threads: calls on one client are serialised by a mutex inside it, so a client
  * and its leases may be used from several threads. A lease must not be used
  * while, or after, another thread releases it. The log handler is process-wide.
+ * After fork(), use a client in one of the two processes only: they share its
+ * connection and its ring.
  *
  * The library never prints and never aborts; messages go to the handler set
  * with mmio_set_log_handler().
