@@ -1,8 +1,8 @@
 /*
- * The shared-memory ring spoken by hand (proto/mmio_ring.h), without
- * libmmio-client: setup, the sealed memfd, submitting and waiting with
- * futexes, the doorbell, what a hostile client can and cannot do to mmiod,
- * and the max_rings limit.
+ * The shared-memory ring spoken by hand (proto/mmio_ring.h, the client's side
+ * in tests/helpers/ring_client.h), without libmmio-client: setup, the sealed
+ * memfd, submitting and waiting with futexes, the doorbell, what a hostile
+ * client can and cannot do to mmiod, and the max_rings limit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,17 +14,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "daemon_fixture.h"
@@ -32,6 +28,7 @@
 #include "mmio_limits.h"
 #include "mmio_ring.h"
 #include "raw_client.h"
+#include "ring_client.h"
 
 /* Failure guards only: a wait that would otherwise hang a broken daemon's test. */
 #define GUARD_MS    10000
@@ -190,14 +187,7 @@ wait_closed(int fd)
 struct rring {
 	int fd; /* the connection */
 	int memfd;
-	int doorbell;
-	uint32_t entries;
-	uint32_t size;
-	struct mmio_ring_header *hdr;
-	struct mmio_ring_sqe *sq;
-	struct mmio_ring_cqe *cq;
-	uint32_t sq_tail; /* ours */
-	uint32_t cq_head;
+	struct ring_client c; /* its doorbell is ours to close */
 	uint64_t next_user_data;
 };
 
@@ -271,67 +261,48 @@ ring_open(struct rring *r, int fd, uint32_t ask, uint32_t want_entries)
 	assert_int_equal(reply->status, MMIO__STATUS__OK);
 	assert_int_equal(reply->body_case, MMIO__REPLY__BODY_RING);
 	assert_int_equal(n_fds, 2);
-	*r = (struct rring){.fd = fd, .memfd = fds[0], .doorbell = fds[1], .next_user_data = 1};
-	r->entries = reply->ring->entries;
-	r->size = reply->ring->size;
+	*r = (struct rring){.fd = fd, .memfd = fds[0], .next_user_data = 1};
+	uint32_t entries = reply->ring->entries;
+	uint32_t size = reply->ring->size;
 	mmio__reply__free_unpacked(reply, NULL);
-	assert_int_equal(r->entries, want_entries);
-	assert_int_equal(r->size, MMIO_RING_SIZE(want_entries));
+	assert_int_equal(entries, want_entries);
+	assert_int_equal(size, MMIO_RING_SIZE(want_entries));
 
 	/* The memfd first, sealed, of the size announced; then an eventfd. */
 	struct stat st;
 	assert_int_equal(fstat(r->memfd, &st), 0);
-	assert_int_equal(st.st_size, r->size);
+	assert_int_equal(st.st_size, size);
 	int seals = fcntl(r->memfd, F_GET_SEALS);
 	assert_true(seals >= 0);
 	assert_int_equal(seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
 			 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
 	char link[64], target[64] = "";
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", r->doorbell);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fds[1]);
 	assert_true(readlink(link, target, sizeof(target) - 1) > 0);
 	assert_string_equal(target, "anon_inode:[eventfd]");
 
-	void *map = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, r->memfd, 0);
-	assert_true(map != MAP_FAILED);
-	r->hdr = map;
-	assert_int_equal(r->hdr->magic, MMIO_RING_MAGIC);
-	assert_int_equal(r->hdr->version, MMIO_RING_VERSION);
-	assert_int_equal(r->hdr->entries, want_entries);
-	assert_int_equal(r->hdr->sq_offset, MMIO_RING_SQ_OFFSET);
-	assert_int_equal(r->hdr->cq_offset, MMIO_RING_CQ_OFFSET(want_entries));
-	assert_int_equal(r->hdr->size, r->size);
-	assert_int_equal(r->hdr->sq_tail, 0);
-	assert_int_equal(r->hdr->cq_head, 0);
-	assert_int_equal(r->hdr->cq_tail, 0);
-	r->sq = (struct mmio_ring_sqe *)((char *)map + r->hdr->sq_offset);
-	r->cq = (struct mmio_ring_cqe *)((char *)map + r->hdr->cq_offset);
+	/* Magic, version, offsets and size: ring_client_map() checks them. */
+	ring_client_map(&r->c, r->memfd, fds[1]);
+	assert_int_equal(r->c.hdr->entries, want_entries);
+	assert_int_equal(r->c.hdr->size, size);
+	assert_int_equal(r->c.hdr->sq_tail, 0);
+	assert_int_equal(r->c.hdr->cq_head, 0);
+	assert_int_equal(r->c.hdr->cq_tail, 0);
 }
 
 static void
 ring_close(struct rring *r)
 {
-	munmap(r->hdr, r->size);
+	ring_client_unmap(&r->c);
 	close(r->memfd);
-	close(r->doorbell);
-}
-
-static void
-ring_doorbell(const struct rring *r)
-{
-	uint64_t one = 1;
-	assert_int_equal(write(r->doorbell, &one, sizeof(one)), sizeof(one));
+	close(r->c.doorbell);
 }
 
 /* A submission (user_data is ring_submit's); mask only matters to MODIFY. */
 static struct mmio_ring_sqe
 sqe_of(uint8_t op, uint64_t lease, uint64_t offset, uint8_t width, uint64_t value, uint64_t mask)
 {
-	return (struct mmio_ring_sqe){.op = op,
-				      .lease = lease,
-				      .offset = offset,
-				      .width = width,
-				      .value = value,
-				      .mask = mask};
+	return ring_client_sqe(op, lease, offset, width, value, mask, 0);
 }
 
 /* Publishes sqe (its user_data set here); rings the doorbell if mmiod sleeps. Returns whether. */
@@ -339,79 +310,17 @@ static bool
 ring_submit(struct rring *r, struct mmio_ring_sqe sqe)
 {
 	sqe.user_data = r->next_user_data++;
-	r->sq[r->sq_tail & (r->entries - 1)] = sqe;
-	r->sq_tail++;
-	__atomic_store_n(&r->hdr->sq_tail, r->sq_tail, __ATOMIC_SEQ_CST);
-	/* Pairs with mmiod's store of daemon_sleeping before it re-reads sq_tail. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&r->hdr->daemon_sleeping, __ATOMIC_SEQ_CST)) {
-		ring_doorbell(r);
-		return true;
-	}
-	return false;
-}
-
-static long
-ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (deadline->tv_sec - now.tv_sec) * 1000L +
-	       (deadline->tv_nsec - now.tv_nsec) / 1000000L;
-}
-
-static struct timespec
-deadline_in(long ms)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += ms / 1000 + (t.tv_nsec + (ms % 1000) * 1000000L) / 1000000000L;
-	t.tv_nsec = (t.tv_nsec + (ms % 1000) * 1000000L) % 1000000000L;
-	return t;
-}
-
-/* Sleeps on the shared futex word while it still holds val, at most until deadline. */
-static void
-futex_wait(uint32_t *word, uint32_t val, const struct timespec *deadline)
-{
-	long left = ms_left(deadline);
-	if (left <= 0) {
-		fail_msg("futex word still %u after %d ms", val, GUARD_MS);
-	}
-	struct timespec t = {.tv_sec = left / 1000, .tv_nsec = (left % 1000) * 1000000L};
-	/* Not FUTEX_PRIVATE: mmiod wakes it from its own mapping. EAGAIN, EINTR: look again. */
-	syscall(SYS_futex, word, FUTEX_WAIT, val, &t, NULL, 0);
+	int rang = ring_client_submit(&r->c, sqe);
+	assert_true(rang >= 0);
+	return rang;
 }
 
 /* Waits (on the cq_tail futex) for the next completion and consumes it. */
 static struct mmio_ring_cqe
 ring_wait(struct rring *r)
 {
-	struct timespec deadline = deadline_in(GUARD_MS);
-	while (__atomic_load_n(&r->hdr->cq_tail, __ATOMIC_ACQUIRE) == r->cq_head) {
-		__atomic_store_n(&r->hdr->client_waiting, 1, __ATOMIC_SEQ_CST);
-		/* Pairs with mmiod's publishing of cq_tail before it reads client_waiting. */
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&r->hdr->cq_tail, __ATOMIC_ACQUIRE) != r->cq_head) {
-			break;
-		}
-		futex_wait(&r->hdr->cq_tail, r->cq_head, &deadline);
-	}
-	__atomic_store_n(&r->hdr->client_waiting, 0, __ATOMIC_SEQ_CST);
-	struct mmio_ring_cqe cqe = r->cq[r->cq_head & (r->entries - 1)];
-	r->cq_head++;
-	__atomic_store_n(&r->hdr->cq_head, r->cq_head, __ATOMIC_RELEASE);
-	return cqe;
-}
-
-/* Waits until mmiod has gone idle on this ring: it wakes daemon_sleeping's waiters. */
-static void
-ring_wait_sleeping(struct rring *r)
-{
-	struct timespec deadline = deadline_in(GUARD_MS);
-	while (__atomic_load_n(&r->hdr->daemon_sleeping, __ATOMIC_SEQ_CST) == 0) {
-		futex_wait(&r->hdr->daemon_sleeping, 0, &deadline);
-	}
+	ring_client_wait(&r->c, 1, GUARD_MS);
+	return ring_client_reap(&r->c);
 }
 
 /* One op through the ring: its completion, with the user_data checked. */
@@ -429,9 +338,9 @@ ring_run(struct rring *r, struct mmio_ring_sqe sqe)
 static const char *
 ring_detail(const struct rring *r, const struct mmio_ring_cqe *cqe)
 {
-	assert_int_equal(r->hdr->detail_user_data, cqe->user_data);
-	assert_non_null(memchr(r->hdr->detail, '\0', MMIO_RING_DETAIL));
-	return r->hdr->detail;
+	assert_int_equal(r->c.hdr->detail_user_data, cqe->user_data);
+	assert_non_null(memchr(r->c.hdr->detail, '\0', MMIO_RING_DETAIL));
+	return r->c.hdr->detail;
 }
 
 /* A connection with a lease on [offset, +length) and a ring of 8 entries. */
@@ -487,8 +396,8 @@ test_ring_raw_setup_load_and_doorbell(void **state)
 	ring_open(&r, fd, 5, 8); /* rounded up to a power of two */
 	/* Sealed: neither shrinking (mmiod would SIGBUS) nor growing, nor unsealing. */
 	assert_int_equal(ftruncate(r.memfd, 0), -1);
-	assert_int_equal(ftruncate(r.memfd, (off_t)r.size - 1), -1);
-	assert_int_equal(ftruncate(r.memfd, (off_t)r.size * 2), -1);
+	assert_int_equal(ftruncate(r.memfd, (off_t)r.c.size - 1), -1);
+	assert_int_equal(ftruncate(r.memfd, (off_t)r.c.size * 2), -1);
 	assert_int_equal(fcntl(r.memfd, F_ADD_SEALS, F_SEAL_WRITE), -1);
 
 	struct mmio_ring_cqe cqe = ring_run(&r, sqe_of(MMIO_RING_OP_LOAD, lease, 0x10, 8, 0, 0));
@@ -506,7 +415,7 @@ test_ring_raw_setup_load_and_doorbell(void **state)
 	 */
 	bool rang = false;
 	for (uint64_t tries = 0; tries < 100 && !rang; tries++) {
-		ring_wait_sleeping(&r);
+		ring_client_wait_sleeping(&r.c, GUARD_MS);
 		uint64_t user_data = r.next_user_data;
 		uint64_t old = sock_load64(fd, lease, 0x18);
 		rang = ring_submit(&r, sqe_of(MMIO_RING_OP_MODIFY, lease, 0x18, 4, tries, 0xff));
@@ -521,11 +430,11 @@ test_ring_raw_setup_load_and_doorbell(void **state)
 	/* A full SQ at once, completed in order; twice more, reusing every slot. */
 	for (unsigned round = 0; round < 3; round++) {
 		uint64_t first = r.next_user_data;
-		for (uint32_t i = 0; i < r.entries; i++) {
+		for (uint32_t i = 0; i < r.c.entries; i++) {
 			ring_submit(&r, sqe_of(MMIO_RING_OP_STORE, lease, 0x20 + 8 * i, 8,
 					       round * 100 + i, 0));
 		}
-		for (uint32_t i = 0; i < r.entries; i++) {
+		for (uint32_t i = 0; i < r.c.entries; i++) {
 			cqe = ring_wait(&r);
 			assert_int_equal(cqe.user_data, first + i);
 			assert_int_equal(cqe.status, MMIO__STATUS__OK);
@@ -557,7 +466,7 @@ test_ring_raw_bad_ops_answered(void **state)
 	/* A success afterwards leaves the detail of the failure, which names another op. */
 	cqe = ring_run(&r, sqe_of(MMIO_RING_OP_LOAD, lease, 0, 4, 0, 0));
 	assert_int_equal(cqe.status, MMIO__STATUS__OK);
-	assert_int_not_equal(r.hdr->detail_user_data, cqe.user_data);
+	assert_int_not_equal(r.c.hdr->detail_user_data, cqe.user_data);
 	ring_close(&r);
 	close(r.fd);
 
@@ -610,11 +519,11 @@ test_ring_raw_scribbled_header_ignored(void **state)
 	struct env *env = *state;
 	struct rring r;
 	uint64_t lease = open_with_ring(env, &r, 0, 0x10);
-	r.hdr->entries = 1u << 30;
-	r.hdr->sq_offset = 0xfffff000;
-	r.hdr->cq_offset = 0;
-	r.hdr->size = 0;
-	memset(r.hdr->detail, 'x', sizeof(r.hdr->detail));
+	r.c.hdr->entries = 1u << 30;
+	r.c.hdr->sq_offset = 0xfffff000;
+	r.c.hdr->cq_offset = 0;
+	r.c.hdr->size = 0;
+	memset(r.c.hdr->detail, 'x', sizeof(r.c.hdr->detail));
 	struct mmio_ring_cqe cqe = ring_run(&r, sqe_of(MMIO_RING_OP_STORE, lease, 0, 8, 0x77, 0));
 	assert_int_equal(cqe.status, MMIO__STATUS__OK);
 	cqe = ring_run(&r, sqe_of(MMIO_RING_OP_LOAD, lease, 2, 8, 0, 0));
@@ -645,21 +554,21 @@ out_of_step_closes(struct env *env, enum out_of_step how)
 	assert_int_equal(cqe.status, MMIO__STATUS__OK);
 	int closed = daemon_fixture_log_count(&env->daemon, "ring indices out of step");
 
-	uint32_t sq_head = __atomic_load_n(&r.hdr->sq_head, __ATOMIC_ACQUIRE);
-	uint32_t cq_tail = __atomic_load_n(&r.hdr->cq_tail, __ATOMIC_ACQUIRE);
+	uint32_t sq_head = __atomic_load_n(&r.c.hdr->sq_head, __ATOMIC_ACQUIRE);
+	uint32_t cq_tail = __atomic_load_n(&r.c.hdr->cq_tail, __ATOMIC_ACQUIRE);
 	switch (how) {
 	case SQ_TAIL_FAR_AHEAD:
-		__atomic_store_n(&r.hdr->sq_tail, sq_head + r.entries + 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&r.c.hdr->sq_tail, sq_head + r.c.entries + 1, __ATOMIC_SEQ_CST);
 		break;
 	case SQ_TAIL_BEHIND:
-		__atomic_store_n(&r.hdr->sq_tail, sq_head - 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&r.c.hdr->sq_tail, sq_head - 1, __ATOMIC_SEQ_CST);
 		break;
 	case CQ_HEAD_PAST_TAIL:
-		__atomic_store_n(&r.hdr->cq_head, cq_tail + 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&r.c.hdr->cq_head, cq_tail + 1, __ATOMIC_SEQ_CST);
 		break;
 	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	ring_doorbell(&r);
+	assert_int_equal(ring_client_doorbell(&r.c), 0);
 	assert_true(wait_closed(r.fd));
 	assert_int_equal(daemon_fixture_wait_log(&env->daemon, "ring indices out of step",
 						 closed + 1, LOG_WAIT_MS),
@@ -704,34 +613,25 @@ test_ring_raw_full_cq_waits_for_room(void **state)
 	struct env *env = *state;
 	struct rring r;
 	uint64_t lease = open_with_ring(env, &r, 0, 0x100);
-	for (uint32_t i = 0; i < r.entries; i++) {
+	for (uint32_t i = 0; i < r.c.entries; i++) {
 		ring_submit(&r, sqe_of(MMIO_RING_OP_STORE, lease, 8 * i, 8, i + 1, 0));
 	}
 	/* Wait for all of them without taking any: the CQ is then full. */
-	struct timespec deadline = deadline_in(GUARD_MS);
-	uint32_t tail;
-	while ((tail = __atomic_load_n(&r.hdr->cq_tail, __ATOMIC_ACQUIRE)) != r.entries) {
-		__atomic_store_n(&r.hdr->client_waiting, 1, __ATOMIC_SEQ_CST);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		futex_wait(&r.hdr->cq_tail, tail, &deadline);
-	}
+	ring_client_wait(&r.c, r.c.entries, GUARD_MS);
 	struct mmio_ring_sqe load = {
 		.op = MMIO_RING_OP_LOAD, .lease = lease, .offset = 8 * 3, .width = 8};
 	ring_submit(&r, load);
 	/* A full CQ is no work: mmiod goes idle with that submission left on the SQ. */
-	ring_wait_sleeping(&r);
-	assert_int_equal(__atomic_load_n(&r.hdr->sq_head, __ATOMIC_ACQUIRE), r.entries);
-	assert_int_equal(__atomic_load_n(&r.hdr->cq_tail, __ATOMIC_ACQUIRE), r.entries);
-	for (uint32_t i = 0; i < r.entries; i++) {
+	ring_client_wait_sleeping(&r.c, GUARD_MS);
+	assert_int_equal(__atomic_load_n(&r.c.hdr->sq_head, __ATOMIC_ACQUIRE), r.c.entries);
+	assert_int_equal(__atomic_load_n(&r.c.hdr->cq_tail, __ATOMIC_ACQUIRE), r.c.entries);
+	for (uint32_t i = 0; i < r.c.entries; i++) {
 		struct mmio_ring_cqe cqe = ring_wait(&r);
 		assert_int_equal(cqe.status, MMIO__STATUS__OK);
 		assert_int_equal(cqe.user_data, i + 1);
 	}
-	/* Pairs with mmiod's store of daemon_sleeping before it re-reads cq_head. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&r.hdr->daemon_sleeping, __ATOMIC_SEQ_CST)) {
-		ring_doorbell(&r);
-	}
+	/* Room made while mmiod sleeps: ring, as after a submission. */
+	assert_true(ring_client_kick(&r.c) >= 0);
 	struct mmio_ring_cqe cqe = ring_wait(&r);
 	assert_int_equal(cqe.status, MMIO__STATUS__OK);
 	assert_int_equal(cqe.value, 4);

@@ -6,14 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +25,7 @@
 #include "mmio_limits.h"
 #include "mmio_ring.h"
 #include "region.h"
+#include "ring_client.h"
 #include "server.h"
 #include "service.h"
 #include "status_notify.h"
@@ -49,8 +48,7 @@ struct loop_fixture {
 	struct conn *conn;
 	int client_fd;
 	uint64_t lease_id;
-	struct mmio_ring_header *hdr; /* the client's own mapping */
-	int doorbell;
+	struct ring_client ring;   /* the client's own mapping; its doorbell is ours to close */
 	_Atomic uint32_t done_ops; /* the client thread's progress */
 	int done_pipe[2];          /* the client thread writes one byte when it is through */
 	int busy_pipe[2];          /* always readable: the loop runs its callback each time round */
@@ -92,12 +90,9 @@ open_session(struct loop_fixture *f)
 	Mmio__RingSetup setup = MMIO__RING_SETUP__INIT;
 	req.body_case = MMIO__REQUEST__BODY_RING_SETUP;
 	req.ring_setup = &setup;
-	reply = run(f, &req, &scratch);
-	uint32_t size = reply.ring->size;
-	f->hdr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, scratch.pass_fds[0], 0);
-	assert_true(f->hdr != MAP_FAILED);
+	run(f, &req, &scratch);
+	ring_client_map(&f->ring, scratch.pass_fds[0], scratch.pass_fds[1]);
 	close(scratch.pass_fds[0]);
-	f->doorbell = scratch.pass_fds[1];
 	dispatch_reply_finish(&scratch);
 	assert_int_equal(conn_ring_attach(f->conn), 0);
 }
@@ -146,8 +141,8 @@ static int
 teardown(void **state)
 {
 	struct loop_fixture *f = *state;
-	munmap(f->hdr, f->hdr->size);
-	close(f->doorbell);
+	ring_client_unmap(&f->ring);
+	close(f->ring.doorbell);
 	server_close(&f->srv);
 	close(f->client_fd);
 	close(f->done_pipe[0]);
@@ -166,28 +161,18 @@ static void *
 client_main(void *arg)
 {
 	struct loop_fixture *f = arg;
-	struct mmio_ring_header *h = f->hdr;
-	struct mmio_ring_sqe *sq = (struct mmio_ring_sqe *)((char *)h + h->sq_offset);
-	struct mmio_ring_cqe *cq = (struct mmio_ring_cqe *)((char *)h + h->cq_offset);
-	uint32_t mask = h->entries - 1;
 	for (uint32_t i = 0; i < CLIENT_OPS && f->client_rc == 0; i++) {
-		sq[i & mask] = (struct mmio_ring_sqe){
-			.user_data = i, .lease = f->lease_id, .op = MMIO_RING_OP_LOAD, .width = 4};
-		__atomic_store_n(&h->sq_tail, i + 1, __ATOMIC_SEQ_CST);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&h->daemon_sleeping, __ATOMIC_RELAXED)) {
-			uint64_t one = 1;
-			if (write(f->doorbell, &one, sizeof(one)) != sizeof(one)) {
-				f->client_rc = -errno;
-			}
+		int rang = ring_client_submit(
+			&f->ring, ring_client_sqe(MMIO_RING_OP_LOAD, f->lease_id, 0, 4, 0, 0, i));
+		if (rang < 0) {
+			f->client_rc = rang;
 		}
-		while (__atomic_load_n(&h->cq_tail, __ATOMIC_ACQUIRE) == i) {
-			sched_yield();
-		}
-		if (cq[i & mask].status != MMIO__STATUS__OK || cq[i & mask].user_data != i) {
+		/* Spinning, not sleeping: the ring stays busy for mmiod's loop. */
+		ring_client_spin(&f->ring);
+		struct mmio_ring_cqe cqe = ring_client_reap(&f->ring);
+		if (cqe.status != MMIO__STATUS__OK || cqe.user_data != i) {
 			f->client_rc = -EPROTO;
 		}
-		__atomic_store_n(&h->cq_head, i + 1, __ATOMIC_RELEASE);
 		atomic_store(&f->done_ops, i + 1);
 	}
 	if (write(f->done_pipe[1], "x", 1) != 1) {
