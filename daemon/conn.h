@@ -33,6 +33,7 @@ struct conn {
 	struct event *doorbell_ev;
 	bool ring_hot;            /* in server.hot_rings: served by spinning, not the doorbell */
 	uint64_t ring_spin_until; /* CLOCK_MONOTONIC ns: past it, an idle hot ring goes cold */
+	uint64_t ring_last_op;    /* CLOCK_MONOTONIC ns of its last op (or of the attach) */
 	TAILQ_ENTRY(conn) hot_link;
 };
 

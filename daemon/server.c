@@ -186,6 +186,9 @@ server_init(struct server *srv, struct event_base *base, struct service *svc)
 	TAILQ_INIT(&srv->conns);
 	TAILQ_INIT(&srv->hot_rings);
 	srv->ring_spin_ev = NULL;
+	srv->ring_beside_busy_until = 0;
+	srv->ring_slices_given = 0;
+	srv->ring_slices_since = 0;
 	srv->n_conns = 0;
 	srv->n_refused = 0;
 	srv->next_conn_id = 1;

@@ -27,8 +27,12 @@ struct server {
 	/* Connections whose rings we spin on; ring_spin_ev runs while there are any. */
 	TAILQ_HEAD(hot_ring_list, conn) hot_rings;
 	struct event *ring_spin_ev;
-	unsigned n_conns;   /* holding a slot of max_connections */
-	unsigned n_refused; /* over their uid's limit, waiting to be told at Hello */
+	/* Beside a busy process (conn_ring.c): until then, sleep rather than yield. */
+	uint64_t ring_beside_busy_until;
+	uint64_t ring_slices_since; /* start of the window ring_slices_given counts in */
+	unsigned ring_slices_given; /* whole time slices our yields gave away lately */
+	unsigned n_conns;           /* holding a slot of max_connections */
+	unsigned n_refused;         /* over their uid's limit, waiting to be told at Hello */
 	uint64_t next_conn_id;
 	/* One receive buffer, send buffer and decoding arena for all connections: one thread. */
 	uint8_t rx[MMIO_MAX_FRAME];

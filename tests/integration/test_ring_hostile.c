@@ -14,13 +14,20 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/futex.h>
 #include <poll.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon_fixture.h"
@@ -723,6 +730,117 @@ test_ring_limit_no_rings(void **state)
 	stop_daemon(env);
 }
 
+/* ---- mmiod beside a busy process ---- */
+
+/* Ring ops the busy-process test runs with the hog on mmiod's CPU. */
+#define BUSY_OPS 20000
+
+/* How often pid left its CPU while it could have run on (sched_yield counts): 0 if unknown. */
+static uint64_t
+forced_switches(pid_t pid)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	uint64_t n = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "nonvoluntary_ctxt_switches: %" SCNu64, &n) == 1) {
+			break;
+		}
+	}
+	if (f) {
+		fclose(f);
+	}
+	return n;
+}
+
+/* Waits, without asserting, until mmiod sleeps on r's ring; false after guard_ms. */
+static bool
+became_idle(struct rring *r, int guard_ms)
+{
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	uint32_t *word = &r->c.hdr->daemon_sleeping;
+	while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == 0) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >
+		    guard_ms) {
+			return false;
+		}
+		struct timespec slice = {.tv_nsec = 100000000};
+		syscall(SYS_futex, word, FUTEX_WAIT, 0, &slice, NULL, 0);
+	}
+	return true;
+}
+
+/*
+ * Regression: mmiod spinning on a busy ring yielded its CPU whenever a pass
+ * found nothing new, and with a process that never sleeps on that CPU each
+ * yield handed it a whole time slice: one per op (here 20,000 ops took about
+ * 55 s). Beside a busy process mmiod must stop yielding, and still go to sleep
+ * when the ring is idle.
+ */
+static void
+test_ring_idle_beside_busy_process(void **state)
+{
+	struct env *env = *state;
+	struct rring r;
+	uint64_t lease = open_with_ring(env, &r, 0, 0x10);
+	struct mmio_ring_cqe cqe = ring_run(&r, sqe_of(MMIO_RING_OP_LOAD, lease, 0, 4, 0, 0));
+	assert_int_equal(cqe.status, MMIO__STATUS__OK);
+	assert_true(became_idle(&r, GUARD_MS));
+
+	/* mmiod and a process that never sleeps share one CPU: one of ours. */
+	cpu_set_t ours, one;
+	assert_int_equal(sched_getaffinity(0, sizeof(ours), &ours), 0);
+	int cpu = 0;
+	while (!CPU_ISSET(cpu, &ours)) {
+		cpu++;
+	}
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	assert_int_equal(sched_setaffinity(env->daemon.pid, sizeof(one), &one), 0);
+	pid_t hog = fork();
+	assert_true(hog >= 0);
+	if (hog == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (sched_setaffinity(0, sizeof(one), &one) < 0) {
+			_exit(1);
+		}
+		for (;;) {
+		}
+	}
+	/*
+	 * Ops back to back, long enough that mmiod has had its share of the CPU
+	 * (a process fresh from sleep would not yield to the hog at all); then,
+	 * its spin over, it must sleep again, hog or not.
+	 */
+	uint64_t switched_before = forced_switches(env->daemon.pid);
+	uint32_t failed = 0;
+	unsigned doorbells = 0;
+	for (unsigned i = 0; i < BUSY_OPS; i++) {
+		doorbells += ring_submit(&r, sqe_of(MMIO_RING_OP_LOAD, lease, 0, 4, 0, 0));
+		ring_client_spin(&r.c);
+		uint32_t head = r.c.hdr->cq_head;
+		failed += r.c.cq[head & (r.c.entries - 1)].status != MMIO__STATUS__OK;
+		__atomic_store_n(&r.c.hdr->cq_head, head + 1, __ATOMIC_RELEASE);
+	}
+	uint64_t switched = forced_switches(env->daemon.pid) - switched_before;
+	bool idle = became_idle(&r, GUARD_MS);
+	print_message("%u of %u ops rang the doorbell; mmiod gave up its CPU %" PRIu64 " times\n",
+		      doorbells, BUSY_OPS, switched);
+	kill(hog, SIGKILL);
+	assert_int_equal(waitpid(hog, NULL, 0), hog);
+	assert_int_equal(failed, 0);
+	/* Yielding to the hog once per op gave it up BUSY_OPS times; a few preemptions are fine. */
+	assert_true(switched < BUSY_OPS / 10);
+	assert_true(idle);
+	ring_close(&r);
+	close(r.fd);
+	stop_daemon(env);
+}
+
 int
 main(void)
 {
@@ -744,6 +862,8 @@ main(void)
 							 (void *)one_ring_conf),
 		cmocka_unit_test_prestate_setup_teardown(test_ring_limit_no_rings, setup, teardown,
 							 (void *)no_ring_conf),
+		cmocka_unit_test_setup_teardown(test_ring_idle_beside_busy_process, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
