@@ -3,6 +3,7 @@
  * ops submitted through it with exactly the checks of their socket requests.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <unistd.h>
 
@@ -36,7 +37,7 @@ handle_ring_setup(struct session *s, const Mmio__RingSetup *req, Mmio__Reply *re
 	struct ring *r;
 	int memfd;
 	int rc = ring_create(req->entries, &r, &memfd);
-	int doorbell = rc == 0 ? dup(r->doorbell_fd) : -1;
+	int doorbell = rc == 0 ? fcntl(r->doorbell_fd, F_DUPFD_CLOEXEC, 0) : -1;
 	if (rc == 0 && doorbell < 0) {
 		rc = -errno;
 		close(memfd);

@@ -319,9 +319,43 @@ test_stall_attackers_do_not_starve(void **state)
 }
 
 /*
+ * Opens a ring for c (mmiod keeps its doorbell), then has a raw connection ask
+ * for one behind 8 BlockReads it never reads: their ~41 KB replies fill the
+ * socket, so the RingSetup reply, with the memfd and a doorbell fd to pass,
+ * waits in mmiod's queue. Returns that connection (kept open: closing it would
+ * drop the queue) once mmiod has logged both rings.
+ */
+static int
+queue_ring_reply(const struct daemon_fixture *f, struct mmio_client *c)
+{
+	struct mmio_lease *ones;
+	assert_int_equal(mmio_acquire(c, "sim0", 0x300, 8, &ones), 0);
+	assert_int_equal(mmio_store64(ones, 0, UINT64_MAX), 0);
+	assert_int_equal(mmio_release(ones), 0);
+	assert_int_equal(mmio_set_fast_path(c, MMIO_FAST_PATH_ON), 0);
+	assert_int_equal(daemon_fixture_wait_log(f, "entries open", 1, 60000), 1);
+
+	int waiter = stress_connect_hello(f);
+	uint8_t br[64];
+	size_t br_len = pack_block_read(br, raw_lease(waiter, 0x300));
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(send(waiter, br, br_len, MSG_NOSIGNAL), (ssize_t)br_len);
+	}
+	Mmio__RingSetup setup = MMIO__RING_SETUP__INIT;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.id = 10;
+	req.body_case = MMIO__REQUEST__BODY_RING_SETUP;
+	req.ring_setup = &setup;
+	assert_int_equal(raw_send(waiter, &req), 0);
+	assert_int_equal(daemon_fixture_wait_log(f, "entries open", 2, 60000), 2);
+	return waiter;
+}
+
+/*
  * Every fd mmiod holds while busy (listening socket, event loop, signal
  * plumbing, a file region, connections before and after Hello, one paused as
- * a non-reader, one in a server-side poll) is close-on-exec, read from the
+ * a non-reader, one in a server-side poll, a ring's doorbell, and the memfd and
+ * doorbell of a RingSetup reply queued behind unread replies) is close-on-exec, read from the
  * flags in /proc/PID/fdinfo. mmiod starts with a clean fd table, as under
  * systemd; 0-2 are the stdio it was given and are exempt. Under valgrind the
  * tool's own fds (at the top of the range) are checked too: they comply.
@@ -355,11 +389,12 @@ test_stall_daemon_fds_cloexec(void **state)
 	/* The poll request was read before this round trip's. */
 	struct mmio_client *probe = stress_open_probe(f);
 	assert_int_equal(stress_settle(probe), 3);
+	int ring_waiter = queue_ring_reply(f, c);
 
 	int fds[1024];
 	int n = proc_fd_list(f->pid, fds, 1024);
 	assert_true(n > 3 && n <= 1024);
-	unsigned checked = 0, cloexec = 0;
+	unsigned checked = 0, cloexec = 0, ring_memfds = 0;
 	for (int i = 0; i < n; i++) {
 		if (fds[i] < 3) {
 			continue;
@@ -367,6 +402,7 @@ test_stall_daemon_fds_cloexec(void **state)
 		unsigned long flags = 0;
 		char target[128];
 		proc_fd_target(f->pid, fds[i], target, sizeof(target));
+		ring_memfds += strstr(target, "mmiod-ring") != NULL;
 		int rc = proc_fd_flags(f->pid, fds[i], &flags);
 		checked++;
 		if (rc == 0 && (flags & O_CLOEXEC)) {
@@ -382,6 +418,9 @@ test_stall_daemon_fds_cloexec(void **state)
 		      cloexec == checked ? "PASS" : "FAIL");
 	assert_int_equal(cloexec, checked);
 	assert_true(checked >= 8);
+	/* The queued RingSetup reply still holds its memfd: its fds were among those checked. */
+	assert_true(ring_memfds >= 1);
+	close(ring_waiter);
 	close(non_reader);
 	close(poller);
 	close(pre_hello);
