@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -246,7 +247,9 @@ ring_call(struct mmio_client *c, const struct mmio_ring_sqe *op, uint64_t *value
 	uint64_t spin_ns = RING_SPIN_NS;
 	if (__atomic_load_n(&r->hdr->daemon_sleeping, __ATOMIC_RELAXED)) {
 		uint64_t one = 1;
-		if (write(r->doorbell_fd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
+		/* Full (EAGAIN) is fine: a ring is pending. No SIGPIPE if mmiod is gone. */
+		if (send(r->doorbell_fd, &one, sizeof(one), MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+		    errno != EAGAIN) {
 			c->broken = 1;
 			return -ECONNRESET;
 		}

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "conn.h"
+#include "fd_closer.h"
 #include "log.h"
 #include "mmio_limits.h"
 #include "server.h"
@@ -280,7 +281,13 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	struct server *srv = c->server;
 
-	ssize_t n = wire_recv(c->fd, srv->rx, srv->svc->limits.max_frame);
+	int fds[WIRE_MAX_RECV_FDS];
+	unsigned n_fds;
+	ssize_t n = wire_recv_keep_fds(c->fd, srv->rx, srv->svc->limits.max_frame, fds, &n_fds);
+	/* We take none, and where the kernel still lets clients pass them, closing can sleep. */
+	for (unsigned i = 0; i < n_fds; i++) {
+		fd_closer_close(&fds[i]);
+	}
 	if (n == -EAGAIN) {
 		return;
 	}
@@ -420,7 +427,8 @@ conn_destroy(struct conn *c)
 	free_event(&c->write_ev);
 	free_event(&c->hello_timer);
 	free_event(&c->closed_ev);
-	wire_close_fd(&c->fd);
+	/* Descriptors a client left queued on the connection are released with it. */
+	fd_closer_close(&c->fd);
 	struct out_frame *f;
 	while ((f = STAILQ_FIRST(&c->out))) {
 		STAILQ_REMOVE_HEAD(&c->out, link);

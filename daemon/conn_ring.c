@@ -20,6 +20,7 @@
  * Whatever else holds, a ring idle for RING_KEEP_HOT_NS goes cold.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <time.h>
 
@@ -27,6 +28,7 @@
 
 #include "conn.h"
 #include "dispatch.h"
+#include "log.h"
 #include "ring.h"
 #include "server.h"
 #include "service.h"
@@ -208,7 +210,12 @@ doorbell_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct conn *c = arg;
-	ring_wake(c->session.ring);
+	if (ring_wake(c->session.ring) < 0) {
+		/* The client closed its end: it can ring no more, and EOF would keep us here. */
+		event_del(c->doorbell_ev);
+		log_info("conn %" PRIu64 ": closed its end of the ring's doorbell",
+			 c->session.conn_id);
+	}
 	int n = serve(c, now_ns());
 	if (n < 0) {
 		return;

@@ -36,13 +36,8 @@ handle_ring_setup(struct session *s, const Mmio__RingSetup *req, Mmio__Reply *re
 	}
 	struct ring *r;
 	int memfd;
-	int rc = ring_create(req->entries, &r, &memfd);
-	int doorbell = rc == 0 ? fcntl(r->doorbell_fd, F_DUPFD_CLOEXEC, 0) : -1;
-	if (rc == 0 && doorbell < 0) {
-		rc = -errno;
-		close(memfd);
-		ring_destroy(r);
-	}
+	int doorbell;
+	int rc = ring_create(req->entries, &r, &memfd, &doorbell);
 	if (rc < 0) {
 		log_warn(CONN_FMT ": cannot open a ring: %s", CONN_ARGS(s), status_message(rc));
 		dispatch_status(reply, scratch, rc == -EMFILE || rc == -ENFILE ? -ENOSPC : rc,

@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "conf.h"
 #include "fault.h"
+#include "fd_closer.h"
 #include "log.h"
 #include "parse.h"
 #include "privdrop.h"
@@ -342,6 +343,7 @@ out_signals:
 	}
 out_server:
 	server_close(&d->srv);
+	fd_closer_stop(1000);
 out_base:
 	status_notify_finish(&d->svc);
 	event_base_free(d->base);

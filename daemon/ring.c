@@ -4,12 +4,14 @@
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fd_closer.h"
 #include "ring.h"
+#include "wire.h"
 
 /* The shared words are plain uint32_t in the ABI; access them only through these. */
 #define LOAD_ACQ(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -29,7 +31,7 @@ round_entries(uint32_t n)
 }
 
 int
-ring_create(uint32_t entries, struct ring **out, int *memfd)
+ring_create(uint32_t entries, struct ring **out, int *memfd, int *doorbell)
 {
 	struct ring *r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -48,19 +50,30 @@ ring_create(uint32_t entries, struct ring **out, int *memfd)
 	 * Sealed against shrinking: a client that could truncate the memfd would
 	 * make our next access to the ring a SIGBUS.
 	 */
+	/*
+	 * The doorbell is a socket pair, not an eventfd: the client must get an
+	 * object of its own. Two copies of one eventfd share its O_NONBLOCK, and a
+	 * client that cleared it and drained the count first would block our read
+	 * for good. (Not a pipe either: its writer dies of SIGPIPE once we are gone.)
+	 */
 	void *map = MAP_FAILED;
+	int bell[2] = {-1, -1};
 	if (ftruncate(fd, r->size) < 0 ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0 ||
 	    (map = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED ||
-	    (r->doorbell_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, bell) < 0 ||
+	    fd_closer_guard(bell[0]) < 0) {
 		int rc = -errno;
 		if (map != MAP_FAILED) {
 			munmap(map, r->size);
 		}
+		wire_close_fd(&bell[0]);
+		wire_close_fd(&bell[1]);
 		close(fd);
 		free(r);
 		return rc;
 	}
+	r->doorbell_fd = bell[0];
 	r->hdr = map;
 	r->hdr->magic = MMIO_RING_MAGIC;
 	r->hdr->version = MMIO_RING_VERSION;
@@ -72,6 +85,7 @@ ring_create(uint32_t entries, struct ring **out, int *memfd)
 	r->cq = (struct mmio_ring_cqe *)((char *)map + MMIO_RING_CQ_OFFSET(r->entries));
 	*out = r;
 	*memfd = fd;
+	*doorbell = bell[1];
 	return 0;
 }
 
@@ -82,7 +96,7 @@ ring_destroy(struct ring *r)
 		return;
 	}
 	munmap(r->hdr, r->size);
-	close(r->doorbell_fd);
+	fd_closer_close(&r->doorbell_fd); /* the client's end can pass it descriptors */
 	free(r);
 }
 
@@ -148,13 +162,29 @@ ring_prepare_sleep(struct ring *r)
 	return true;
 }
 
-void
+int
 ring_wake(struct ring *r)
 {
 	__atomic_store_n(&r->hdr->daemon_sleeping, 0, __ATOMIC_RELAXED);
-	uint64_t count;
-	/* Nonblocking: nothing to read is fine; the count itself means nothing. */
-	if (read(r->doorbell_fd, &count, sizeof(count)) < 0) {
-		return;
+	/*
+	 * Our own nonblocking end: nothing to read is fine, and what was written
+	 * means nothing. Bounded: a client writing as fast as we read must not keep
+	 * us here. Descriptors it attached go where closing them cannot stall us.
+	 */
+	char bytes[256];
+	int fds[WIRE_MAX_RECV_FDS];
+	for (int i = 0; i < 16; i++) {
+		unsigned n_fds;
+		ssize_t n = wire_recv_keep_fds(r->doorbell_fd, bytes, sizeof(bytes), fds, &n_fds);
+		for (unsigned k = 0; k < n_fds; k++) {
+			fd_closer_close(&fds[k]);
+		}
+		if (n == 0 || (n < 0 && n != -EAGAIN && n != -EMSGSIZE)) {
+			return -EPIPE;
+		}
+		if (n < (ssize_t)sizeof(bytes)) {
+			return 0;
+		}
 	}
+	return 0;
 }

@@ -19,16 +19,17 @@ struct ring {
 	uint32_t size;
 	uint32_t sq_head; /* ours; the shared copies are only published */
 	uint32_t cq_tail;
-	int doorbell_fd; /* eventfd the client writes when daemon_sleeping */
+	int doorbell_fd; /* our end of the doorbell socket pair; the client writes the other */
 };
 
 /*
  * A ring of entries (rounded up to a power of two, clamped to
  * 1..MMIO_RING_MAX_ENTRIES; 0: the default) per queue. On success *memfd is the
- * sealed memfd to pass to the client (the caller closes it); the mapping stays.
+ * sealed memfd and *doorbell the client's end of the doorbell, both to pass to the
+ * client (the caller closes them); the mapping and the read end stay.
  * 0 or a negative errno.
  */
-int ring_create(uint32_t entries, struct ring **out, int *memfd);
+int ring_create(uint32_t entries, struct ring **out, int *memfd, int *doorbell);
 
 /* Unmaps and closes everything; r may be NULL. */
 void ring_destroy(struct ring *r);
@@ -55,7 +56,11 @@ bool ring_pending(const struct ring *r);
  */
 bool ring_prepare_sleep(struct ring *r);
 
-/* Back from sleep: the client need not ring any more; empties the doorbell. */
-void ring_wake(struct ring *r);
+/*
+ * Back from sleep: the client need not ring any more; empties the doorbell
+ * (never blocking). 0, or -EPIPE when the client closed its end: it can ring
+ * no more, so stop watching.
+ */
+int ring_wake(struct ring *r);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "conn.h"
 #include "dispatch.h"
+#include "fd_closer.h"
 #include "log.h"
 #include "policy.h"
 #include "server.h"
@@ -198,6 +199,11 @@ server_init(struct server *srv, struct event_base *base, struct service *svc)
 static int
 register_listener(struct server *srv, char *err, size_t errlen)
 {
+	int rc = fd_closer_guard(srv->listen_fd);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start the descriptor closer: %s", strerror(-rc));
+		return rc;
+	}
 	srv->accept_ev = event_new(srv->base, srv->listen_fd, EV_READ | EV_PERSIST, accept_cb, srv);
 	srv->backoff_ev = evtimer_new(srv->base, backoff_cb, srv);
 	if (!srv->accept_ev || !srv->backoff_ev || event_add(srv->accept_ev, NULL) < 0) {

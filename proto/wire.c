@@ -90,22 +90,21 @@ wire_recv(int fd, void *buf, size_t cap)
 	return wire_recv_fds(fd, buf, cap, none, 0);
 }
 
-ssize_t
-wire_recv_fds(int fd, void *buf, size_t cap, int *passed_fds, unsigned max_fds)
+/*
+ * One recvmsg into buf with room for control_fds fds of ancillary data; the
+ * first max_keep fds are kept in keep[] (*n_kept), the rest closed.
+ */
+static ssize_t
+recv_frame(int fd, void *buf, size_t cap, int *keep, unsigned max_keep, unsigned *n_kept,
+	   void *control, size_t control_len)
 {
-	for (unsigned i = 0; i < max_fds; i++) {
-		passed_fds[i] = -1;
-	}
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * WIRE_MAX_STRAY_FDS)];
-		struct cmsghdr align;
-	} control;
+	*n_kept = 0;
 	struct iovec iov = {.iov_base = buf, .iov_len = cap};
 	struct msghdr msg = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
+		.msg_control = control,
+		.msg_controllen = control_len,
 	};
 	ssize_t n;
 	do {
@@ -117,17 +116,46 @@ wire_recv_fds(int fd, void *buf, size_t cap, int *passed_fds, unsigned max_fds)
 		}
 		return errno == ECONNRESET ? -ECONNRESET : -errno;
 	}
-	unsigned n_kept = 0;
 	if (msg.msg_controllen > 0) {
-		close_passed_fds(&msg, passed_fds, max_fds, &n_kept);
+		close_passed_fds(&msg, keep, max_keep, n_kept);
 	}
 	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-		for (unsigned i = 0; i < n_kept; i++) {
-			wire_close_fd(&passed_fds[i]);
-		}
 		return -EMSGSIZE;
 	}
 	return n;
+}
+
+ssize_t
+wire_recv_fds(int fd, void *buf, size_t cap, int *passed_fds, unsigned max_fds)
+{
+	for (unsigned i = 0; i < max_fds; i++) {
+		passed_fds[i] = -1;
+	}
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * WIRE_MAX_STRAY_FDS)];
+		struct cmsghdr align;
+	} control;
+	unsigned n_kept;
+	ssize_t n = recv_frame(fd, buf, cap, passed_fds, max_fds, &n_kept, control.buf,
+			       sizeof(control));
+	if (n == -EMSGSIZE) {
+		for (unsigned i = 0; i < n_kept; i++) {
+			wire_close_fd(&passed_fds[i]);
+		}
+	}
+	return n;
+}
+
+ssize_t
+wire_recv_keep_fds(int fd, void *buf, size_t cap, int fds[WIRE_MAX_RECV_FDS], unsigned *n_fds)
+{
+	/* Room for every fd a frame can carry: any the kernel had to drop it would close here. */
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * WIRE_MAX_RECV_FDS)];
+		struct cmsghdr align;
+	} control;
+	return recv_frame(fd, buf, cap, fds, WIRE_MAX_RECV_FDS, n_fds, control.buf,
+			  sizeof(control));
 }
 
 void

@@ -40,6 +40,17 @@ ssize_t wire_recv(int fd, void *buf, size_t cap);
  */
 ssize_t wire_recv_fds(int fd, void *buf, size_t cap, int *passed_fds, unsigned max_fds);
 
+/* The most fds one frame can carry (the kernel's SCM_MAX_FD). */
+#define WIRE_MAX_RECV_FDS 253
+
+/*
+ * wire_recv handing every fd that came with the frame (up to WIRE_MAX_RECV_FDS,
+ * CLOEXEC) to the caller in fds[*n_fds], even on an error return, and closing
+ * none: closing a client's fd can sleep, so mmiod chooses where (fd_closer.h).
+ */
+ssize_t wire_recv_keep_fds(int fd, void *buf, size_t cap, int fds[WIRE_MAX_RECV_FDS],
+			   unsigned *n_fds);
+
 /* Closes *fd if it is open and sets it to -1, keeping errno. */
 void wire_close_fd(int *fd);
 

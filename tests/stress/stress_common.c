@@ -26,6 +26,15 @@ stress_setup(void **state)
 }
 
 int
+stress_setup_no_passrights(void **state)
+{
+	setenv("MMIOD_NO_SO_PASSRIGHTS", "1", 1);
+	int rc = stress_setup(state);
+	unsetenv("MMIOD_NO_SO_PASSRIGHTS");
+	return rc;
+}
+
+int
 stress_teardown(void **state)
 {
 	struct daemon_fixture *f = *state;

@@ -13,6 +13,8 @@ extern const char *const stress_regions[];
 
 /* cmocka setup: mmiod serving stress_regions; *state is its struct daemon_fixture. */
 int stress_setup(void **state);
+/* stress_setup, with mmiod told not to use SO_PASSRIGHTS (as on kernels before 6.16). */
+int stress_setup_no_passrights(void **state);
 
 /* Only cleans up after a failure: each test asserts its daemon's clean stop itself. */
 int stress_teardown(void **state);

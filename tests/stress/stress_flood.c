@@ -359,12 +359,13 @@ send_with_fds(int sock, int fd, unsigned n_fds, size_t frame_len, uint8_t *frame
 }
 
 /*
- * 1000 messages carrying fds (SCM_RIGHTS): a request with 1, 2 or 8 fds is
- * answered (mmiod closed them first); with 9 or 253 (more than mmiod's
- * control buffer: MSG_CTRUNC) or on an oversize frame the connection is
- * closed. Every fd is a copy of one pipe's write end, so once the test closes
- * its own, the read end sees EOF only if mmiod and the kernel closed every
- * copy; and mmiod's fd count is what it was before.
+ * 1000 messages carrying fds (SCM_RIGHTS), with mmiod told not to have the
+ * kernel refuse them (as before Linux 6.16): a request with 1 to 253 fds (the
+ * most a message carries) is answered, and mmiod closed them aside (never on
+ * its loop: closing can sleep); on an oversize frame the connection is closed.
+ * Every fd is a copy of one pipe's write end, so once the test closes its
+ * own, the read end sees EOF only if mmiod and the kernel closed every copy;
+ * and mmiod's fd count is what it was before.
  */
 static void
 test_flood_scm_rights_closed(void **state)
@@ -382,7 +383,7 @@ test_flood_scm_rights_closed(void **state)
 	for (unsigned i = 0; i < n; i++) {
 		unsigned k = n_fds[i % (sizeof(n_fds) / sizeof(n_fds[0]))];
 		bool oversize = i % 50 == 49;
-		bool should_close = k > 8 || oversize;
+		bool should_close = oversize;
 		assert_int_equal(
 			send_with_fds(sock, pipefd[1], k, oversize ? MMIO_MAX_FRAME + 1 : 0, frame),
 			0);
@@ -414,15 +415,68 @@ test_flood_scm_rights_closed(void **state)
 	close(pipefd[0]);
 	bool pass = wrong == 0 && fds_after == fds_before && eof;
 	stress_report(
-		"SCM_RIGHTS: %u messages carrying %u fds (1, 2, 8, 9, 253 per message, every "
-		"50th on an oversize frame): %u answered, %u closed, %u wrong; mmiod fds %d -> "
-		"%d; every copy closed (pipe EOF): %s: %s",
+		"SCM_RIGHTS without SO_PASSRIGHTS: %u messages carrying %u fds (1, 2, 8, 9, 253 "
+		"per message, every 50th on an oversize frame): %u answered, %u closed, %u "
+		"wrong; mmiod fds %d -> %d; every copy closed (pipe EOF): %s: %s",
 		n, fds_sent, answered, closed, wrong, fds_before, fds_after, eof ? "yes" : "no",
 		pass ? "PASS" : "FAIL");
 	assert_int_equal(wrong, 0);
 	assert_int_equal(fds_after, fds_before);
 	assert_true(eof);
 	stress_assert_stops(f, "SCM_RIGHTS");
+}
+
+/*
+ * Where the kernel can (Linux >= 6.16), mmiod has it refuse every message
+ * carrying fds at the sender: nothing reaches mmiod, the connection is
+ * untouched, and mmiod's fd count does not move.
+ */
+static void
+test_flood_scm_rights_refused(void **state)
+{
+	struct daemon_fixture *f = *state;
+	if (!raw_kernel_refuses_fds()) {
+		stress_report("SCM_RIGHTS refused: this kernel cannot (SO_PASSRIGHTS): SKIP");
+		stress_assert_stops(f, "SCM_RIGHTS refused");
+		return;
+	}
+	static const unsigned n_fds[] = {1, 2, 8, 9, 253};
+	unsigned n = stress_count(1000, 200);
+	int pipefd[2];
+	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+	uint8_t *frame = calloc(1, MMIO_MAX_FRAME + 1);
+	assert_non_null(frame);
+	int sock = stress_connect_hello(f);
+	int fds_before = proc_fd_count(f->pid);
+	unsigned refused = 0;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = n_fds[i % (sizeof(n_fds) / sizeof(n_fds[0]))];
+		refused += send_with_fds(sock, pipefd[1], k, 0, frame) == -EPERM;
+	}
+	/* The same frame without fds is answered: the connection is as it was. */
+	Mmio__ListRegions list = MMIO__LIST_REGIONS__INIT;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.id = 9;
+	req.body_case = MMIO__REQUEST__BODY_LIST_REGIONS;
+	req.list_regions = &list;
+	assert_int_equal(raw_send(sock, &req), 0);
+	Mmio__Reply *reply = raw_recv(sock);
+	assert_non_null(reply);
+	assert_int_equal(reply->id, 9);
+	assert_int_equal(reply->status, MMIO__STATUS__OK);
+	mmio__reply__free_unpacked(reply, NULL);
+	int fds_after = proc_fd_count(f->pid);
+	close(sock);
+	free(frame);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	bool pass = refused == n && fds_after == fds_before;
+	stress_report("SCM_RIGHTS refused: %u of %u messages carrying fds refused (EPERM); "
+		      "mmiod fds %d -> %d: %s",
+		      refused, n, fds_before, fds_after, pass ? "PASS" : "FAIL");
+	assert_int_equal(refused, n);
+	assert_int_equal(fds_after, fds_before);
+	stress_assert_stops(f, "SCM_RIGHTS refused");
 }
 
 int
@@ -433,7 +487,9 @@ main(void)
 		T(test_flood_packet_sizes),
 		T(test_flood_length_fields),
 		T(test_flood_10000_oversize_frames),
-		T(test_flood_scm_rights_closed),
+		T(test_flood_scm_rights_refused),
+		cmocka_unit_test_setup_teardown(test_flood_scm_rights_closed,
+						stress_setup_no_passrights, stress_teardown),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

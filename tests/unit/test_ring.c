@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +37,7 @@ _Static_assert(sizeof(struct mmio_ring_header) == 384, "header size");
 struct ring_fixture {
 	struct ring *r;
 	int memfd;
+	int doorbell;         /* the client's end */
 	struct ring_client c; /* no doorbell: the tests play mmiod's side too */
 };
 
@@ -43,7 +45,7 @@ static int
 setup_ring(void **state, uint32_t entries)
 {
 	struct ring_fixture *f = test_calloc(1, sizeof(*f));
-	assert_int_equal(ring_create(entries, &f->r, &f->memfd), 0);
+	assert_int_equal(ring_create(entries, &f->r, &f->memfd, &f->doorbell), 0);
 	ring_client_map(&f->c, f->memfd, -1);
 	*state = f;
 	return 0;
@@ -61,6 +63,7 @@ teardown_ring(void **state)
 	struct ring_fixture *f = *state;
 	assert_int_equal(ring_client_unmap(&f->c), 0);
 	close(f->memfd);
+	close(f->doorbell);
 	ring_destroy(f->r);
 	test_free(f);
 	return 0;
@@ -88,7 +91,8 @@ test_ring_create_entries(void **state)
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		struct ring *r;
 		int memfd;
-		assert_int_equal(ring_create(cases[i].asked, &r, &memfd), 0);
+		int doorbell;
+		assert_int_equal(ring_create(cases[i].asked, &r, &memfd, &doorbell), 0);
 		uint32_t e = cases[i].got;
 		if (r->entries != e) {
 			print_error("asked %u entries\n", cases[i].asked);
@@ -126,10 +130,13 @@ test_ring_create_entries(void **state)
 		assert_int_equal(fstat(memfd, &st), 0);
 		assert_int_equal(st.st_size, size);
 		assert_true(fcntl(memfd, F_GETFD) & FD_CLOEXEC);
-		/* The doorbell: an eventfd we read without blocking, not inherited. */
+		/* The doorbell: a pipe end we read without blocking, not inherited. */
 		assert_true(r->doorbell_fd >= 0);
 		assert_true(fcntl(r->doorbell_fd, F_GETFL) & O_NONBLOCK);
 		assert_true(fcntl(r->doorbell_fd, F_GETFD) & FD_CLOEXEC);
+		assert_true(doorbell >= 0 && doorbell != r->doorbell_fd);
+		assert_true(fcntl(doorbell, F_GETFD) & FD_CLOEXEC);
+		close(doorbell);
 		close(memfd);
 		ring_destroy(r);
 	}
@@ -505,8 +512,8 @@ test_ring_wake_drains_doorbell(void **state)
 	uint64_t one = 1, count;
 	assert_true(ring_prepare_sleep(f->r));
 	/* The client rings (twice: the count means nothing). */
-	assert_int_equal(write(f->r->doorbell_fd, &one, sizeof(one)), sizeof(one));
-	assert_int_equal(write(f->r->doorbell_fd, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(write(f->doorbell, &one, sizeof(one)), sizeof(one));
+	assert_int_equal(write(f->doorbell, &one, sizeof(one)), sizeof(one));
 	ring_wake(f->r);
 	assert_int_equal(f->c.hdr->daemon_sleeping, 0);
 	errno = 0;
@@ -515,6 +522,48 @@ test_ring_wake_drains_doorbell(void **state)
 	/* Waking with nothing rung neither blocks nor fails. */
 	ring_wake(f->r);
 	assert_int_equal(f->c.hdr->daemon_sleeping, 0);
+}
+
+/*
+ * Regression: the doorbell was an F_DUPFD copy of our eventfd, so the client
+ * shared its open file description. Clearing O_NONBLOCK on its copy cleared
+ * ours, and by draining the count before us it made ring_wake()'s read()
+ * block mmiod's only thread for good. The client's end must be an object of
+ * its own: its flags are not ours, and it cannot take what we read.
+ */
+static void
+test_ring_doorbell_not_shared(void **state)
+{
+	struct ring_fixture *f = *state;
+	uint64_t one = 1, count;
+	assert_int_equal(fcntl(f->doorbell, F_SETFL, 0), 0);
+	assert_true(fcntl(f->r->doorbell_fd, F_GETFL) & O_NONBLOCK);
+	assert_true(ring_prepare_sleep(f->r));
+	assert_int_equal(write(f->doorbell, &one, sizeof(one)), sizeof(one));
+	/* The client cannot read the ring back from its end: only we take it. */
+	errno = 0;
+	assert_int_equal(recv(f->doorbell, &count, sizeof(count), MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	ring_wake(f->r);
+	/* Nothing left to read: returns at once, whatever the client did to its end. */
+	ring_wake(f->r);
+	assert_int_equal(f->c.hdr->daemon_sleeping, 0);
+}
+
+/* A client ringing while we drain cannot keep ring_wake() reading. */
+static void
+test_ring_wake_bounded(void **state)
+{
+	struct ring_fixture *f = *state;
+	char bytes[4096] = {0};
+	/* Fill the pipe: the client may ring as often as it likes. */
+	assert_int_equal(fcntl(f->doorbell, F_SETFL, O_NONBLOCK), 0);
+	while (write(f->doorbell, bytes, sizeof(bytes)) > 0) {
+	}
+	assert_int_equal(errno, EAGAIN);
+	ring_wake(f->r);
+	/* It read a bounded amount and left the rest for the next wake. */
+	assert_true(read(f->r->doorbell_fd, bytes, sizeof(bytes)) > 0);
 }
 
 int
@@ -538,6 +587,9 @@ main(void)
 						teardown_ring),
 		cmocka_unit_test_setup_teardown(test_ring_prepare_sleep_cq_full, setup_ring4,
 						teardown_ring),
+		cmocka_unit_test_setup_teardown(test_ring_doorbell_not_shared, setup_ring4,
+						teardown_ring),
+		cmocka_unit_test_setup_teardown(test_ring_wake_bounded, setup_ring4, teardown_ring),
 		cmocka_unit_test_setup_teardown(test_ring_wake_drains_doorbell, setup_ring4,
 						teardown_ring),
 	};
