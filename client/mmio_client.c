@@ -1,7 +1,9 @@
 /* libmmio-client: one connection to mmiod, one request in flight at a time. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,38 +361,88 @@ mmio_list_regions(struct mmio_client *c, struct mmio_region_info **out)
 	return (int)n;
 }
 
+/* Appends one page of the listing to *infos (*n used of *cap); moves *after past it. */
+static int
+add_lease_page(const Mmio__LeaseList *page, struct mmio_lease_info **infos, size_t *n, size_t *cap,
+	       uint64_t *after)
+{
+	if (page->n_leases > (size_t)INT_MAX - *n) {
+		return -EPROTO;
+	}
+	if (*n + page->n_leases > *cap) {
+		size_t want = *cap ? *cap : 64;
+		while (want < *n + page->n_leases) {
+			want *= 2;
+		}
+		struct mmio_lease_info *grown = realloc(*infos, want * sizeof(**infos));
+		if (!grown) {
+			return -ENOMEM;
+		}
+		*infos = grown;
+		*cap = want;
+	}
+	uint64_t last = *after;
+	for (size_t i = 0; i < page->n_leases; i++) {
+		const Mmio__LeaseInfo *l = page->leases[i];
+		/* Past the cursor, so paging ends; any order: an older mmiod sends one page. */
+		if (l->id <= *after) {
+			return -EPROTO;
+		}
+		struct mmio_lease_info *info = &(*infos)[(*n)++];
+		memset(info, 0, sizeof(*info));
+		info->id = l->id;
+		copy_name(info->region, sizeof(info->region), l->region);
+		info->start = l->start;
+		info->length = l->length;
+		info->pid = (pid_t)l->pid;
+		info->uid = (uid_t)l->uid;
+		info->access = access_from_wire(l->access);
+		last = l->id > last ? l->id : last;
+	}
+	*after = last;
+	return 0;
+}
+
+/* Page by page until mmiod says there are no more: no listing outgrows a frame. */
 int
 mmio_list_leases(struct mmio_client *c, struct mmio_lease_info **out)
 {
-	Mmio__ListLeases body = MMIO__LIST_LEASES__INIT;
-	Mmio__Request req = MMIO__REQUEST__INIT;
-	req.body_case = MMIO__REQUEST__BODY_LIST_LEASES;
-	req.list_leases = &body;
-	Mmio__Reply *reply;
+	struct mmio_lease_info *infos = NULL;
+	size_t n = 0;
+	size_t cap = 0;
+	uint64_t after = 0;
+	bool more = true;
+	int rc = 0;
 
 	*out = NULL;
-	int rc = client_call_locked(c, &req, &reply, MMIO__REPLY__BODY_LEASES);
-	if (rc < 0) {
+	while (more && rc == 0) {
+		Mmio__ListLeases body = MMIO__LIST_LEASES__INIT;
+		body.after_id = after;
+		Mmio__Request req = MMIO__REQUEST__INIT;
+		req.body_case = MMIO__REQUEST__BODY_LIST_LEASES;
+		req.list_leases = &body;
+		Mmio__Reply *reply;
+		rc = client_call_locked(c, &req, &reply, MMIO__REPLY__BODY_LEASES);
+		if (rc == 0) {
+			more = reply->leases->more;
+			rc = add_lease_page(reply->leases, &infos, &n, &cap, &after);
+			/* An empty page that promises more would never end. */
+			if (rc == -EPROTO || (rc == 0 && more && after == body.after_id)) {
+				client_log(MMIO_LOG_ERROR, "lease listing: bad page after id %llu",
+					   (unsigned long long)body.after_id);
+				rc = -EPROTO;
+			}
+		}
 		client_free_reply(reply);
+	}
+	if (rc < 0) {
+		free(infos);
 		return rc;
 	}
-	size_t n = reply->leases->n_leases;
-	struct mmio_lease_info *infos = n ? calloc(n, sizeof(*infos)) : NULL;
-	if (n && !infos) {
-		client_free_reply(reply);
-		return -ENOMEM;
+	if (n == 0) {
+		free(infos);
+		infos = NULL;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const Mmio__LeaseInfo *l = reply->leases->leases[i];
-		infos[i].id = l->id;
-		copy_name(infos[i].region, sizeof(infos[i].region), l->region);
-		infos[i].start = l->start;
-		infos[i].length = l->length;
-		infos[i].pid = (pid_t)l->pid;
-		infos[i].uid = (uid_t)l->uid;
-		infos[i].access = access_from_wire(l->access);
-	}
-	client_free_reply(reply);
 	*out = infos;
 	return (int)n;
 }

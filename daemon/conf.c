@@ -201,17 +201,139 @@ parse_root(const struct parse *p, config_t *cf, struct mmiod_config *cfg)
 	return 0;
 }
 
+/* One number as libconfig 1.5's scanner (lib/scanner.l) takes it. */
+struct literal {
+	size_t len;         /* the whole token: sign, 0x, digits, fraction, L */
+	const char *digits; /* the integer's digits, without sign, 0x or L */
+	size_t n_digits;
+	bool is_float;
+	bool is_hex;
+	bool is_long; /* L or LL: a 64-bit integer */
+	bool negative;
+};
+
 /*
- * libconfig 1.5 (Debian 12) keeps an integer literal without the L suffix in
- * 32 bits and silently drops the rest: 4294967552 reads as 256, so a grant
- * could cover other registers than written. Refuse any such literal (outside
- * strings and comments) before libconfig sees it. Returns 0 or -EINVAL.
+ * Matches the number at c the way flex does, longest match first: integer
+ * [-+]?[0-9]+, hex 0[Xx][0-9A-Fa-f]+ (no sign), either with L or LL, and float
+ * (a '.', or an exponent after digits). Returns 0 if c starts none (a lone sign).
+ */
+static size_t
+scan_number(const char *c, struct literal *lit)
+{
+	*lit = (struct literal){.negative = *c == '-'};
+	const char *p = c + (*c == '-' || *c == '+');
+	if (p == c && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
+	    isxdigit((unsigned char)p[2])) {
+		lit->is_hex = true;
+		lit->digits = p += 2;
+		while (isxdigit((unsigned char)*p)) {
+			p++;
+		}
+	} else {
+		lit->digits = p;
+		while (isdigit((unsigned char)*p)) {
+			p++;
+		}
+		const char *q = p;
+		if (*q == '.') {
+			lit->is_float = true;
+			for (q++; isdigit((unsigned char)*q); q++) {
+			}
+		}
+		if ((lit->is_float || q > lit->digits) && (*q == 'e' || *q == 'E')) {
+			const char *e = q + 1 + (q[1] == '-' || q[1] == '+');
+			if (isdigit((unsigned char)*e)) {
+				lit->is_float = true;
+				for (q = e; isdigit((unsigned char)*q); q++) {
+				}
+			}
+		}
+		if (lit->is_float) {
+			lit->len = (size_t)(q - c);
+			return lit->len;
+		}
+		if (p == lit->digits) {
+			return 0;
+		}
+	}
+	lit->n_digits = (size_t)(p - lit->digits);
+	if (*p == 'L') {
+		lit->is_long = true;
+		p += 1 + (p[1] == 'L');
+	}
+	lit->len = (size_t)(p - c);
+	return lit->len;
+}
+
+/* The magnitude of an integer literal; false if it does not fit 64 bits. */
+static bool
+literal_magnitude(const struct literal *lit, uint64_t *out)
+{
+	unsigned base = lit->is_hex ? 16 : 10;
+	uint64_t v = 0;
+	for (size_t i = 0; i < lit->n_digits; i++) {
+		int ch = tolower((unsigned char)lit->digits[i]);
+		unsigned d = (unsigned)(isdigit(ch) ? ch - '0' : ch - 'a' + 10);
+		if (v > (UINT64_MAX - d) / base) {
+			return false;
+		}
+		v = v * base + d;
+	}
+	*out = v;
+	return true;
+}
+
+/*
+ * An integer libconfig would read otherwise than written: a leading zero (C
+ * reads octal, libconfig decimal), more than 32 bits without L (truncated),
+ * more than 64 with it (clamped). Writes "path:line: message"; 0 or -EINVAL.
+ */
+static int
+literal_refused(const struct parse *p, int line, const char *c, const struct literal *lit)
+{
+	if (lit->is_float) {
+		return 0; /* atof: decimal, as anyone reads it */
+	}
+	int n = (int)lit->len;
+	uint64_t v = 0;
+	bool fits = literal_magnitude(lit, &v);
+	if (!lit->is_hex && lit->n_digits > 1 && lit->digits[0] == '0') {
+		snprintf(p->err, p->errlen,
+			 "%s:%d: %.*s has a leading zero: libconfig reads it as decimal, C as "
+			 "octal; write it without the zero, or in 0x hex",
+			 p->path, line, n, c);
+		return -EINVAL;
+	}
+	if (!lit->is_long && (!fits || v > (lit->negative ? 1ull << 31 : (uint64_t)INT32_MAX))) {
+		snprintf(p->err, p->errlen,
+			 "%s:%d: %.*s does not fit 32 bits: write it with an L suffix (%.*sL)",
+			 p->path, line, n, c, n, c);
+		return -EINVAL;
+	}
+	if (lit->is_long && (!fits || v > (lit->negative ? 1ull << 63 : (uint64_t)INT64_MAX))) {
+		snprintf(p->err, p->errlen, "%s:%d: %.*s does not fit a signed 64-bit integer",
+			 p->path, line, n, c);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * libconfig 1.5 (Debian 12) reads integers in ways a reader of the file would
+ * not: without the L suffix it keeps 32 bits and silently drops the rest
+ * (4294967552 reads as 256), past 64 bits it clamps, and it reads 0755 as
+ * decimal 755 where C (and strtoull base 0) reads octal, so 04294967296 reads
+ * as 0. A grant could then cover other registers than written. Scanning as
+ * libconfig's lexer does (strings and comments skipped), refuse every such
+ * literal before libconfig sees it, and @include, whose file this check would
+ * not see. Returns 0 or -EINVAL.
  */
 static int
 check_wide_literals(const struct parse *p, const char *text)
 {
 	int line = 1;
 	for (const char *c = text; *c; c++) {
+		struct literal lit;
 		if (*c == '\n') {
 			line++;
 		} else if (*c == '"') {
@@ -234,21 +356,22 @@ check_wide_literals(const struct parse *p, const char *text)
 				return 0;
 			}
 			c++;
-		} else if (isdigit((unsigned char)*c) &&
-			   (c == text ||
-			    !(isalnum((unsigned char)c[-1]) || c[-1] == '_' || c[-1] == '.'))) {
-			char *end;
-			errno = 0;
-			unsigned long long v = strtoull(c, &end, 0);
-			bool is_float = *end == '.' || *end == 'e' || *end == 'E';
-			if (!is_float && *end != 'L' && (errno == ERANGE || v > INT32_MAX)) {
-				snprintf(p->err, p->errlen,
-					 "%s:%d: %.*s does not fit 32 bits: write it with an L "
-					 "suffix (%.*sL)",
-					 p->path, line, (int)(end - c), c, (int)(end - c), c);
+		} else if (strncmp(c, "@include", 8) == 0) {
+			snprintf(p->err, p->errlen,
+				 "%s:%d: @include is not supported: put every setting in this file",
+				 p->path, line);
+			return -EINVAL;
+		} else if (isalpha((unsigned char)*c) || *c == '*') {
+			/* A name ([A-Za-z*][-A-Za-z0-9_*]*): its digits are not a number. */
+			while (isalnum((unsigned char)c[1]) || c[1] == '-' || c[1] == '_' ||
+			       c[1] == '*') {
+				c++;
+			}
+		} else if (strchr("-+.0123456789", *c) && scan_number(c, &lit) > 0) {
+			if (literal_refused(p, line, c, &lit) < 0) {
 				return -EINVAL;
 			}
-			c = end - 1;
+			c += lit.len - 1;
 		}
 	}
 	return 0;

@@ -8,11 +8,14 @@
 #include "conf_parse.h"
 #include "parse.h"
 
+static int get_irq(const struct parse *p, const config_setting_t *group, bool *out);
+
 static int
 parse_grant(const struct parse *p, const config_setting_t *s, const struct region_spec *spec,
 	    struct grant *g)
 {
-	static const char *const keys[] = {"user", "group", "access", "offset", "length", NULL};
+	static const char *const keys[] = {"user",   "group", "access", "offset",
+					   "length", "irq",   NULL};
 	if (!config_setting_is_group(s)) {
 		return conf_fail_at(p, s,
 				    "a grant is a group: { group = \"...\"; access = \"rw\"; }");
@@ -41,6 +44,16 @@ parse_grant(const struct parse *p, const config_setting_t *s, const struct regio
 				    "access must be \"ro\" or \"rw\"");
 	}
 	g->read_only = strcmp(access, "ro") == 0;
+	g->irq = false;
+	if ((rc = get_irq(p, s, &g->irq)) < 0) {
+		return rc;
+	}
+	/* The interrupt is acknowledged by a write to the device: not for a read-only holder. */
+	if (g->irq && g->read_only) {
+		return conf_fail_at(p, conf_member_or(s, "irq"),
+				    "irq = true needs access = \"rw\": acknowledging an "
+				    "interrupt writes to the device");
+	}
 	g->offset = 0;
 	g->length = spec->size;
 	bool has_length = config_setting_get_member(s, "length") != NULL;

@@ -193,7 +193,7 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 		handle_barrier(s, req->barrier, reply, scratch);
 		break;
 	case MMIO__REQUEST__BODY_LIST_LEASES:
-		handle_list_leases(s, reply, scratch);
+		handle_list_leases(s, req->list_leases, reply, scratch);
 		break;
 	case MMIO__REQUEST__BODY_BATCH:
 		handle_batch(s, req->batch, reply, scratch);

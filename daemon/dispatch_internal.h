@@ -46,7 +46,8 @@ void handle_split(struct session *s, const Mmio__Split *req, Mmio__Reply *reply,
 		  struct dispatch_scratch *scratch);
 void handle_release(struct session *s, const Mmio__Release *req, Mmio__Reply *reply,
 		    struct dispatch_scratch *scratch);
-void handle_list_leases(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch);
+void handle_list_leases(struct session *s, const Mmio__ListLeases *req, Mmio__Reply *reply,
+			struct dispatch_scratch *scratch);
 /* Figures of the daemon; regions listed as for handle_list_regions (all for admins). */
 void handle_stats(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch);
 void handle_revoke(struct session *s, const Mmio__Revoke *req, Mmio__Reply *reply,

@@ -225,45 +225,91 @@ handle_release(struct session *s, const Mmio__Release *req, Mmio__Reply *reply,
 	dispatch_status(reply, scratch, 0, NULL);
 }
 
-/* Admins see every lease; anyone else those of its own uid (any of its connections). */
-void
-handle_list_leases(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch)
+static size_t
+varint_size(uint64_t v)
 {
-	const struct region_table *regions = s->svc->regions;
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* Bytes l adds to a LeaseList: tag, length, message. */
+static size_t
+listed_size(const struct lease *l)
+{
+	Mmio__LeaseInfo info;
+	dispatch_fill_lease_info(&info, l);
+	size_t n = mmio__lease_info__get_packed_size(&info);
+	return 1 + varint_size(n) + n;
+}
+
+static bool
+lease_visible(const struct session *s, bool all, const struct lease *l)
+{
+	return all || l->set->uid == s->who.uid;
+}
+
+/*
+ * Admins see every lease; anyone else those of its own uid (any of its
+ * connections). One page, in ascending id order from after_id: as many as fit
+ * in a frame (at most max), with more set if any remain, so that no number of
+ * leases can make the listing fail.
+ */
+void
+handle_list_leases(struct session *s, const Mmio__ListLeases *req, Mmio__Reply *reply,
+		   struct dispatch_scratch *scratch)
+{
 	bool all = service_is_admin(s->svc, &s->who);
+	size_t max = req->max ? req->max : SIZE_MAX;
+	/*
+	 * Measured with no lease listed and more set: the body's length prefix grows by at
+	 * most 2 bytes as leases are added (a varint under MMIO_MAX_FRAME takes at most 3).
+	 */
+	mmio__lease_list__init(&scratch->leases);
+	scratch->leases.more = true;
+	reply->body_case = MMIO__REPLY__BODY_LEASES;
+	reply->leases = &scratch->leases;
+	dispatch_status(reply, scratch, 0, NULL);
+	size_t budget = MMIO_MAX_FRAME - mmio__reply__get_packed_size(reply) - 2;
+
+	const struct lease *first = lease_first_after(req->after_id);
 	size_t n = 0;
-	for (unsigned i = 0; i < regions->count; i++) {
-		const struct lease *l;
-		TAILQ_FOREACH(l, &regions->regions[i]->space.leases, space_link)
-		{
-			n += all || l->set->uid == s->who.uid;
+	size_t used = 0;
+	bool more = false;
+	for (const struct lease *l = first; l; l = lease_next_by_id(l)) {
+		if (!lease_visible(s, all, l)) {
+			continue;
 		}
+		size_t cost = listed_size(l);
+		if (n == max || cost > budget - used) {
+			more = true;
+			break;
+		}
+		used += cost;
+		n++;
 	}
 	Mmio__LeaseInfo *infos = dispatch_alloc(scratch, n, sizeof(*infos));
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
 	Mmio__LeaseInfo **ptrs = dispatch_alloc(scratch, n, sizeof(*ptrs));
 	if (!infos || !ptrs) {
+		reply->body_case = MMIO__REPLY__BODY__NOT_SET;
 		dispatch_status(reply, scratch, -ENOMEM, NULL);
 		return;
 	}
 	size_t k = 0;
-	for (unsigned i = 0; i < regions->count; i++) {
-		const struct lease *l;
-		TAILQ_FOREACH(l, &regions->regions[i]->space.leases, space_link)
-		{
-			if (all || l->set->uid == s->who.uid) {
-				dispatch_fill_lease_info(&infos[k], l);
-				ptrs[k] = &infos[k];
-				k++;
-			}
+	for (const struct lease *l = first; k < n; l = lease_next_by_id(l)) {
+		if (lease_visible(s, all, l)) {
+			dispatch_fill_lease_info(&infos[k], l);
+			ptrs[k] = &infos[k];
+			k++;
 		}
 	}
-	mmio__lease_list__init(&scratch->leases);
 	scratch->leases.n_leases = n;
 	scratch->leases.leases = ptrs;
-	reply->body_case = MMIO__REPLY__BODY_LEASES;
-	reply->leases = &scratch->leases;
-	dispatch_status(reply, scratch, 0, NULL);
+	scratch->leases.more = more;
 }
 
 void
@@ -321,6 +367,21 @@ handle_irq(struct session *s, Mmio__Request__BodyCase kind, uint64_t lease_id, M
 	} else if (rc == -EINVAL) {
 		dispatch_status(reply, scratch, rc,
 				"lease %" PRIu64 " holds no interrupt subscription", l->id);
+	} else if (rc == -EACCES) {
+		log_event(MSGID_ACCESS_DENIED, LOG_LEVEL_WARN,
+			  CONN_FMT ": denied the interrupt of %s to lease %" PRIu64, CONN_ARGS(s),
+			  name, l->id);
+		if (l->read_only) {
+			dispatch_status(reply, scratch, rc,
+					"subscribing to the interrupt of %s needs a read-write "
+					"lease; lease %" PRIu64 " is read-only",
+					name, l->id);
+		} else {
+			dispatch_status(reply, scratch, rc,
+					"subscribing to the interrupt of %s needs a read-write "
+					"grant of the whole region or one with irq = true",
+					name);
+		}
 	} else if (rc == -EBUSY) {
 		dispatch_status(reply, scratch, rc,
 				"another client is subscribed to the interrupt of %s", name);

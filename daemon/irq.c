@@ -77,12 +77,24 @@ irq_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The rule of policy_may_own_irq, for holder s of lease l under the region's current policy. */
+static bool
+may_own(const struct service *svc, const struct session *s, const struct lease *l)
+{
+	const struct region *r = region_of_lease(l);
+	return policy_may_own_irq(&r->policy, &s->who, svc->extra_uid, r->space.len, l->read_only);
+}
+
 int
 irq_subscribe(struct service *svc, struct session *s, const struct lease *l, int *client_fd)
 {
 	struct region *r = region_of_lease(l);
 	if (r->backend->irq_fd < 0) {
 		return -EINVAL;
+	}
+	/* Before -EBUSY: who may not own it learns nothing of who does. */
+	if (!may_own(svc, s, l)) {
+		return -EACCES;
 	}
 	if (r->irq) {
 		return -EBUSY;
@@ -163,4 +175,23 @@ irq_lease_gone(const struct lease *l)
 	if (sub && sub->lease_id == l->id) {
 		end_subscription(sub);
 	}
+}
+
+bool
+irq_recheck(const struct service *svc, struct region *r)
+{
+	struct irq_sub *sub = r->irq;
+	if (!sub) {
+		return false;
+	}
+	const struct lease *l = lease_find(&sub->owner->leases, sub->lease_id);
+	if (l && may_own(svc, sub->owner, l)) {
+		return false;
+	}
+	log_info("conn %" PRIu64 " (pid %d uid %u): lease %" PRIu64
+		 ": unsubscribed from the interrupt of %s: the new policy does not let it own it",
+		 sub->owner->conn_id, (int)sub->owner->who.pid, (unsigned)sub->owner->who.uid,
+		 sub->lease_id, r->name);
+	end_subscription(sub);
+	return true;
 }

@@ -7,6 +7,8 @@
 #ifndef MMIOD_IRQ_H
 #define MMIOD_IRQ_H
 
+#include <stdbool.h>
+
 struct lease;
 struct region;
 struct service;
@@ -15,8 +17,9 @@ struct session;
 /*
  * Subscribes s, holder of l, to the interrupt of l's region. Returns 0 with
  * *client_fd the pipe's read end to pass to the client (the caller closes it
- * after sending), or -EINVAL (the region has no interrupt), -EBUSY (another
- * subscriber), -ENOMEM or another negative errno.
+ * after sending), or -EINVAL (the region has no interrupt), -EACCES (s may not
+ * own it through l: policy_may_own_irq), -EBUSY (another subscriber), -ENOMEM
+ * or another negative errno.
  */
 int irq_subscribe(struct service *svc, struct session *s, const struct lease *l, int *client_fd);
 
@@ -28,5 +31,12 @@ int irq_unsubscribe(struct session *s, const struct lease *l);
 
 /* The lease l is going away: end any subscription made through it. */
 void irq_lease_gone(const struct lease *l);
+
+/*
+ * r's policy (or its leases' access) changed: ends the subscription to r's
+ * interrupt if its holder may no longer own it (its pipe reads EOF). Returns
+ * true if it ended one.
+ */
+bool irq_recheck(const struct service *svc, struct region *r);
 
 #endif

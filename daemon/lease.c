@@ -5,6 +5,10 @@
 
 /* Ids are global and never reused, so a stale id can never name a newer lease. */
 static uint64_t next_lease_id = 1;
+/* Every live lease; ids only grow, so appending at creation keeps it in id order. */
+static struct lease_list leases_by_id = TAILQ_HEAD_INITIALIZER(leases_by_id);
+/* Where lease_first_after() last stopped, so that page after page costs no rescan from the head. */
+static struct lease *by_id_hint;
 
 void
 lease_space_init(struct lease_space *space, uint64_t len, uint64_t addr)
@@ -73,6 +77,7 @@ create_lease(struct lease_space *space, struct lease_set *set, uint64_t start, u
 	l->space = space;
 	l->set = set;
 	TAILQ_INSERT_TAIL(&set->leases, l, set_link);
+	TAILQ_INSERT_TAIL(&leases_by_id, l, id_link);
 	set->count++;
 	space->count++;
 	return l;
@@ -137,6 +142,10 @@ lease_release(struct lease *l)
 	}
 	TAILQ_REMOVE(&l->space->leases, l, space_link);
 	TAILQ_REMOVE(&l->set->leases, l, set_link);
+	if (by_id_hint == l) {
+		by_id_hint = TAILQ_NEXT(l, id_link);
+	}
+	TAILQ_REMOVE(&leases_by_id, l, id_link);
 	l->set->count--;
 	l->space->count--;
 	free(l);
@@ -168,6 +177,29 @@ lease_find(const struct lease_set *set, uint64_t id)
 		}
 	}
 	return NULL;
+}
+
+struct lease *
+lease_first_after(uint64_t after)
+{
+	struct lease *l = by_id_hint ? by_id_hint : TAILQ_FIRST(&leases_by_id);
+	struct lease *prev;
+
+	/* From the hint: back while the one before also lies above after, else forward. */
+	while (l && (prev = TAILQ_PREV(l, lease_list, id_link)) && prev->id > after) {
+		l = prev;
+	}
+	while (l && l->id <= after) {
+		l = TAILQ_NEXT(l, id_link);
+	}
+	by_id_hint = l;
+	return l;
+}
+
+struct lease *
+lease_next_by_id(const struct lease *l)
+{
+	return TAILQ_NEXT(l, id_link);
 }
 
 uint64_t

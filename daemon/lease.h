@@ -43,6 +43,7 @@ struct lease {
 	struct lease_set *set;
 	TAILQ_ENTRY(lease) space_link;
 	TAILQ_ENTRY(lease) set_link;
+	TAILQ_ENTRY(lease) id_link;
 };
 
 void lease_space_init(struct lease_space *space, uint64_t len, uint64_t addr);
@@ -72,6 +73,15 @@ unsigned lease_revoke_all(struct lease_set *set);
 
 /* The lease of set with this id, or NULL: a holder can name only its own leases. */
 struct lease *lease_find(const struct lease_set *set, uint64_t id);
+
+/*
+ * Every live lease of the process, whatever its space or set, in ascending id
+ * order (for paged listings): the first with an id above after, or NULL; then
+ * the one after l, or NULL. The first costs O(leases between it and where the
+ * previous call stopped): paging through all leases is O(leases) in total.
+ */
+struct lease *lease_first_after(uint64_t after);
+struct lease *lease_next_by_id(const struct lease *l);
 
 /* First offset in l aligned to align (a power of two) on the absolute address. */
 uint64_t lease_align_offset(const struct lease *l, uint64_t align);

@@ -62,6 +62,26 @@ policy_check_range(const struct region_policy *p, const struct identity *who, ui
 	return 0;
 }
 
+bool
+policy_may_own_irq(const struct region_policy *p, const struct identity *who, uid_t extra_uid,
+		   uint64_t region_len, bool lease_read_only)
+{
+	if (lease_read_only) {
+		return false;
+	}
+	if (policy_is_superuser(who, extra_uid)) {
+		return true;
+	}
+	for (unsigned i = 0; i < p->n_grants; i++) {
+		const struct grant *g = &p->grants[i];
+		if (policy_grant_applies(g, who) && !g->read_only &&
+		    (g->irq || grant_covers(g, 0, region_len))) {
+			return true;
+		}
+	}
+	return false;
+}
+
 void
 policy_finish(struct region_policy *p)
 {

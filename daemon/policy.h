@@ -32,6 +32,7 @@ struct grant {
 	uint64_t offset;
 	uint64_t length;
 	bool read_only;
+	bool irq; /* may own the region's interrupt (rw grants only; conf refuses it on ro) */
 };
 
 enum audit_mode {
@@ -62,6 +63,17 @@ bool policy_grant_applies(const struct grant *g, const struct identity *who);
  */
 int policy_check_range(const struct region_policy *p, const struct identity *who, uid_t extra_uid,
 		       uint64_t offset, uint64_t length, bool *read_only);
+
+/*
+ * May who own the interrupt of a region of region_len bytes under p (subscribe,
+ * and so have mmiod write to the device on each IrqAck), through a lease that
+ * is lease_read_only or not? Only through a read-write lease, and only if a
+ * read-write grant that applies to who covers the whole region or says irq:
+ * owning the interrupt takes it from every other holder of the region. root
+ * and extra_uid (unless (uid_t)-1) need no grant.
+ */
+bool policy_may_own_irq(const struct region_policy *p, const struct identity *who, uid_t extra_uid,
+			uint64_t region_len, bool lease_read_only);
 
 void policy_finish(struct region_policy *p);
 

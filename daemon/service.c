@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "dispatch.h"
+#include "irq.h"
 #include "log.h"
 #include "region.h"
 #include "service.h"
@@ -149,6 +150,8 @@ service_apply_config(struct service *svc, const struct mmiod_config *cfg)
 			continue;
 		}
 		revoked += recheck_leases(svc, r);
+		/* After the leases: one now read-only no longer holds the interrupt either. */
+		irq_recheck(svc, r);
 	}
 	for (unsigned i = 0; i < cfg->n_regions; i++) {
 		if (!region_table_find(svc->regions, cfg->regions[i].spec.name)) {

@@ -121,6 +121,8 @@ int mmio_list_regions(struct mmio_client *client, struct mmio_region_info **out)
 /*
  * Lists live leases as mmio_list_regions() does regions: every lease for root
  * and the admin group, those held by the caller's uid (on any connection) for anyone else.
+ * Fetched a page at a time, by ascending id (-EPROTO if mmiod's pages make no progress);
+ * leases acquired or released meanwhile may or may not be listed, none twice.
  */
 int mmio_list_leases(struct mmio_client *client, struct mmio_lease_info **out);
 

@@ -2,10 +2,12 @@
  * Interrupts end to end: a UIO region on a fake sysfs tree whose interrupt
  * source is a pseudo-terminal (the test writes UIO-style 4-byte counts into
  * the master, and reads the daemon's 4-byte "re-enable" writes back from it),
- * through libmmio-client and through mmioctl wait-irq.
+ * through libmmio-client and through mmioctl wait-irq; and who may own it,
+ * with clients of other uids (forked children that drop to them).
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,17 +19,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "daemon_fixture.h"
 #include "mmio/client.h"
+#include "run_as.h"
 #include "spawn_proc.h"
+
+/* Who may own the interrupt of irqdev (0x1000 bytes) under grants_conf. */
+#define ATTACKER_UID 4701 /* ro on [0x10, +4): may lease, never own the interrupt */
+#define OWNER_UID    4702 /* rw on the whole region: may own it */
+#define IRQ_UID      4703 /* rw on [0x100, +0x40) with irq = true (and ro on [0x800, +4)) */
+#define PARTIAL_UID  4704 /* rw on [0x200, +0x40), no irq: may not */
 
 struct env {
 	struct daemon_fixture daemon;
 	char root[64]; /* fake sysfs and /dev */
 	int master;    /* our end of the interrupt source */
+	char conf_path[160];
+	pid_t holder; /* a child still running (test failed half-way): teardown kills it */
 };
 
 static int
@@ -80,23 +92,34 @@ make_uio_tree(const char *root)
 	return rc;
 }
 
-static int
-setup(void **state)
+/* The fake UIO device and the pseudo-terminal standing in for its interrupt. */
+static struct env *
+make_env(void)
 {
 	struct env *env = calloc(1, sizeof(*env));
 	snprintf(env->root, sizeof(env->root), "/tmp/mmiod-uio-XXXXXX");
 	if (!mkdtemp(env->root) || make_uio_tree(env->root) < 0) {
-		return -1;
+		return NULL;
 	}
 	/* Raw, so counts pass through the terminal layer byte for byte. */
 	env->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	struct termios raw;
 	if (env->master < 0 || grantpt(env->master) < 0 || unlockpt(env->master) < 0 ||
 	    tcgetattr(env->master, &raw) < 0) {
-		return -1;
+		return NULL;
 	}
 	cfmakeraw(&raw);
 	if (tcsetattr(env->master, TCSANOW, &raw) < 0) {
+		return NULL;
+	}
+	return env;
+}
+
+static int
+setup(void **state)
+{
+	struct env *env = make_env();
+	if (!env) {
 		return -1;
 	}
 	char region[512];
@@ -111,15 +134,71 @@ setup(void **state)
 	return 0;
 }
 
+/* irqdev with grants to the uids above; irq_grant: whether IRQ_UID's rw grant says irq. */
+static int
+write_grants_conf(const struct env *env, bool irq_grant)
+{
+	FILE *f = fopen(env->conf_path, "w");
+	if (!f) {
+		return -1;
+	}
+	fprintf(f,
+		"socket = { mode = \"0666\"; };\n"
+		"regions = (\n"
+		"  { name = \"irqdev\"; type = \"uio\"; uio_name = \"fakeuio\"; map = 0; "
+		"size = 0x1000;\n"
+		"    sysfs = \"%s/sys\"; dev = \"%s/dev\"; irq = true; irq_dev = \"%s\";\n"
+		"    grants = ( { user = 4701; access = \"ro\"; offset = 0x10; length = 4; },\n"
+		"               { user = 4702; access = \"rw\"; },\n"
+		"               { user = 4703; access = \"rw\"; offset = 0x100; length = 0x40; "
+		"irq = %s; },\n"
+		"               { user = 4703; access = \"ro\"; offset = 0x800; length = 4; },\n"
+		"               { user = 4704; access = \"rw\"; offset = 0x200; length = 0x40; } "
+		"); }\n"
+		");\n",
+		env->root, env->root, ptsname(env->master), irq_grant ? "true" : "false");
+	return fclose(f);
+}
+
+/* mmiod --config with the grants above, its socket open to every uid. */
+static int
+setup_grants(void **state)
+{
+	if (geteuid() != 0) {
+		/* Clients of other uids need fork + setresuid. */
+		return 0;
+	}
+	struct env *env = make_env();
+	if (!env || daemon_fixture_prepare(&env->daemon) < 0) {
+		return -1;
+	}
+	snprintf(env->conf_path, sizeof(env->conf_path), "%s/mmiod.conf", env->daemon.dir);
+	const char *const args[] = {"--config", env->conf_path, NULL};
+	if (write_grants_conf(env, true) < 0 || chmod(env->daemon.dir, 0755) < 0 ||
+	    daemon_fixture_start_args(&env->daemon, args) < 0) {
+		return -1;
+	}
+	*state = env;
+	return 0;
+}
+
 static int
 teardown(void **state)
 {
 	struct env *env = *state;
 	if (!env) {
-		return -1;
+		return geteuid() == 0 ? -1 : 0; /* setup_grants skipped */
+	}
+	if (env->holder > 0) {
+		kill(env->holder, SIGKILL);
+		waitpid(env->holder, NULL, 0);
 	}
 	if (env->daemon.pid > 0) {
 		daemon_fixture_stop(&env->daemon);
+	}
+	if (env->conf_path[0]) {
+		unlink(env->conf_path);
+		daemon_fixture_cleanup(&env->daemon);
 	}
 	close(env->master);
 	char cmd[128];
@@ -270,6 +349,303 @@ test_uio_region_fault_shows_in_mmioctl(void **state)
 	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
+static struct env *
+env_or_skip(void **state)
+{
+	if (geteuid() != 0) {
+		skip();
+	}
+	return *state;
+}
+
+/* A child of another uid that holds its connection while the parent goes on. */
+struct holder {
+	struct env *env;
+	int ready[2]; /* child -> parent: its first part is done */
+	int go[2];    /* parent -> child: go on */
+	pid_t pid;
+};
+
+/* Runs fn(h) as uid in a child of its own; the parent waits with holder_wait_ready. */
+static void
+holder_start(struct holder *h, struct env *env, uid_t uid, int (*fn)(void *))
+{
+	h->env = env;
+	assert_int_equal(pipe(h->ready), 0);
+	assert_int_equal(pipe(h->go), 0);
+	h->pid = fork();
+	assert_true(h->pid >= 0);
+	if (h->pid == 0) {
+		/* Only the parent may hold go's write end: its exit must end our wait. */
+		close(h->ready[0]);
+		close(h->go[1]);
+		_exit(run_as(uid, uid, NULL, 0, fn, h));
+	}
+	env->holder = h->pid;
+	close(h->ready[1]);
+	close(h->go[0]);
+}
+
+/* In the child: tell the parent, then wait until it says go. 0 or -1. */
+static int
+holder_pause(const struct holder *h)
+{
+	char c;
+	return write(h->ready[1], "y", 1) == 1 && read(h->go[0], &c, 1) == 1 ? 0 : -1;
+}
+
+static void
+holder_wait_ready(const struct holder *h)
+{
+	char c;
+	assert_int_equal(read(h->ready[0], &c, 1), 1);
+}
+
+/* Lets the child finish; asserts it exited 0. */
+static void
+holder_finish(struct holder *h)
+{
+	assert_int_equal(write(h->go[1], "g", 1), 1);
+	int status;
+	close(h->go[1]);
+	close(h->ready[0]);
+	assert_int_equal(waitpid(h->pid, &status, 0), h->pid);
+	h->env->holder = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* In a child: one interrupt through l arrives, and its acknowledgement reaches the device. */
+static int
+child_round_trip(const struct env *env, struct mmio_lease *l, uint32_t total)
+{
+	uint32_t n = 0;
+	int32_t ack = 0;
+	CHILD_CHECK(write(env->master, &total, sizeof(total)) == sizeof(total));
+	CHILD_CHECK(mmio_irq_wait(l, 60000, &n) == 0 && n >= 1);
+	CHILD_CHECK(mmio_irq_ack(l) == 0);
+	CHILD_CHECK(read(env->master, &ack, sizeof(ack)) == sizeof(ack) && ack == 1);
+	return 0;
+}
+
+/* The attacker: a read-only grant of 4 bytes, an empty lease and a full one under it. */
+static int
+attacker_checks(void *arg)
+{
+	const struct holder *h = arg;
+	struct mmio_client *c;
+	struct mmio_lease *empty, *small;
+	CHILD_CHECK(mmio_connect(h->env->daemon.socket_path, &c) == 0);
+	CHILD_CHECK(mmio_acquire(c, "irqdev", 0x10, 0, &empty) == 0);
+	CHILD_CHECK(mmio_acquire(c, "irqdev", 0x10, 4, &small) == 0);
+	CHILD_CHECK(mmio_lease_access(small) == MMIO_ACCESS_RO);
+	int rc_empty = mmio_irq_subscribe(empty);
+	char detail[256];
+	snprintf(detail, sizeof(detail), "%s", mmio_error_detail(c));
+	int rc_small = mmio_irq_subscribe(small);
+	int rc_ack = mmio_irq_ack(small);
+	/* Checked only after the owner's turn: had we got the interrupt, it would be held. */
+	CHILD_CHECK(holder_pause(h) == 0);
+	if (rc_empty != -EACCES) {
+		fprintf(stderr, "attacker: IrqSubscribe through an ro lease: %d (%s)\n", rc_empty,
+			detail);
+	}
+	CHILD_CHECK(rc_empty == -EACCES);
+	CHILD_CHECK(strstr(detail, "subscribing to the interrupt of irqdev needs a read-write "
+				   "lease") != NULL);
+	CHILD_CHECK(rc_small == -EACCES);
+	CHILD_CHECK(rc_ack == -EINVAL); /* no subscription: nothing written to the device */
+	mmio_disconnect(c);
+	return 0;
+}
+
+/* The owner: read-write on the whole region (a lease of it clear of the attacker's). */
+static int
+owner_checks(void *arg)
+{
+	const struct env *env = arg;
+	struct mmio_client *c;
+	struct mmio_lease *l;
+	CHILD_CHECK(mmio_connect(env->daemon.socket_path, &c) == 0);
+	CHILD_CHECK(mmio_acquire(c, "irqdev", 0x400, 0x400, &l) == 0);
+	CHILD_CHECK(mmio_lease_access(l) == MMIO_ACCESS_RW);
+	int rc = mmio_irq_subscribe(l);
+	if (rc != 0) {
+		fprintf(stderr, "owner: IrqSubscribe: %d (%s)\n", rc, mmio_error_detail(c));
+	}
+	CHILD_CHECK(rc == 0);
+	CHILD_CHECK(child_round_trip(env, l, 100) == 0);
+	mmio_disconnect(c);
+	return 0;
+}
+
+/* A partial read-write grant without irq: the lease is rw, the interrupt still not its. */
+static int
+partial_checks(void *arg)
+{
+	const struct env *env = arg;
+	struct mmio_client *c;
+	struct mmio_lease *l;
+	CHILD_CHECK(mmio_connect(env->daemon.socket_path, &c) == 0);
+	CHILD_CHECK(mmio_acquire(c, "irqdev", 0x200, 0x40, &l) == 0);
+	CHILD_CHECK(mmio_lease_access(l) == MMIO_ACCESS_RW);
+	CHILD_CHECK(mmio_irq_subscribe(l) == -EACCES);
+	CHILD_CHECK(strstr(mmio_error_detail(c),
+			   "subscribing to the interrupt of irqdev needs a read-write grant of the "
+			   "whole region or one with irq = true") != NULL);
+	mmio_disconnect(c);
+	return 0;
+}
+
+/*
+ * Regression: any lease on the region could subscribe to its interrupt (and
+ * have mmiod write to the device on each IrqAck). An empty lease under a
+ * 4-byte ro grant took it, and the rw holder of the whole region got BUSY.
+ */
+static void
+test_irq_ro_grant_cannot_take_interrupt(void **state)
+{
+	struct env *env = env_or_skip(state);
+	struct holder attacker;
+	holder_start(&attacker, env, ATTACKER_UID, attacker_checks);
+	holder_wait_ready(&attacker);
+	/* The attacker is still connected, lease in hand: the interrupt is the owner's. */
+	assert_int_equal(run_as(OWNER_UID, OWNER_UID, NULL, 0, owner_checks, env), 0);
+	holder_finish(&attacker);
+	assert_int_equal(run_as(PARTIAL_UID, PARTIAL_UID, NULL, 0, partial_checks, env), 0);
+	/* Three refusals, logged as denials. */
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, "denied the interrupt of irqdev"),
+			 3);
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
+}
+
+/* irq = true on a partial rw grant: an empty lease inside it may subscribe; an ro lease not. */
+static int
+irq_grant_checks(void *arg)
+{
+	const struct holder *h = arg;
+	struct mmio_client *c;
+	struct mmio_lease *l, *ro;
+	CHILD_CHECK(mmio_connect(h->env->daemon.socket_path, &c) == 0);
+	CHILD_CHECK(mmio_acquire(c, "irqdev", 0x120, 0, &l) == 0);
+	CHILD_CHECK(mmio_acquire(c, "irqdev", 0x800, 4, &ro) == 0);
+	CHILD_CHECK(mmio_lease_access(ro) == MMIO_ACCESS_RO);
+	CHILD_CHECK(mmio_irq_subscribe(ro) == -EACCES);
+	CHILD_CHECK(strstr(mmio_error_detail(c), "is read-only") != NULL);
+	CHILD_CHECK(mmio_irq_subscribe(l) == 0);
+	CHILD_CHECK(child_round_trip(h->env, l, 7) == 0);
+	/* Refused before BUSY: the ro lease learns nothing of the subscription. */
+	CHILD_CHECK(mmio_irq_subscribe(ro) == -EACCES);
+	CHILD_CHECK(holder_pause(h) == 0);
+	/* The reload dropped irq from our grant: the pipe reads EOF, and no new subscription. */
+	uint32_t n;
+	CHILD_CHECK(mmio_irq_wait(l, 10000, &n) == -ENOENT);
+	struct mmio_lease *again;
+	CHILD_CHECK(mmio_acquire(c, "irqdev", 0x100, 0x40, &again) == 0);
+	CHILD_CHECK(mmio_lease_access(again) == MMIO_ACCESS_RW);
+	CHILD_CHECK(mmio_irq_subscribe(again) == -EACCES);
+	CHILD_CHECK(mmio_irq_ack(l) == -EINVAL);
+	mmio_disconnect(c);
+	return 0;
+}
+
+static void
+test_irq_grant_with_irq_and_reload(void **state)
+{
+	struct env *env = env_or_skip(state);
+	struct holder h;
+	holder_start(&h, env, IRQ_UID, irq_grant_checks);
+	holder_wait_ready(&h);
+	assert_int_equal(write_grants_conf(env, false), 0);
+	assert_int_equal(kill(env->daemon.pid, SIGHUP), 0);
+	assert_int_equal(daemon_fixture_wait_notify(&env->daemon, "RELOADING=1"), 0);
+	assert_int_equal(daemon_fixture_wait_notify(&env->daemon, "READY=1"), 0);
+	holder_finish(&h);
+	assert_int_equal(
+		daemon_fixture_log_count(&env->daemon, "unsubscribed from the interrupt of irqdev"),
+		1);
+	/* The owner of the whole region keeps its subscription across a reload. */
+	assert_int_equal(run_as(OWNER_UID, OWNER_UID, NULL, 0, owner_checks, env), 0);
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
+}
+
+/* A reload narrowing the owner to read-only ends its subscription with its write access. */
+static int
+owner_narrowed_checks(void *arg)
+{
+	const struct holder *h = arg;
+	struct mmio_client *c;
+	struct mmio_lease *l;
+	CHILD_CHECK(mmio_connect(h->env->daemon.socket_path, &c) == 0);
+	CHILD_CHECK(mmio_acquire(c, "irqdev", 0, 0x1000, &l) == 0);
+	CHILD_CHECK(mmio_irq_subscribe(l) == 0);
+	CHILD_CHECK(holder_pause(h) == 0);
+	uint32_t n;
+	CHILD_CHECK(mmio_lease_access(l) == MMIO_ACCESS_RW); /* the client's view is stale */
+	CHILD_CHECK(mmio_irq_wait(l, 10000, &n) == -ENOENT);
+	CHILD_CHECK(mmio_store32(l, 0, 1) == -EACCES);
+	mmio_disconnect(c);
+	return 0;
+}
+
+static void
+test_irq_reload_to_ro_ends_subscription(void **state)
+{
+	struct env *env = env_or_skip(state);
+	struct holder h;
+	holder_start(&h, env, OWNER_UID, owner_narrowed_checks);
+	holder_wait_ready(&h);
+	FILE *f = fopen(env->conf_path, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"socket = { mode = \"0666\"; };\n"
+		"regions = (\n"
+		"  { name = \"irqdev\"; type = \"uio\"; uio_name = \"fakeuio\"; map = 0; "
+		"size = 0x1000;\n"
+		"    sysfs = \"%s/sys\"; dev = \"%s/dev\"; irq = true; irq_dev = \"%s\";\n"
+		"    grants = ( { user = 4702; access = \"ro\"; } ); }\n"
+		");\n",
+		env->root, env->root, ptsname(env->master));
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(kill(env->daemon.pid, SIGHUP), 0);
+	assert_int_equal(daemon_fixture_wait_notify(&env->daemon, "RELOADING=1"), 0);
+	assert_int_equal(daemon_fixture_wait_notify(&env->daemon, "READY=1"), 0);
+	holder_finish(&h);
+	assert_int_equal(
+		daemon_fixture_log_count(&env->daemon, "unsubscribed from the interrupt of irqdev"),
+		1);
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
+}
+
+/* irq = true on a read-only grant is a config error: --check-config names the line. */
+static void
+test_irq_ro_grant_with_irq_refused(void **state)
+{
+	struct env *env = env_or_skip(state);
+	FILE *f = fopen(env->conf_path, "w");
+	assert_non_null(f);
+	fputs("regions = (\n"
+	      "  { name = \"r\"; type = \"mem\"; size = 0x1000;\n"
+	      "    grants = ( { user = 4701; access = \"ro\";\n"
+	      "                 irq = true; } ); }\n"
+	      ");\n",
+	      f);
+	assert_int_equal(fclose(f), 0);
+	const char *const check[] = {"--check-config", env->conf_path, NULL};
+	assert_int_equal(
+		daemon_fixture_run_logged(env->daemon.socket_path, check, env->daemon.log_path), 2);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon,
+						  "mmiod.conf:4: irq = true needs access = \"rw\""),
+			 1);
+	/* The running daemon refuses it on reload too, and keeps its policy. */
+	assert_int_equal(kill(env->daemon.pid, SIGHUP), 0);
+	assert_int_equal(daemon_fixture_wait_notify(&env->daemon, "RELOADING=1"), 0);
+	assert_int_equal(daemon_fixture_wait_notify(&env->daemon, "READY=1"), 0);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, "keeping the current policy"), 1);
+	assert_int_equal(run_as(OWNER_UID, OWNER_UID, NULL, 0, owner_checks, env), 0);
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
+}
+
 int
 main(void)
 {
@@ -277,6 +653,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_irq_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_irq_mmioctl_wait_irq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uio_region_fault_shows_in_mmioctl, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_irq_ro_grant_cannot_take_interrupt,
+						setup_grants, teardown),
+		cmocka_unit_test_setup_teardown(test_irq_grant_with_irq_and_reload, setup_grants,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_irq_reload_to_ro_ends_subscription,
+						setup_grants, teardown),
+		cmocka_unit_test_setup_teardown(test_irq_ro_grant_with_irq_refused, setup_grants,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -710,6 +710,169 @@ test_conf_big_literal_not_truncated(void **state)
 	}
 }
 
+/*
+ * Regression: the guard read 04294967296 as octal (strtoull base 0: it fits 32
+ * bits) while libconfig 1.5 reads decimal 4294967296 and truncates it to 0, so
+ * a grant written for offset 04294967296 covered offset 0. A leading zero is
+ * refused whatever the value: C would read it as octal, libconfig as decimal.
+ */
+static void
+test_conf_leading_zero_refused(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const bad[] = {"04294967296", "0755",  "00",    "08",
+					  "-0755",       "0755L", "00LL",  "-00",
+					  "000000001",   "09L",   "+0100", "0000"};
+	char text[512];
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		snprintf(text, sizeof(text),
+			 GRANTS("{ user = 1; access = \"rw\";\n        offset = %s; length = 4; }"),
+			 bad[i]);
+		expect(f, text, -EINVAL, 8);
+		if (!strstr(f->err, "leading zero")) {
+			print_error("%s: err '%s'\n", bad[i], f->err);
+		}
+		assert_non_null(strstr(f->err, "leading zero"));
+		assert_non_null(strstr(f->err, bad[i]));
+	}
+	/* Zero itself, hex with leading zeros, and floats (decimal to everyone) are no problem. */
+	static const struct {
+		const char *literal;
+		uint64_t offset;
+	} good[] = {{"0", 0},
+		    {"0L", 0},
+		    {"-0", 0},
+		    {"0x0", 0},
+		    {"0x010", 16},
+		    {"0X0000ff", 255},
+		    {"0x0000000000000800L", 0x800}};
+	for (size_t i = 0; i < ARRAY_LEN(good); i++) {
+		snprintf(text, sizeof(text),
+			 GRANTS("{ user = 1; access = \"rw\";\n        offset = %s; length = 4; }"),
+			 good[i].literal);
+		expect(f, text, 0, 0);
+		assert_int_equal(f->cfg.regions[0].policy.grants[0].offset, good[i].offset);
+	}
+	/* A float passes the guard and is refused as what it is, not as a literal. */
+	static const char *const floats[] = {"0.5", "00.5", "1e3", "1.5e3", ".5", "5.", "-0.0"};
+	for (size_t i = 0; i < ARRAY_LEN(floats); i++) {
+		snprintf(text, sizeof(text),
+			 GRANTS("{ user = 1; access = \"rw\";\n        offset = %s; length = 4; }"),
+			 floats[i]);
+		expect(f, text, -EINVAL, 8);
+		assert_non_null(strstr(f->err, "offset must be an integer"));
+	}
+	/* Numbers in strings and comments are not literals. */
+	expect(f,
+	       "# offset = 04294967296;\n"
+	       "// 0755 0x100000000\n"
+	       "/* 00 4294967552\n   08 */\n" GRANTS("{ user = \"04294967296\"; access = \"rw\"; } "
+						     "/* 0755 */ # 00"),
+	       -EINVAL, 11); /* the user named "04294967296" does not exist */
+	assert_non_null(strstr(f->err, "no user named '04294967296'"));
+	expect(f,
+	       "# 04294967296\n" REGION("    name = \"r0755\"; # 00\n"
+					"    type = \"mem\"; // 0755\n"
+					"    size = 0x100; /* 09 */\n"),
+	       0, 0);
+	assert_string_equal(f->cfg.regions[0].spec.name, "r0755");
+	assert_int_equal(f->cfg.regions[0].spec.size, 0x100);
+	/* The line named is the literal's, past strings and comments spanning lines. */
+	expect(f, "/*\n\n*/ limits = {\n  max_frame = \"a\n\";\n  max_connections = 016;\n};\n",
+	       -EINVAL, 6);
+	assert_non_null(strstr(f->err, "016 has a leading zero"));
+	/* The included file would escape the guard. */
+	expect(f, "regions = ( );\n@include \"/dev/null\"\n", -EINVAL, 2);
+	assert_non_null(strstr(f->err, "@include"));
+}
+
+/*
+ * The guard reads every integer as libconfig 1.5 does: 32 bits without L
+ * (whatever the leading zeros of a hex one), a signed 64-bit value with L.
+ */
+static void
+test_conf_literal_widths(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const bad[] = {"0x0000000100000000",
+					  "0x80000000",
+					  "0xffffffff",
+					  "2147483648",
+					  "-2147483649",
+					  "4294967296",
+					  "0x8000000000000000L",
+					  "0x10000000000000000L",
+					  "9223372036854775808L",
+					  "-9223372036854775809L",
+					  "99999999999999999999L",
+					  "0xffffffffffffffffLL"};
+	char text[512];
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		snprintf(text, sizeof(text), "limits = {\n  max_frame = %s;\n};\n", bad[i]);
+		expect(f, text, -EINVAL, 2);
+		if (!strstr(f->err, "does not fit")) {
+			print_error("%s: err '%s'\n", bad[i], f->err);
+		}
+		assert_non_null(strstr(f->err, "does not fit"));
+	}
+	/* With L, a 64-bit value is read as written, leading zeros of hex or not. */
+	expect(f,
+	       REGION("    name = \"r\";\n    type = \"mem\";\n    size = 0x0000000100000000L;\n"),
+	       0, 0);
+	assert_int_equal(f->cfg.regions[0].spec.size, 0x100000000ull);
+	expect(f, REGION("    name = \"r\";\n    type = \"mem\";\n    size = 8589934592LL;\n"), 0,
+	       0);
+	assert_int_equal(f->cfg.regions[0].spec.size, 0x200000000ull);
+	/* The extremes that fit are not the guard's to refuse (later checks judge the sign). */
+	expect(f, "limits = {\n  max_frame = 0x7fffffff;\n};\n", -EINVAL, 2);
+	assert_non_null(strstr(f->err, "max_frame must be in"));
+	expect(f, "limits = {\n  max_frame = -2147483648;\n};\n", -EINVAL, 2);
+	assert_non_null(strstr(f->err, "must not be negative"));
+	expect(f, "limits = {\n  max_frame = -9223372036854775808L;\n};\n", -EINVAL, 2);
+	assert_non_null(strstr(f->err, "must not be negative"));
+	expect(f, "limits = {\n  max_frame = 0x7fffffffffffffffL;\n};\n", -EINVAL, 2);
+	assert_non_null(strstr(f->err, "max_frame must be in"));
+}
+
+/*
+ * A grant's irq lets its holder own the region's interrupt (policy_may_own_irq).
+ * Acknowledging one writes to the device, so irq on a read-only grant is an
+ * error, reported at its line.
+ */
+static void
+test_conf_grant_irq(void **state)
+{
+	struct fixture *f = *state;
+	expect(f, GRANTS("{ user = 1; access = \"rw\"; offset = 0x10; length = 4; irq = true; }"),
+	       0, 0);
+	assert_true(f->cfg.regions[0].policy.grants[0].irq);
+	assert_false(f->cfg.regions[0].policy.grants[0].read_only);
+	expect(f, GRANTS("{ user = 1; access = \"rw\"; irq = \"yes\"; }"), 0, 0);
+	assert_true(f->cfg.regions[0].policy.grants[0].irq);
+	static const char *const off[] = {"", "irq = false;", "irq = \"no\";"};
+	char text[512];
+	for (size_t i = 0; i < ARRAY_LEN(off); i++) {
+		snprintf(text, sizeof(text), GRANTS("{ user = 1; access = \"rw\"; %s }"), off[i]);
+		expect(f, text, 0, 0);
+		assert_false(f->cfg.regions[0].policy.grants[0].irq);
+	}
+	/* ro: refused, whichever way irq is spelt; irq = false is fine. */
+	expect(f, GRANTS("{ user = 1; access = \"ro\";\n        irq = true; }"), -EINVAL, 8);
+	assert_non_null(strstr(f->err, "irq = true needs access = \"rw\""));
+	expect(f,
+	       GRANTS("{ user = 1; access = \"ro\"; offset = 0x10; length = 4; },\n"
+		      "      { group = 0;\n        irq = \"yes\";\n        access = \"ro\"; }"),
+	       -EINVAL, 9);
+	assert_non_null(strstr(f->err, "irq = true needs access"));
+	expect(f, GRANTS("{ user = 1; access = \"ro\"; irq = false; }"), 0, 0);
+	assert_false(f->cfg.regions[0].policy.grants[0].irq);
+	/* Anything but a boolean or "yes"/"no". */
+	expect(f, GRANTS("{ user = 1; access = \"rw\";\n        irq = 1; }"), -EINVAL, 8);
+	assert_non_null(strstr(f->err, "irq must be"));
+	expect(f, GRANTS("{ user = 1; access = \"rw\";\n        irq = \"always\"; }"), -EINVAL, 8);
+	assert_non_null(strstr(f->err, "irq must be"));
+}
+
 int
 main(void)
 {
@@ -728,6 +891,9 @@ main(void)
 		T(test_conf_example),
 		T(test_conf_value_error_lines),
 		T(test_conf_big_literal_not_truncated),
+		T(test_conf_leading_zero_refused),
+		T(test_conf_literal_widths),
+		T(test_conf_grant_irq),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,18 +66,22 @@ test_policy_grant_applies(void **state)
 		const struct identity *who;
 		bool applies;
 	} rows[] = {
-		{{GRANT_USER, 1000, 0, 1, false}, &alice, true},
-		{{GRANT_USER, 1001, 0, 1, false}, &alice, false},
-		{{GRANT_USER, 50, 0, 1, false}, &alice, false}, /* a user grant ignores groups */
-		{{GRANT_USER, 0, 0, 1, false}, &root, true},
-		{{GRANT_GROUP, 50, 0, 1, false}, &alice, true}, /* primary gid */
-		{{GRANT_GROUP, 50, 0, 1, false}, &bob, true},   /* supplementary */
-		{{GRANT_GROUP, 10, 0, 1, false}, &bob, true},
-		{{GRANT_GROUP, 100, 0, 1, false}, &bob, true},
-		{{GRANT_GROUP, 50, 0, 1, false}, &carol, false},   /* none */
-		{{GRANT_GROUP, 1002, 0, 1, false}, &carol, false}, /* a group grant ignores uids */
-		{{GRANT_GROUP, 10, 0, 1, false}, &alice, false},
-		{{GRANT_GROUP, 0, 0, 1, false}, &alice, false},
+		{{GRANT_USER, 1000, 0, 1, false, false}, &alice, true},
+		{{GRANT_USER, 1001, 0, 1, false, false}, &alice, false},
+		{{GRANT_USER, 50, 0, 1, false, false},
+		 &alice,
+		 false}, /* a user grant ignores groups */
+		{{GRANT_USER, 0, 0, 1, false, false}, &root, true},
+		{{GRANT_GROUP, 50, 0, 1, false, false}, &alice, true}, /* primary gid */
+		{{GRANT_GROUP, 50, 0, 1, false, false}, &bob, true},   /* supplementary */
+		{{GRANT_GROUP, 10, 0, 1, false, false}, &bob, true},
+		{{GRANT_GROUP, 100, 0, 1, false, false}, &bob, true},
+		{{GRANT_GROUP, 50, 0, 1, false, false}, &carol, false}, /* none */
+		{{GRANT_GROUP, 1002, 0, 1, false, false},
+		 &carol,
+		 false}, /* a group grant ignores uids */
+		{{GRANT_GROUP, 10, 0, 1, false, false}, &alice, false},
+		{{GRANT_GROUP, 0, 0, 1, false, false}, &alice, false},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
 		if (policy_grant_applies(&rows[i].g, rows[i].who) != rows[i].applies) {
@@ -93,7 +97,7 @@ test_policy_grant_applies_group_list(void **state)
 {
 	(void)state;
 	struct identity who = {.uid = 1003, .gid = 1003, .n_groups = 0, .groups = {77}};
-	const struct grant g = {GRANT_GROUP, 77, 0, 1, false};
+	const struct grant g = {GRANT_GROUP, 77, 0, 1, false, false};
 	assert_false(policy_grant_applies(&g, &who));
 	for (unsigned i = 0; i < POLICY_MAX_GROUPS; i++) {
 		who.groups[i] = 1000 + i;
@@ -111,7 +115,7 @@ static void
 test_policy_range_one_grant(void **state)
 {
 	(void)state;
-	struct grant g[] = {{GRANT_USER, 1000, 0x100, 0x100, false}};
+	struct grant g[] = {{GRANT_USER, 1000, 0x100, 0x100, false, false}};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
 	static const struct range_case rows[] = {
 		{&alice, NO_UID, 0x180, 0x10, 0, false},       /* inside */
@@ -141,8 +145,8 @@ static void
 test_policy_range_adjacent_grants(void **state)
 {
 	(void)state;
-	struct grant g[] = {{GRANT_USER, 1000, 0, 0x100, false},
-			    {GRANT_GROUP, 50, 0x100, 0x100, false}};
+	struct grant g[] = {{GRANT_USER, 1000, 0, 0x100, false, false},
+			    {GRANT_GROUP, 50, 0x100, 0x100, false, false}};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
 	static const struct range_case rows[] = {
 		{&alice, NO_UID, 0, 0x100, 0, false},
@@ -162,9 +166,9 @@ static void
 test_policy_range_near_max(void **state)
 {
 	(void)state;
-	struct grant g[] = {{GRANT_USER, 1000, 0, UINT64_MAX, false},
-			    {GRANT_USER, 1001, UINT64_MAX - 0x10, 0x10, false},
-			    {GRANT_USER, 1002, 0x10, UINT64_MAX - 0x10, true}};
+	struct grant g[] = {{GRANT_USER, 1000, 0, UINT64_MAX, false, false},
+			    {GRANT_USER, 1001, UINT64_MAX - 0x10, 0x10, false, false},
+			    {GRANT_USER, 1002, 0x10, UINT64_MAX - 0x10, true, false}};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
 	static const struct range_case rows[] = {
 		/* alice: [0, 2^64-1) */
@@ -201,10 +205,11 @@ test_policy_range_read_only(void **state)
 {
 	(void)state;
 	struct grant g[] = {
-		{GRANT_GROUP, 50, 0, 0x1000, true},      /* alice and bob: all, ro */
-		{GRANT_USER, 1001, 0x100, 0x100, false}, /* bob: one block, rw */
-		{GRANT_GROUP, 10, 0x800, 0x10, false},   /* bob by supplementary group: rw */
-		{GRANT_USER, 1002, 0x800, 0x800, false}, /* carol: rw; no ro grant names her */
+		{GRANT_GROUP, 50, 0, 0x1000, true, false},      /* alice and bob: all, ro */
+		{GRANT_USER, 1001, 0x100, 0x100, false, false}, /* bob: one block, rw */
+		{GRANT_GROUP, 10, 0x800, 0x10, false, false},   /* bob by supplementary group: rw */
+		/* carol: rw; no ro grant names her */
+		{GRANT_USER, 1002, 0x800, 0x800, false, false},
 	};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
 	static const struct range_case rows[] = {
@@ -226,7 +231,7 @@ static void
 test_policy_range_privileged(void **state)
 {
 	(void)state;
-	struct grant g[] = {{GRANT_USER, 1000, 0, 0x10, true}};
+	struct grant g[] = {{GRANT_USER, 1000, 0, 0x10, true, false}};
 	const struct region_policy none = {NULL, 0, AUDIT_NONE};
 	const struct region_policy ro = {g, ARRAY_LEN(g), AUDIT_ALL};
 	static const struct range_case rows[] = {
@@ -243,6 +248,74 @@ test_policy_range_privileged(void **state)
 		{&alice, 1001, 0x10, 1, -EACCES, false},
 	};
 	check_ranges(&ro, ro_rows, ARRAY_LEN(ro_rows));
+}
+
+/*
+ * Who may own a region's interrupt: through a read-write lease only, and with a
+ * read-write grant of the whole region or one saying irq; root and extra_uid
+ * always. Regression: any lease would do, so a 4-byte ro grant took the
+ * interrupt (and its device writes) from the rw holder of the whole region.
+ */
+static void
+test_policy_may_own_irq(void **state)
+{
+	(void)state;
+	static const struct identity dave = {.pid = 15, .uid = 1003, .gid = 200};
+	static const struct identity erin = {.pid = 16, .uid = 1004, .gid = 200};
+	static const struct identity ghost = {.pid = 17, .uid = NO_UID, .gid = (gid_t)-1};
+	struct grant g[] = {
+		{GRANT_GROUP, 50, 0, 0x1000, true, false},      /* alice and bob: all, ro */
+		{GRANT_USER, 1000, 0x10, 4, true, false},       /* alice: 4 bytes, ro */
+		{GRANT_USER, 1001, 0x100, 0x100, false, false}, /* bob: one block, rw */
+		{GRANT_USER, 1002, 0, 0x1000, false, false},    /* carol: all, rw */
+		{GRANT_USER, 1003, 0x800, 0x10, false, true},   /* dave: 16 bytes, rw, irq */
+		{GRANT_USER, 1004, 0x900, 0x10, true, true},    /* erin: ro + irq (conf refuses) */
+	};
+	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
+	static const struct {
+		const struct identity *who;
+		uid_t extra_uid;
+		uint64_t region_len;
+		bool lease_read_only;
+		bool may;
+	} rows[] = {
+		{&alice, NO_UID, 0x1000, true, false},  /* ro everywhere: never */
+		{&alice, NO_UID, 0x1000, false, false}, /* a whole-region ro grant is not enough */
+		{&bob, NO_UID, 0x1000, false, false},   /* a partial rw grant without irq */
+		{&bob, NO_UID, 0x1000, true, false},
+		{&carol, NO_UID, 0x1000, false, true},  /* rw over the whole region */
+		{&carol, NO_UID, 0x1000, true, false},  /* but not through a read-only lease */
+		{&carol, NO_UID, 0x1001, false, false}, /* a grant short of the region's end */
+		{&root, NO_UID, 0x1000, false, true},
+		{&root, NO_UID, UINT64_MAX, false, true},
+		{&root, NO_UID, 0x1000, true, false},
+		{&alice, 1000, 0x1000, false, true}, /* extra_uid, as root */
+		{&alice, 1001, 0x1000, false, false},
+		{&ghost, NO_UID, 0x1000, false, false},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+		bool may = policy_may_own_irq(&p, rows[i].who, rows[i].extra_uid,
+					      rows[i].region_len, rows[i].lease_read_only);
+		if (may != rows[i].may) {
+			print_error("row %zu: uid %u\n", i, (unsigned)rows[i].who->uid);
+		}
+		assert_int_equal(may, rows[i].may);
+	}
+	/* An irq grant lets its holder own the interrupt through a read-write lease only. */
+	assert_true(policy_may_own_irq(&p, &dave, NO_UID, 0x1000, false));
+	assert_false(policy_may_own_irq(&p, &dave, NO_UID, 0x1000, true));
+	/* irq on a read-only grant counts for nothing. */
+	assert_false(policy_may_own_irq(&p, &erin, NO_UID, 0x1000, false));
+	/* A whole-region rw grant by group (bob: supplementary 10) counts as by user. */
+	struct grant by_group[] = {{GRANT_GROUP, 10, 0, 0x1000, false, false}};
+	const struct region_policy group = {by_group, 1, AUDIT_NONE};
+	assert_true(policy_may_own_irq(&group, &bob, NO_UID, 0x1000, false));
+	assert_false(policy_may_own_irq(&group, &carol, NO_UID, 0x1000, false));
+	/* No grants at all: only the superusers. */
+	const struct region_policy none = {NULL, 0, AUDIT_NONE};
+	assert_false(policy_may_own_irq(&none, &carol, NO_UID, 0x1000, false));
+	assert_true(policy_may_own_irq(&none, &carol, 1002, 0x1000, false));
+	assert_true(policy_may_own_irq(&none, &root, NO_UID, 0, false));
 }
 
 static void
@@ -298,6 +371,7 @@ main(void)
 		cmocka_unit_test(test_policy_range_near_max),
 		cmocka_unit_test(test_policy_range_read_only),
 		cmocka_unit_test(test_policy_range_privileged),
+		cmocka_unit_test(test_policy_may_own_irq),
 		cmocka_unit_test(test_policy_audit_parse),
 		cmocka_unit_test(test_policy_finish),
 		cmocka_unit_test(test_policy_no_extra_uid_matches_nobody),
