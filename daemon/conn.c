@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,9 @@
 struct out_frame {
 	STAILQ_ENTRY(out_frame) link;
 	int fds[WIRE_MAX_PASS_FDS]; /* passed with the frame, then closed; -1 for none */
+	struct fd_grant grant;      /* what the fds give: taken back if they cannot be passed */
+	uint64_t reply_id;
+	size_t charged; /* what it counts in out_bytes: the memory it really holds */
 	size_t len;
 	uint8_t data[];
 };
@@ -72,28 +76,88 @@ count_fds(const int *fds)
 	return n;
 }
 
-/* Takes pass_fds (even on error). */
-static int
-queue_frame(struct conn *c, const uint8_t *data, size_t len, int *pass_fds)
+/* A frame of data; its fds none yet. NULL when out of memory. */
+static struct out_frame *
+frame_new(const uint8_t *data, size_t len, uint64_t reply_id)
 {
 	struct out_frame *f = malloc(sizeof(*f) + len);
+	if (!f) {
+		return NULL;
+	}
+	for (unsigned i = 0; i < WIRE_MAX_PASS_FDS; i++) {
+		f->fds[i] = -1;
+	}
+	f->grant.kind = FD_GRANT_NONE;
+	f->reply_id = reply_id;
+	/* A reply of a few bytes costs a whole heap chunk: count that, with its header. */
+	f->charged = malloc_usable_size(f) + sizeof(size_t);
+	f->len = len;
+	memcpy(f->data, data, len);
+	return f;
+}
+
+static void
+enqueue(struct conn *c, struct out_frame *f, bool at_head)
+{
+	if (at_head) {
+		STAILQ_INSERT_HEAD(&c->out, f, link);
+	} else {
+		STAILQ_INSERT_TAIL(&c->out, f, link);
+	}
+	c->out_bytes += f->charged;
+	event_add(c->write_ev, NULL);
+	update_reading(c);
+}
+
+/* Takes pass_fds (even on error). */
+static int
+queue_frame(struct conn *c, const uint8_t *data, size_t len, uint64_t reply_id, int *pass_fds,
+	    const struct fd_grant *grant)
+{
+	struct out_frame *f = frame_new(data, len, reply_id);
 	if (!f) {
 		close_fds(pass_fds);
 		return -ENOMEM;
 	}
 	memcpy(f->fds, pass_fds, sizeof(f->fds));
-	f->len = len;
-	memcpy(f->data, data, len);
-	STAILQ_INSERT_TAIL(&c->out, f, link);
-	c->out_bytes += len;
-	event_add(c->write_ev, NULL);
-	update_reading(c);
+	f->grant = *grant;
+	conn_fds_passed(c, count_fds(f->fds), true);
+	enqueue(c, f, false);
 	return 0;
 }
 
-/* Packs reply and sends it now, or queues it behind earlier replies. Takes pass_fds. */
+/*
+ * The kernel would not pass the descriptors of reply id (ETOOMANYREFS: too many
+ * in flight for mmiod's user). The client is told so, in the reply's place,
+ * and keeps its connection; what the descriptors gave is taken back.
+ */
+static struct out_frame *
+undeliverable(struct conn *c, uint64_t reply_id, const struct fd_grant *grant)
+{
+	log_warn(CONN_FMT ": the kernel refused to pass the descriptors of reply %" PRIu64
+			  " (too many in flight)",
+		 CONN_ARGS(c), reply_id);
+	if (grant->kind == FD_GRANT_RING) {
+		conn_ring_detach(c);
+	}
+	dispatch_fds_undelivered(&c->session, grant);
+	Mmio__Reply reply = MMIO__REPLY__INIT;
+	reply.id = reply_id;
+	reply.status = status_from_errno(-ENOSPC);
+	reply.detail = "the kernel refused to pass the descriptors of this reply: too many are "
+		       "in flight; try again later";
+	uint8_t buf[256];
+	size_t len = mmio__reply__get_packed_size(&reply);
+	mmio__reply__pack(&reply, buf);
+	return frame_new(buf, len, reply_id);
+}
+
+/*
+ * Packs reply and sends it now, or queues it behind earlier replies. Takes
+ * pass_fds, which give the client grant.
+ */
 static int
-send_reply(struct conn *c, Mmio__Reply *reply, int *pass_fds)
+send_reply(struct conn *c, Mmio__Reply *reply, int *pass_fds, const struct fd_grant *grant)
 {
 	size_t len = mmio__reply__get_packed_size(reply);
 	if (len > MMIO_MAX_FRAME) {
@@ -108,13 +172,34 @@ send_reply(struct conn *c, Mmio__Reply *reply, int *pass_fds)
 	uint8_t *buf = c->server->tx;
 	mmio__reply__pack(reply, buf);
 	if (STAILQ_EMPTY(&c->out)) {
-		int rc = wire_send_fds(c->fd, buf, len, pass_fds, count_fds(pass_fds));
+		unsigned n = count_fds(pass_fds);
+		int rc = wire_send_fds(c->fd, buf, len, pass_fds, n);
 		if (rc != -EAGAIN) {
 			close_fds(pass_fds);
+		}
+		if (rc == 0) {
+			conn_fds_passed(c, n, false);
+		} else if (rc == -ETOOMANYREFS && n > 0) {
+			struct out_frame *f = undeliverable(c, reply->id, grant);
+			if (!f) {
+				return -ENOMEM;
+			}
+			enqueue(c, f, false);
+			return 0;
+		}
+		if (rc != -EAGAIN) {
 			return rc;
 		}
 	}
-	return queue_frame(c, buf, len, pass_fds);
+	return queue_frame(c, buf, len, reply->id, pass_fds, grant);
+}
+
+static void
+free_frame(struct conn *c, struct out_frame *f)
+{
+	STAILQ_REMOVE_HEAD(&c->out, link);
+	c->out_bytes -= f->charged;
+	free(f);
 }
 
 static void
@@ -126,19 +211,33 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	struct out_frame *f;
 
 	while ((f = STAILQ_FIRST(&c->out))) {
-		int rc = wire_send_fds(c->fd, f->data, f->len, f->fds, count_fds(f->fds));
+		unsigned n = count_fds(f->fds);
+		int rc = wire_send_fds(c->fd, f->data, f->len, f->fds, n);
 		if (rc == -EAGAIN) {
 			return;
 		}
 		close_fds(f->fds);
+		if (rc == -ETOOMANYREFS && n > 0) {
+			/* Not this client's doing, nor a reason to drop it: it gets an error
+			 * instead. */
+			c->fds_queued -= n;
+			c->server->fds_unread -= n;
+			struct out_frame *instead = undeliverable(c, f->reply_id, &f->grant);
+			free_frame(c, f);
+			if (!instead) {
+				conn_destroy(c);
+				return;
+			}
+			enqueue(c, instead, true);
+			continue;
+		}
 		if (rc < 0) {
 			log_info(CONN_FMT ": send failed: %s", CONN_ARGS(c), strerror(-rc));
 			conn_destroy(c);
 			return;
 		}
-		STAILQ_REMOVE_HEAD(&c->out, link);
-		c->out_bytes -= f->len;
-		free(f);
+		conn_fds_left_queue(c, n);
+		free_frame(c, f);
 	}
 	event_del(c->write_ev);
 	update_reading(c);
@@ -211,7 +310,7 @@ poll_tick_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	end_poll(c);
-	int rc = send_reply(c, &reply, scratch.pass_fds);
+	int rc = send_reply(c, &reply, scratch.pass_fds, &scratch.grant);
 	dispatch_reply_finish(&scratch);
 	status_notify_poke(c->server->svc); /* a poll's loads may have faulted */
 	if (rc < 0) {
@@ -312,6 +411,10 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn_destroy(c);
 		return;
 	}
+	unsigned fds_needed = dispatch_fds_needed(req);
+	if (fds_needed > 0) {
+		conn_fds_make_room(c, fds_needed);
+	}
 	Mmio__Reply reply = MMIO__REPLY__INIT;
 	struct dispatch_scratch scratch;
 	enum dispatch_result res = dispatch(&c->session, req, &reply, &scratch);
@@ -324,7 +427,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		rc = start_poll(c, &scratch.poll);
 		res = DISPATCH_REPLY;
 	} else if (res != DISPATCH_CLOSE) {
-		rc = send_reply(c, &reply, scratch.pass_fds);
+		rc = send_reply(c, &reply, scratch.pass_fds, &scratch.grant);
 	} else {
 		close_fds(scratch.pass_fds);
 	}
@@ -430,11 +533,12 @@ conn_destroy(struct conn *c)
 	/* Descriptors a client left queued on the connection are released with it. */
 	fd_closer_close(&c->fd);
 	struct out_frame *f;
+	size_t held = c->out_bytes;
 	while ((f = STAILQ_FIRST(&c->out))) {
-		STAILQ_REMOVE_HEAD(&c->out, link);
 		close_fds(f->fds);
-		free(f);
+		free_frame(c, f);
 	}
+	conn_fds_forget(c);
 	TAILQ_REMOVE(&c->server->conns, c, link);
 	if (c->session.refused) {
 		c->server->n_refused--;
@@ -444,5 +548,9 @@ conn_destroy(struct conn *c)
 	}
 	struct service *svc = c->server->svc;
 	free(c);
+	if (held > MMIO_MAX_QUEUED_BYTES / 8) {
+		/* Freed small chunks stay with the process otherwise, after the client is gone. */
+		malloc_trim(0);
+	}
 	status_notify_poke(svc);
 }

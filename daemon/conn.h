@@ -28,6 +28,9 @@ struct conn {
 	size_t out_bytes;
 	int reading; /* read_ev is armed: off while out_bytes is over the cap or a poll runs */
 	struct poll_job *poll; /* a Poll request in progress, or NULL */
+	/* Descriptors in replies: queued in out, and sent but maybe not read yet (conn_fds.c). */
+	unsigned fds_queued;
+	unsigned fds_sent;
 	TAILQ_ENTRY(conn) link;
 	/* The shared-memory ring, once session.ring is open (conn_ring.c). */
 	struct event *doorbell_ev;
@@ -46,6 +49,18 @@ int conn_create(struct server *srv, int fd, const struct identity *who, bool ref
 
 /* Revokes every lease of c, closes and frees it. The one teardown path. */
 void conn_destroy(struct conn *c);
+
+/*
+ * conn_fds.c: descriptors in replies a client may leave unread, limited per
+ * connection, per uid and in all (mmio_limits.h). passed counts n more, queued
+ * in c->out or already sent; left_queue moves n from queued to sent; forget
+ * drops c's at teardown; make_room sets c->session.fd_room for a request
+ * whose reply needs need of them.
+ */
+void conn_fds_passed(struct conn *c, unsigned n, bool queued);
+void conn_fds_left_queue(struct conn *c, unsigned n);
+void conn_fds_forget(struct conn *c);
+void conn_fds_make_room(struct conn *c, unsigned need);
 
 /*
  * conn_ring.c: serving a connection's ring. attach registers the doorbell once

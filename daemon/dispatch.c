@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@ session_init(struct session *s, uint64_t conn_id, struct service *svc, const str
 	s->hello_done = false;
 	s->refused = false;
 	s->ring = NULL;
+	s->fd_room = UINT_MAX;
+	s->fd_room_why[0] = '\0';
 	lease_set_init(&s->leases, svc->limits.max_leases_per_connection, who->pid, who->uid);
 }
 
@@ -159,6 +162,7 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 	for (unsigned i = 0; i < WIRE_MAX_PASS_FDS; i++) {
 		scratch->pass_fds[i] = -1;
 	}
+	scratch->grant.kind = FD_GRANT_NONE;
 	scratch->poll.pending = false;
 	s->svc->requests++;
 	if (req->body_case == MMIO__REQUEST__BODY_HELLO) {
@@ -170,6 +174,10 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 	}
 	log_debug(CONN_FMT ": request %" PRIu64 " kind %d", CONN_ARGS(s), req->id,
 		  (int)req->body_case);
+	if (dispatch_fds_needed(req) > s->fd_room) {
+		dispatch_status(reply, scratch, -ENOSPC, "%s", s->fd_room_why);
+		return DISPATCH_REPLY;
+	}
 	switch (req->body_case) {
 	case MMIO__REQUEST__BODY_LIST_REGIONS:
 		handle_list_regions(s, reply, scratch);
@@ -203,6 +211,10 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 		break;
 	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
 		handle_irq(s, req->body_case, req->irq_subscribe->lease, reply, scratch);
+		if (scratch->pass_fds[0] >= 0) {
+			scratch->grant.kind = FD_GRANT_IRQ;
+			scratch->grant.lease = req->irq_subscribe->lease;
+		}
 		break;
 	case MMIO__REQUEST__BODY_IRQ_ACK:
 		handle_irq(s, req->body_case, req->irq_ack->lease, reply, scratch);
@@ -233,4 +245,40 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 		return DISPATCH_CLOSE;
 	}
 	return DISPATCH_REPLY;
+}
+
+unsigned
+dispatch_fds_needed(const Mmio__Request *req)
+{
+	switch (req->body_case) {
+	case MMIO__REQUEST__BODY_RING_SETUP:
+		return 2;
+	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void
+dispatch_fds_undelivered(struct session *s, const struct fd_grant *grant)
+{
+	switch (grant->kind) {
+	case FD_GRANT_RING:
+		if (s->ring) {
+			ring_destroy(s->ring);
+			s->ring = NULL;
+			s->svc->n_rings--;
+		}
+		break;
+	case FD_GRANT_IRQ: {
+		const struct lease *l = lease_find(&s->leases, grant->lease);
+		if (l) {
+			irq_unsubscribe(s, l);
+		}
+		break;
+	}
+	default:
+		break;
+	}
 }

@@ -26,6 +26,23 @@ struct session {
 	bool hello_done;
 	bool refused;      /* over a connection limit: Hello is answered RESOURCE_EXHAUSTED */
 	struct ring *ring; /* the shared-memory fast path, once set up */
+	/*
+	 * How many descriptors the next reply may carry (conn.c sets it before a
+	 * request that makes some: their holder may leave them unread), and why
+	 * no more. Unlimited unless set.
+	 */
+	unsigned fd_room;
+	char fd_room_why[128];
+};
+
+/* What the descriptors of a reply gave the client: taken back if they cannot be delivered. */
+struct fd_grant {
+	enum {
+		FD_GRANT_NONE,
+		FD_GRANT_RING, /* the session's ring */
+		FD_GRANT_IRQ,  /* the interrupt subscription made through lease */
+	} kind;
+	uint64_t lease;
 };
 
 enum dispatch_result {
@@ -55,6 +72,7 @@ struct dispatch_scratch {
 	char detail[192];
 	/* fds to send with the reply, -1 where unused; the sender closes them. */
 	int pass_fds[WIRE_MAX_PASS_FDS];
+	struct fd_grant grant; /* what they give */
 	struct poll_state poll;
 	Mmio__Hello hello;
 	Mmio__RegionList regions;
@@ -89,6 +107,15 @@ enum dispatch_result dispatch(struct session *s, const Mmio__Request *req, Mmio_
 			      struct dispatch_scratch *scratch);
 
 void dispatch_reply_finish(struct dispatch_scratch *scratch);
+
+/* Descriptors req's reply would carry (RingSetup: 2, IrqSubscribe: 1, else 0). */
+unsigned dispatch_fds_needed(const Mmio__Request *req);
+
+/*
+ * The descriptors of a reply never reached the client (the kernel refused to
+ * pass them): undo what they gave, so that nothing is held that nobody can use.
+ */
+void dispatch_fds_undelivered(struct session *s, const struct fd_grant *grant);
 
 /*
  * Runs up to max ops waiting on the session's ring, each checked as its socket

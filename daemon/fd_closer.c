@@ -97,7 +97,7 @@ grow_locked(void)
 	if (!fds) {
 		return false;
 	}
-	for (size_t i = 0; i < closer.count; i++) {
+	for (size_t i = 0; closer.cap > 0 && i < closer.count; i++) {
 		fds[i] = closer.fds[(closer.head + i) % closer.cap];
 	}
 	free(closer.fds);

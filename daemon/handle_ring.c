@@ -48,6 +48,7 @@ handle_ring_setup(struct session *s, const Mmio__RingSetup *req, Mmio__Reply *re
 	s->svc->n_rings++;
 	scratch->pass_fds[0] = memfd;
 	scratch->pass_fds[1] = doorbell;
+	scratch->grant.kind = FD_GRANT_RING;
 	mmio__ring_info__init(&scratch->ring);
 	scratch->ring.entries = r->entries;
 	scratch->ring.size = r->size;

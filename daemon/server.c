@@ -192,6 +192,7 @@ server_init(struct server *srv, struct event_base *base, struct service *svc)
 	srv->ring_slices_since = 0;
 	srv->n_conns = 0;
 	srv->n_refused = 0;
+	srv->fds_unread = 0;
 	srv->next_conn_id = 1;
 	arena_init(&srv->arena);
 }

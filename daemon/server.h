@@ -33,6 +33,7 @@ struct server {
 	unsigned ring_slices_given; /* whole time slices our yields gave away lately */
 	unsigned n_conns;           /* holding a slot of max_connections */
 	unsigned n_refused;         /* over their uid's limit, waiting to be told at Hello */
+	unsigned fds_unread;        /* in replies clients may not have read (conn_fds.c) */
 	uint64_t next_conn_id;
 	/* One receive buffer, send buffer and decoding arena for all connections: one thread. */
 	uint8_t rx[MMIO_MAX_FRAME];

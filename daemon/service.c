@@ -17,7 +17,8 @@
 static void
 fit_fd_limit(struct limits *l)
 {
-	rlim_t extra = MMIO_SUPERUSER_CONNS + MMIO_MAX_REFUSED_PENDING + MMIO_FD_RESERVE;
+	rlim_t extra = MMIO_SUPERUSER_CONNS + MMIO_MAX_REFUSED_PENDING + MMIO_FD_RESERVE +
+		       MMIO_MAX_UNREAD_FDS;
 	rlim_t need = l->max_connections + l->max_rings + extra;
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need) {

@@ -32,6 +32,18 @@
  * slack. */
 #define MMIO_FD_RESERVE (2 * MMIO_MAX_REGIONS + 32)
 
+/*
+ * Descriptors in replies (IrqSubscribe's pipe, RingSetup's memfd and doorbell)
+ * that a client has not read yet, queued in mmiod or in its socket: at most
+ * this many per connection, per uid and in all. Over that, such requests are
+ * answered RESOURCE_EXHAUSTED. A connection of libmmio-client has one request
+ * out at a time; a uid's threads setting up 64 rings at once stay under its
+ * limit. In flight they count against mmiod's fd limit (fit_fd_limit).
+ */
+#define MMIO_MAX_UNREAD_FDS_PER_CONN 8
+#define MMIO_MAX_UNREAD_FDS_PER_UID  192
+#define MMIO_MAX_UNREAD_FDS          1024
+
 /* A connection that has not said Hello by then is closed. */
 #define MMIO_HANDSHAKE_TIMEOUT_MS 5000
 
@@ -43,7 +55,7 @@
 #define MMIO_POLL_MIN_INTERVAL_US 50
 #define MMIO_POLL_MAX_MS          60000
 
-/* Shared-memory rings open at once (each holds an eventfd and about 23 KiB). */
+/* Shared-memory rings open at once (each holds one fd, its doorbell end, and about 23 KiB). */
 #define MMIO_MAX_RINGS 256
 
 /* Default socket path when neither an argument nor $MMIOD_SOCKET names one. */

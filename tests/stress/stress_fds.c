@@ -11,6 +11,16 @@
  *   EPERM; with $MMIOD_NO_SO_PASSRIGHTS (as on older kernels) mmiod must serve
  *   on while the close sleeps elsewhere.
  *
+ * - Descriptors in replies left unread: each IrqSubscribe's reply carries a
+ *   pipe end, and a client alternating subscribe and unsubscribe without
+ *   reading made mmiod hold one more fd per pair (its fd table filled in about
+ *   a second), all charged to mmiod's user once sent. Now limited per
+ *   connection, per uid and in all (mmio_limits.h); a victim of another uid
+ *   still gets its ring.
+ * - Reply-queue memory: each reply of a few bytes is its own heap chunk of
+ *   ~80 bytes, but was counted as its payload, so a client not reading held
+ *   ~12x max_queued_bytes.
+ *
  * Needs root (the attacker takes another uid); exits 77 (skipped) otherwise.
  */
 #include <setjmp.h>
@@ -32,13 +42,20 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "daemon_fixture.h"
+#include "hw_tree.h"
+#include "mmio/client.h"
 #include "mmio_limits.h"
 #include "raw_client.h"
+#include "run_as.h"
+#include "stress_util.h"
+#include "wire.h"
 
 #define ATTACKER_UID 4711
+#define VICTIM_UID   4712
 /* Failure guards only: how long a victim waits before the test calls mmiod stuck. */
 #define GUARD_MS 20000
 /* Far longer than GUARD_MS: a close that sleeps on the loop would fail the test, not pass late. */
@@ -55,7 +72,7 @@ struct env {
 };
 
 static int
-start(struct env *env, bool fallback)
+start_conf(struct env *env, bool fallback, const char *conf)
 {
 	env->fallback = fallback;
 	if (daemon_fixture_prepare(&env->daemon) < 0) {
@@ -63,7 +80,7 @@ start(struct env *env, bool fallback)
 	}
 	snprintf(env->conf_path, sizeof(env->conf_path), "%s/mmiod.conf", env->daemon.dir);
 	FILE *f = fopen(env->conf_path, "w");
-	int rc = f && fputs(conf_text, f) >= 0 ? 0 : -1;
+	int rc = f && fputs(conf, f) >= 0 ? 0 : -1;
 	if ((f && fclose(f) != 0) || rc < 0) {
 		return -1;
 	}
@@ -78,6 +95,12 @@ start(struct env *env, bool fallback)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+start(struct env *env, bool fallback)
+{
+	return start_conf(env, fallback, conf_text);
 }
 
 static void
@@ -147,6 +170,14 @@ enum attack {
 	QUEUE_AT_CLOSE,  /* a frame carrying it that mmiod never reads: it closes the connection */
 };
 
+/* Takes ATTACKER_UID for good (in a child). */
+static int
+become_attacker(void)
+{
+	gid_t gid = ATTACKER_UID;
+	return setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(ATTACKER_UID) < 0 ? -1 : 0;
+}
+
 static int
 send_hello(int fd)
 {
@@ -154,15 +185,20 @@ send_hello(int fd)
 }
 
 /*
- * Child: takes ATTACKER_UID, sends tcp as told and exits (dropping its own
- * copy). Exit 0: sent, or refused with EPERM where refuse says the kernel
- * must refuse it; 1 otherwise.
+ * Child: takes ATTACKER_UID, acquires a lease and starts a poll on it that
+ * never succeeds, so mmiod reads nothing more of this connection meanwhile.
+ * Then it sends tcp attached to a ListRegions frame, drops its own copy (from
+ * then on mmiod holds the last one, whose close sleeps) and writes the lease id
+ * to report_fd. ATTACH_TO_FRAME: it reads replies until the ListRegions one,
+ * which comes once the parent revoked the lease (ending the poll) and mmiod
+ * read the frame, and hangs up. QUEUE_AT_CLOSE: it hangs up at once, so mmiod
+ * closes the connection with the frame unread. Where refuse says the kernel
+ * refuses passed fds, the send must fail with EPERM. Exit 0 if all went so.
  */
 static int
-attacker(const char *path, int tcp, enum attack how, bool refuse)
+attacker(const char *path, int tcp, enum attack how, bool refuse, int report_fd)
 {
-	gid_t gid = ATTACKER_UID;
-	if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(ATTACKER_UID) < 0) {
+	if (become_attacker() < 0) {
 		return 1;
 	}
 	int fd = raw_connect(path);
@@ -170,31 +206,29 @@ attacker(const char *path, int tcp, enum attack how, bool refuse)
 		return 1;
 	}
 	Mmio__Request req = MMIO__REQUEST__INIT;
-	if (how == QUEUE_AT_CLOSE) {
-		/* A lease, then a poll that never succeeds: mmiod reads nothing more meanwhile. */
-		Mmio__Acquire acq = MMIO__ACQUIRE__INIT;
-		acq.region = "sim0";
-		acq.length = 8;
-		req.id = 2;
-		req.body_case = MMIO__REQUEST__BODY_ACQUIRE;
-		req.acquire = &acq;
-		Mmio__Reply *reply = raw_send(fd, &req) == 0 ? raw_recv(fd) : NULL;
-		if (!reply || reply->status != MMIO__STATUS__OK) {
-			return 1;
-		}
-		Mmio__Poll poll_req = MMIO__POLL__INIT;
-		poll_req.lease = reply->lease->id;
-		poll_req.width = 4;
-		poll_req.mask = 1;
-		poll_req.value = 1; /* sim0 starts zeroed */
-		poll_req.timeout_ms = 60000;
-		mmio__reply__free_unpacked(reply, NULL);
-		req.id = 3;
-		req.body_case = MMIO__REQUEST__BODY_POLL;
-		req.poll = &poll_req;
-		if (raw_send(fd, &req) < 0) {
-			return 1;
-		}
+	Mmio__Acquire acq = MMIO__ACQUIRE__INIT;
+	acq.region = "sim0";
+	acq.length = 8;
+	req.id = 2;
+	req.body_case = MMIO__REQUEST__BODY_ACQUIRE;
+	req.acquire = &acq;
+	Mmio__Reply *reply = raw_send(fd, &req) == 0 ? raw_recv(fd) : NULL;
+	if (!reply || reply->status != MMIO__STATUS__OK) {
+		return 1;
+	}
+	uint64_t lease = reply->lease->id;
+	mmio__reply__free_unpacked(reply, NULL);
+	Mmio__Poll poll_req = MMIO__POLL__INIT;
+	poll_req.lease = lease;
+	poll_req.width = 4;
+	poll_req.mask = 1;
+	poll_req.value = 1; /* sim0 starts zeroed */
+	poll_req.timeout_ms = 60000;
+	req.id = 3;
+	req.body_case = MMIO__REQUEST__BODY_POLL;
+	req.poll = &poll_req;
+	if (raw_send(fd, &req) < 0) {
+		return 1;
 	}
 	Mmio__ListRegions list = MMIO__LIST_REGIONS__INIT;
 	req.id = 4;
@@ -203,17 +237,25 @@ attacker(const char *path, int tcp, enum attack how, bool refuse)
 	size_t len;
 	const void *frame = raw_pack(&req, &len);
 	int rc = raw_send_fds(fd, frame, len, &tcp, 1);
-	if (refuse) {
-		/* Ours is the last copy: it goes at exit, which does not linger (a close() would).
-		 */
-		return rc == -EPERM ? 0 : 1;
-	}
-	if (rc < 0) {
+	if (refuse ? rc != -EPERM : rc < 0) {
 		return 1;
 	}
-	close(tcp); /* from now on mmiod holds the last copy */
-	/* ATTACH_TO_FRAME: mmiod reads the frame, then the hangup. QUEUE_AT_CLOSE: only the hangup.
-	 */
+	if (!refuse) {
+		close(tcp); /* mmiod's is the last copy now */
+	} /* else ours is: it goes at exit, which does not linger (a close() would) */
+	if (write(report_fd, &lease, sizeof(lease)) != (ssize_t)sizeof(lease)) {
+		return 1;
+	}
+	if (how == ATTACH_TO_FRAME) {
+		uint64_t last = refuse ? 3 : 4;
+		while ((reply = raw_recv(fd)) != NULL) {
+			bool done = reply->id == last;
+			mmio__reply__free_unpacked(reply, NULL);
+			if (done) {
+				break;
+			}
+		}
+	}
 	close(fd);
 	return 0;
 }
@@ -224,27 +266,46 @@ run_attack(struct env *env, enum attack how)
 	bool refuse = !env->fallback && raw_kernel_refuses_fds();
 	struct linger_sock s;
 	linger_open(&s);
+	int report[2];
+	assert_int_equal(pipe2(report, O_CLOEXEC), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		_exit(attacker(env->daemon.socket_path, s.tcp, how, refuse));
+		close(report[0]);
+		_exit(attacker(env->daemon.socket_path, s.tcp, how, refuse, report[1]));
 	}
-	/* From here the copy mmiod receives is the last one: its close is the one that sleeps. */
+	close(report[1]);
 	close(s.tcp);
+	uint64_t lease = 0;
+	struct pollfd pfd = {.fd = report[0], .events = POLLIN};
+	assert_int_equal(poll(&pfd, 1, GUARD_MS), 1);
+	assert_int_equal(read(report[0], &lease, sizeof(lease)), sizeof(lease));
+	close(report[0]);
+	if (how == ATTACH_TO_FRAME) {
+		/* Ends the poll: mmiod reads on, and takes the frame with the sleeper. */
+		struct mmio_client *admin;
+		assert_int_equal(mmio_connect(env->daemon.socket_path, &admin), 0);
+		assert_int_equal(mmio_revoke(admin, lease), 0);
+		mmio_disconnect(admin);
+	}
+	/*
+	 * mmiod logs the attacker's hangup once it has dropped the connection, after
+	 * it let go of the sleeper: a loop that slept in its close() logs it late.
+	 */
+	int logged = daemon_fixture_wait_log(&env->daemon, "disconnected",
+					     how == ATTACH_TO_FRAME ? 2 : 1, GUARD_MS);
+	/* A victim of another uid (root here) is served while that close sleeps. */
+	int served = 0;
+	for (int i = 0; i < 3; i++) {
+		served += raw_visit(env->daemon.socket_path, GUARD_MS) == 0;
+	}
+	linger_release(&s);
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	/*
-	 * mmiod logs the hangup once it has dropped the attacker's connection, after
-	 * it let go of the sleeper: a loop that slept in its close() logs it late.
-	 */
-	assert_int_equal(daemon_fixture_wait_log(&env->daemon, "disconnected", 1, GUARD_MS), 1);
-	/* A victim of another uid (root here) is served while that close sleeps. */
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(raw_visit(env->daemon.socket_path, GUARD_MS), 0);
-	}
-	linger_release(&s);
+	assert_int_equal(logged, how == ATTACH_TO_FRAME ? 2 : 1);
+	assert_int_equal(served, 3);
 }
 
 static void
@@ -287,6 +348,362 @@ test_fd_queued_at_close_closed_aside_without_passrights(void **state)
 	stop(&env);
 }
 
+/* ---- Descriptors in unread replies ---- */
+
+/* The last finds its uid's limit reached. */
+#define UNREAD_CONNS (MMIO_MAX_UNREAD_FDS_PER_UID / MMIO_MAX_UNREAD_FDS_PER_CONN + 1)
+#define PAIRS        12 /* subscribe + unsubscribe, per connection, never read */
+
+/* A fake UIO device (sysfs tree and /dev/uio0 as files) and a pty standing in for its interrupt. */
+struct uio_dev {
+	struct hw_tree tree;
+	int master;
+};
+
+static void
+uio_open(struct uio_dev *u)
+{
+	hw_tree_create(&u->tree);
+	hw_tree_write(&u->tree, "sys/class/uio/uio0/name", "fakeuio\n");
+	hw_tree_write(&u->tree, "sys/class/uio/uio0/maps/map0/addr", "0x10000000\n");
+	hw_tree_write(&u->tree, "sys/class/uio/uio0/maps/map0/size", "0x1000\n");
+	hw_tree_write(&u->tree, "sys/class/uio/uio0/maps/map0/offset", "0x0\n");
+	hw_tree_file(&u->tree, "dev/uio0", 0x1000);
+	u->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	assert_true(u->master >= 0);
+	assert_int_equal(grantpt(u->master), 0);
+	assert_int_equal(unlockpt(u->master), 0);
+	struct termios raw;
+	assert_int_equal(tcgetattr(u->master, &raw), 0);
+	cfmakeraw(&raw);
+	assert_int_equal(tcsetattr(u->master, TCSANOW, &raw), 0);
+}
+
+static void
+uio_close(struct uio_dev *u)
+{
+	close(u->master);
+	hw_tree_destroy(&u->tree);
+}
+
+static int
+send_req(int fd, uint64_t id, Mmio__Request__BodyCase kind, uint64_t lease)
+{
+	Mmio__IrqSubscribe sub = MMIO__IRQ_SUBSCRIBE__INIT;
+	Mmio__IrqUnsubscribe unsub = MMIO__IRQ_UNSUBSCRIBE__INIT;
+	Mmio__RingSetup ring = MMIO__RING_SETUP__INIT;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.id = id;
+	req.body_case = kind;
+	sub.lease = unsub.lease = lease;
+	req.irq_subscribe = &sub;
+	if (kind == MMIO__REQUEST__BODY_IRQ_UNSUBSCRIBE) {
+		req.irq_unsubscribe = &unsub;
+	} else if (kind == MMIO__REQUEST__BODY_RING_SETUP) {
+		req.ring_setup = &ring;
+	}
+	return raw_send(fd, &req);
+}
+
+/* The next reply on fd: its status, and the fds it carried closed (counted in *n_fds). */
+static int
+take_reply(int fd, uint64_t *id, unsigned *n_fds)
+{
+	static uint8_t buf[MMIO_MAX_FRAME];
+	int fds[WIRE_MAX_RECV_FDS];
+	ssize_t n = wire_recv_keep_fds(fd, buf, sizeof(buf), fds, n_fds);
+	for (unsigned i = 0; i < *n_fds; i++) {
+		close(fds[i]);
+	}
+	Mmio__Reply *reply = n > 0 ? mmio__reply__unpack(NULL, (size_t)n, buf) : NULL;
+	if (!reply) {
+		return -1;
+	}
+	int status = (int)reply->status;
+	*id = reply->id;
+	mmio__reply__free_unpacked(reply, NULL);
+	return status;
+}
+
+/* mmiod's count of requests served, this one included; 0 if it did not answer. */
+static uint64_t
+stats_requests(int fd)
+{
+	Mmio__Stats stats = MMIO__STATS__INIT;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.id = 3;
+	req.body_case = MMIO__REQUEST__BODY_STATS;
+	req.stats = &stats;
+	Mmio__Reply *reply = raw_send(fd, &req) == 0 ? raw_recv(fd) : NULL;
+	uint64_t n = reply && reply->stats ? reply->stats->requests : 0;
+	if (reply) {
+		mmio__reply__free_unpacked(reply, NULL);
+	}
+	return n;
+}
+
+/* A connection with Hello said and an empty lease of irqdev; its id in *lease. */
+static int
+irq_conn(const char *path, uint64_t *lease)
+{
+	int fd = raw_connect(path);
+	if (fd < 0 || send_hello(fd) < 0) {
+		return -1;
+	}
+	Mmio__Acquire acq = MMIO__ACQUIRE__INIT;
+	acq.region = "irqdev";
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.id = 2;
+	req.body_case = MMIO__REQUEST__BODY_ACQUIRE;
+	req.acquire = &acq;
+	Mmio__Reply *reply = raw_send(fd, &req) == 0 ? raw_recv(fd) : NULL;
+	if (!reply || reply->status != MMIO__STATUS__OK) {
+		return -1;
+	}
+	*lease = reply->lease->id;
+	mmio__reply__free_unpacked(reply, NULL);
+	return fd;
+}
+
+/*
+ * The attacker (child): PAIRS subscribe/unsubscribe pairs on each of
+ * UNREAD_CONNS connections, reading nothing; a RingSetup on one more. Says
+ * "ready" on ready_fd, waits for the parent on go_fd, then reads and checks
+ * every reply: the first MMIO_MAX_UNREAD_FDS_PER_CONN subscriptions of the
+ * first connections were granted, until the uid's limit; every later one was
+ * RESOURCE_EXHAUSTED; and once read, a connection may subscribe again.
+ */
+static int
+unread_attacker(const char *path, int ready_fd, int go_fd)
+{
+	CHILD_CHECK(become_attacker() == 0);
+	int ring_fd = raw_connect(path);
+	CHILD_CHECK(ring_fd >= 0 && send_hello(ring_fd) == 0);
+	uint64_t requests_at_start = stats_requests(ring_fd);
+	CHILD_CHECK(requests_at_start > 0);
+	int fds[UNREAD_CONNS];
+	uint64_t leases[UNREAD_CONNS];
+	uint64_t sent = 0;
+	uint64_t asked = 0;
+	for (unsigned k = 0; k < UNREAD_CONNS; k++) {
+		fds[k] = irq_conn(path, &leases[k]);
+		CHILD_CHECK(fds[k] >= 0);
+		for (unsigned i = 0; i < PAIRS; i++) {
+			CHILD_CHECK(send_req(fds[k], 100 + 2 * i, MMIO__REQUEST__BODY_IRQ_SUBSCRIBE,
+					     leases[k]) == 0);
+			CHILD_CHECK(send_req(fds[k], 101 + 2 * i,
+					     MMIO__REQUEST__BODY_IRQ_UNSUBSCRIBE, leases[k]) == 0);
+		}
+		/*
+		 * mmiod takes one frame per connection in turn: before the next
+		 * connection subscribes (it would find this one's subscription busy),
+		 * wait on replies on ring_fd until mmiod's request count says it
+		 * handled all of these.
+		 */
+		sent += 2 + 2 * PAIRS;
+		while (stats_requests(ring_fd) < requests_at_start + sent + ++asked) {
+		}
+	}
+	CHILD_CHECK(send_req(ring_fd, 7, MMIO__REQUEST__BODY_RING_SETUP, 0) == 0);
+	uint64_t id;
+	unsigned n_fds;
+	CHILD_CHECK(take_reply(ring_fd, &id, &n_fds) == MMIO__STATUS__RESOURCE_EXHAUSTED);
+	CHILD_CHECK(n_fds == 0);
+	CHILD_CHECK(write(ready_fd, "r", 1) == 1);
+	char go;
+	CHILD_CHECK(read(go_fd, &go, 1) == 1);
+
+	unsigned granted_total = 0;
+	for (unsigned k = 0; k < UNREAD_CONNS; k++) {
+		unsigned granted = 0;
+		for (unsigned i = 0; i < 2 * PAIRS; i++) {
+			int status = take_reply(fds[k], &id, &n_fds);
+			CHILD_CHECK(status >= 0 && id == 100 + i);
+			if (i % 2 == 0) {
+				bool ok = status == MMIO__STATUS__OK;
+				CHILD_CHECK(ok || status == MMIO__STATUS__RESOURCE_EXHAUSTED);
+				CHILD_CHECK(n_fds == (ok ? 1u : 0u));
+				/* Granted only while under both limits: a refusal is for good. */
+				CHILD_CHECK(!ok || granted == i / 2);
+				granted += ok;
+			}
+		}
+		unsigned want = MMIO_MAX_UNREAD_FDS_PER_UID - granted_total;
+		if (want > MMIO_MAX_UNREAD_FDS_PER_CONN) {
+			want = MMIO_MAX_UNREAD_FDS_PER_CONN;
+		}
+		if (granted != want) {
+			fprintf(stderr, "connection %u: %u subscriptions granted unread, want %u\n",
+				k, granted, want);
+			return 1;
+		}
+		granted_total += granted;
+	}
+	/* Every reply read: the same connection may subscribe again. */
+	CHILD_CHECK(send_req(fds[0], 999, MMIO__REQUEST__BODY_IRQ_SUBSCRIBE, leases[0]) == 0);
+	CHILD_CHECK(take_reply(fds[0], &id, &n_fds) == MMIO__STATUS__OK && n_fds == 1);
+	return 0;
+}
+
+/* The victim (another uid): a lease and the ring, working. */
+static int
+ring_victim(void *arg)
+{
+	const char *path = arg;
+	struct mmio_client *c;
+	struct mmio_lease *l;
+	uint32_t v = 0;
+	CHILD_CHECK(mmio_connect(path, &c) == 0);
+	CHILD_CHECK(mmio_acquire(c, "sim0", 0x100, 0x10, &l) == 0);
+	CHILD_CHECK(mmio_set_fast_path(c, MMIO_FAST_PATH_ON) == 0);
+	CHILD_CHECK(mmio_store32(l, 0, 0x5a5a) == 0);
+	CHILD_CHECK(mmio_load32(l, 0, &v) == 0 && v == 0x5a5a);
+	CHILD_CHECK(mmio_fast_path_active(c) == 1);
+	mmio_disconnect(c);
+	return 0;
+}
+
+static void
+test_unread_descriptors_limited(void **state)
+{
+	(void)state;
+	struct uio_dev u;
+	uio_open(&u);
+	char conf[1024];
+	char sysfs[160], dev[160];
+	snprintf(conf, sizeof(conf),
+		 "regions = (\n"
+		 "  { name = \"irqdev\"; type = \"uio\"; uio_name = \"fakeuio\"; map = 0; "
+		 "size = 0x1000;\n"
+		 "    sysfs = \"%s\"; dev = \"%s\"; irq = true; irq_dev = \"%s\";\n"
+		 "    grants = ( { user = %d; access = \"rw\"; } ); },\n"
+		 "  { name = \"sim0\"; type = \"mem\"; size = 0x1000;\n"
+		 "    grants = ( { user = %d; access = \"rw\"; } ); }\n"
+		 ");\n",
+		 hw_tree_path(&u.tree, "sys", sysfs, sizeof(sysfs)),
+		 hw_tree_path(&u.tree, "dev", dev, sizeof(dev)), ptsname(u.master), ATTACKER_UID,
+		 VICTIM_UID);
+	struct env env;
+	assert_int_equal(start_conf(&env, false, conf), 0);
+	int fds_before = proc_fd_count(env.daemon.pid);
+	int ready[2], go[2];
+	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		_exit(unread_attacker(env.daemon.socket_path, ready[1], go[0]));
+	}
+	close(ready[1]);
+	close(go[0]);
+	char r;
+	struct pollfd pfd = {.fd = ready[0], .events = POLLIN};
+	bool attacked = poll(&pfd, 1, GUARD_MS) == 1 && read(ready[0], &r, 1) == 1;
+	/* The attacker holds every unread reply now. */
+	int fds_during = proc_fd_count(env.daemon.pid);
+	int victim = attacked ? run_as(VICTIM_UID, VICTIM_UID, NULL, 0, ring_victim,
+				       env.daemon.socket_path)
+			      : -1;
+	/* (A failed attacker has exited: writing would raise SIGPIPE.) */
+	assert_true(!attacked || write(go[1], "g", 1) == 1);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(ready[0]);
+	close(go[1]);
+	stress_report(
+		"unread descriptors: %d connections of uid %d, %d subscribe/unsubscribe pairs "
+		"each, never read: mmiod fds %d -> %d (limit per uid %d); victim's ring: %s; "
+		"attacker's checks: %s",
+		UNREAD_CONNS, ATTACKER_UID, PAIRS, fds_before, fds_during,
+		MMIO_MAX_UNREAD_FDS_PER_UID, victim == 0 ? "ok" : "FAILED",
+		WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "FAILED");
+	assert_true(attacked);
+	assert_int_equal(victim, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* Queued or unread, never more than the uid's limit (and the connections themselves). */
+	assert_true(fds_during - fds_before <= MMIO_MAX_UNREAD_FDS_PER_UID + UNREAD_CONNS + 1);
+	stop(&env);
+	uio_close(&u);
+}
+
+/* ---- Reply-queue memory ---- */
+
+#define FLOOD_CONNS 4
+
+/* The attacker (child, no grant): ListRegions (a reply of a few bytes) on each connection, never
+ * read. */
+static int
+flood_attacker(const char *path)
+{
+	CHILD_CHECK(become_attacker() == 0);
+	struct pollfd pfds[FLOOD_CONNS];
+	for (unsigned k = 0; k < FLOOD_CONNS; k++) {
+		int fd = raw_connect(path);
+		CHILD_CHECK(fd >= 0 && send_hello(fd) == 0);
+		CHILD_CHECK(fcntl(fd, F_SETFL, O_NONBLOCK) == 0);
+		pfds[k] = (struct pollfd){.fd = fd, .events = POLLOUT};
+	}
+	Mmio__ListRegions list = MMIO__LIST_REGIONS__INIT;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.id = 5;
+	req.body_case = MMIO__REQUEST__BODY_LIST_REGIONS;
+	req.list_regions = &list;
+	/* Until mmiod stops reading every connection (then poll sleeps until we are killed). */
+	while (poll(pfds, FLOOD_CONNS, -1) > 0) {
+		for (unsigned k = 0; k < FLOOD_CONNS; k++) {
+			while ((pfds[k].revents & POLLOUT) && raw_send(pfds[k].fd, &req) == 0) {
+			}
+		}
+	}
+	return 1;
+}
+
+static void
+test_reply_queue_memory_counted(void **state)
+{
+	(void)state;
+	struct env env;
+	assert_int_equal(start(&env, false), 0);
+	assert_int_equal(raw_visit(env.daemon.socket_path, GUARD_MS), 0);
+	long rss_before = proc_rss_kib(env.daemon.pid);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		_exit(flood_attacker(env.daemon.socket_path));
+	}
+	/* mmiod pauses each connection once its queued replies pass max_queued_bytes. */
+	int paused = daemon_fixture_wait_log(&env.daemon, "pausing its requests", FLOOD_CONNS,
+					     GUARD_MS * 3);
+	long rss_during = proc_rss_kib(env.daemon.pid);
+	int served = raw_visit(env.daemon.socket_path, GUARD_MS);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	/* The hangups revoke, free the queues and give the memory back. */
+	assert_int_equal(
+		daemon_fixture_wait_log(&env.daemon, "disconnected", FLOOD_CONNS + 2, GUARD_MS),
+		FLOOD_CONNS + 2);
+	assert_int_equal(raw_visit(env.daemon.socket_path, GUARD_MS), 0);
+	long rss_after = proc_rss_kib(env.daemon.pid);
+	long cap_kib = (long)MMIO_MAX_QUEUED_BYTES / 1024;
+	/* Each connection may queue max_queued_bytes and one reply; 1 MiB for everything else. */
+	long allowed = FLOOD_CONNS * cap_kib + 1024;
+	bool pass = paused == FLOOD_CONNS && served == 0 &&
+		    (!stress_assert_rss() ||
+		     (rss_during - rss_before <= allowed && rss_after - rss_before <= 1024));
+	stress_report("reply queues: %d connections not reading (%s): mmiod RSS %ld -> %ld KiB "
+		      "(at most +%ld), %ld KiB after they left; bystander served: %s: %s",
+		      FLOOD_CONNS, stress_build_name(), rss_before, rss_during, allowed, rss_after,
+		      served == 0 ? "yes" : "no", pass ? "PASS" : "FAIL");
+	assert_int_equal(paused, FLOOD_CONNS);
+	assert_int_equal(served, 0);
+	if (stress_assert_rss()) {
+		assert_true(rss_during - rss_before <= allowed);
+		assert_true(rss_after - rss_before <= 1024);
+	}
+	stop(&env);
+}
+
 int
 main(void)
 {
@@ -299,6 +716,8 @@ main(void)
 		cmocka_unit_test(test_fd_attached_closed_aside_without_passrights),
 		cmocka_unit_test(test_fd_queued_at_close_refused_or_closed_aside),
 		cmocka_unit_test(test_fd_queued_at_close_closed_aside_without_passrights),
+		cmocka_unit_test(test_unread_descriptors_limited),
+		cmocka_unit_test(test_reply_queue_memory_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
