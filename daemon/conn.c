@@ -474,7 +474,7 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c) {
-		wire_close_fd(&fd);
+		fd_closer_close(&fd);
 		return -ENOMEM;
 	}
 	c->server = srv;
@@ -498,7 +498,7 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 		free_event(&c->write_ev);
 		free_event(&c->hello_timer);
 		free_event(&c->closed_ev);
-		wire_close_fd(&c->fd);
+		fd_closer_close(&c->fd);
 		free(c);
 		return -ENOMEM;
 	}

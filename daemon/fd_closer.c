@@ -8,12 +8,19 @@
 #include "fd_closer.h"
 #include "log.h"
 
+/*
+ * Closer threads: a second starts when a close waits and none is idle, so one
+ * close that sleeps does not hold up the rest; at most this many.
+ */
+#define CLOSER_MAX_THREADS 8
+
 /* The fds waiting to be closed: a growable ring, guarded by lock. */
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	pthread_t thread;
-	bool running;
+	pthread_t threads[CLOSER_MAX_THREADS];
+	unsigned n_threads;
+	unsigned idle;
 	bool stopping;
 	int *fds;
 	size_t cap;
@@ -27,9 +34,11 @@ closer_main(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&closer.lock);
 	for (;;) {
+		closer.idle++;
 		while (closer.count == 0 && !closer.stopping) {
 			pthread_cond_wait(&closer.wake, &closer.lock);
 		}
+		closer.idle--;
 		if (closer.count == 0) {
 			break;
 		}
@@ -42,6 +51,21 @@ closer_main(void *arg)
 	}
 	pthread_mutex_unlock(&closer.lock);
 	return NULL;
+}
+
+/* One more closer thread, if below the cap. Called with the lock held. */
+static int
+add_thread_locked(void)
+{
+	if (closer.n_threads == CLOSER_MAX_THREADS) {
+		return 0;
+	}
+	int rc = pthread_create(&closer.threads[closer.n_threads], NULL, closer_main, NULL);
+	if (rc != 0) {
+		return -rc;
+	}
+	closer.n_threads++;
+	return 0;
 }
 
 /* Linux 6.16's asm-generic value; Debian 12's headers predate it. */
@@ -57,9 +81,9 @@ fd_closer_guard(int sock)
 	    setsockopt(sock, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off)) == 0) {
 		return 0;
 	}
-	if (!closer.running) {
+	if (closer.n_threads == 0) {
 		log_info("descriptors sent by clients are not refused by the kernel "
-			 "(SO_PASSRIGHTS: Linux >= 6.16); closing them on a helper thread");
+			 "(SO_PASSRIGHTS: Linux >= 6.16); closing them on helper threads");
 	}
 	return fd_closer_start();
 }
@@ -67,22 +91,20 @@ fd_closer_guard(int sock)
 int
 fd_closer_start(void)
 {
-	if (closer.running) {
-		return 0;
+	pthread_mutex_lock(&closer.lock);
+	int rc = 0;
+	if (closer.n_threads == 0) {
+		closer.stopping = false;
+		rc = add_thread_locked();
 	}
-	closer.stopping = false;
-	int rc = pthread_create(&closer.thread, NULL, closer_main, NULL);
-	if (rc != 0) {
-		return -rc;
-	}
-	closer.running = true;
-	return 0;
+	pthread_mutex_unlock(&closer.lock);
+	return rc;
 }
 
 bool
 fd_closer_threaded(void)
 {
-	return closer.running;
+	return closer.n_threads > 0;
 }
 
 /* Room for one more fd; false when out of memory. Called with the lock held. */
@@ -114,17 +136,24 @@ fd_closer_close(int *fd)
 		return;
 	}
 	int saved = errno;
-	if (!closer.running) {
+	if (closer.n_threads == 0) {
 		close(*fd);
 		*fd = -1;
 		errno = saved;
 		return;
 	}
+	/* The usual sleeper is a socket set to linger: then it need not (not a socket: ENOTSOCK).
+	 */
+	static const struct linger no_linger = {.l_onoff = 0, .l_linger = 0};
+	(void)setsockopt(*fd, SOL_SOCKET, SO_LINGER, &no_linger, sizeof(no_linger));
 	pthread_mutex_lock(&closer.lock);
 	bool queued = grow_locked();
 	if (queued) {
 		closer.fds[(closer.head + closer.count) % closer.cap] = *fd;
 		closer.count++;
+		if (closer.idle == 0) {
+			(void)add_thread_locked(); /* else the busy ones get to it */
+		}
 		pthread_cond_signal(&closer.wake);
 	}
 	pthread_mutex_unlock(&closer.lock);
@@ -139,13 +168,14 @@ fd_closer_close(int *fd)
 void
 fd_closer_stop(unsigned timeout_ms)
 {
-	if (!closer.running) {
+	pthread_mutex_lock(&closer.lock);
+	unsigned n = closer.n_threads;
+	closer.stopping = true;
+	pthread_cond_broadcast(&closer.wake);
+	pthread_mutex_unlock(&closer.lock);
+	if (n == 0) {
 		return;
 	}
-	pthread_mutex_lock(&closer.lock);
-	closer.stopping = true;
-	pthread_cond_signal(&closer.wake);
-	pthread_mutex_unlock(&closer.lock);
 	struct timespec deadline;
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += timeout_ms / 1000;
@@ -154,11 +184,17 @@ fd_closer_stop(unsigned timeout_ms)
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000;
 	}
-	if (pthread_timedjoin_np(closer.thread, NULL, &deadline) != 0) {
+	bool all = true;
+	for (unsigned i = 0; i < n; i++) {
+		all &= pthread_timedjoin_np(closer.threads[i], NULL, &deadline) == 0;
+	}
+	if (!all) {
+		/* A sleeping thread still uses the queue: leave it all to the process's end. */
 		log_warn("a close of a client's descriptor still sleeps; exiting without it");
 		return;
 	}
-	closer.running = false;
+	closer.n_threads = 0;
+	closer.idle = 0;
 	free(closer.fds);
 	closer.fds = NULL;
 	closer.cap = closer.head = closer.count = 0;

@@ -9,8 +9,9 @@
  * kernel releases when mmiod closes it. On Linux >= 6.16 the listener is set to
  * SO_PASSRIGHTS = 0 (inherited by every connection), the kernel refuses such
  * frames at the sender, and these closes are plain close(). Where it cannot be
- * set, they go to one helper thread instead: a stuck close then holds up only
- * the release of descriptors, never a request.
+ * set, they go to helper threads instead (sockets first told not to linger): a
+ * close that sleeps holds up one thread and the release of descriptors behind
+ * it when all are stuck, never a request.
  */
 #ifndef MMIOD_FD_CLOSER_H
 #define MMIOD_FD_CLOSER_H
@@ -37,13 +38,13 @@ int fd_closer_start(void);
 bool fd_closer_threaded(void);
 
 /*
- * Closes *fd (if open) as described above and sets it to -1. On the thread:
+ * Closes *fd (if open) as described above and sets it to -1. With threads:
  * queued, never waited for. Keeps errno.
  */
 void fd_closer_close(int *fd);
 
 /*
- * Stops the thread after the closes queued so far, waiting at most timeout_ms
+ * Stops the threads after the closes queued so far, waiting at most timeout_ms
  * for one that sleeps (the process is about to end and takes it along).
  */
 void fd_closer_stop(unsigned timeout_ms);

@@ -144,7 +144,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 	struct identity who;
 	if (peer_identity(cfd, &who) < 0) {
 		log_warn("SO_PEERCRED: %s; dropping connection", strerror(errno));
-		wire_close_fd(&cfd);
+		fd_closer_close(&cfd); /* it may hold fds queued before accept */
 		return;
 	}
 	const struct limits *lim = &srv->svc->limits;
@@ -154,7 +154,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 	if (srv->n_conns >= cap) {
 		log_warn("pid %d uid %u refused: %u connections already", (int)who.pid,
 			 (unsigned)who.uid, srv->n_conns);
-		wire_close_fd(&cfd);
+		fd_closer_close(&cfd);
 		return;
 	}
 	bool refused = !super && count_conns_of(srv, who.uid) >= lim->max_connections_per_uid;
@@ -166,7 +166,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 		 * with the pool full it is just closed, so refusals cannot fill the table.
 		 */
 		if (srv->n_refused >= MMIO_MAX_REFUSED_PENDING) {
-			wire_close_fd(&cfd);
+			fd_closer_close(&cfd);
 			return;
 		}
 	}
@@ -327,7 +327,7 @@ server_close(struct server *srv)
 		event_free(srv->backoff_ev);
 		srv->backoff_ev = NULL;
 	}
-	wire_close_fd(&srv->listen_fd);
+	fd_closer_close(&srv->listen_fd); /* connections not yet accepted may hold fds */
 	if (srv->socket_path) {
 		/* After a privilege drop the directory may not let us: say so, do not fail. */
 		if (unlink(srv->socket_path) < 0 && errno != ENOENT) {

@@ -1,7 +1,14 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sanitizer/asan_interface.h>
@@ -10,10 +17,12 @@
 #include "backend.h"
 #include "conf.h"
 #include "fault.h"
+#include "fd_closer.h"
 #include "fuzz_common.h"
 #include "fuzz_oracle.h"
 #include "log.h"
 #include "mmio_limits.h"
+#include "wire.h"
 
 struct fuzz_world fuzz_world;
 static struct arena arena;
@@ -407,6 +416,10 @@ fuzz_rebase_lease_ids(Mmio__Request *req, uint64_t base)
 	case MMIO__REQUEST__BODY_BLOCK_WRITE:
 		id = &req->block_write->lease;
 		break;
+	case MMIO__REQUEST__BODY_LIST_LEASES:
+		/* 0 (an empty request) becomes the id before the input's first: all of them. */
+		id = &req->list_leases->after_id;
+		break;
 	case MMIO__REQUEST__BODY_BATCH:
 		for (size_t i = 0; i < req->batch->n_lease; i++) {
 			req->batch->lease[i] += base - 1;
@@ -485,4 +498,179 @@ fuzz_check_leases(struct session *const *sessions, unsigned n)
 		in_sets += check_set_leases(&sessions[i]->leases);
 	}
 	FUZZ_CHECK(in_sets == in_regions);
+}
+
+unsigned
+fuzz_fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	FUZZ_CHECK(d != NULL);
+	unsigned n = 0;
+	const struct dirent *e;
+	while ((e = readdir(d))) {
+		n += e->d_name[0] != '.';
+	}
+	closedir(d);
+	return n - 1; /* the directory's own */
+}
+
+int
+fuzz_lowest_free_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	FUZZ_CHECK(fd >= 0);
+	close(fd);
+	return fd;
+}
+
+void
+fuzz_fds_settle(void)
+{
+	if (fd_closer_threaded()) {
+		/* Joins the thread once it has made every close queued: none of ours can sleep. */
+		fd_closer_stop(5000);
+		FUZZ_CHECK(!fd_closer_threaded());
+	}
+}
+
+void
+fuzz_fds_open(struct fuzz_fds *f)
+{
+	fuzz_fds_settle();
+	f->open_before = fuzz_fd_count();
+	int p[2];
+	FUZZ_CHECK(pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0);
+	f->pipe_r = p[0];
+	f->pipe_w = p[1];
+	f->null_fd = -1;
+	f->nested = -1;
+}
+
+ssize_t
+fuzz_send_fds(int sock, const void *buf, size_t len, const int *fds, unsigned n, int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * WIRE_MAX_RECV_FDS)];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	FUZZ_CHECK(n <= WIRE_MAX_RECV_FDS);
+	if (n > 0) {
+		memset(&control, 0, sizeof(control));
+		msg.msg_control = control.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+	}
+	ssize_t sent = sendmsg(sock, &msg, MSG_NOSIGNAL | flags);
+	return sent < 0 ? -errno : sent;
+}
+
+void
+fuzz_fds_pick(struct fuzz_fds *f, uint8_t pattern, int peer, int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		switch ((pattern >> (2 * (i % 4))) & 3) {
+		case FUZZ_FD_PIPE:
+			fds[i] = f->pipe_w;
+			break;
+		case FUZZ_FD_NULL:
+			if (f->null_fd < 0) {
+				f->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+				FUZZ_CHECK(f->null_fd >= 0);
+			}
+			fds[i] = f->null_fd;
+			break;
+		case FUZZ_FD_PEER:
+			fds[i] = peer >= 0 ? peer : f->pipe_w;
+			break;
+		default:
+			if (f->nested < 0) {
+				int sp[2];
+				FUZZ_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+						      sp) == 0);
+				FUZZ_CHECK(fuzz_send_fds(sp[0], "n", 1, &f->pipe_w, 1, 0) == 1);
+				close(sp[0]);
+				f->nested = sp[1];
+			}
+			fds[i] = f->nested;
+			break;
+		}
+	}
+}
+
+static void
+close_own(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+void
+fuzz_fds_close_check(struct fuzz_fds *f)
+{
+	close_own(&f->pipe_w);
+	close_own(&f->null_fd);
+	close_own(&f->nested);
+	fuzz_fds_settle();
+	char c;
+	/* 0: no writer left. EAGAIN: a copy of the write end is open or in flight somewhere. */
+	FUZZ_CHECK(read(f->pipe_r, &c, 1) == 0);
+	close_own(&f->pipe_r);
+	FUZZ_CHECK(fuzz_fd_count() == f->open_before);
+}
+
+/* a and b are one object (a pipe end, /dev/null, a socket). */
+static bool
+same_object(int a, int b)
+{
+	struct stat sa;
+	struct stat sb;
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+ssize_t
+fuzz_conn_recv(int sock, void *buf, size_t cap, const int *sent, unsigned n_sent, unsigned room,
+	       unsigned *n_got)
+{
+	int fds[WIRE_MAX_RECV_FDS];
+	unsigned n_fds = UINT_MAX;
+	struct rlimit saved;
+	if (room != UINT_MAX) {
+		FUZZ_CHECK(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+		struct rlimit low = saved;
+		low.rlim_cur = (rlim_t)fuzz_lowest_free_fd() + room;
+		FUZZ_CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	}
+	ssize_t n = wire_recv_keep_fds(sock, buf, cap, fds, &n_fds);
+	if (room != UINT_MAX) {
+		/* Before any check: a finding needs descriptors to be written down. */
+		FUZZ_CHECK(setrlimit(RLIMIT_NOFILE, &saved) == 0);
+	}
+	FUZZ_CHECK(n_fds <= n_sent);
+	for (unsigned i = 0; i < n_fds; i++) {
+		FUZZ_CHECK(fds[i] >= 0);
+		int flags = fcntl(fds[i], F_GETFD);
+		FUZZ_CHECK(flags >= 0 && (flags & FD_CLOEXEC));
+		FUZZ_CHECK(i == 0 || fds[i] != fds[i - 1]);
+		FUZZ_CHECK(same_object(fds[i], sent[i]));
+	}
+	/* As conn_read_cb(): mmiod takes none, and closes them where a close may sleep. */
+	for (unsigned i = 0; i < n_fds; i++) {
+		fd_closer_close(&fds[i]);
+		FUZZ_CHECK(fds[i] == -1);
+	}
+	if (n_fds < n_sent) {
+		/* The kernel dropped the ones it could not install: the frame is refused. */
+		FUZZ_CHECK(room != UINT_MAX && n == -EMSGSIZE);
+	}
+	*n_got = n_fds;
+	return n;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "dispatch.h"
 #include "mmio.pb-c.h"
@@ -126,5 +127,72 @@ void fuzz_rebase_lease_ids(Mmio__Request *req, uint64_t base);
  * armed for SIGBUS.
  */
 void fuzz_check_leases(struct session *const *sessions, unsigned n);
+
+/*
+ * Descriptors a client attaches (SCM_RIGHTS) to what it sends mmiod, and the
+ * oracle that none of them leaks. Where the kernel cannot refuse them (before
+ * Linux 6.16, or a socket not guarded by fd_closer_guard()), mmiod receives
+ * every one with wire_recv_keep_fds() and closes it through fd_closer_close().
+ *
+ * An input names up to WIRE_MAX_RECV_FDS of them with a count and a pattern
+ * byte: the i-th is of kind (pattern >> (2 * (i % 4))) & 3.
+ */
+enum fuzz_fd_kind {
+	FUZZ_FD_PIPE,   /* the write end of the input's pipe: EOF on its read end, all closed */
+	FUZZ_FD_NULL,   /* /dev/null */
+	FUZZ_FD_PEER,   /* the sender's own socket (its end of the connection or the doorbell) */
+	FUZZ_FD_NESTED, /* a socket with the pipe's write end in flight: closing it frees that */
+};
+
+/* What one input attaches, opened lazily; every copy must be gone at fuzz_fds_close_check(). */
+struct fuzz_fds {
+	unsigned open_before; /* the process's open fds before fuzz_fds_open() */
+	int pipe_r;
+	int pipe_w;
+	int null_fd;
+	int nested;
+};
+
+/* The process's open descriptors (/proc/self/fd). */
+unsigned fuzz_fd_count(void);
+
+/* The lowest descriptor number not in use. */
+int fuzz_lowest_free_fd(void);
+
+/* Settles the fd closer, counts the open fds, opens the input's pipe. */
+void fuzz_fds_open(struct fuzz_fds *f);
+
+/* fds[0..n) (n <= WIRE_MAX_RECV_FDS) as pattern says; peer is the sender's own socket. */
+void fuzz_fds_pick(struct fuzz_fds *f, uint8_t pattern, int peer, int *fds, unsigned n);
+
+/* sendmsg() of len bytes with fds[0..n) attached, MSG_NOSIGNAL | flags: bytes sent or -errno. */
+ssize_t fuzz_send_fds(int sock, const void *buf, size_t len, const int *fds, unsigned n, int flags);
+
+/*
+ * Every close asked of fd_closer so far is done, and it closes inline again:
+ * its thread (if fd_closer_start() or fd_closer_guard() started one) is stopped.
+ */
+void fuzz_fds_settle(void);
+
+/*
+ * Closes the harness's own copies, settles the fd closer and checks that no
+ * copy of the pipe's write end is left anywhere (its read end sees EOF: none
+ * open in this process, none in flight in a socket) and that exactly as many
+ * fds are open as before fuzz_fds_open(). The caller has closed its sockets.
+ */
+void fuzz_fds_close_check(struct fuzz_fds *f);
+
+/*
+ * One frame received from sock as conn_read_cb() receives one: wire_recv_keep_fds()
+ * into buf (cap bytes: limits.max_frame), then every descriptor that came with
+ * it closed through fd_closer_close(). sent[0..n_sent) is what the client
+ * attached; each must arrive, in order, close-on-exec and the same object.
+ * room (UINT_MAX: no limit) lowers RLIMIT_NOFILE during the receive to leave
+ * room for that many new fds: the kernel drops the rest (MSG_CTRUNC), and the
+ * receive must then fail -EMSGSIZE with the fds that did arrive handed over.
+ * Returns what wire_recv_keep_fds() did; *n_got the fds it handed over.
+ */
+ssize_t fuzz_conn_recv(int sock, void *buf, size_t cap, const int *sent, unsigned n_sent,
+		       unsigned room, unsigned *n_got);
 
 #endif

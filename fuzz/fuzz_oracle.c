@@ -466,27 +466,49 @@ check_lease_info(const Mmio__LeaseInfo *info, const struct lease *l)
 		   (l->read_only ? MMIO__ACCESS__ACCESS_RO : MMIO__ACCESS__ACCESS_RW));
 }
 
-/* Admins see every lease, others every lease of their uid, each once and as it is. */
-static void
-check_lease_list(const struct session *s, const Mmio__LeaseList *list)
+/* Admins see every lease, others every lease of their uid (any of its connections). */
+static bool
+lease_visible(const struct session *s, const struct lease *l)
 {
-	size_t visible = 0;
+	return is_admin(&s->who) || l->set->uid == s->who.uid;
+}
+
+/* The visible live lease with the least id above after, or NULL. */
+static const struct lease *
+next_visible(const struct session *s, uint64_t after)
+{
+	const struct lease *next = NULL;
 	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
 		const struct lease *l;
 		TAILQ_FOREACH(l, &fuzz_world.table.regions[i]->space.leases, space_link)
 		{
-			visible += is_admin(&s->who) || l->set->uid == s->who.uid;
+			if (l->id > after && lease_visible(s, l) && (!next || l->id < next->id)) {
+				next = l;
+			}
 		}
 	}
-	FUZZ_CHECK(list->n_leases == visible);
-	for (size_t i = 0; i < list->n_leases; i++) {
-		const struct lease *l = find_any(list->leases[i]->id);
-		FUZZ_CHECK(l && (is_admin(&s->who) || l->set->uid == s->who.uid));
-		check_lease_info(list->leases[i], l);
-		for (size_t j = 0; j < i; j++) {
-			FUZZ_CHECK(list->leases[j]->id != list->leases[i]->id);
-		}
+	return next;
+}
+
+/*
+ * One page: the visible leases with id > after_id in ascending id order, each
+ * as it is, at most max (0: no limit), and more set iff visible leases remain
+ * past the page. Every lease of the fuzz world fits one frame, so a page is
+ * never cut short of max: with max = 0, more is false.
+ */
+static void
+check_lease_list(const struct session *s, const Mmio__ListLeases *req, const Mmio__LeaseList *list)
+{
+	size_t k = 0;
+	const struct lease *l = next_visible(s, req->after_id);
+	for (; l && (req->max == 0 || k < req->max); l = next_visible(s, l->id)) {
+		FUZZ_CHECK(k < list->n_leases);
+		check_lease_info(list->leases[k], l);
+		k++;
 	}
+	FUZZ_CHECK(list->n_leases == k);
+	FUZZ_CHECK(list->more == (l != NULL));
+	FUZZ_CHECK(req->max != 0 || !list->more);
 }
 
 /*
@@ -595,7 +617,7 @@ fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio
 		break;
 	case MMIO__REQUEST__BODY_LIST_LEASES:
 		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LEASES);
-		check_lease_list(s, reply->leases);
+		check_lease_list(s, req->list_leases, reply->leases);
 		break;
 	case MMIO__REQUEST__BODY_STATS:
 		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_STATS);

@@ -16,16 +16,30 @@
  * the last failure, the request counter and every device byte; bytes outside the
  * connection's read-write leases (read-only leases included) must not change.
  * After -EPROTO the connection goes as conn_destroy() ends it (session_finish)
- * and a new one starts. The ring count must follow the rings, and no fd may be
- * left open after the input. One thread: the client never writes while mmiod
- * runs, so the copy-once of each sqe (a race) is left to tests/integration.
- * FUZZ_TRACE=1 prints one line per dispatch_ring() besides the requests.
+ * and a new one starts. The ring count must follow the rings. One thread: the
+ * client never writes while mmiod runs, so the copy-once of each sqe (a race)
+ * is left to tests/integration. FUZZ_TRACE=1 prints one line per dispatch_ring()
+ * besides the requests.
+ *
+ * The doorbell is a stream socket pair whose other end the client holds: it
+ * writes any bytes into it, with descriptors attached (SCM_RIGHTS) or out of
+ * band (MSG_OOB), and may shut it down or close it. ring_wake() must never
+ * block (the fuzzer would hang), return -EPIPE when, and only when, the client
+ * can ring no more and everything it rang was read, empty a doorbell of plain
+ * bytes (up to its bound of 16 reads of 256 bytes), and leave nothing that
+ * keeps the event loop coming back for nothing: called again while the
+ * doorbell reads ready, as the loop would, it gets to the end. How the doorbell
+ * is guarded is a step: the kernel refuses descriptors (SO_PASSRIGHTS, where it
+ * can), or they pass and are closed inline or on fd_closer's thread. After the
+ * input no fd may be left open or in flight (fuzz_fds_close_check).
  *
  * Input: one setup byte, then steps until the input ends; a field the input
  * runs out of reads as 0.
  *   setup  bits 0-2: the entries asked for: 0 (default), 1, 2, 3, 4, 8, 16, 1000;
  *          bit 3: mmiod's and the client's indices start at 2^32 - 8 (as after a
  *          long life: they wrap within a few ops); bits 4-7: start of lease A.
+ *          The doorbell passes descriptors, closed inline, until RS_GUARD says
+ *          otherwise.
  *   step   1 byte, mod RING_STEP_COUNT (enum ring_step below).
  * Each connection holds, in this order: A = ram [setup >> 4, +0x40) rw,
  * B = ram [0x808, +0x40) ro, C = regs [0, +0x40) rw (regs sits 2 bytes past an
@@ -48,19 +62,31 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/sockios.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fault.h"
+#include "fd_closer.h"
 #include "fuzz_common.h"
 #include "mmio_limits.h"
 #include "mmio_ring.h"
 #include "ring.h"
+#include "wire.h"
+
+/* Linux 6.16's asm-generic value, as fd_closer.c has it; Debian 12's headers predate it. */
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83
+#endif
 
 enum ring_step {
 	RS_SUBMIT,     /* lease, op, width, u64 offset, u64 value, u64 mask: one sqe, published */
@@ -78,8 +104,25 @@ enum ring_step {
 	RS_ACQUIRE,    /* u8 region (ram, regs), u64 offset, u64 length: Acquire */
 	RS_HANGUP,     /* the client hangs up and connects again */
 	RS_SETUP,      /* u8 how, u8 entries: a RingSetup refused (step_setup_again) */
+	RS_BELL,       /* u8 k, u8 fill, u8 n, u8 kinds, u8 flags: the client writes k bytes
+			  (k >= 0x80: (k - 0x7f) * 512) of fill into its doorbell, with n fds
+			  attached (over 253 reads as 253; enum fuzz_fd_kind, 2 bits each);
+			  flags bit 0: MSG_OOB (step_bell) */
+	RS_BELL_CLOSE, /* u8 how: bit 0: shutdown(SHUT_WR), else close() of the client's end */
+	RS_GUARD,      /* u8 g: how the next doorbells are guarded (enum guard, g mod 3); the
+			  client hangs up and connects again */
 	RING_STEP_COUNT,
 };
+
+/* How the doorbell of a new ring is guarded (fd_closer_guard() in ring_create()). */
+enum guard {
+	GUARD_KERNEL, /* as mmiod on Linux >= 6.16: the kernel refuses descriptors */
+	GUARD_INLINE, /* they pass (MMIOD_NO_SO_PASSRIGHTS) and are closed inline */
+	GUARD_THREAD, /* they pass and are closed on fd_closer's thread */
+};
+
+/* The client's end of the doorbell. */
+enum bell_state { BELL_OPEN, BELL_SHUT, BELL_CLOSED };
 
 #define MAX_LEASES 16
 #define MAX_KNOWN  64
@@ -164,6 +207,17 @@ static struct {
 	uint64_t next_request_id;
 	uint64_t next_user_data;
 	bool trace; /* FUZZ_TRACE=1: one line per dispatch_ring() */
+	/* The doorbell. */
+	bool kernel_refuses; /* SO_PASSRIGHTS works on this kernel */
+	enum guard guard;
+	enum bell_state bell;
+	/*
+	 * Writes with fds or out of band since the doorbell was last seen empty:
+	 * reads stop at them, and an OOB byte is never read inline.
+	 */
+	unsigned bell_marks;
+	bool bell_sent_self; /* the client's end went through itself: EOF waits for that copy */
+	struct fuzz_fds fds; /* what the input attaches */
 } st;
 
 static uint64_t
@@ -279,7 +333,29 @@ connect_client(void)
 	uint32_t asked = entries_asked[st.setup & 7];
 	struct ring_grant g;
 	unsigned rings = fuzz_world.svc.n_rings;
+	fuzz_fds_settle();
+	if (st.guard == GUARD_THREAD || !st.kernel_refuses) {
+		setenv(FD_CLOSER_NO_PASSRIGHTS_ENV, "1", 1);
+	} else {
+		unsetenv(FD_CLOSER_NO_PASSRIGHTS_ENV);
+	}
 	FUZZ_CHECK(ring_setup(&st.s, asked, &g) == MMIO__STATUS__OK);
+	/* Where the kernel cannot refuse fds, they are closed on the thread the guard started. */
+	FUZZ_CHECK(fd_closer_threaded() == (st.guard == GUARD_THREAD || !st.kernel_refuses));
+	if (st.guard == GUARD_INLINE) {
+		/*
+		 * Not a state mmiod is ever in (where fds pass, its closes are threaded),
+		 * but the cheap and deterministic one to fuzz ring_wake() in: the guard
+		 * undone by hand, or the thread it had to start stopped.
+		 */
+		static const int on = 1;
+		FUZZ_CHECK(!st.kernel_refuses || setsockopt(st.s.ring->doorbell_fd, SOL_SOCKET,
+							    SO_PASSRIGHTS, &on, sizeof(on)) == 0);
+		fuzz_fds_settle();
+	}
+	st.bell = BELL_OPEN;
+	st.bell_marks = 0;
+	st.bell_sent_self = false;
 	FUZZ_CHECK(st.s.ring != NULL && fuzz_world.svc.n_rings == rings + 1);
 	FUZZ_CHECK(g.entries == rounded_entries(asked));
 	FUZZ_CHECK(g.size == MMIO_RING_SIZE(g.entries));
@@ -320,26 +396,25 @@ connect_client(void)
 	acquire("regs", 0, 0x40);
 }
 
-static int
-lowest_free_fd(void)
-{
-	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	FUZZ_CHECK(fd >= 0);
-	close(fd);
-	return fd;
-}
+static void bell_drain_to_eof(void);
 
 /* conn_destroy(): every lease revoked, the ring closed; the client unmaps and closes. */
 static void
 hang_up(void)
 {
+	if (st.bell != BELL_OPEN) {
+		bell_drain_to_eof();
+	}
 	session_finish(&st.s);
 	st.connected = false;
 	FUZZ_CHECK(st.s.ring == NULL && st.s.leases.count == 0);
 	FUZZ_CHECK(fuzz_world.svc.n_rings == 0);
 	fuzz_check_leases(NULL, 0);
 	munmap(st.hdr, st.size);
-	close(st.doorbell);
+	if (st.bell != BELL_CLOSED) {
+		close(st.doorbell);
+	}
+	st.bell = BELL_CLOSED;
 	st.hdr = NULL;
 }
 
@@ -669,21 +744,164 @@ step_sleep(void)
 	FUZZ_CHECK(st.hdr->daemon_sleeping == (slept ? 1u : 0u));
 }
 
+/* Bytes waiting in mmiod's end of the doorbell (out-of-band ones included). */
+static int
+bell_unread(void)
+{
+	int n;
+	FUZZ_CHECK(ioctl(st.s.ring->doorbell_fd, SIOCINQ, &n) == 0 && n >= 0);
+	return n;
+}
+
+/* The event loop would call doorbell_cb(): EV_READ, or a hangup or error (epoll reports both). */
+static bool
+bell_ready(void)
+{
+	struct pollfd p = {.fd = st.s.ring->doorbell_fd, .events = POLLIN};
+	FUZZ_CHECK(poll(&p, 1, 0) >= 0);
+	return (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
+/* Bytes one ring_wake() reads at most: 16 reads of 256 (ring.c). */
+#define WAKE_READS 4096
+
+/* ring_wake(), checked; its result. */
+static int
+wake_once(void)
+{
+	int before = bell_unread();
+	if (before == 0) {
+		st.bell_marks = 0;
+	}
+	int rc = ring_wake(st.s.ring);
+	FUZZ_CHECK(st.hdr->daemon_sleeping == 0);
+	FUZZ_CHECK(rc == 0 || rc == -EPIPE);
+	int after = bell_unread();
+	if (st.trace) {
+		fprintf(stderr, "fuzz: ring_wake -> %d, unread %d -> %d (bell %d, marks %u)\n", rc,
+			before, after, (int)st.bell, st.bell_marks);
+	}
+	if (rc == -EPIPE) {
+		/* Only once the client can ring no more, and everything it rang inline was read. */
+		FUZZ_CHECK(st.bell != BELL_OPEN);
+		FUZZ_CHECK(after == 0 || st.bell_marks > 0);
+	}
+	if (st.bell_marks == 0) {
+		/* Plain bytes: read as far as the bound, 256 at a time. */
+		FUZZ_CHECK(after == (before > WAKE_READS ? before - WAKE_READS : 0));
+		/* Then the end, if it is there to see: no copy of the client's end is left. */
+		bool eof_known = st.bell != BELL_OPEN && !st.bell_sent_self;
+		if (eof_known && before < WAKE_READS && before % 256 == 0) {
+			FUZZ_CHECK(rc == -EPIPE);
+		}
+	}
+	return rc;
+}
+
+/*
+ * Back from sleep: ring_wake() once, then again while the doorbell reads ready,
+ * as the level-triggered loop calls doorbell_cb() (conn_ring.c) until -EPIPE
+ * makes it stop watching. Each call must make progress: the loop must not come
+ * back forever for a doorbell it cannot empty.
+ */
 static void
 step_wake(void)
 {
-	ring_wake(st.s.ring);
-	FUZZ_CHECK(st.hdr->daemon_sleeping == 0);
-	uint64_t count;
-	errno = 0;
-	FUZZ_CHECK(read(st.s.ring->doorbell_fd, &count, sizeof(count)) < 0 && errno == EAGAIN);
+	int before = bell_unread();
+	int rc = wake_once();
+	unsigned calls = (unsigned)before / 256 + st.bell_marks + 4;
+	while (rc == 0 && bell_ready() && calls-- > 0) {
+		rc = wake_once();
+	}
+	FUZZ_CHECK(rc == -EPIPE || !bell_ready());
+}
+
+/*
+ * Before teardown, once the client can ring no more: with every close made,
+ * ring_wake() gets to -EPIPE within as many calls as bytes are left.
+ */
+static void
+bell_drain_to_eof(void)
+{
+	fuzz_fds_settle();
+	unsigned calls = (unsigned)bell_unread() + 4;
+	int rc;
+	while ((rc = wake_once()) == 0 && calls-- > 0) {
+	}
+	FUZZ_CHECK(rc == -EPIPE);
 }
 
 static void
 step_doorbell(void)
 {
+	if (st.bell != BELL_OPEN) {
+		return;
+	}
 	uint64_t one = 1;
-	FUZZ_CHECK(write(st.doorbell, &one, sizeof(one)) == sizeof(one));
+	ssize_t n = send(st.doorbell, &one, sizeof(one), MSG_NOSIGNAL);
+	/* A stream socket: part of it, or nothing while the doorbell is full. */
+	FUZZ_CHECK(n > 0 || (n < 0 && errno == EAGAIN));
+}
+
+/*
+ * The client writes what it likes into its end of the doorbell: bytes, out of
+ * band, with descriptors attached. Refused only where the guard has the kernel
+ * refuse descriptors, or the doorbell is full.
+ */
+static void
+step_bell(struct reader *r)
+{
+	static uint8_t bytes[128 * 512];
+	uint8_t k = take_u8(r);
+	size_t len = k < 0x80 ? k : (size_t)(k - 0x7f) * 512;
+	uint8_t fill = take_u8(r);
+	uint8_t n = take_u8(r);
+	unsigned n_fds = n < WIRE_MAX_RECV_FDS ? n : WIRE_MAX_RECV_FDS;
+	uint8_t pattern = take_u8(r);
+	int flags = take_u8(r) & 1 ? MSG_OOB : 0;
+	if (st.bell != BELL_OPEN) {
+		return;
+	}
+	memset(bytes, fill, len);
+	int fds[WIRE_MAX_RECV_FDS];
+	fuzz_fds_pick(&st.fds, pattern, st.doorbell, fds, n_fds);
+	ssize_t sent = fuzz_send_fds(st.doorbell, bytes, len, fds, n_fds, flags);
+	if (n_fds > 0 && len > 0 && st.guard == GUARD_KERNEL && st.kernel_refuses) {
+		FUZZ_CHECK(sent == -EPERM);
+		return;
+	}
+	if (sent < 0) {
+		/* Full, too many fds in flight for this user, or no MSG_OOB in this kernel. */
+		FUZZ_CHECK(sent == -EAGAIN || sent == -ETOOMANYREFS || sent == -EOPNOTSUPP);
+		return;
+	}
+	FUZZ_CHECK((size_t)sent <= len);
+	if (st.trace) {
+		fprintf(stderr, "fuzz: doorbell: %zd of %zu bytes%s, %u fds\n", sent, len,
+			flags ? " (OOB)" : "", n_fds);
+	}
+	if (sent > 0 && (n_fds > 0 || flags)) {
+		st.bell_marks++;
+		for (unsigned i = 0; i < n_fds; i++) {
+			st.bell_sent_self |= fds[i] == st.doorbell;
+		}
+	}
+}
+
+static void
+step_bell_close(struct reader *r)
+{
+	uint8_t how = take_u8(r);
+	if (st.bell == BELL_CLOSED) {
+		return;
+	}
+	if ((how & 1) && st.bell == BELL_OPEN) {
+		FUZZ_CHECK(shutdown(st.doorbell, SHUT_WR) == 0);
+		st.bell = BELL_SHUT;
+		return;
+	}
+	close(st.doorbell);
+	st.bell = BELL_CLOSED;
 }
 
 static void
@@ -804,6 +1022,17 @@ run_step(struct reader *r)
 	case RS_SETUP:
 		step_setup_again(r);
 		break;
+	case RS_BELL:
+		step_bell(r);
+		break;
+	case RS_BELL_CLOSE:
+		step_bell_close(r);
+		break;
+	case RS_GUARD:
+		st.guard = (enum guard)(take_u8(r) % 3);
+		hang_up();
+		connect_client();
+		break;
 	}
 	FUZZ_CHECK(st.s.ring != NULL && fuzz_world.svc.n_rings == 1);
 }
@@ -837,6 +1066,23 @@ LLVMFuzzerInitialize(int *argc, char ***argv) /* NOLINT(readability-non-const-pa
 	fuzz_world_init(MAX_LEASES);
 	st.all[0] = &st.s;
 	st.trace = getenv("FUZZ_TRACE") != NULL;
+	/*
+	 * Where SO_PASSRIGHTS works (Linux >= 6.16), GUARD_KERNEL doorbells refuse
+	 * descriptors; MMIOD_NO_SO_PASSRIGHTS in the environment fuzzes as on an older kernel.
+	 */
+	int sp[2];
+	static const int off = 0;
+	FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);
+	st.kernel_refuses = !getenv(FD_CLOSER_NO_PASSRIGHTS_ENV) &&
+			    setsockopt(sp[0], SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off)) == 0;
+	close(sp[0]);
+	close(sp[1]);
+	/* Fds in flight count against RLIMIT_NOFILE (ETOOMANYREFS): as many as allowed. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	return 0;
 }
 
@@ -846,10 +1092,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1) {
 		return 0;
 	}
-	int free_fd = lowest_free_fd();
+	int free_fd = fuzz_lowest_free_fd();
+	fuzz_fds_open(&st.fds);
 	struct reader r = {data + 1, size - 1};
 	fuzz_world_reset();
 	st.setup = data[0];
+	st.guard = GUARD_INLINE;
 	st.n_known = 0;
 	st.base = next_lease_id();
 	st.next_user_data = 0;
@@ -861,7 +1109,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
 		FUZZ_CHECK(TAILQ_EMPTY(&fuzz_world.table.regions[i]->space.leases));
 	}
-	FUZZ_CHECK(lowest_free_fd() == free_fd);
+	fuzz_fds_close_check(&st.fds);
+	FUZZ_CHECK(fuzz_lowest_free_fd() == free_fd);
 	return 0;
 }
 
@@ -939,6 +1188,18 @@ put_set_word(struct stream *s, unsigned which, uint32_t value)
 	for (unsigned i = 0; i < 4; i++) {
 		put(s, (uint8_t)(value >> (8 * i)));
 	}
+}
+
+/* RS_BELL: k bytes of fill (k >= 0x80: (k - 0x7f) * 512), n fds of kinds, MSG_OOB if oob. */
+static void
+put_bell(struct stream *s, uint8_t k, uint8_t fill, uint8_t n, uint8_t kinds, bool oob)
+{
+	put(s, RS_BELL);
+	put(s, k);
+	put(s, fill);
+	put(s, n);
+	put(s, kinds);
+	put(s, oob ? 1 : 0);
 }
 
 static void
@@ -1088,4 +1349,67 @@ write_seeds(const char *dir)
 	put_step(&s, RS_REAP, 9);
 	put_step(&s, RS_DISPATCH, 4);
 	seed(dir, "scribbles", &s);
+
+	/*
+	 * The doorbell as the client likes it: fds of every kind (its own end among
+	 * them), more bytes than one wake reads, out of band; then closed.
+	 */
+	s.len = 0;
+	put(&s, 4);
+	put_bell(&s, 10, 'x', 253, 0xe4, false);
+	put_step(&s, RS_SLEEP, -1);
+	put_step(&s, RS_WAKE, -1);
+	put_bell(&s, 0x90, 0, 0, 0, false);
+	put_step(&s, RS_DOORBELL, -1);
+	put_step(&s, RS_WAKE, -1);
+	put_bell(&s, 1, 'o', 3, 0xaa, true);
+	put_bell(&s, 3, 'y', 0, 0, false);
+	put_step(&s, RS_WAKE, -1);
+	put_submit(&s, LEASE_A, MMIO_RING_OP_LOAD, 4, 0, 0, 0);
+	put_step(&s, RS_DISPATCH, 1);
+	put_step(&s, RS_BELL_CLOSE, 0);
+	put_step(&s, RS_WAKE, -1);
+	put_step(&s, RS_WAKE, -1);
+	put_submit(&s, LEASE_A, MMIO_RING_OP_LOAD, 4, 4, 0, 0);
+	put_step(&s, RS_DISPATCH, 1);
+	seed(dir, "doorbell_fds", &s);
+
+	/* Closes on fd_closer's thread; the client shuts its end down, then hangs up. */
+	s.len = 0;
+	put(&s, 3);
+	put_step(&s, RS_GUARD, GUARD_THREAD);
+	put_bell(&s, 200, 'z', 100, 0x1b, false);
+	put_step(&s, RS_DOORBELL, -1);
+	put_step(&s, RS_WAKE, -1);
+	put_bell(&s, 4, 'w', 2, 0xa, false);
+	put_step(&s, RS_BELL_CLOSE, 1);
+	put_step(&s, RS_WAKE, -1);
+	put_step(&s, RS_HANGUP, -1);
+	put_bell(&s, 0x81, 1, 7, 0xff, false);
+	put_step(&s, RS_BELL_CLOSE, 0);
+	seed(dir, "doorbell_threaded", &s);
+
+	/* Where the kernel refuses descriptors (SO_PASSRIGHTS), a doorbell refuses them. */
+	s.len = 0;
+	put(&s, 2);
+	put_step(&s, RS_GUARD, GUARD_KERNEL);
+	put_bell(&s, 8, 1, 2, 0, false);
+	put_bell(&s, 8, 1, 0, 0, false);
+	put_step(&s, RS_WAKE, -1);
+	put_step(&s, RS_BELL_CLOSE, 0);
+	put_step(&s, RS_WAKE, -1);
+	seed(dir, "doorbell_refused", &s);
+
+	/* A flood: far more than one wake reads, the doorbell full; then a close behind it. */
+	s.len = 0;
+	put(&s, 0);
+	put_bell(&s, 0xff, 0xaa, 0, 0, false);
+	put_bell(&s, 0xff, 0xbb, 0, 0, false);
+	put_bell(&s, 0xff, 0xcc, 0, 0, false);
+	put_bell(&s, 0xff, 0xdd, 0, 0, false);
+	put_step(&s, RS_DOORBELL, -1);
+	put_step(&s, RS_WAKE, -1);
+	put_step(&s, RS_BELL_CLOSE, 0);
+	put_step(&s, RS_WAKE, -1);
+	seed(dir, "doorbell_flood", &s);
 }

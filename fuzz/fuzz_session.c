@@ -3,22 +3,36 @@
  * B, send a stream of requests in any order (session_ops.h describes the
  * input): Hello or not, acquire, split, release, accesses, batches, polls left
  * pending while the other connection stores or revokes, hangups and
- * reconnects, raw and empty frames. Each request is packed and unpacked again
- * as a frame, dispatched, and its reply checked (fuzz_common.c); after every
- * frame the lease tables must hold together, and after the input, once both
- * connections are gone, no lease may be left.
+ * reconnects, raw and empty frames, listings page by page. Each request is
+ * packed as a frame and sent over the connection's socket pair, with
+ * descriptors attached if the input says so, possibly behind frames sent
+ * earlier and not read yet; mmiod's side receives it as conn_read_cb() does
+ * (wire_recv_keep_fds, every fd closed through fd_closer_close), unpacks,
+ * dispatches, and its reply is checked (fuzz_common.c). After every frame the
+ * lease tables must hold together; after the input, once both connections are
+ * gone, no lease may be left, and no descriptor open or in flight
+ * (fuzz_fds_close_check): queued frames and their fds go with the socket.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "fd_closer.h"
 #include "fuzz_common.h"
 #include "mmio_limits.h"
 #include "session_ops.h"
+#include "wire.h"
 
 /* Small, so that the fuzzer reaches the lease limit. */
 #define MAX_LEASES 16
 #define MAX_KNOWN  64
 #define MAX_BATCH  15
+/* Frames a client may leave unread on a connection (the socket holds about 200). */
+#define MAX_QUEUED 64
 
 struct reader {
 	const uint8_t *p;
@@ -76,12 +90,23 @@ take_region(struct reader *r)
 	return names[take_u8(r) % (sizeof(names) / sizeof(names[0]))];
 }
 
+/* The descriptors a frame carries: n of the kinds pattern names (fuzz_fds_pick). */
+struct attached {
+	unsigned n;
+	uint8_t pattern;
+};
+
 struct conn_state {
 	struct session s;
 	unsigned identity;
 	bool refused;
 	bool polling; /* a Poll is pending: the connection's next request waits for it */
 	struct poll_state poll;
+	int sock[2]; /* [0] mmiod's end (nonblocking, as accept4() gives it), [1] the client's */
+	struct attached next; /* what the next frame sent carries */
+	/* Per frame in the socket, oldest first. */
+	struct attached queued[MAX_QUEUED];
+	unsigned n_queued;
 };
 
 static struct {
@@ -92,6 +117,11 @@ static struct {
 	uint64_t base; /* the first lease id this input may see */
 	uint64_t next_conn_id;
 	uint64_t next_request_id;
+	struct fuzz_fds fds; /* what the input attaches, all closed by its end */
+	/* The last LeaseList received, for SOP_LIST_PAGE to ask for the next page. */
+	bool page_seen;
+	bool page_more;
+	uint64_t page_last;
 } st;
 
 static uint64_t
@@ -110,16 +140,35 @@ connect_client(struct conn_state *c)
 	session_init(&c->s, ++st.next_conn_id, &fuzz_world.svc, &fuzz_world.ids[c->identity]);
 	c->s.refused = c->refused;
 	c->polling = false;
+	FUZZ_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, c->sock) ==
+		   0);
+	c->next = (struct attached){0, 0};
+	c->n_queued = 0;
 }
 
-/* conn_destroy(): a pending poll ends unanswered, every lease is revoked. */
+/*
+ * conn_destroy(): a pending poll ends unanswered, every lease is revoked, the
+ * socket is closed through fd_closer with whatever the client left in it (the
+ * kernel frees queued frames and their fds); the client's end closes too.
+ */
 static void
-hang_up(struct conn_state *c)
+finish(struct conn_state *c)
 {
 	c->polling = false;
 	session_finish(&c->s);
 	FUZZ_CHECK(c->s.leases.count == 0);
 	fuzz_check_leases(st.all, 2);
+	fd_closer_close(&c->sock[0]);
+	FUZZ_CHECK(c->sock[0] == -1);
+	close(c->sock[1]);
+	c->sock[1] = -1;
+}
+
+/* The connection goes (either side ends it); the client connects again. */
+static void
+hang_up(struct conn_state *c)
+{
+	finish(c);
 	connect_client(c);
 }
 
@@ -129,6 +178,12 @@ note_reply(const Mmio__Reply *reply)
 	if (reply->status == MMIO__STATUS__OK && reply->body_case == MMIO__REPLY__BODY_LEASE &&
 	    st.n_known < MAX_KNOWN) {
 		st.known[st.n_known++] = reply->lease->id;
+	}
+	if (reply->status == MMIO__STATUS__OK && reply->body_case == MMIO__REPLY__BODY_LEASES) {
+		const Mmio__LeaseList *list = reply->leases;
+		st.page_seen = true;
+		st.page_more = list->more;
+		st.page_last = list->n_leases ? list->leases[list->n_leases - 1]->id : 0;
 	}
 }
 
@@ -146,16 +201,14 @@ poll_tick(struct conn_state *c, bool last_chance)
 	fuzz_check_leases(st.all, 2);
 }
 
-/* A frame from c's client, as conn_read_cb() handles it. */
-static void
-receive(struct conn_state *c, const uint8_t *frame, size_t len)
+/* A frame mmiod received whole from c's client, as conn_read_cb() handles it. False: c went. */
+static bool
+handle(struct conn_state *c, const uint8_t *frame, size_t len)
 {
-	/* conn.c reads nothing more from a client while its poll goes on. */
-	poll_tick(c, true);
 	Mmio__Request *req = fuzz_unpack(frame, len);
 	if (!req) {
 		hang_up(c); /* an undecodable frame is a protocol error */
-		return;
+		return false;
 	}
 	fuzz_rebase_lease_ids(req, st.base);
 	struct fuzz_exchange x;
@@ -171,7 +224,77 @@ receive(struct conn_state *c, const uint8_t *frame, size_t len)
 	fuzz_check_leases(st.all, 2);
 	if (res == DISPATCH_CLOSE || res == DISPATCH_REPLY_CLOSE) {
 		hang_up(c);
+		return false;
 	}
+	return true;
+}
+
+/*
+ * mmiod reads what c's client queued, one frame at a time as conn_read_cb()
+ * does, until none is left, a poll of c is pending (reading pauses) or c goes.
+ */
+static void
+serve(struct conn_state *c)
+{
+	static uint8_t rx[MMIO_MAX_FRAME];
+	while (!c->polling && c->n_queued > 0) {
+		struct attached a = c->queued[0];
+		memmove(&c->queued[0], &c->queued[1], --c->n_queued * sizeof(c->queued[0]));
+		int sent[WIRE_MAX_RECV_FDS];
+		fuzz_fds_pick(&st.fds, a.pattern, c->sock[1], sent, a.n);
+		unsigned got;
+		ssize_t n = fuzz_conn_recv(c->sock[0], rx, sizeof(rx), sent, a.n, UINT_MAX, &got);
+		FUZZ_CHECK(got == a.n);
+		/* Frames fit max_frame here: 0 is an empty frame, which reads as a hangup. */
+		FUZZ_CHECK(n >= 0);
+		if (n == 0) {
+			hang_up(c);
+			return;
+		}
+		if (!handle(c, rx, (size_t)n)) {
+			return;
+		}
+	}
+	if (!c->polling) {
+		/* Everything sent was read. */
+		errno = 0;
+		FUZZ_CHECK(recv(c->sock[0], rx, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN);
+	}
+}
+
+/*
+ * c's client sends a frame, carrying the descriptors SOP_FDS attached. It may
+ * fail as it would for a client: its socket full (EAGAIN) or too many fds in
+ * flight (ETOOMANYREFS); the frame is then dropped. True if sent.
+ */
+static bool
+client_send(struct conn_state *c, const uint8_t *frame, size_t len)
+{
+	struct attached a = c->next;
+	c->next = (struct attached){0, 0};
+	if (c->n_queued == MAX_QUEUED) {
+		return false;
+	}
+	int fds[WIRE_MAX_RECV_FDS];
+	fuzz_fds_pick(&st.fds, a.pattern, c->sock[1], fds, a.n);
+	ssize_t n = fuzz_send_fds(c->sock[1], frame, len, fds, a.n, 0);
+	if (n < 0) {
+		FUZZ_CHECK(n == -EAGAIN || n == -ETOOMANYREFS);
+		return false;
+	}
+	FUZZ_CHECK((size_t)n == len);
+	c->queued[c->n_queued++] = a;
+	return true;
+}
+
+/* A frame from c's client: mmiod reads it after whatever c queued before it. */
+static void
+receive(struct conn_state *c, const uint8_t *frame, size_t len)
+{
+	/* conn.c reads nothing more from a client while its poll goes on. */
+	poll_tick(c, true);
+	client_send(c, frame, len);
+	serve(c);
 }
 
 /*
@@ -246,17 +369,43 @@ op_block_write(struct conn_state *c, struct reader *r)
 	send_request(c, &req);
 }
 
-static void
-op_raw(struct conn_state *c, struct reader *r)
+/* A frame of u8 length and that many bytes of the input. */
+static const uint8_t *
+take_frame(struct reader *r, size_t *len)
 {
-	size_t len = take_u8(r);
-	if (len > r->left) {
-		len = r->left;
+	*len = take_u8(r);
+	if (*len > r->left) {
+		*len = r->left;
 	}
 	const uint8_t *frame = r->p;
-	r->p += len;
-	r->left -= len;
-	receive(c, frame, len);
+	r->p += *len;
+	r->left -= *len;
+	return frame;
+}
+
+/* ListLeases from after_id, max; and, if follow, the pages after it while more is set. */
+static void
+op_list_page(struct conn_state *c, struct reader *r)
+{
+	uint64_t after = take_lease(r);
+	uint8_t m = take_u8(r);
+	/* Each page lists at least one lease: more pages than leases is a loop. */
+	for (unsigned page = 0; page <= MAX_KNOWN + 8; page++) {
+		Mmio__ListLeases body = MMIO__LIST_LEASES__INIT;
+		body.after_id = after;
+		body.max = m & 0x3f;
+		Mmio__Request req = MMIO__REQUEST__INIT;
+		req.body_case = MMIO__REQUEST__BODY_LIST_LEASES;
+		req.list_leases = &body;
+		st.page_seen = false;
+		send_request(c, &req);
+		if (!(m & 0x80) || !st.page_seen || !st.page_more) {
+			return;
+		}
+		FUZZ_CHECK(st.page_last > after);
+		after = st.page_last;
+	}
+	fuzz_fail("ListLeases pages never end", __FILE__, __LINE__);
 }
 
 /* One op of the input; the bodies live on the stack until the frame is handled. */
@@ -415,9 +564,12 @@ run_op(struct reader *r)
 	case SOP_BLOCK_WRITE:
 		op_block_write(c, r);
 		break;
-	case SOP_RAW:
-		op_raw(c, r);
+	case SOP_RAW: {
+		size_t len;
+		const uint8_t *frame = take_frame(r, &len);
+		receive(c, frame, len);
 		break;
+	}
 	case SOP_EMPTY:
 		send_request(c, &req);
 		break;
@@ -426,6 +578,7 @@ run_op(struct reader *r)
 		break;
 	case SOP_POLL_TICK:
 		poll_tick(c, take_u8(r) & 1);
+		serve(c); /* reading goes on once the poll is over */
 		break;
 	case SOP_STATS: {
 		Mmio__Stats body = MMIO__STATS__INIT;
@@ -434,6 +587,21 @@ run_op(struct reader *r)
 		send_request(c, &req);
 		break;
 	}
+	case SOP_FDS: {
+		uint8_t n = take_u8(r);
+		c->next.n = n < WIRE_MAX_RECV_FDS ? n : WIRE_MAX_RECV_FDS;
+		c->next.pattern = take_u8(r);
+		break;
+	}
+	case SOP_QUEUE: {
+		size_t len;
+		const uint8_t *frame = take_frame(r, &len);
+		client_send(c, frame, len);
+		break;
+	}
+	case SOP_LIST_PAGE:
+		op_list_page(c, r);
+		break;
 	}
 }
 
@@ -445,6 +613,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv) /* NOLINT(readability-non-const-pa
 	fuzz_world_init(MAX_LEASES);
 	st.all[0] = &st.conns[0].s;
 	st.all[1] = &st.conns[1].s;
+	/* Fds in flight count against RLIMIT_NOFILE (ETOOMANYREFS): as many as allowed. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	return 0;
 }
 
@@ -470,6 +644,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct reader r = {data + 1, size - 1};
 	fuzz_world_reset();
+	fuzz_fds_open(&st.fds);
+	if (data[0] & 0x20) {
+		FUZZ_CHECK(fd_closer_start() == 0 && fd_closer_threaded());
+	}
 	st.n_known = 0;
 	st.base = next_lease_id();
 	st.conns[0].identity = data[0] & 3;
@@ -487,11 +665,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		poll_tick(&st.conns[i], true);
 		FUZZ_CHECK(!st.conns[i].polling);
 	}
-	session_finish(&st.conns[0].s);
-	session_finish(&st.conns[1].s);
+	finish(&st.conns[0]);
+	finish(&st.conns[1]);
 	fuzz_check_leases(st.all, 2);
 	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
 		FUZZ_CHECK(TAILQ_EMPTY(&fuzz_world.table.regions[i]->space.leases));
 	}
+	fuzz_fds_close_check(&st.fds);
 	return 0;
 }

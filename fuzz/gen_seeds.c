@@ -1,6 +1,7 @@
 /*
  * Writes the seed corpus: fuzz_gen_seeds DIR writes DIR/frame/<name> (inputs of
- * fuzz_frame.c: a setup byte and a packed Request) and DIR/session/<name>
+ * fuzz_frame.c: a setup byte, the fd bytes if it has them, and a packed Request) and
+ * DIR/session/<name>
  * (inputs of fuzz_session.c, in the language of session_ops.h). The output is
  * committed under fuzz/corpus/; regenerate it when either input format changes:
  *   cmake --build build-fuzz --target fuzz_gen_seeds && build-fuzz/fuzz/fuzz_gen_seeds fuzz/corpus
@@ -38,16 +39,33 @@ write_file(const char *kind, const char *name, const uint8_t *data, size_t len)
 
 /* fuzz_frame: setup byte (fuzz_frame.c) + req. */
 enum { ROOT = 0, USER = 1, ADMIN = 2, STRANGER = 3, HELLO_DONE = 4, REFUSED = 8 };
+/* The setup bits of the receive path: fds attached, fd_closer's thread, max_frame 256, few fds. */
+enum { FDS = 0x10, THREAD = 0x20, SMALL_FRAME = 0x40, FEW_FDS = 0x80 };
+/* Kinds of fd (fuzz_common.h), 2 bits each: pipe, /dev/null, peer, nested; all four in turn. */
+enum { PIPE = 0x00, DEVNULL = 0x55, PEER = 0xaa, NESTED = 0xff, EVERY_KIND = 0xe4 };
 
-/* who is the caller, flags HELLO_DONE and REFUSED. */
+/* who is the caller, flags HELLO_DONE, REFUSED and the receive bits; n fds of kinds if FDS. */
+static void
+frame_fds(const char *name, unsigned who, unsigned flags, uint8_t n, uint8_t kinds,
+	  Mmio__Request *req)
+{
+	static uint8_t buf[3 + MMIO_MAX_FRAME];
+	size_t head = 1;
+	buf[0] = (uint8_t)(who | flags);
+	if (flags & FDS) {
+		buf[1] = n;
+		buf[2] = kinds;
+		head = 3;
+	}
+	req->id = 7;
+	size_t len = mmio__request__pack(req, buf + head);
+	write_file("frame", name, buf, head + len);
+}
+
 static void
 frame(const char *name, unsigned who, unsigned flags, Mmio__Request *req)
 {
-	static uint8_t buf[1 + MMIO_MAX_FRAME];
-	buf[0] = (uint8_t)(who | flags);
-	req->id = 7;
-	size_t len = mmio__request__pack(req, buf + 1);
-	write_file("frame", name, buf, 1 + len);
+	frame_fds(name, who, flags, 0, 0, req);
 }
 
 /* An Acquire from who, after Hello. */
@@ -139,6 +157,16 @@ frame_seeds(void)
 	req.list_leases = &list_leases;
 	frame("list_leases_admin", ADMIN, HELLO_DONE, &req);
 	frame("list_leases_user", USER, HELLO_DONE, &req);
+	/* Pages: after the caller's first lease, two at most; one at most, from the start. */
+	list_leases.after_id = RAM_LEASE;
+	list_leases.max = 2;
+	frame("list_leases_page", ADMIN, HELLO_DONE, &req);
+	list_leases.after_id = 0;
+	list_leases.max = 1;
+	frame("list_leases_page_user", USER, HELLO_DONE, &req);
+	/* As many fds as a frame carries, of every kind. */
+	frame_fds("fds_list_leases", ADMIN, HELLO_DONE | FDS, 253, EVERY_KIND, &req);
+	list_leases.max = 0;
 
 	uint64_t b_lease[] = {RAM_LEASE, RAM_LEASE, REGS_LEASE, 99};
 	Mmio__BatchOp b_op[] = {MMIO__BATCH_OP__BATCH_OP_STORE, MMIO__BATCH_OP__BATCH_OP_LOAD,
@@ -156,6 +184,10 @@ frame_seeds(void)
 	req.body_case = MMIO__REQUEST__BODY_BATCH;
 	req.batch = &batch;
 	frame("batch", ROOT, HELLO_DONE, &req);
+	/* Closed on fd_closer's thread. */
+	frame_fds("fds_threaded_batch", ROOT, HELLO_DONE | FDS | THREAD, 253, EVERY_KIND, &req);
+	/* mmiod short of descriptors: half of them arrive (MSG_CTRUNC), the frame is refused. */
+	frame_fds("fds_few_left", ROOT, HELLO_DONE | FDS | FEW_FDS, 40, DEVNULL, &req);
 	batch.n_lease = batch.n_op = batch.n_width = batch.n_offset = batch.n_value = 4;
 	batch.all_or_nothing = true;
 	frame("batch_all_or_nothing_fails", ROOT, HELLO_DONE, &req);
@@ -217,6 +249,18 @@ frame_seeds(void)
 	req.block_write = &block_write;
 	frame("block_write_fifo", USER, HELLO_DONE, &req);
 
+	/* Over a max_frame of 256 bytes: cut (MSG_TRUNC), with its fds handed over all the same. */
+	uint64_t many[40];
+	for (unsigned i = 0; i < 40; i++) {
+		many[i] = 0x01010101u * i;
+	}
+	block_write.lease = RAM_LEASE;
+	block_write.offset = 0;
+	block_write.n_values = 40;
+	block_write.values = many;
+	block_write.repeat = false;
+	frame_fds("fds_frame_cut", USER, HELLO_DONE | FDS | SMALL_FRAME, 7, NESTED, &req);
+
 	Mmio__Stats stats = MMIO__STATS__INIT;
 	req.body_case = MMIO__REQUEST__BODY_STATS;
 	req.stats = &stats;
@@ -225,6 +269,14 @@ frame_seeds(void)
 
 	req.body_case = MMIO__REQUEST__BODY__NOT_SET;
 	frame("no_body", ROOT, HELLO_DONE, &req);
+
+	/* An empty frame reads as a hangup; its fds arrive all the same. */
+	const uint8_t empty[] = {USER | FDS, 5, PEER};
+	write_file("frame", "fds_empty_frame", empty, sizeof(empty));
+
+	req.body_case = MMIO__REQUEST__BODY_HELLO;
+	req.hello = &hello;
+	frame_fds("fds_hello", USER, FDS, 4, EVERY_KIND, &req);
 }
 
 /* fuzz_session: an op stream (session_ops.h). */
@@ -310,6 +362,35 @@ lease_op(struct stream *s, unsigned who, enum session_op op, uint8_t lease)
 {
 	put_op(s, op, who);
 	put(s, lease);
+}
+
+/* SOP_RAW or SOP_QUEUE: a frame as it comes off the socket. */
+static void
+put_frame(struct stream *s, enum session_op op, unsigned who, const uint8_t *frame, size_t len)
+{
+	put_op(s, op, who);
+	put(s, (uint8_t)len);
+	for (size_t i = 0; i < len; i++) {
+		put(s, frame[i]);
+	}
+}
+
+/* The next frame of who carries n fds of these kinds. */
+static void
+put_fds(struct stream *s, unsigned who, uint8_t n, uint8_t kinds)
+{
+	put_op(s, SOP_FDS, who);
+	put(s, n);
+	put(s, kinds);
+}
+
+/* ListLeases after lease (a lease ref), at most max (bits 0-5), following pages if bit 7. */
+static void
+put_list_page(struct stream *s, unsigned who, uint8_t after, uint8_t m)
+{
+	put_op(s, SOP_LIST_PAGE, who);
+	put(s, after);
+	put(s, m);
 }
 
 static void
@@ -481,6 +562,70 @@ session_seeds(void)
 	put(&s, 0xff);
 	put(&s, 0xff);
 	session("raw_frames", &s);
+
+	/*
+	 * Fds on frames (fd_closer's thread), frames queued unread behind an
+	 * undecodable one: mmiod closes the connection there, the rest and their fds
+	 * go with the socket.
+	 */
+	static const uint8_t garbage[] = {0xff, 0xff, 0xff};
+	s.len = 0;
+	put(&s, 0x20 | 0x04);
+	put_fds(&s, A, 253, EVERY_KIND);
+	put_hello(&s, A);
+	put_fds(&s, A, 3, PEER);
+	put_acquire(&s, A, RAM, 0x40, 0x40);
+	put_fds(&s, A, 16, NESTED);
+	put_frame(&s, SOP_QUEUE, A, raw, len);
+	put_frame(&s, SOP_QUEUE, A, garbage, sizeof(garbage));
+	put_fds(&s, A, 100, 0x1b);
+	put_frame(&s, SOP_QUEUE, A, raw, len);
+	put_op(&s, SOP_LIST_REGIONS, A);
+	put_hello(&s, A);
+	put_fds(&s, A, 1, DEVNULL);
+	put_frame(&s, SOP_RAW, A, raw, 0);
+	put_hello(&s, A);
+	put_op(&s, SOP_LIST_REGIONS, A);
+	session("fds_queued_frames", &s);
+
+	/* Frames with fds queued while a poll waits; the client hangs up with them unread. */
+	s.len = 0;
+	put(&s, 0x06);
+	put_hello(&s, A);
+	put_hello(&s, B);
+	put_acquire(&s, B, RAM, 0x10, 0x10);
+	put_op(&s, SOP_POLL, B);
+	put(&s, 0);
+	put_u64(&s, 0);
+	put_width(&s, 4);
+	put_u64(&s, 0xff);
+	put_u64(&s, 0x33);
+	put(&s, 50);
+	put_fds(&s, B, 50, PIPE);
+	put_frame(&s, SOP_QUEUE, B, raw, len);
+	put_list_page(&s, A, 0xf0, 0x81);
+	put_op(&s, SOP_POLL_TICK, B);
+	put(&s, 0);
+	put_op(&s, SOP_HANGUP, B);
+	put_hello(&s, B);
+	put_list_page(&s, B, 0xf0, 0);
+	session("fds_queued_behind_poll", &s);
+
+	/* ListLeases page by page: root sees all, a user its own, from several places. */
+	s.len = 0;
+	put(&s, 0x04);
+	put_hello(&s, A);
+	put_hello(&s, B);
+	for (unsigned i = 0; i < 5; i++) {
+		put_acquire(&s, B, RAM, 0x100 + 0x10 * i, 0x10);
+	}
+	put_acquire(&s, A, RAM, 0x800, 0x10);
+	put_list_page(&s, A, 0xf0, 0x82);
+	put_list_page(&s, B, 0xf0, 0x80);
+	put_list_page(&s, B, 1, 0x01);
+	put_list_page(&s, A, 3, 0x83);
+	put_list_page(&s, B, 5, 0);
+	session("list_leases_pages", &s);
 }
 
 int

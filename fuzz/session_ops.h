@@ -8,7 +8,8 @@
  * runs out of reads as 0.
  *   setup  bits 0-1: identity of connection A, bits 2-3: of connection B
  *          (root, user, admin, stranger: fuzz_common.h); bit 4: B is over a
- *          connection limit (its Hello is refused).
+ *          connection limit (its Hello is refused); bit 5: fd_closer runs its
+ *          helper thread (stopped, every close made, before the leak check).
  *   op     bits 0-6: enum session_op (mod SOP_COUNT); bit 7 (SOP_ON_B): B sends it.
  *
  * Fields:
@@ -21,6 +22,10 @@
  *          0xff: UINT32_MAX.
  *   region 1 byte mod 5: "ram", "regs", "", "ramx", a name over MMIO_MAX_NAME.
  *   u8     1 byte.
+ *
+ * Every frame goes over the connection's own socket pair (SOCK_SEQPACKET) and
+ * is received as conn_read_cb() receives it; mmiod reads what is queued there
+ * in order, except while a poll of that connection is pending.
  */
 #ifndef MMIO_FUZZ_SESSION_OPS_H
 #define MMIO_FUZZ_SESSION_OPS_H
@@ -46,9 +51,17 @@ enum session_op {
 	SOP_BLOCK_WRITE,  /* lease, u64 offset, width, u8 flags (0-3: count, 4: repeat), values */
 	SOP_RAW,          /* u8 length, that many bytes: a frame as it comes off the socket */
 	SOP_EMPTY,        /* a Request without a body */
-	SOP_HANGUP,       /* the client goes away; it reconnects with the same identity */
+	SOP_HANGUP,       /* the client goes away (what it queued is never read); it reconnects
+			     with the same identity */
 	SOP_POLL_TICK,    /* u8: bit 0 the deadline has passed; a pending poll loads again */
 	SOP_STATS,        /* */
+	SOP_FDS,          /* u8 n (over 253 reads as 253), u8 kinds (enum fuzz_fd_kind, 2 bits
+			     each): the connection's next frame carries n descriptors (SCM_RIGHTS) */
+	SOP_QUEUE,        /* u8 length, that many bytes: a frame the client sends that mmiod
+			     reads later, before the connection's next one, or never: it goes
+			     with the connection */
+	SOP_LIST_PAGE,    /* lease after_id, u8 m: ListLeases with max = m & 0x3f; bit 7: and
+			     the pages after it, while more is set */
 	SOP_COUNT,
 };
 

@@ -3,15 +3,17 @@
  *
  * mmiod creates a sealed memfd holding this header, a submission queue (SQ) of
  * mmio_ring_sqe and a completion queue (CQ) of mmio_ring_cqe, and passes it with
- * an eventfd, the doorbell. Indices run freely and wrap at 2^32; slot i of a
- * queue of n entries (a power of two) is i & (n - 1). The client owns sq_tail,
+ * the doorbell: the client's end of an AF_UNIX socket pair, an object of its
+ * own. Ringing it is a send(MSG_NOSIGNAL | MSG_DONTWAIT) of any bytes; EAGAIN
+ * means a wake-up is pending already. Indices run freely and wrap at 2^32;
+ * slot i of a queue of n entries (a power of two) is i & (n - 1). The client owns sq_tail,
  * cq_head and client_waiting; mmiod owns sq_head, cq_tail, daemon_sleeping and
  * the detail. mmiod trusts nothing it reads here: it copies each entry out
  * before checking it, and a queue index out of step closes the connection.
  *
  * Wake-ups (each side stores its flag, then a full fence, then re-reads):
- * - after publishing sq_tail, a client that sees daemon_sleeping writes 1 to
- *   the doorbell;
+ * - after publishing sq_tail, a client that sees daemon_sleeping rings the
+ *   doorbell;
  * - a client waiting for a completion sets client_waiting and waits on the
  *   cq_tail futex; mmiod wakes it after publishing cq_tail;
  * - a client that consumed completions from a full CQ while daemon_sleeping

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mmio/client.h"
 #include "mmioctl.h"
@@ -12,8 +13,11 @@ const char mmioctl_wait_irq_help[] =
 	"Wait for the interrupt of REGION (a region served with irq = yes) and print\n"
 	"'irq N' for each wake-up, N being how many interrupts arrived since the last\n"
 	"one; acknowledge each (re-enabling the interrupt) before waiting again.\n"
-	"Holds an empty lease at offset 0 of REGION while it waits, so it needs a grant\n"
-	"there. Only one client may wait on a region's interrupt at a time.\n"
+	"Holds an empty lease while it waits, at the start of your first read-write\n"
+	"grant of REGION (else of your first grant, else at offset 0): owning an\n"
+	"interrupt takes a read-write lease, and a read-write grant of the whole region\n"
+	"or one with irq = true. Only one client may wait on a region's interrupt at a\n"
+	"time.\n"
 	"\n"
 	"  -t, --timeout MS     give up after MS milliseconds per interrupt (default:\n"
 	"                       wait forever); exit 1 with TIMEOUT\n"
@@ -21,6 +25,37 @@ const char mmioctl_wait_irq_help[] =
 	"\n"
 	"With -o json it prints one document at the end instead of the lines:\n"
 	"{\"region\": REGION, \"interrupts\": [N, ...]}.\n";
+
+/*
+ * Where to hold the empty lease: owning an interrupt takes a read-write lease,
+ * so at the start of the caller's first read-write grant of region; without
+ * one, of its first grant (the subscription's refusal then says what is
+ * missing); 0 if region is not listed or the listing fails.
+ */
+static uint64_t
+lease_offset(struct mmio_client *client, const char *region)
+{
+	struct mmio_region_info *regions = NULL;
+	int n = mmio_list_regions(client, &regions);
+	uint64_t offset = 0;
+	for (int i = 0; i < n; i++) {
+		const struct mmio_region_info *r = &regions[i];
+		if (strcmp(r->name, region) != 0) {
+			continue;
+		}
+		size_t pick = 0;
+		for (size_t g = 0; g < r->n_grants; g++) {
+			if (r->grants[g].access == MMIO_ACCESS_RW) {
+				pick = g;
+				break;
+			}
+		}
+		offset = pick < r->n_grants ? r->grants[pick].offset : 0;
+		break;
+	}
+	free(regions);
+	return offset;
+}
 
 int
 mmioctl_wait_irq(const struct invocation *inv)
@@ -33,7 +68,7 @@ mmioctl_wait_irq(const struct invocation *inv)
 		return rc;
 	}
 	struct mmio_lease *lease;
-	rc = mmio_acquire(client, region, 0, 0, &lease);
+	rc = mmio_acquire(client, region, lease_offset(client, region), 0, &lease);
 	if (rc < 0) {
 		rc = mmioctl_fail(client, rc, "wait-irq %s", region);
 		goto out;

@@ -281,11 +281,17 @@ int mmio_barrier(struct mmio_lease *lease);
 
 /*
  * Interrupts. A region served with irq = yes (UIO) forwards its interrupt to
- * one subscriber, which must hold a lease on the region (any lease, even an
- * empty one). mmio_irq_subscribe returns 0, -EINVAL (the region has no
- * interrupt), -EBUSY (someone, or this lease, is subscribed already), or a
- * transport error. The subscription ends with mmio_irq_unsubscribe, when the
- * lease is released or revoked, or when the connection closes.
+ * one subscriber. Each mmio_irq_ack writes to the device, so the subscriber
+ * needs a read-write lease on the region (an empty one will do) and a
+ * read-write grant that covers the whole region or has irq = true (root and
+ * the user who started mmiod need none). mmio_irq_subscribe returns 0,
+ * -EINVAL (the region has no interrupt), -EACCES (PERMISSION_DENIED: a
+ * read-only lease, or no such grant; said before -EBUSY), -EBUSY (someone,
+ * or this lease, is subscribed already), -ENOSPC (RESOURCE_EXHAUSTED: too
+ * many descriptors in replies this client has not read), or a transport
+ * error. The subscription ends with mmio_irq_unsubscribe, when the lease is
+ * released or revoked, when the connection closes, or when a reload takes
+ * the right away.
  */
 int mmio_irq_subscribe(struct mmio_lease *lease);
 

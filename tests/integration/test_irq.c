@@ -646,6 +646,69 @@ test_irq_ro_grant_with_irq_refused(void **state)
 	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
+/* mmioctl wait-irq run as another uid: how it should end. */
+struct wait_irq_case {
+	const struct env *env;
+	int status;
+	const char *out; /* all of stdout, or NULL */
+	const char *err; /* a part of stderr, or NULL */
+};
+
+static int
+wait_irq_as(void *arg)
+{
+	const struct wait_irq_case *w = arg;
+	const char *const argv[] = {MMIOCTL_PATH, "-s",     w->env->daemon.socket_path,
+				    "wait-irq",   "irqdev", "-t",
+				    "60000",      NULL};
+	struct spawn_proc p;
+	struct spawn_proc_result r;
+	CHILD_CHECK(spawn_proc_start(&p, argv) == 0);
+	CHILD_CHECK(spawn_proc_finish(&p, NULL, 60000, &r) == 0);
+	bool ok = r.status == w->status && (!w->out || strcmp(r.out, w->out) == 0) &&
+		  (!w->err || strstr(r.err, w->err));
+	if (!ok) {
+		fprintf(stderr, "uid %u: mmioctl wait-irq: exit %d, stdout \"%s\", stderr \"%s\"\n",
+			(unsigned)getuid(), r.status, r.out, r.err);
+	}
+	spawn_proc_result_finish(&r);
+	CHILD_CHECK(ok);
+	return 0;
+}
+
+/*
+ * Regression: wait-irq leased at offset 0, which IRQ_UID's grants do not
+ * cover (PERMISSION_DENIED at the acquire). It takes its empty lease inside a
+ * read-write grant of the caller's; a caller who may not own the interrupt
+ * hears why from the subscription.
+ */
+static void
+test_irq_mmioctl_wait_irq_in_rw_grant(void **state)
+{
+	struct env *env = env_or_skip(state);
+	signal(SIGPIPE, SIG_IGN);
+	/* Raised before mmioctl subscribes: it waits in the device until someone reads it. */
+	raise_irq(env, 9);
+	struct wait_irq_case irq = {env, 0, "irq 1\n", NULL};
+	assert_int_equal(run_as(IRQ_UID, IRQ_UID, NULL, 0, wait_irq_as, &irq), 0);
+	expect_ack(env);
+	/* Only a read-only grant: its lease is read-only. */
+	struct wait_irq_case ro = {
+		env, 1, "",
+		"wait-irq irqdev: PERMISSION_DENIED: subscribing to the interrupt "
+		"of irqdev needs a read-write lease"};
+	assert_int_equal(run_as(ATTACKER_UID, ATTACKER_UID, NULL, 0, wait_irq_as, &ro), 0);
+	/* A read-write lease, but a partial grant without irq = true. */
+	struct wait_irq_case partial = {env, 1, "",
+					"wait-irq irqdev: PERMISSION_DENIED: subscribing to the "
+					"interrupt of irqdev needs a read-write grant of the whole "
+					"region or one with irq = true"};
+	assert_int_equal(run_as(PARTIAL_UID, PARTIAL_UID, NULL, 0, wait_irq_as, &partial), 0);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, "denied the interrupt of irqdev"),
+			 2);
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
+}
+
 int
 main(void)
 {
@@ -661,6 +724,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_irq_reload_to_ro_ends_subscription,
 						setup_grants, teardown),
 		cmocka_unit_test_setup_teardown(test_irq_ro_grant_with_irq_refused, setup_grants,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_irq_mmioctl_wait_irq_in_rw_grant, setup_grants,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,6 +47,7 @@
 
 #include "daemon_fixture.h"
 #include "hw_tree.h"
+#include "linger_sock.h"
 #include "mmio/client.h"
 #include "mmio_limits.h"
 #include "raw_client.h"
@@ -58,8 +59,6 @@
 #define VICTIM_UID   4712
 /* Failure guards only: how long a victim waits before the test calls mmiod stuck. */
 #define GUARD_MS 20000
-/* Far longer than GUARD_MS: a close that sleeps on the loop would fail the test, not pass late. */
-#define LINGER_S 120
 
 static const char conf_text[] =
 	"regions = ( { name = \"sim0\"; type = \"mem\"; size = 0x1000;\n"
@@ -108,60 +107,6 @@ stop(struct env *env)
 {
 	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 	unlink(env->conf_path);
-}
-
-/* A TCP connection on loopback whose close() sleeps: unsent data, SO_LINGER, a peer not reading. */
-struct linger_sock {
-	int listener;
-	int tcp;  /* the sleeper, to pass */
-	int peer; /* its other end, which we keep and do not read */
-};
-
-static void
-linger_open(struct linger_sock *s)
-{
-	int small = 4096;
-	struct sockaddr_in addr = {.sin_family = AF_INET,
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(addr);
-	s->listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(s->listener >= 0);
-	/* A small receive window, set before the connection exists, fills quickly. */
-	assert_int_equal(setsockopt(s->listener, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
-	assert_int_equal(bind(s->listener, (struct sockaddr *)&addr, sizeof(addr)), 0);
-	assert_int_equal(getsockname(s->listener, (struct sockaddr *)&addr, &len), 0);
-	assert_int_equal(listen(s->listener, 1), 0);
-	s->tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(s->tcp >= 0);
-	assert_int_equal(setsockopt(s->tcp, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
-	assert_int_equal(connect(s->tcp, (struct sockaddr *)&addr, sizeof(addr)), 0);
-	s->peer = accept4(s->listener, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(s->peer >= 0);
-	char junk[4096];
-	memset(junk, 'j', sizeof(junk));
-	while (send(s->tcp, junk, sizeof(junk), MSG_DONTWAIT) > 0) {
-	}
-	assert_int_equal(errno, EAGAIN);
-	struct linger lg = {.l_onoff = 1, .l_linger = LINGER_S};
-	assert_int_equal(setsockopt(s->tcp, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
-}
-
-/* Reads the peer to its end, letting a sleeping close of the sleeper finish; closes the rest. */
-static void
-linger_release(struct linger_sock *s)
-{
-	char buf[65536];
-	for (;;) {
-		struct pollfd pfd = {.fd = s->peer, .events = POLLIN};
-		assert_int_equal(poll(&pfd, 1, GUARD_MS), 1);
-		ssize_t n = read(s->peer, buf, sizeof(buf));
-		assert_true(n >= 0);
-		if (n == 0) {
-			break;
-		}
-	}
-	close(s->peer);
-	close(s->listener);
 }
 
 /* The attacker, as another uid: what to do with the sleeper. */
@@ -265,7 +210,7 @@ run_attack(struct env *env, enum attack how)
 {
 	bool refuse = !env->fallback && raw_kernel_refuses_fds();
 	struct linger_sock s;
-	linger_open(&s);
+	linger_open(&s, 120); /* far longer than GUARD_MS: a late pass is a fail */
 	int report[2];
 	assert_int_equal(pipe2(report, O_CLOEXEC), 0);
 	pid_t pid = fork();
@@ -299,7 +244,7 @@ run_attack(struct env *env, enum attack how)
 	for (int i = 0; i < 3; i++) {
 		served += raw_visit(env->daemon.socket_path, GUARD_MS) == 0;
 	}
-	linger_release(&s);
+	linger_release(&s, GUARD_MS);
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
@@ -345,6 +290,52 @@ test_fd_queued_at_close_closed_aside_without_passrights(void **state)
 	struct env env;
 	assert_int_equal(start(&env, true), 0);
 	run_attack(&env, QUEUE_AT_CLOSE);
+	stop(&env);
+}
+
+/*
+ * A connection mmiod refuses at accept (max_connections reached) is closed at
+ * once, releasing what its client queued on it before it was accepted: a
+ * sleeper among them made that close() sleep on the loop thread.
+ */
+static void
+test_fd_queued_before_refusal_closed_aside_without_passrights(void **state)
+{
+	(void)state;
+	static const char one_conn[] =
+		"limits = { max_connections = 1; };\n"
+		"regions = ( { name = \"sim0\"; type = \"mem\"; size = 0x1000; } );\n";
+	struct env env;
+	assert_int_equal(start_conf(&env, true, one_conn), 0);
+	int holder = raw_connect(env.daemon.socket_path);
+	assert_true(holder >= 0);
+	assert_int_equal(send_hello(holder), 0);
+	struct linger_sock s;
+	linger_open(&s, 120);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* Connect and queue the sleeper before mmiod accepts (and refuses) us. */
+		if (become_attacker() < 0) {
+			_exit(1);
+		}
+		int fd = raw_connect(env.daemon.socket_path);
+		int rc = fd >= 0 ? raw_send_fds(fd, "x", 1, &s.tcp, 1) : -1;
+		close(s.tcp);
+		_exit(rc == 0 && raw_wait_closed(fd) ? 0 : 1);
+	}
+	close(s.tcp);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	int logged = daemon_fixture_wait_log(&env.daemon, "connections already", 1, GUARD_MS);
+	/* root keeps slots of its own: served while that close sleeps (or did not). */
+	int served = raw_visit(env.daemon.socket_path, GUARD_MS);
+	linger_release(&s, GUARD_MS);
+	close(holder);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(logged, 1);
+	assert_int_equal(served, 0);
 	stop(&env);
 }
 
@@ -716,6 +707,7 @@ main(void)
 		cmocka_unit_test(test_fd_attached_closed_aside_without_passrights),
 		cmocka_unit_test(test_fd_queued_at_close_refused_or_closed_aside),
 		cmocka_unit_test(test_fd_queued_at_close_closed_aside_without_passrights),
+		cmocka_unit_test(test_fd_queued_before_refusal_closed_aside_without_passrights),
 		cmocka_unit_test(test_unread_descriptors_limited),
 		cmocka_unit_test(test_reply_queue_memory_counted),
 	};
