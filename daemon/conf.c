@@ -29,6 +29,7 @@ conf_init(struct mmiod_config *cfg)
 		.max_queued_bytes = MMIO_MAX_QUEUED_BYTES,
 		.handshake_timeout_ms = MMIO_HANDSHAKE_TIMEOUT_MS,
 		.max_rings = MMIO_MAX_RINGS,
+		.max_unread_fds = MMIO_MAX_UNREAD_FDS,
 	};
 }
 
@@ -126,7 +127,7 @@ parse_limits(const struct parse *p, const config_setting_t *s, struct limits *l)
 				    "max_frame must be at least 256");
 	}
 	*l = (struct limits){(unsigned)v[0], (unsigned)v[1], (unsigned)v[2], (size_t)v[3],
-			     (size_t)v[4],   (unsigned)v[5], (unsigned)v[6]};
+			     (size_t)v[4],   (unsigned)v[5], (unsigned)v[6], l->max_unread_fds};
 	return 0;
 }
 

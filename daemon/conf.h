@@ -24,6 +24,8 @@ struct limits {
 	size_t max_queued_bytes;       /* unread reply bytes before we stop reading a client */
 	unsigned handshake_timeout_ms; /* a connection must say Hello within this */
 	unsigned max_rings;            /* shared-memory fast paths open at once; 0: none offered */
+	unsigned max_unread_fds; /* descriptors in replies not read, of all clients (fitted to the
+				    fd limit) */
 };
 
 struct region_config {

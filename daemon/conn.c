@@ -474,7 +474,7 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c) {
-		fd_closer_close(&fd);
+		fd_closer_close_socket(&fd);
 		return -ENOMEM;
 	}
 	c->server = srv;
@@ -498,7 +498,7 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 		free_event(&c->write_ev);
 		free_event(&c->hello_timer);
 		free_event(&c->closed_ev);
-		fd_closer_close(&c->fd);
+		fd_closer_close_socket(&c->fd);
 		free(c);
 		return -ENOMEM;
 	}
@@ -531,7 +531,7 @@ conn_destroy(struct conn *c)
 	free_event(&c->hello_timer);
 	free_event(&c->closed_ev);
 	/* Descriptors a client left queued on the connection are released with it. */
-	fd_closer_close(&c->fd);
+	fd_closer_close_socket(&c->fd);
 	struct out_frame *f;
 	size_t held = c->out_bytes;
 	while ((f = STAILQ_FIRST(&c->out))) {

@@ -19,6 +19,7 @@
 #include "conn.h"
 #include "mmio_limits.h"
 #include "server.h"
+#include "service.h"
 
 static unsigned
 held(const struct conn *c)
@@ -85,7 +86,8 @@ conn_fds_make_room(struct conn *c, unsigned need)
 			uid_total += held(o);
 		}
 	}
-	if (srv->fds_unread + need > MMIO_MAX_UNREAD_FDS) {
+	unsigned max_all = srv->svc->limits.max_unread_fds;
+	if (srv->fds_unread + need > max_all) {
 		TAILQ_FOREACH(o, &srv->conns, link)
 		{
 			refresh(o);
@@ -93,7 +95,7 @@ conn_fds_make_room(struct conn *c, unsigned need)
 	}
 	unsigned r_conn = room(mine, MMIO_MAX_UNREAD_FDS_PER_CONN);
 	unsigned r_uid = room(uid_total, MMIO_MAX_UNREAD_FDS_PER_UID);
-	unsigned r_all = room(srv->fds_unread, MMIO_MAX_UNREAD_FDS);
+	unsigned r_all = room(srv->fds_unread, max_all);
 	s->fd_room = r_conn;
 	if (r_conn < need) {
 		snprintf(s->fd_room_why, sizeof(s->fd_room_why),
@@ -109,7 +111,7 @@ conn_fds_make_room(struct conn *c, unsigned need)
 		s->fd_room = r_all;
 		snprintf(s->fd_room_why, sizeof(s->fd_room_why),
 			 "%u descriptors in replies are unread by clients (at most %u)",
-			 srv->fds_unread, (unsigned)MMIO_MAX_UNREAD_FDS);
+			 srv->fds_unread, max_all);
 	} else {
 		s->fd_room = need;
 	}

@@ -7,6 +7,7 @@
 
 #include "fd_closer.h"
 #include "log.h"
+#include "wire.h"
 
 /*
  * Closer threads: a second starts when a close waits and none is idle, so one
@@ -163,6 +164,29 @@ fd_closer_close(int *fd)
 	}
 	*fd = -1;
 	errno = saved;
+}
+
+/* Messages taken off a socket before it is closed: its queue is bounded by its buffer anyway. */
+#define DRAIN_MAX_MESSAGES 64
+
+void
+fd_closer_close_socket(int *fd)
+{
+	if (*fd >= 0 && closer.n_threads > 0) {
+		char data[64]; /* the frames themselves are not wanted: MSG_TRUNC drops the rest */
+		int fds[WIRE_MAX_RECV_FDS];
+		for (int i = 0; i < DRAIN_MAX_MESSAGES; i++) {
+			unsigned n = 0;
+			ssize_t got = wire_recv_keep_fds(*fd, data, sizeof(data), fds, &n);
+			for (unsigned k = 0; k < n; k++) {
+				fd_closer_close(&fds[k]);
+			}
+			if (got <= 0 && got != -EMSGSIZE) {
+				break; /* empty (EAGAIN), closed or broken */
+			}
+		}
+	}
+	fd_closer_close(fd);
 }
 
 void

@@ -44,6 +44,15 @@ bool fd_closer_threaded(void);
 void fd_closer_close(int *fd);
 
 /*
+ * fd_closer_close for a socket a client can send descriptors to (a
+ * connection, mmiod's end of a doorbell). With threads, the descriptors
+ * queued on it are taken out first (at most a bounded number of messages) and
+ * closed as above, each socket among them told not to linger: closing the
+ * socket with them inside would release them all on one closer thread.
+ */
+void fd_closer_close_socket(int *fd);
+
+/*
  * Stops the threads after the closes queued so far, waiting at most timeout_ms
  * for one that sleeps (the process is about to end and takes it along).
  */

@@ -96,7 +96,7 @@ ring_destroy(struct ring *r)
 		return;
 	}
 	munmap(r->hdr, r->size);
-	fd_closer_close(&r->doorbell_fd); /* the client's end can pass it descriptors */
+	fd_closer_close_socket(&r->doorbell_fd); /* the client's end can pass it descriptors */
 	free(r);
 }
 

@@ -144,7 +144,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 	struct identity who;
 	if (peer_identity(cfd, &who) < 0) {
 		log_warn("SO_PEERCRED: %s; dropping connection", strerror(errno));
-		fd_closer_close(&cfd); /* it may hold fds queued before accept */
+		fd_closer_close_socket(&cfd); /* it may hold fds queued before accept */
 		return;
 	}
 	const struct limits *lim = &srv->svc->limits;
@@ -154,7 +154,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 	if (srv->n_conns >= cap) {
 		log_warn("pid %d uid %u refused: %u connections already", (int)who.pid,
 			 (unsigned)who.uid, srv->n_conns);
-		fd_closer_close(&cfd);
+		fd_closer_close_socket(&cfd);
 		return;
 	}
 	bool refused = !super && count_conns_of(srv, who.uid) >= lim->max_connections_per_uid;
@@ -166,7 +166,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 		 * with the pool full it is just closed, so refusals cannot fill the table.
 		 */
 		if (srv->n_refused >= MMIO_MAX_REFUSED_PENDING) {
-			fd_closer_close(&cfd);
+			fd_closer_close_socket(&cfd);
 			return;
 		}
 	}

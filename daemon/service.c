@@ -12,14 +12,14 @@
 /*
  * Every connection is an fd: make the fd limit cover the connection limits,
  * so accept() never meets EMFILE (which would stall every client at once).
- * Raises the soft limit if the hard one allows, else lowers max_connections.
+ * Raises the soft limit if the hard one allows, else sheds, in this order,
+ * descriptors in unread replies (down to a floor), rings, connections.
  */
 static void
 fit_fd_limit(struct limits *l)
 {
-	rlim_t extra = MMIO_SUPERUSER_CONNS + MMIO_MAX_REFUSED_PENDING + MMIO_FD_RESERVE +
-		       MMIO_MAX_UNREAD_FDS;
-	rlim_t need = l->max_connections + l->max_rings + extra;
+	rlim_t extra = MMIO_SUPERUSER_CONNS + MMIO_MAX_REFUSED_PENDING + MMIO_FD_RESERVE;
+	rlim_t need = l->max_connections + l->max_rings + l->max_unread_fds + extra;
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need) {
 		return;
@@ -32,6 +32,19 @@ fit_fd_limit(struct limits *l)
 	if (rl.rlim_cur >= need) {
 		return;
 	}
+	/* Unread descriptors first: a client that reads its replies does not need many. */
+	rlim_t rest = need - l->max_unread_fds;
+	unsigned floor =
+		l->max_unread_fds < MMIO_MIN_UNREAD_FDS ? l->max_unread_fds : MMIO_MIN_UNREAD_FDS;
+	unsigned unread = rl.rlim_cur > rest + floor ? (unsigned)(rl.rlim_cur - rest) : floor;
+	log_warn("max_unread_fds %u needs more fds than the limit %llu allows: %u (raise "
+		 "LimitNOFILE=)",
+		 l->max_unread_fds, (unsigned long long)rl.rlim_cur, unread);
+	l->max_unread_fds = unread;
+	if (rl.rlim_cur >= rest + unread) {
+		return;
+	}
+	extra += unread;
 	/* Rings are a speed-up: shed them before connections. */
 	if (l->max_rings > 0 && rl.rlim_cur >= l->max_connections + extra) {
 		unsigned rings = (unsigned)(rl.rlim_cur - l->max_connections - extra);

@@ -38,11 +38,14 @@
  * this many per connection, per uid and in all. Over that, such requests are
  * answered RESOURCE_EXHAUSTED. A connection of libmmio-client has one request
  * out at a time; a uid's threads setting up 64 rings at once stay under its
- * limit. In flight they count against mmiod's fd limit (fit_fd_limit).
+ * limit. In flight they count against mmiod's fd limit, which is raised to
+ * cover them (fit_fd_limit) or the cap in all is lowered.
  */
 #define MMIO_MAX_UNREAD_FDS_PER_CONN 8
 #define MMIO_MAX_UNREAD_FDS_PER_UID  192
 #define MMIO_MAX_UNREAD_FDS          1024
+/* What is left of MMIO_MAX_UNREAD_FDS at least when the fd limit cannot cover it. */
+#define MMIO_MIN_UNREAD_FDS 64
 
 /* A connection that has not said Hello by then is closed. */
 #define MMIO_HANDSHAKE_TIMEOUT_MS 5000

@@ -12,12 +12,36 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "fd_closer.h"
 #include "linger_sock.h"
 
 #define GUARD_MS 20000
+
+/* Sends one byte with fd attached over sock. */
+static int
+raw_fds_send(int sock, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control = {0};
+	char byte = 'x';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
+}
 
 /* True once every copy of the pipe's write end is closed: its read end sees EOF. */
 static bool
@@ -92,6 +116,33 @@ test_lingering_socket_defused(void **state)
 	linger_release(&s, GUARD_MS);
 }
 
+/*
+ * The same socket queued inside a connection (sent to it, never read): closing
+ * the connection would release it, lingering, on a closer thread. It is taken
+ * out and defused first, so stopping returns here too.
+ */
+static void
+test_socket_drained_before_close(void **state)
+{
+	(void)state;
+	struct linger_sock s;
+	linger_open(&s, 600);
+	int pair[2];
+	assert_int_equal(
+		socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(raw_fds_send(pair[1], s.tcp), 0);
+	}
+	close(s.tcp);
+	close(pair[1]);
+	assert_int_equal(fd_closer_start(), 0);
+	fd_closer_close_socket(&pair[0]);
+	assert_int_equal(pair[0], -1);
+	fd_closer_stop(GUARD_MS);
+	assert_false(fd_closer_threaded());
+	linger_release(&s, GUARD_MS);
+}
+
 int
 main(void)
 {
@@ -99,6 +150,7 @@ main(void)
 		cmocka_unit_test(test_inline_until_started),
 		cmocka_unit_test(test_threaded_closes_all),
 		cmocka_unit_test(test_lingering_socket_defused),
+		cmocka_unit_test(test_socket_drained_before_close),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
