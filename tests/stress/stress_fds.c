@@ -35,6 +35,7 @@
 #include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,21 +313,34 @@ test_fd_queued_before_refusal_closed_aside_without_passrights(void **state)
 	assert_int_equal(send_hello(holder), 0);
 	struct linger_sock s;
 	linger_open(&s, 120);
+	/* mmiod stopped: the attacker's connection waits to be accepted with the sleeper queued. */
+	assert_int_equal(kill(env.daemon.pid, SIGSTOP), 0);
+	int sent[2];
+	assert_int_equal(pipe2(sent, O_CLOEXEC), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		/* Connect and queue the sleeper before mmiod accepts (and refuses) us. */
 		if (become_attacker() < 0) {
 			_exit(1);
 		}
 		int fd = raw_connect(env.daemon.socket_path);
 		int rc = fd >= 0 ? raw_send_fds(fd, "x", 1, &s.tcp, 1) : -1;
-		close(s.tcp);
-		_exit(rc == 0 && raw_wait_closed(fd) ? 0 : 1);
+		if (rc < 0) {
+			_exit(1); /* ours is the last copy: exit, which does not linger */
+		}
+		close(s.tcp); /* the copy queued for mmiod is the last one now */
+		_exit(write(sent[1], "s", 1) == 1 && raw_wait_closed(fd) ? 0 : 1);
 	}
 	close(s.tcp);
+	close(sent[1]);
+	char c;
+	struct pollfd pfd = {.fd = sent[0], .events = POLLIN};
+	bool queued = poll(&pfd, 1, GUARD_MS) == 1 && read(sent[0], &c, 1) == 1;
+	close(sent[0]);
+	assert_int_equal(kill(env.daemon.pid, SIGCONT), 0);
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(queued);
 	int logged = daemon_fixture_wait_log(&env.daemon, "connections already", 1, GUARD_MS);
 	/* root keeps slots of its own: served while that close sleeps (or did not). */
 	int served = raw_visit(env.daemon.socket_path, GUARD_MS);
