@@ -18,20 +18,42 @@
 /* AUTO opens the ring at this many single ops of a connection: one-shot tools never pay for it. */
 #define MMIO_FAST_PATH_AUTO_OPS 8
 
+/*
+ * An interrupt subscription. Waiters hold a reference across their poll, so
+ * its fds stay open (their numbers never reused) until the last one is done.
+ */
+struct client_irq {
+	int fd;        /* read end of the interrupt pipe */
+	int wake_fd;   /* eventfd made readable when the subscription ends under waiters */
+	unsigned refs; /* the lease's while subscribed, and one per waiter; c->irq_lock */
+};
+
 struct mmio_lease {
 	struct mmio_client *client;
 	uint64_t id;
 	char region[MMIO_MAX_NAME + 1];
+	/*
+	 * A split changes both (under c->lock); getters read them without it
+	 * under this seqlock (odd while written): they never wait for a request.
+	 */
+	uint32_t range_seq;
 	uint64_t start;
 	uint64_t length;
 	enum mmio_access access;
-	int irq_fd; /* read end of the interrupt pipe while subscribed, else -1 */
+	/* While subscribed, else NULL. Changed holding c->lock and c->irq_lock; read with either.
+	 */
+	struct client_irq *irq;
 	TAILQ_ENTRY(mmio_lease) link;
 };
+
+/* One thread's error detail on one client (mmio_client.c). */
+struct client_detail;
 
 struct mmio_client {
 	int fd;
 	pthread_mutex_t lock;
+	/* Interrupt state only, never held across I/O: mmio_irq_wait never waits for a request. */
+	pthread_mutex_t irq_lock;
 	uint64_t next_id;
 	int broken; /* set once the connection can no longer be trusted */
 	/* fds that came with the last reply, until a caller takes them; else -1 */
@@ -41,7 +63,8 @@ struct mmio_client {
 	struct client_ring *ring;      /* mmio_ring.c; NULL until opened */
 	int ring_failed;     /* why opening the ring failed (then not tried again), or 0 */
 	unsigned socket_ops; /* single ops sent over the socket, for AUTO */
-	char detail[192];    /* the daemon's words on the last failed request, printable ASCII */
+	uint64_t serial;     /* unique in the process: threads find their detail by it */
+	struct client_detail *details; /* every thread's detail on this client; c->lock */
 	TAILQ_HEAD(, mmio_lease) leases;
 	uint8_t buf[MMIO_MAX_FRAME];
 };
@@ -67,6 +90,13 @@ void client_free_reply(Mmio__Reply *reply);
 
 /* Copies src into dst (cap bytes), replacing anything but printable ASCII. */
 void client_copy_printable(char *dst, size_t cap, const char *src);
+
+/* The calling thread's detail on c: cleared as a request starts, set when it fails. Lock held. */
+void client_detail_clear(struct mmio_client *c);
+void client_detail_set(struct mmio_client *c, const char *src);
+
+/* Ends lease's subscription, if any: wakes its waiters; the last one closes. c->lock held. */
+void client_irq_detach(struct mmio_lease *lease);
 
 /* client_fast_op's answer when the op must take the socket. */
 #define CLIENT_NOT_FAST 1

@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,28 +18,61 @@
 #include "status.h"
 #include "wire.h"
 
+/*
+ * The handler and its userdata change together under log_pair_lock. Calls of
+ * the handler hold log_calls for reading, so that a replacement can wait until
+ * no call of the old pair is left (its userdata may then be freed). A thread
+ * inside the handler (log_depth) holds log_calls already: it takes it no
+ * second time, and cannot wait for itself.
+ */
+static pthread_mutex_t log_pair_lock = PTHREAD_MUTEX_INITIALIZER;
 static mmio_log_handler log_handler;
 static void *log_userdata;
+static int log_on; /* a handler is set: read without the lock, to skip formatting */
+static pthread_rwlock_t log_calls = PTHREAD_RWLOCK_INITIALIZER;
+static _Thread_local unsigned log_depth;
 
 void
 mmio_set_log_handler(mmio_log_handler handler, void *userdata)
 {
+	pthread_mutex_lock(&log_pair_lock);
 	log_handler = handler;
 	log_userdata = userdata;
+	__atomic_store_n(&log_on, handler != NULL, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&log_pair_lock);
+	if (log_depth == 0 && pthread_rwlock_wrlock(&log_calls) == 0) {
+		/* Every call that may have taken the old pair has returned. */
+		pthread_rwlock_unlock(&log_calls);
+	}
 }
 
 void
 client_log(enum mmio_log_level level, const char *fmt, ...)
 {
-	if (!log_handler) {
+	if (!__atomic_load_n(&log_on, __ATOMIC_RELAXED)) {
 		return;
 	}
-	char msg[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_handler(level, msg, log_userdata);
+	bool outer = log_depth == 0;
+	if (outer && pthread_rwlock_rdlock(&log_calls) != 0) {
+		return;
+	}
+	pthread_mutex_lock(&log_pair_lock);
+	mmio_log_handler handler = log_handler;
+	void *userdata = log_userdata;
+	pthread_mutex_unlock(&log_pair_lock);
+	if (handler) {
+		char msg[256];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		log_depth++;
+		handler(level, msg, userdata);
+		log_depth--;
+	}
+	if (outer) {
+		pthread_rwlock_unlock(&log_calls);
+	}
 }
 
 const char *
@@ -63,10 +98,188 @@ client_copy_printable(char *dst, size_t cap, const char *src)
 	dst[i] = '\0';
 }
 
+/*
+ * Error details, per thread and per client. A record is held by its client
+ * (until it disconnects) and by its thread (until it exits); whoever lets go
+ * last frees it. Only its thread reads or writes the text: no lock.
+ */
+struct client_detail {
+	uint64_t serial;                   /* of the client */
+	unsigned refs;                     /* 2 while client and thread hold it, else 1; atomic */
+	struct client_detail *thread_next; /* only its thread walks these */
+	struct client_detail *client_next; /* c->lock */
+	char text[192];                    /* printable ASCII */
+};
+
+struct detail_list {
+	struct client_detail *first;
+};
+
+/* The key only has the thread's records dropped when it exits. */
+static pthread_key_t detail_key;
+static pthread_once_t detail_once = PTHREAD_ONCE_INIT;
+static bool detail_key_made;
+static _Thread_local struct detail_list thread_list;
+static _Thread_local bool thread_list_keyed;
+static uint64_t last_serial; /* atomic */
+
+static void
+detail_unref(struct client_detail *d)
+{
+	if (__atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		free(d);
+	}
+}
+
+/* The other holder has let go: a disconnected client's record, or an exited thread's. */
+static bool
+detail_orphaned(const struct client_detail *d)
+{
+	return __atomic_load_n(&d->refs, __ATOMIC_ACQUIRE) == 1;
+}
+
+/* Runs in the exiting thread, its thread-locals still there. */
+static void
+detail_thread_exit(void *arg)
+{
+	struct detail_list *list = arg;
+	struct client_detail *next;
+	for (struct client_detail *d = list->first; d; d = next) {
+		next = d->thread_next;
+		detail_unref(d);
+	}
+	list->first = NULL;
+	thread_list_keyed = false;
+}
+
+static void
+detail_make_key(void)
+{
+	detail_key_made = pthread_key_create(&detail_key, detail_thread_exit) == 0;
+}
+
+/*
+ * The calling thread's records; NULL before its first record unless create,
+ * and if they could not be freed at its exit (then it keeps none).
+ */
+static struct detail_list *
+thread_details(bool create)
+{
+	if (!thread_list_keyed && create) {
+		pthread_once(&detail_once, detail_make_key);
+		thread_list_keyed =
+			detail_key_made && pthread_setspecific(detail_key, &thread_list) == 0;
+	}
+	return thread_list_keyed ? &thread_list : NULL;
+}
+
+/* The calling thread's record for c, or NULL. */
+static struct client_detail *
+detail_find(const struct mmio_client *c)
+{
+	struct detail_list *list = thread_details(false);
+	for (struct client_detail *d = list ? list->first : NULL; d; d = d->thread_next) {
+		if (d->serial == c->serial) {
+			return d;
+		}
+	}
+	return NULL;
+}
+
+/* Unlinks and drops the orphans of a list linked through the member at next_off. */
+static void
+detail_prune(struct client_detail **head, size_t next_off)
+{
+	while (*head) {
+		struct client_detail *d = *head;
+		struct client_detail **next = (struct client_detail **)((char *)d + next_off);
+		if (detail_orphaned(d)) {
+			*head = *next;
+			detail_unref(d);
+		} else {
+			head = next;
+		}
+	}
+}
+
+/* A new record for the calling thread on c, or NULL. Lock held. */
+static struct client_detail *
+detail_create(struct mmio_client *c)
+{
+	struct detail_list *list = thread_details(true);
+	if (!list) {
+		return NULL;
+	}
+	/* Both lists stay as long as the clients, and threads, in use. */
+	detail_prune(&list->first, offsetof(struct client_detail, thread_next));
+	detail_prune(&c->details, offsetof(struct client_detail, client_next));
+	struct client_detail *d = calloc(1, sizeof(*d));
+	if (d) {
+		d->serial = c->serial;
+		d->refs = 2;
+		d->thread_next = list->first;
+		list->first = d;
+		d->client_next = c->details;
+		c->details = d;
+	}
+	return d;
+}
+
+void
+client_detail_clear(struct mmio_client *c)
+{
+	struct client_detail *d = detail_find(c);
+	if (d) {
+		d->text[0] = '\0';
+	}
+}
+
+void
+client_detail_set(struct mmio_client *c, const char *src)
+{
+	struct client_detail *d = detail_find(c);
+	if (!d) {
+		d = detail_create(c);
+	}
+	/* Out of memory: this thread's detail stays "". */
+	if (d) {
+		client_copy_printable(d->text, sizeof(d->text), src);
+	}
+}
+
+/* Drops c's hold on every record, and this thread's on its own (so it goes now). */
+static void
+details_free(struct mmio_client *c)
+{
+	struct detail_list *list = thread_details(false);
+	for (struct client_detail **p = list ? &list->first : NULL; p && *p;
+	     p = &(*p)->thread_next) {
+		if ((*p)->serial == c->serial) {
+			struct client_detail *d = *p;
+			*p = d->thread_next;
+			detail_unref(d);
+			break;
+		}
+	}
+	struct client_detail *next;
+	for (struct client_detail *d = c->details; d; d = next) {
+		next = d->client_next;
+		detail_unref(d);
+	}
+	c->details = NULL;
+}
+
 const char *
 mmio_error_detail(struct mmio_client *client)
 {
-	return client->detail;
+	const struct client_detail *d = detail_find(client);
+	return d ? d->text : "";
+}
+
+int
+mmio_error_detail_copy(struct mmio_client *client, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%s", mmio_error_detail(client));
 }
 
 static void
@@ -95,7 +308,7 @@ static int
 call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply)
 {
 	*reply = NULL;
-	c->detail[0] = '\0';
+	client_detail_clear(c);
 	/* Only the reply that brought them may hand them out; any later call drops them. */
 	close_passed_fds(c);
 	if (c->broken) {
@@ -130,7 +343,7 @@ call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply)
 	}
 	rc = status_to_errno(r->status);
 	if (rc < 0 && r->detail && r->detail[0]) {
-		client_copy_printable(c->detail, sizeof(c->detail), r->detail);
+		client_detail_set(c, r->detail);
 		client_log(MMIO_LOG_DEBUG, "request %llu: %s: %s", (unsigned long long)req->id,
 			   status_name_of_errno(rc) ? status_name_of_errno(rc) : "?", r->detail);
 	}
@@ -244,8 +457,15 @@ mmio_connect(const char *path, struct mmio_client **out)
 	c->next_id = 1;
 	c->passed_fds[0] = c->passed_fds[1] = -1;
 	c->fast_path = fast_path_from_env();
+	c->serial = __atomic_add_fetch(&last_serial, 1, __ATOMIC_RELAXED);
 	int rc = pthread_mutex_init(&c->lock, NULL);
 	if (rc != 0) {
+		free(c);
+		return -rc;
+	}
+	rc = pthread_mutex_init(&c->irq_lock, NULL);
+	if (rc != 0) {
+		pthread_mutex_destroy(&c->lock);
 		free(c);
 		return -rc;
 	}
@@ -269,8 +489,10 @@ mmio_connect(const char *path, struct mmio_client **out)
 	return 0;
 
 err_free:
+	details_free(c);
 	close_passed_fds(c);
 	wire_close_fd(&c->fd);
+	pthread_mutex_destroy(&c->irq_lock);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 	return rc;
@@ -285,12 +507,14 @@ mmio_disconnect(struct mmio_client *c)
 	struct mmio_lease *l;
 	while ((l = TAILQ_FIRST(&c->leases))) {
 		TAILQ_REMOVE(&c->leases, l, link);
-		wire_close_fd(&l->irq_fd);
+		client_irq_detach(l);
 		free(l);
 	}
 	client_ring_close(c);
 	close_passed_fds(c);
 	wire_close_fd(&c->fd);
+	details_free(c);
+	pthread_mutex_destroy(&c->irq_lock);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -447,6 +671,18 @@ mmio_list_leases(struct mmio_client *c, struct mmio_lease_info **out)
 	return (int)n;
 }
 
+/* Publishes a split's new range to the getters (the seqlock's writer side). Lock held. */
+static void
+lease_set_range(struct mmio_lease *l, uint64_t start, uint64_t length)
+{
+	uint32_t seq = __atomic_load_n(&l->range_seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->range_seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&l->start, start, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->length, length, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->range_seq, seq + 2, __ATOMIC_RELEASE);
+}
+
 /* A handle for the lease described by info, linked into c. Lock held. */
 static struct mmio_lease *
 lease_create(struct mmio_client *c, const Mmio__LeaseInfo *info)
@@ -461,7 +697,6 @@ lease_create(struct mmio_client *c, const Mmio__LeaseInfo *info)
 	l->start = info->start;
 	l->length = info->length;
 	l->access = access_from_wire(info->access);
-	l->irq_fd = -1;
 	TAILQ_INSERT_TAIL(&c->leases, l, link);
 	return l;
 }
@@ -510,8 +745,9 @@ mmio_split(struct mmio_lease *lease, uint64_t mid, struct mmio_lease **low)
 	pthread_mutex_lock(&c->lock);
 	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY_LEASE);
 	if (rc == 0) {
-		lease->start += mid;
-		lease->length -= mid;
+		uint64_t start = __atomic_load_n(&lease->start, __ATOMIC_RELAXED);
+		uint64_t length = __atomic_load_n(&lease->length, __ATOMIC_RELAXED);
+		lease_set_range(lease, start + mid, length - mid);
 		*low = lease_create(c, reply->lease);
 		rc = *low ? 0 : -ENOMEM;
 	}
@@ -537,8 +773,8 @@ mmio_release(struct mmio_lease *lease)
 	pthread_mutex_lock(&c->lock);
 	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY__NOT_SET);
 	TAILQ_REMOVE(&c->leases, lease, link);
+	client_irq_detach(lease);
 	pthread_mutex_unlock(&c->lock);
-	wire_close_fd(&lease->irq_fd);
 	free(lease);
 	client_free_reply(reply);
 	return rc;
@@ -556,16 +792,44 @@ mmio_lease_region(const struct mmio_lease *lease)
 	return lease->region;
 }
 
+void
+mmio_lease_range(const struct mmio_lease *lease, uint64_t *start, uint64_t *length)
+{
+	uint64_t s;
+	uint64_t n;
+	for (;;) {
+		uint32_t seq = __atomic_load_n(&lease->range_seq, __ATOMIC_ACQUIRE);
+		s = __atomic_load_n(&lease->start, __ATOMIC_RELAXED);
+		n = __atomic_load_n(&lease->length, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (!(seq & 1) && __atomic_load_n(&lease->range_seq, __ATOMIC_RELAXED) == seq) {
+			break;
+		}
+		/* A split is writing them: a few stores, unless its thread was preempted. */
+		sched_yield();
+	}
+	if (start) {
+		*start = s;
+	}
+	if (length) {
+		*length = n;
+	}
+}
+
 uint64_t
 mmio_lease_start(const struct mmio_lease *lease)
 {
-	return lease->start;
+	uint64_t start;
+	mmio_lease_range(lease, &start, NULL);
+	return start;
 }
 
 uint64_t
 mmio_lease_length(const struct mmio_lease *lease)
 {
-	return lease->length;
+	uint64_t length;
+	mmio_lease_range(lease, NULL, &length);
+	return length;
 }
 
 enum mmio_access

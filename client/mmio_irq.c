@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "client_internal.h"
 #include "wire.h"
 
-/* Sends the IRQ request of kind for lease; returns the daemon's status. */
+/* Sends the IRQ request of kind for lease; returns the daemon's status. c->lock held. */
 static int
 irq_request(struct mmio_lease *lease, Mmio__Request__BodyCase kind, int *passed_fd)
 {
@@ -27,59 +29,112 @@ irq_request(struct mmio_lease *lease, Mmio__Request__BodyCase kind, int *passed_
 		req.irq_unsubscribe = &unsub;
 	}
 	Mmio__Reply *reply;
-	pthread_mutex_lock(&c->lock);
 	int rc = client_call(c, &req, &reply, MMIO__REPLY__BODY__NOT_SET);
 	if (rc == 0 && passed_fd) {
 		*passed_fd = c->passed_fds[0];
 		c->passed_fds[0] = -1;
 	}
-	pthread_mutex_unlock(&c->lock);
 	client_free_reply(reply);
 	return rc;
+}
+
+static void
+irq_free(struct client_irq *irq)
+{
+	wire_close_fd(&irq->fd);
+	wire_close_fd(&irq->wake_fd);
+	free(irq);
+}
+
+/* Drops a reference; the last closes the fds. c->irq_lock held. */
+static void
+irq_unref(struct client_irq *irq)
+{
+	if (--irq->refs == 0) {
+		irq_free(irq);
+	}
+}
+
+void
+client_irq_detach(struct mmio_lease *lease)
+{
+	struct mmio_client *c = lease->client;
+	pthread_mutex_lock(&c->irq_lock);
+	struct client_irq *irq = lease->irq;
+	if (irq) {
+		lease->irq = NULL;
+		if (irq->refs > 1) {
+			/* Waiters poll it: wake them for good (never read, it stays readable). */
+			uint64_t one = 1;
+			(void)!write(irq->wake_fd, &one, sizeof(one));
+		}
+		irq_unref(irq);
+	}
+	pthread_mutex_unlock(&c->irq_lock);
 }
 
 int
 mmio_irq_subscribe(struct mmio_lease *lease)
 {
-	if (lease->irq_fd >= 0) {
-		return -EBUSY;
+	struct mmio_client *c = lease->client;
+	/* Made before asking: a subscription mmiod granted is never dropped for want of it. */
+	struct client_irq *irq = calloc(1, sizeof(*irq));
+	if (!irq) {
+		return -ENOMEM;
 	}
-	int fd = -1;
-	int rc = irq_request(lease, MMIO__REQUEST__BODY_IRQ_SUBSCRIBE, &fd);
-	if (rc < 0) {
+	irq->fd = -1;
+	irq->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (irq->wake_fd < 0) {
+		int rc = -errno;
+		free(irq);
 		return rc;
 	}
-	if (fd < 0) {
+	pthread_mutex_lock(&c->lock);
+	int rc = lease->irq ? -EBUSY
+			    : irq_request(lease, MMIO__REQUEST__BODY_IRQ_SUBSCRIBE, &irq->fd);
+	if (rc == 0 && irq->fd < 0) {
 		client_log(MMIO_LOG_ERROR, "interrupt subscription came without its pipe");
-		return -EPROTO;
+		rc = -EPROTO;
 	}
-	/* Waits poll first; reads then drain whatever is there without blocking. */
-	int flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		rc = -errno;
-		wire_close_fd(&fd);
+	if (rc == 0) {
+		/* Waits poll first; reads then drain whatever is there without blocking. */
+		int flags = fcntl(irq->fd, F_GETFL);
+		if (flags < 0 || fcntl(irq->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+			rc = -errno;
+		}
+	}
+	if (rc < 0) {
+		pthread_mutex_unlock(&c->lock);
+		irq_free(irq);
 		return rc;
 	}
-	lease->irq_fd = fd;
+	irq->refs = 1;
+	pthread_mutex_lock(&c->irq_lock);
+	lease->irq = irq; /* the lease owns it now */
+	pthread_mutex_unlock(&c->irq_lock);
+	pthread_mutex_unlock(&c->lock);
 	return 0;
 }
 
 int
 mmio_irq_fd(const struct mmio_lease *lease)
 {
-	return lease->irq_fd;
+	struct mmio_client *c = lease->client;
+	pthread_mutex_lock(&c->irq_lock);
+	int fd = lease->irq ? lease->irq->fd : -1;
+	pthread_mutex_unlock(&c->irq_lock);
+	return fd;
 }
 
-int
-mmio_irq_wait(struct mmio_lease *lease, int timeout_ms, uint32_t *count)
+/* Waits on a subscription the caller holds a reference to. */
+static int
+irq_wait(const struct client_irq *irq, int timeout_ms, uint32_t *count)
 {
-	if (lease->irq_fd < 0) {
-		return -EINVAL;
-	}
-	struct pollfd pfd = {.fd = lease->irq_fd, .events = POLLIN};
+	struct pollfd pfd[2] = {{.fd = irq->fd, .events = POLLIN},
+				{.fd = irq->wake_fd, .events = POLLIN}};
 	int n;
 	do {
-		n = poll(&pfd, 1, timeout_ms);
+		n = poll(pfd, 2, timeout_ms);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		return -errno;
@@ -87,11 +142,15 @@ mmio_irq_wait(struct mmio_lease *lease, int timeout_ms, uint32_t *count)
 	if (n == 0) {
 		return -ETIMEDOUT;
 	}
+	if (pfd[1].revents) {
+		/* Unsubscribed (or released) by another thread meanwhile. */
+		return -ENOENT;
+	}
 	/* Sum every record waiting: each says how many interrupts arrived. */
 	uint64_t total = 0;
 	uint32_t rec;
 	ssize_t got;
-	while ((got = read(lease->irq_fd, &rec, sizeof(rec))) == (ssize_t)sizeof(rec)) {
+	while ((got = read(irq->fd, &rec, sizeof(rec))) == (ssize_t)sizeof(rec)) {
 		total += rec;
 	}
 	if (total == 0) {
@@ -103,15 +162,44 @@ mmio_irq_wait(struct mmio_lease *lease, int timeout_ms, uint32_t *count)
 }
 
 int
+mmio_irq_wait(struct mmio_lease *lease, int timeout_ms, uint32_t *count)
+{
+	/* Only c and irq after this: the wait never touches what an unsubscribe frees. */
+	struct mmio_client *c = lease->client;
+	pthread_mutex_lock(&c->irq_lock);
+	struct client_irq *irq = lease->irq;
+	if (irq) {
+		irq->refs++;
+	}
+	pthread_mutex_unlock(&c->irq_lock);
+	if (!irq) {
+		return -EINVAL;
+	}
+	int rc = irq_wait(irq, timeout_ms, count);
+	pthread_mutex_lock(&c->irq_lock);
+	irq_unref(irq);
+	pthread_mutex_unlock(&c->irq_lock);
+	return rc;
+}
+
+int
 mmio_irq_ack(struct mmio_lease *lease)
 {
-	return irq_request(lease, MMIO__REQUEST__BODY_IRQ_ACK, NULL);
+	struct mmio_client *c = lease->client;
+	pthread_mutex_lock(&c->lock);
+	int rc = irq_request(lease, MMIO__REQUEST__BODY_IRQ_ACK, NULL);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
 }
 
 int
 mmio_irq_unsubscribe(struct mmio_lease *lease)
 {
+	struct mmio_client *c = lease->client;
+	pthread_mutex_lock(&c->lock);
 	int rc = irq_request(lease, MMIO__REQUEST__BODY_IRQ_UNSUBSCRIBE, NULL);
-	wire_close_fd(&lease->irq_fd);
+	/* Whatever mmiod said: this side is done with it. */
+	client_irq_detach(lease);
+	pthread_mutex_unlock(&c->lock);
 	return rc;
 }

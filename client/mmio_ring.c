@@ -235,7 +235,7 @@ static int
 ring_call(struct mmio_client *c, const struct mmio_ring_sqe *op, uint64_t *value)
 {
 	struct client_ring *r = c->ring;
-	c->detail[0] = '\0';
+	client_detail_clear(c);
 	wire_close_fd(&c->passed_fds[0]);
 	struct mmio_ring_sqe *sqe = &r->sq[r->sq_tail & (r->entries - 1)];
 	*sqe = *op;
@@ -273,7 +273,7 @@ ring_call(struct mmio_client *c, const struct mmio_ring_sqe *op, uint64_t *value
 		char detail[MMIO_RING_DETAIL];
 		memcpy(detail, r->hdr->detail, sizeof(detail));
 		detail[sizeof(detail) - 1] = '\0';
-		client_copy_printable(c->detail, sizeof(c->detail), detail);
+		client_detail_set(c, detail);
 	}
 	if (rc == 0 && value) {
 		*value = cqe.value;

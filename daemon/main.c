@@ -15,6 +15,7 @@
 #include "fault.h"
 #include "fd_closer.h"
 #include "log.h"
+#include "notify.h"
 #include "parse.h"
 #include "privdrop.h"
 #include "region.h"
@@ -212,7 +213,7 @@ stop_cb(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	struct daemon *d = arg;
 	log_info("signal %d: shutting down", (int)sig);
-	sd_notify(0, "STOPPING=1");
+	notify_state("STOPPING=1");
 	event_base_loopbreak(d->base);
 }
 
@@ -222,7 +223,7 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	struct daemon *d = arg;
-	sd_notify(0, "RELOADING=1");
+	notify_state("RELOADING=1");
 	struct mmiod_config cfg;
 	if (load_config(d->opt, &cfg) != 0) {
 		log_error("reload: configuration not valid; keeping the current policy");
@@ -233,7 +234,7 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 			  revoked == 1 ? "" : "s");
 	}
 	conf_finish(&cfg);
-	sd_notify(0, "READY=1");
+	notify_state("READY=1");
 	status_notify_poke(&d->svc);
 }
 
@@ -241,7 +242,7 @@ static void
 report_ready(int fd)
 {
 	static const char msg[] = "READY\n";
-	sd_notify(0, "READY=1");
+	notify_state("READY=1");
 	if (fd < 0) {
 		return;
 	}
@@ -300,6 +301,7 @@ run(struct daemon *d, struct mmiod_config *cfg)
 		log_error("%s", err);
 		goto out_base;
 	}
+	notify_open(d->base); /* before the drop: $NOTIFY_SOCKET may be root's alone */
 	if (cfg->user) {
 		if (privdrop(cfg->uid, cfg->gid, err, sizeof(err)) < 0) {
 			log_error("dropping privileges: %s", err);
@@ -346,6 +348,7 @@ out_server:
 	fd_closer_stop(1000);
 out_base:
 	status_notify_finish(&d->svc);
+	notify_close();
 	event_base_free(d->base);
 out_regions:
 	region_table_close(&d->regions);

@@ -2,9 +2,9 @@
 #include <stdio.h>
 
 #include <event2/event.h>
-#include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "notify.h"
 #include "region.h"
 #include "service.h"
 #include "status_notify.h"
@@ -54,11 +54,8 @@ status_timer_cb(evutil_socket_t fd, short what, void *arg)
 	snprintf(text, sizeof(text),
 		 "STATUS=%" PRIu64 " clients, %" PRIu64 " leases, %" PRIu64 " faults", now.clients,
 		 now.leases, now.faults);
-	/* Outside systemd this is a no-op returning 0; a failure is not worth more than debug. */
-	int rc = sd_notify(0, text);
-	if (rc < 0) {
-		log_debug("sd_notify %s: error %d", text, rc);
-	}
+	/* Never blocks: with systemd's queue full it waits, and the next one replaces it. */
+	notify_status(text);
 	n->shown = now;
 	n->sent = true;
 	clock_gettime(CLOCK_MONOTONIC, &n->sent_at);

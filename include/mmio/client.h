@@ -39,9 +39,11 @@
  *
  * Threads: calls on one client are serialised by a mutex inside it, so a client
  * and its leases may be used from several threads. A lease must not be used
- * while, or after, another thread releases it. The log handler is process-wide.
- * After fork(), use a client in one of the two processes only: they share its
- * connection and its ring.
+ * while, or after, another thread releases it. Each thread has its own error
+ * detail (mmio_error_detail). The lease getters, mmio_irq_fd and mmio_irq_wait
+ * never wait for another thread's request. The log handler is process-wide
+ * (mmio_set_log_handler). After fork(), use a client in one of the two
+ * processes only: they share its connection and its ring.
  *
  * The library never prints and never aborts; messages go to the handler set
  * with mmio_set_log_handler().
@@ -184,11 +186,21 @@ int mmio_split(struct mmio_lease *lease, uint64_t mid, struct mmio_lease **low);
  */
 int mmio_release(struct mmio_lease *lease);
 
-/* The daemon's id of the lease, its region, start offset and length. */
+/*
+ * The daemon's id of the lease, its region, start offset and length. None
+ * waits for a request in flight. Start and length change together when the
+ * lease is split; each getter returns a value the lease had, but two calls
+ * may straddle another thread's split: mmio_lease_range reads both at once.
+ */
 uint64_t mmio_lease_id(const struct mmio_lease *lease);
 const char *mmio_lease_region(const struct mmio_lease *lease);
 uint64_t mmio_lease_start(const struct mmio_lease *lease);
 uint64_t mmio_lease_length(const struct mmio_lease *lease);
+/*
+ * Start and length (either pointer may be NULL) as one pair: both from before
+ * a concurrent split, or both from after it, never one of each.
+ */
+void mmio_lease_range(const struct mmio_lease *lease, uint64_t *start, uint64_t *length);
 /* MMIO_ACCESS_RO if the lease was granted read-only (stores fail with -EACCES). */
 enum mmio_access mmio_lease_access(const struct mmio_lease *lease);
 
@@ -298,7 +310,10 @@ int mmio_irq_subscribe(struct mmio_lease *lease);
 /*
  * A file descriptor that polls readable when interrupts arrived (or the
  * subscription ended), for event loops: then call mmio_irq_wait(lease, 0, ..).
- * -1 when lease holds no subscription. Owned by the library.
+ * -1 when lease holds no subscription. Owned by the library, and closed when
+ * the subscription ends in this process (mmio_irq_unsubscribe, mmio_release,
+ * mmio_disconnect): do not poll it across those calls in other threads; use
+ * mmio_irq_wait there.
  */
 int mmio_irq_fd(const struct mmio_lease *lease);
 
@@ -306,15 +321,23 @@ int mmio_irq_fd(const struct mmio_lease *lease);
  * Waits up to timeout_ms (-1: forever, 0: just check) for interrupts. Returns
  * 0 with *count the number that arrived since the last wait (>= 1), or
  * -ETIMEDOUT, -ENOENT (the subscription ended: lease revoked, daemon gone),
- * -EINVAL (no subscription). Does not talk to mmiod; safe with the lock of
- * another call held elsewhere.
+ * -EINVAL (no subscription). Does not talk to mmiod, and never waits for
+ * another thread's request on the client. If another thread calls
+ * mmio_irq_unsubscribe meanwhile, every wait in progress returns -ENOENT at
+ * once (or, having already seen them, the interrupts that came before); the
+ * subscription's descriptors stay open until the last such wait has returned,
+ * so a wait never touches a closed or reused descriptor.
  */
 int mmio_irq_wait(struct mmio_lease *lease, int timeout_ms, uint32_t *count);
 
 /* Re-enables the interrupt after handling it (UIO writes 1). 0, -EINVAL, -EIO, transport errors. */
 int mmio_irq_ack(struct mmio_lease *lease);
 
-/* Ends the subscription. 0, -EINVAL (none), transport errors. */
+/*
+ * Ends the subscription (in this process whatever mmiod answers; waits in
+ * other threads return -ENOENT, see mmio_irq_wait). 0, -EINVAL (none),
+ * transport errors.
+ */
 int mmio_irq_unsubscribe(struct mmio_lease *lease);
 
 enum mmio_op_kind {
@@ -353,13 +376,23 @@ struct mmio_op {
 int mmio_batch(struct mmio_client *client, struct mmio_op *ops, size_t n, unsigned flags);
 
 /*
- * The daemon's explanation of the last request on client, if it failed with a
- * daemon status (e.g. "offset 0x2 of lease 5 is device address 0x1002, not
- * 4-byte aligned"); "" after a success or a local error. Printable ASCII only.
- * Valid until the next call on client; with several threads on one client it
- * may describe another thread's request.
+ * The daemon's explanation of the last request the calling thread made on
+ * client, if it failed with a daemon status (e.g. "offset 0x2 of lease 5 is
+ * device address 0x1002, not 4-byte aligned"); "" after a success or a local
+ * error, and before the thread's first request on client. Printable ASCII
+ * only. Each thread has its own detail for each client it uses: requests of
+ * other threads, or on other clients, never change it. Valid until the
+ * calling thread's next call on client, mmio_disconnect(client), or the
+ * thread's exit. (If memory for it cannot be allocated, it stays "".)
  */
 const char *mmio_error_detail(struct mmio_client *client);
+
+/*
+ * Copies the calling thread's mmio_error_detail(client) into buf (len bytes,
+ * always NUL-terminated if len > 0; buf may be NULL if len is 0). Returns its
+ * length, like snprintf: len or more means it was cut short.
+ */
+int mmio_error_detail_copy(struct mmio_client *client, char *buf, size_t len);
 
 /* A sentence describing err (a negative errno from this library). Never NULL. */
 const char *mmio_strerror(int err);
@@ -379,7 +412,16 @@ enum mmio_log_level {
 
 typedef void (*mmio_log_handler)(enum mmio_log_level level, const char *message, void *userdata);
 
-/* Routes the library's messages to handler (NULL: silent, the default). Process-wide. */
+/*
+ * Routes the library's messages to handler (NULL: silent, the default).
+ * Process-wide. Every call of a handler gets the userdata it was set with.
+ * It may run in several threads at once, each holding the lock of the client
+ * whose call logs: it must not call functions on clients or leases. When
+ * mmio_set_log_handler returns, no call of the previous handler is running in
+ * another thread and none will start: its userdata may then be freed. It waits
+ * for such calls to finish, so do not call it holding a lock the handler
+ * takes; from within a handler it returns at once (that call goes on).
+ */
 void mmio_set_log_handler(mmio_log_handler handler, void *userdata);
 
 #ifdef __cplusplus

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,32 @@ daemon_fixture_prepare(struct daemon_fixture *f)
 	if (f->notify_fd < 0 || bind(f->notify_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		return -1;
 	}
+	return 0;
+}
+
+int
+daemon_fixture_use_abstract_notify(struct daemon_fixture *f)
+{
+	if (!f->dir[0] && daemon_fixture_prepare(f) < 0) {
+		return -1;
+	}
+	/* Named after the unique temporary directory; no NUL at the end, as systemd binds it. */
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int n = snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1, "%s/notify", f->dir);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    bind(fd, (struct sockaddr *)&addr,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0) {
+		if (fd >= 0) {
+			close(fd);
+		}
+		return -1;
+	}
+	close(f->notify_fd);
+	unlink(f->notify_path);
+	f->notify_fd = fd;
+	/* cleanup's unlink() of this relative "@..." name finds nothing: harmless. */
+	snprintf(f->notify_path, sizeof(f->notify_path), "@%s", addr.sun_path + 1);
 	return 0;
 }
 

@@ -35,6 +35,13 @@ int daemon_fixture_start_args(struct daemon_fixture *f, const char *const *args)
 int daemon_fixture_start_clean(struct daemon_fixture *f, const char *const *args);
 
 /*
+ * After prepare (done here if not yet), swaps the notify socket for one in the
+ * abstract namespace: f->notify_path becomes "@name", as systemd spells it in
+ * $NOTIFY_SOCKET, and f->notify_fd reads it. 0 or -1.
+ */
+int daemon_fixture_use_abstract_notify(struct daemon_fixture *f);
+
+/*
  * Blocks until mmiod sends an sd_notify message containing needle (e.g.
  * "RELOADING=1", then "READY=1" after a SIGHUP). 0, or -1 after a minute.
  */

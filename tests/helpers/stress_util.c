@@ -153,15 +153,21 @@ stress_daemon_wrapped(void)
 #if __has_feature(address_sanitizer)
 #define STRESS_ASAN 1
 #endif
+#if __has_feature(thread_sanitizer)
+#define STRESS_TSAN 1
+#endif
 #endif
 #if defined(__SANITIZE_ADDRESS__)
 #define STRESS_ASAN 1
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define STRESS_TSAN 1
 #endif
 
 bool
 stress_sanitized(void)
 {
-#ifdef STRESS_ASAN
+#if defined(STRESS_ASAN) || defined(STRESS_TSAN)
 	return true;
 #else
 	return false;
@@ -174,7 +180,13 @@ stress_build_name(void)
 	if (stress_daemon_wrapped()) {
 		return "wrapped";
 	}
-	return stress_sanitized() ? "ASan" : "plain";
+#if defined(STRESS_TSAN)
+	return "TSan";
+#elif defined(STRESS_ASAN)
+	return "ASan";
+#else
+	return "plain";
+#endif
 }
 
 unsigned

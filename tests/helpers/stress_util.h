@@ -1,7 +1,7 @@
 /*
  * What the stress tests measure a running mmiod with, and how they scale:
  * /proc probes (RSS, fds, fd flags), a monotonic clock, a seeded PRNG,
- * percentiles, and the build they run in (plain, ASan, daemon under valgrind).
+ * percentiles, and the build they run in (plain, ASan, TSan, daemon under valgrind).
  */
 #ifndef MMIO_TEST_STRESS_UTIL_H
 #define MMIO_TEST_STRESS_UTIL_H
@@ -40,26 +40,28 @@ uint64_t stress_percentile(uint64_t *v, size_t n, unsigned pct);
 /* mmiod runs under $MMIO_TEST_DAEMON_WRAPPER (valgrind in tools/test.sh). */
 bool stress_daemon_wrapped(void);
 
-/* This program (and so mmiod, built alike) has AddressSanitizer. */
+/* This program (and so mmiod, built alike) has AddressSanitizer or ThreadSanitizer. */
 bool stress_sanitized(void);
 
-/* "plain", "ASan" or "wrapped" (valgrind): printed with each figure. */
+/* "plain", "ASan", "TSan" or "wrapped" (valgrind): printed with each figure. */
 const char *stress_build_name(void);
 
-/* full in a plain or ASan build, reduced when mmiod runs under a wrapper. */
+/* full in a plain, ASan or TSan build, reduced when mmiod runs under a wrapper. */
 unsigned stress_count(unsigned full, unsigned reduced);
 
 /*
- * Timing targets are asserted only in the plain build: under ASan and
+ * Timing targets are asserted only in the plain build: under ASan, TSan and
  * valgrind they are printed, since those slow mmiod down by 2-50x on a
  * 2-CPU machine and the figure would measure the tool, not mmiod.
  */
 bool stress_assert_timing(void);
 
 /*
- * RSS targets likewise: ASan's quarantine holds freed memory back on purpose
- * and valgrind's RSS is mostly its own, so there the leak checkers (LSan at
- * mmiod's exit, memcheck's --leak-check) are the memory assertion instead.
+ * RSS targets likewise: ASan's quarantine holds freed memory back on purpose,
+ * TSan's shadow memory and its per-thread history grow with every access, and
+ * valgrind's RSS is mostly its own, so there the leak checkers (LSan at mmiod's
+ * exit, memcheck's --leak-check) are the memory assertion instead, and under
+ * TSan (no leak checker) the plain build's bounds stand for it.
  */
 bool stress_assert_rss(void);
 

@@ -7,6 +7,9 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,6 +373,175 @@ test_client_leases_listed_with_holder(void **state)
 	free(infos);
 }
 
+/* Splits a lease one byte at a time, releasing each low part, while another thread reads it. */
+struct splitter {
+	struct mmio_lease *lease;
+	unsigned splits;
+	atomic_bool done;
+	unsigned failures;
+};
+
+static void *
+split_bytes(void *arg)
+{
+	struct splitter *s = arg;
+	for (unsigned i = 0; i < s->splits; i++) {
+		struct mmio_lease *lo = NULL;
+		if (mmio_split(s->lease, 1, &lo) != 0 || mmio_release(lo) != 0) {
+			s->failures++;
+		}
+	}
+	atomic_store(&s->done, true);
+	return NULL;
+}
+
+/*
+ * Issue 20: a split wrote start and length under the client's lock while the
+ * getters read them without it, so a reader could see the new start with the
+ * old length. mmio_lease_range reads them as one pair: their sum, the lease's
+ * end, never changes.
+ */
+static void
+test_client_range_consistent_during_splits(void **state)
+{
+	struct env *env = *state;
+	enum { START = 0xa00, LEN = 0x200 };
+	struct splitter s = {.splits = LEN};
+	assert_int_equal(mmio_acquire(env->client, "sim0", START, LEN, &s.lease), 0);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, split_bytes, &s), 0);
+	uint64_t last = START;
+	unsigned reads = 0;
+	bool done;
+	do {
+		done = atomic_load(&s.done);
+		uint64_t start;
+		uint64_t len;
+		mmio_lease_range(s.lease, &start, &len);
+		assert_int_equal(start + len, START + LEN);
+		assert_true(start >= last && start <= START + LEN);
+		last = start;
+		/* Alone, each getter gives a value the lease had, and never goes back. */
+		uint64_t one = mmio_lease_start(s.lease);
+		assert_true(one >= start && one <= START + LEN);
+		assert_true(mmio_lease_length(s.lease) <= len);
+		reads++;
+	} while (!done);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(s.failures, 0);
+	assert_true(reads > 0);
+	assert_int_equal(last, START + LEN);
+	assert_int_equal(mmio_lease_length(s.lease), 0);
+	assert_int_equal(mmio_release(s.lease), 0);
+}
+
+/* A failing load on lease at off, by whichever thread runs it; returns its rc. */
+struct failer {
+	struct mmio_client *client;
+	struct mmio_lease *lease;
+	uint64_t off;
+	int rc;
+	char detail[192];
+};
+
+static void *
+fail_load(void *arg)
+{
+	struct failer *f = arg;
+	uint32_t v;
+	f->rc = mmio_load32(f->lease, f->off, &v);
+	mmio_error_detail_copy(f->client, f->detail, sizeof(f->detail));
+	return NULL;
+}
+
+/*
+ * Issue 20: mmio_error_detail is the calling thread's, per client. Another
+ * thread's failure on the same client, or this thread's success on another
+ * client, leaves it alone; a single-threaded caller sees what it always saw.
+ */
+static void
+test_client_error_detail_per_thread_and_client(void **state)
+{
+	struct env *env = *state;
+	struct mmio_client *other;
+	struct mmio_lease *l, *ol;
+	uint32_t v;
+	char buf[192];
+	assert_string_equal(mmio_error_detail(env->client), "");
+	assert_int_equal(mmio_error_detail_copy(env->client, NULL, 0), 0);
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &other), 0);
+	assert_int_equal(mmio_acquire(env->client, "sim0", 0xc00, 8, &l), 0);
+	assert_int_equal(mmio_acquire(other, "sim0", 0xc08, 8, &ol), 0);
+	assert_int_equal(mmio_load32(l, 0x10, &v), -ERANGE);
+	char want[192];
+	snprintf(want, sizeof(want),
+		 "4-byte access at offset 0x10 does not fit lease %llu of length 0x8",
+		 (unsigned long long)mmio_lease_id(l));
+	assert_string_equal(mmio_error_detail(env->client), want);
+	/* This thread's success on another client: the first client's detail stays. */
+	assert_int_equal(mmio_load32(ol, 0, &v), 0);
+	assert_string_equal(mmio_error_detail(other), "");
+	assert_string_equal(mmio_error_detail(env->client), want);
+
+	/* Another thread fails on the same client: it gets its own detail, ours stays. */
+	struct failer f = {.client = env->client, .lease = l, .off = 0x20};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, fail_load, &f), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(f.rc, -ERANGE);
+	assert_non_null(strstr(f.detail, "at offset 0x20 does not fit"));
+	assert_string_equal(mmio_error_detail(env->client), want);
+	assert_int_equal(mmio_error_detail_copy(env->client, buf, sizeof(buf)), (int)strlen(want));
+	assert_string_equal(buf, want);
+	assert_int_equal(mmio_error_detail_copy(env->client, buf, 5), (int)strlen(want));
+	assert_string_equal(buf, "4-by");
+
+	/* A thread that fails on a client that is then disconnected: nothing is left behind. */
+	struct failer g = {.client = other, .lease = ol, .off = 0x40};
+	assert_int_equal(pthread_create(&t, NULL, fail_load, &g), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(g.rc, -ERANGE);
+	assert_int_equal(mmio_load32(ol, 0x30, &v), -ERANGE);
+	assert_non_null(strstr(mmio_error_detail(other), "at offset 0x30 does not fit"));
+	mmio_disconnect(other);
+	/* Our own success clears ours. */
+	assert_int_equal(mmio_load32(l, 0, &v), 0);
+	assert_string_equal(mmio_error_detail(env->client), "");
+	assert_int_equal(mmio_release(l), 0);
+}
+
+/* A log handler that counts its calls and, once, removes itself from within. */
+static void
+log_once(enum mmio_log_level level, const char *message, void *userdata)
+{
+	(void)level;
+	(void)message;
+	(*(unsigned *)userdata)++;
+	mmio_set_log_handler(NULL, NULL);
+}
+
+/*
+ * Issue 20: replacing the handler waits for calls of the old one to return;
+ * a handler replacing itself must not wait for itself. It gets its own
+ * userdata, and is not called again.
+ */
+static void
+test_client_log_handler_replaced_from_within(void **state)
+{
+	struct env *env = *state;
+	struct mmio_lease *l;
+	unsigned calls = 0;
+	uint64_t v[2];
+	assert_int_equal(mmio_acquire(env->client, "sim0", 0xd00, 8, &l), 0);
+	mmio_set_log_handler(log_once, &calls);
+	/* Over the socket, with a detail: mmiod's words are logged (DEBUG). */
+	assert_int_equal(mmio_read_block(l, 4, 4, v, 2, 0), -ERANGE);
+	assert_int_equal(calls, 1);
+	assert_int_equal(mmio_read_block(l, 4, 4, v, 2, 0), -ERANGE);
+	assert_int_equal(calls, 1);
+	assert_int_equal(mmio_release(l), 0);
+}
+
 int
 main(void)
 {
@@ -386,6 +558,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_client_batch_results_per_op, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_batch_of_max_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_leases_listed_with_holder, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_client_range_consistent_during_splits, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_client_error_detail_per_thread_and_client,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_log_handler_replaced_from_within, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_client_device_fault_is_io_error, setup,
 						teardown),

@@ -14,7 +14,10 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +280,110 @@ test_irq_round_trip(void **state)
 	assert_int_equal(mmio_acquire(other, "irqdev", 0, 0, &ol), 0);
 	assert_int_equal(mmio_irq_subscribe(ol), 0);
 	mmio_disconnect(other);
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
+}
+
+/* A thread in mmio_irq_wait: its thread id, published before it waits, and the outcome. */
+struct waiter {
+	struct mmio_lease *lease;
+	atomic_int tid;
+	int rc;
+	uint32_t count;
+};
+
+static void *
+wait_for_irq(void *arg)
+{
+	struct waiter *w = arg;
+	atomic_store(&w->tid, (int)gettid());
+	w->rc = mmio_irq_wait(w->lease, 60000, &w->count);
+	return NULL;
+}
+
+/* Whether thread tid of this process is blocked in poll(2) or ppoll(2) right now. */
+static bool
+in_poll(int tid)
+{
+	char path[64];
+	char line[64] = "";
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		return false;
+	}
+	bool got = fgets(line, sizeof(line), f) != NULL;
+	fclose(f);
+	return got && (strncmp(line, "7 ", 2) == 0 || strncmp(line, "271 ", 4) == 0);
+}
+
+/* Starts w's thread and returns once it blocks in its wait (no sleeping: /proc says so). */
+static void
+start_waiter(pthread_t *t, struct waiter *w)
+{
+	atomic_store(&w->tid, 0);
+	assert_int_equal(pthread_create(t, NULL, wait_for_irq, w), 0);
+	for (unsigned spins = 0;; spins++) {
+		int tid = atomic_load(&w->tid);
+		if (tid && in_poll(tid)) {
+			return;
+		}
+		assert_true(spins < 10000000);
+		sched_yield();
+	}
+}
+
+/*
+ * Issue 20: mmio_irq_unsubscribe closed the pipe under another thread's
+ * mmio_irq_wait, which then read a closed descriptor (-EBADF) or, had the
+ * number been reused meanwhile, someone else's. Now the wait returns -ENOENT
+ * and the descriptors stay open until it has: the numbers free after the
+ * unsubscribe are not the subscription's until the waiter is done.
+ */
+static void
+test_irq_unsubscribe_during_wait(void **state)
+{
+	struct env *env = *state;
+	struct mmio_client *c;
+	struct mmio_lease *l;
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &c), 0);
+	assert_int_equal(mmio_acquire(c, "irqdev", 0, 0x10, &l), 0);
+	for (int round = 0; round < 20; round++) {
+		assert_int_equal(mmio_irq_subscribe(l), 0);
+		int fd = mmio_irq_fd(l);
+		assert_true(fd >= 0);
+		struct waiter w = {.lease = l};
+		pthread_t t;
+		start_waiter(&t, &w);
+		assert_int_equal(mmio_irq_unsubscribe(l), 0);
+		assert_int_equal(mmio_irq_fd(l), -1);
+		/* Grab the lowest free numbers at once, as any other thread of the process might.
+		 */
+		int pipes[2][2];
+		assert_int_equal(pipe(pipes[0]), 0);
+		assert_int_equal(pipe(pipes[1]), 0);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		assert_int_equal(w.rc, -ENOENT);
+		for (int i = 0; i < 2; i++) {
+			close(pipes[i][0]);
+			close(pipes[i][1]);
+		}
+		/* Nothing waits now: a new wait is told there is no subscription. */
+		uint32_t n;
+		assert_int_equal(mmio_irq_wait(l, 0, &n), -EINVAL);
+	}
+	/* The subscription still works after all that: an interrupt reaches a waiter. */
+	assert_int_equal(mmio_irq_subscribe(l), 0);
+	struct waiter w = {.lease = l};
+	pthread_t t;
+	start_waiter(&t, &w);
+	raise_irq(env, 50);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(w.rc, 0);
+	assert_int_equal(w.count, 1);
+	assert_int_equal(mmio_irq_ack(l), 0);
+	expect_ack(env);
+	assert_int_equal(mmio_irq_unsubscribe(l), 0);
+	mmio_disconnect(c);
 	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
 
@@ -714,6 +821,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_irq_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_irq_unsubscribe_during_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_irq_mmioctl_wait_irq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uio_region_fault_shows_in_mmioctl, setup,
 						teardown),

@@ -54,13 +54,15 @@ expect_file "$unit_dir/mmiod.socket"
 grep -qx 'ExecStart=/usr/sbin/mmiod .*' "$stage$unit_dir/mmiod.service" ||
 	bad "mmiod.service does not start /usr/sbin/mmiod"
 
-# The library: real file, soname link, namelink.
-expect_file "$libdir/libmmio-client.so.0.1.0"
-[ "$(readlink "$stage$libdir/libmmio-client.so.0")" = libmmio-client.so.0.1.0 ] ||
-	bad "libmmio-client.so.0 is not a link to libmmio-client.so.0.1.0"
+# The library: real file named for the release, soname link, namelink.
+version=$(sed -n 's/^project(mmiod VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
+[ -n "$version" ] || bad "no project version in CMakeLists.txt"
+expect_file "$libdir/libmmio-client.so.$version"
+[ "$(readlink "$stage$libdir/libmmio-client.so.0")" = "libmmio-client.so.$version" ] ||
+	bad "libmmio-client.so.0 is not a link to libmmio-client.so.$version"
 [ "$(readlink "$stage$libdir/libmmio-client.so")" = libmmio-client.so.0 ] ||
 	bad "libmmio-client.so is not a link to libmmio-client.so.0"
-soname=$(objdump -p "$stage$libdir/libmmio-client.so.0.1.0" | awk '$1 == "SONAME" { print $2 }')
+soname=$(objdump -p "$stage$libdir/libmmio-client.so.$version" | awk '$1 == "SONAME" { print $2 }')
 [ "$soname" = libmmio-client.so.0 ] || bad "SONAME is '$soname'"
 expect_file /usr/include/mmio/client.h
 [ "$(find "$stage/usr/include" -type f | wc -l)" -eq 1 ] || bad "more than one header installed"
@@ -75,15 +77,18 @@ if [ "$(find "$stage" -name '*.a' | wc -l)" -ne 0 ]; then
 	bad "a static library was installed"
 fi
 
-# Exports: mmio_* only, every one under MMIO_CLIENT_0.1.
+# Exports: mmio_* only, every one under a version node of libmmio-client.map.
+nodes=$(sed -n 's/^\(MMIO_CLIENT_0\.[0-9]*\) {.*/\1/p' "$src/client/libmmio-client.map")
 syms=$(nm -D --defined-only "$stage$libdir/libmmio-client.so.0" | awk '{ print $3 }')
-others=$(grep -v '^mmio_' <<<"$syms" | grep -vx 'MMIO_CLIENT_0.1' || true)
+others=$(grep -v '^mmio_' <<<"$syms" | grep -vxF "$nodes" || true)
 [ -z "$others" ] || bad "exported besides mmio_*: $others"
 [ "$(grep -c '^mmio_' <<<"$syms")" -ge 30 ] || bad "too few mmio_* exports: $syms"
 unversioned=$(objdump -T "$stage$libdir/libmmio-client.so.0" |
-	awk '$NF ~ /^mmio_/ && $(NF-1) != "MMIO_CLIENT_0.1" { print $NF }')
-[ -z "$unversioned" ] || bad "not under MMIO_CLIENT_0.1: $unversioned"
-echo "ok: exports $(grep -c '^mmio_' <<<"$syms") mmio_* symbols only, all @@MMIO_CLIENT_0.1"
+	awk -v nodes="$(tr '\n' ' ' <<<"$nodes")" \
+		'BEGIN { split(nodes, n, " "); for (i in n) ok[n[i]] = 1 }
+		 $NF ~ /^mmio_/ && !($(NF-1) in ok) { print $NF }')
+[ -z "$unversioned" ] || bad "not under a node of libmmio-client.map: $unversioned"
+echo "ok: exports $(grep -c '^mmio_' <<<"$syms") mmio_* symbols only, under $(tr '\n' ' ' <<<"$nodes")"
 
 # Man pages, when scdoc built them.
 if command -v scdoc >/dev/null; then
@@ -162,9 +167,9 @@ run_consumer "$tmp/cmake-consumer/build/consumer" find_package
 if cmake -S "$tmp/cmake-consumer" -B "$tmp/cmake-consumer/build-1.0" -DWANT_VERSION=1.0 \
 	-DCMAKE_PREFIX_PATH="$stage/usr" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF \
 	>"$tmp/consumer-1.0.log" 2>&1; then
-	bad "find_package(MmioClient 1.0) succeeded against 0.1"
-elif grep -q 'version: 0.1.0' "$tmp/consumer-1.0.log"; then
-	echo "ok: find_package(MmioClient 1.0) refused: installed 0.1.0"
+	bad "find_package(MmioClient 1.0) succeeded against $version"
+elif grep -q "version: $version" "$tmp/consumer-1.0.log"; then
+	echo "ok: find_package(MmioClient 1.0) refused: installed $version"
 else
 	cat "$tmp/consumer-1.0.log"
 	bad "find_package(MmioClient 1.0) failed for another reason"

@@ -77,6 +77,12 @@ open_session(struct loop_fixture *f)
 	req.hello = &hello;
 	run(f, &req, &scratch);
 	dispatch_reply_finish(&scratch);
+	/*
+	 * conn_read_cb disarms the handshake timer after Hello; left armed, it closes
+	 * the conn 5 s in, which a slow run (TSan on a busy CPU) outlasts.
+	 */
+	event_free(f->conn->hello_timer);
+	f->conn->hello_timer = NULL;
 
 	Mmio__Acquire acquire = MMIO__ACQUIRE__INIT;
 	acquire.region = "mem";
