@@ -813,7 +813,20 @@ step_wake(void)
 	while (rc == 0 && bell_ready() && calls-- > 0) {
 		rc = wake_once();
 	}
-	FUZZ_CHECK(rc == -EPIPE || !bell_ready());
+	if (rc == 0 && bell_ready()) {
+		/* An EOF that came after: a closer thread closed the client's last copy meanwhile.
+		 */
+		fuzz_fds_settle();
+		for (calls = 4; rc == 0 && bell_ready() && calls-- > 0;) {
+			rc = wake_once();
+		}
+	}
+	/*
+	 * The client's end sent inside itself is released by the kernel's garbage
+	 * collector for sockets in flight, when it runs: its EOF may come later
+	 * still, and then the loop calls us again (seen once in CI).
+	 */
+	FUZZ_CHECK(rc == -EPIPE || !bell_ready() || st.bell_sent_self);
 }
 
 /*
