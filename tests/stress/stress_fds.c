@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -632,6 +633,126 @@ test_unread_descriptors_limited(void **state)
 	uio_close(&u);
 }
 
+/* ---- Descriptors the kernel will not pass ---- */
+
+#define NOBODY_UID 65534
+
+/*
+ * The flooder (child): as mmiod's user, puts descriptors in flight on a socket
+ * pair nobody reads, past mmiod's fd limit (the kernel charges them to the
+ * user), says so on ready_fd and holds them until go_fd closes.
+ */
+static int
+inflight_flooder(int ready_fd, int go_fd)
+{
+	/* As many in flight as our hard limit lets us: more than mmiod's soft one (it is the same
+	 * user). */
+	struct rlimit big;
+	gid_t gid = NOBODY_UID;
+	CHILD_CHECK(getrlimit(RLIMIT_NOFILE, &big) == 0);
+	big.rlim_cur = big.rlim_max;
+	CHILD_CHECK(setrlimit(RLIMIT_NOFILE, &big) == 0);
+	int pair[2];
+	CHILD_CHECK(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) == 0);
+	/* Room for every message (root may force it; the uid change comes after). */
+	int sndbuf = 64 << 20;
+	CHILD_CHECK(setsockopt(pair[0], SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) == 0);
+	CHILD_CHECK(setgroups(0, NULL) == 0 && setgid(gid) == 0 && setuid(NOBODY_UID) == 0);
+	int copies[WIRE_MAX_RECV_FDS];
+	for (unsigned i = 0; i < WIRE_MAX_RECV_FDS; i++) {
+		copies[i] = pair[1];
+	}
+	unsigned sent = 0;
+	while (sent < big.rlim_cur &&
+	       raw_send_fds(pair[0], "f", 1, copies, WIRE_MAX_RECV_FDS) == 0) {
+		sent += WIRE_MAX_RECV_FDS;
+	}
+	if (sent < 4096) {
+		fprintf(stderr, "flooder: %u descriptors in flight: %s\n", sent, strerror(errno));
+		return 1;
+	}
+	CHILD_CHECK(write(ready_fd, "r", 1) == 1);
+	char go;
+	(void)read(go_fd, &go, 1);
+	return 0;
+}
+
+/* RingSetup on fd: its status; the descriptors that came with it closed, counted in *n_fds. */
+static int
+ring_setup_status(int fd, unsigned *n_fds)
+{
+	uint64_t id;
+	if (send_req(fd, 8, MMIO__REQUEST__BODY_RING_SETUP, 0) < 0) {
+		return -1;
+	}
+	return take_reply(fd, &id, n_fds);
+}
+
+/*
+ * Descriptors in flight are charged to the sender's user: once mmiod's user
+ * has more than its fd limit in flight, the kernel refuses every descriptor
+ * mmiod sends (ETOOMANYREFS). mmiod then closed the connection of whoever
+ * asked (another user's RingSetup; a library user lost its leases). Now that
+ * client is answered RESOURCE_EXHAUSTED and keeps its connection, and the
+ * ring is taken back, so it can have one later.
+ */
+static void
+test_refused_descriptors_answered_not_closed(void **state)
+{
+	(void)state;
+	static const char nobody_conf[] =
+		"user = 65534;\n"
+		"regions = ( { name = \"sim0\"; type = \"mem\"; size = 0x1000; } );\n";
+	struct env env;
+	assert_int_equal(start_conf(&env, false, nobody_conf), 0);
+	int victim = raw_connect(env.daemon.socket_path);
+	assert_true(victim >= 0);
+	assert_int_equal(send_hello(victim), 0);
+	int ready[2], go[2];
+	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		_exit(inflight_flooder(ready[1], go[0]));
+	}
+	close(ready[1]);
+	close(go[0]);
+	char r;
+	struct pollfd pfd = {.fd = ready[0], .events = POLLIN};
+	bool flooded = poll(&pfd, 1, GUARD_MS) == 1 && read(ready[0], &r, 1) == 1;
+	unsigned n_fds = 99;
+	int during = flooded ? ring_setup_status(victim, &n_fds) : -1;
+	unsigned n_during = n_fds;
+	/* The same connection is served on. */
+	int visit = raw_visit(env.daemon.socket_path, GUARD_MS);
+	close(go[1]); /* the flooder exits: its descriptors leave flight */
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(ready[0]);
+	int after = ring_setup_status(victim, &n_fds);
+	stress_report("descriptors refused by the kernel (ETOOMANYREFS): RingSetup answered %d "
+		      "with %u fds, then %d with %u fds after the flood: %s",
+		      during, n_during, after, n_fds,
+		      during == MMIO__STATUS__RESOURCE_EXHAUSTED && after == MMIO__STATUS__OK
+			      ? "PASS"
+			      : "FAIL");
+	assert_true(flooded);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(during, MMIO__STATUS__RESOURCE_EXHAUSTED);
+	assert_int_equal(n_during, 0);
+	/* It was the kernel's refusal, not one of mmiod's own caps. */
+	assert_int_equal(daemon_fixture_log_count(&env.daemon, "the kernel refused to pass"), 1);
+	assert_int_equal(visit, 0);
+	assert_int_equal(after, MMIO__STATUS__OK);
+	assert_int_equal(n_fds, 2);
+	close(victim);
+	stop(&env);
+}
+
 /* ---- Reply-queue memory ---- */
 
 #define FLOOD_CONNS 4
@@ -723,6 +844,7 @@ main(void)
 		cmocka_unit_test(test_fd_queued_at_close_closed_aside_without_passrights),
 		cmocka_unit_test(test_fd_queued_before_refusal_closed_aside_without_passrights),
 		cmocka_unit_test(test_unread_descriptors_limited),
+		cmocka_unit_test(test_refused_descriptors_answered_not_closed),
 		cmocka_unit_test(test_reply_queue_memory_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
