@@ -255,44 +255,42 @@ run_attack(struct env *env, enum attack how)
 	assert_int_equal(served, 3);
 }
 
+/* One attack on a fresh mmiod: the kernel refusing passed fds where it can, or told not to. */
+static void
+attack_case(bool fallback, enum attack how)
+{
+	struct env env;
+	assert_int_equal(start(&env, fallback), 0);
+	run_attack(&env, how);
+	stop(&env);
+}
+
 static void
 test_fd_attached_refused_or_closed_aside(void **state)
 {
 	(void)state;
-	struct env env;
-	assert_int_equal(start(&env, false), 0);
-	run_attack(&env, ATTACH_TO_FRAME);
-	stop(&env);
+	attack_case(false, ATTACH_TO_FRAME);
 }
 
 static void
 test_fd_attached_closed_aside_without_passrights(void **state)
 {
 	(void)state;
-	struct env env;
-	assert_int_equal(start(&env, true), 0);
-	run_attack(&env, ATTACH_TO_FRAME);
-	stop(&env);
+	attack_case(true, ATTACH_TO_FRAME);
 }
 
 static void
 test_fd_queued_at_close_refused_or_closed_aside(void **state)
 {
 	(void)state;
-	struct env env;
-	assert_int_equal(start(&env, false), 0);
-	run_attack(&env, QUEUE_AT_CLOSE);
-	stop(&env);
+	attack_case(false, QUEUE_AT_CLOSE);
 }
 
 static void
 test_fd_queued_at_close_closed_aside_without_passrights(void **state)
 {
 	(void)state;
-	struct env env;
-	assert_int_equal(start(&env, true), 0);
-	run_attack(&env, QUEUE_AT_CLOSE);
-	stop(&env);
+	attack_case(true, QUEUE_AT_CLOSE);
 }
 
 /*

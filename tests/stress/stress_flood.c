@@ -25,6 +25,7 @@
 #include "raw_client.h"
 #include "stress_common.h"
 #include "stress_util.h"
+#include "wire.h"
 
 #define RSS_BOUND_KIB 1024
 
@@ -338,24 +339,11 @@ send_with_fds(int sock, int fd, unsigned n_fds, size_t frame_len, uint8_t *frame
 		req.list_regions = &list;
 		len = mmio__request__pack(&req, frame);
 	}
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 253)];
-		struct cmsghdr align;
-	} control;
-	memset(&control, 0, sizeof(control));
-	struct iovec iov = {.iov_base = frame, .iov_len = len};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = control.buf,
-			     .msg_controllen = CMSG_SPACE(sizeof(int) * n_fds)};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-	for (unsigned i = 0; i < n_fds; i++) {
-		memcpy(CMSG_DATA(cmsg) + i * sizeof(int), &fd, sizeof(int));
+	int copies[WIRE_MAX_RECV_FDS];
+	for (unsigned i = 0; i < n_fds && i < WIRE_MAX_RECV_FDS; i++) {
+		copies[i] = fd;
 	}
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
+	return raw_send_fds(sock, frame, len, copies, n_fds);
 }
 
 /*

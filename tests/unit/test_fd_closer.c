@@ -18,30 +18,9 @@
 
 #include "fd_closer.h"
 #include "linger_sock.h"
+#include "raw_client.h"
 
 #define GUARD_MS 20000
-
-/* Sends one byte with fd attached over sock. */
-static int
-raw_fds_send(int sock, int fd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control = {0};
-	char byte = 'x';
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
-}
 
 /* True once every copy of the pipe's write end is closed: its read end sees EOF. */
 static bool
@@ -131,7 +110,7 @@ test_socket_drained_before_close(void **state)
 	assert_int_equal(
 		socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair), 0);
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(raw_fds_send(pair[1], s.tcp), 0);
+		assert_int_equal(raw_send_fds(pair[1], "x", 1, &s.tcp, 1), 0);
 	}
 	close(s.tcp);
 	close(pair[1]);
