@@ -10,17 +10,17 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
-#include "backend.h"
-#include "conf.h"
-#include "fault.h"
-#include "fd_closer.h"
-#include "log.h"
+#include "base/fd_closer.h"
+#include "base/log.h"
+#include "config/conf.h"
+#include "device/backend.h"
+#include "device/fault.h"
+#include "device/region.h"
+#include "net/server.h"
 #include "notify.h"
 #include "parse.h"
 #include "privdrop.h"
-#include "region.h"
-#include "server.h"
-#include "service.h"
+#include "request/service.h"
 #include "status_notify.h"
 #include "wire.h"
 

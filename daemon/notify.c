@@ -9,7 +9,7 @@
 
 #include <event2/event.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "notify.h"
 
 /* READY=1, RELOADING=1, STOPPING=1: the dedup rules keep at most these three waiting. */

@@ -3,10 +3,10 @@
 
 #include <event2/event.h>
 
-#include "log.h"
+#include "base/log.h"
+#include "device/region.h"
 #include "notify.h"
-#include "region.h"
-#include "service.h"
+#include "request/service.h"
 #include "status_notify.h"
 
 /* At most one STATUS= per this many milliseconds. */

@@ -14,13 +14,13 @@
 #include <sanitizer/asan_interface.h>
 
 #include "arena.h"
-#include "backend.h"
-#include "conf.h"
-#include "fault.h"
-#include "fd_closer.h"
+#include "base/fd_closer.h"
+#include "base/log.h"
+#include "config/conf.h"
+#include "device/backend.h"
+#include "device/fault.h"
 #include "fuzz_common.h"
 #include "fuzz_oracle.h"
-#include "log.h"
 #include "mmio_limits.h"
 #include "wire.h"
 

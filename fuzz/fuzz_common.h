@@ -11,10 +11,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "dispatch.h"
+#include "device/region.h"
 #include "mmio.pb-c.h"
-#include "region.h"
-#include "service.h"
+#include "request/dispatch.h"
+#include "request/service.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

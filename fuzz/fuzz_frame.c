@@ -40,7 +40,7 @@
 
 #include <sanitizer/asan_interface.h>
 
-#include "fd_closer.h"
+#include "base/fd_closer.h"
 #include "fuzz_common.h"
 #include "mmio_limits.h"
 #include "wire.h"

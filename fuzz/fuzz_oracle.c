@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device/region.h"
 #include "fuzz_common.h"
 #include "fuzz_oracle.h"
 #include "mmio_limits.h"
-#include "region.h"
 
 /*
  * The status a load (or, with is_store, a store of value) through l must get,

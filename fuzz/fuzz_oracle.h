@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dispatch.h"
 #include "fuzz_common.h"
 #include "mmio.pb-c.h"
+#include "request/dispatch.h"
 
 /* What things looked like before a request ran, and what it must answer. */
 struct fuzz_before {

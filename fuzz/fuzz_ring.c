@@ -75,12 +75,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fault.h"
-#include "fd_closer.h"
+#include "base/fd_closer.h"
+#include "device/fault.h"
 #include "fuzz_common.h"
 #include "mmio_limits.h"
 #include "mmio_ring.h"
-#include "ring.h"
+#include "request/ring.h"
 #include "wire.h"
 
 /* Linux 6.16's asm-generic value, as fd_closer.c has it; Debian 12's headers predate it. */

@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "fd_closer.h"
+#include "base/fd_closer.h"
 #include "fuzz_common.h"
 #include "mmio_limits.h"
 #include "session_ops.h"

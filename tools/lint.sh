@@ -107,10 +107,10 @@ grep -E '^[^ ]+:[0-9]+:[0-9]+: [a-z]+: .*\[[A-Za-z0-9_]+\]$' "$out/cppcheck.out"
 
 echo "== daemon loop rules"
 # docs/ARCHITECTURE.md: the loop thread makes no call that can block on an object a client can
-# influence. The checkable part of that rule, on daemon/*.[ch] without comments and strings.
+# influence. The checkable part of that rule, on daemon/**/*.[ch] without comments and strings.
 cat >"$out/loop_rules.py" <<'EOF'
 # The loop thread makes no call that can block on an object a client can influence
-# (docs/ARCHITECTURE.md). This checks the parts of that rule a pattern can see, in daemon/*.[ch]
+# (docs/ARCHITECTURE.md). This checks the parts of that rule a pattern can see, in daemon/**/*.[ch]
 # with comments and string literals blanked out. Prints one line per finding; exit 1 if any.
 import glob, os, re, sys
 
@@ -118,10 +118,10 @@ daemon = sys.argv[1]
 
 # Calls that make an fd without NONBLOCK: (file, the call as written) -> why that is fine.
 CREATE_OK = {
-    ("server.c", "socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)"):
+    ("net/server.c", "socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)"):
         "the stale-socket probe: a blocking connect() to mmiod's own socket path at startup,"
         " before the loop runs; closed right after",
-    ("irq.c", "pipe2(p, O_CLOEXEC)"):
+    ("request/irq.c", "pipe2(p, O_CLOEXEC)"):
         "the interrupt pipe: its read end goes to the client; mmiod sets O_NONBLOCK on its"
         " write end (another open file description) before using it",
 }
@@ -131,32 +131,32 @@ CREATE_OK = {
 # mmiod's end of a doorbell) and descriptors clients send go through fd_closer_close().
 _CONF_FILE = "a device or file named by the configuration, opened by mmiod to map it"
 CLOSE_OK = {
-    "backend.c": {"&b->irq_fd": "the UIO device's interrupt fd, opened by mmiod"},
-    "backend_devmem.c": {"fd": _CONF_FILE},
-    "backend_file.c": {"fd": _CONF_FILE},
-    "backend_pci.c": {"fd": _CONF_FILE},
-    "backend_uio.c": {"fd": _CONF_FILE},
-    "sysfs.c": {"fd": "a sysfs attribute, read at startup"},
-    "fd_closer.c": {
+    "device/backend.c": {"&b->irq_fd": "the UIO device's interrupt fd, opened by mmiod"},
+    "device/backend_devmem.c": {"fd": _CONF_FILE},
+    "device/backend_file.c": {"fd": _CONF_FILE},
+    "device/backend_pci.c": {"fd": _CONF_FILE},
+    "device/backend_uio.c": {"fd": _CONF_FILE},
+    "device/sysfs.c": {"fd": "a sysfs attribute, read at startup"},
+    "base/fd_closer.c": {
         "fd": "the closer thread's close, off the loop",
         "*fd": "fd_closer_close() inline: only where the kernel refuses passed descriptors",
     },
-    "irq.c": {
+    "request/irq.c": {
         "&sub->pipe_fd": "a pipe's write end: a pipe carries no descriptors",
         "&p[0]": "a new pipe, on an error path before the client has it",
         "&p[1]": "a new pipe, on an error path before the client has it",
     },
-    "ring.c": {
+    "request/ring.c": {
         "fd": "the ring's memfd, on an error path before the client has it",
         "&bell[0]": "a new doorbell pair, on an error path before the client has it",
         "&bell[1]": "a new doorbell pair, on an error path before the client has it",
     },
     "main.c": {"&fd": "--ready-fd, given by whoever started mmiod"},
-    "server.c": {
+    "net/server.c": {
         "&probe": "the stale-socket probe (see above)",
         "&srv->listen_fd": "the listener, at a startup failure before it listened",
     },
-    "conn.c": {
+    "net/conn.c": {
         "&fds[i]": "mmiod's own descriptors for a reply (a memfd, a pipe's read end, the"
                    " client's end of a doorbell, which only mmiod's end writes to)",
     },
@@ -213,9 +213,9 @@ def calls(code, names):
 
 
 findings, warnings, used = [], [], set()
-files = sorted(glob.glob(os.path.join(daemon, "*.c")) + glob.glob(os.path.join(daemon, "*.h")))
+files = sorted(glob.glob(os.path.join(daemon, "**", "*.[ch]"), recursive=True))
 for path in files:
-    name = os.path.basename(path)
+    name = os.path.relpath(path, daemon)
     where = "daemon/" + name
     code = blank(open(path, encoding="utf-8").read())
 

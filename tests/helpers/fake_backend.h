@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend.h"
+#include "device/backend.h"
 
 enum fake_flags {
 	FAKE_TRACE = 1u << 0,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# systemd/mmiod.catalog against daemon/log.h: the catalog is well formed (each
+# systemd/mmiod.catalog against daemon/base/log.h: the catalog is well formed (each
 # entry "-- ID" with 32 lowercase hex digits, a Subject: and a Defined-By:, no
 # ID twice) and holds exactly the MESSAGE_IDs log.h defines. journalctl
 # --update-catalog needs root and a writable /var, so the format is checked here.
@@ -7,7 +7,7 @@
 set -euo pipefail
 src=${1:?usage: test_catalog.sh SOURCE_DIR}
 catalog=$src/systemd/mmiod.catalog
-header=$src/daemon/log.h
+header=$src/daemon/base/log.h
 fail=0
 err() {
 	echo "test_catalog: $*" >&2
@@ -46,7 +46,7 @@ awk '
 
 # Every MSGID_ is used somewhere in the daemon.
 for name in $(grep -oE '^#define MSGID_[A-Z_]+' "$header" | cut -d' ' -f2); do
-	grep -q "$name" "$src"/daemon/*.c || err "$name is defined but never logged"
+	grep -rq --include="*.c" "$name" "$src"/daemon || err "$name is defined but never logged"
 done
 [ "$fail" = 0 ] && echo "test_catalog: $(echo "$ids_catalog" | wc -l) entries ok"
 exit "$fail"

@@ -18,10 +18,10 @@
 
 #include <cmocka.h>
 
-#include "backend.h"
-#include "lease.h"
-#include "region.h"
-#include "region_spec.h"
+#include "config/region_spec.h"
+#include "core/lease.h"
+#include "device/backend.h"
+#include "device/region.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -20,11 +20,11 @@
 
 #include <cmocka.h>
 
-#include "backend.h"
+#include "config/region_spec.h"
+#include "core/lease.h"
+#include "device/backend.h"
+#include "device/region.h"
 #include "hw_tree.h"
-#include "lease.h"
-#include "region.h"
-#include "region_spec.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

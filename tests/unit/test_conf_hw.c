@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
-#include "policy.h"
+#include "config/conf.h"
+#include "core/policy.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

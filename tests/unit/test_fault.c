@@ -20,10 +20,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "fault.h"
-#include "lease.h"
-#include "region.h"
+#include "core/lease.h"
+#include "device/backend.h"
+#include "device/fault.h"
+#include "device/region.h"
 
 #define FILE_SIZE 8192
 #define FAULTS    1000

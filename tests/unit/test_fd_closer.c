@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "fd_closer.h"
+#include "base/fd_closer.h"
 #include "linger_sock.h"
 #include "raw_client.h"
 

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "lease.h"
+#include "core/lease.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

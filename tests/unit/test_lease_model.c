@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "lease.h"
+#include "core/lease.h"
 
 #define ARRAY_LEN(a)  (sizeof(a) / sizeof((a)[0]))
 #define DEFAULT_SEED  0x6d6d696f64ULL /* "mmiod" */

@@ -13,14 +13,14 @@
 
 #include <cmocka.h>
 
-#include "backend.h"
-#include "conf.h"
-#include "dispatch.h"
-#include "lease.h"
+#include "config/conf.h"
+#include "core/lease.h"
+#include "device/backend.h"
+#include "device/region.h"
 #include "mmio.pb-c.h"
 #include "mmio_limits.h"
-#include "region.h"
-#include "service.h"
+#include "request/dispatch.h"
+#include "request/service.h"
 
 /* The longest name: each listed lease costs the most bytes, so fewer leases fill a frame. */
 #define REGION "r123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

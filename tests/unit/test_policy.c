@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "policy.h"
+#include "core/policy.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define NO_UID       ((uid_t)-1)

@@ -15,10 +15,10 @@
 
 #include <cmocka.h>
 
-#include "backend.h"
+#include "core/lease.h"
+#include "device/backend.h"
+#include "device/region.h"
 #include "fake_backend.h"
-#include "lease.h"
-#include "region.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

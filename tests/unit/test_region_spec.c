@@ -13,10 +13,10 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
+#include "config/conf.h"
+#include "config/region_spec.h"
+#include "device/region.h"
 #include "parse.h"
-#include "region.h"
-#include "region_spec.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -21,7 +21,7 @@
 
 #include "mmio.pb-c.h"
 #include "mmio_ring.h"
-#include "ring.h"
+#include "request/ring.h"
 #include "ring_client.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

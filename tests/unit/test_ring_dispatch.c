@@ -16,15 +16,15 @@
 
 #include <cmocka.h>
 
-#include "backend.h"
-#include "conf.h"
-#include "dispatch.h"
-#include "lease.h"
+#include "config/conf.h"
+#include "core/lease.h"
+#include "device/backend.h"
+#include "device/region.h"
 #include "mmio.pb-c.h"
 #include "mmio_ring.h"
-#include "region.h"
+#include "request/dispatch.h"
+#include "request/service.h"
 #include "ring_client.h"
-#include "service.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

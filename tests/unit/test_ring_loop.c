@@ -18,16 +18,16 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "backend.h"
-#include "conf.h"
-#include "conn.h"
-#include "dispatch.h"
+#include "config/conf.h"
+#include "device/backend.h"
+#include "device/region.h"
 #include "mmio_limits.h"
 #include "mmio_ring.h"
-#include "region.h"
+#include "net/conn.h"
+#include "net/server.h"
+#include "request/dispatch.h"
+#include "request/service.h"
 #include "ring_client.h"
-#include "server.h"
-#include "service.h"
 #include "status_notify.h"
 
 /* Loads the client thread runs; each needs a round trip, so they span many spin slices. */

@@ -1,0 +1,70 @@
+/*
+ * mmiod's configuration: etc/mmiod.conf parsed with libconfig, plus --region
+ * specs from the command line. Parsing and validation only; no side effects.
+ */
+#ifndef MMIOD_CONF_H
+#define MMIOD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config/region_spec.h"
+#include "core/policy.h"
+#include "mmio_limits.h"
+
+#define MMIOD_DEFAULT_CONFIG       "/etc/mmiod/mmiod.conf"
+#define MMIO_MAX_GRANTS_PER_REGION 64
+
+struct limits {
+	unsigned max_connections;
+	unsigned max_connections_per_uid;
+	unsigned max_leases_per_connection;
+	size_t max_frame;              /* <= MMIO_MAX_FRAME */
+	size_t max_queued_bytes;       /* unread reply bytes before we stop reading a client */
+	unsigned handshake_timeout_ms; /* a connection must say Hello within this */
+	unsigned max_rings;            /* shared-memory fast paths open at once; 0: none offered */
+	unsigned max_unread_fds; /* descriptors in replies not read, of all clients (fitted to the
+				    fd limit) */
+};
+
+struct region_config {
+	struct region_spec spec;
+	struct region_policy policy;
+};
+
+struct mmiod_config {
+	char *socket_path; /* owned */
+	mode_t socket_mode;
+	gid_t socket_gid; /* (gid_t)-1: leave the group alone */
+	char *user;       /* owned; NULL: keep running as we started */
+	uid_t uid;        /* user resolved */
+	gid_t gid;
+	bool has_admin_gid;
+	gid_t admin_gid; /* may list and revoke every lease */
+	struct limits limits;
+	struct region_config regions[MMIO_MAX_REGIONS];
+	unsigned n_regions;
+};
+
+/* Defaults: the default socket, mode 0660, no user change, the limits of mmio_limits.h. */
+void conf_init(struct mmiod_config *cfg);
+
+/*
+ * Reads path into cfg (which config_init prepared). Returns 0, or a negative
+ * errno with "path:line: message" in err. cfg must be finished either way.
+ */
+int conf_load(struct mmiod_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Adds a --region spec (no grants: root only). 0, or -EINVAL with the reason in err. */
+int conf_add_region(struct mmiod_config *cfg, const char *text, char *err, size_t errlen);
+
+/* Sets the user to drop to (name or number). 0, or -EINVAL with the reason in err. */
+int conf_set_user(struct mmiod_config *cfg, const char *name, char *err, size_t errlen);
+
+/* The region config named name, or NULL. */
+const struct region_config *conf_find_region(const struct mmiod_config *cfg, const char *name);
+
+void conf_finish(struct mmiod_config *cfg);
+
+#endif

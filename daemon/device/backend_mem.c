@@ -1,0 +1,41 @@
+/* Anonymous memory as a simulated device: the default region type. */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+
+#include "device/backend.h"
+
+int
+backend_mem_open(uint64_t size, struct backend **out, char *err, size_t errlen)
+{
+	if (size == 0 || size > (uint64_t)SSIZE_MAX) {
+		snprintf(err, errlen, "size 0x%llx is not in 1..SSIZE_MAX",
+			 (unsigned long long)size);
+		return -EINVAL;
+	}
+	struct backend *b = backend_alloc("mem");
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED) {
+		int rc = -errno;
+		snprintf(err, errlen, "mmap %llu bytes: %s", (unsigned long long)size,
+			 strerror(-rc));
+		free(b);
+		return rc;
+	}
+	b->len = size;
+	b->map = map;
+	b->map_len = size;
+	b->base = map;
+	b->addr = (uintptr_t)map;
+	*out = b;
+	return 0;
+}

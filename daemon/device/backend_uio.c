@@ -1,0 +1,284 @@
+/*
+ * A memory map of a UIO device: map M of /dev/uioN, found by device name or
+ * number under <sysfs>/class/uio. The kernel maps map M at file offset
+ * M * pagesize, from the page holding its addr; the device's registers start
+ * 'offset' bytes into that page. Optionally the device stays open for
+ * interrupt counts (b->irq_fd).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/region_spec.h"
+#include "device/backend.h"
+#include "device/sysfs.h"
+
+#define UIO_DEFAULT_SYSFS "/sys"
+#define UIO_DEFAULT_DEV   "/dev"
+
+/* One memory map as sysfs describes it. */
+struct uio_map {
+	uint64_t addr;   /* physical address; the kernel maps from its page */
+	uint64_t size;   /* bytes the kernel lets us map, counted from that page */
+	uint64_t offset; /* where the registers start inside the first page */
+};
+
+/* Appends " uioN 'name'" to list (for messages), silently truncating. */
+static void
+list_append(char *list, size_t len, const char *device, const char *name)
+{
+	size_t n = strlen(list);
+	if (n + 1 < len) {
+		/* Truncation only shortens a message. */
+		if (snprintf(list + n, len - n, "%s%s '%s'", n ? ", " : "", device, name) < 0) {
+			list[n] = '\0';
+		}
+	}
+}
+
+/*
+ * Finds the one UIO device whose sysfs name is name; its uioN goes to device.
+ * Returns 0, -ENOENT (none: the message lists the names there are),
+ * -ENOTUNIQ (several: the message lists them) or the error of reading the
+ * class directory, with the reason in err.
+ */
+static int
+find_by_name(const char *sysfs, const char *name, char *device, size_t devlen, char *err,
+	     size_t errlen)
+{
+	char dir[PATH_MAX];
+	if (sysfs_path(dir, sizeof(dir), "%s/class/uio", sysfs) < 0) {
+		snprintf(err, errlen, "sysfs path %s is too long", sysfs);
+		return -ENAMETOOLONG;
+	}
+	DIR *d = opendir(dir);
+	if (!d) {
+		int rc = -errno;
+		snprintf(err, errlen, "open %s: %s%s", dir, strerror(-rc),
+			 rc == -ENOENT ? " (no UIO devices: CONFIG_UIO and a bound UIO driver?)"
+				       : "");
+		return rc;
+	}
+	char found[256] = "";
+	char matches[256] = "";
+	unsigned n_matches = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!region_spec_uio_device_valid(e->d_name)) {
+			continue;
+		}
+		char path[PATH_MAX];
+		char text[256];
+		if (sysfs_path(path, sizeof(path), "%s/%s/name", dir, e->d_name) < 0 ||
+		    sysfs_read_text(path, text, sizeof(text)) < 0) {
+			continue;
+		}
+		text[strcspn(text, "\n")] = '\0';
+		list_append(found, sizeof(found), e->d_name, text);
+		if (strcmp(text, name) == 0) {
+			/* It fits: region_spec_uio_device_valid() allows 9 digits. */
+			size_t n = strlen(e->d_name);
+			if (n_matches++ == 0 && n < devlen) {
+				memcpy(device, e->d_name, n + 1);
+			}
+			list_append(matches, sizeof(matches), e->d_name, text);
+		}
+	}
+	closedir(d);
+	if (n_matches == 0) {
+		snprintf(err, errlen, "no UIO device named '%s' in %s (found: %s)", name, dir,
+			 found[0] ? found : "none");
+		return -ENOENT;
+	}
+	if (n_matches > 1) {
+		snprintf(err, errlen,
+			 "%u UIO devices are named '%s' (%s): give device=uioN instead", n_matches,
+			 name, matches);
+		return -ENOTUNIQ;
+	}
+	return 0;
+}
+
+/* Reads maps/mapM of device into m. Returns 0, or a negative errno with the reason in err. */
+static int
+read_map(const char *sysfs, const char *device, unsigned map, struct uio_map *m, char *err,
+	 size_t errlen)
+{
+	char dir[PATH_MAX];
+	if (sysfs_path(dir, sizeof(dir), "%s/class/uio/%s", sysfs, device) < 0) {
+		snprintf(err, errlen, "sysfs path %s is too long", sysfs);
+		return -ENAMETOOLONG;
+	}
+	struct stat st;
+	if (stat(dir, &st) < 0) {
+		int rc = -errno;
+		snprintf(err, errlen, "no UIO device %s: %s: %s", device, dir, strerror(-rc));
+		return rc;
+	}
+	static const char *const files[] = {"addr", "size", "offset"};
+	uint64_t *dst[] = {&m->addr, &m->size, &m->offset};
+	for (unsigned i = 0; i < 3; i++) {
+		char path[PATH_MAX];
+		int rc = sysfs_path(path, sizeof(path), "%s/maps/map%u/%s", dir, map, files[i]);
+		if (rc == 0) {
+			rc = sysfs_read_u64(path, dst[i]);
+		}
+		if (rc == -ENOENT) {
+			snprintf(err, errlen, "%s has no map %u (%s: %s)", device, map, path,
+				 strerror(-rc));
+			return rc;
+		}
+		if (rc < 0) {
+			snprintf(err, errlen, "read %s: %s", path,
+				 rc == -EINVAL ? "not a number" : strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Maps len bytes starting m->offset into map index of path; fills b's mapping.
+ * Returns 0, or a negative errno with the reason in err.
+ */
+static int
+map_device(const char *path, unsigned index, const struct uio_map *m, uint64_t len,
+	   struct backend *b, char *err, size_t errlen)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	size_t map_len = (size_t)((m->offset + len + page - 1) / page * page);
+	uint64_t file_off = (uint64_t)index * page;
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int rc = -errno;
+		snprintf(err, errlen, "open %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	int rc;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "stat %s: %s", path, strerror(-rc));
+		goto out_close_fd;
+	}
+	if (!S_ISCHR(st.st_mode) && !S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "%s is neither a character device nor a regular file", path);
+		goto out_close_fd;
+	}
+	/* A stand-in file: touching a page past its end raises SIGBUS, so refuse it now. */
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < file_off + m->offset + len) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "%s has 0x%llx bytes, map %u needs 0x%llx", path,
+			 (unsigned long long)st.st_size, index,
+			 (unsigned long long)file_off + m->offset + len);
+		goto out_close_fd;
+	}
+	void *map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)file_off);
+	if (map == MAP_FAILED) {
+		rc = -errno;
+		snprintf(err, errlen, "mmap %s map %u (0x%zx bytes): %s%s", path, index, map_len,
+			 strerror(-rc),
+			 rc == -EINVAL || rc == -ENODEV ? " (the kernel maps whole pages of a map "
+							  "whose addr is page-aligned)"
+							: "");
+		goto out_close_fd;
+	}
+	rc = 0;
+	b->map = map;
+	b->map_len = map_len;
+	b->base = (uint8_t *)map + m->offset;
+out_close_fd:
+	/* The mapping keeps the device; the fd is no longer needed. */
+	close(fd);
+	return rc;
+}
+
+int
+backend_uio_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
+{
+	const char *sysfs = spec->sysfs ? spec->sysfs : UIO_DEFAULT_SYSFS;
+	const char *dev_dir = spec->dev_dir ? spec->dev_dir : UIO_DEFAULT_DEV;
+	char device[32];
+	int rc;
+	if (spec->device) {
+		if (!region_spec_uio_device_valid(spec->device)) {
+			snprintf(err, errlen, "device '%s' is not uioN", spec->device);
+			return -EINVAL;
+		}
+		snprintf(device, sizeof(device), "%s", spec->device);
+	} else if (!spec->uio_name) {
+		snprintf(err, errlen, "type=uio needs a name or a device");
+		return -EINVAL;
+	} else if ((rc = find_by_name(sysfs, spec->uio_name, device, sizeof(device), err, errlen)) <
+		   0) {
+		return rc;
+	}
+	if (spec->map >= MMIO_UIO_MAX_MAPS) {
+		snprintf(err, errlen, "map %u is not 0..%d", spec->map, MMIO_UIO_MAX_MAPS - 1);
+		return -EINVAL;
+	}
+	struct uio_map m = {0};
+	if ((rc = read_map(sysfs, device, spec->map, &m, err, errlen)) < 0) {
+		return rc;
+	}
+	/*
+	 * The kernel maps at most size bytes from the page of addr, and the registers
+	 * start offset bytes into it (uio_pdrv_genirq: addr is that page, size counts
+	 * offset and is rounded up to pages). So the region runs from offset to the end
+	 * of the map, and its physical address is addr rounded down to its page, plus
+	 * offset.
+	 */
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	if (m.offset >= page || m.size <= m.offset || m.size > (uint64_t)SSIZE_MAX - page) {
+		snprintf(err, errlen, "%s map %u: offset 0x%llx size 0x%llx is not a mappable map",
+			 device, spec->map, (unsigned long long)m.offset,
+			 (unsigned long long)m.size);
+		return -EINVAL;
+	}
+	uint64_t avail = m.size - m.offset;
+	if (spec->size > avail) {
+		snprintf(err, errlen, "size 0x%llx does not fit %s map %u (0x%llx bytes)",
+			 (unsigned long long)spec->size, device, spec->map,
+			 (unsigned long long)avail);
+		return -EINVAL;
+	}
+	char path[PATH_MAX];
+	if (sysfs_path(path, sizeof(path), "%s/%s", dev_dir, device) < 0) {
+		snprintf(err, errlen, "device path %s is too long", dev_dir);
+		return -ENAMETOOLONG;
+	}
+	struct backend *b = backend_alloc("uio");
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	b->len = spec->size ? spec->size : avail;
+	b->addr = m.addr / page * page + m.offset;
+	if ((rc = map_device(path, spec->map, &m, b->len, b, err, errlen)) < 0) {
+		free(b);
+		return rc;
+	}
+	if (spec->irq) {
+		const char *irq_path = spec->irq_dev ? spec->irq_dev : path;
+		/* Nonblocking: the event loop waits for it; a read returns the count. */
+		b->irq_fd = open(irq_path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (b->irq_fd < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "open %s for interrupts: %s", irq_path,
+				 strerror(-rc));
+			backend_close(b);
+			return rc;
+		}
+	}
+	*out = b;
+	return 0;
+}

@@ -1,0 +1,261 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "config/conf.h"
+#include "config/region_spec.h"
+#include "device/backend.h"
+#include "device/fault.h"
+#include "device/region.h"
+
+struct region *
+region_create(const char *name, struct backend *b)
+{
+	struct region *r = calloc(1, sizeof(*r));
+	if (!r) {
+		backend_close(b);
+		return NULL;
+	}
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->backend = b;
+	lease_space_init(&r->space, b->len, b->addr);
+	return r;
+}
+
+void
+region_destroy(struct region *r)
+{
+	if (!r) {
+		return;
+	}
+	backend_close(r->backend);
+	policy_finish(&r->policy);
+	free(r);
+}
+
+struct region *
+region_of_lease(const struct lease *l)
+{
+	return (struct region *)((char *)l->space - offsetof(struct region, space));
+}
+
+static int
+value_fits(unsigned width, uint64_t value)
+{
+	return width == 8 || (value >> (width * 8)) == 0;
+}
+
+/* One unchecked load of exactly width bytes at absolute offset abs. */
+static uint64_t
+backend_load(const struct backend *b, uint64_t abs, unsigned width)
+{
+	switch (width) {
+	case 1:
+		return b->ops->load8(b, abs);
+	case 2:
+		return b->ops->load16(b, abs);
+	case 4:
+		return b->ops->load32(b, abs);
+	default:
+		return b->ops->load64(b, abs);
+	}
+}
+
+static void
+backend_store(const struct backend *b, uint64_t abs, unsigned width, uint64_t value)
+{
+	switch (width) {
+	case 1:
+		b->ops->store8(b, abs, (uint8_t)value);
+		break;
+	case 2:
+		b->ops->store16(b, abs, (uint16_t)value);
+		break;
+	case 4:
+		b->ops->store32(b, abs, (uint32_t)value);
+		break;
+	default:
+		b->ops->store64(b, abs, value);
+		break;
+	}
+}
+
+/* Counts a device fault; logs the first and then every power of two, not a flood. */
+static void
+note_fault(struct region *r, uint64_t abs, unsigned width, const char *op)
+{
+	r->faults++;
+	if ((r->faults & (r->faults - 1)) == 0) {
+		log_event(MSGID_DEVICE_FAULT, LOG_LEVEL_WARN,
+			  "region %s: device fault (SIGBUS) on %s%u at offset 0x%" PRIx64
+			  "; %" PRIu64 " fault%s so far",
+			  r->name, op, width * 8, abs, r->faults, r->faults == 1 ? "" : "s");
+	}
+}
+
+/*
+ * 64-bit accesses need a CPU that has them: a 32-bit build would split them
+ * into two, which a device register may not tolerate, so refuse instead.
+ */
+static int
+width_supported(unsigned width)
+{
+	return width != 8 || UINTPTR_MAX == UINT64_MAX;
+}
+
+int
+region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value)
+{
+	int rc = lease_check_access(l, off, width);
+	if (rc < 0) {
+		return rc;
+	}
+	if (!width_supported(width)) {
+		return -EINVAL;
+	}
+	struct region *r = region_of_lease(l);
+	const struct backend *b = r->backend;
+	uint64_t abs = l->start + off;
+	uint64_t v = 0;
+	FAULT_GUARD(rc, v = backend_load(b, abs, width));
+	if (rc < 0) {
+		note_fault(r, abs, width, "load");
+		return rc;
+	}
+	*value = v;
+	return 0;
+}
+
+int
+region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value)
+{
+	int rc = lease_check_access(l, off, width);
+	if (rc < 0) {
+		return rc;
+	}
+	/* Truncating silently would write a register value the caller did not ask for. */
+	if (!value_fits(width, value) || !width_supported(width)) {
+		return -EINVAL;
+	}
+	struct region *r = region_of_lease(l);
+	const struct backend *b = r->backend;
+	uint64_t abs = l->start + off;
+	FAULT_GUARD(rc, backend_store(b, abs, width, value));
+	if (rc < 0) {
+		note_fault(r, abs, width, "store");
+	}
+	return rc;
+}
+
+int
+region_masked_load(const struct lease *l, uint64_t off, unsigned width, uint64_t mask,
+		   uint64_t *value)
+{
+	uint64_t cur;
+	int rc = region_load(l, off, width, &cur);
+	if (rc < 0) {
+		return rc;
+	}
+	*value = cur & mask;
+	return 0;
+}
+
+int
+region_modify(const struct lease *l, uint64_t off, unsigned width, uint64_t mask, uint64_t value)
+{
+	uint64_t cur;
+	int rc = region_load(l, off, width, &cur);
+	if (rc < 0) {
+		return rc;
+	}
+	uint64_t width_mask = width == 8 ? UINT64_MAX : (UINT64_C(1) << (width * 8)) - 1;
+	return region_store(l, off, width, ((cur & ~mask) | (value & mask)) & width_mask);
+}
+
+void
+region_write_barrier(const struct lease *l)
+{
+	const struct backend *b = region_of_lease(l)->backend;
+	b->ops->write_barrier(b);
+}
+
+int
+region_set_policy(struct region *r, const struct region_policy *p)
+{
+	struct grant *copy = calloc(p->n_grants ? p->n_grants : 1, sizeof(*copy));
+	if (!copy) {
+		return -ENOMEM;
+	}
+	if (p->n_grants) {
+		memcpy(copy, p->grants, p->n_grants * sizeof(*copy));
+	}
+	policy_finish(&r->policy);
+	r->policy =
+		(struct region_policy){.grants = copy, .n_grants = p->n_grants, .audit = p->audit};
+	return 0;
+}
+
+int
+region_table_open(struct region_table *table, const struct region_config *configs, unsigned n,
+		  char *err, size_t errlen)
+{
+	table->count = 0;
+	if (n > MMIO_MAX_REGIONS) {
+		snprintf(err, errlen, "%u regions, at most %d are supported", n, MMIO_MAX_REGIONS);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct region_spec *spec = &configs[i].spec;
+		int rc;
+		if (region_table_find(table, spec->name)) {
+			snprintf(err, errlen, "region '%s' is defined twice", spec->name);
+			rc = -EINVAL;
+			goto err_close;
+		}
+		struct backend *b;
+		char why[256];
+		rc = backend_open(spec, &b, why, sizeof(why));
+		if (rc < 0) {
+			snprintf(err, errlen, "region '%s': %s", spec->name, why);
+			goto err_close;
+		}
+		struct region *r = region_create(spec->name, b);
+		if (!r || region_set_policy(r, &configs[i].policy) < 0) {
+			region_destroy(r);
+			snprintf(err, errlen, "region '%s': out of memory", spec->name);
+			rc = -ENOMEM;
+			goto err_close;
+		}
+		table->regions[table->count++] = r;
+		continue;
+	err_close:
+		region_table_close(table);
+		return rc;
+	}
+	return 0;
+}
+
+void
+region_table_close(struct region_table *table)
+{
+	for (unsigned i = 0; i < table->count; i++) {
+		region_destroy(table->regions[i]);
+		table->regions[i] = NULL;
+	}
+	table->count = 0;
+}
+
+struct region *
+region_table_find(const struct region_table *table, const char *name)
+{
+	for (unsigned i = 0; i < table->count; i++) {
+		if (strcmp(table->regions[i]->name, name) == 0) {
+			return table->regions[i];
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,440 @@
+/* Requests about leases and regions: list, acquire, split, release, revoke, interrupts, stats. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "device/backend.h"
+#include "device/region.h"
+#include "mmio_limits.h"
+#include "request/dispatch.h"
+#include "request/dispatch_internal.h"
+#include "request/irq.h"
+#include "request/service.h"
+#include "status.h"
+#include "status_notify.h"
+
+/* How many grants of r apply to the caller (root and the starting uid: one, the whole region). */
+static unsigned
+count_grants(const struct session *s, const struct region *r)
+{
+	if (policy_is_superuser(&s->who, s->svc->extra_uid)) {
+		return 1;
+	}
+	unsigned n = 0;
+	for (unsigned i = 0; i < r->policy.n_grants; i++) {
+		n += policy_grant_applies(&r->policy.grants[i], &s->who);
+	}
+	return n;
+}
+
+static void
+fill_grant(Mmio__Grant *g, uint64_t offset, uint64_t length, bool read_only)
+{
+	mmio__grant__init(g);
+	g->offset = offset;
+	g->length = length;
+	g->access = read_only ? MMIO__ACCESS__ACCESS_RO : MMIO__ACCESS__ACCESS_RW;
+}
+
+/* Lists only the regions the caller may lease something of, with its grants. */
+void
+handle_list_regions(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch)
+{
+	const struct region_table *regions = s->svc->regions;
+	unsigned n_grants = 0;
+	for (unsigned i = 0; i < regions->count; i++) {
+		n_grants += count_grants(s, regions->regions[i]);
+	}
+	Mmio__RegionInfo *infos = dispatch_alloc(scratch, regions->count, sizeof(*infos));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
+	Mmio__RegionInfo **ptrs = dispatch_alloc(scratch, regions->count, sizeof(*ptrs));
+	Mmio__Grant *grants = dispatch_alloc(scratch, n_grants, sizeof(*grants));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
+	Mmio__Grant **grant_ptrs = dispatch_alloc(scratch, n_grants, sizeof(*grant_ptrs));
+	if (!infos || !ptrs || !grants || !grant_ptrs) {
+		dispatch_status(reply, scratch, -ENOMEM, NULL);
+		return;
+	}
+	unsigned n = 0;
+	unsigned g = 0;
+	for (unsigned i = 0; i < regions->count; i++) {
+		const struct region *r = regions->regions[i];
+		unsigned first = g;
+		if (policy_is_superuser(&s->who, s->svc->extra_uid)) {
+			fill_grant(&grants[g], 0, r->space.len, false);
+			grant_ptrs[g] = &grants[g];
+			g++;
+		} else {
+			for (unsigned k = 0; k < r->policy.n_grants; k++) {
+				const struct grant *pg = &r->policy.grants[k];
+				if (policy_grant_applies(pg, &s->who)) {
+					fill_grant(&grants[g], pg->offset, pg->length,
+						   pg->read_only);
+					grant_ptrs[g] = &grants[g];
+					g++;
+				}
+			}
+		}
+		if (g == first) {
+			continue;
+		}
+		mmio__region_info__init(&infos[n]);
+		infos[n].name = (char *)r->name;
+		infos[n].type = (char *)r->backend->type;
+		infos[n].size = r->space.len;
+		infos[n].address = r->space.addr;
+		infos[n].faults = r->faults;
+		infos[n].n_grants = g - first;
+		infos[n].grants = &grant_ptrs[first];
+		ptrs[n] = &infos[n];
+		n++;
+	}
+	mmio__region_list__init(&scratch->regions);
+	scratch->regions.n_regions = n;
+	scratch->regions.regions = ptrs;
+	reply->body_case = MMIO__REPLY__BODY_REGIONS;
+	reply->regions = &scratch->regions;
+	dispatch_status(reply, scratch, 0, NULL);
+}
+
+static void
+reply_lease(Mmio__Reply *reply, struct dispatch_scratch *scratch, const struct lease *l)
+{
+	dispatch_fill_lease_info(&scratch->lease, l);
+	reply->body_case = MMIO__REPLY__BODY_LEASE;
+	reply->lease = &scratch->lease;
+	dispatch_status(reply, scratch, 0, NULL);
+}
+
+/*
+ * A client-supplied name made safe to echo in a detail: printable ASCII only
+ * ('?' for anything else), so the reply is valid UTF-8 for strict proto3
+ * decoders and cannot carry terminal escapes; cut to fit out.
+ */
+static const char *
+printable_name(const char *in, char *out, size_t cap)
+{
+	size_t i = 0;
+	for (; in[i] && i + 1 < cap; i++) {
+		unsigned char c = (unsigned char)in[i];
+		out[i] = in[i];
+		if (c < 0x20 || c >= 0x7f) {
+			out[i] = '?';
+		}
+	}
+	out[i] = '\0';
+	return out;
+}
+
+void
+handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
+	       struct dispatch_scratch *scratch)
+{
+	struct region *r = region_table_find(s->svc->regions, req->region);
+	/* A region the caller has no grant on is not listed to it: do not confirm it exists. */
+	if (!r || count_grants(s, r) == 0) {
+		char name[MMIO_MAX_NAME + 1];
+		dispatch_status(reply, scratch, -ENOENT, "no region named '%s'",
+				printable_name(req->region, name, sizeof(name)));
+		return;
+	}
+	bool read_only;
+	if (policy_check_range(&r->policy, &s->who, s->svc->extra_uid, req->offset, req->length,
+			       &read_only) < 0) {
+		log_event(MSGID_ACCESS_DENIED, LOG_LEVEL_WARN,
+			  CONN_FMT ": denied %s [0x%" PRIx64 ", +0x%" PRIx64
+				   "): outside its grants",
+			  CONN_ARGS(s), r->name, req->offset, req->length);
+		dispatch_status(reply, scratch, -EACCES,
+				"no grant of uid %u covers offset 0x%" PRIx64 " length 0x%" PRIx64
+				" of %s",
+				(unsigned)s->who.uid, req->offset, req->length, r->name);
+		return;
+	}
+	struct lease *l;
+	int rc = lease_acquire(&r->space, &s->leases, req->offset, req->length, &l);
+	switch (rc) {
+	case 0:
+		l->read_only = read_only;
+		log_event(MSGID_LEASE_GRANTED, LOG_LEVEL_INFO,
+			  CONN_FMT ": lease %" PRIu64 " granted: %s [0x%" PRIx64 ", +0x%" PRIx64
+				   ")",
+			  CONN_ARGS(s), l->id, r->name, l->start, l->len);
+		reply_lease(reply, scratch, l);
+		return;
+	case -ERANGE:
+		dispatch_status(reply, scratch, rc,
+				"offset 0x%" PRIx64 " length 0x%" PRIx64
+				" is not inside region %s of "
+				"size 0x%" PRIx64,
+				req->offset, req->length, r->name, r->space.len);
+		return;
+	case -EBUSY:
+		dispatch_status(reply, scratch, rc, "range overlaps a live lease on %s", r->name);
+		return;
+	case -ENOSPC:
+		log_warn(CONN_FMT ": lease limit %u reached", CONN_ARGS(s), s->leases.max);
+		dispatch_status(reply, scratch, rc, "a connection may hold at most %u leases",
+				s->leases.max);
+		return;
+	default:
+		dispatch_status(reply, scratch, rc, NULL);
+		return;
+	}
+}
+
+void
+handle_split(struct session *s, const Mmio__Split *req, Mmio__Reply *reply,
+	     struct dispatch_scratch *scratch)
+{
+	struct lease *l = dispatch_find_lease(s, req->lease, reply, scratch);
+	if (!l) {
+		return;
+	}
+	struct lease *low;
+	int rc = lease_split(l, req->mid, &low);
+	if (rc == -ERANGE) {
+		dispatch_status(reply, scratch, rc,
+				"mid 0x%" PRIx64 " is past lease length 0x%" PRIx64, req->mid,
+				l->len);
+		return;
+	}
+	if (rc < 0) {
+		dispatch_status(reply, scratch, rc, NULL);
+		return;
+	}
+	log_info(CONN_FMT ": lease %" PRIu64 ": split at 0x%" PRIx64 ", low part is lease %" PRIu64,
+		 CONN_ARGS(s), l->id, req->mid, low->id);
+	reply_lease(reply, scratch, low);
+}
+
+void
+handle_release(struct session *s, const Mmio__Release *req, Mmio__Reply *reply,
+	       struct dispatch_scratch *scratch)
+{
+	struct lease *l = dispatch_find_lease(s, req->lease, reply, scratch);
+	if (!l) {
+		return;
+	}
+	log_info(CONN_FMT ": lease %" PRIu64 " released", CONN_ARGS(s), l->id);
+	session_release_lease(l);
+	dispatch_status(reply, scratch, 0, NULL);
+}
+
+static size_t
+varint_size(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* Bytes l adds to a LeaseList: tag, length, message. */
+static size_t
+listed_size(const struct lease *l)
+{
+	Mmio__LeaseInfo info;
+	dispatch_fill_lease_info(&info, l);
+	size_t n = mmio__lease_info__get_packed_size(&info);
+	return 1 + varint_size(n) + n;
+}
+
+static bool
+lease_visible(const struct session *s, bool all, const struct lease *l)
+{
+	return all || l->set->uid == s->who.uid;
+}
+
+/*
+ * Admins see every lease; anyone else those of its own uid (any of its
+ * connections). One page, in ascending id order from after_id: as many as fit
+ * in a frame (at most max), with more set if any remain, so that no number of
+ * leases can make the listing fail.
+ */
+void
+handle_list_leases(struct session *s, const Mmio__ListLeases *req, Mmio__Reply *reply,
+		   struct dispatch_scratch *scratch)
+{
+	bool all = service_is_admin(s->svc, &s->who);
+	size_t max = req->max ? req->max : SIZE_MAX;
+	/*
+	 * Measured with no lease listed and more set: the body's length prefix grows by at
+	 * most 2 bytes as leases are added (a varint under MMIO_MAX_FRAME takes at most 3).
+	 */
+	mmio__lease_list__init(&scratch->leases);
+	scratch->leases.more = true;
+	reply->body_case = MMIO__REPLY__BODY_LEASES;
+	reply->leases = &scratch->leases;
+	dispatch_status(reply, scratch, 0, NULL);
+	size_t budget = MMIO_MAX_FRAME - mmio__reply__get_packed_size(reply) - 2;
+
+	const struct lease *first = lease_first_after(req->after_id);
+	size_t n = 0;
+	size_t used = 0;
+	bool more = false;
+	for (const struct lease *l = first; l; l = lease_next_by_id(l)) {
+		if (!lease_visible(s, all, l)) {
+			continue;
+		}
+		size_t cost = listed_size(l);
+		if (n == max || cost > budget - used) {
+			more = true;
+			break;
+		}
+		used += cost;
+		n++;
+	}
+	Mmio__LeaseInfo *infos = dispatch_alloc(scratch, n, sizeof(*infos));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
+	Mmio__LeaseInfo **ptrs = dispatch_alloc(scratch, n, sizeof(*ptrs));
+	if (!infos || !ptrs) {
+		reply->body_case = MMIO__REPLY__BODY__NOT_SET;
+		dispatch_status(reply, scratch, -ENOMEM, NULL);
+		return;
+	}
+	size_t k = 0;
+	for (const struct lease *l = first; k < n; l = lease_next_by_id(l)) {
+		if (lease_visible(s, all, l)) {
+			dispatch_fill_lease_info(&infos[k], l);
+			ptrs[k] = &infos[k];
+			k++;
+		}
+	}
+	scratch->leases.n_leases = n;
+	scratch->leases.leases = ptrs;
+	scratch->leases.more = more;
+}
+
+void
+handle_revoke(struct session *s, const Mmio__Revoke *req, Mmio__Reply *reply,
+	      struct dispatch_scratch *scratch)
+{
+	if (!service_is_admin(s->svc, &s->who)) {
+		log_event(MSGID_ACCESS_DENIED, LOG_LEVEL_WARN,
+			  CONN_FMT ": denied revoke of lease %" PRIu64 ": not an admin",
+			  CONN_ARGS(s), req->lease);
+		dispatch_status(reply, scratch, -EACCES, "only the admin group may revoke leases");
+		return;
+	}
+	struct lease *l = service_find_lease(s->svc, req->lease);
+	if (!l) {
+		dispatch_status(reply, scratch, -ENOENT, "no lease %" PRIu64, req->lease);
+		return;
+	}
+	const struct session *holder = session_of_lease_set(l->set);
+	log_event(MSGID_LEASE_REVOKED, LOG_LEVEL_INFO,
+		  CONN_FMT ": revoked lease %" PRIu64 " of conn %" PRIu64 " (pid %d uid %u)",
+		  CONN_ARGS(s), l->id, holder->conn_id, (int)holder->who.pid,
+		  (unsigned)holder->who.uid);
+	session_release_lease(l);
+	dispatch_status(reply, scratch, 0, NULL);
+}
+
+void
+handle_irq(struct session *s, Mmio__Request__BodyCase kind, uint64_t lease_id, Mmio__Reply *reply,
+	   struct dispatch_scratch *scratch)
+{
+	struct lease *l = dispatch_find_lease(s, lease_id, reply, scratch);
+	if (!l) {
+		return;
+	}
+	const char *name = region_of_lease(l)->name;
+	int rc;
+	switch (kind) {
+	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
+		rc = irq_subscribe(s->svc, s, l, &scratch->pass_fds[0]);
+		if (rc == 0) {
+			log_info(CONN_FMT ": lease %" PRIu64 ": subscribed to the interrupt of %s",
+				 CONN_ARGS(s), l->id, name);
+		}
+		break;
+	case MMIO__REQUEST__BODY_IRQ_ACK:
+		rc = irq_ack(s, l);
+		break;
+	default:
+		rc = irq_unsubscribe(s, l);
+		break;
+	}
+	if (rc == -EINVAL && kind == MMIO__REQUEST__BODY_IRQ_SUBSCRIBE) {
+		dispatch_status(reply, scratch, rc, "region %s has no interrupt (irq=yes)", name);
+	} else if (rc == -EINVAL) {
+		dispatch_status(reply, scratch, rc,
+				"lease %" PRIu64 " holds no interrupt subscription", l->id);
+	} else if (rc == -EACCES) {
+		log_event(MSGID_ACCESS_DENIED, LOG_LEVEL_WARN,
+			  CONN_FMT ": denied the interrupt of %s to lease %" PRIu64, CONN_ARGS(s),
+			  name, l->id);
+		if (l->read_only) {
+			dispatch_status(reply, scratch, rc,
+					"subscribing to the interrupt of %s needs a read-write "
+					"lease; lease %" PRIu64 " is read-only",
+					name, l->id);
+		} else {
+			dispatch_status(reply, scratch, rc,
+					"subscribing to the interrupt of %s needs a read-write "
+					"grant of the whole region or one with irq = true",
+					name);
+		}
+	} else if (rc == -EBUSY) {
+		dispatch_status(reply, scratch, rc,
+				"another client is subscribed to the interrupt of %s", name);
+	} else {
+		dispatch_status(reply, scratch, rc, NULL);
+	}
+}
+
+void
+handle_stats(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch)
+{
+	const struct service *svc = s->svc;
+	const struct region_table *regions = svc->regions;
+	bool all = service_is_admin(svc, &s->who);
+	Mmio__RegionStats *rs = dispatch_alloc(scratch, regions->count, sizeof(*rs));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
+	Mmio__RegionStats **ptrs = dispatch_alloc(scratch, regions->count, sizeof(*ptrs));
+	if (!rs || !ptrs) {
+		dispatch_status(reply, scratch, -ENOMEM, NULL);
+		return;
+	}
+	struct status_figures fig;
+	status_figures_of(svc, &fig);
+	unsigned n = 0;
+	for (unsigned i = 0; i < regions->count; i++) {
+		const struct region *r = regions->regions[i];
+		/* The visibility rule of handle_list_regions: no grant, not listed (but to admins).
+		 */
+		if (!all && count_grants(s, r) == 0) {
+			continue;
+		}
+		mmio__region_stats__init(&rs[n]);
+		rs[n].name = (char *)r->name;
+		rs[n].leases = r->space.count;
+		rs[n].faults = r->faults;
+		ptrs[n] = &rs[n];
+		n++;
+	}
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t up_ms = (int64_t)(now.tv_sec - svc->started.tv_sec) * 1000 +
+			(now.tv_nsec - svc->started.tv_nsec) / 1000000;
+	Mmio__StatsReply *st = &scratch->stats;
+	mmio__stats_reply__init(st);
+	st->connections = fig.clients;
+	st->leases = fig.leases;
+	st->faults = fig.faults;
+	st->requests = svc->requests;
+	st->uptime_ms = up_ms < 0 ? 0 : (uint64_t)up_ms;
+	st->rings = svc->n_rings;
+	st->n_regions = n;
+	st->regions = ptrs;
+	reply->body_case = MMIO__REPLY__BODY_STATS;
+	reply->stats = st;
+	dispatch_status(reply, scratch, 0, NULL);
+}

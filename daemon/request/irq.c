@@ -1,0 +1,197 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "base/log.h"
+#include "device/backend.h"
+#include "device/region.h"
+#include "request/dispatch.h"
+#include "request/irq.h"
+#include "request/service.h"
+#include "wire.h"
+
+struct irq_sub {
+	struct region *region;
+	const struct session *owner;
+	uint64_t lease_id;
+	int pipe_fd; /* write end; the subscriber holds the read end */
+	struct event *ev;
+	uint32_t last_count;
+	bool have_count;
+	uint32_t pending; /* interrupts the pipe had no room for yet */
+};
+
+static void
+end_subscription(struct irq_sub *sub)
+{
+	sub->region->irq = NULL;
+	if (sub->ev) {
+		event_free(sub->ev);
+	}
+	/* The subscriber's read end now sees EOF: the subscription is over. */
+	wire_close_fd(&sub->pipe_fd);
+	free(sub);
+}
+
+/* The device's fd is readable: an interrupt (UIO: the 4-byte total count). */
+static void
+irq_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct irq_sub *sub = arg;
+	uint32_t count;
+	ssize_t n = read(fd, &count, sizeof(count));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		return;
+	}
+	if (n != (ssize_t)sizeof(count)) {
+		log_warn("region %s: interrupt source %s; ending the subscription",
+			 sub->region->name,
+			 n == 0  ? "closed"
+			 : n < 0 ? strerror(errno)
+				 : "gave a short read");
+		end_subscription(sub);
+		return;
+	}
+	uint32_t delta = sub->have_count ? count - sub->last_count : 1;
+	sub->last_count = count;
+	sub->have_count = true;
+	uint32_t total = sub->pending + (delta ? delta : 1);
+	if (total < sub->pending) {
+		total = UINT32_MAX;
+	}
+	if (write(sub->pipe_fd, &total, sizeof(total)) == (ssize_t)sizeof(total)) {
+		sub->pending = 0;
+	} else if (errno == EAGAIN) {
+		/* The subscriber is not reading: fold these into the next record. */
+		sub->pending = total;
+	} else {
+		log_info("region %s: subscriber went away (%s); ending the subscription",
+			 sub->region->name, strerror(errno));
+		end_subscription(sub);
+	}
+}
+
+/* The rule of policy_may_own_irq, for holder s of lease l under the region's current policy. */
+static bool
+may_own(const struct service *svc, const struct session *s, const struct lease *l)
+{
+	const struct region *r = region_of_lease(l);
+	return policy_may_own_irq(&r->policy, &s->who, svc->extra_uid, r->space.len, l->read_only);
+}
+
+int
+irq_subscribe(struct service *svc, struct session *s, const struct lease *l, int *client_fd)
+{
+	struct region *r = region_of_lease(l);
+	if (r->backend->irq_fd < 0) {
+		return -EINVAL;
+	}
+	/* Before -EBUSY: who may not own it learns nothing of who does. */
+	if (!may_own(svc, s, l)) {
+		return -EACCES;
+	}
+	if (r->irq) {
+		return -EBUSY;
+	}
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		return -errno;
+	}
+	/* Never block the loop on a subscriber that does not read. */
+	int flags = fcntl(p[1], F_GETFL);
+	struct irq_sub *sub = calloc(1, sizeof(*sub));
+	int rc = -ENOMEM;
+	if (flags < 0 || fcntl(p[1], F_SETFL, flags | O_NONBLOCK) < 0) {
+		rc = -errno;
+		goto err;
+	}
+	if (!sub) {
+		goto err;
+	}
+	sub->region = r;
+	sub->owner = s;
+	sub->lease_id = l->id;
+	sub->pipe_fd = p[1];
+	sub->ev = event_new(svc->base, r->backend->irq_fd, EV_READ | EV_PERSIST, irq_cb, sub);
+	if (!sub->ev || event_add(sub->ev, NULL) < 0) {
+		if (sub->ev) {
+			event_free(sub->ev);
+		}
+		goto err;
+	}
+	r->irq = sub;
+	*client_fd = p[0];
+	return 0;
+err:
+	free(sub);
+	wire_close_fd(&p[0]);
+	wire_close_fd(&p[1]);
+	return rc;
+}
+
+/* s's subscription made through l, or NULL. */
+static struct irq_sub *
+find_subscription(const struct session *s, const struct lease *l)
+{
+	struct irq_sub *sub = region_of_lease(l)->irq;
+	return sub && sub->owner == s && sub->lease_id == l->id ? sub : NULL;
+}
+
+int
+irq_ack(struct session *s, const struct lease *l)
+{
+	struct irq_sub *sub = find_subscription(s, l);
+	if (!sub) {
+		return -EINVAL;
+	}
+	/* UIO: writing 1 re-enables an interrupt its handler disabled. */
+	int32_t enable = 1;
+	return write(sub->region->backend->irq_fd, &enable, sizeof(enable)) == sizeof(enable)
+		       ? 0
+		       : -EIO;
+}
+
+int
+irq_unsubscribe(struct session *s, const struct lease *l)
+{
+	struct irq_sub *sub = find_subscription(s, l);
+	if (!sub) {
+		return -EINVAL;
+	}
+	end_subscription(sub);
+	return 0;
+}
+
+void
+irq_lease_gone(const struct lease *l)
+{
+	struct irq_sub *sub = region_of_lease(l)->irq;
+	if (sub && sub->lease_id == l->id) {
+		end_subscription(sub);
+	}
+}
+
+bool
+irq_recheck(const struct service *svc, struct region *r)
+{
+	struct irq_sub *sub = r->irq;
+	if (!sub) {
+		return false;
+	}
+	const struct lease *l = lease_find(&sub->owner->leases, sub->lease_id);
+	if (l && may_own(svc, sub->owner, l)) {
+		return false;
+	}
+	log_info("conn %" PRIu64 " (pid %d uid %u): lease %" PRIu64
+		 ": unsubscribed from the interrupt of %s: the new policy does not let it own it",
+		 sub->owner->conn_id, (int)sub->owner->who.pid, (unsigned)sub->owner->who.uid,
+		 sub->lease_id, r->name);
+	end_subscription(sub);
+	return true;
+}

@@ -1,0 +1,190 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/fd_closer.h"
+#include "request/ring.h"
+#include "wire.h"
+
+/* The shared words are plain uint32_t in the ABI; access them only through these. */
+#define LOAD_ACQ(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+static uint32_t
+round_entries(uint32_t n)
+{
+	if (n == 0) {
+		return MMIO_RING_DEFAULT_ENTRIES;
+	}
+	uint32_t p = 1;
+	while (p < n && p < MMIO_RING_MAX_ENTRIES) {
+		p <<= 1;
+	}
+	return p;
+}
+
+int
+ring_create(uint32_t entries, struct ring **out, int *memfd, int *doorbell)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	if (!r) {
+		return -ENOMEM;
+	}
+	r->entries = round_entries(entries);
+	r->size = MMIO_RING_SIZE(r->entries);
+	r->doorbell_fd = -1;
+	int fd = memfd_create("mmiod-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0) {
+		int rc = -errno;
+		free(r);
+		return rc;
+	}
+	/*
+	 * Sealed against shrinking: a client that could truncate the memfd would
+	 * make our next access to the ring a SIGBUS.
+	 */
+	/*
+	 * The doorbell is a socket pair, not an eventfd: the client must get an
+	 * object of its own. Two copies of one eventfd share its O_NONBLOCK, and a
+	 * client that cleared it and drained the count first would block our read
+	 * for good. (Not a pipe either: its writer dies of SIGPIPE once we are gone.)
+	 */
+	void *map = MAP_FAILED;
+	int bell[2] = {-1, -1};
+	if (ftruncate(fd, r->size) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0 ||
+	    (map = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, bell) < 0 ||
+	    fd_closer_guard(bell[0]) < 0) {
+		int rc = -errno;
+		if (map != MAP_FAILED) {
+			munmap(map, r->size);
+		}
+		wire_close_fd(&bell[0]);
+		wire_close_fd(&bell[1]);
+		close(fd);
+		free(r);
+		return rc;
+	}
+	r->doorbell_fd = bell[0];
+	r->hdr = map;
+	r->hdr->magic = MMIO_RING_MAGIC;
+	r->hdr->version = MMIO_RING_VERSION;
+	r->hdr->entries = r->entries;
+	r->hdr->sq_offset = MMIO_RING_SQ_OFFSET;
+	r->hdr->cq_offset = MMIO_RING_CQ_OFFSET(r->entries);
+	r->hdr->size = r->size;
+	r->sq = (struct mmio_ring_sqe *)((char *)map + MMIO_RING_SQ_OFFSET);
+	r->cq = (struct mmio_ring_cqe *)((char *)map + MMIO_RING_CQ_OFFSET(r->entries));
+	*out = r;
+	*memfd = fd;
+	*doorbell = bell[1];
+	return 0;
+}
+
+void
+ring_destroy(struct ring *r)
+{
+	if (!r) {
+		return;
+	}
+	munmap(r->hdr, r->size);
+	fd_closer_close_socket(&r->doorbell_fd); /* the client's end can pass it descriptors */
+	free(r);
+}
+
+bool
+ring_pending(const struct ring *r)
+{
+	/* A full CQ is not work: a client that never takes completions must not keep us up. */
+	uint32_t unread = r->cq_tail - LOAD_ACQ(&r->hdr->cq_head);
+	return LOAD_ACQ(&r->hdr->sq_tail) != r->sq_head && unread != r->entries;
+}
+
+int
+ring_next(struct ring *r, struct mmio_ring_sqe *sqe)
+{
+	uint32_t tail = LOAD_ACQ(&r->hdr->sq_tail);
+	uint32_t waiting = tail - r->sq_head;
+	uint32_t unread = r->cq_tail - LOAD_ACQ(&r->hdr->cq_head);
+	if (waiting > r->entries || unread > r->entries) {
+		return -EPROTO;
+	}
+	if (waiting == 0 || unread == r->entries) {
+		return 0;
+	}
+	/* One copy: the client may rewrite the slot while we check what we copied. */
+	memcpy(sqe, &r->sq[r->sq_head & (r->entries - 1)], sizeof(*sqe));
+	r->sq_head++;
+	STORE_REL(&r->hdr->sq_head, r->sq_head);
+	return 1;
+}
+
+void
+ring_complete(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detail)
+{
+	if (detail) {
+		size_t n = strnlen(detail, MMIO_RING_DETAIL - 1);
+		memcpy(r->hdr->detail, detail, n);
+		r->hdr->detail[n] = '\0';
+		r->hdr->detail_user_data = cqe->user_data;
+	}
+	r->cq[r->cq_tail & (r->entries - 1)] = *cqe;
+	r->cq_tail++;
+	__atomic_store_n(&r->hdr->cq_tail, r->cq_tail, __ATOMIC_SEQ_CST);
+	/* Pairs with the client's store of client_waiting before it re-reads cq_tail. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&r->hdr->client_waiting, __ATOMIC_RELAXED)) {
+		/* Not FUTEX_PRIVATE: the word is in a mapping two processes share. */
+		syscall(SYS_futex, &r->hdr->cq_tail, FUTEX_WAKE, 1, NULL, NULL, 0);
+	}
+}
+
+bool
+ring_prepare_sleep(struct ring *r)
+{
+	__atomic_store_n(&r->hdr->daemon_sleeping, 1, __ATOMIC_SEQ_CST);
+	/* Pairs with the client's publishing of sq_tail before it reads daemon_sleeping. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (ring_pending(r)) {
+		__atomic_store_n(&r->hdr->daemon_sleeping, 0, __ATOMIC_RELAXED);
+		return false;
+	}
+	/* For whoever waits to see mmiod idle (tests, mmio-bench); rare: once per idle spell. */
+	syscall(SYS_futex, &r->hdr->daemon_sleeping, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	return true;
+}
+
+int
+ring_wake(struct ring *r)
+{
+	__atomic_store_n(&r->hdr->daemon_sleeping, 0, __ATOMIC_RELAXED);
+	/*
+	 * Our own nonblocking end: nothing to read is fine, and what was written
+	 * means nothing. Bounded: a client writing as fast as we read must not keep
+	 * us here. Descriptors it attached go where closing them cannot stall us.
+	 */
+	char bytes[256];
+	int fds[WIRE_MAX_RECV_FDS];
+	for (int i = 0; i < 16; i++) {
+		unsigned n_fds;
+		ssize_t n = wire_recv_keep_fds(r->doorbell_fd, bytes, sizeof(bytes), fds, &n_fds);
+		for (unsigned k = 0; k < n_fds; k++) {
+			fd_closer_close(&fds[k]);
+		}
+		if (n == 0 || (n < 0 && n != -EAGAIN && n != -EMSGSIZE)) {
+			return -EPIPE;
+		}
+		if (n < (ssize_t)sizeof(bytes)) {
+			return 0;
+		}
+	}
+	return 0;
+}
