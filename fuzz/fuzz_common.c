@@ -288,7 +288,7 @@ trace_reply(const struct session *s, const char *what, enum dispatch_result res,
 }
 
 static void
-close_pass_fd(struct dispatch_scratch *scratch)
+close_pass_fd(struct reply_scratch *scratch)
 {
 	for (unsigned i = 0; i < WIRE_MAX_PASS_FDS; i++) {
 		if (scratch->pass_fds[i] >= 0) {
@@ -350,7 +350,7 @@ fuzz_exchange_poll(struct fuzz_exchange *x, struct session *s, const struct poll
 		   bool last_chance)
 {
 	mmio__reply__init(&x->reply);
-	x->scratch = (struct dispatch_scratch){.pass_fds = {-1, -1}};
+	x->scratch = (struct reply_scratch){.pass_fds = {-1, -1}};
 	struct fuzz_snapshot before;
 	fuzz_snapshot_take(&before);
 	x->res = dispatch_poll_step(s, p, last_chance, &x->reply, &x->scratch);
@@ -369,7 +369,7 @@ fuzz_exchange_poll(struct fuzz_exchange *x, struct session *s, const struct poll
 void
 fuzz_exchange_finish(struct fuzz_exchange *x)
 {
-	dispatch_reply_finish(&x->scratch);
+	reply_finish(&x->scratch);
 }
 
 void

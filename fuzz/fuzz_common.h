@@ -85,7 +85,7 @@ void fuzz_free_unpacked(Mmio__Request *req);
 /* One request handled as conn.c handles it. */
 struct fuzz_exchange {
 	Mmio__Reply reply;
-	struct dispatch_scratch scratch;
+	struct reply_scratch scratch;
 	enum dispatch_result res;
 };
 

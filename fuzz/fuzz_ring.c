@@ -300,7 +300,7 @@ ring_setup(struct session *s, uint32_t asked, struct ring_grant *g)
 	struct fuzz_snapshot before;
 	fuzz_snapshot_take(&before);
 	Mmio__Reply reply = MMIO__REPLY__INIT;
-	struct dispatch_scratch scratch;
+	struct reply_scratch scratch;
 	FUZZ_CHECK(dispatch(s, &req, &reply, &scratch) == DISPATCH_REPLY);
 	fuzz_check_reply(&reply, req.id);
 	FUZZ_CHECK(fuzz_snapshot_same(&before));
@@ -313,7 +313,7 @@ ring_setup(struct session *s, uint32_t asked, struct ring_grant *g)
 	} else {
 		FUZZ_CHECK(g->memfd < 0 && g->doorbell < 0);
 	}
-	dispatch_reply_finish(&scratch);
+	reply_finish(&scratch);
 	return reply.status;
 }
 

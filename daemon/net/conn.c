@@ -19,10 +19,6 @@
 #include "status_notify.h"
 #include "wire.h"
 
-#define CONN_FMT "conn %" PRIu64 " (pid %d uid %u)"
-#define CONN_ARGS(c)                                                                               \
-	(c)->session.conn_id, (int)(c)->session.leases.pid, (unsigned)(c)->session.leases.uid
-
 struct out_frame {
 	STAILQ_ENTRY(out_frame) link;
 	int fds[WIRE_MAX_PASS_FDS]; /* passed with the frame, then closed; -1 for none */
@@ -51,7 +47,7 @@ update_reading(struct conn *c)
 		event_del(c->read_ev);
 		if (over) {
 			log_warn(CONN_FMT ": %zu reply bytes unread, pausing its requests",
-				 CONN_ARGS(c), c->out_bytes);
+				 CONN_ARGS(&c->session), c->out_bytes);
 		}
 	}
 	c->reading = on;
@@ -136,11 +132,11 @@ undeliverable(struct conn *c, uint64_t reply_id, const struct fd_grant *grant)
 {
 	log_warn(CONN_FMT ": the kernel refused to pass the descriptors of reply %" PRIu64
 			  " (too many in flight)",
-		 CONN_ARGS(c), reply_id);
+		 CONN_ARGS(&c->session), reply_id);
 	if (grant->kind == FD_GRANT_RING) {
 		conn_ring_detach(c);
 	}
-	dispatch_fds_undelivered(&c->session, grant);
+	session_fds_undelivered(&c->session, grant);
 	Mmio__Reply reply = MMIO__REPLY__INIT;
 	reply.id = reply_id;
 	reply.status = status_from_errno(-ENOSPC);
@@ -162,8 +158,8 @@ send_reply(struct conn *c, Mmio__Reply *reply, int *pass_fds, const struct fd_gr
 	size_t len = mmio__reply__get_packed_size(reply);
 	if (len > MMIO_MAX_FRAME) {
 		/* Only a listing can grow this large; answer with a bodiless error instead. */
-		log_warn(CONN_FMT ": reply to %" PRIu64 " would take %zu bytes", CONN_ARGS(c),
-			 reply->id, len);
+		log_warn(CONN_FMT ": reply to %" PRIu64 " would take %zu bytes",
+			 CONN_ARGS(&c->session), reply->id, len);
 		reply->body_case = MMIO__REPLY__BODY__NOT_SET;
 		reply->status = status_from_errno(-ENOSPC);
 		reply->detail = "reply exceeds the frame limit";
@@ -232,7 +228,8 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		if (rc < 0) {
-			log_info(CONN_FMT ": send failed: %s", CONN_ARGS(c), strerror(-rc));
+			log_info(CONN_FMT ": send failed: %s", CONN_ARGS(&c->session),
+				 strerror(-rc));
 			conn_destroy(c);
 			return;
 		}
@@ -302,7 +299,7 @@ poll_tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	struct timespec now = monotonic_now();
 	Mmio__Reply reply = MMIO__REPLY__INIT;
-	struct dispatch_scratch scratch = {.pass_fds = {-1, -1}};
+	struct reply_scratch scratch = {.pass_fds = {-1, -1}};
 	enum dispatch_result res = dispatch_poll_step(
 		&c->session, &c->poll->state, reached(&now, &c->poll->deadline), &reply, &scratch);
 	if (res == DISPATCH_DEFER) {
@@ -311,7 +308,7 @@ poll_tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	end_poll(c);
 	int rc = send_reply(c, &reply, scratch.pass_fds, &scratch.grant);
-	dispatch_reply_finish(&scratch);
+	reply_finish(&scratch);
 	status_notify_poke(c->server->svc); /* a poll's loads may have faulted */
 	if (rc < 0) {
 		conn_destroy(c);
@@ -396,10 +393,11 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (n < 0) {
 		if (n == -EMSGSIZE) {
-			log_warn(CONN_FMT ": frame over %zu bytes, closing", CONN_ARGS(c),
+			log_warn(CONN_FMT ": frame over %zu bytes, closing", CONN_ARGS(&c->session),
 				 srv->svc->limits.max_frame);
 		} else {
-			log_warn(CONN_FMT ": receive failed: %s", CONN_ARGS(c), strerror((int)-n));
+			log_warn(CONN_FMT ": receive failed: %s", CONN_ARGS(&c->session),
+				 strerror((int)-n));
 		}
 		conn_destroy(c);
 		return;
@@ -407,7 +405,8 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	arena_reset(&srv->arena);
 	Mmio__Request *req = mmio__request__unpack(&srv->arena.allocator, (size_t)n, srv->rx);
 	if (!req) {
-		log_warn(CONN_FMT ": undecodable frame of %zd bytes, closing", CONN_ARGS(c), n);
+		log_warn(CONN_FMT ": undecodable frame of %zd bytes, closing",
+			 CONN_ARGS(&c->session), n);
 		conn_destroy(c);
 		return;
 	}
@@ -416,7 +415,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn_fds_make_room(c, fds_needed);
 	}
 	Mmio__Reply reply = MMIO__REPLY__INIT;
-	struct dispatch_scratch scratch;
+	struct reply_scratch scratch;
 	enum dispatch_result res = dispatch(&c->session, req, &reply, &scratch);
 	if (c->session.hello_done && c->hello_timer) {
 		event_free(c->hello_timer);
@@ -431,16 +430,16 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	} else {
 		close_fds(scratch.pass_fds);
 	}
-	dispatch_reply_finish(&scratch);
+	reply_finish(&scratch);
 	mmio__request__free_unpacked(req, &srv->arena.allocator);
 	status_notify_poke(srv->svc);
 	if (rc < 0 && rc != -ECONNRESET) {
-		log_warn(CONN_FMT ": cannot reply: %s", CONN_ARGS(c), strerror(-rc));
+		log_warn(CONN_FMT ": cannot reply: %s", CONN_ARGS(&c->session), strerror(-rc));
 	}
 	if (res == DISPATCH_REPLY && rc == 0 && c->session.ring && !c->doorbell_ev) {
 		rc = conn_ring_attach(c);
 		if (rc < 0) {
-			log_warn(CONN_FMT ": cannot serve its ring: %s", CONN_ARGS(c),
+			log_warn(CONN_FMT ": cannot serve its ring: %s", CONN_ARGS(&c->session),
 				 strerror(-rc));
 		}
 	}
@@ -455,7 +454,7 @@ hello_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct conn *c = arg;
-	log_warn(CONN_FMT ": no Hello within %u ms, closing", CONN_ARGS(c),
+	log_warn(CONN_FMT ": no Hello within %u ms, closing", CONN_ARGS(&c->session),
 		 c->server->svc->limits.handshake_timeout_ms);
 	conn_destroy(c);
 }
@@ -510,7 +509,7 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 		srv->n_conns++;
 		srv->svc->n_clients++;
 	}
-	log_event(MSGID_CONNECTED, LOG_LEVEL_INFO, CONN_FMT ": connected", CONN_ARGS(c));
+	log_event(MSGID_CONNECTED, LOG_LEVEL_INFO, CONN_FMT ": connected", CONN_ARGS(&c->session));
 	status_notify_poke(srv->svc);
 	return 0;
 }
@@ -524,7 +523,7 @@ conn_destroy(struct conn *c)
 	conn_ring_detach(c);
 	unsigned revoked = session_finish(&c->session);
 	log_event(MSGID_DISCONNECTED, LOG_LEVEL_INFO, CONN_FMT ": disconnected, %u lease%s revoked",
-		  CONN_ARGS(c), revoked, revoked == 1 ? "" : "s");
+		  CONN_ARGS(&c->session), revoked, revoked == 1 ? "" : "s");
 	end_poll(c);
 	free_event(&c->read_ev);
 	free_event(&c->write_ev);

@@ -213,8 +213,8 @@ doorbell_cb(evutil_socket_t fd, short what, void *arg)
 	if (ring_wake(c->session.ring) < 0) {
 		/* The client closed its end: it can ring no more, and EOF would keep us here. */
 		event_del(c->doorbell_ev);
-		log_info("conn %" PRIu64 ": closed its end of the ring's doorbell",
-			 c->session.conn_id);
+		log_info(CONN_FMT ": closed its end of the ring's doorbell",
+			 CONN_ARGS(&c->session));
 	}
 	int n = serve(c, now_ns());
 	if (n < 0) {

@@ -1,118 +1,22 @@
+/*
+ * The request switch: Hello first, then each request to its handler. A
+ * request before Hello, a second Hello or an unknown kind is a protocol
+ * error (the connection closes); everything else is answered with a status.
+ */
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #include "base/log.h"
-#include "device/backend.h"
-#include "device/region.h"
 #include "mmio_limits.h"
+#include "mmio_ring.h"
 #include "request/dispatch.h"
-#include "request/dispatch_internal.h"
-#include "request/irq.h"
-#include "request/ring.h"
+#include "request/handlers.h"
+#include "request/reply.h"
 #include "request/service.h"
-#include "status.h"
-
-void
-session_init(struct session *s, uint64_t conn_id, struct service *svc, const struct identity *who)
-{
-	s->conn_id = conn_id;
-	s->svc = svc;
-	s->who = *who;
-	s->hello_done = false;
-	s->refused = false;
-	s->ring = NULL;
-	s->fd_room = UINT_MAX;
-	s->fd_room_why[0] = '\0';
-	lease_set_init(&s->leases, svc->limits.max_leases_per_connection, who->pid, who->uid);
-}
-
-struct session *
-session_of_lease_set(const struct lease_set *set)
-{
-	return (struct session *)((char *)set - offsetof(struct session, leases));
-}
-
-void
-session_release_lease(struct lease *l)
-{
-	irq_lease_gone(l);
-	lease_release(l);
-}
-
-unsigned
-session_finish(struct session *s)
-{
-	struct lease *l;
-	TAILQ_FOREACH(l, &s->leases.leases, set_link)
-	{
-		irq_lease_gone(l);
-	}
-	if (s->ring) {
-		ring_destroy(s->ring);
-		s->ring = NULL;
-		s->svc->n_rings--;
-	}
-	return lease_revoke_all(&s->leases);
-}
-
-void *
-dispatch_alloc(struct dispatch_scratch *scratch, size_t n, size_t size)
-{
-	if (scratch->n_owned == sizeof(scratch->owned) / sizeof(scratch->owned[0])) {
-		return NULL;
-	}
-	void *p = calloc(n ? n : 1, size);
-	if (p) {
-		scratch->owned[scratch->n_owned++] = p;
-	}
-	return p;
-}
-
-void
-dispatch_reply_finish(struct dispatch_scratch *scratch)
-{
-	for (unsigned i = 0; i < scratch->n_owned; i++) {
-		free(scratch->owned[i]);
-	}
-	scratch->n_owned = 0;
-}
-
-/* Sets the reply's status from err and, when fmt is given, its detail. */
-void
-dispatch_status(Mmio__Reply *reply, struct dispatch_scratch *scratch, int err, const char *fmt, ...)
-{
-	reply->status = status_from_errno(err);
-	if (fmt) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(scratch->detail, sizeof(scratch->detail), fmt, ap);
-		va_end(ap);
-		reply->detail = scratch->detail;
-	}
-}
-
-void
-dispatch_fill_lease_info(Mmio__LeaseInfo *info, const struct lease *l)
-{
-	mmio__lease_info__init(info);
-	info->id = l->id;
-	/* The reply is packed before any lease changes, so pointing at the name is safe. */
-	info->region = region_of_lease(l)->name;
-	info->start = l->start;
-	info->length = l->len;
-	info->pid = (int32_t)l->set->pid;
-	info->uid = (uint32_t)l->set->uid;
-	info->access = l->read_only ? MMIO__ACCESS__ACCESS_RO : MMIO__ACCESS__ACCESS_RW;
-}
 
 static enum dispatch_result
 handle_hello(struct session *s, const Mmio__Hello *hello, Mmio__Reply *reply,
-	     struct dispatch_scratch *scratch)
+	     struct reply_scratch *scratch)
 {
 	if (s->hello_done) {
 		log_warn(CONN_FMT ": second Hello", CONN_ARGS(s));
@@ -126,36 +30,23 @@ handle_hello(struct session *s, const Mmio__Hello *hello, Mmio__Reply *reply,
 	if (hello->version != MMIO_PROTOCOL_VERSION) {
 		log_warn(CONN_FMT ": protocol version %u, we speak %d", CONN_ARGS(s),
 			 hello->version, MMIO_PROTOCOL_VERSION);
-		dispatch_status(reply, scratch, -EPROTONOSUPPORT,
-				"mmiod speaks protocol version %d", MMIO_PROTOCOL_VERSION);
+		reply_status(reply, scratch, -EPROTONOSUPPORT, "mmiod speaks protocol version %d",
+			     MMIO_PROTOCOL_VERSION);
 		return DISPATCH_REPLY_CLOSE;
 	}
 	if (s->refused) {
-		dispatch_status(reply, scratch, -ENOSPC, "uid %u has too many connections to mmiod",
-				(unsigned)s->who.uid);
+		reply_status(reply, scratch, -ENOSPC, "uid %u has too many connections to mmiod",
+			     (unsigned)s->who.uid);
 		return DISPATCH_REPLY_CLOSE;
 	}
 	s->hello_done = true;
-	dispatch_status(reply, scratch, 0, NULL);
+	reply_status(reply, scratch, 0, NULL);
 	return DISPATCH_REPLY;
-}
-
-/* The caller's lease with this id, or NULL with NOT_FOUND set on the reply. */
-struct lease *
-dispatch_find_lease(struct session *s, uint64_t id, Mmio__Reply *reply,
-		    struct dispatch_scratch *scratch)
-{
-	struct lease *l = lease_find(&s->leases, id);
-	if (!l) {
-		dispatch_status(reply, scratch, -ENOENT, "no lease %" PRIu64 " on this connection",
-				id);
-	}
-	return l;
 }
 
 enum dispatch_result
 dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
-	 struct dispatch_scratch *scratch)
+	 struct reply_scratch *scratch)
 {
 	reply->id = req->id;
 	scratch->n_owned = 0;
@@ -175,7 +66,7 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 	log_debug(CONN_FMT ": request %" PRIu64 " kind %d", CONN_ARGS(s), req->id,
 		  (int)req->body_case);
 	if (dispatch_fds_needed(req) > s->fd_room) {
-		dispatch_status(reply, scratch, -ENOSPC, "%s", s->fd_room_why);
+		reply_status(reply, scratch, -ENOSPC, "%s", s->fd_room_why);
 		return DISPATCH_REPLY;
 	}
 	switch (req->body_case) {
@@ -257,28 +148,5 @@ dispatch_fds_needed(const Mmio__Request *req)
 		return 1;
 	default:
 		return 0;
-	}
-}
-
-void
-dispatch_fds_undelivered(struct session *s, const struct fd_grant *grant)
-{
-	switch (grant->kind) {
-	case FD_GRANT_RING:
-		if (s->ring) {
-			ring_destroy(s->ring);
-			s->ring = NULL;
-			s->svc->n_rings--;
-		}
-		break;
-	case FD_GRANT_IRQ: {
-		const struct lease *l = lease_find(&s->leases, grant->lease);
-		if (l) {
-			irq_unsubscribe(s, l);
-		}
-		break;
-	}
-	default:
-		break;
 	}
 }

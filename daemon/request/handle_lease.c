@@ -11,7 +11,7 @@
 #include "device/region.h"
 #include "mmio_limits.h"
 #include "request/dispatch.h"
-#include "request/dispatch_internal.h"
+#include "request/handlers.h"
 #include "request/irq.h"
 #include "request/service.h"
 #include "status.h"
@@ -42,21 +42,21 @@ fill_grant(Mmio__Grant *g, uint64_t offset, uint64_t length, bool read_only)
 
 /* Lists only the regions the caller may lease something of, with its grants. */
 void
-handle_list_regions(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch)
+handle_list_regions(struct session *s, Mmio__Reply *reply, struct reply_scratch *scratch)
 {
 	const struct region_table *regions = s->svc->regions;
 	unsigned n_grants = 0;
 	for (unsigned i = 0; i < regions->count; i++) {
 		n_grants += count_grants(s, regions->regions[i]);
 	}
-	Mmio__RegionInfo *infos = dispatch_alloc(scratch, regions->count, sizeof(*infos));
+	Mmio__RegionInfo *infos = reply_alloc(scratch, regions->count, sizeof(*infos));
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
-	Mmio__RegionInfo **ptrs = dispatch_alloc(scratch, regions->count, sizeof(*ptrs));
-	Mmio__Grant *grants = dispatch_alloc(scratch, n_grants, sizeof(*grants));
+	Mmio__RegionInfo **ptrs = reply_alloc(scratch, regions->count, sizeof(*ptrs));
+	Mmio__Grant *grants = reply_alloc(scratch, n_grants, sizeof(*grants));
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
-	Mmio__Grant **grant_ptrs = dispatch_alloc(scratch, n_grants, sizeof(*grant_ptrs));
+	Mmio__Grant **grant_ptrs = reply_alloc(scratch, n_grants, sizeof(*grant_ptrs));
 	if (!infos || !ptrs || !grants || !grant_ptrs) {
-		dispatch_status(reply, scratch, -ENOMEM, NULL);
+		reply_status(reply, scratch, -ENOMEM, NULL);
 		return;
 	}
 	unsigned n = 0;
@@ -98,16 +98,16 @@ handle_list_regions(struct session *s, Mmio__Reply *reply, struct dispatch_scrat
 	scratch->regions.regions = ptrs;
 	reply->body_case = MMIO__REPLY__BODY_REGIONS;
 	reply->regions = &scratch->regions;
-	dispatch_status(reply, scratch, 0, NULL);
+	reply_status(reply, scratch, 0, NULL);
 }
 
 static void
-reply_lease(Mmio__Reply *reply, struct dispatch_scratch *scratch, const struct lease *l)
+reply_lease(Mmio__Reply *reply, struct reply_scratch *scratch, const struct lease *l)
 {
-	dispatch_fill_lease_info(&scratch->lease, l);
+	reply_fill_lease_info(&scratch->lease, l);
 	reply->body_case = MMIO__REPLY__BODY_LEASE;
 	reply->lease = &scratch->lease;
-	dispatch_status(reply, scratch, 0, NULL);
+	reply_status(reply, scratch, 0, NULL);
 }
 
 /*
@@ -132,14 +132,14 @@ printable_name(const char *in, char *out, size_t cap)
 
 void
 handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
-	       struct dispatch_scratch *scratch)
+	       struct reply_scratch *scratch)
 {
 	struct region *r = region_table_find(s->svc->regions, req->region);
 	/* A region the caller has no grant on is not listed to it: do not confirm it exists. */
 	if (!r || count_grants(s, r) == 0) {
 		char name[MMIO_MAX_NAME + 1];
-		dispatch_status(reply, scratch, -ENOENT, "no region named '%s'",
-				printable_name(req->region, name, sizeof(name)));
+		reply_status(reply, scratch, -ENOENT, "no region named '%s'",
+			     printable_name(req->region, name, sizeof(name)));
 		return;
 	}
 	bool read_only;
@@ -149,10 +149,10 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 			  CONN_FMT ": denied %s [0x%" PRIx64 ", +0x%" PRIx64
 				   "): outside its grants",
 			  CONN_ARGS(s), r->name, req->offset, req->length);
-		dispatch_status(reply, scratch, -EACCES,
-				"no grant of uid %u covers offset 0x%" PRIx64 " length 0x%" PRIx64
-				" of %s",
-				(unsigned)s->who.uid, req->offset, req->length, r->name);
+		reply_status(reply, scratch, -EACCES,
+			     "no grant of uid %u covers offset 0x%" PRIx64 " length 0x%" PRIx64
+			     " of %s",
+			     (unsigned)s->who.uid, req->offset, req->length, r->name);
 		return;
 	}
 	struct lease *l;
@@ -167,44 +167,42 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 		reply_lease(reply, scratch, l);
 		return;
 	case -ERANGE:
-		dispatch_status(reply, scratch, rc,
-				"offset 0x%" PRIx64 " length 0x%" PRIx64
-				" is not inside region %s of "
-				"size 0x%" PRIx64,
-				req->offset, req->length, r->name, r->space.len);
+		reply_status(reply, scratch, rc,
+			     "offset 0x%" PRIx64 " length 0x%" PRIx64 " is not inside region %s of "
+			     "size 0x%" PRIx64,
+			     req->offset, req->length, r->name, r->space.len);
 		return;
 	case -EBUSY:
-		dispatch_status(reply, scratch, rc, "range overlaps a live lease on %s", r->name);
+		reply_status(reply, scratch, rc, "range overlaps a live lease on %s", r->name);
 		return;
 	case -ENOSPC:
 		log_warn(CONN_FMT ": lease limit %u reached", CONN_ARGS(s), s->leases.max);
-		dispatch_status(reply, scratch, rc, "a connection may hold at most %u leases",
-				s->leases.max);
+		reply_status(reply, scratch, rc, "a connection may hold at most %u leases",
+			     s->leases.max);
 		return;
 	default:
-		dispatch_status(reply, scratch, rc, NULL);
+		reply_status(reply, scratch, rc, NULL);
 		return;
 	}
 }
 
 void
 handle_split(struct session *s, const Mmio__Split *req, Mmio__Reply *reply,
-	     struct dispatch_scratch *scratch)
+	     struct reply_scratch *scratch)
 {
-	struct lease *l = dispatch_find_lease(s, req->lease, reply, scratch);
+	struct lease *l = reply_find_lease(s, req->lease, reply, scratch);
 	if (!l) {
 		return;
 	}
 	struct lease *low;
 	int rc = lease_split(l, req->mid, &low);
 	if (rc == -ERANGE) {
-		dispatch_status(reply, scratch, rc,
-				"mid 0x%" PRIx64 " is past lease length 0x%" PRIx64, req->mid,
-				l->len);
+		reply_status(reply, scratch, rc,
+			     "mid 0x%" PRIx64 " is past lease length 0x%" PRIx64, req->mid, l->len);
 		return;
 	}
 	if (rc < 0) {
-		dispatch_status(reply, scratch, rc, NULL);
+		reply_status(reply, scratch, rc, NULL);
 		return;
 	}
 	log_info(CONN_FMT ": lease %" PRIu64 ": split at 0x%" PRIx64 ", low part is lease %" PRIu64,
@@ -214,15 +212,15 @@ handle_split(struct session *s, const Mmio__Split *req, Mmio__Reply *reply,
 
 void
 handle_release(struct session *s, const Mmio__Release *req, Mmio__Reply *reply,
-	       struct dispatch_scratch *scratch)
+	       struct reply_scratch *scratch)
 {
-	struct lease *l = dispatch_find_lease(s, req->lease, reply, scratch);
+	struct lease *l = reply_find_lease(s, req->lease, reply, scratch);
 	if (!l) {
 		return;
 	}
 	log_info(CONN_FMT ": lease %" PRIu64 " released", CONN_ARGS(s), l->id);
 	session_release_lease(l);
-	dispatch_status(reply, scratch, 0, NULL);
+	reply_status(reply, scratch, 0, NULL);
 }
 
 static size_t
@@ -241,7 +239,7 @@ static size_t
 listed_size(const struct lease *l)
 {
 	Mmio__LeaseInfo info;
-	dispatch_fill_lease_info(&info, l);
+	reply_fill_lease_info(&info, l);
 	size_t n = mmio__lease_info__get_packed_size(&info);
 	return 1 + varint_size(n) + n;
 }
@@ -260,7 +258,7 @@ lease_visible(const struct session *s, bool all, const struct lease *l)
  */
 void
 handle_list_leases(struct session *s, const Mmio__ListLeases *req, Mmio__Reply *reply,
-		   struct dispatch_scratch *scratch)
+		   struct reply_scratch *scratch)
 {
 	bool all = service_is_admin(s->svc, &s->who);
 	size_t max = req->max ? req->max : SIZE_MAX;
@@ -272,7 +270,7 @@ handle_list_leases(struct session *s, const Mmio__ListLeases *req, Mmio__Reply *
 	scratch->leases.more = true;
 	reply->body_case = MMIO__REPLY__BODY_LEASES;
 	reply->leases = &scratch->leases;
-	dispatch_status(reply, scratch, 0, NULL);
+	reply_status(reply, scratch, 0, NULL);
 	size_t budget = MMIO_MAX_FRAME - mmio__reply__get_packed_size(reply) - 2;
 
 	const struct lease *first = lease_first_after(req->after_id);
@@ -291,18 +289,18 @@ handle_list_leases(struct session *s, const Mmio__ListLeases *req, Mmio__Reply *
 		used += cost;
 		n++;
 	}
-	Mmio__LeaseInfo *infos = dispatch_alloc(scratch, n, sizeof(*infos));
+	Mmio__LeaseInfo *infos = reply_alloc(scratch, n, sizeof(*infos));
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
-	Mmio__LeaseInfo **ptrs = dispatch_alloc(scratch, n, sizeof(*ptrs));
+	Mmio__LeaseInfo **ptrs = reply_alloc(scratch, n, sizeof(*ptrs));
 	if (!infos || !ptrs) {
 		reply->body_case = MMIO__REPLY__BODY__NOT_SET;
-		dispatch_status(reply, scratch, -ENOMEM, NULL);
+		reply_status(reply, scratch, -ENOMEM, NULL);
 		return;
 	}
 	size_t k = 0;
 	for (const struct lease *l = first; k < n; l = lease_next_by_id(l)) {
 		if (lease_visible(s, all, l)) {
-			dispatch_fill_lease_info(&infos[k], l);
+			reply_fill_lease_info(&infos[k], l);
 			ptrs[k] = &infos[k];
 			k++;
 		}
@@ -314,18 +312,18 @@ handle_list_leases(struct session *s, const Mmio__ListLeases *req, Mmio__Reply *
 
 void
 handle_revoke(struct session *s, const Mmio__Revoke *req, Mmio__Reply *reply,
-	      struct dispatch_scratch *scratch)
+	      struct reply_scratch *scratch)
 {
 	if (!service_is_admin(s->svc, &s->who)) {
 		log_event(MSGID_ACCESS_DENIED, LOG_LEVEL_WARN,
 			  CONN_FMT ": denied revoke of lease %" PRIu64 ": not an admin",
 			  CONN_ARGS(s), req->lease);
-		dispatch_status(reply, scratch, -EACCES, "only the admin group may revoke leases");
+		reply_status(reply, scratch, -EACCES, "only the admin group may revoke leases");
 		return;
 	}
 	struct lease *l = service_find_lease(s->svc, req->lease);
 	if (!l) {
-		dispatch_status(reply, scratch, -ENOENT, "no lease %" PRIu64, req->lease);
+		reply_status(reply, scratch, -ENOENT, "no lease %" PRIu64, req->lease);
 		return;
 	}
 	const struct session *holder = session_of_lease_set(l->set);
@@ -334,14 +332,14 @@ handle_revoke(struct session *s, const Mmio__Revoke *req, Mmio__Reply *reply,
 		  CONN_ARGS(s), l->id, holder->conn_id, (int)holder->who.pid,
 		  (unsigned)holder->who.uid);
 	session_release_lease(l);
-	dispatch_status(reply, scratch, 0, NULL);
+	reply_status(reply, scratch, 0, NULL);
 }
 
 void
 handle_irq(struct session *s, Mmio__Request__BodyCase kind, uint64_t lease_id, Mmio__Reply *reply,
-	   struct dispatch_scratch *scratch)
+	   struct reply_scratch *scratch)
 {
-	struct lease *l = dispatch_find_lease(s, lease_id, reply, scratch);
+	struct lease *l = reply_find_lease(s, lease_id, reply, scratch);
 	if (!l) {
 		return;
 	}
@@ -363,44 +361,44 @@ handle_irq(struct session *s, Mmio__Request__BodyCase kind, uint64_t lease_id, M
 		break;
 	}
 	if (rc == -EINVAL && kind == MMIO__REQUEST__BODY_IRQ_SUBSCRIBE) {
-		dispatch_status(reply, scratch, rc, "region %s has no interrupt (irq=yes)", name);
+		reply_status(reply, scratch, rc, "region %s has no interrupt (irq=yes)", name);
 	} else if (rc == -EINVAL) {
-		dispatch_status(reply, scratch, rc,
-				"lease %" PRIu64 " holds no interrupt subscription", l->id);
+		reply_status(reply, scratch, rc,
+			     "lease %" PRIu64 " holds no interrupt subscription", l->id);
 	} else if (rc == -EACCES) {
 		log_event(MSGID_ACCESS_DENIED, LOG_LEVEL_WARN,
 			  CONN_FMT ": denied the interrupt of %s to lease %" PRIu64, CONN_ARGS(s),
 			  name, l->id);
 		if (l->read_only) {
-			dispatch_status(reply, scratch, rc,
-					"subscribing to the interrupt of %s needs a read-write "
-					"lease; lease %" PRIu64 " is read-only",
-					name, l->id);
+			reply_status(reply, scratch, rc,
+				     "subscribing to the interrupt of %s needs a read-write "
+				     "lease; lease %" PRIu64 " is read-only",
+				     name, l->id);
 		} else {
-			dispatch_status(reply, scratch, rc,
-					"subscribing to the interrupt of %s needs a read-write "
-					"grant of the whole region or one with irq = true",
-					name);
+			reply_status(reply, scratch, rc,
+				     "subscribing to the interrupt of %s needs a read-write "
+				     "grant of the whole region or one with irq = true",
+				     name);
 		}
 	} else if (rc == -EBUSY) {
-		dispatch_status(reply, scratch, rc,
-				"another client is subscribed to the interrupt of %s", name);
+		reply_status(reply, scratch, rc,
+			     "another client is subscribed to the interrupt of %s", name);
 	} else {
-		dispatch_status(reply, scratch, rc, NULL);
+		reply_status(reply, scratch, rc, NULL);
 	}
 }
 
 void
-handle_stats(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scratch)
+handle_stats(struct session *s, Mmio__Reply *reply, struct reply_scratch *scratch)
 {
 	const struct service *svc = s->svc;
 	const struct region_table *regions = svc->regions;
 	bool all = service_is_admin(svc, &s->who);
-	Mmio__RegionStats *rs = dispatch_alloc(scratch, regions->count, sizeof(*rs));
+	Mmio__RegionStats *rs = reply_alloc(scratch, regions->count, sizeof(*rs));
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
-	Mmio__RegionStats **ptrs = dispatch_alloc(scratch, regions->count, sizeof(*ptrs));
+	Mmio__RegionStats **ptrs = reply_alloc(scratch, regions->count, sizeof(*ptrs));
 	if (!rs || !ptrs) {
-		dispatch_status(reply, scratch, -ENOMEM, NULL);
+		reply_status(reply, scratch, -ENOMEM, NULL);
 		return;
 	}
 	struct status_figures fig;
@@ -436,5 +434,5 @@ handle_stats(struct session *s, Mmio__Reply *reply, struct dispatch_scratch *scr
 	st->regions = ptrs;
 	reply->body_case = MMIO__REPLY__BODY_STATS;
 	reply->stats = st;
-	dispatch_status(reply, scratch, 0, NULL);
+	reply_status(reply, scratch, 0, NULL);
 }

@@ -9,29 +9,30 @@
 
 #include "base/log.h"
 #include "core/lease.h"
-#include "device/region.h"
+#include "request/access.h"
 #include "request/dispatch.h"
-#include "request/dispatch_internal.h"
+#include "request/handlers.h"
+#include "request/reply.h"
 #include "request/ring.h"
 #include "request/service.h"
 #include "status.h"
 
 void
 handle_ring_setup(struct session *s, const Mmio__RingSetup *req, Mmio__Reply *reply,
-		  struct dispatch_scratch *scratch)
+		  struct reply_scratch *scratch)
 {
 	const struct limits *lim = &s->svc->limits;
 	if (lim->max_rings == 0) {
-		dispatch_status(reply, scratch, -EACCES,
-				"this mmiod offers no shared-memory ring (max_rings = 0)");
+		reply_status(reply, scratch, -EACCES,
+			     "this mmiod offers no shared-memory ring (max_rings = 0)");
 		return;
 	}
 	if (s->ring) {
-		dispatch_status(reply, scratch, -EINVAL, "this connection has its ring already");
+		reply_status(reply, scratch, -EINVAL, "this connection has its ring already");
 		return;
 	}
 	if (s->svc->n_rings >= lim->max_rings) {
-		dispatch_status(reply, scratch, -ENOSPC, "all %u rings are in use", lim->max_rings);
+		reply_status(reply, scratch, -ENOSPC, "all %u rings are in use", lim->max_rings);
 		return;
 	}
 	struct ring *r;
@@ -40,8 +41,8 @@ handle_ring_setup(struct session *s, const Mmio__RingSetup *req, Mmio__Reply *re
 	int rc = ring_create(req->entries, &r, &memfd, &doorbell);
 	if (rc < 0) {
 		log_warn(CONN_FMT ": cannot open a ring: %s", CONN_ARGS(s), status_message(rc));
-		dispatch_status(reply, scratch, rc == -EMFILE || rc == -ENFILE ? -ENOSPC : rc,
-				"cannot open a ring");
+		reply_status(reply, scratch, rc == -EMFILE || rc == -ENFILE ? -ENOSPC : rc,
+			     "cannot open a ring");
 		return;
 	}
 	s->ring = r;
@@ -54,40 +55,40 @@ handle_ring_setup(struct session *s, const Mmio__RingSetup *req, Mmio__Reply *re
 	scratch->ring.size = r->size;
 	reply->body_case = MMIO__REPLY__BODY_RING;
 	reply->ring = &scratch->ring;
-	dispatch_status(reply, scratch, 0, NULL);
+	reply_status(reply, scratch, 0, NULL);
 	log_info(CONN_FMT ": ring of %u entries open", CONN_ARGS(s), r->entries);
 }
 
 /* One op; the reply-shaped status and detail come from the socket path's own code. */
 static void
 run_ring_op(struct session *s, const struct mmio_ring_sqe *sqe, struct mmio_ring_cqe *cqe,
-	    Mmio__Reply *reply, struct dispatch_scratch *scratch)
+	    Mmio__Reply *reply, struct reply_scratch *scratch)
 {
-	struct lease *l = dispatch_find_lease(s, sqe->lease, reply, scratch);
+	struct lease *l = reply_find_lease(s, sqe->lease, reply, scratch);
 	if (!l) {
 		return;
 	}
 	int rc;
 	switch (sqe->op) {
 	case MMIO_RING_OP_LOAD:
-		rc = dispatch_checked_load(s, l, sqe->offset, sqe->width, &cqe->value);
+		rc = access_load(s, l, sqe->offset, sqe->width, &cqe->value);
 		break;
 	case MMIO_RING_OP_STORE:
-		rc = dispatch_checked_store(s, l, sqe->offset, sqe->width, sqe->value);
+		rc = access_store(s, l, sqe->offset, sqe->width, sqe->value);
 		break;
 	case MMIO_RING_OP_MODIFY:
-		rc = dispatch_checked_modify(s, l, sqe->offset, sqe->width, sqe->mask, sqe->value,
-					     &cqe->value);
+		rc = access_modify(s, l, sqe->offset, sqe->width, sqe->mask, sqe->value,
+				   &cqe->value);
 		break;
 	case MMIO_RING_OP_BARRIER:
-		region_write_barrier(l);
+		access_barrier(l);
 		rc = 0;
 		break;
 	default:
-		dispatch_status(reply, scratch, -EINVAL, "ring op %u is unknown", sqe->op);
+		reply_status(reply, scratch, -EINVAL, "ring op %u is unknown", sqe->op);
 		return;
 	}
-	dispatch_access_status(reply, scratch, rc, l, sqe->offset, sqe->width);
+	access_reply_status(reply, scratch, rc, l, sqe->offset, sqe->width);
 	if (rc < 0) {
 		cqe->value = 0;
 	}
@@ -109,7 +110,7 @@ dispatch_ring(struct session *s, unsigned max)
 			break;
 		}
 		Mmio__Reply reply = MMIO__REPLY__INIT;
-		struct dispatch_scratch scratch;
+		struct reply_scratch scratch;
 		scratch.n_owned = 0;
 		struct mmio_ring_cqe cqe = {.user_data = sqe.user_data};
 		run_ring_op(s, &sqe, &cqe, &reply, &scratch);

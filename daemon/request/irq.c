@@ -10,9 +10,9 @@
 #include "base/log.h"
 #include "device/backend.h"
 #include "device/region.h"
-#include "request/dispatch.h"
 #include "request/irq.h"
 #include "request/service.h"
+#include "request/session.h"
 #include "wire.h"
 
 struct irq_sub {
@@ -188,10 +188,10 @@ irq_recheck(const struct service *svc, struct region *r)
 	if (l && may_own(svc, sub->owner, l)) {
 		return false;
 	}
-	log_info("conn %" PRIu64 " (pid %d uid %u): lease %" PRIu64
+	log_info(CONN_FMT
+		 ": lease %" PRIu64
 		 ": unsubscribed from the interrupt of %s: the new policy does not let it own it",
-		 sub->owner->conn_id, (int)sub->owner->who.pid, (unsigned)sub->owner->who.uid,
-		 sub->lease_id, r->name);
+		 CONN_ARGS(sub->owner), sub->lease_id, r->name);
 	end_subscription(sub);
 	return true;
 }

@@ -122,18 +122,16 @@ recheck_leases(const struct service *svc, struct region *r)
 		if (policy_check_range(&r->policy, &holder->who, svc->extra_uid, l->start, l->len,
 				       &read_only) == 0) {
 			if (read_only && !l->read_only) {
-				log_info("conn %" PRIu64 " (pid %d uid %u): lease %" PRIu64
-					 " is read-only under the new policy",
-					 holder->conn_id, (int)holder->who.pid,
-					 (unsigned)holder->who.uid, l->id);
+				log_info(CONN_FMT ": lease %" PRIu64
+						  " is read-only under the new policy",
+					 CONN_ARGS(holder), l->id);
 			}
 			l->read_only = read_only;
 			continue;
 		}
 		log_event(MSGID_LEASE_REVOKED, LOG_LEVEL_INFO,
-			  "conn %" PRIu64 " (pid %d uid %u): lease %" PRIu64
-			  " revoked: no grant covers it any more",
-			  holder->conn_id, (int)holder->who.pid, (unsigned)holder->who.uid, l->id);
+			  CONN_FMT ": lease %" PRIu64 " revoked: no grant covers it any more",
+			  CONN_ARGS(holder), l->id);
 		session_release_lease(l);
 		revoked++;
 	}

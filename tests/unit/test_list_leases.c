@@ -47,10 +47,10 @@ hello(struct fixture *f, struct session *s)
 	req.body_case = MMIO__REQUEST__BODY_HELLO;
 	req.hello = &body;
 	Mmio__Reply reply = MMIO__REPLY__INIT;
-	struct dispatch_scratch scratch;
+	struct reply_scratch scratch;
 	assert_int_equal(dispatch(s, &req, &reply, &scratch), DISPATCH_REPLY);
 	assert_int_equal(reply.status, MMIO__STATUS__OK);
-	dispatch_reply_finish(&scratch);
+	reply_finish(&scratch);
 }
 
 static int
@@ -104,7 +104,7 @@ teardown(void **state)
 
 struct page {
 	Mmio__Reply reply;
-	struct dispatch_scratch scratch;
+	struct reply_scratch scratch;
 	size_t packed;
 };
 
@@ -190,7 +190,7 @@ test_admin_pages_through_everything(void **state)
 		}
 		after = id_at(&p, page->n_leases - 1);
 		pages++;
-		dispatch_reply_finish(&p.scratch);
+		reply_finish(&p.scratch);
 	}
 	assert_int_equal(seen, f->n);
 	assert_true(pages >= 2);
@@ -206,7 +206,7 @@ test_empty_request_is_first_page(void **state)
 	assert_true(p.reply.leases->more);
 	assert_true(p.reply.leases->n_leases < f->n);
 	assert_int_equal(id_at(&p, 0), f->ids[0]);
-	dispatch_reply_finish(&p.scratch);
+	reply_finish(&p.scratch);
 }
 
 static void
@@ -218,7 +218,7 @@ test_max_and_after_id(void **state)
 	assert_int_equal(p.reply.leases->n_leases, 1);
 	assert_int_equal(id_at(&p, 0), f->ids[0]);
 	assert_true(p.reply.leases->more);
-	dispatch_reply_finish(&p.scratch);
+	reply_finish(&p.scratch);
 
 	/* after_id need not name a live lease. */
 	list(f, &f->root, f->ids[10] - 1, 5, &p);
@@ -227,23 +227,23 @@ test_max_and_after_id(void **state)
 		assert_int_equal(id_at(&p, i), f->ids[10 + i]);
 	}
 	assert_true(p.reply.leases->more);
-	dispatch_reply_finish(&p.scratch);
+	reply_finish(&p.scratch);
 
 	/* Exactly the rest: more is clear. */
 	list(f, &f->root, f->ids[f->n - 4], 3, &p);
 	assert_int_equal(p.reply.leases->n_leases, 3);
 	assert_false(p.reply.leases->more);
-	dispatch_reply_finish(&p.scratch);
+	reply_finish(&p.scratch);
 
 	list(f, &f->root, f->ids[f->n - 1], 0, &p);
 	assert_int_equal(p.reply.leases->n_leases, 0);
 	assert_false(p.reply.leases->more);
-	dispatch_reply_finish(&p.scratch);
+	reply_finish(&p.scratch);
 
 	list(f, &f->root, UINT64_MAX, 0, &p);
 	assert_int_equal(p.reply.leases->n_leases, 0);
 	assert_false(p.reply.leases->more);
-	dispatch_reply_finish(&p.scratch);
+	reply_finish(&p.scratch);
 }
 
 /* Leases released between pages, the next page's first among them, are skipped; none repeats. */
@@ -254,7 +254,7 @@ test_release_between_pages(void **state)
 	struct page p;
 	list(f, &f->root, 0, 3, &p);
 	uint64_t last = id_at(&p, 2);
-	dispatch_reply_finish(&p.scratch);
+	reply_finish(&p.scratch);
 	/* ids[0] is where the listing's search stopped; ids[3] and [4] start the next page. */
 	for (size_t i = 0; i < 5; i += (i == 0 ? 3 : 1)) {
 		session_release_lease(lease_find(&holder(f, f->ids[i])->leases, f->ids[i]));
@@ -262,11 +262,11 @@ test_release_between_pages(void **state)
 	list(f, &f->root, last, 2, &p);
 	assert_int_equal(id_at(&p, 0), f->ids[5]);
 	assert_int_equal(id_at(&p, 1), f->ids[6]);
-	dispatch_reply_finish(&p.scratch);
+	reply_finish(&p.scratch);
 	/* Back to the start, from a search that stopped further on. */
 	list(f, &f->root, 0, 1, &p);
 	assert_int_equal(id_at(&p, 0), f->ids[1]);
-	dispatch_reply_finish(&p.scratch);
+	reply_finish(&p.scratch);
 }
 
 /* Not an admin: its uid's leases only, paged all the same. */
@@ -293,7 +293,7 @@ test_user_sees_own_only(void **state)
 		}
 		more = page->more;
 		after = page->n_leases ? id_at(&p, page->n_leases - 1) : after;
-		dispatch_reply_finish(&p.scratch);
+		reply_finish(&p.scratch);
 	}
 	assert_int_equal(seen, USER_N);
 }

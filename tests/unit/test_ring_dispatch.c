@@ -47,8 +47,7 @@ struct session_fixture {
 };
 
 static Mmio__Reply
-run(struct session_fixture *f, struct session *s, Mmio__Request *req,
-    struct dispatch_scratch *scratch)
+run(struct session_fixture *f, struct session *s, Mmio__Request *req, struct reply_scratch *scratch)
 {
 	Mmio__Reply reply = MMIO__REPLY__INIT;
 	req->id = ++f->next_id;
@@ -65,11 +64,11 @@ hello(struct session_fixture *f, struct session *s)
 	Mmio__Request req = MMIO__REQUEST__INIT;
 	req.body_case = MMIO__REQUEST__BODY_HELLO;
 	req.hello = &body;
-	struct dispatch_scratch scratch;
+	struct reply_scratch scratch;
 	Mmio__Reply reply = run(f, s, &req, &scratch);
 	assert_int_equal(reply.status, MMIO__STATUS__OK);
 	assert_true(reply.hello->features & MMIO_FEATURE_RING);
-	dispatch_reply_finish(&scratch);
+	reply_finish(&scratch);
 }
 
 static struct lease *
@@ -82,12 +81,12 @@ acquire(struct session_fixture *f, struct session *s, uint64_t offset, uint64_t 
 	Mmio__Request req = MMIO__REQUEST__INIT;
 	req.body_case = MMIO__REQUEST__BODY_ACQUIRE;
 	req.acquire = &body;
-	struct dispatch_scratch scratch;
+	struct reply_scratch scratch;
 	Mmio__Reply reply = run(f, s, &req, &scratch);
 	assert_int_equal(reply.status, MMIO__STATUS__OK);
 	struct lease *l = lease_find(&s->leases, reply.lease->id);
 	assert_non_null(l);
-	dispatch_reply_finish(&scratch);
+	reply_finish(&scratch);
 	return l;
 }
 
@@ -124,7 +123,7 @@ setup_session(void **state)
 	Mmio__Request req = MMIO__REQUEST__INIT;
 	req.body_case = MMIO__REQUEST__BODY_RING_SETUP;
 	req.ring_setup = &body;
-	struct dispatch_scratch scratch;
+	struct reply_scratch scratch;
 	Mmio__Reply reply = run(f, &f->s, &req, &scratch);
 	assert_int_equal(reply.status, MMIO__STATUS__OK);
 	assert_int_equal(reply.body_case, MMIO__REPLY__BODY_RING);
@@ -136,7 +135,7 @@ setup_session(void **state)
 	ring_client_map(&f->c, scratch.pass_fds[0], -1);
 	close(scratch.pass_fds[0]);
 	f->doorbell = scratch.pass_fds[1];
-	dispatch_reply_finish(&scratch);
+	reply_finish(&scratch);
 
 	f->rw = acquire(f, &f->s, 0, 0x80);
 	assert_int_equal(
@@ -271,10 +270,10 @@ socket_status(struct session_fixture *f, const struct mmio_ring_sqe *sqe, char *
 	default:
 		fail_msg("op %u has no socket request", sqe->op);
 	}
-	struct dispatch_scratch scratch;
+	struct reply_scratch scratch;
 	Mmio__Reply reply = run(f, &f->s, &req, &scratch);
 	snprintf(detail, detail_len, "%s", reply.detail ? reply.detail : "");
-	dispatch_reply_finish(&scratch);
+	reply_finish(&scratch);
 	return reply.status;
 }
 
@@ -506,14 +505,14 @@ test_ring_setup_twice(void **state)
 	req.body_case = MMIO__REQUEST__BODY_RING_SETUP;
 	req.ring_setup = &body;
 	struct ring *r = f->s.ring;
-	struct dispatch_scratch scratch;
+	struct reply_scratch scratch;
 	Mmio__Reply reply = run(f, &f->s, &req, &scratch);
 	assert_int_equal(reply.status, MMIO__STATUS__INVALID_ARGUMENT);
 	assert_int_equal(scratch.pass_fds[0], -1);
 	assert_int_equal(scratch.pass_fds[1], -1);
 	assert_ptr_equal(f->s.ring, r);
 	assert_int_equal(f->svc.n_rings, 1);
-	dispatch_reply_finish(&scratch);
+	reply_finish(&scratch);
 }
 
 int

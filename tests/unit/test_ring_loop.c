@@ -57,7 +57,7 @@ struct loop_fixture {
 };
 
 static Mmio__Reply
-run(struct loop_fixture *f, Mmio__Request *req, struct dispatch_scratch *scratch)
+run(struct loop_fixture *f, Mmio__Request *req, struct reply_scratch *scratch)
 {
 	Mmio__Reply reply = MMIO__REPLY__INIT;
 	assert_int_equal(dispatch(&f->conn->session, req, &reply, scratch), DISPATCH_REPLY);
@@ -69,14 +69,14 @@ run(struct loop_fixture *f, Mmio__Request *req, struct dispatch_scratch *scratch
 static void
 open_session(struct loop_fixture *f)
 {
-	struct dispatch_scratch scratch;
+	struct reply_scratch scratch;
 	Mmio__Hello hello = MMIO__HELLO__INIT;
 	hello.version = MMIO_PROTOCOL_VERSION;
 	Mmio__Request req = MMIO__REQUEST__INIT;
 	req.body_case = MMIO__REQUEST__BODY_HELLO;
 	req.hello = &hello;
 	run(f, &req, &scratch);
-	dispatch_reply_finish(&scratch);
+	reply_finish(&scratch);
 	/*
 	 * conn_read_cb disarms the handshake timer after Hello; left armed, it closes
 	 * the conn 5 s in, which a slow run (TSan on a busy CPU) outlasts.
@@ -91,7 +91,7 @@ open_session(struct loop_fixture *f)
 	req.acquire = &acquire;
 	Mmio__Reply reply = run(f, &req, &scratch);
 	f->lease_id = reply.lease->id;
-	dispatch_reply_finish(&scratch);
+	reply_finish(&scratch);
 
 	Mmio__RingSetup setup = MMIO__RING_SETUP__INIT;
 	req.body_case = MMIO__REQUEST__BODY_RING_SETUP;
@@ -99,7 +99,7 @@ open_session(struct loop_fixture *f)
 	run(f, &req, &scratch);
 	ring_client_map(&f->ring, scratch.pass_fds[0], scratch.pass_fds[1]);
 	close(scratch.pass_fds[0]);
-	dispatch_reply_finish(&scratch);
+	reply_finish(&scratch);
 	assert_int_equal(conn_ring_attach(f->conn), 0);
 }
 

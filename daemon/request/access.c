@@ -1,0 +1,126 @@
+#include <errno.h>
+#include <inttypes.h>
+
+#include "base/log.h"
+#include "core/lease.h"
+#include "core/width.h"
+#include "device/region.h"
+#include "request/access.h"
+#include "request/session.h"
+#include "status.h"
+
+void
+access_reply_status(Mmio__Reply *reply, struct reply_scratch *scratch, int rc,
+		    const struct lease *l, uint64_t off, unsigned width)
+{
+	switch (rc) {
+	case 0:
+		reply_status(reply, scratch, 0, NULL);
+		break;
+	case -EACCES:
+		reply_status(reply, scratch, rc, "lease %" PRIu64 " was granted read-only", l->id);
+		break;
+	case -EFAULT:
+		reply_status(reply, scratch, rc,
+			     "offset 0x%" PRIx64 " of lease %" PRIu64
+			     " is device address 0x%" PRIx64 ", not %u-byte aligned",
+			     off, l->id, l->space->addr + l->start + off, width);
+		break;
+	case -ERANGE:
+		reply_status(reply, scratch, rc,
+			     "%u-byte access at offset 0x%" PRIx64 " does not fit lease %" PRIu64
+			     " of length 0x%" PRIx64,
+			     width, off, l->id, l->len);
+		break;
+	case -EINVAL:
+		if (!lease_width_valid(width)) {
+			reply_status(reply, scratch, rc, "width %u is not 1, 2, 4 or 8 bytes",
+				     width);
+		} else {
+			reply_status(reply, scratch, rc, "value is wider than %u bits", width * 8);
+		}
+		break;
+	default:
+		reply_status(reply, scratch, rc, NULL);
+		break;
+	}
+}
+
+/* One audit record per access to a region audited for it, whatever the outcome. */
+static void
+audit_access(const struct session *s, const struct lease *l, bool is_store, unsigned width,
+	     uint64_t off, uint64_t value, int rc)
+{
+	const struct region *r = region_of_lease(l);
+	if (r->policy.audit == AUDIT_NONE || (r->policy.audit == AUDIT_STORES && !is_store)) {
+		return;
+	}
+	const char *status = status_name_of_errno(rc);
+	struct audit_record rec = {
+		.conn_id = s->conn_id,
+		.pid = s->who.pid,
+		.uid = s->who.uid,
+		.lease = l->id,
+		.region = r->name,
+		.op = is_store ? "store" : "load",
+		.width = width,
+		.offset = l->start + off,
+		.value = value,
+		.status = status ? status : "IO_ERROR",
+	};
+	log_audit(&rec);
+}
+
+/* Stores through a lease granted read-only are refused before any check. */
+int
+access_store(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+	     uint64_t value)
+{
+	int rc = l->read_only ? -EACCES : region_store(l, off, width, value);
+	audit_access(s, l, true, width, off, value, rc);
+	return rc;
+}
+
+int
+access_load(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+	    uint64_t *value)
+{
+	int rc = region_load(l, off, width, value);
+	audit_access(s, l, false, width, off, rc == 0 ? *value : 0, rc);
+	return rc;
+}
+
+int
+access_modify(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+	      uint64_t mask, uint64_t value, uint64_t *old)
+{
+	/* Refuse before the load: reading a register can have side effects. */
+	if (l->read_only) {
+		return -EACCES;
+	}
+	int rc = access_load(s, l, off, width, old);
+	if (rc == 0) {
+		uint64_t next = ((*old & ~mask) | (value & mask)) & width_mask(width);
+		rc = access_store(s, l, off, width, next);
+	}
+	return rc;
+}
+
+void
+access_barrier(const struct lease *l)
+{
+	region_write_barrier(l);
+}
+
+int
+access_check(const struct lease *l, bool is_store, uint64_t off, unsigned width, uint64_t value)
+{
+	if (is_store && l->read_only) {
+		return -EACCES;
+	}
+	int rc = lease_check_access(l, off, width);
+	if (rc == 0 && is_store && !width_value_fits(width, value)) {
+		rc = -EINVAL;
+	}
+	return rc;
+}

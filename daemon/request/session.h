@@ -1,0 +1,72 @@
+/*
+ * What one connection is, as far as requests are concerned: who it is (from
+ * the kernel), the leases it holds, and its ring. Ending a session revokes
+ * everything it holds.
+ */
+#ifndef MMIOD_SESSION_H
+#define MMIOD_SESSION_H
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/lease.h"
+#include "core/policy.h"
+
+struct ring;
+struct service;
+
+/* How every log line names a connection: CONN_FMT with CONN_ARGS(session). */
+#define CONN_FMT     "conn %" PRIu64 " (pid %d uid %u)"
+#define CONN_ARGS(s) (s)->conn_id, (int)(s)->who.pid, (unsigned)(s)->who.uid
+
+struct session {
+	uint64_t conn_id;
+	struct service *svc;
+	struct identity who; /* from the kernel at accept; never from a request */
+	struct lease_set leases;
+	bool hello_done;
+	bool refused;      /* over a connection limit: Hello is answered RESOURCE_EXHAUSTED */
+	struct ring *ring; /* the shared-memory fast path, once set up */
+	/*
+	 * How many descriptors the next reply may carry (conn.c sets it before a
+	 * request that makes some: their holder may leave them unread), and why
+	 * no more. Unlimited unless set.
+	 */
+	unsigned fd_room;
+	char fd_room_why[128];
+};
+
+/* What the descriptors of a reply gave the client: taken back if they cannot be delivered. */
+struct fd_grant {
+	enum {
+		FD_GRANT_NONE,
+		FD_GRANT_RING, /* the session's ring */
+		FD_GRANT_IRQ,  /* the interrupt subscription made through lease */
+	} kind;
+	uint64_t lease;
+};
+
+void session_init(struct session *s, uint64_t conn_id, struct service *svc,
+		  const struct identity *who);
+
+/* The session whose leases set is. */
+struct session *session_of_lease_set(const struct lease_set *set);
+
+/* Revokes every lease of s (and the interrupt subscriptions made through them); returns how many.
+ */
+unsigned session_finish(struct session *s);
+
+/* Releases l and whatever hangs off it (an interrupt subscription). */
+void session_release_lease(struct lease *l);
+
+/* Closes s's ring, if it has one. */
+void session_close_ring(struct session *s);
+
+/*
+ * The descriptors of a reply never reached the client (the kernel refused to
+ * pass them): undo what they gave, so that nothing is held that nobody can use.
+ */
+void session_fds_undelivered(struct session *s, const struct fd_grant *grant);
+
+#endif
