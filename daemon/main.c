@@ -13,14 +13,17 @@
 #include "base/fd_closer.h"
 #include "base/log.h"
 #include "config/conf.h"
+#include "core/limits.h"
 #include "device/backend.h"
 #include "device/fault.h"
 #include "device/region.h"
+#include "mmio/client.h" /* MMIO_DEFAULT_SOCKET_PATH */
 #include "net/server.h"
 #include "notify.h"
 #include "parse.h"
 #include "privdrop.h"
 #include "request/service.h"
+#include "service_config.h"
 #include "status_notify.h"
 #include "wire.h"
 
@@ -50,7 +53,8 @@ static const char usage_text[] =
 	"                         numbers are decimal or 0x hex. Such regions have no grants:\n"
 	"                         only root and the user who started mmiod may lease them.\n"
 	"                         Without --config or --region, mmiod serves " DEFAULT_REGION ".\n"
-	"  -s, --socket PATH      listen on PATH (default " MMIO_DEFAULT_SOCKET "); ignored when\n"
+	"  -s, --socket PATH      listen on PATH (default " MMIO_DEFAULT_SOCKET_PATH
+	"); ignored when\n"
 	"                         systemd passes a listening socket\n"
 	"  -u, --user USER        after opening the regions and the socket, drop to USER\n"
 	"  -f, --foreground       log plain lines to stderr even when systemd connected it\n"
@@ -189,7 +193,7 @@ load_config(const struct options *opt, struct mmiod_config *cfg)
 		free(cfg->socket_path);
 		cfg->socket_path = strdup(opt->socket_path);
 	}
-	if (!cfg->socket_path && !(cfg->socket_path = strdup(MMIO_DEFAULT_SOCKET))) {
+	if (!cfg->socket_path && !(cfg->socket_path = strdup(MMIO_DEFAULT_SOCKET_PATH))) {
 		return 2;
 	}
 	if (opt->user && conf_set_user(cfg, opt->user, err, sizeof(err)) < 0) {
@@ -205,6 +209,7 @@ struct daemon {
 	struct service svc;
 	struct region_table regions;
 	struct server srv;
+	struct status_notify status; /* STATUS= for systemd */
 };
 
 static void
@@ -235,7 +240,7 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	conf_finish(&cfg);
 	notify_state("READY=1");
-	status_notify_poke(&d->svc);
+	status_notify_poke(&d->status);
 }
 
 static void
@@ -291,6 +296,7 @@ run(struct daemon *d, struct mmiod_config *cfg)
 	}
 	int exit_code = 1;
 	service_init(&d->svc, &d->regions, cfg, started_by);
+	status_notify_start(&d->status, &d->svc);
 	d->base = event_base_new();
 	if (!d->base) {
 		log_error("cannot create the event loop");
@@ -330,7 +336,7 @@ run(struct daemon *d, struct mmiod_config *cfg)
 	log_event(MSGID_STARTED, LOG_LEVEL_INFO, "serving on %s",
 		  d->srv.socket_path ? d->srv.socket_path : "systemd's socket");
 	report_ready(d->opt->ready_fd);
-	status_notify_poke(&d->svc); /* the first STATUS=: 0 clients, 0 leases, 0 faults */
+	status_notify_poke(&d->status); /* the first STATUS=: 0 clients, 0 leases, 0 faults */
 
 	if (event_base_dispatch(d->base) < 0) {
 		log_error("event loop failed");
@@ -347,7 +353,7 @@ out_server:
 	server_close(&d->srv);
 	fd_closer_stop(1000);
 out_base:
-	status_notify_finish(&d->svc);
+	status_notify_finish(&d->status);
 	notify_close();
 	event_base_free(d->base);
 out_regions:

@@ -12,21 +12,8 @@
 /* At most one STATUS= per this many milliseconds. */
 #define STATUS_MIN_INTERVAL_MS 1000
 
-void
-status_figures_of(const struct service *svc, struct status_figures *out)
-{
-	out->clients = svc->n_clients;
-	out->leases = 0;
-	out->faults = 0;
-	for (unsigned i = 0; i < svc->regions->count; i++) {
-		const struct region *r = svc->regions->regions[i];
-		out->leases += r->space.count;
-		out->faults += r->faults;
-	}
-}
-
 static bool
-figures_equal(const struct status_figures *a, const struct status_figures *b)
+figures_equal(const struct service_figures *a, const struct service_figures *b)
 {
 	return a->clients == b->clients && a->leases == b->leases && a->faults == b->faults;
 }
@@ -43,10 +30,9 @@ status_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	struct service *svc = arg;
-	struct status_notify *n = &svc->status;
-	struct status_figures now;
-	status_figures_of(svc, &now);
+	struct status_notify *n = arg;
+	struct service_figures now;
+	service_figures(n->svc, &now);
 	if (n->sent && figures_equal(&now, &n->shown)) {
 		return; /* changed and changed back within the interval */
 	}
@@ -61,22 +47,36 @@ status_timer_cb(evutil_socket_t fd, short what, void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &n->sent_at);
 }
 
-void
-status_notify_poke(struct service *svc)
+static void
+figures_changed(void *arg)
 {
-	struct status_notify *n = &svc->status;
+	status_notify_poke(arg);
+}
+
+void
+status_notify_start(struct status_notify *n, struct service *svc)
+{
+	*n = (struct status_notify){.svc = svc};
+	svc->on_figures_changed = figures_changed;
+	svc->on_figures_arg = n;
+}
+
+void
+status_notify_poke(struct status_notify *n)
+{
+	struct service *svc = n->svc;
 	if (!svc->base) {
 		return;
 	}
 	if (n->timer && evtimer_pending(n->timer, NULL)) {
 		return; /* the callback reads the figures when it runs */
 	}
-	struct status_figures now;
-	status_figures_of(svc, &now);
+	struct service_figures now;
+	service_figures(svc, &now);
 	if (n->sent && figures_equal(&now, &n->shown)) {
 		return;
 	}
-	if (!n->timer && !(n->timer = evtimer_new(svc->base, status_timer_cb, svc))) {
+	if (!n->timer && !(n->timer = evtimer_new(svc->base, status_timer_cb, n))) {
 		log_debug("STATUS= timer: out of memory");
 		return;
 	}
@@ -95,10 +95,14 @@ status_notify_poke(struct service *svc)
 }
 
 void
-status_notify_finish(struct service *svc)
+status_notify_finish(struct status_notify *n)
 {
-	if (svc->status.timer) {
-		event_free(svc->status.timer);
-		svc->status.timer = NULL;
+	if (n->svc) {
+		n->svc->on_figures_changed = NULL;
+		n->svc->on_figures_arg = NULL;
+	}
+	if (n->timer) {
+		event_free(n->timer);
+		n->timer = NULL;
 	}
 }

@@ -10,34 +10,32 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "request/service.h"
+
 struct event;
 struct service;
 
-/* What STATUS= shows. */
-struct status_figures {
-	uint64_t clients;
-	uint64_t leases;
-	uint64_t faults;
-};
-
 struct status_notify {
+	struct service *svc;
 	struct event *timer; /* created at the first change; pending while a send is due */
-	struct status_figures shown;
+	struct service_figures shown;
 	bool sent;               /* shown holds what systemd was last told */
 	struct timespec sent_at; /* CLOCK_MONOTONIC */
 };
 
-/* Live connections, live leases and device faults over every region of svc. */
-void status_figures_of(const struct service *svc, struct status_figures *out);
+/*
+ * Watches svc's figures (service_figures_changed) from now on. Does nothing
+ * more without an event base in svc (tests, fuzzing).
+ */
+void status_notify_start(struct status_notify *n, struct service *svc);
 
 /*
- * Call wherever the figures may have changed (connect, disconnect, after a
- * request, reload). Cheap when nothing changed: compares, arms nothing. Does
- * nothing without an event base (tests, fuzzing).
+ * The figures may have changed. Cheap when nothing changed: compares, arms
+ * nothing.
  */
-void status_notify_poke(struct service *svc);
+void status_notify_poke(struct status_notify *n);
 
-/* Frees the timer; before the event base goes. */
-void status_notify_finish(struct service *svc);
+/* Stops watching and frees the timer; before the event base goes. */
+void status_notify_finish(struct status_notify *n);
 
 #endif

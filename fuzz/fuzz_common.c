@@ -22,6 +22,7 @@
 #include "fuzz_common.h"
 #include "fuzz_oracle.h"
 #include "mmio_limits.h"
+#include "service_config.h"
 #include "wire.h"
 
 struct fuzz_world fuzz_world;

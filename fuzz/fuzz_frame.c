@@ -41,6 +41,7 @@
 #include <sanitizer/asan_interface.h>
 
 #include "base/fd_closer.h"
+#include "core/limits.h"
 #include "fuzz_common.h"
 #include "mmio_limits.h"
 #include "wire.h"

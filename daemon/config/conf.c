@@ -11,6 +11,7 @@
 
 #include "config/conf.h"
 #include "config/conf_parse.h"
+#include "core/limits.h"
 #include "parse.h"
 
 void

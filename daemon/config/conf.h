@@ -10,23 +10,12 @@
 #include <sys/types.h>
 
 #include "config/region_spec.h"
+#include "core/limits.h"
 #include "core/policy.h"
 #include "mmio_limits.h"
 
 #define MMIOD_DEFAULT_CONFIG       "/etc/mmiod/mmiod.conf"
 #define MMIO_MAX_GRANTS_PER_REGION 64
-
-struct limits {
-	unsigned max_connections;
-	unsigned max_connections_per_uid;
-	unsigned max_leases_per_connection;
-	size_t max_frame;              /* <= MMIO_MAX_FRAME */
-	size_t max_queued_bytes;       /* unread reply bytes before we stop reading a client */
-	unsigned handshake_timeout_ms; /* a connection must say Hello within this */
-	unsigned max_rings;            /* shared-memory fast paths open at once; 0: none offered */
-	unsigned max_unread_fds; /* descriptors in replies not read, of all clients (fitted to the
-				    fd limit) */
-};
 
 struct region_config {
 	struct region_spec spec;

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "config/conf.h"
 #include "config/region_spec.h"
+#include "core/limits.h"
 #include "device/backend.h"
 #include "device/fault.h"
 #include "device/region.h"

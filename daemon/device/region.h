@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/lease.h"
+#include "core/limits.h"
 #include "core/policy.h"
 #include "mmio_limits.h"
 

@@ -11,12 +11,12 @@
 
 #include "base/fd_closer.h"
 #include "base/log.h"
+#include "core/limits.h"
 #include "mmio_limits.h"
 #include "net/conn.h"
 #include "net/server.h"
 #include "request/service.h"
 #include "status.h"
-#include "status_notify.h"
 #include "wire.h"
 
 struct out_frame {
@@ -309,7 +309,7 @@ poll_tick_cb(evutil_socket_t fd, short what, void *arg)
 	end_poll(c);
 	int rc = send_reply(c, &reply, scratch.pass_fds, &scratch.grant);
 	reply_finish(&scratch);
-	status_notify_poke(c->server->svc); /* a poll's loads may have faulted */
+	service_figures_changed(c->server->svc); /* a poll's loads may have faulted */
 	if (rc < 0) {
 		conn_destroy(c);
 		return;
@@ -432,7 +432,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	reply_finish(&scratch);
 	mmio__request__free_unpacked(req, &srv->arena.allocator);
-	status_notify_poke(srv->svc);
+	service_figures_changed(srv->svc);
 	if (rc < 0 && rc != -ECONNRESET) {
 		log_warn(CONN_FMT ": cannot reply: %s", CONN_ARGS(&c->session), strerror(-rc));
 	}
@@ -510,7 +510,7 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 		srv->svc->n_clients++;
 	}
 	log_event(MSGID_CONNECTED, LOG_LEVEL_INFO, CONN_FMT ": connected", CONN_ARGS(&c->session));
-	status_notify_poke(srv->svc);
+	service_figures_changed(srv->svc);
 	return 0;
 }
 
@@ -551,5 +551,5 @@ conn_destroy(struct conn *c)
 		/* Freed small chunks stay with the process otherwise, after the client is gone. */
 		malloc_trim(0);
 	}
-	status_notify_poke(svc);
+	service_figures_changed(svc);
 }

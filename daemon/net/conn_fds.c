@@ -16,7 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/queue.h>
 
-#include "mmio_limits.h"
+#include "core/limits.h"
 #include "net/conn.h"
 #include "net/server.h"
 #include "request/service.h"

@@ -32,7 +32,6 @@
 #include "request/dispatch.h"
 #include "request/ring.h"
 #include "request/service.h"
-#include "status_notify.h"
 
 /* The most spinning a ring may have ahead; what each op earns it. */
 #define RING_SPIN_NS        50000
@@ -197,7 +196,7 @@ ring_spin_cb(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	if (any_work) {
-		status_notify_poke(srv->svc); /* ring loads may have faulted */
+		service_figures_changed(srv->svc); /* ring loads may have faulted */
 	}
 	if (!TAILQ_EMPTY(&srv->hot_rings)) {
 		schedule_spin(srv);

@@ -12,6 +12,7 @@
 
 #include "base/fd_closer.h"
 #include "base/log.h"
+#include "core/limits.h"
 #include "core/policy.h"
 #include "net/conn.h"
 #include "net/server.h"

@@ -15,7 +15,6 @@
 #include "request/irq.h"
 #include "request/service.h"
 #include "status.h"
-#include "status_notify.h"
 
 /* How many grants of r apply to the caller (root and the starting uid: one, the whole region). */
 static unsigned
@@ -401,8 +400,8 @@ handle_stats(struct session *s, Mmio__Reply *reply, struct reply_scratch *scratc
 		reply_status(reply, scratch, -ENOMEM, NULL);
 		return;
 	}
-	struct status_figures fig;
-	status_figures_of(svc, &fig);
+	struct service_figures fig;
+	service_figures(svc, &fig);
 	unsigned n = 0;
 	for (unsigned i = 0; i < regions->count; i++) {
 		const struct region *r = regions->regions[i];

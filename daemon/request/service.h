@@ -1,7 +1,7 @@
 /*
- * What every connection shares: the regions with their policies, the limits,
- * and who besides root may do everything. Reload replaces the policy here and
- * re-checks every live lease against it.
+ * What every session shares: the regions with their policies, the limits,
+ * who besides root may do everything, and the figures systemd is shown.
+ * Filled from the configuration by service_config.c, above this layer.
  */
 #ifndef MMIOD_SERVICE_H
 #define MMIOD_SERVICE_H
@@ -11,9 +11,8 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "config/conf.h"
+#include "core/limits.h"
 #include "core/policy.h"
-#include "status_notify.h"
 
 struct event_base;
 struct lease;
@@ -27,16 +26,21 @@ struct service {
 	bool has_admin_gid;
 	gid_t admin_gid;
 	/* Figures for Stats and STATUS=. */
-	unsigned n_clients;      /* live connections holding a slot (conn.c) */
+	unsigned n_clients;      /* live connections holding a slot (net/conn.c) */
 	unsigned n_rings;        /* open shared-memory rings, at most limits.max_rings */
 	uint64_t requests;       /* requests dispatched since start */
 	struct timespec started; /* CLOCK_MONOTONIC at service_init */
-	struct status_notify status;
+	/* Told when the figures may have changed (STATUS=, from the top); NULL: nobody. */
+	void (*on_figures_changed)(void *arg);
+	void *on_figures_arg;
 };
 
-/* Fills svc from cfg (limits, admin group) for regions already opened from it. */
-void service_init(struct service *svc, struct region_table *regions, const struct mmiod_config *cfg,
-		  uid_t extra_uid);
+/* What STATUS= shows. */
+struct service_figures {
+	uint64_t clients;
+	uint64_t leases;
+	uint64_t faults;
+};
 
 /* root, the starting uid, or a member of the admin group. */
 bool service_is_admin(const struct service *svc, const struct identity *who);
@@ -44,13 +48,13 @@ bool service_is_admin(const struct service *svc, const struct identity *who);
 /* The live lease with this id, whoever holds it, or NULL. */
 struct lease *service_find_lease(const struct service *svc, uint64_t id);
 
+/* Live connections, live leases and device faults over every region of svc. */
+void service_figures(const struct service *svc, struct service_figures *out);
+
 /*
- * Takes the policy, limits and admin group of cfg (regions matched by name; a
- * region cfg no longer names keeps no grants) and re-checks every live lease:
- * one no grant covers any more is revoked, one now under ro only becomes
- * read-only. Returns how many leases were revoked, or -ENOMEM (nothing changed
- * for the region that failed).
+ * Call wherever the figures may have changed (connect, disconnect, after a
+ * request, reload): passes it on to whoever watches them.
  */
-int service_apply_config(struct service *svc, const struct mmiod_config *cfg);
+void service_figures_changed(struct service *svc);
 
 #endif

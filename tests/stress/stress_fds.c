@@ -47,6 +47,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "core/limits.h"
 #include "daemon_fixture.h"
 #include "hw_tree.h"
 #include "linger_sock.h"

@@ -33,9 +33,9 @@
 #include <unistd.h>
 
 #include "attacker.h"
+#include "core/limits.h"
 #include "daemon_fixture.h"
 #include "mmio/client.h"
-#include "mmio_limits.h"
 #include "run_as.h"
 #include "stress_util.h"
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "attacker.h"
+#include "core/limits.h"
 #include "mmio_limits.h"
 #include "raw_client.h"
 #include "stress_common.h"

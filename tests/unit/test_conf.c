@@ -18,7 +18,9 @@
 #include <cmocka.h>
 
 #include "config/conf.h"
+#include "core/limits.h"
 #include "core/policy.h"
+#include "mmio/client.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -651,7 +653,7 @@ test_conf_example(void **state)
 	}
 	assert_int_equal(rc, 0);
 	const struct mmiod_config *c = &f->cfg;
-	assert_string_equal(c->socket_path, MMIO_DEFAULT_SOCKET);
+	assert_string_equal(c->socket_path, MMIO_DEFAULT_SOCKET_PATH);
 	assert_int_equal(c->socket_gid, 65534);
 	assert_int_equal(c->uid, 65534);
 	assert_true(c->has_admin_gid);

@@ -21,6 +21,7 @@
 #include "mmio_limits.h"
 #include "request/dispatch.h"
 #include "request/service.h"
+#include "service_config.h"
 
 /* The longest name: each listed lease costs the most bytes, so fewer leases fill a frame. */
 #define REGION "r123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

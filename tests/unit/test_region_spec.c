@@ -15,6 +15,7 @@
 
 #include "config/conf.h"
 #include "config/region_spec.h"
+#include "core/limits.h"
 #include "device/region.h"
 #include "parse.h"
 

@@ -25,6 +25,7 @@
 #include "request/dispatch.h"
 #include "request/service.h"
 #include "ring_client.h"
+#include "service_config.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

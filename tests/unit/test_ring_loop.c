@@ -28,7 +28,7 @@
 #include "request/dispatch.h"
 #include "request/service.h"
 #include "ring_client.h"
-#include "status_notify.h"
+#include "service_config.h"
 
 /* Loads the client thread runs; each needs a round trip, so they span many spin slices. */
 #define CLIENT_OPS 100000u
@@ -155,7 +155,6 @@ teardown(void **state)
 	close(f->done_pipe[1]);
 	close(f->busy_pipe[0]);
 	close(f->busy_pipe[1]);
-	status_notify_finish(&f->svc);
 	event_base_free(f->base);
 	region_table_close(&f->table);
 	test_free(f);
