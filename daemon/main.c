@@ -17,6 +17,7 @@
 #include "device/backend.h"
 #include "device/fault.h"
 #include "device/region.h"
+#include "device/region_table.h"
 #include "mmio/client.h" /* MMIO_DEFAULT_SOCKET_PATH */
 #include "net/server.h"
 #include "notify.h"

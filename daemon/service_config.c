@@ -11,6 +11,7 @@
 #include "config/conf.h"
 #include "core/limits.h"
 #include "device/region.h"
+#include "device/region_table.h"
 #include "request/irq.h"
 #include "request/service.h"
 #include "request/session.h"

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "device/region.h"
+#include "device/region_table.h"
 #include "mmio.pb-c.h"
 #include "request/dispatch.h"
 #include "request/service.h"

@@ -1,3 +1,4 @@
+/* A region: its backend, its lease space and policy, and the checked accesses on it. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -6,9 +7,7 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "config/conf.h"
-#include "config/region_spec.h"
-#include "core/limits.h"
+#include "core/width.h"
 #include "device/backend.h"
 #include "device/fault.h"
 #include "device/region.h"
@@ -42,12 +41,6 @@ struct region *
 region_of_lease(const struct lease *l)
 {
 	return (struct region *)((char *)l->space - offsetof(struct region, space));
-}
-
-static int
-value_fits(unsigned width, uint64_t value)
-{
-	return width == 8 || (value >> (width * 8)) == 0;
 }
 
 /* One unchecked load of exactly width bytes at absolute offset abs. */
@@ -139,7 +132,7 @@ region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value
 		return rc;
 	}
 	/* Truncating silently would write a register value the caller did not ask for. */
-	if (!value_fits(width, value) || !width_supported(width)) {
+	if (!width_value_fits(width, value) || !width_supported(width)) {
 		return -EINVAL;
 	}
 	struct region *r = region_of_lease(l);
@@ -150,31 +143,6 @@ region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value
 		note_fault(r, abs, width, "store");
 	}
 	return rc;
-}
-
-int
-region_masked_load(const struct lease *l, uint64_t off, unsigned width, uint64_t mask,
-		   uint64_t *value)
-{
-	uint64_t cur;
-	int rc = region_load(l, off, width, &cur);
-	if (rc < 0) {
-		return rc;
-	}
-	*value = cur & mask;
-	return 0;
-}
-
-int
-region_modify(const struct lease *l, uint64_t off, unsigned width, uint64_t mask, uint64_t value)
-{
-	uint64_t cur;
-	int rc = region_load(l, off, width, &cur);
-	if (rc < 0) {
-		return rc;
-	}
-	uint64_t width_mask = width == 8 ? UINT64_MAX : (UINT64_C(1) << (width * 8)) - 1;
-	return region_store(l, off, width, ((cur & ~mask) | (value & mask)) & width_mask);
 }
 
 void
@@ -198,65 +166,4 @@ region_set_policy(struct region *r, const struct region_policy *p)
 	r->policy =
 		(struct region_policy){.grants = copy, .n_grants = p->n_grants, .audit = p->audit};
 	return 0;
-}
-
-int
-region_table_open(struct region_table *table, const struct region_config *configs, unsigned n,
-		  char *err, size_t errlen)
-{
-	table->count = 0;
-	if (n > MMIO_MAX_REGIONS) {
-		snprintf(err, errlen, "%u regions, at most %d are supported", n, MMIO_MAX_REGIONS);
-		return -EINVAL;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		const struct region_spec *spec = &configs[i].spec;
-		int rc;
-		if (region_table_find(table, spec->name)) {
-			snprintf(err, errlen, "region '%s' is defined twice", spec->name);
-			rc = -EINVAL;
-			goto err_close;
-		}
-		struct backend *b;
-		char why[256];
-		rc = backend_open(spec, &b, why, sizeof(why));
-		if (rc < 0) {
-			snprintf(err, errlen, "region '%s': %s", spec->name, why);
-			goto err_close;
-		}
-		struct region *r = region_create(spec->name, b);
-		if (!r || region_set_policy(r, &configs[i].policy) < 0) {
-			region_destroy(r);
-			snprintf(err, errlen, "region '%s': out of memory", spec->name);
-			rc = -ENOMEM;
-			goto err_close;
-		}
-		table->regions[table->count++] = r;
-		continue;
-	err_close:
-		region_table_close(table);
-		return rc;
-	}
-	return 0;
-}
-
-void
-region_table_close(struct region_table *table)
-{
-	for (unsigned i = 0; i < table->count; i++) {
-		region_destroy(table->regions[i]);
-		table->regions[i] = NULL;
-	}
-	table->count = 0;
-}
-
-struct region *
-region_table_find(const struct region_table *table, const char *name)
-{
-	for (unsigned i = 0; i < table->count; i++) {
-		if (strcmp(table->regions[i]->name, name) == 0) {
-			return table->regions[i];
-		}
-	}
-	return NULL;
 }

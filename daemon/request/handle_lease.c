@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "device/backend.h"
 #include "device/region.h"
+#include "device/region_table.h"
 #include "mmio_limits.h"
 #include "request/dispatch.h"
 #include "request/handlers.h"

@@ -1,6 +1,7 @@
 #include "request/service.h"
 #include "core/lease.h"
 #include "device/region.h"
+#include "device/region_table.h"
 
 bool
 service_is_admin(const struct service *svc, const struct identity *who)

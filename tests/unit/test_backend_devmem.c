@@ -26,6 +26,7 @@
 #include "core/lease.h"
 #include "device/backend.h"
 #include "device/region.h"
+#include "device/region_table.h"
 #include "hw_tree.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -24,6 +24,8 @@
 #include "device/backend.h"
 #include "device/fault.h"
 #include "device/region.h"
+#include "request/access.h"
+#include "request/session.h"
 
 #define FILE_SIZE 8192
 #define FAULTS    1000
@@ -125,7 +127,9 @@ test_fault_modify_stops_after_faulting_load(void **state)
 {
 	struct fixture *f = armed(state);
 	assert_int_equal(ftruncate(f->fd, 0), 0);
-	assert_int_equal(region_modify(f->file_lease, 0, 4, 0xff, 1), -EIO);
+	struct session s = {.conn_id = 1};
+	uint64_t old = 0;
+	assert_int_equal(access_modify(&s, f->file_lease, 0, 4, 0xff, 1, &old), -EIO);
 	assert_int_equal(f->file->faults, 1);
 }
 

@@ -17,6 +17,7 @@
 #include "core/lease.h"
 #include "device/backend.h"
 #include "device/region.h"
+#include "device/region_table.h"
 #include "mmio.pb-c.h"
 #include "mmio_limits.h"
 #include "request/dispatch.h"

@@ -17,6 +17,7 @@
 #include "config/region_spec.h"
 #include "core/limits.h"
 #include "device/region.h"
+#include "device/region_table.h"
 #include "parse.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -21,6 +21,7 @@
 #include "config/conf.h"
 #include "device/backend.h"
 #include "device/region.h"
+#include "device/region_table.h"
 #include "mmio_limits.h"
 #include "mmio_ring.h"
 #include "net/conn.h"
