@@ -347,17 +347,17 @@ handle_irq(struct session *s, Mmio__Request__BodyCase kind, uint64_t lease_id, M
 	int rc;
 	switch (kind) {
 	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
-		rc = irq_subscribe(s->svc, s, l, &scratch->pass_fds[0]);
+		rc = irq_subscribe(s->svc, s->conn_id, &s->who, l, &scratch->pass_fds[0]);
 		if (rc == 0) {
 			log_info(CONN_FMT ": lease %" PRIu64 ": subscribed to the interrupt of %s",
 				 CONN_ARGS(s), l->id, name);
 		}
 		break;
 	case MMIO__REQUEST__BODY_IRQ_ACK:
-		rc = irq_ack(s, l);
+		rc = irq_ack(l);
 		break;
 	default:
-		rc = irq_unsubscribe(s, l);
+		rc = irq_unsubscribe(l);
 		break;
 	}
 	if (rc == -EINVAL && kind == MMIO__REQUEST__BODY_IRQ_SUBSCRIBE) {

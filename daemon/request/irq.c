@@ -1,3 +1,4 @@
+/* Forwarding a region's interrupt to its one subscriber, through a pipe. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,12 +13,14 @@
 #include "device/region.h"
 #include "request/irq.h"
 #include "request/service.h"
-#include "request/session.h"
 #include "wire.h"
 
 struct irq_sub {
 	struct region *region;
-	const struct session *owner;
+	/* The subscriber: who it is and the leases it holds (its session outlives this). */
+	uint64_t conn_id;
+	struct identity who;
+	const struct lease_set *holder;
 	uint64_t lease_id;
 	int pipe_fd; /* write end; the subscriber holds the read end */
 	struct event *ev;
@@ -79,21 +82,22 @@ irq_cb(evutil_socket_t fd, short what, void *arg)
 
 /* The rule of policy_may_own_irq, for holder s of lease l under the region's current policy. */
 static bool
-may_own(const struct service *svc, const struct session *s, const struct lease *l)
+may_own(const struct service *svc, const struct identity *who, const struct lease *l)
 {
 	const struct region *r = region_of_lease(l);
-	return policy_may_own_irq(&r->policy, &s->who, svc->extra_uid, r->space.len, l->read_only);
+	return policy_may_own_irq(&r->policy, who, svc->extra_uid, r->space.len, l->read_only);
 }
 
 int
-irq_subscribe(struct service *svc, struct session *s, const struct lease *l, int *client_fd)
+irq_subscribe(struct service *svc, uint64_t conn_id, const struct identity *who,
+	      const struct lease *l, int *client_fd)
 {
 	struct region *r = region_of_lease(l);
 	if (r->backend->irq_fd < 0) {
 		return -EINVAL;
 	}
 	/* Before -EBUSY: who may not own it learns nothing of who does. */
-	if (!may_own(svc, s, l)) {
+	if (!may_own(svc, who, l)) {
 		return -EACCES;
 	}
 	if (r->irq) {
@@ -115,7 +119,9 @@ irq_subscribe(struct service *svc, struct session *s, const struct lease *l, int
 		goto err;
 	}
 	sub->region = r;
-	sub->owner = s;
+	sub->conn_id = conn_id;
+	sub->who = *who;
+	sub->holder = l->set;
 	sub->lease_id = l->id;
 	sub->pipe_fd = p[1];
 	sub->ev = event_new(svc->base, r->backend->irq_fd, EV_READ | EV_PERSIST, irq_cb, sub);
@@ -135,18 +141,18 @@ err:
 	return rc;
 }
 
-/* s's subscription made through l, or NULL. */
+/* The subscription made through l, or NULL (lease ids are never reused: l names its holder). */
 static struct irq_sub *
-find_subscription(const struct session *s, const struct lease *l)
+find_subscription(const struct lease *l)
 {
 	struct irq_sub *sub = region_of_lease(l)->irq;
-	return sub && sub->owner == s && sub->lease_id == l->id ? sub : NULL;
+	return sub && sub->lease_id == l->id ? sub : NULL;
 }
 
 int
-irq_ack(struct session *s, const struct lease *l)
+irq_ack(const struct lease *l)
 {
-	struct irq_sub *sub = find_subscription(s, l);
+	struct irq_sub *sub = find_subscription(l);
 	if (!sub) {
 		return -EINVAL;
 	}
@@ -158,9 +164,9 @@ irq_ack(struct session *s, const struct lease *l)
 }
 
 int
-irq_unsubscribe(struct session *s, const struct lease *l)
+irq_unsubscribe(const struct lease *l)
 {
-	struct irq_sub *sub = find_subscription(s, l);
+	struct irq_sub *sub = find_subscription(l);
 	if (!sub) {
 		return -EINVAL;
 	}
@@ -171,8 +177,8 @@ irq_unsubscribe(struct session *s, const struct lease *l)
 void
 irq_lease_gone(const struct lease *l)
 {
-	struct irq_sub *sub = region_of_lease(l)->irq;
-	if (sub && sub->lease_id == l->id) {
+	struct irq_sub *sub = find_subscription(l);
+	if (sub) {
 		end_subscription(sub);
 	}
 }
@@ -184,14 +190,14 @@ irq_recheck(const struct service *svc, struct region *r)
 	if (!sub) {
 		return false;
 	}
-	const struct lease *l = lease_find(&sub->owner->leases, sub->lease_id);
-	if (l && may_own(svc, sub->owner, l)) {
+	const struct lease *l = lease_find(sub->holder, sub->lease_id);
+	if (l && may_own(svc, &sub->who, l)) {
 		return false;
 	}
 	log_info(CONN_FMT
 		 ": lease %" PRIu64
 		 ": unsubscribed from the interrupt of %s: the new policy does not let it own it",
-		 CONN_ARGS(sub->owner), sub->lease_id, r->name);
+		 CONN_ARGS(sub), sub->lease_id, r->name);
 	end_subscription(sub);
 	return true;
 }

@@ -9,25 +9,29 @@
 
 #include <stdbool.h>
 
+#include <stdint.h>
+
+struct identity;
 struct lease;
 struct region;
 struct service;
-struct session;
 
 /*
- * Subscribes s, holder of l, to the interrupt of l's region. Returns 0 with
- * *client_fd the pipe's read end to pass to the client (the caller closes it
- * after sending), or -EINVAL (the region has no interrupt), -EACCES (s may not
- * own it through l: policy_may_own_irq), -EBUSY (another subscriber), -ENOMEM
- * or another negative errno.
+ * Subscribes connection conn_id (who), holder of l, to the interrupt of l's
+ * region. Returns 0 with *client_fd the pipe's read end to pass to the client
+ * (the caller closes it after sending), or -EINVAL (the region has no
+ * interrupt), -EACCES (who may not own it through l: policy_may_own_irq),
+ * -EBUSY (another subscriber), -ENOMEM or another negative errno. The caller
+ * ends the subscription (irq_lease_gone) before l or its holder goes.
  */
-int irq_subscribe(struct service *svc, struct session *s, const struct lease *l, int *client_fd);
+int irq_subscribe(struct service *svc, uint64_t conn_id, const struct identity *who,
+		  const struct lease *l, int *client_fd);
 
-/* Re-enables the interrupt (writes 1 to the device). -EINVAL if s is not subscribed via l; -EIO. */
-int irq_ack(struct session *s, const struct lease *l);
+/* Re-enables the interrupt (writes 1 to the device). -EINVAL if l has no subscription; -EIO. */
+int irq_ack(const struct lease *l);
 
-/* Ends s's subscription via l. -EINVAL if there is none. */
-int irq_unsubscribe(struct session *s, const struct lease *l);
+/* Ends the subscription made through l. -EINVAL if there is none. */
+int irq_unsubscribe(const struct lease *l);
 
 /* The lease l is going away: end any subscription made through it. */
 void irq_lease_gone(const struct lease *l);

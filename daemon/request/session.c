@@ -65,7 +65,7 @@ session_fds_undelivered(struct session *s, const struct fd_grant *grant)
 	case FD_GRANT_IRQ: {
 		const struct lease *l = lease_find(&s->leases, grant->lease);
 		if (l) {
-			irq_unsubscribe(s, l);
+			irq_unsubscribe(l);
 		}
 		break;
 	}

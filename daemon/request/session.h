@@ -6,7 +6,6 @@
 #ifndef MMIOD_SESSION_H
 #define MMIOD_SESSION_H
 
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -15,10 +14,6 @@
 
 struct ring;
 struct service;
-
-/* How every log line names a connection: CONN_FMT with CONN_ARGS(session). */
-#define CONN_FMT     "conn %" PRIu64 " (pid %d uid %u)"
-#define CONN_ARGS(s) (s)->conn_id, (int)(s)->who.pid, (unsigned)(s)->who.uid
 
 struct session {
 	uint64_t conn_id;
