@@ -96,11 +96,12 @@ open_region(const char *name, uint64_t size, unsigned skew)
 {
 	struct backend *b;
 	char err[128];
-	if (backend_mem_open(REDZONE + size + REDZONE, &b, err, sizeof(err)) < 0) {
+	struct region_spec spec = {.type = "mem", .size = REDZONE + size + REDZONE};
+	if (backend_open(&spec, &b, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz: %s: %s\n", name, err);
 		abort();
 	}
-	/* backend_mem_open mapped a page; offset 0 moves past the front redzone and the skew. */
+	/* The mem backend mapped a page; offset 0 moves past the front redzone and the skew. */
 	b->base += REDZONE + skew;
 	b->addr += REDZONE + skew;
 	b->len = size;

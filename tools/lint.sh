@@ -131,11 +131,10 @@ CREATE_OK = {
 # mmiod's end of a doorbell) and descriptors clients send go through fd_closer_close().
 _CONF_FILE = "a device or file named by the configuration, opened by mmiod to map it"
 CLOSE_OK = {
-    "device/backend.c": {"&b->irq_fd": "the UIO device's interrupt fd, opened by mmiod"},
-    "device/backend_devmem.c": {"fd": _CONF_FILE},
-    "device/backend_file.c": {"fd": _CONF_FILE},
-    "device/backend_pci.c": {"fd": _CONF_FILE},
-    "device/backend_uio.c": {"fd": _CONF_FILE},
+    "device/mapping.c": {
+        "fd": _CONF_FILE,
+        "&b->irq_fd": "the UIO device's interrupt fd, opened by mmiod",
+    },
     "device/sysfs.c": {"fd": "a sysfs attribute, read at startup"},
     "base/fd_closer.c": {
         "fd": "the closer thread's close, off the loop",

@@ -7,16 +7,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "device/backend.h"
+#include "config/region_spec.h"
+#include "device/backend_type.h"
+#include "device/mapping.h"
 
 #define DEVMEM_DEFAULT_PATH "/dev/mem"
 
@@ -38,72 +36,67 @@ open_hint(int e, bool is_default)
 	}
 }
 
-int
-backend_devmem_open(const char *path, uint64_t phys, uint64_t size, struct backend **out, char *err,
-		    size_t errlen)
+/* map_path()'s failure in devmem's words: what the operator can do about it. */
+static void
+explain(const struct map_request *req, int rc, const struct map_failure *why, bool is_default,
+	char *err, size_t errlen)
 {
-	bool is_default = !path;
-	path = path ? path : DEVMEM_DEFAULT_PATH;
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	uint64_t page_off = phys % page;
+	unsigned long long phys = req->offset;
+	unsigned long long size = req->size;
+	switch (why->step) {
+	case MAP_OPEN:
+		snprintf(err, errlen, "open %s: %s%s", req->path, strerror(-rc),
+			 open_hint(-rc, is_default));
+		break;
+	case MAP_SHORT:
+		snprintf(err, errlen,
+			 "%s has 0x%llx bytes, the region needs 0x%llx (phys 0x%llx + size 0x%llx)",
+			 req->path, (unsigned long long)why->file_size, phys + size, phys, size);
+		break;
+	case MAP_MMAP:
+		snprintf(err, errlen, "mmap %s at 0x%llx (0x%llx bytes): %s%s", req->path, phys,
+			 size, strerror(-rc),
+			 rc == -EPERM || rc == -EINVAL
+				 ? " (CONFIG_STRICT_DEVMEM or kernel lockdown forbids this range; "
+				   "boot with iomem=relaxed or use a UIO/PCI backend)"
+				 : "");
+		break;
+	default:
+		map_explain(req, rc, why, err, errlen);
+	}
+}
+
+static int
+devmem_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
+{
+	uint64_t phys = spec->phys;
+	uint64_t size = spec->size;
 	if (size == 0 || phys > UINT64_MAX - size) {
 		snprintf(err, errlen, "phys 0x%llx size 0x%llx: %s", (unsigned long long)phys,
 			 (unsigned long long)size, size ? "the range wraps past 2^64" : "empty");
 		return -EINVAL;
 	}
-	/* map_len = size + page_off must fit ssize_t, the file offset must fit off_t. */
-	if (size > (uint64_t)SSIZE_MAX - page_off || phys - page_off > (uint64_t)INT64_MAX) {
+	if (!map_range_fits(phys, size)) {
 		snprintf(err, errlen, "phys 0x%llx size 0x%llx does not fit a mapping",
 			 (unsigned long long)phys, (unsigned long long)size);
 		return -EINVAL;
 	}
-	/* O_SYNC makes the kernel map the range uncached; it cannot be added after open. */
-	int fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		int rc = -errno;
-		snprintf(err, errlen, "open %s: %s%s", path, strerror(-rc),
-			 open_hint(-rc, is_default));
-		return rc;
-	}
-	int rc;
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "stat %s: %s", path, strerror(-rc));
-		goto err_close_fd;
-	}
-	if (!S_ISCHR(st.st_mode) && !S_ISREG(st.st_mode)) {
-		rc = -EINVAL;
-		snprintf(err, errlen, "%s is neither a character device nor a regular file", path);
-		goto err_close_fd;
-	}
-	/* A stand-in file: touching a page past its end raises SIGBUS, so refuse it now. */
-	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < phys + size) {
-		rc = -EINVAL;
-		snprintf(err, errlen,
-			 "%s has 0x%llx bytes, the region needs 0x%llx (phys 0x%llx + size 0x%llx)",
-			 path, (unsigned long long)st.st_size, (unsigned long long)phys + size,
-			 (unsigned long long)phys, (unsigned long long)size);
-		goto err_close_fd;
-	}
-	struct backend *b;
-	rc = backend_map(fd, "devmem", phys, size, phys, &b);
+	const struct map_request req = {
+		.type = "devmem",
+		.path = spec->path ? spec->path : DEVMEM_DEFAULT_PATH,
+		/* O_SYNC makes the kernel map the range uncached; it cannot be added after open. */
+		.open_flags = O_SYNC,
+		.char_device_ok = true,
+		.offset = phys,
+		.size = size,
+		.addr = phys,
+	};
+	struct map_failure why;
+	int rc = map_path(&req, out, &why);
 	if (rc < 0) {
-		const char *hint = "";
-		if (rc == -EPERM || rc == -EINVAL) {
-			hint = " (CONFIG_STRICT_DEVMEM or kernel lockdown forbids this range; "
-			       "boot with iomem=relaxed or use a UIO/PCI backend)";
-		}
-		snprintf(err, errlen, "mmap %s at 0x%llx (0x%llx bytes): %s%s", path,
-			 (unsigned long long)phys, (unsigned long long)size, strerror(-rc), hint);
-		goto err_close_fd;
+		explain(&req, rc, &why, !spec->path, err, errlen);
 	}
-	/* The mapping keeps the file; the fd is no longer needed. */
-	close(fd);
-	*out = b;
-	return 0;
-
-err_close_fd:
-	close(fd);
 	return rc;
 }
+
+const struct backend_type backend_type_devmem = {"devmem", devmem_open};

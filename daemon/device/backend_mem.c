@@ -8,11 +8,14 @@
 #include <sys/mman.h>
 #include <sys/types.h>
 
-#include "device/backend.h"
+#include "config/region_spec.h"
+#include "device/backend_type.h"
+#include "device/mapping.h"
 
-int
-backend_mem_open(uint64_t size, struct backend **out, char *err, size_t errlen)
+static int
+mem_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
 {
+	uint64_t size = spec->size;
 	if (size == 0 || size > (uint64_t)SSIZE_MAX) {
 		snprintf(err, errlen, "size 0x%llx is not in 1..SSIZE_MAX",
 			 (unsigned long long)size);
@@ -39,3 +42,5 @@ backend_mem_open(uint64_t size, struct backend **out, char *err, size_t errlen)
 	*out = b;
 	return 0;
 }
+
+const struct backend_type backend_type_mem = {"mem", mem_open};

@@ -6,18 +6,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "config/region_spec.h"
-#include "device/backend.h"
+#include "device/backend_type.h"
+#include "device/mapping.h"
 #include "device/sysfs.h"
 #include "parse.h"
 
@@ -105,11 +101,41 @@ read_bar(const char *dir, const char *device, unsigned bar, struct bar_info *out
 	return 0;
 }
 
-int
-backend_pci_open(const char *sysfs, const char *device, unsigned bar, uint64_t offset,
-		 uint64_t size, struct backend **out, char *err, size_t errlen)
+/* map_path()'s failure in pci's words. */
+static void
+explain(const struct map_request *req, int rc, const struct map_failure *why, unsigned bar,
+	uint64_t bar_size, char *err, size_t errlen)
 {
-	sysfs = sysfs ? sysfs : PCI_DEFAULT_SYSFS;
+	switch (why->step) {
+	case MAP_OPEN:
+		snprintf(err, errlen, "open %s: %s%s", req->path, strerror(-rc),
+			 rc == -EACCES ? " (mmiod must start as root to map a BAR)" : "");
+		break;
+	case MAP_KIND:
+	case MAP_SHORT:
+		snprintf(
+			err, errlen,
+			"%s has 0x%llx bytes, BAR %u is 0x%llx bytes: not that BAR's resource file",
+			req->path, (unsigned long long)why->file_size, bar,
+			(unsigned long long)bar_size);
+		break;
+	case MAP_MMAP:
+		snprintf(err, errlen, "mmap %s at offset 0x%llx: %s%s", req->path,
+			 (unsigned long long)req->offset, strerror(-rc),
+			 rc == -EPERM ? " (kernel lockdown forbids mapping PCI BARs)" : "");
+		break;
+	default:
+		map_explain(req, rc, why, err, errlen);
+	}
+}
+
+static int
+pci_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
+{
+	const char *sysfs = spec->sysfs ? spec->sysfs : PCI_DEFAULT_SYSFS;
+	const char *device = spec->device;
+	unsigned bar = spec->bar;
+	uint64_t offset = spec->offset;
 	if (!region_spec_pci_device_valid(device) || bar > 5) {
 		snprintf(err, errlen, "'%s' BAR %u is not a PCI address DDDD:BB:DD.F and BAR 0..5",
 			 device, bar);
@@ -130,17 +156,15 @@ backend_pci_open(const char *sysfs, const char *device, unsigned bar, uint64_t o
 	if (rc < 0) {
 		return rc;
 	}
-	if (offset >= info.size || (size && size > info.size - offset)) {
+	if (offset >= info.size || (spec->size && spec->size > info.size - offset)) {
 		snprintf(err, errlen,
 			 "offset 0x%llx size 0x%llx does not fit BAR %u of %s (0x%llx bytes)",
-			 (unsigned long long)offset, (unsigned long long)size, bar, dev,
+			 (unsigned long long)offset, (unsigned long long)spec->size, bar, dev,
 			 (unsigned long long)info.size);
 		return -EINVAL;
 	}
-	size = size ? size : info.size - offset;
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	uint64_t page_off = offset % page;
-	if (size > (uint64_t)SSIZE_MAX - page_off || offset - page_off > (uint64_t)INT64_MAX) {
+	uint64_t size = spec->size ? spec->size : info.size - offset;
+	if (!map_range_fits(offset, size)) {
 		snprintf(err, errlen, "offset 0x%llx size 0x%llx does not fit a mapping",
 			 (unsigned long long)offset, (unsigned long long)size);
 		return -EINVAL;
@@ -150,42 +174,21 @@ backend_pci_open(const char *sysfs, const char *device, unsigned bar, uint64_t o
 		snprintf(err, errlen, "sysfs path for %s is too long", dev);
 		return -ENAMETOOLONG;
 	}
-	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "open %s: %s%s", path, strerror(-rc),
-			 rc == -EACCES ? " (mmiod must start as root to map a BAR)" : "");
-		return rc;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "stat %s: %s", path, strerror(-rc));
-		goto err_close_fd;
-	}
-	/* sysfs sizes resourceN as the BAR: a shorter file would SIGBUS on the first access. */
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < info.size) {
-		rc = -EINVAL;
-		snprintf(
-			err, errlen,
-			"%s has 0x%llx bytes, BAR %u is 0x%llx bytes: not that BAR's resource file",
-			path, (unsigned long long)st.st_size, bar, (unsigned long long)info.size);
-		goto err_close_fd;
-	}
-	struct backend *b;
-	rc = backend_map(fd, "pci", offset, size, info.start + offset, &b);
+	const struct map_request req = {
+		.type = "pci",
+		.path = path,
+		.offset = offset,
+		.size = size,
+		.addr = info.start + offset,
+		/* sysfs sizes resourceN as the BAR: a shorter file is not that BAR's. */
+		.file_min = info.size,
+	};
+	struct map_failure why;
+	rc = map_path(&req, out, &why);
 	if (rc < 0) {
-		snprintf(err, errlen, "mmap %s at offset 0x%llx: %s%s", path,
-			 (unsigned long long)offset, strerror(-rc),
-			 rc == -EPERM ? " (kernel lockdown forbids mapping PCI BARs)" : "");
-		goto err_close_fd;
+		explain(&req, rc, &why, bar, info.size, err, errlen);
 	}
-	/* The mapping keeps the file; the fd is no longer needed. */
-	close(fd);
-	*out = b;
-	return 0;
-
-err_close_fd:
-	close(fd);
 	return rc;
 }
+
+const struct backend_type backend_type_pci = {"pci", pci_open};

@@ -11,14 +11,13 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/region_spec.h"
-#include "device/backend.h"
+#include "device/backend_type.h"
+#include "device/mapping.h"
 #include "device/sysfs.h"
 
 #define UIO_DEFAULT_SYSFS "/sys"
@@ -145,65 +144,36 @@ read_map(const char *sysfs, const char *device, unsigned map, struct uio_map *m,
 	return 0;
 }
 
-/*
- * Maps len bytes starting m->offset into map index of path; fills b's mapping.
- * Returns 0, or a negative errno with the reason in err.
- */
-static int
-map_device(const char *path, unsigned index, const struct uio_map *m, uint64_t len,
-	   struct backend *b, char *err, size_t errlen)
+/* map_path()'s failure in uio's words. */
+static void
+explain(const struct map_request *req, int rc, const struct map_failure *why, unsigned index,
+	char *err, size_t errlen)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	size_t map_len = (size_t)((m->offset + len + page - 1) / page * page);
-	uint64_t file_off = (uint64_t)index * page;
-	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		int rc = -errno;
-		snprintf(err, errlen, "open %s: %s", path, strerror(-rc));
-		return rc;
-	}
-	int rc;
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "stat %s: %s", path, strerror(-rc));
-		goto out_close_fd;
-	}
-	if (!S_ISCHR(st.st_mode) && !S_ISREG(st.st_mode)) {
-		rc = -EINVAL;
-		snprintf(err, errlen, "%s is neither a character device nor a regular file", path);
-		goto out_close_fd;
-	}
-	/* A stand-in file: touching a page past its end raises SIGBUS, so refuse it now. */
-	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < file_off + m->offset + len) {
-		rc = -EINVAL;
-		snprintf(err, errlen, "%s has 0x%llx bytes, map %u needs 0x%llx", path,
-			 (unsigned long long)st.st_size, index,
-			 (unsigned long long)file_off + m->offset + len);
-		goto out_close_fd;
-	}
-	void *map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)file_off);
-	if (map == MAP_FAILED) {
-		rc = -errno;
-		snprintf(err, errlen, "mmap %s map %u (0x%zx bytes): %s%s", path, index, map_len,
-			 strerror(-rc),
+	switch (why->step) {
+	case MAP_SHORT:
+		snprintf(err, errlen, "%s has 0x%llx bytes, map %u needs 0x%llx", req->path,
+			 (unsigned long long)why->file_size, index,
+			 (unsigned long long)req->offset + req->size);
+		break;
+	case MAP_MMAP: {
+		/* The whole pages the kernel maps. */
+		size_t map_len =
+			(size_t)((req->offset % page + req->size + page - 1) / page * page);
+		snprintf(err, errlen, "mmap %s map %u (0x%zx bytes): %s%s", req->path, index,
+			 map_len, strerror(-rc),
 			 rc == -EINVAL || rc == -ENODEV ? " (the kernel maps whole pages of a map "
 							  "whose addr is page-aligned)"
 							: "");
-		goto out_close_fd;
+		break;
 	}
-	rc = 0;
-	b->map = map;
-	b->map_len = map_len;
-	b->base = (uint8_t *)map + m->offset;
-out_close_fd:
-	/* The mapping keeps the device; the fd is no longer needed. */
-	close(fd);
-	return rc;
+	default:
+		map_explain(req, rc, why, err, errlen);
+	}
 }
 
-int
-backend_uio_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
+static int
+uio_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
 {
 	const char *sysfs = spec->sysfs ? spec->sysfs : UIO_DEFAULT_SYSFS;
 	const char *dev_dir = spec->dev_dir ? spec->dev_dir : UIO_DEFAULT_DEV;
@@ -256,15 +226,19 @@ backend_uio_open(const struct region_spec *spec, struct backend **out, char *err
 		snprintf(err, errlen, "device path %s is too long", dev_dir);
 		return -ENAMETOOLONG;
 	}
-	struct backend *b = backend_alloc("uio");
-	if (!b) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	b->len = spec->size ? spec->size : avail;
-	b->addr = m.addr / page * page + m.offset;
-	if ((rc = map_device(path, spec->map, &m, b->len, b, err, errlen)) < 0) {
-		free(b);
+	/* Map M is at file offset M pages; the registers start m.offset into it. */
+	const struct map_request req = {
+		.type = "uio",
+		.path = path,
+		.char_device_ok = true,
+		.offset = (uint64_t)spec->map * page + m.offset,
+		.size = spec->size ? spec->size : avail,
+		.addr = m.addr / page * page + m.offset,
+	};
+	struct map_failure why;
+	struct backend *b;
+	if ((rc = map_path(&req, &b, &why)) < 0) {
+		explain(&req, rc, &why, spec->map, err, errlen);
 		return rc;
 	}
 	if (spec->irq) {
@@ -275,10 +249,12 @@ backend_uio_open(const struct region_spec *spec, struct backend **out, char *err
 			rc = -errno;
 			snprintf(err, errlen, "open %s for interrupts: %s", irq_path,
 				 strerror(-rc));
-			backend_close(b);
+			b->ops->close(b);
 			return rc;
 		}
 	}
 	*out = b;
 	return 0;
 }
+
+const struct backend_type backend_type_uio = {"uio", uio_open};

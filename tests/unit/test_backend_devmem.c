@@ -110,14 +110,27 @@ close_region(struct fixture *f)
 	f->r = NULL;
 }
 
+/* Opens [phys, phys + size) of the stand-in at path through backend_open(). */
+static int
+open_devmem(const char *path, uint64_t phys, uint64_t size, struct backend **b, char *err,
+	    size_t errlen)
+{
+	struct region_spec spec = {.type = "devmem", .phys = phys, .size = size};
+	spec.path = strdup(path);
+	assert_non_null(spec.path);
+	int rc = backend_open(&spec, b, err, errlen);
+	region_spec_finish(&spec);
+	return rc;
+}
+
 static struct backend *
 open_ok(struct fixture *f, uint64_t phys, uint64_t size)
 {
 	struct backend *b = NULL;
 	char err[256] = "";
-	int rc = backend_devmem_open(f->mem, phys, size, &b, err, sizeof(err));
+	int rc = open_devmem(f->mem, phys, size, &b, err, sizeof(err));
 	if (rc != 0) {
-		print_error("backend_devmem_open: %s\n", err);
+		print_error("open_devmem: %s\n", err);
 	}
 	assert_int_equal(rc, 0);
 	assert_string_equal(b->type, "devmem");
@@ -227,7 +240,7 @@ expect_open_error(const char *path, uint64_t phys, uint64_t size, int want, cons
 	struct backend *b = NULL;
 	char err[512] = "";
 	int fd_before = hw_lowest_free_fd();
-	int rc = backend_devmem_open(path, phys, size, &b, err, sizeof(err));
+	int rc = open_devmem(path, phys, size, &b, err, sizeof(err));
 	if (rc != want || (needle && !strstr(err, needle))) {
 		print_error("%s phys %#llx size %#llx: rc %d: %s\n", path, (unsigned long long)phys,
 			    (unsigned long long)size, rc, err);
@@ -284,7 +297,7 @@ test_backend_devmem_mmap_refused(void **state)
 	mmap_fail_errno = ENOMEM;
 	struct backend *b = NULL;
 	char err[512] = "";
-	assert_int_equal(backend_devmem_open(f->mem, 0, 16, &b, err, sizeof(err)), -ENOMEM);
+	assert_int_equal(open_devmem(f->mem, 0, 16, &b, err, sizeof(err)), -ENOMEM);
 	assert_null(strstr(err, "STRICT_DEVMEM"));
 	assert_non_null(strstr(err, strerror(ENOMEM)));
 	mmap_fail_errno = 0;

@@ -97,15 +97,28 @@ pattern_bytes(uint64_t off, unsigned width)
 	return v;
 }
 
+/* Opens size bytes of path from offset through backend_open(). */
+static int
+open_file(const char *path, uint64_t offset, uint64_t size, struct backend **b, char *err,
+	  size_t errlen)
+{
+	struct region_spec spec = {.type = "file", .offset = offset, .size = size};
+	spec.path = strdup(path);
+	assert_non_null(spec.path);
+	int rc = backend_open(&spec, b, err, errlen);
+	region_spec_finish(&spec);
+	return rc;
+}
+
 /* Opens the file as region "file" and leases all of it. */
 static void
 open_region(struct fixture *f, uint64_t offset, uint64_t size)
 {
 	struct backend *b = NULL;
 	char err[256] = "";
-	int rc = backend_file_open(f->path, offset, size, &b, err, sizeof(err));
+	int rc = open_file(f->path, offset, size, &b, err, sizeof(err));
 	if (rc != 0) {
-		print_error("backend_file_open: %s\n", err);
+		print_error("open_file: %s\n", err);
 	}
 	assert_int_equal(rc, 0);
 	assert_string_equal(b->type, "file");
@@ -227,7 +240,7 @@ expect_open_error(const char *path, uint64_t offset, uint64_t size, int want)
 	struct backend *b = NULL;
 	char err[256] = "";
 	int fd_before = lowest_free_fd();
-	int rc = backend_file_open(path, offset, size, &b, err, sizeof(err));
+	int rc = open_file(path, offset, size, &b, err, sizeof(err));
 	if (rc != want) {
 		print_error("%s offset %#llx size %#llx: %s\n", path, (unsigned long long)offset,
 			    (unsigned long long)size, err);

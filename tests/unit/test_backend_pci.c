@@ -100,6 +100,20 @@ close_region(struct fixture *f)
 	f->r = NULL;
 }
 
+/* Opens BAR bar of device under the fake sysfs through backend_open(). */
+static int
+open_pci(struct fixture *f, const char *device, unsigned bar, uint64_t offset, uint64_t size,
+	 struct backend **b, char *err, size_t errlen)
+{
+	struct region_spec spec = {.type = "pci", .bar = bar, .offset = offset, .size = size};
+	spec.device = strdup(device);
+	spec.sysfs = strdup(f->sysfs);
+	assert_true(spec.device && spec.sysfs);
+	int rc = backend_open(&spec, b, err, errlen);
+	region_spec_finish(&spec);
+	return rc;
+}
+
 /* Opens BAR bar of device and checks the address and length it reports. */
 static struct backend *
 open_ok(struct fixture *f, const char *device, unsigned bar, uint64_t offset, uint64_t size,
@@ -107,9 +121,9 @@ open_ok(struct fixture *f, const char *device, unsigned bar, uint64_t offset, ui
 {
 	struct backend *b = NULL;
 	char err[256] = "";
-	int rc = backend_pci_open(f->sysfs, device, bar, offset, size, &b, err, sizeof(err));
+	int rc = open_pci(f, device, bar, offset, size, &b, err, sizeof(err));
 	if (rc != 0) {
-		print_error("backend_pci_open: %s\n", err);
+		print_error("open_pci: %s\n", err);
 	}
 	assert_int_equal(rc, 0);
 	assert_string_equal(b->type, "pci");
@@ -203,7 +217,7 @@ expect_error(struct fixture *f, const char *device, unsigned bar, uint64_t offse
 	struct backend *b = NULL;
 	char err[512] = "";
 	int fd_before = hw_lowest_free_fd();
-	int rc = backend_pci_open(f->sysfs, device, bar, offset, size, &b, err, sizeof(err));
+	int rc = open_pci(f, device, bar, offset, size, &b, err, sizeof(err));
 	if (rc != want) {
 		print_error("%s bar %u offset %#llx size %#llx: rc %d: %s\n", device, bar,
 			    (unsigned long long)offset, (unsigned long long)size, rc, err);
@@ -256,7 +270,7 @@ test_backend_pci_bad_bar(void **state)
 	expect_error(f, NIC, 1, 0, 0, -ENODEV);
 	expect_error(f, NIC, 5, 0, 0, -ENODEV);
 	expect_error(f, NIC, 2, 0, 0, -ENOTSUP);
-	assert_int_equal(backend_pci_open(f->sysfs, NIC, 2, 0, 0, &b, err, sizeof(err)), -ENOTSUP);
+	assert_int_equal(open_pci(f, NIC, 2, 0, 0, &b, err, sizeof(err)), -ENOTSUP);
 	assert_non_null(strstr(err, "I/O"));
 	/* The resource file says so, but resource3 went missing; a directory instead. */
 	char path[256];
@@ -314,8 +328,7 @@ test_backend_pci_range_outside_bar(void **state)
 	expect_error(f, NIC, 0, 0, 0x10, -EINVAL);
 	struct backend *b = NULL;
 	char err[512] = "";
-	assert_int_equal(backend_pci_open(f->sysfs, NIC, 0, 0, 0x10, &b, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(open_pci(f, NIC, 0, 0, 0x10, &b, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "resource0"));
 	hw_tree_file(&f->tree, NIC_DIR "/resource0", 0);
 	expect_error(f, NIC, 0, 0, 0, -EINVAL);

@@ -133,9 +133,9 @@ open_ok(struct fixture *f, const struct region_spec *spec, uint64_t want_addr, u
 	(void)f;
 	struct backend *b = NULL;
 	char err[512] = "";
-	int rc = backend_uio_open(spec, &b, err, sizeof(err));
+	int rc = backend_open(spec, &b, err, sizeof(err));
 	if (rc != 0) {
-		print_error("backend_uio_open: %s\n", err);
+		print_error("backend_open: %s\n", err);
 	}
 	assert_int_equal(rc, 0);
 	assert_string_equal(b->type, "uio");
@@ -272,7 +272,7 @@ expect_error(struct fixture *f, const struct region_spec *spec, int want, const 
 	struct backend *b = NULL;
 	char err[512] = "";
 	int fd_before = hw_lowest_free_fd();
-	int rc = backend_uio_open(spec, &b, err, sizeof(err));
+	int rc = backend_open(spec, &b, err, sizeof(err));
 	if (rc != want || (needle && !strstr(err, needle))) {
 		print_error("uio %s map %u: rc %d: %s\n",
 			    spec->device ? spec->device : spec->uio_name, spec->map, rc, err);

@@ -49,8 +49,10 @@ setup(void **state)
 	snprintf(f->path, sizeof(f->path), "/tmp/mmiod-fault-XXXXXX");
 	f->fd = mkstemp(f->path);
 	if (f->fd < 0 || ftruncate(f->fd, FILE_SIZE) < 0 ||
-	    backend_file_open(f->path, 0, FILE_SIZE, &fb, err, sizeof(err)) < 0 ||
-	    backend_mem_open(64, &mb, err, sizeof(err)) < 0) {
+	    backend_open(&(struct region_spec){.type = "file", .path = f->path, .size = FILE_SIZE},
+			 &fb, err, sizeof(err)) < 0 ||
+	    backend_open(&(struct region_spec){.type = "mem", .size = 64}, &mb, err, sizeof(err)) <
+		    0) {
 		return -1;
 	}
 	f->file = region_create("dev", fb);

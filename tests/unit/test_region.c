@@ -55,7 +55,9 @@ setup_mem(void **state)
 {
 	struct backend *b;
 	char err[256] = "";
-	assert_int_equal(backend_mem_open(256, &b, err, sizeof(err)), 0);
+	assert_int_equal(backend_open(&(struct region_spec){.type = "mem", .size = 256}, &b, err,
+				      sizeof(err)),
+			 0);
 	return setup_region(state, b, NULL);
 }
 
@@ -280,7 +282,10 @@ test_region_mem_backend_errors(void **state)
 	for (size_t i = 0; i < ARRAY_LEN(sizes); i++) {
 		struct backend *b = NULL;
 		char err[256] = "";
-		assert_int_equal(backend_mem_open(sizes[i], &b, err, sizeof(err)), -EINVAL);
+		assert_int_equal(
+			backend_open(&(struct region_spec){.type = "mem", .size = sizes[i]}, &b,
+				     err, sizeof(err)),
+			-EINVAL);
 		assert_null(b);
 		assert_true(err[0] != '\0');
 	}

@@ -98,7 +98,9 @@ setup_session(void **state)
 	struct session_fixture *f = test_calloc(1, sizeof(*f));
 	struct backend *b;
 	char err[256] = "";
-	assert_int_equal(backend_mem_open(MEM_SIZE, &b, err, sizeof(err)), 0);
+	assert_int_equal(backend_open(&(struct region_spec){.type = "mem", .size = MEM_SIZE}, &b,
+				      err, sizeof(err)),
+			 0);
 	assert_int_equal(b->addr % 4096, 0);
 	f->mem = b->base;
 	for (unsigned i = 0; i < MEM_SIZE; i++) {

@@ -110,7 +110,9 @@ setup(void **state)
 	struct loop_fixture *f = test_calloc(1, sizeof(*f));
 	struct backend *b;
 	char err[256] = "";
-	assert_int_equal(backend_mem_open(4096, &b, err, sizeof(err)), 0);
+	assert_int_equal(backend_open(&(struct region_spec){.type = "mem", .size = 4096}, &b, err,
+				      sizeof(err)),
+			 0);
 	f->table.regions[0] = region_create("mem", b);
 	assert_non_null(f->table.regions[0]);
 	f->table.count = 1;

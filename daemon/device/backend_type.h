@@ -1,0 +1,34 @@
+/*
+ * The one constructor every backend type has, so backend_open() can pick a
+ * type from a table by name instead of knowing each type's arguments. Each
+ * backend_<type>.c defines its backend_type_<type>; backend.c lists them.
+ */
+#ifndef MMIOD_BACKEND_TYPE_H
+#define MMIOD_BACKEND_TYPE_H
+
+#include <stddef.h>
+
+#include "config/region_spec.h"
+#include "device/backend.h"
+
+struct backend_type {
+	const char *name; /* as in region_spec.type */
+	/*
+	 * Opens the backend spec names (spec->type is name). Returns 0 and *out, or a
+	 * negative errno with a message for the operator in err.
+	 */
+	int (*open)(const struct region_spec *spec, struct backend **out, char *err, size_t errlen);
+};
+
+/* Anonymous memory as a simulated device: size. */
+extern const struct backend_type backend_type_mem;
+/* A regular file: path, offset, size. */
+extern const struct backend_type backend_type_file;
+/* Physical memory through /dev/mem: phys, size, path (NULL: /dev/mem). */
+extern const struct backend_type backend_type_devmem;
+/* A PCI memory BAR through sysfs: device, bar, offset, size (0: to the BAR's end), sysfs. */
+extern const struct backend_type backend_type_pci;
+/* A map of a UIO device: device or uio_name, map, size, sysfs, dev_dir, irq, irq_dev. */
+extern const struct backend_type backend_type_uio;
+
+#endif
