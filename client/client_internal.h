@@ -12,7 +12,6 @@
 #include "mmio/client.h"
 #pragma GCC visibility pop
 #include "mmio_limits.h"
-#include "mmio_ring.h"
 #include "wire.h"
 
 /* AUTO opens the ring at this many single ops of a connection: one-shot tools never pay for it. */
@@ -46,7 +45,7 @@ struct mmio_lease {
 	TAILQ_ENTRY(mmio_lease) link;
 };
 
-/* One thread's error detail on one client (mmio_client.c). */
+/* One thread's error detail on one client (error_detail.c). */
 struct client_detail;
 
 struct mmio_client {
@@ -60,7 +59,7 @@ struct mmio_client {
 	int passed_fds[WIRE_MAX_PASS_FDS];
 	uint32_t features;             /* Hello.features of mmiod */
 	enum mmio_fast_path fast_path; /* mode; the ring itself below */
-	struct client_ring *ring;      /* mmio_ring.c; NULL until opened */
+	struct client_ring *ring;      /* transport_ring.c; NULL until opened */
 	int ring_failed;     /* why opening the ring failed (then not tried again), or 0 */
 	unsigned socket_ops; /* single ops sent over the socket, for AUTO */
 	uint64_t serial;     /* unique in the process: threads find their detail by it */
@@ -69,13 +68,13 @@ struct mmio_client {
 	uint8_t buf[MMIO_MAX_FRAME];
 };
 
-/* Passes a message to the application's log handler, if any. */
+/* Passes a message to the application's log handler, if any (log.c). */
 void client_log(enum mmio_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
- * Sends req and waits for its reply, with c->lock held. Returns the daemon's
- * status as 0 or a negative errno with *reply set (free it with
+ * Sends req and waits for its reply, with c->lock held (call.c). Returns the
+ * daemon's status as 0 or a negative errno with *reply set (free it with
  * client_free_reply), or a transport errno with *reply NULL. A successful reply
  * lacking a body of kind body_case (unless NOT_SET) is -EPROTO.
  */
@@ -88,28 +87,18 @@ int client_call_locked(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **
 
 void client_free_reply(Mmio__Reply *reply);
 
-/* Copies src into dst (cap bytes), replacing anything but printable ASCII. */
-void client_copy_printable(char *dst, size_t cap, const char *src);
+/* Closes the fds the last reply brought that nobody took. */
+void client_drop_passed_fds(struct mmio_client *c);
 
+/* Starts c with no details and a serial of its own, which threads find theirs by. */
+void client_details_init(struct mmio_client *c);
+/* Drops c's hold on every record, and this thread's on its own (so it goes now). */
+void client_details_free(struct mmio_client *c);
 /* The calling thread's detail on c: cleared as a request starts, set when it fails. Lock held. */
 void client_detail_clear(struct mmio_client *c);
 void client_detail_set(struct mmio_client *c, const char *src);
 
 /* Ends lease's subscription, if any: wakes its waiters; the last one closes. c->lock held. */
 void client_irq_detach(struct mmio_lease *lease);
-
-/* client_fast_op's answer when the op must take the socket. */
-#define CLIENT_NOT_FAST 1
-
-/*
- * Runs one single op through the ring if the fast path is (or now becomes)
- * open: 0 or a negative errno, with *out the value read for loads and
- * modifies. CLIENT_NOT_FAST if the caller must send it over the socket.
- */
-int client_fast_op(struct mmio_lease *lease, enum mmio_ring_op op, uint64_t offset, unsigned width,
-		   uint64_t value, uint64_t mask, uint64_t *out);
-
-/* Unmaps the ring, if any. */
-void client_ring_close(struct mmio_client *c);
 
 #endif

@@ -1,4 +1,4 @@
-/* Server-side operations: masked modify, poll, block and repeated reads and writes. */
+/* Operations the ring does not carry: poll, block and repeated reads and writes. */
 #include <errno.h>
 #include <string.h>
 
@@ -10,36 +10,6 @@ lease_call(struct mmio_lease *lease, Mmio__Request *req, Mmio__Reply **reply,
 	   Mmio__Reply__BodyCase body_case)
 {
 	return client_call_locked(lease->client, req, reply, body_case);
-}
-
-int
-mmio_modify(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t mask,
-	    uint64_t value, uint64_t *old)
-{
-	uint64_t was;
-	int fast = client_fast_op(lease, MMIO_RING_OP_MODIFY, offset, width, value, mask, &was);
-	if (fast != CLIENT_NOT_FAST) {
-		if (fast == 0 && old) {
-			*old = was;
-		}
-		return fast;
-	}
-	Mmio__Modify body = MMIO__MODIFY__INIT;
-	body.lease = lease->id;
-	body.offset = offset;
-	body.width = width;
-	body.mask = mask;
-	body.value = value;
-	Mmio__Request req = MMIO__REQUEST__INIT;
-	req.body_case = MMIO__REQUEST__BODY_MODIFY;
-	req.modify = &body;
-	Mmio__Reply *reply;
-	int rc = lease_call(lease, &req, &reply, MMIO__REPLY__BODY_LOAD);
-	if (rc == 0 && old) {
-		*old = reply->load->value;
-	}
-	client_free_reply(reply);
-	return rc;
 }
 
 int

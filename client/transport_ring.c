@@ -1,7 +1,7 @@
 /*
- * The shared-memory fast path (proto/mmio_ring.h): single loads, stores,
- * modifies and barriers go through a ring mmiod maps too, instead of a socket
- * round trip. mmiod checks every op exactly as over the socket.
+ * The ring transport, the shared-memory fast path (proto/mmio_ring.h): single
+ * ops go through a ring mmiod maps too, instead of a socket round trip. mmiod
+ * checks every op exactly as over the socket.
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -19,6 +19,7 @@
 #include "client_internal.h"
 #include "mmio_ring.h"
 #include "status.h"
+#include "transport.h"
 #include "wire.h"
 
 /*
@@ -48,18 +49,6 @@ now_ns(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-void
-client_ring_close(struct mmio_client *c)
-{
-	struct client_ring *r = c->ring;
-	if (r) {
-		munmap(r->hdr, r->size);
-		wire_close_fd(&r->doorbell_fd);
-		free(r);
-		c->ring = NULL;
-	}
 }
 
 /* Maps what RingSetup passed, checking mmiod's header against its reply. Lock held. */
@@ -97,9 +86,8 @@ map_ring(struct mmio_client *c, const Mmio__RingInfo *info, int memfd, int doorb
 	return 0;
 }
 
-/* Asks mmiod for a ring and maps it. Lock held. */
-static int
-open_ring(struct mmio_client *c)
+int
+client_ring_open(struct mmio_client *c)
 {
 	if (!(c->features & MMIO_FEATURE_RING)) {
 		return -EOPNOTSUPP;
@@ -130,63 +118,6 @@ open_ring(struct mmio_client *c)
 	}
 	client_free_reply(reply);
 	return rc;
-}
-
-int
-mmio_set_fast_path(struct mmio_client *c, enum mmio_fast_path mode)
-{
-	if (mode != MMIO_FAST_PATH_AUTO && mode != MMIO_FAST_PATH_OFF &&
-	    mode != MMIO_FAST_PATH_ON) {
-		return -EINVAL;
-	}
-	int rc = 0;
-	pthread_mutex_lock(&c->lock);
-	if (mode == MMIO_FAST_PATH_ON && !c->ring) {
-		rc = c->broken ? -ECONNRESET : c->ring_failed ? c->ring_failed : open_ring(c);
-		if (rc < 0) {
-			c->ring_failed = rc;
-		}
-	}
-	if (rc == 0) {
-		c->fast_path = mode;
-	}
-	pthread_mutex_unlock(&c->lock);
-	return rc;
-}
-
-int
-mmio_fast_path_active(struct mmio_client *c)
-{
-	pthread_mutex_lock(&c->lock);
-	int active = c->ring && c->fast_path != MMIO_FAST_PATH_OFF;
-	pthread_mutex_unlock(&c->lock);
-	return active;
-}
-
-/* Whether this op goes through the ring, opening it when AUTO says it is time. Lock held. */
-static bool
-use_ring(struct mmio_client *c, unsigned width)
-{
-	/* Odd widths take the socket, which answers them with a detail; a u8 would truncate them.
-	 */
-	if (c->fast_path == MMIO_FAST_PATH_OFF || c->broken ||
-	    (width != 1 && width != 2 && width != 4 && width != 8)) {
-		return false;
-	}
-	if (c->ring) {
-		return true;
-	}
-	if (c->ring_failed ||
-	    (c->fast_path == MMIO_FAST_PATH_AUTO && ++c->socket_ops < MMIO_FAST_PATH_AUTO_OPS)) {
-		return false;
-	}
-	int rc = open_ring(c);
-	if (rc < 0) {
-		c->ring_failed = rc;
-		client_log(MMIO_LOG_DEBUG, "no fast path: %s", status_message(rc));
-		return false;
-	}
-	return true;
 }
 
 /* mmiod hung up (or broke down): what a sleeping client checks now and then. */
@@ -281,25 +212,41 @@ ring_call(struct mmio_client *c, const struct mmio_ring_sqe *op, uint64_t *value
 	return rc;
 }
 
-int
-client_fast_op(struct mmio_lease *lease, enum mmio_ring_op op, uint64_t offset, unsigned width,
-	       uint64_t value, uint64_t mask, uint64_t *out)
+/* A ring entry carries proto/mmio_ring.h's op codes. */
+static const uint8_t ring_op_code[] = {
+	[CLIENT_OP_LOAD] = MMIO_RING_OP_LOAD,
+	[CLIENT_OP_STORE] = MMIO_RING_OP_STORE,
+	[CLIENT_OP_MODIFY] = MMIO_RING_OP_MODIFY,
+	[CLIENT_OP_BARRIER] = MMIO_RING_OP_BARRIER,
+};
+
+static int
+ring_op(struct mmio_client *c, const struct client_op *op, uint64_t *out)
 {
-	struct mmio_client *c = lease->client;
-	pthread_mutex_lock(&c->lock);
-	if (!use_ring(c, op == MMIO_RING_OP_BARRIER ? 1 : width)) {
-		pthread_mutex_unlock(&c->lock);
-		return CLIENT_NOT_FAST;
-	}
 	struct mmio_ring_sqe sqe = {
-		.lease = lease->id,
-		.offset = offset,
-		.value = value,
-		.mask = mask,
-		.op = (uint8_t)op,
-		.width = (uint8_t)width,
+		.lease = op->lease,
+		.offset = op->offset,
+		.value = op->value,
+		.mask = op->mask,
+		.op = ring_op_code[op->kind],
+		.width = (uint8_t)op->width,
 	};
-	int rc = ring_call(c, &sqe, out);
-	pthread_mutex_unlock(&c->lock);
-	return rc;
+	return ring_call(c, &sqe, out);
 }
+
+static void
+ring_close(struct mmio_client *c)
+{
+	struct client_ring *r = c->ring;
+	if (r) {
+		munmap(r->hdr, r->size);
+		wire_close_fd(&r->doorbell_fd);
+		free(r);
+		c->ring = NULL;
+	}
+}
+
+const struct client_transport_ops client_ring_transport = {
+	.op = ring_op,
+	.close = ring_close,
+};

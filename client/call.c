@@ -1,0 +1,116 @@
+/*
+ * Requests and replies over the connection's socket, one in flight at a time:
+ * every request goes through here, single ops on the socket transport too.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "client_internal.h"
+#include "mmio_limits.h"
+#include "status.h"
+#include "wire.h"
+
+void
+client_drop_passed_fds(struct mmio_client *c)
+{
+	for (unsigned i = 0; i < WIRE_MAX_PASS_FDS; i++) {
+		wire_close_fd(&c->passed_fds[i]);
+	}
+}
+
+/* A transport failure leaves the stream out of step: every later call fails fast. */
+static int
+mark_broken(struct mmio_client *c, int err)
+{
+	c->broken = 1;
+	return err;
+}
+
+/*
+ * Sends req and waits for its reply, with c->lock held. On success returns the
+ * daemon's status as 0 or a negative errno and sets *reply (caller frees with
+ * mmio__reply__free_unpacked); on a transport failure returns its errno with
+ * *reply NULL.
+ */
+static int
+call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply)
+{
+	*reply = NULL;
+	client_detail_clear(c);
+	/* Only the reply that brought them may hand them out; any later call drops them. */
+	client_drop_passed_fds(c);
+	if (c->broken) {
+		return -ECONNRESET;
+	}
+	req->id = c->next_id++;
+	size_t len = mmio__request__get_packed_size(req);
+	if (len > MMIO_MAX_FRAME) {
+		return -EMSGSIZE;
+	}
+	mmio__request__pack(req, c->buf);
+	int rc = wire_send(c->fd, c->buf, len);
+	if (rc < 0) {
+		client_log(MMIO_LOG_ERROR, "send request %llu: %s", (unsigned long long)req->id,
+			   status_message(rc));
+		return mark_broken(c, rc == -EMSGSIZE ? rc : -ECONNRESET);
+	}
+	ssize_t n = wire_recv_fds(c->fd, c->buf, sizeof(c->buf), c->passed_fds, WIRE_MAX_PASS_FDS);
+	if (n <= 0) {
+		client_log(MMIO_LOG_ERROR, "reply to request %llu: %s", (unsigned long long)req->id,
+			   n == 0 ? "daemon closed the connection" : status_message((int)n));
+		return mark_broken(c, n == -EMSGSIZE ? -EPROTO : -ECONNRESET);
+	}
+	Mmio__Reply *r = mmio__reply__unpack(NULL, (size_t)n, c->buf);
+	if (!r || r->id != req->id) {
+		client_log(MMIO_LOG_ERROR, "reply to request %llu: %s", (unsigned long long)req->id,
+			   r ? "id does not match" : "undecodable");
+		if (r) {
+			mmio__reply__free_unpacked(r, NULL);
+		}
+		return mark_broken(c, -EPROTO);
+	}
+	rc = status_to_errno(r->status);
+	if (rc < 0 && r->detail && r->detail[0]) {
+		client_detail_set(c, r->detail);
+		client_log(MMIO_LOG_DEBUG, "request %llu: %s: %s", (unsigned long long)req->id,
+			   status_name_of_errno(rc) ? status_name_of_errno(rc) : "?", r->detail);
+	}
+	*reply = r;
+	return rc;
+}
+
+int
+client_call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply,
+	    Mmio__Reply__BodyCase body_case)
+{
+	int rc = call(c, req, reply);
+	if (rc == 0 && body_case != MMIO__REPLY__BODY__NOT_SET &&
+	    (*reply)->body_case != body_case) {
+		client_log(MMIO_LOG_ERROR, "reply to request %llu lacks its body",
+			   (unsigned long long)req->id);
+		mmio__reply__free_unpacked(*reply, NULL);
+		*reply = NULL;
+		return mark_broken(c, -EPROTO);
+	}
+	return rc;
+}
+
+int
+client_call_locked(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply,
+		   Mmio__Reply__BodyCase body_case)
+{
+	pthread_mutex_lock(&c->lock);
+	int rc = client_call(c, req, reply, body_case);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+void
+client_free_reply(Mmio__Reply *reply)
+{
+	if (reply) {
+		mmio__reply__free_unpacked(reply, NULL);
+	}
+}

@@ -1,0 +1,54 @@
+/*
+ * The seam under single loads, stores, modifies and barriers: the socket and
+ * the shared-memory ring carry them alike, and access.c picks one per op.
+ */
+#ifndef MMIO_CLIENT_TRANSPORT_H
+#define MMIO_CLIENT_TRANSPORT_H
+
+#include <stdint.h>
+
+#include "client_internal.h"
+
+enum client_op_kind {
+	CLIENT_OP_LOAD,
+	CLIENT_OP_STORE,
+	CLIENT_OP_MODIFY, /* masked read-modify-write; reads the old value */
+	CLIENT_OP_BARRIER,
+};
+
+/* One single op on a lease, as the caller gave it. */
+struct client_op {
+	enum client_op_kind kind;
+	uint64_t lease; /* its id */
+	uint64_t offset;
+	unsigned width; /* bytes; 0 for a barrier */
+	uint64_t value; /* STORE, MODIFY */
+	uint64_t mask;  /* MODIFY */
+};
+
+struct client_transport_ops {
+	/*
+	 * Runs op with c->lock held: 0 or a negative errno (the calling thread's
+	 * error detail cleared first, set if mmiod gave one). For loads and
+	 * modifies *out (unless NULL) is the value read.
+	 */
+	int (*op)(struct mmio_client *c, const struct client_op *op, uint64_t *out);
+	/* Releases what the transport holds on c; c is no longer shared. */
+	void (*close)(struct mmio_client *c);
+};
+
+/* The connection's socket: every op, and every request besides. */
+extern const struct client_transport_ops client_socket_transport;
+/* The ring: ops of width 1, 2, 4 or 8 (and barriers) once client_ring_open() succeeded. */
+extern const struct client_transport_ops client_ring_transport;
+
+/*
+ * Opens c->fd connected to mmiod's socket at path. On failure c->fd may be
+ * open too: the socket transport's close closes it either way.
+ */
+int client_socket_open(struct mmio_client *c, const char *path);
+
+/* Asks mmiod for a ring over the socket and maps it (c->ring). c->lock held. */
+int client_ring_open(struct mmio_client *c);
+
+#endif
