@@ -9,17 +9,7 @@
 #include <stdlib.h>
 
 #include "client_internal.h"
-
-/* The text may reach a terminal. */
-static void
-copy_printable(char *dst, size_t cap, const char *src)
-{
-	size_t i = 0;
-	for (; src[i] && i + 1 < cap; i++) {
-		dst[i] = (char)(src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?');
-	}
-	dst[i] = '\0';
-}
+#include "text.h"
 
 /*
  * A record is held by its client (until it disconnects) and by its thread
@@ -173,7 +163,7 @@ client_detail_set(struct mmio_client *c, const char *src)
 	}
 	/* Out of memory: this thread's detail stays "". */
 	if (d) {
-		copy_printable(d->text, sizeof(d->text), src);
+		text_copy_printable(d->text, sizeof(d->text), src); /* it may reach a terminal */
 	}
 }
 

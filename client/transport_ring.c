@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "client_internal.h"
+#include "clock.h"
 #include "mmio_ring.h"
 #include "status.h"
 #include "transport.h"
@@ -42,14 +43,6 @@ struct client_ring {
 	uint64_t next_user_data;
 	int doorbell_fd;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 /* Maps what RingSetup passed, checking mmiod's header against its reply. Lock held. */
 static int

@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "base/log.h"
+#include "clock.h"
 #include "net/conn.h"
 #include "net/server.h"
 #include "request/dispatch.h"
@@ -54,14 +55,6 @@
 #define RING_SLICE_NS 50000
 /* Ops of one ring per pass: the others get their turn. */
 #define RING_OPS_PER_PASS 32
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 /*
  * Runs ring_spin_cb once the loop has looked at every fd and timer again. Not

@@ -16,6 +16,7 @@
 #include "request/irq.h"
 #include "request/service.h"
 #include "status.h"
+#include "text.h"
 
 /* How many grants of r apply to the caller (root and the starting uid: one, the whole region). */
 static unsigned
@@ -110,26 +111,6 @@ reply_lease(Mmio__Reply *reply, struct reply_scratch *scratch, const struct leas
 	reply_status(reply, scratch, 0, NULL);
 }
 
-/*
- * A client-supplied name made safe to echo in a detail: printable ASCII only
- * ('?' for anything else), so the reply is valid UTF-8 for strict proto3
- * decoders and cannot carry terminal escapes; cut to fit out.
- */
-static const char *
-printable_name(const char *in, char *out, size_t cap)
-{
-	size_t i = 0;
-	for (; in[i] && i + 1 < cap; i++) {
-		unsigned char c = (unsigned char)in[i];
-		out[i] = in[i];
-		if (c < 0x20 || c >= 0x7f) {
-			out[i] = '?';
-		}
-	}
-	out[i] = '\0';
-	return out;
-}
-
 void
 handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	       struct reply_scratch *scratch)
@@ -139,7 +120,7 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	if (!r || count_grants(s, r) == 0) {
 		char name[MMIO_MAX_NAME + 1];
 		reply_status(reply, scratch, -ENOENT, "no region named '%s'",
-			     printable_name(req->region, name, sizeof(name)));
+			     text_copy_printable(name, sizeof(name), req->region));
 		return;
 	}
 	bool read_only;
