@@ -16,12 +16,6 @@ wire_send(int fd, const void *buf, size_t len)
 }
 
 int
-wire_send_fd(int fd, const void *buf, size_t len, int pass_fd)
-{
-	return wire_send_fds(fd, buf, len, &pass_fd, pass_fd >= 0 ? 1 : 0);
-}
-
-int
 wire_send_fds(int fd, const void *buf, size_t len, const int *pass_fds, unsigned n_fds)
 {
 	if (len == 0 || len > MMIO_MAX_FRAME || n_fds > WIRE_MAX_PASS_FDS) {

@@ -18,9 +18,6 @@ int wire_send(int fd, const void *buf, size_t len);
 /* Most fds one frame carries (the fast path's memfd and doorbell). */
 #define WIRE_MAX_PASS_FDS 2
 
-/* wire_send passing pass_fd (unless -1) along with the frame (SCM_RIGHTS). */
-int wire_send_fd(int fd, const void *buf, size_t len, int pass_fd);
-
 /* wire_send passing n_fds (<= WIRE_MAX_PASS_FDS) fds along with the frame. */
 int wire_send_fds(int fd, const void *buf, size_t len, const int *pass_fds, unsigned n_fds);
 

@@ -22,7 +22,9 @@ struct conn {
 	struct event *read_ev;
 	struct event *write_ev;
 	struct event *hello_timer; /* closes a connection that never says Hello */
-	struct event *closed_ev;   /* hangup while a poll keeps read_ev off */
+	/* The connection is over: a hangup while a poll keeps read_ev off, or (made active by
+	 * conn_ring.c) a ring whose client broke its protocol. Its callback tears c down. */
+	struct event *closed_ev;
 	struct session session;
 	struct out_queue out; /* replies the client has not taken yet */
 	size_t out_bytes;

@@ -90,13 +90,18 @@ make_cold(struct conn *c)
 	}
 }
 
-/* One pass over c's ring: ops run (>= 0), or -1 when c was destroyed. */
+/*
+ * One pass over c's ring: ops run (>= 0), or -1 when the client broke the
+ * ring's protocol. Its connection is over then: the ring is served no more,
+ * and the teardown runs from the loop, as for a hangup (conn.c's closed event).
+ */
 static int
 serve(struct conn *c, uint64_t now)
 {
 	int n = dispatch_ring(&c->session, RING_OPS_PER_PASS);
 	if (n < 0) {
-		conn_destroy(c);
+		conn_ring_detach(c);
+		event_active(c->closed_ev, EV_CLOSED, 1);
 		return -1;
 	}
 	if (n > 0) {
