@@ -271,6 +271,81 @@ python3 "$out/loop_rules.py" "$root/daemon" >"$out/rules" || rules_rc=$?
 cat "$out/rules"
 n_rules=$(sed -n 's/^[0-9]* files, \([0-9]*\) findings.*$/\1/p' "$out/rules")
 
+echo "== daemon layers"
+# docs/ARCHITECTURE.md: includes only point down the layers, and no two daemon files (nor two
+# client files) call each other. Prints one line per finding; exit 1 if any.
+cat >"$out/layers.py" <<'EOF'
+import glob, os, re, sys
+
+root = sys.argv[1]
+# Higher rank: lower layer. base/ serves every layer above core/.
+RANK = {"": 0, "net": 1, "request": 2, "device": 3, "config": 4, "base": 5, "core": 6}
+# What core/ may include besides core/: the C library (<...>), none of these.
+NOT_LIBC = ("event2/", "protobuf-c/", "libconfig", "systemd/", "cmocka")
+INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
+ORDER = " -> ".join(k + "/" if k else "daemon/" for k in RANK)
+
+findings = []
+daemon = os.path.join(root, "daemon")
+files = sorted(glob.glob(os.path.join(daemon, "**", "*.[ch]"), recursive=True))
+top_headers = {os.path.basename(p) for p in glob.glob(os.path.join(daemon, "*.h"))}
+for path in files:
+    rel = os.path.relpath(path, daemon)
+    layer = rel.split("/", 1)[0] if "/" in rel else ""
+    text = open(path, encoding="utf-8").read()
+    for m in INCLUDE.finditer(text):
+        where = "daemon/%s:%d" % (rel, text.count("\n", 0, m.start()) + 1)
+        kind, name = m.group(1), m.group(2)
+        if layer == "core":
+            if kind == '"' and not name.startswith("core/"):
+                findings.append("%s: [layers] core/ includes only core/ and the C library, not %s"
+                                % (where, name))
+            elif kind == "<" and name.startswith(NOT_LIBC):
+                findings.append("%s: [layers] core/ is pure C: not <%s>" % (where, name))
+            continue
+        if kind != '"':
+            continue
+        target = name.split("/", 1)[0] if "/" in name else None
+        if target in RANK:
+            if target != layer and RANK[target] < RANK[layer]:
+                findings.append("%s: [layers] %s may not include %s: arrows point down (%s)"
+                                % (where, (layer or "daemon") + "/", name, ORDER))
+        elif name in top_headers and layer:
+            findings.append("%s: [layers] %s is the process's own (daemon/): not for %s/"
+                            % (where, name, layer))
+
+
+def loops(folder):
+    """Two .c files of folder each calling a function the other defines."""
+    base = os.path.join(root, folder)
+    code = {}
+    for path in glob.glob(os.path.join(base, "**", "*.c"), recursive=True):
+        text = open(path, encoding="utf-8").read()
+        code[os.path.relpath(path, base)] = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    # Our style starts a definition's name at column 0: "type\nname(" (file-scope, not static).
+    defined = {f: set(re.findall(r"^([a-z_]\w*)\(", text, re.M)) -
+              set(re.findall(r"^static[^;{]*\n([a-z_]\w*)\(", text, re.M))
+              for f, text in code.items()}
+    calls = {f: set(re.findall(r"\b([a-z_]\w*)\s*\(", text)) for f, text in code.items()}
+    for a in sorted(code):
+        for b in sorted(code):
+            if a < b and calls[a] & defined[b] and calls[b] & defined[a]:
+                findings.append("%s/%s <-> %s/%s: [layers] each calls the other (%s; %s)"
+                                % (folder, a, folder, b, ", ".join(sorted(calls[a] & defined[b])),
+                                   ", ".join(sorted(calls[b] & defined[a]))))
+
+
+loops("daemon")
+loops("client")
+print("\n".join(findings))
+print("%d files, %d findings" % (len(files), len(findings)))
+sys.exit(1 if findings else 0)
+EOF
+layers_rc=0
+python3 "$out/layers.py" "$root" >"$out/layers" || layers_rc=$?
+cat "$out/layers"
+n_layers=$(sed -n 's/^[0-9]* files, \([0-9]*\) findings$/\1/p' "$out/layers")
+
 echo "== summary"
 n_tidy=$(wc -l <"$out/tidy.findings")
 n_cpp=$(wc -l <"$out/cppcheck.findings")
@@ -279,8 +354,10 @@ sed -n 's/.*\[\([^],]*\)[],].*$/\1/p' "$out/tidy.findings" | sort | uniq -c | so
 echo "cppcheck: $n_cpp findings"
 sed -n 's/.*\[\([A-Za-z0-9_]*\)\]$/\1/p' "$out/cppcheck.findings" | sort | uniq -c | sort -rn
 echo "daemon loop rules: ${n_rules:-?} findings"
+echo "daemon layers: ${n_layers:-?} findings"
 if [ "$n_tidy" -ne 0 ] || [ "$n_cpp" -ne 0 ] || [ "$tidy_rc" -ne 0 ] || [ "$cpp_rc" -ne 0 ] ||
-	[ "${n_rules:-?}" != 0 ] || [ "$rules_rc" -ne 0 ]; then
+	[ "${n_rules:-?}" != 0 ] || [ "$rules_rc" -ne 0 ] || [ "${n_layers:-?}" != 0 ] ||
+	[ "$layers_rc" -ne 0 ]; then
 	echo "lint: FAILED"
 	exit 1
 fi
