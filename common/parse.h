@@ -1,4 +1,4 @@
-/* Number parsing shared by mmiod's options and mmioctl's arguments. */
+/* Number parsing shared by mmiod (options, region specs, config, sysfs) and mmioctl's arguments. */
 #ifndef MMIO_PARSE_H
 #define MMIO_PARSE_H
 

@@ -167,6 +167,13 @@ parse_options(int argc, char **argv, struct options *opt)
 	return 0;
 }
 
+/* The reason for rc a conf_* call left in err; out of memory leaves it empty. */
+static const char *
+conf_reason(const char *err, int rc)
+{
+	return err[0] ? err : strerror(-rc);
+}
+
 /*
  * Builds the configuration from the file (if any) and the command line, which
  * wins. Returns 0, or 2 with the reason printed.
@@ -175,30 +182,43 @@ static int
 load_config(const struct options *opt, struct mmiod_config *cfg)
 {
 	char err[512] = "";
+	int rc;
 	conf_init(cfg);
-	if (opt->config_path && conf_load(cfg, opt->config_path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
+	if (opt->config_path && (rc = conf_load(cfg, opt->config_path, err, sizeof(err))) < 0) {
+		if (err[0]) {
+			fprintf(stderr, "%s\n", err);
+		} else {
+			fprintf(stderr, "mmiod: %s: %s\n", opt->config_path, strerror(-rc));
+		}
 		return 2;
 	}
 	for (unsigned i = 0; i < opt->n_regions; i++) {
-		if (conf_add_region(cfg, opt->regions[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "mmiod: --region %s: %s\n", opt->regions[i], err);
+		if ((rc = conf_add_region(cfg, opt->regions[i], err, sizeof(err))) < 0) {
+			fprintf(stderr, "mmiod: --region %s: %s\n", opt->regions[i],
+				conf_reason(err, rc));
 			return 2;
 		}
 	}
 	if (!opt->config_path && cfg->n_regions == 0 &&
-	    conf_add_region(cfg, DEFAULT_REGION, err, sizeof(err)) < 0) {
+	    (rc = conf_add_region(cfg, DEFAULT_REGION, err, sizeof(err))) < 0) {
+		fprintf(stderr, "mmiod: default region %s: %s\n", DEFAULT_REGION,
+			conf_reason(err, rc));
 		return 2;
 	}
 	if (opt->socket_path) {
 		free(cfg->socket_path);
-		cfg->socket_path = strdup(opt->socket_path);
+		if (!(cfg->socket_path = strdup(opt->socket_path))) {
+			fprintf(stderr, "mmiod: --socket %s: %s\n", opt->socket_path,
+				strerror(ENOMEM));
+			return 2;
+		}
 	}
 	if (!cfg->socket_path && !(cfg->socket_path = strdup(MMIO_DEFAULT_SOCKET_PATH))) {
+		fprintf(stderr, "mmiod: socket path: %s\n", strerror(ENOMEM));
 		return 2;
 	}
-	if (opt->user && conf_set_user(cfg, opt->user, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mmiod: --user %s: %s\n", opt->user, err);
+	if (opt->user && (rc = conf_set_user(cfg, opt->user, err, sizeof(err))) < 0) {
+		fprintf(stderr, "mmiod: --user %s: %s\n", opt->user, conf_reason(err, rc));
 		return 2;
 	}
 	return 0;

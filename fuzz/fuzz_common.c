@@ -213,7 +213,7 @@ fuzz_peek(const struct lease *l, uint64_t off, unsigned width)
 	return v;
 }
 
-/* What conn.c must do with req in s's state, by the rules of STYLE.md §2-3 and mmio.proto. */
+/* What conn.c must do with req in s's state, by the rules of docs/PROTOCOL.md and mmio.proto. */
 enum dispatch_result
 fuzz_expected_result(const struct session *s, const Mmio__Request *req)
 {

@@ -1,6 +1,6 @@
 /*
  * The oracles of the harnesses: what a request must do by the rules of
- * STYLE.md §2-3, mmio.proto and lease.h, worked out independently of the
+ * docs/PROTOCOL.md, mmio.proto and lease.h, worked out independently of the
  * daemon's code. Each check traps (FUZZ_CHECK) when the daemon disagrees.
  */
 #ifndef MMIO_FUZZ_ORACLE_H

@@ -1,8 +1,10 @@
 /*
- * mmioctl: the command-line client of mmiod. argv and the one-shot commands;
- * read, write, modify and poll are in mmioctl_register.c, `dump` in
- * mmioctl_dump.c, `wait-irq` in mmioctl_irq.c, `run` in mmioctl_run.c. It
- * talks to the daemon only through libmmio-client.
+ * mmioctl: the command-line client of mmiod. argv, the command table and the
+ * error and usage messages every command shares; the commands themselves are
+ * in mmioctl_list.c (regions, leases, revoke), mmioctl_stats.c,
+ * mmioctl_register.c (read, write, modify, poll), mmioctl_dump.c,
+ * mmioctl_irq.c (wait-irq) and mmioctl_run.c. It talks to the daemon only
+ * through libmmio-client.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -86,6 +88,7 @@ static const char usage_text[] =
 	"Exit status: 0 success, 1 a request was refused or failed (the reason, with\n"
 	"the daemon's status name, goes to stderr), 2 usage error.\n";
 
+/* Reports a failure on stdout too when the output is JSON. */
 static void
 json_failure(const char *status, const char *detail)
 {
@@ -193,7 +196,7 @@ mmioctl_connect(const char *socket_path, struct mmio_client **out)
 	return MMIOCTL_EXIT_FAILURE;
 }
 
-/* Column width: the wider of w and text. */
+/* `run [FILE|-]`: the script from stdin without FILE. */
 static int
 cmd_run(const struct invocation *inv)
 {

@@ -1,7 +1,8 @@
 /*
- * What mmioctl.c (argv, one-shot commands), mmioctl_register.c (read, write,
- * modify, poll), mmioctl_dump.c (`dump`), mmioctl_irq.c (`wait-irq`) and
- * mmioctl_run.c (`run`) share.
+ * What mmioctl.c (argv, the command table, messages), mmioctl_json.c (JSON
+ * output) and the files of the commands share: mmioctl_list.c (regions,
+ * leases, revoke), mmioctl_stats.c, mmioctl_register.c (read, write, modify,
+ * poll), mmioctl_dump.c, mmioctl_irq.c (wait-irq) and mmioctl_run.c.
  */
 #ifndef MMIOCTL_H
 #define MMIOCTL_H
@@ -38,7 +39,7 @@ struct invocation {
 	const char *socket_path;   /* NULL: the library's default */
 	unsigned width;            /* bytes */
 	bool keep_going;
-	bool quiet;     /* -q: read, modify, poll print only the value; others nothing on success */
+	bool quiet;     /* -q: no header rows (regions, leases) and no end-offset line (dump) */
 	bool verify;    /* write --verify: load the register back and compare */
 	int timeout_ms; /* wait-irq: -1 waits forever; poll: -1 is the default */
 	unsigned count; /* wait-irq: interrupts to wait for */
@@ -106,25 +107,23 @@ int mmioctl_write(const struct invocation *inv);
 int mmioctl_modify(const struct invocation *inv);
 int mmioctl_poll(const struct invocation *inv);
 
-/* The body of `mmioctl dump --help`. */
-extern const char mmioctl_dump_help[];
+/* `regions`, `leases`, `revoke`: mmioctl_list.c. */
 extern const char mmioctl_regions_help[];
 extern const char mmioctl_leases_help[];
 extern const char mmioctl_revoke_help[];
-
-/* `regions`, `leases`, `revoke`: mmioctl_list.c. */
 int mmioctl_regions(const struct invocation *inv);
 int mmioctl_leases(const struct invocation *inv);
 int mmioctl_revoke(const struct invocation *inv);
-extern const char mmioctl_wait_irq_help[];
 
 /* `wait-irq`: subscribe, wait, print, acknowledge; mmioctl_irq.c. */
+extern const char mmioctl_wait_irq_help[];
 int mmioctl_wait_irq(const struct invocation *inv);
 
 /*
- * `mmioctl dump REGION OFFSET LENGTH`: leases the range and prints it like
- * 'hexdump -C'. Returns 0, or the exit status after printing why not.
+ * `mmioctl dump REGION RANGE` (mmioctl_dump.c): leases the range and prints it
+ * like 'hexdump -C'. Returns 0, or the exit status after printing why not.
  */
+extern const char mmioctl_dump_help[];
 int mmioctl_dump(const struct invocation *inv);
 
 /* `stats`: the daemon's figures as text, JSON or Prometheus; mmioctl_stats.c. */

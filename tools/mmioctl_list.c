@@ -30,7 +30,7 @@ const char mmioctl_revoke_help[] =
 	"admin group may revoke; anyone else gets PERMISSION_DENIED. Prints nothing\n"
 	"on success; NOT_FOUND if there is no lease ID.\n";
 
-/* Reports a failure on stdout too when the output is JSON. */
+/* Column width: the wider of w and text. */
 static int
 widest(int w, const char *text)
 {

@@ -24,13 +24,15 @@
 /*
  * Makes the kernel refuse descriptors sent to sock, a listener (its
  * connections inherit it) or a socket a client can write to. Where it cannot,
- * starts the helper thread. 0, or a negative errno if neither worked.
+ * starts the helper threads (fd_closer_start). 0, or a negative errno if
+ * neither worked.
  */
 int fd_closer_guard(int sock);
 
 /*
- * From now on, closes go to the helper thread (started here) rather than being
- * made inline. 0 or a negative errno (the thread could not start).
+ * From now on, closes go to helper threads rather than being made inline: the
+ * first starts here, more (up to a few) while closes wait. 0 or a negative
+ * errno (the first thread could not start).
  */
 int fd_closer_start(void);
 

@@ -30,17 +30,17 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * MESSAGE_IDs of mmiod's lifecycle events, fixed forever (made once with
- * `systemd-id128 new`); systemd/mmiod.catalog explains each to journalctl -x.
- * tests/system/test_catalog.sh checks that the two lists match.
- */
-/*
  * How every log line names a connection: CONN_FMT with CONN_ARGS(x), x
  * anything with a conn_id and an identity who (a session, a subscription).
  */
 #define CONN_FMT     "conn %" PRIu64 " (pid %d uid %u)"
 #define CONN_ARGS(x) (x)->conn_id, (int)(x)->who.pid, (unsigned)(x)->who.uid
 
+/*
+ * MESSAGE_IDs of mmiod's lifecycle events, fixed forever (made once with
+ * `systemd-id128 new`); systemd/mmiod.catalog explains each to journalctl -x.
+ * tests/system/test_catalog.sh checks that the two lists match.
+ */
 #define MSGID_STARTED         "7df53d0d07864e189478ca6f7c735cd6"
 #define MSGID_STOPPED         "bd88c0e509a94b8699862e8cab3b6d91"
 #define MSGID_CONNECTED       "264ec047514b448d8ee8294204c1e2a4"

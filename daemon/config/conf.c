@@ -1,3 +1,9 @@
+/*
+ * The config file: literals libconfig 1.5 would read otherwise than written
+ * (and @include) are refused before it parses the text, then the top-level
+ * settings are read; conf_region.c reads each region. Also the command line's
+ * --region and --user.
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>

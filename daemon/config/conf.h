@@ -36,19 +36,20 @@ struct mmiod_config {
 	unsigned n_regions;
 };
 
-/* Defaults: the default socket, mode 0660, no user change, the limits of mmio_limits.h. */
+/* Defaults: the default socket, mode 0660, no user change, the limits of core/limits.h. */
 void conf_init(struct mmiod_config *cfg);
 
 /*
- * Reads path into cfg (which config_init prepared). Returns 0, or a negative
- * errno with "path:line: message" in err. cfg must be finished either way.
+ * Reads path into cfg (which conf_init prepared). Returns 0, or a negative
+ * errno with "path:line: message" in err; -ENOMEM leaves err as it was. cfg
+ * must be finished either way.
  */
 int conf_load(struct mmiod_config *cfg, const char *path, char *err, size_t errlen);
 
-/* Adds a --region spec (no grants: root only). 0, or -EINVAL with the reason in err. */
+/* Adds a --region spec (no grants: root only). 0, -EINVAL with the reason in err, or -ENOMEM. */
 int conf_add_region(struct mmiod_config *cfg, const char *text, char *err, size_t errlen);
 
-/* Sets the user to drop to (name or number). 0, or -EINVAL with the reason in err. */
+/* Sets the user to drop to (name or number). 0, -EINVAL with the reason in err, or -ENOMEM. */
 int conf_set_user(struct mmiod_config *cfg, const char *name, char *err, size_t errlen);
 
 /* The region config named name, or NULL. */

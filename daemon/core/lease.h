@@ -1,7 +1,7 @@
 /*
  * The lease table: who owns which bytes of which region. Pure logic, no I/O.
  *
- * Semantics follow Fuchsia's MmioRegion (shared/reference/mmio-semantics.md):
+ * Semantics follow Fuchsia's MmioRegion (docs/SEMANTICS.md spells them out):
  * leases are pairwise disjoint, a split hands the LOW part to a new lease and
  * the old lease keeps the high part, and alignment is judged on the absolute
  * device address (space->addr + lease start + offset), before capacity.

@@ -18,7 +18,7 @@
 #include "parse.h"
 
 #define PCI_DEFAULT_SYSFS "/sys"
-/* include/linux/ioport.h */
+/* As the kernel's include/linux/ioport.h defines them. */
 #define IORESOURCE_IO  0x100
 #define IORESOURCE_MEM 0x200
 

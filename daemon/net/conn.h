@@ -54,7 +54,7 @@ void conn_destroy(struct conn *c);
 
 /*
  * conn_fds.c: descriptors in replies a client may leave unread, limited per
- * connection, per uid and in all (mmio_limits.h). passed counts n more, queued
+ * connection, per uid and in all (core/limits.h). passed counts n more, queued
  * in c->out or already sent; left_queue moves n from queued to sent; forget
  * drops c's at teardown; make_room sets c->session.fd_room for a request
  * whose reply needs need of them.

@@ -1,8 +1,8 @@
 /*
  * The request layer's entry points for net/: a decoded request to its handler
- * and a reply, a deferred poll's next attempt, and the ops waiting on a ring.
- * No I/O: net/conn.c reads and writes the frames, so this is testable and
- * fuzzable on its own.
+ * and a reply (dispatch.c), a deferred poll's next attempt (handle_ops.c), and
+ * the ops waiting on a ring (handle_ring.c). No I/O: net/conn.c reads and
+ * writes the frames, so this is testable and fuzzable on its own.
  */
 #ifndef MMIOD_DISPATCH_H
 #define MMIOD_DISPATCH_H

@@ -1,4 +1,8 @@
-/* Requests that touch the device: load, store, barrier, batch and the server-side operations. */
+/*
+ * Requests that touch the device one access at a time: load, store, barrier
+ * and batches of them. The server-side operations (modify, poll, block) are in
+ * handle_ops.c; the checked access itself is access.c's.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>

@@ -80,7 +80,7 @@ irq_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* The rule of policy_may_own_irq, for holder s of lease l under the region's current policy. */
+/* The rule of policy_may_own_irq, for who, holder of lease l, under the region's current policy. */
 static bool
 may_own(const struct service *svc, const struct identity *who, const struct lease *l)
 {

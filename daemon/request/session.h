@@ -24,9 +24,9 @@ struct session {
 	bool refused;      /* over a connection limit: Hello is answered RESOURCE_EXHAUSTED */
 	struct ring *ring; /* the shared-memory fast path, once set up */
 	/*
-	 * How many descriptors the next reply may carry (conn.c sets it before a
-	 * request that makes some: their holder may leave them unread), and why
-	 * no more. Unlimited unless set.
+	 * How many descriptors the next reply may carry (net/conn_fds.c sets it
+	 * before a request that makes some: their holder may leave them unread),
+	 * and why no more. Unlimited unless set.
 	 */
 	unsigned fd_room;
 	char fd_room_why[128];
@@ -48,7 +48,9 @@ void session_init(struct session *s, uint64_t conn_id, struct service *svc,
 /* The session whose leases set is. */
 struct session *session_of_lease_set(const struct lease_set *set);
 
-/* Revokes every lease of s (and the interrupt subscriptions made through them); returns how many.
+/*
+ * Revokes every lease of s (and the interrupt subscriptions made through them)
+ * and closes its ring; returns how many leases.
  */
 unsigned session_finish(struct session *s);
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Boot test: installs the Debian packages into a minimal Debian 12 root file
 # system, boots it with systemd as PID 1 in systemd-nspawn, and checks mmiod
-# as an administrator would meet it. See
-# /work/shared/reference/systemd-boot-test.md for why it is done this way.
+# as an administrator would meet it. nspawn because it boots a real systemd in
+# about a second with no VM; what it does not enforce (the device cgroup) is
+# left to boot_test_qemu.sh.
 #
 #   tests/system/boot_test.sh [DEBDIR]
 #

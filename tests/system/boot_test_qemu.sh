@@ -4,7 +4,10 @@
 # systemd-nspawn does not enforce: the device cgroup (DevicePolicy=closed,
 # DeviceAllow=) of mmiod.service. Slow (about 30 s of TCG boot, checks and power-off;
 # a minute with the per-run image build); not run by CI.
-# See /work/shared/reference/systemd-boot-test.md (QEMU/TCG) for the method.
+# Method: TCG only (nested KVM can hang, so it is never tried, and qemu runs
+# under timeout); the guest boots the kernel of its own package (the host may
+# have none to boot) from an image opened snapshot=on; a unit inside the guest
+# runs the checks and the verdict comes back on the serial console.
 #
 #   tests/system/boot_test_qemu.sh [DEBDIR]
 #

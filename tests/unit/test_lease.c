@@ -46,7 +46,7 @@ teardown(void **state)
 	return 0;
 }
 
-/* What lease_check_access must answer, from lease.h and mmio-semantics.md §2. */
+/* What lease_check_access must answer, from lease.h and docs/SEMANTICS.md (alignment, order). */
 static int
 model_check(uint64_t addr, uint64_t start, uint64_t len, uint64_t off, unsigned width)
 {
@@ -529,7 +529,7 @@ test_lease_alignment(void **state)
 		assert_int_equal(lease_split(l, 1, &low), 0);
 		lease_release(low);
 	}
-	/* The pitfall of mmio-semantics.md §4: after split(1), offset 0 is odd. */
+	/* The pitfall docs/SEMANTICS.md names: after split(1), offset 0 is odd. */
 	assert_int_equal(lease_align_offset(l, 2), 0);
 	assert_int_equal(lease_align_offset(l, 8), 0);
 	assert_int_equal(lease_split(l, 1, &low), 0);
