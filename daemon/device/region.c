@@ -37,12 +37,6 @@ region_destroy(struct region *r)
 	free(r);
 }
 
-struct region *
-region_of_lease(const struct lease *l)
-{
-	return (struct region *)((char *)l->space - offsetof(struct region, space));
-}
-
 /* One unchecked load of exactly width bytes at absolute offset abs. */
 static uint64_t
 backend_load(const struct backend *b, uint64_t abs, unsigned width)

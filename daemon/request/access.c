@@ -46,15 +46,11 @@ access_reply_status(Mmio__Reply *reply, struct reply_scratch *scratch, int rc,
 	}
 }
 
-/* One audit record per access to a region audited for it, whatever the outcome. */
-static void
-audit_access(const struct session *s, const struct lease *l, bool is_store, unsigned width,
+void
+access_audit(const struct session *s, const struct lease *l, bool is_store, unsigned width,
 	     uint64_t off, uint64_t value, int rc)
 {
 	const struct region *r = region_of_lease(l);
-	if (r->policy.audit == AUDIT_NONE || (r->policy.audit == AUDIT_STORES && !is_store)) {
-		return;
-	}
 	const char *status = status_name_of_errno(rc);
 	struct audit_record rec = {
 		.conn_id = s->conn_id,
@@ -69,25 +65,6 @@ audit_access(const struct session *s, const struct lease *l, bool is_store, unsi
 		.status = status ? status : "IO_ERROR",
 	};
 	log_audit(&rec);
-}
-
-/* Stores through a lease granted read-only are refused before any check. */
-int
-access_store(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
-	     uint64_t value)
-{
-	int rc = l->read_only ? -EACCES : region_store(l, off, width, value);
-	audit_access(s, l, true, width, off, value, rc);
-	return rc;
-}
-
-int
-access_load(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
-	    uint64_t *value)
-{
-	int rc = region_load(l, off, width, value);
-	audit_access(s, l, false, width, off, rc == 0 ? *value : 0, rc);
-	return rc;
 }
 
 int

@@ -7,20 +7,57 @@
 #ifndef MMIOD_ACCESS_H
 #define MMIOD_ACCESS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/lease.h"
+#include "device/region.h"
 #include "mmio.pb-c.h"
 #include "request/reply.h"
 
-struct lease;
 struct session;
 
-/* 0 or a negative errno; stores on a read-only lease: -EACCES, touching nothing. */
-int access_load(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
-		uint64_t *value);
-int access_store(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
-		 uint64_t value);
+/*
+ * One audit record of an access through l, whatever its outcome rc. Out of
+ * line: only regions whose policy audits that kind of access pay for it.
+ */
+void access_audit(const struct session *s, const struct lease *l, bool is_store, unsigned width,
+		  uint64_t off, uint64_t value, int rc);
+
+static inline bool
+access_audited(const struct lease *l, bool is_store)
+{
+	enum audit_mode audit = region_of_lease(l)->policy.audit;
+	return audit == AUDIT_ALL || (is_store && audit == AUDIT_STORES);
+}
+
+/*
+ * 0 or a negative errno; stores on a read-only lease: -EACCES, touching
+ * nothing. Inline, as batches run thousands of them.
+ */
+static inline int
+access_load(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+	    uint64_t *value)
+{
+	int rc = region_load(l, off, width, value);
+	if (access_audited(l, false)) {
+		access_audit(s, l, false, width, off, rc == 0 ? *value : 0, rc);
+	}
+	return rc;
+}
+
+static inline int
+access_store(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+	     uint64_t value)
+{
+	/* Refused before any check: the lease was granted read-only. */
+	int rc = l->read_only ? -EACCES : region_store(l, off, width, value);
+	if (access_audited(l, true)) {
+		access_audit(s, l, true, width, off, value, rc);
+	}
+	return rc;
+}
 
 /*
  * Masked read-modify-write: one load, then one store of (old & ~mask) |
