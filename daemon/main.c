@@ -45,7 +45,7 @@ static const char usage_text[] =
 	"                                                         a regular file, mapped shared\n"
 	"                           NAME,type=devmem,phys=A,size=N[,path=/dev/mem]\n"
 	"                                                         physical memory (uncached)\n"
-	"                           NAME,type=pci,device=DDDD:BB:DD.F,bar=N[,offset=O][,size=N]\n"
+	"                           NAME,type=pci,device=[DDDD:]BB:DD.F,bar=N[,offset=O][,size=N]\n"
 	"                                [,sysfs=/sys]            a PCI memory BAR (size: to its "
 	"end)\n"
 	"                           NAME,type=uio,name=UIONAME|device=uioN,map=M[,size=N]\n"

@@ -153,6 +153,29 @@ region_spec_uio_device_valid(const char *text)
 	return text[3 + n] == '\0' && n <= 9 && (text[3] != '0' || n == 1);
 }
 
+/*
+ * lspci's short form BB:DD.F names domain 0000: spec->device becomes
+ * 0000:BB:DD.F, the form sysfs names devices by. Anything else is left for
+ * region_spec_pci_device_valid() to judge. 0 or -ENOMEM.
+ */
+static int
+canonical_pci_device(struct region_spec *spec)
+{
+	char full[16];
+	if (strlen(spec->device) != 7 ||
+	    snprintf(full, sizeof(full), "0000:%s", spec->device) != 12 ||
+	    !region_spec_pci_device_valid(full)) {
+		return 0;
+	}
+	char *copy = strdup(full);
+	if (!copy) {
+		return -ENOMEM;
+	}
+	free(spec->device);
+	spec->device = copy;
+	return 0;
+}
+
 /* The keys spec gives: those the parser saw, plus any field set directly. */
 static unsigned
 given_keys(const struct region_spec *spec)
@@ -189,14 +212,14 @@ check_strings(const struct region_spec *spec, char *err, size_t errlen)
 		       {spec->dev_dir, "dev"},   {spec->irq_dev, "irq_dev"}};
 	for (size_t i = 0; i < ARRAY_LEN(strings); i++) {
 		if (strings[i].value && strings[i].value[0] == '\0') {
-			return fail(err, errlen, "empty %s=", strings[i].key);
+			return fail(err, errlen, "empty %s", strings[i].key);
 		}
 	}
 	return 0;
 }
 
 static int
-check_type_values(const struct region_spec *spec, unsigned given, char *err, size_t errlen)
+check_type_values(struct region_spec *spec, unsigned given, char *err, size_t errlen)
 {
 	const char *type = spec->type;
 	if (strcmp(type, "devmem") == 0 && spec->phys > UINT64_MAX - spec->size) {
@@ -204,11 +227,16 @@ check_type_values(const struct region_spec *spec, unsigned given, char *err, siz
 			    (unsigned long long)spec->phys, (unsigned long long)spec->size);
 	}
 	if (strcmp(type, "pci") == 0) {
+		int rc = canonical_pci_device(spec);
+		if (rc < 0) {
+			return fail(err, errlen, "out of memory");
+		}
 		if (!region_spec_pci_device_valid(spec->device)) {
-			return fail(err, errlen,
-				    "device '%s' is not a PCI address DDDD:BB:DD.F (e.g. "
-				    "0000:03:00.0; device 00-1f, function 0-7)",
-				    spec->device);
+			return fail(
+				err, errlen,
+				"device '%s' is not a PCI address DDDD:BB:DD.F or BB:DD.F (e.g. "
+				"0000:03:00.0 or 03:00.0; device 00-1f, function 0-7)",
+				spec->device);
 		}
 		if (spec->bar > 5) {
 			return fail(err, errlen, "bar %u is not 0..5", spec->bar);
@@ -237,21 +265,21 @@ check_type_values(const struct region_spec *spec, unsigned given, char *err, siz
 				    MMIO_UIO_MAX_MAPS - 1);
 		}
 		if ((given & REGION_KEY_IRQ_DEV) && !spec->irq) {
-			return fail(err, errlen, "irq_dev= needs irq=yes");
+			return fail(err, errlen, "irq_dev needs irq");
 		}
 	}
 	return 0;
 }
 
 int
-region_spec_check(const struct region_spec *spec, char *err, size_t errlen)
+region_spec_check(struct region_spec *spec, char *err, size_t errlen)
 {
 	if (!name_valid(spec->name, strlen(spec->name))) {
 		return fail(err, errlen, "region name must be 1-%d characters of [A-Za-z0-9_.-]",
 			    MMIO_MAX_NAME);
 	}
 	if (spec->type[0] == '\0') {
-		return fail(err, errlen, "missing type= (" TYPE_LIST ")");
+		return fail(err, errlen, "missing type (" TYPE_LIST ")");
 	}
 	const struct type_rule *rule = find_rule(spec->type);
 	if (!rule) {
@@ -262,20 +290,20 @@ region_spec_check(const struct region_spec *spec, char *err, size_t errlen)
 	unsigned extra = given & ~rule->allowed;
 	if (extra) {
 		list_keys(rule->allowed, list, sizeof(list));
-		return fail(err, errlen, "type=%s does not take %s= (it takes %s)", spec->type,
+		return fail(err, errlen, "type %s does not take %s (it takes %s)", spec->type,
 			    key_name(extra & -extra), list);
 	}
 	unsigned missing = rule->required & ~given;
 	if (missing & REGION_KEY_SIZE) {
-		return fail(err, errlen, "missing or zero size=");
+		return fail(err, errlen, "missing or zero size");
 	}
 	if (missing) {
 		list_keys(rule->required, list, sizeof(list));
-		return fail(err, errlen, "type=%s needs %s= (it needs %s)", spec->type,
+		return fail(err, errlen, "type %s needs %s (it needs %s)", spec->type,
 			    key_name(missing & -missing), list);
 	}
 	if ((given & REGION_KEY_SIZE) && spec->size == 0) {
-		return fail(err, errlen, "zero size=");
+		return fail(err, errlen, "zero size");
 	}
 	int rc = check_strings(spec, err, errlen);
 	if (rc < 0) {
@@ -401,7 +429,7 @@ region_spec_parse(const char *text, struct region_spec *spec, char *err, size_t 
 
 	/* offset=0 is harmless, but naming an offset for memory means a mistaken spec. */
 	if (strcmp(spec->type, "mem") == 0 && (spec->keys & REGION_KEY_OFFSET)) {
-		rc = fail(err, errlen, "type=mem does not take offset= (it takes size)");
+		rc = fail(err, errlen, "type mem does not take offset (it takes size)");
 	} else {
 		rc = region_spec_check(spec, err, errlen);
 	}

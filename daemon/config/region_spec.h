@@ -33,7 +33,7 @@ struct region_spec {
 	uint64_t size;   /* bytes; 0 for pci and uio: the BAR's or map's size (less offset) */
 	uint64_t offset; /* file: file offset; pci: offset into the BAR */
 	uint64_t phys;   /* devmem: physical address of offset 0 */
-	char *device;    /* pci: DDDD:BB:DD.F; uio: uioN; owned */
+	char *device;    /* pci: DDDD:BB:DD.F (BB:DD.F given: domain 0000); uio: uioN; owned */
 	char *uio_name;  /* uio: the device whose sysfs name is this; owned */
 	unsigned bar;    /* pci: 0..5 */
 	unsigned map;    /* uio: 0..MMIO_UIO_MAX_MAPS-1 */
@@ -62,9 +62,10 @@ int region_spec_parse(const char *text, struct region_spec *spec, char *err, siz
 /*
  * Checks a filled-in spec (from either source): the keys in spec->keys (and
  * any string set) are allowed for the type, the required ones are there, and
- * their values are well-formed. 0, or -EINVAL with the reason in err.
+ * their values are well-formed. A PCI device in lspci's short form BB:DD.F
+ * becomes 0000:BB:DD.F. 0, or -EINVAL (-ENOMEM) with the reason in err.
  */
-int region_spec_check(const struct region_spec *spec, char *err, size_t errlen);
+int region_spec_check(struct region_spec *spec, char *err, size_t errlen);
 
 /* The REGION_KEY_* bit of a key named as in the config file ("uio_name"), or 0. */
 unsigned region_spec_key(const char *name);

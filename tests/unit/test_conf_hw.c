@@ -171,7 +171,9 @@ test_conf_hw_pci(void **state)
 	       6, "bar");
 	expect(f, REGION("    type = \"pci\";\n    device = 3;\n    bar = 0;\n"), 5, "device");
 	expect(f, SPEC("type = \"pci\"; device = \"0000:03:00.8\"; bar = 0;"), 2, "0000:03:00.8");
-	expect(f, SPEC("type = \"pci\"; device = \"03:00.0\"; bar = 0;"), 2, "DDDD:BB:DD.F");
+	expect(f, SPEC("type = \"pci\"; device = \"03:00.0\"; bar = 0;"), 0, NULL);
+	assert_string_equal(only_spec(f)->device, "0000:03:00.0");
+	expect(f, SPEC("type = \"pci\"; device = \"0:03:00.0\"; bar = 0;"), 2, "DDDD:BB:DD.F");
 	expect(f, SPEC("type = \"pci\"; device = \"0000:03:00.0\";"), 2, "bar");
 	expect(f, SPEC("type = \"pci\"; bar = 0;"), 2, "device");
 	expect(f, SPEC("type = \"pci\"; device = \"0000:03:00.0\"; bar = 0; size = 0;"), 2, "size");

@@ -204,6 +204,9 @@ test_region_spec_pci(void **state)
 	assert_int_equal(f->spec.bar, 0);
 	assert_int_equal(f->spec.offset, 0);
 	assert_int_equal(f->spec.size, 0); /* all of the BAR */
+	/* lspci's short form names domain 0000, as sysfs spells it. */
+	assert_int_equal(parse(f, "nic,type=pci,device=03:1f.7,bar=0"), 0);
+	assert_string_equal(f->spec.device, "0000:03:1f.7");
 	assert_null(f->spec.sysfs);
 	assert_int_equal(f->spec.keys, REGION_KEY_TYPE | REGION_KEY_DEVICE | REGION_KEY_BAR);
 
@@ -279,7 +282,8 @@ test_region_spec_hw_errors(void **state)
 		"r,type=pci,device=0000:03:00.0,bar=256",
 		"r,type=pci,device=0000:03:00.0,bar=0x100000000",
 		"r,type=pci,device=0000:03:00.0,bar=x",
-		"r,type=pci,device=03:00.0,bar=0",
+		"r,type=pci,device=3:00.0,bar=0",
+		"r,type=pci,device=03:20.0,bar=0",
 		"r,type=pci,device=0000:03:00.8,bar=0",
 		"r,type=pci,device=0000:03:20.0,bar=0",
 		"r,type=pci,device=0000:3:00.0,bar=0",
