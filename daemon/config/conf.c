@@ -385,45 +385,70 @@ check_wide_literals(const struct parse *p, const char *text)
 	return 0;
 }
 
-/* Reads all of path (configs are small) into a NUL-terminated heap string. */
-static char *
-read_text(const char *path)
+/* A config is small: a bigger file is not one (and would only cost memory to parse). */
+#define CONF_MAX_BYTES (1u << 20)
+
+/*
+ * Reads all of path into a NUL-terminated heap string *out. 0, or -EFBIG
+ * (over CONF_MAX_BYTES), -ENOMEM, or the negative errno of open or read.
+ */
+static int
+read_text(const char *path, char **out)
 {
 	FILE *f = fopen(path, "re");
 	if (!f) {
-		return NULL;
+		return -errno;
 	}
 	char *text = NULL;
 	size_t len = 0;
-	FILE *mem = open_memstream(&text, &len);
-	char buf[4096];
-	size_t n;
-	while (mem && (n = fread(buf, 1, sizeof(buf), f)) > 0 && len < (1u << 20)) {
-		if (fwrite(buf, 1, n, mem) != n) {
+	size_t cap = 0;
+	int rc = 0;
+	for (;;) {
+		if (cap - len < 4096 + 1) {
+			size_t want = cap ? cap * 2 : 8192;
+			char *grown = realloc(text, want);
+			if (!grown) {
+				rc = -ENOMEM;
+				break;
+			}
+			text = grown;
+			cap = want;
+		}
+		size_t n = fread(text + len, 1, 4096, f);
+		len += n;
+		if (len > CONF_MAX_BYTES) {
+			rc = -EFBIG;
+			break;
+		}
+		if (n < 4096) {
+			rc = ferror(f) ? (errno ? -errno : -EIO) : 0;
 			break;
 		}
 	}
-	/* Out of memory in the stream would leave a truncated config that may still parse. */
-	bool ok = mem && !ferror(f) && !ferror(mem) && len < (1u << 20);
-	if (mem && fclose(mem) != 0) {
-		ok = false;
-	}
 	(void)fclose(f); /* opened for reading: a failed close loses nothing */
-	if (!ok) {
+	if (rc < 0) {
 		free(text);
-		return NULL;
+		return rc;
 	}
-	return text;
+	text[len] = '\0';
+	*out = text;
+	return 0;
 }
 
 int
 conf_load(struct mmiod_config *cfg, const char *path, char *err, size_t errlen)
 {
 	struct parse p = {.path = path, .err = err, .errlen = errlen};
-	char *text = read_text(path);
-	if (!text) {
-		snprintf(err, errlen, "%s: cannot read the file (or it is over 1 MiB)", path);
-		return -ENOENT;
+	char *text = NULL;
+	int read_rc = read_text(path, &text);
+	if (read_rc == -EFBIG) {
+		snprintf(err, errlen, "%s: over %u KiB: too big for a config file", path,
+			 CONF_MAX_BYTES / 1024);
+		return -EINVAL;
+	}
+	if (read_rc < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-read_rc));
+		return read_rc == -ENOMEM ? -ENOMEM : -ENOENT;
 	}
 	int rc = check_wide_literals(&p, text);
 	if (rc < 0) {

@@ -261,13 +261,33 @@ test_conf_unreadable(void **state)
 	char missing[128], prefix[160];
 	snprintf(missing, sizeof(missing), "%s/missing.conf", f->dir);
 	const char *const paths[] = {missing, f->dir};
+	/* The reason is the system's own, not a guess between two. */
+	const char *const reasons[] = {strerror(ENOENT), strerror(EISDIR)};
 	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
 		f->err[0] = '\0';
 		assert_int_equal(conf_load(&f->cfg, paths[i], f->err, sizeof(f->err)), -ENOENT);
-		snprintf(prefix, sizeof(prefix), "%s:", paths[i]);
-		assert_int_equal(strncmp(f->err, prefix, strlen(prefix)), 0);
+		snprintf(prefix, sizeof(prefix), "%s: %s", paths[i], reasons[i]);
+		assert_string_equal(f->err, prefix);
 		assert_int_equal(f->cfg.n_regions, 0);
 	}
+	/* Over 1 MiB is said as such (comments only: it would parse). */
+	size_t big = (1u << 20) + 1;
+	char *text = malloc(big + 1);
+	assert_non_null(text);
+	memset(text, '\n', big);
+	text[0] = '#';
+	text[big] = '\0';
+	f->err[0] = '\0';
+	assert_int_equal(load(f, text), -EINVAL);
+	free(text);
+	assert_non_null(strstr(f->err, "too big for a config file"));
+	/* Exactly 1 MiB still loads. */
+	text = malloc(big);
+	assert_non_null(text);
+	memset(text, '\n', big - 1);
+	text[big - 1] = '\0';
+	assert_int_equal(load(f, text), 0);
+	free(text);
 }
 
 static void
