@@ -389,23 +389,24 @@ check_wide_literals(const struct parse *p, const char *text)
 #define CONF_MAX_BYTES (1u << 20)
 
 /*
- * Reads all of path into a NUL-terminated heap string *out. 0, or -EFBIG
- * (over CONF_MAX_BYTES), -ENOMEM, or the negative errno of open or read.
+ * All of path as a NUL-terminated heap string, or NULL with *why -EFBIG (over
+ * CONF_MAX_BYTES), -ENOMEM, or the negative errno of open or read.
  */
-static int
-read_text(const char *path, char **out)
+static char *
+read_text(const char *path, int *why)
 {
 	FILE *f = fopen(path, "re");
 	if (!f) {
-		return -errno;
+		*why = errno ? -errno : -EIO;
+		return NULL;
 	}
-	char *text = NULL;
 	size_t len = 0;
-	size_t cap = 0;
-	int rc = 0;
-	for (;;) {
+	size_t cap = 8192;
+	char *text = malloc(cap);
+	int rc = text ? 0 : -ENOMEM;
+	while (rc == 0) {
 		if (cap - len < 4096 + 1) {
-			size_t want = cap ? cap * 2 : 8192;
+			size_t want = cap * 2;
 			char *grown = realloc(text, want);
 			if (!grown) {
 				rc = -ENOMEM;
@@ -428,25 +429,25 @@ read_text(const char *path, char **out)
 	(void)fclose(f); /* opened for reading: a failed close loses nothing */
 	if (rc < 0) {
 		free(text);
-		return rc;
+		*why = rc;
+		return NULL;
 	}
 	text[len] = '\0';
-	*out = text;
-	return 0;
+	return text;
 }
 
 int
 conf_load(struct mmiod_config *cfg, const char *path, char *err, size_t errlen)
 {
 	struct parse p = {.path = path, .err = err, .errlen = errlen};
-	char *text = NULL;
-	int read_rc = read_text(path, &text);
-	if (read_rc == -EFBIG) {
+	int read_rc = 0;
+	char *text = read_text(path, &read_rc);
+	if (!text && read_rc == -EFBIG) {
 		snprintf(err, errlen, "%s: over %u KiB: too big for a config file", path,
 			 CONF_MAX_BYTES / 1024);
 		return -EINVAL;
 	}
-	if (read_rc < 0) {
+	if (!text) {
 		snprintf(err, errlen, "%s: %s", path, strerror(-read_rc));
 		return read_rc == -ENOMEM ? -ENOMEM : -ENOENT;
 	}
