@@ -15,6 +15,11 @@
 #   - the socket is 0660 root:mmio;
 #   - user "alice" (group mmio) writes and reads a register of the simulated
 #     region sim0 with mmioctl, which starts mmiod.service;
+#   - the shipped config's example file region "regs" (uncommented, its file
+#     created as its comment says, in /var/lib/mmiod): "gpio-daemon" stores
+#     through its rw grant, alice reads the value back, her store is refused,
+#     and the value is in the file; /var/lib/mmiod is the unit's 0700 state
+#     directory;
 #   - a lease alice holds shows up in alice's "mmioctl leases";
 #   - a script of alice's runs through the shared-memory ring (MMIO_FAST_PATH=on)
 #     and mmiod's journal shows the ring opened;
@@ -23,7 +28,9 @@
 #     alice's store fails with PERMISSION_DENIED, her load still works, and
 #     mmiod kept its PID;
 #   - "systemctl stop mmiod" leaves no mmiod process, "systemctl stop
-#     mmiod.socket" no socket node.
+#     mmiod.socket" no socket node;
+#   - with a config error mmiod.service fails with exit status 2 and is not
+#     restarted (RestartPreventExitStatus=2).
 # The guest's verdict (the number of failed checks) comes back as nspawn's
 # exit status through "systemctl exit N".
 #
@@ -151,9 +158,26 @@ chroot "$tree" dpkg -i "/tmp/debs/$(basename "${debs[1]}")" "/tmp/debs/$(basenam
 rm -rf "$tree/tmp/debs"
 chroot "$tree" useradd --no-create-home --groups mmio alice
 chroot "$tree" useradd --no-create-home bob
+# The user of the rw grant in the shipped example file region.
+chroot "$tree" useradd --no-create-home --groups mmio gpio-daemon
 
-# The policy under test: the simulated region only, rw for group mmio; and the
-# narrowed one the reload check switches to (read-only).
+# The example file region of the shipped config, as an administrator enables
+# it: the commented-out block, uncommented, and its file created with the
+# commands its comment gives.
+shipped="$tree/etc/mmiod/mmiod.conf"
+regs=$(sed -n '/^  # {$/,/^  # }$/s/^  # //p' "$shipped")
+grep -q '^  path = "/var/lib/mmiod/regs.bin";$' <<<"$regs" ||
+	die "no commented-out region with path /var/lib/mmiod/regs.bin in the shipped /etc/mmiod/mmiod.conf"
+if ! grep -qF 'install -d -m 0700 /var/lib/mmiod' "$shipped" ||
+	! grep -qF 'truncate -s 4096 /var/lib/mmiod/regs.bin' "$shipped"; then
+	die "the shipped /etc/mmiod/mmiod.conf no longer says how to create /var/lib/mmiod/regs.bin"
+fi
+chroot "$tree" install -d -m 0700 /var/lib/mmiod
+chroot "$tree" truncate -s 4096 /var/lib/mmiod/regs.bin
+
+# The policy under test: the simulated region, rw for group mmio, and the
+# example file region; and the narrowed one the reload check switches to
+# (sim0 read-only).
 policy() {
 	cat <<EOF
 # Written by tests/system/boot_test.sh.
@@ -165,7 +189,8 @@ regions = (
     type = "mem";
     size = 0x10000;
     grants = ( { group = "mmio"; access = "$1"; } );
-  }
+  },
+$regs
 );
 EOF
 }
@@ -217,6 +242,18 @@ check "mmiod.service is active after the first connect" \
 	test "$(systemctl is-active mmiod.service)" = active
 main_pid=$(systemctl show -P MainPID mmiod.service)
 check "mmiod (pid $main_pid) runs as user mmiod" test "$(stat -c %U "/proc/$main_pid")" = mmiod
+
+# The file region in /var/lib/mmiod: ProtectSystem=strict leaves it writable
+# only as the unit's StateDirectory=; without that mmiod would not have started.
+check "/var/lib/mmiod is 700 root:root" \
+	test "$(stat -c '%a %U:%G' /var/lib/mmiod 2>&1)" = "700 root:root"
+check "gpio-daemon writes regs 0x100 (its rw grant)" as gpio-daemon mmioctl write regs 0x100 0xcafef00d
+v=$(as alice mmioctl read regs 0x100 2>&1)
+check "alice reads regs 0x100 back as 0xcafef00d (got '$v')" test "$v" = 0xcafef00d
+out=$(as alice mmioctl write regs 0x100 0x1 2>&1)
+check "alice's store to regs is refused: her grant is ro ($out)" grep -q PERMISSION_DENIED <<<"$out"
+v=$(od -An -tx4 -j256 -N4 /var/lib/mmiod/regs.bin | tr -d ' ')
+check "the store is in /var/lib/mmiod/regs.bin (got '$v')" test "$v" = cafef00d
 
 # A lease held on an open connection shows in "mmioctl leases".
 rm -f /tmp/run.in /tmp/run.out
@@ -274,6 +311,25 @@ check "after systemctl stop mmiod.socket, the socket unit is inactive" \
 	test "$(systemctl is-active mmiod.socket)" = inactive
 check "after systemctl stop mmiod.socket, no socket node is left" test ! -e /run/mmiod/mmiod.sock
 check "and still no mmiod process" test -z "$(mmiod_pids)"
+
+# A config error is exit status 2, which must not make systemd restart mmiod
+# every RestartSec (1 s) until the start limit.
+cp /etc/mmiod/mmiod.conf /etc/mmiod/mmiod.conf.good
+echo 'regions = (' >/etc/mmiod/mmiod.conf
+check "with a config error, systemctl start mmiod fails" sh -c '! systemctl start mmiod.service 2>/dev/null'
+sleep 3
+v=$(systemctl show -P ExecMainStatus mmiod.service)
+check "mmiod exited with status 2 (ExecMainStatus=$v)" test "$v" = 2
+v=$(systemctl show -P NRestarts mmiod.service)
+check "and was not restarted (NRestarts=$v)" test "$v" = 0
+v=$(systemctl show -P ActiveState mmiod.service)
+check "mmiod.service stays failed (ActiveState=$v)" test "$v" = failed
+journalctl --sync
+check "the journal has mmiod's reason" \
+	sh -c 'journalctl -b --no-pager -u mmiod.service | grep -q "mmiod.conf:2: syntax error"'
+mv /etc/mmiod/mmiod.conf.good /etc/mmiod/mmiod.conf
+systemctl reset-failed mmiod.service
+systemctl stop mmiod.socket
 
 if [ "$fails" -ne 0 ]; then
 	journalctl -b --no-pager -u mmiod.service -u mmiod.socket | tail -n 40 |

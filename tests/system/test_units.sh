@@ -186,4 +186,20 @@ grep -Eq '^Requires=.*mmiod\.socket' "$unit_dir/mmiod.service" ||
 	fail "mmiod.service does not Require mmiod.socket"
 echo "ok: socket $sock (0660, group $group) matches sysusers.d and tmpfiles.d"
 
+# A config error (exit status 2) must not restart-loop; file regions live in
+# the state directory, the only one ProtectSystem=strict leaves writable for them.
+[[ $(value "$unit_dir/mmiod.service" RestartPreventExitStatus) == 2 ]] ||
+	fail "mmiod.service: no RestartPreventExitStatus=2 (a config error would restart every RestartSec)"
+state=$(value "$unit_dir/mmiod.service" StateDirectory)
+[[ $state == mmiod ]] || fail "mmiod.service: StateDirectory is '$state', not mmiod"
+conf=$unit_dir/../etc/mmiod.conf
+if [[ -f $conf ]]; then
+	# Every file path of the example config, commented out or not.
+	while IFS= read -r p; do
+		[[ $p == /var/lib/$state/* ]] ||
+			fail "$conf: region path $p is not under /var/lib/$state (StateDirectory=), so mmiod could not open it read-write"
+	done < <(sed -n 's/^[#[:space:]]*path = "\([^"]*\)".*/\1/p' "$conf" | grep -v '^/run/')
+fi
+echo "ok: RestartPreventExitStatus=2; StateDirectory=$state holds the example config's file region"
+
 echo "PASS: mmiod units verified; exposure $score (threshold $((THRESHOLD / 10)).$((THRESHOLD % 10)))"
