@@ -7,7 +7,7 @@
  * those who may see it); regions exactly adjacent on the device do not;
  * mem regions alias nothing. The socket, a batch and the ring reach only the
  * bytes of the caller's own lease, and releasing the other lease frees them.
- * mmiod logs each alias pair at start.
+ * mmiod logs each alias pair at start, and --check-config notes them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,11 +16,13 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon_fixture.h"
@@ -70,7 +72,7 @@ static const char conf_template[] =
 	"  { name = \"m1\"; type = \"mem\"; size = 0x1000; }\n"
 	");\n";
 
-/* What mmiod says of each alias pair at start. */
+/* What mmiod says of each alias pair, at start and in --check-config. */
 static const char *const alias_notes[] = {
 	"regions 'a' and 'b' alias the same bytes (a [0x800, 0x1000) is b [0x0, 0x800)): a "
 	"lease on one excludes the other",
@@ -392,6 +394,79 @@ test_alias_unlisted_region_not_named(void **state)
 	assert_int_equal(mmio_release(la), 0);
 }
 
+/* Runs mmiod --check-config path with stdout to out_path; returns its exit status. */
+static int
+check_config(const char *path, const char *out_path)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) {
+			_exit(126);
+		}
+		execl(MMIOD_PATH, MMIOD_PATH, "--check-config", path, (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* The lines of path in buf, NUL-terminated. */
+static void
+read_all(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* --check-config opens nothing, and says which regions alias each other; the verdict is ok. */
+static void
+test_alias_check_config_notes(void **state)
+{
+	(void)state;
+	struct env env = {0};
+	make_env(&env);
+	char out_path[200], out[8192], want[8192];
+	snprintf(out_path, sizeof(out_path), "%s/check.out", env.daemon.dir);
+	assert_int_equal(check_config(env.conf_path, out_path), 0);
+	read_all(out_path, out, sizeof(out));
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(alias_notes) / sizeof(alias_notes[0]); i++) {
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "%s: note: %s\n", env.conf_path,
+				      alias_notes[i]);
+	}
+	snprintf(want + n, sizeof(want) - n, "%s: ok (12 regions)\n", env.conf_path);
+	assert_string_equal(out, want);
+
+	/* A region it cannot find is said to be unchecked; still ok. */
+	char text[1024];
+	snprintf(text, sizeof(text),
+		 "regions = (\n"
+		 "  { name = \"x\"; type = \"file\"; path = \"%1$s/data\"; size = 0x10; },\n"
+		 "  { name = \"gone\"; type = \"file\"; path = \"%1$s/nothing\"; size = 0x10; }\n"
+		 ");\n",
+		 env.tree.root);
+	write_conf(&env, text);
+	assert_int_equal(check_config(env.conf_path, out_path), 0);
+	read_all(out_path, out, sizeof(out));
+	snprintf(want, sizeof(want),
+		 "%1$s: note: region 'gone' not checked for aliases: stat %2$s/nothing: No such "
+		 "file or directory\n%1$s: ok (2 regions)\n",
+		 env.conf_path, env.tree.root);
+	assert_string_equal(out, want);
+
+	unlink(out_path);
+	unlink(env.conf_path);
+	daemon_fixture_cleanup(&env.daemon);
+	hw_tree_destroy(&env.tree);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -405,6 +480,7 @@ main(void)
 		T(test_alias_pci_same_bar),
 		T(test_alias_batch_and_ring),
 		T(test_alias_unlisted_region_not_named),
+		cmocka_unit_test(test_alias_check_config_notes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
