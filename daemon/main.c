@@ -37,7 +37,9 @@ static const char usage_text[] =
 	"\n"
 	"  -c, --config FILE      read regions, socket, user, limits and the access policy\n"
 	"                         from FILE (see " MMIOD_DEFAULT_CONFIG ")\n"
-	"      --check-config FILE  validate FILE, print 'FILE:LINE: message' errors, exit\n"
+	"      --check-config FILE  validate FILE, print 'FILE:LINE: message' errors, exit;\n"
+	"                         a valid FILE gets a note per pair of regions that alias\n"
+	"                         the same device bytes (a lease on one excludes the other)\n"
 	"  -r, --region SPEC      serve a region as well; repeatable. SPEC is one of\n"
 	"                           NAME,type=mem,size=N          simulated device (zeroed "
 	"memory)\n"
@@ -224,6 +226,13 @@ load_config(const struct options *opt, struct mmiod_config *cfg)
 	return 0;
 }
 
+/* --check-config's notes: "FILE: note: text" on stdout. */
+static void
+print_note(void *arg, const char *text)
+{
+	printf("%s: note: %s\n", (const char *)arg, text);
+}
+
 struct daemon {
 	struct options *opt;
 	struct event_base *base;
@@ -394,6 +403,9 @@ main(int argc, char **argv)
 	rc = load_config(&opt, &cfg);
 	if (opt.check_only || rc != 0) {
 		if (rc == 0) {
+			/* Notes first, then the verdict: aliases are allowed, only told. */
+			region_table_check_aliases(cfg.regions, cfg.n_regions, print_note,
+						   (void *)opt.config_path);
 			printf("%s: ok (%u region%s)\n", opt.config_path, cfg.n_regions,
 			       cfg.n_regions == 1 ? "" : "s");
 		}

@@ -17,6 +17,88 @@ lease_space_init(struct lease_space *space, uint64_t len, uint64_t addr)
 	space->addr = addr;
 	TAILQ_INIT(&space->leases);
 	space->count = 0;
+	space->aliases = NULL;
+	space->n_aliases = 0;
+}
+
+bool
+lease_ranges_overlap(uint64_t a_start, uint64_t a_len, uint64_t b_start, uint64_t b_len,
+		     struct lease_overlap *out)
+{
+	/* The first shared byte can only be the later start, so neither difference wraps. */
+	uint64_t lo = a_start > b_start ? a_start : b_start;
+	uint64_t a_off = lo - a_start;
+	uint64_t b_off = lo - b_start;
+	if (a_off >= a_len || b_off >= b_len) {
+		return false;
+	}
+	uint64_t a_rest = a_len - a_off;
+	uint64_t b_rest = b_len - b_off;
+	*out = (struct lease_overlap){
+		.a_off = a_off, .b_off = b_off, .len = a_rest < b_rest ? a_rest : b_rest};
+	return true;
+}
+
+/* Appends a link to space's list. 0 or -ENOMEM (the list unchanged). */
+static int
+add_alias(struct lease_space *space, const struct lease_alias *link)
+{
+	struct lease_alias *grown =
+		realloc(space->aliases, (space->n_aliases + 1) * sizeof(*space->aliases));
+	if (!grown) {
+		return -ENOMEM;
+	}
+	space->aliases = grown;
+	space->aliases[space->n_aliases++] = *link;
+	return 0;
+}
+
+/* Removes every link of space that leads to other. */
+static void
+drop_aliases_to(struct lease_space *space, const struct lease_space *other)
+{
+	unsigned kept = 0;
+	for (unsigned i = 0; i < space->n_aliases; i++) {
+		if (space->aliases[i].other != other) {
+			space->aliases[kept++] = space->aliases[i];
+		}
+	}
+	space->n_aliases = kept;
+}
+
+int
+lease_space_alias(struct lease_space *a, uint64_t a_off, struct lease_space *b, uint64_t b_off,
+		  uint64_t len)
+{
+	if (a == b || len == 0) {
+		return -EINVAL;
+	}
+	/* The len - off form cannot wrap, unlike off + len. */
+	if (a_off > a->len || a->len - a_off < len || b_off > b->len || b->len - b_off < len) {
+		return -ERANGE;
+	}
+	int rc = add_alias(
+		a, &(struct lease_alias){.other = b, .here = a_off, .there = b_off, .len = len});
+	if (rc < 0) {
+		return rc;
+	}
+	rc = add_alias(
+		b, &(struct lease_alias){.other = a, .here = b_off, .there = a_off, .len = len});
+	if (rc < 0) {
+		a->n_aliases--;
+	}
+	return rc;
+}
+
+void
+lease_space_finish(struct lease_space *space)
+{
+	for (unsigned i = 0; i < space->n_aliases; i++) {
+		drop_aliases_to(space->aliases[i].other, space);
+	}
+	free(space->aliases);
+	space->aliases = NULL;
+	space->n_aliases = 0;
 }
 
 void
@@ -36,28 +118,70 @@ lease_width_valid(unsigned width)
 }
 
 /*
- * Checks [start, start+len) against every live lease of space (both ranges lie
- * inside the space, so the sums cannot wrap). Returns -EBUSY on an overlap, else
- * 0 with *next set to the first lease starting after start (the sorted insert point).
+ * The first live lease of space that owns a byte of [start, start+len), or NULL.
+ * Both ranges lie inside the space, so the sums cannot wrap.
  */
-static int
-find_insert_point(struct lease_space *space, uint64_t start, uint64_t len, struct lease **next)
+static struct lease *
+overlapping_lease(const struct lease_space *space, uint64_t start, uint64_t len)
 {
 	struct lease *it;
 
-	*next = NULL;
 	TAILQ_FOREACH(it, &space->leases, space_link)
 	{
 		/* Empty ranges own no bytes: they never conflict. */
 		if (len != 0 && it->len != 0 && it->start < start + len &&
 		    start < it->start + it->len) {
-			return -EBUSY;
-		}
-		if (!*next && it->start > start) {
-			*next = it;
+			return it;
 		}
 	}
-	return 0;
+	return NULL;
+}
+
+/*
+ * The first live lease of a space that space aliases which owns one of the
+ * bytes [start, start+len) of space (inside it), or NULL.
+ */
+static struct lease *
+alias_conflict(const struct lease_space *space, uint64_t start, uint64_t len)
+{
+	for (unsigned i = 0; i < space->n_aliases; i++) {
+		const struct lease_alias *link = &space->aliases[i];
+		struct lease_overlap o;
+		if (!lease_ranges_overlap(start, len, link->here, link->len, &o)) {
+			continue;
+		}
+		/* Byte here + o.b_off of this space is byte there + o.b_off of the other. */
+		struct lease *l = overlapping_lease(link->other, link->there + o.b_off, o.len);
+		if (l) {
+			return l;
+		}
+	}
+	return NULL;
+}
+
+struct lease *
+lease_find_conflict(const struct lease_space *space, uint64_t start, uint64_t len)
+{
+	if (start > space->len || space->len - start < len) {
+		return NULL;
+	}
+	struct lease *l = overlapping_lease(space, start, len);
+	return l ? l : alias_conflict(space, start, len);
+}
+
+/* The first lease of space starting after start: where a lease at start goes in the sorted list. */
+static struct lease *
+insert_point(const struct lease_space *space, uint64_t start)
+{
+	struct lease *it;
+
+	TAILQ_FOREACH(it, &space->leases, space_link)
+	{
+		if (it->start > start) {
+			return it;
+		}
+	}
+	return NULL;
 }
 
 static struct lease *
@@ -91,11 +215,10 @@ lease_acquire(struct lease_space *space, struct lease_set *set, uint64_t start, 
 	if (start > space->len || space->len - start < len) {
 		return -ERANGE;
 	}
-	struct lease *next;
-	int rc = find_insert_point(space, start, len, &next);
-	if (rc < 0) {
-		return rc;
+	if (lease_find_conflict(space, start, len)) {
+		return -EBUSY;
 	}
+	struct lease *next = insert_point(space, start);
 	struct lease *l = create_lease(space, set, start, len);
 	if (!l) {
 		return -errno;

@@ -5,6 +5,12 @@
  * leases are pairwise disjoint, a split hands the LOW part to a new lease and
  * the old lease keeps the high part, and alignment is judged on the absolute
  * device address (space->addr + lease start + offset), before capacity.
+ *
+ * Two regions may map the same device bytes (two file regions on one file,
+ * two devmem windows over one physical range): their spaces are then linked
+ * as aliases, and a lease on either conflicts with live leases on the same
+ * bytes of the other, so leases stay disjoint on the device, not only within
+ * one region.
  */
 #ifndef MMIOD_LEASE_H
 #define MMIOD_LEASE_H
@@ -17,12 +23,31 @@
 struct lease;
 TAILQ_HEAD(lease_list, lease);
 
+struct lease_space;
+
+/* Bytes a space shares with another: its [here, here+len) are other's [there, there+len). */
+struct lease_alias {
+	struct lease_space *other;
+	uint64_t here;
+	uint64_t there;
+	uint64_t len; /* >= 1; both windows lie inside their spaces */
+};
+
 /* The leasable bytes of one region. */
 struct lease_space {
 	uint64_t len;
 	uint64_t addr; /* absolute device address of offset 0; only its residues matter */
-	struct lease_list leases; /* sorted by start */
-	unsigned count;           /* live leases in the list */
+	struct lease_list leases;    /* sorted by start */
+	unsigned count;              /* live leases in the list */
+	struct lease_alias *aliases; /* owned; each link is in both spaces' lists */
+	unsigned n_aliases;
+};
+
+/* Where two ranges meet: the first shared byte as an offset into each, and how many there are. */
+struct lease_overlap {
+	uint64_t a_off;
+	uint64_t b_off;
+	uint64_t len;
 };
 
 /* The leases one holder (a connection) owns. */
@@ -46,16 +71,51 @@ struct lease {
 	TAILQ_ENTRY(lease) id_link;
 };
 
+/* An empty space of len bytes, aliasing nothing. */
 void lease_space_init(struct lease_space *space, uint64_t len, uint64_t addr);
+
+/*
+ * Records that a's [a_off, a_off+len) are the same bytes as b's [b_off, b_off+len),
+ * in both spaces: from then on lease_acquire() on either refuses a range that
+ * overlaps a live lease on those bytes of the other. Link spaces before leasing
+ * them (live leases are not checked here). 0, -EINVAL (a == b, or len 0),
+ * -ERANGE (a window not inside its space), -ENOMEM (nothing recorded).
+ */
+int lease_space_alias(struct lease_space *a, uint64_t a_off, struct lease_space *b, uint64_t b_off,
+		      uint64_t len);
+
+/*
+ * Frees what space owns and unlinks it from every space it aliases (they need
+ * not be finished with it). Its leases must be gone. space may be initialised again.
+ */
+void lease_space_finish(struct lease_space *space);
+
+/*
+ * Do [a_start, a_start+a_len) and [b_start, b_start+b_len), ranges on one line
+ * of addresses, share a byte? True, with where and how many in *out; false if
+ * not (an empty range shares none, nor do adjacent ones). No end is computed:
+ * ranges reaching past 2^64 are judged as if the line went on.
+ */
+bool lease_ranges_overlap(uint64_t a_start, uint64_t a_len, uint64_t b_start, uint64_t b_len,
+			  struct lease_overlap *out);
+
 void lease_set_init(struct lease_set *set, unsigned max, pid_t pid, uid_t uid);
 
 /*
  * Lease [start, start+len) of space for set. Returns 0 and *out, or
- * -ERANGE (not inside the space), -EBUSY (overlaps a live lease),
- * -ENOSPC (set is full), -ENOMEM. Zero-length leases are legal and overlap nothing.
+ * -ERANGE (not inside the space), -EBUSY (overlaps a live lease of the space,
+ * or of a space it aliases on the same bytes), -ENOSPC (set is full), -ENOMEM.
+ * Zero-length leases are legal and overlap nothing.
  */
 int lease_acquire(struct lease_space *space, struct lease_set *set, uint64_t start, uint64_t len,
 		  struct lease **out);
+
+/*
+ * The live lease that [start, start+len) of space overlaps, the space's own
+ * first, then those on aliased bytes (its space says which region); NULL if
+ * none, or if the range is empty or not inside the space. For CONFLICT's detail.
+ */
+struct lease *lease_find_conflict(const struct lease_space *space, uint64_t start, uint64_t len);
 
 /*
  * Split at relative mid: *low gets [start, start+mid) under a new id and the

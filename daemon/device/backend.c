@@ -1,6 +1,7 @@
 /*
  * The top of the device backends: backend_open() finds the spec's type in the
- * table of backend types and calls its one constructor, and backend_close().
+ * table of backend types and calls its one constructor, backend_locate() its
+ * locator, and backend_close(); backing_overlap() compares where two are.
  * Nothing below calls back up here, so adding a type is one line in the table.
  */
 #include <errno.h>
@@ -18,16 +19,43 @@ static const struct backend_type *const backend_types[] = {
 	&backend_type_pci, &backend_type_uio,
 };
 
-int
-backend_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
+/* The type spec names, or NULL with the reason in err. */
+static const struct backend_type *
+find_type(const struct region_spec *spec, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < ARRAY_LEN(backend_types); i++) {
 		if (strcmp(spec->type, backend_types[i]->name) == 0) {
-			return backend_types[i]->open(spec, out, err, errlen);
+			return backend_types[i];
 		}
 	}
 	snprintf(err, errlen, "unknown backend type '%s'", spec->type);
-	return -EINVAL;
+	return NULL;
+}
+
+int
+backend_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
+{
+	const struct backend_type *type = find_type(spec, err, errlen);
+	return type ? type->open(spec, out, err, errlen) : -EINVAL;
+}
+
+int
+backend_locate(const struct region_spec *spec, struct backing *where, uint64_t *len, char *err,
+	       size_t errlen)
+{
+	const struct backend_type *type = find_type(spec, err, errlen);
+	return type ? type->locate(spec, where, len, err, errlen) : -EINVAL;
+}
+
+bool
+backing_overlap(const struct backing *a, uint64_t len_a, const struct backing *b, uint64_t len_b,
+		struct lease_overlap *out)
+{
+	if (!a->shared || !b->shared || a->device != b->device || a->dev != b->dev ||
+	    a->ino != b->ino || a->part != b->part) {
+		return false;
+	}
+	return lease_ranges_overlap(a->start, len_a, b->start, len_b, out);
 }
 
 void

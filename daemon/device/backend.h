@@ -11,11 +11,14 @@
 #ifndef MMIOD_BACKEND_H
 #define MMIOD_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* backend_open() takes a spec: callers build one. */
 #include "config/region_spec.h"
+#include "core/lease.h"
 
 struct backend;
 
@@ -38,6 +41,25 @@ struct backend_ops {
 	void (*close)(struct backend *b);
 };
 
+/*
+ * Where a backend's bytes are, so that two regions on the same bytes are known
+ * to be aliases, whatever paths name them: the file (st_dev and st_ino) or
+ * character device (its number, st_rdev) that was mapped, the part of it (the
+ * maps of one UIO device are separate memories at file offsets M pages), and
+ * where offset 0 lies in that part. Two backings with the same file or device
+ * and part share bytes where [start, start + len) of each meet.
+ */
+struct backing {
+	bool shared;    /* false: memory of this backend alone (mem), aliasing nothing */
+	bool device;    /* a character device: dev is its st_rdev; else a file: st_dev and st_ino */
+	dev_t dev;      /* st_rdev, or the file's st_dev */
+	ino_t ino;      /* the file's inode; 0 for a device */
+	unsigned part;  /* uio: the map; else 0 */
+	uint64_t start; /* offset 0 in the part: the file offset (file, pci's resourceN, a
+			 * devmem stand-in), the physical address (/dev/mem), or the offset in
+			 * the map (uio) */
+};
+
 struct backend {
 	const struct backend_ops *ops;
 	const char *type; /* "mem", "file", "devmem", "pci", "uio" */
@@ -47,6 +69,7 @@ struct backend {
 	void *map;        /* the whole mapping, page-aligned */
 	size_t map_len;
 	int irq_fd; /* -1, or the UIO fd whose 4-byte reads count interrupts */
+	struct backing backing;
 };
 
 /*
@@ -57,5 +80,23 @@ int backend_open(const struct region_spec *spec, struct backend **out, char *err
 
 /* Closes b; accepts NULL. */
 void backend_close(struct backend *b);
+
+/*
+ * Where the backend spec names would be and how long, without mapping it or
+ * opening the device (for --check-config): the spec is checked and the file
+ * or device stat(2)ed as backend_open() would open it; sysfs is read for pci
+ * and uio. Returns 0, or a negative errno with a message for the operator in err.
+ */
+int backend_locate(const struct region_spec *spec, struct backing *where, uint64_t *len, char *err,
+		   size_t errlen);
+
+/*
+ * Do len_a bytes from a and len_b bytes from b share any byte? True, with the
+ * first shared byte as an offset into each and how many in *out; false for
+ * different files, devices or parts, for ranges that only touch, and when
+ * either is not shared.
+ */
+bool backing_overlap(const struct backing *a, uint64_t len_a, const struct backing *b,
+		     uint64_t len_b, struct lease_overlap *out);
 
 #endif

@@ -66,8 +66,9 @@ explain(const struct map_request *req, int rc, const struct map_failure *why, bo
 	}
 }
 
+/* The mapping spec asks for: 0, or -EINVAL with the reason in err. */
 static int
-devmem_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
+prepare(const struct region_spec *spec, struct map_request *req, char *err, size_t errlen)
 {
 	uint64_t phys = spec->phys;
 	uint64_t size = spec->size;
@@ -81,7 +82,7 @@ devmem_open(const struct region_spec *spec, struct backend **out, char *err, siz
 			 (unsigned long long)phys, (unsigned long long)size);
 		return -EINVAL;
 	}
-	const struct map_request req = {
+	*req = (struct map_request){
 		.type = "devmem",
 		.path = spec->path ? spec->path : DEVMEM_DEFAULT_PATH,
 		/* O_SYNC makes the kernel map the range uncached; it cannot be added after open. */
@@ -91,12 +92,43 @@ devmem_open(const struct region_spec *spec, struct backend **out, char *err, siz
 		.size = size,
 		.addr = phys,
 	};
+	return 0;
+}
+
+static int
+devmem_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
+{
+	struct map_request req;
+	int rc = prepare(spec, &req, err, errlen);
+	if (rc < 0) {
+		return rc;
+	}
 	struct map_failure why;
-	int rc = map_path(&req, out, &why);
+	rc = map_path(&req, out, &why);
 	if (rc < 0) {
 		explain(&req, rc, &why, !spec->path, err, errlen);
 	}
 	return rc;
 }
 
-const struct backend_type backend_type_devmem = {"devmem", devmem_open};
+/* The physical range on /dev/mem (or the stand-in's file offsets). */
+static int
+devmem_locate(const struct region_spec *spec, struct backing *where, uint64_t *len, char *err,
+	      size_t errlen)
+{
+	struct map_request req;
+	int rc = prepare(spec, &req, err, errlen);
+	if (rc < 0) {
+		return rc;
+	}
+	struct map_failure why;
+	rc = map_locate(&req, where, &why);
+	if (rc < 0) {
+		explain(&req, rc, &why, !spec->path, err, errlen);
+		return rc;
+	}
+	*len = req.size;
+	return 0;
+}
+
+const struct backend_type backend_type_devmem = {"devmem", devmem_open, devmem_locate};

@@ -12,8 +12,9 @@
 #include "device/backend_type.h"
 #include "device/mapping.h"
 
+/* The mapping spec asks for: 0, or -EINVAL with the reason in err. */
 static int
-file_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
+prepare(const struct region_spec *spec, struct map_request *req, char *err, size_t errlen)
 {
 	uint64_t offset = spec->offset;
 	uint64_t size = spec->size;
@@ -23,19 +24,49 @@ file_open(const struct region_spec *spec, struct backend **out, char *err, size_
 			 (unsigned long long)size, (unsigned long long)offset);
 		return -EINVAL;
 	}
-	const struct map_request req = {
+	*req = (struct map_request){
 		.type = "file",
 		.path = spec->path,
 		.offset = offset,
 		.size = size,
 		.addr = offset,
 	};
+	return 0;
+}
+
+static int
+file_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
+{
+	struct map_request req;
+	int rc = prepare(spec, &req, err, errlen);
+	if (rc < 0) {
+		return rc;
+	}
 	struct map_failure why;
-	int rc = map_path(&req, out, &why);
+	rc = map_path(&req, out, &why);
 	if (rc < 0) {
 		map_explain(&req, rc, &why, err, errlen);
 	}
 	return rc;
 }
 
-const struct backend_type backend_type_file = {"file", file_open};
+static int
+file_locate(const struct region_spec *spec, struct backing *where, uint64_t *len, char *err,
+	    size_t errlen)
+{
+	struct map_request req;
+	int rc = prepare(spec, &req, err, errlen);
+	if (rc < 0) {
+		return rc;
+	}
+	struct map_failure why;
+	rc = map_locate(&req, where, &why);
+	if (rc < 0) {
+		map_explain(&req, rc, &why, err, errlen);
+		return rc;
+	}
+	*len = req.size;
+	return 0;
+}
+
+const struct backend_type backend_type_file = {"file", file_open, file_locate};

@@ -12,13 +12,23 @@
 #include "device/backend_type.h"
 #include "device/mapping.h"
 
+/* 0, or -EINVAL with the reason in err. */
+static int
+mem_check(const struct region_spec *spec, char *err, size_t errlen)
+{
+	if (spec->size == 0 || spec->size > (uint64_t)SSIZE_MAX) {
+		snprintf(err, errlen, "size 0x%llx is not in 1..SSIZE_MAX",
+			 (unsigned long long)spec->size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 mem_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
 {
 	uint64_t size = spec->size;
-	if (size == 0 || size > (uint64_t)SSIZE_MAX) {
-		snprintf(err, errlen, "size 0x%llx is not in 1..SSIZE_MAX",
-			 (unsigned long long)size);
+	if (mem_check(spec, err, errlen) < 0) {
 		return -EINVAL;
 	}
 	struct backend *b = backend_alloc("mem");
@@ -43,4 +53,17 @@ mem_open(const struct region_spec *spec, struct backend **out, char *err, size_t
 	return 0;
 }
 
-const struct backend_type backend_type_mem = {"mem", mem_open};
+/* Its own memory: aliases nothing. */
+static int
+mem_locate(const struct region_spec *spec, struct backing *where, uint64_t *len, char *err,
+	   size_t errlen)
+{
+	if (mem_check(spec, err, errlen) < 0) {
+		return -EINVAL;
+	}
+	*where = (struct backing){.shared = false};
+	*len = spec->size;
+	return 0;
+}
+
+const struct backend_type backend_type_mem = {"mem", mem_open, mem_locate};

@@ -129,8 +129,17 @@ explain(const struct map_request *req, int rc, const struct map_failure *why, un
 	}
 }
 
+/* What to map for a spec: the request, and what explain() needs to say why it failed. */
+struct pci_target {
+	struct map_request req; /* req.path is path */
+	char path[PATH_MAX];    /* <sysfs>/bus/pci/devices/<device>/resource<bar> */
+	unsigned bar;
+	uint64_t bar_size;
+};
+
+/* Reads the BAR spec names and fills in t. 0, or a negative errno with the reason in err. */
 static int
-pci_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
+prepare(const struct region_spec *spec, struct pci_target *t, char *err, size_t errlen)
 {
 	const char *sysfs = spec->sysfs ? spec->sysfs : PCI_DEFAULT_SYSFS;
 	const char *device = spec->device;
@@ -169,26 +178,58 @@ pci_open(const struct region_spec *spec, struct backend **out, char *err, size_t
 			 (unsigned long long)offset, (unsigned long long)size);
 		return -EINVAL;
 	}
-	char path[PATH_MAX];
-	if (sysfs_path(path, sizeof(path), "%s/resource%u", dir, bar) < 0) {
+	if (sysfs_path(t->path, sizeof(t->path), "%s/resource%u", dir, bar) < 0) {
 		snprintf(err, errlen, "sysfs path for %s is too long", dev);
 		return -ENAMETOOLONG;
 	}
-	const struct map_request req = {
+	t->bar = bar;
+	t->bar_size = info.size;
+	t->req = (struct map_request){
 		.type = "pci",
-		.path = path,
+		.path = t->path,
 		.offset = offset,
 		.size = size,
 		.addr = info.start + offset,
 		/* sysfs sizes resourceN as the BAR: a shorter file is not that BAR's. */
 		.file_min = info.size,
 	};
-	struct map_failure why;
-	rc = map_path(&req, out, &why);
+	return 0;
+}
+
+static int
+pci_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
+{
+	struct pci_target t;
+	int rc = prepare(spec, &t, err, errlen);
 	if (rc < 0) {
-		explain(&req, rc, &why, bar, info.size, err, errlen);
+		return rc;
+	}
+	struct map_failure why;
+	rc = map_path(&t.req, out, &why);
+	if (rc < 0) {
+		explain(&t.req, rc, &why, t.bar, t.bar_size, err, errlen);
 	}
 	return rc;
 }
 
-const struct backend_type backend_type_pci = {"pci", pci_open};
+/* The BAR's resourceN file: the same BAR twice is the same file, by any path. */
+static int
+pci_locate(const struct region_spec *spec, struct backing *where, uint64_t *len, char *err,
+	   size_t errlen)
+{
+	struct pci_target t;
+	int rc = prepare(spec, &t, err, errlen);
+	if (rc < 0) {
+		return rc;
+	}
+	struct map_failure why;
+	rc = map_locate(&t.req, where, &why);
+	if (rc < 0) {
+		explain(&t.req, rc, &why, t.bar, t.bar_size, err, errlen);
+		return rc;
+	}
+	*len = t.req.size;
+	return 0;
+}
+
+const struct backend_type backend_type_pci = {"pci", pci_open, pci_locate};

@@ -18,6 +18,12 @@ struct backend_type {
 	 * negative errno with a message for the operator in err.
 	 */
 	int (*open)(const struct region_spec *spec, struct backend **out, char *err, size_t errlen);
+	/*
+	 * Where open would map spec's bytes, and how many, without mapping them:
+	 * backend_locate(). 0, or a negative errno with a message in err.
+	 */
+	int (*locate)(const struct region_spec *spec, struct backing *where, uint64_t *len,
+		      char *err, size_t errlen);
 };
 
 /* Anonymous memory as a simulated device: size. */

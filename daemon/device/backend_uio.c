@@ -172,8 +172,15 @@ explain(const struct map_request *req, int rc, const struct map_failure *why, un
 	}
 }
 
+/* What to map for a spec: the request and the device file it names. */
+struct uio_target {
+	struct map_request req; /* req.path is path */
+	char path[PATH_MAX];    /* <dev>/uioN */
+};
+
+/* Finds the device and map spec names, and fills in t. 0, or a negative errno and err. */
 static int
-uio_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
+prepare(const struct region_spec *spec, struct uio_target *t, char *err, size_t errlen)
 {
 	const char *sysfs = spec->sysfs ? spec->sysfs : UIO_DEFAULT_SYSFS;
 	const char *dev_dir = spec->dev_dir ? spec->dev_dir : UIO_DEFAULT_DEV;
@@ -221,28 +228,41 @@ uio_open(const struct region_spec *spec, struct backend **out, char *err, size_t
 			 (unsigned long long)avail);
 		return -EINVAL;
 	}
-	char path[PATH_MAX];
-	if (sysfs_path(path, sizeof(path), "%s/%s", dev_dir, device) < 0) {
+	if (sysfs_path(t->path, sizeof(t->path), "%s/%s", dev_dir, device) < 0) {
 		snprintf(err, errlen, "device path %s is too long", dev_dir);
 		return -ENAMETOOLONG;
 	}
 	/* Map M is at file offset M pages; the registers start m.offset into it. */
-	const struct map_request req = {
+	t->req = (struct map_request){
 		.type = "uio",
-		.path = path,
+		.path = t->path,
 		.char_device_ok = true,
 		.offset = (uint64_t)spec->map * page + m.offset,
 		.size = spec->size ? spec->size : avail,
 		.addr = m.addr / page * page + m.offset,
+		/* Each map is a memory of its own, wherever its pages fall in the file. */
+		.part = spec->map,
+		.part_base = (uint64_t)spec->map * page,
 	};
+	return 0;
+}
+
+static int
+uio_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
+{
+	struct uio_target t;
+	int rc = prepare(spec, &t, err, errlen);
+	if (rc < 0) {
+		return rc;
+	}
 	struct map_failure why;
 	struct backend *b;
-	if ((rc = map_path(&req, &b, &why)) < 0) {
-		explain(&req, rc, &why, spec->map, err, errlen);
+	if ((rc = map_path(&t.req, &b, &why)) < 0) {
+		explain(&t.req, rc, &why, spec->map, err, errlen);
 		return rc;
 	}
 	if (spec->irq) {
-		const char *irq_path = spec->irq_dev ? spec->irq_dev : path;
+		const char *irq_path = spec->irq_dev ? spec->irq_dev : t.path;
 		/* Nonblocking: the event loop waits for it; a read returns the count. */
 		b->irq_fd = open(irq_path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 		if (b->irq_fd < 0) {
@@ -257,4 +277,24 @@ uio_open(const struct region_spec *spec, struct backend **out, char *err, size_t
 	return 0;
 }
 
-const struct backend_type backend_type_uio = {"uio", uio_open};
+/* The device's map: the same map of the same device twice is the same memory. */
+static int
+uio_locate(const struct region_spec *spec, struct backing *where, uint64_t *len, char *err,
+	   size_t errlen)
+{
+	struct uio_target t;
+	int rc = prepare(spec, &t, err, errlen);
+	if (rc < 0) {
+		return rc;
+	}
+	struct map_failure why;
+	rc = map_locate(&t.req, where, &why);
+	if (rc < 0) {
+		explain(&t.req, rc, &why, spec->map, err, errlen);
+		return rc;
+	}
+	*len = t.req.size;
+	return 0;
+}
+
+const struct backend_type backend_type_uio = {"uio", uio_open, uio_locate};

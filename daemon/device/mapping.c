@@ -2,7 +2,9 @@
  * The mapped accessors every backend but the test fakes uses, and map_path():
  * open, fstat, the size check, mmap of an offset that need not be page-aligned
  * (the mapping starts at the page below; offset 0 of the backend is the
- * offset), close. The backends above keep only their own checks and words.
+ * offset), close; the backing (what was mapped) from the fstat. map_locate()
+ * is the same without open or mmap. The backends above keep only their own
+ * checks and words.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -93,27 +95,37 @@ map_range_fits(uint64_t offset, uint64_t size)
 	return size <= (uint64_t)SSIZE_MAX - page_off && offset - page_off <= (uint64_t)INT64_MAX;
 }
 
-/* Is fd something req may map, and all of it there? 0, or a negative errno and why->step. */
+/* Is st something req may map, and all of it there? 0, or a negative errno and why->step. */
 static int
-check_file(int fd, const struct map_request *req, struct map_failure *why)
+check_stat(const struct stat *st, const struct map_request *req, struct map_failure *why)
 {
-	struct stat st;
-	why->step = MAP_STAT;
-	if (fstat(fd, &st) < 0) {
-		return -errno;
-	}
-	why->file_size = (uint64_t)st.st_size;
+	why->file_size = (uint64_t)st->st_size;
 	why->step = MAP_KIND;
-	if (!S_ISREG(st.st_mode) && !(req->char_device_ok && S_ISCHR(st.st_mode))) {
+	if (!S_ISREG(st->st_mode) && !(req->char_device_ok && S_ISCHR(st->st_mode))) {
 		return -EINVAL;
 	}
 	/* A device's size is the kernel's business: it refuses the mmap itself. */
 	why->step = MAP_SHORT;
-	if (S_ISREG(st.st_mode) &&
+	if (S_ISREG(st->st_mode) &&
 	    (why->file_size < req->offset + req->size || why->file_size < req->file_min)) {
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Where req's bytes are in the file or device st describes (which check_stat() accepted). */
+static struct backing
+backing_of(const struct stat *st, const struct map_request *req)
+{
+	bool device = S_ISCHR(st->st_mode);
+	return (struct backing){
+		.shared = true,
+		.device = device,
+		.dev = device ? st->st_rdev : st->st_dev,
+		.ino = device ? 0 : st->st_ino,
+		.part = req->part,
+		.start = req->offset - req->part_base,
+	};
 }
 
 /* Maps the request's range of fd into a new backend. 0, -ENOMEM or mmap's negative errno. */
@@ -150,13 +162,33 @@ map_path(const struct map_request *req, struct backend **out, struct map_failure
 	if (fd < 0) {
 		return -errno;
 	}
-	int rc = check_file(fd, req, why);
+	struct stat st;
+	why->step = MAP_STAT;
+	int rc = fstat(fd, &st) < 0 ? -errno : check_stat(&st, req, why);
 	if (rc == 0) {
 		why->step = MAP_MMAP;
 		rc = map_fd(fd, req, out);
 	}
+	if (rc == 0) {
+		(*out)->backing = backing_of(&st, req);
+	}
 	/* The mapping keeps the file; the fd is no longer needed. */
 	close(fd);
+	return rc;
+}
+
+int
+map_locate(const struct map_request *req, struct backing *where, struct map_failure *why)
+{
+	*why = (struct map_failure){.step = MAP_STAT};
+	struct stat st;
+	if (stat(req->path, &st) < 0) {
+		return -errno;
+	}
+	int rc = check_stat(&st, req, why);
+	if (rc == 0) {
+		*where = backing_of(&st, req);
+	}
 	return rc;
 }
 

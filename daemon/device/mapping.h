@@ -1,7 +1,8 @@
 /*
  * What the memory-mapped backends share, below them all: a backend whose
- * accessors reach a window mapped at b->base, and map_path(), the one place
- * that opens a file or device, checks it, maps part of it and closes it again.
+ * accessors reach a window mapped at b->base, map_path(), the one place
+ * that opens a file or device, checks it, maps part of it and closes it again,
+ * and map_locate(), the same checks on stat(2) alone.
  */
 #ifndef MMIOD_MAPPING_H
 #define MMIOD_MAPPING_H
@@ -35,6 +36,8 @@ struct map_request {
 	uint64_t size;       /* bytes exposed; the caller checked map_range_fits(offset, size) */
 	uint64_t addr;       /* absolute address of offset 0; alignment is judged on it */
 	uint64_t file_min;   /* a regular file must also hold this many bytes (pci: the BAR) */
+	unsigned part;       /* uio: the map, a memory of its own; else 0 (struct backing) */
+	uint64_t part_base;  /* the file offset where that part starts (uio: map pages); else 0 */
 };
 
 /* Which step of map_path() failed. */
@@ -55,10 +58,18 @@ struct map_failure {
  * Opens req->path, checks what it is (touching a page past the end of a
  * regular file raises SIGBUS, so one too short is refused now), maps
  * req->size bytes from req->offset shared, and closes it again: the mapping
- * keeps the file. Returns 0 and *out, or a negative errno with the failed step
- * in *why, for the backend to explain: in map_explain()'s words, or its own.
+ * keeps the file. (*out)->backing says what was mapped (fstat(2) of the open
+ * file). Returns 0 and *out, or a negative errno with the failed step in *why,
+ * for the backend to explain: in map_explain()'s words, or its own.
  */
 int map_path(const struct map_request *req, struct backend **out, struct map_failure *why);
+
+/*
+ * What map_path() would map, from stat(2) of req->path (no open, no mapping),
+ * with the same checks: 0 and *where, or a negative errno with the failed step
+ * in *why (MAP_STAT for stat itself; never MAP_OPEN or MAP_MMAP).
+ */
+int map_locate(const struct map_request *req, struct backing *where, struct map_failure *why);
 
 /* The plain message for a failure of map_path() that returned rc. */
 void map_explain(const struct map_request *req, int rc, const struct map_failure *why, char *err,

@@ -32,6 +32,7 @@ region_destroy(struct region *r)
 	if (!r) {
 		return;
 	}
+	lease_space_finish(&r->space);
 	backend_close(r->backend);
 	policy_finish(&r->policy);
 	free(r);

@@ -1,13 +1,55 @@
-/* The region table: every configured region opened, found by name, closed. */
+/*
+ * The region table: every configured region opened, its aliases linked, found
+ * by name, closed; and the aliases a configuration would have, for --check-config.
+ */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "config/conf.h"
+#include "core/lease.h"
 #include "core/limits.h"
 #include "device/backend.h"
 #include "device/region.h"
 #include "device/region_table.h"
+
+/* The note for regions a and b sharing o's bytes, in their offsets. */
+static void
+alias_text(char *buf, size_t len, const char *a, const char *b, const struct lease_overlap *o)
+{
+	/* Each window lies inside its region: the ends cannot wrap. */
+	snprintf(buf, len,
+		 "regions '%s' and '%s' alias the same bytes (%s [0x%" PRIx64 ", 0x%" PRIx64
+		 ") is %s [0x%" PRIx64 ", 0x%" PRIx64 ")): a lease on one excludes the other",
+		 a, b, a, o->a_off, o->a_off + o->len, b, o->b_off, o->b_off + o->len);
+}
+
+/* Links every two regions of table whose backings share bytes. 0 or -ENOMEM. */
+static int
+link_aliases(struct region_table *table)
+{
+	for (unsigned i = 0; i < table->count; i++) {
+		struct region *a = table->regions[i];
+		for (unsigned j = i + 1; j < table->count; j++) {
+			struct region *b = table->regions[j];
+			struct lease_overlap o;
+			if (!backing_overlap(&a->backend->backing, a->space.len,
+					     &b->backend->backing, b->space.len, &o)) {
+				continue;
+			}
+			int rc = lease_space_alias(&a->space, o.a_off, &b->space, o.b_off, o.len);
+			if (rc < 0) {
+				return rc;
+			}
+			char text[512];
+			alias_text(text, sizeof(text), a->name, b->name, &o);
+			log_info("%s", text);
+		}
+	}
+	return 0;
+}
 
 int
 region_table_open(struct region_table *table, const struct region_config *configs, unsigned n,
@@ -46,7 +88,56 @@ region_table_open(struct region_table *table, const struct region_config *config
 		region_table_close(table);
 		return rc;
 	}
+	if (link_aliases(table) < 0) {
+		snprintf(err, errlen, "linking the regions that alias each other: out of memory");
+		region_table_close(table);
+		return -ENOMEM;
+	}
 	return 0;
+}
+
+unsigned
+region_table_check_aliases(const struct region_config *configs, unsigned n,
+			   void (*note)(void *arg, const char *text), void *arg)
+{
+	struct backing where[MMIO_MAX_REGIONS];
+	uint64_t len[MMIO_MAX_REGIONS];
+	char text[512];
+	/* A config never holds more; the arrays must not be overrun if one did. */
+	unsigned count = n;
+	if (count > MMIO_MAX_REGIONS) {
+		count = MMIO_MAX_REGIONS;
+	}
+	unsigned pairs = 0;
+	for (unsigned i = 0; i < count; i++) {
+		char why[400];
+		if (backend_locate(&configs[i].spec, &where[i], &len[i], why, sizeof(why)) == 0) {
+			continue;
+		}
+		/* Unknown: it aliases nothing we can tell, and the operator is told so. */
+		where[i] = (struct backing){.shared = false};
+		len[i] = 0;
+		snprintf(text, sizeof(text), "region '%s' not checked for aliases: %s",
+			 configs[i].spec.name, why);
+		if (note) {
+			note(arg, text);
+		}
+	}
+	for (unsigned i = 0; i < count; i++) {
+		for (unsigned j = i + 1; j < count; j++) {
+			struct lease_overlap o;
+			if (!backing_overlap(&where[i], len[i], &where[j], len[j], &o)) {
+				continue;
+			}
+			pairs++;
+			alias_text(text, sizeof(text), configs[i].spec.name, configs[j].spec.name,
+				   &o);
+			if (note) {
+				note(arg, text);
+			}
+		}
+	}
+	return pairs;
 }
 
 void

@@ -1,4 +1,7 @@
-/* Every region mmiod serves, opened from the configuration at start. */
+/*
+ * Every region mmiod serves, opened from the configuration at start, with the
+ * regions that map the same device bytes linked as aliases (core/lease.h).
+ */
 #ifndef MMIOD_REGION_TABLE_H
 #define MMIOD_REGION_TABLE_H
 
@@ -15,11 +18,23 @@ struct region_table {
 };
 
 /*
- * Opens every configured region into table, with a copy of its policy. On
- * failure closes what it opened and returns a negative errno with the reason in err.
+ * Opens every configured region into table, with a copy of its policy, and
+ * links every two whose backings share bytes (logging a line per pair), so a
+ * lease on one excludes the same bytes of the other. On failure closes what it
+ * opened and returns a negative errno with the reason in err.
  */
 int region_table_open(struct region_table *table, const struct region_config *configs, unsigned n,
 		      char *err, size_t errlen);
+
+/*
+ * What region_table_open() would link, without opening or mapping anything
+ * (--check-config): each region is located (backend_locate()) and note(arg,
+ * text) is called once per pair of regions that alias the same bytes, and
+ * once per region that could not be located (its aliases unknown); note may
+ * be NULL. Returns the number of alias pairs.
+ */
+unsigned region_table_check_aliases(const struct region_config *configs, unsigned n,
+				    void (*note)(void *arg, const char *text), void *arg);
 
 /* Destroys every region; their leases must be gone. */
 void region_table_close(struct region_table *table);

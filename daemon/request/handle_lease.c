@@ -111,6 +111,31 @@ reply_lease(Mmio__Reply *reply, struct reply_scratch *scratch, const struct leas
 	reply_status(reply, scratch, 0, NULL);
 }
 
+/*
+ * CONFLICT's detail: the lease met is on r, or on a region that aliases these
+ * bytes of r, named only to a caller it is listed to (as NOT_FOUND does not
+ * confirm a region the caller has no grant on).
+ */
+static void
+reply_conflict(const struct session *s, const struct region *r, const Mmio__Acquire *req,
+	       Mmio__Reply *reply, struct reply_scratch *scratch)
+{
+	const struct lease *met = lease_find_conflict(&r->space, req->offset, req->length);
+	const struct region *other = met ? region_of_lease(met) : r;
+	if (other == r) {
+		reply_status(reply, scratch, -EBUSY, "range overlaps a live lease on %s", r->name);
+	} else if (count_grants(s, other) > 0) {
+		reply_status(reply, scratch, -EBUSY,
+			     "range overlaps a live lease on %s, which aliases these bytes of %s",
+			     other->name, r->name);
+	} else {
+		reply_status(reply, scratch, -EBUSY,
+			     "range overlaps a live lease on another region, which aliases these "
+			     "bytes of %s",
+			     r->name);
+	}
+}
+
 void
 handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	       struct reply_scratch *scratch)
@@ -154,7 +179,7 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 			     req->offset, req->length, r->name, r->space.len);
 		return;
 	case -EBUSY:
-		reply_status(reply, scratch, rc, "range overlaps a live lease on %s", r->name);
+		reply_conflict(s, r, req, reply, scratch);
 		return;
 	case -ENOSPC:
 		log_warn(CONN_FMT ": lease limit %u reached", CONN_ARGS(s), s->leases.max);
