@@ -136,6 +136,7 @@ CLOSE_OK = {
         "&b->irq_fd": "the UIO device's interrupt fd, opened by mmiod",
     },
     "device/sysfs.c": {"fd": "a sysfs attribute, read at startup"},
+    "request/handle_lease.c": {"fd": "/proc/PID/comm, read to name a lease's holder"},
     "base/fd_closer.c": {
         "fd": "the closer thread's close, off the loop",
         "*fd": "fd_closer_close() inline: only where the kernel refuses passed descriptors",

@@ -21,16 +21,19 @@ access_reply_status(Mmio__Reply *reply, struct reply_scratch *scratch, int rc,
 		reply_status(reply, scratch, rc, "lease %" PRIu64 " was granted read-only", l->id);
 		break;
 	case -EFAULT:
+		/* The region's terms first: mmioctl's users name a region and never see the lease.
+		 */
 		reply_status(reply, scratch, rc,
-			     "offset 0x%" PRIx64 " of lease %" PRIu64
-			     " is device address 0x%" PRIx64 ", not %u-byte aligned",
-			     off, l->id, l->space->addr + l->start + off, width);
+			     "%s offset 0x%" PRIx64 " (lease %" PRIu64 " offset 0x%" PRIx64
+			     ") is device address 0x%" PRIx64 ", not %u-byte aligned",
+			     region_of_lease(l)->name, l->start + off, l->id, off,
+			     l->space->addr + l->start + off, width);
 		break;
 	case -ERANGE:
 		reply_status(reply, scratch, rc,
 			     "%u-byte access at offset 0x%" PRIx64 " does not fit lease %" PRIu64
-			     " of length 0x%" PRIx64,
-			     width, off, l->id, l->len);
+			     " of length 0x%" PRIx64 " (%s [0x%" PRIx64 ", +0x%" PRIx64 "))",
+			     width, off, l->id, l->len, region_of_lease(l)->name, l->start, l->len);
 		break;
 	case -EINVAL:
 		if (!lease_width_valid(width)) {

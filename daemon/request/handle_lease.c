@@ -1,10 +1,13 @@
 /* Requests about leases and regions: list, acquire, split, release, revoke, interrupts, stats. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "device/backend.h"
@@ -111,10 +114,48 @@ reply_lease(Mmio__Reply *reply, struct reply_scratch *scratch, const struct leas
 	reply_status(reply, scratch, 0, NULL);
 }
 
+/* The short name of process pid (its comm), printable, or "" if it cannot be read. */
+static void
+process_name(pid_t pid, char *out, size_t cap)
+{
+	char path[32];
+	char comm[32] = "";
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	/* procfs: the read does not wait on the process. It may be hidden (ProtectProc=). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, comm, sizeof(comm) - 1);
+		comm[n > 0 ? n : 0] = '\0';
+		comm[strcspn(comm, "\n")] = '\0';
+		close(fd);
+	}
+	text_copy_printable(out, cap, comm);
+}
+
+/*
+ * Who holds met, for the caller of a refused acquire: lease, range, pid, uid
+ * and process name when the caller may see them (its own uid, or an admin),
+ * else only that another client does.
+ */
+static void
+describe_holder(const struct session *s, const struct lease *met, char *out, size_t cap)
+{
+	if (!met || (met->set->uid != s->who.uid && !service_is_admin(s->svc, &s->who))) {
+		snprintf(out, cap, "held by another client");
+		return;
+	}
+	char name[32];
+	process_name(met->set->pid, name, sizeof(name));
+	snprintf(out, cap,
+		 "lease %" PRIu64 " [0x%" PRIx64 ", +0x%" PRIx64 ") held by pid %d uid %u%s%s%s",
+		 met->id, met->start, met->len, (int)met->set->pid, (unsigned)met->set->uid,
+		 name[0] ? " (" : "", name, name[0] ? ")" : "");
+}
+
 /*
  * CONFLICT's detail: the lease met is on r, or on a region that aliases these
  * bytes of r, named only to a caller it is listed to (as NOT_FOUND does not
- * confirm a region the caller has no grant on).
+ * confirm a region the caller has no grant on); then who holds it.
  */
 static void
 reply_conflict(const struct session *s, const struct region *r, const Mmio__Acquire *req,
@@ -122,17 +163,21 @@ reply_conflict(const struct session *s, const struct region *r, const Mmio__Acqu
 {
 	const struct lease *met = lease_find_conflict(&r->space, req->offset, req->length);
 	const struct region *other = met ? region_of_lease(met) : r;
+	char holder[128];
+	describe_holder(s, met, holder, sizeof(holder));
 	if (other == r) {
-		reply_status(reply, scratch, -EBUSY, "range overlaps a live lease on %s", r->name);
+		reply_status(reply, scratch, -EBUSY, "range overlaps a live lease on %s: %s",
+			     r->name, holder);
 	} else if (count_grants(s, other) > 0) {
-		reply_status(reply, scratch, -EBUSY,
-			     "range overlaps a live lease on %s, which aliases these bytes of %s",
-			     other->name, r->name);
+		reply_status(
+			reply, scratch, -EBUSY,
+			"range overlaps a live lease on %s, which aliases these bytes of %s: %s",
+			other->name, r->name, holder);
 	} else {
 		reply_status(reply, scratch, -EBUSY,
 			     "range overlaps a live lease on another region, which aliases these "
-			     "bytes of %s",
-			     r->name);
+			     "bytes of %s: %s",
+			     r->name, holder);
 	}
 }
 

@@ -153,14 +153,23 @@ teardown(void **state)
 	return 0;
 }
 
-/* Acquire that must fail with CONFLICT and exactly this detail. */
+/*
+ * Acquire that must fail with CONFLICT and this detail, then the holder: ours
+ * (this process and uid), so named with its lease.
+ */
 static void
 assert_conflict(struct mmio_client *c, const char *region, uint64_t off, uint64_t len,
 		const char *detail)
 {
 	struct mmio_lease *l = NULL;
 	int rc = mmio_acquire(c, region, off, len, &l);
-	if (rc != -EBUSY || strcmp(mmio_error_detail(c), detail) != 0) {
+	char holder[64];
+	snprintf(holder, sizeof(holder), " held by pid %d uid %u (", (int)getpid(),
+		 (unsigned)getuid());
+	const char *got = mmio_error_detail(c);
+	size_t n = strlen(detail);
+	if (rc != -EBUSY || strncmp(got, detail, n) != 0 || strncmp(got + n, ": lease ", 8) != 0 ||
+	    !strstr(got, holder)) {
 		fail_msg("acquire %s [0x%" PRIx64 " +0x%" PRIx64 "): %d '%s', want CONFLICT '%s'",
 			 region, off, len, rc, mmio_error_detail(c), detail);
 	}
@@ -372,8 +381,10 @@ other_uid_checks(void *arg)
 	struct mmio_lease *l = NULL;
 	CHILD_CHECK(mmio_connect(socket_path, &c) == 0);
 	CHILD_CHECK(mmio_acquire(c, "b", 0x0, 0x10, &l) == -EBUSY);
+	/* Nor is the holder, of another uid: only that there is one. */
 	CHILD_CHECK(strcmp(mmio_error_detail(c), "range overlaps a live lease on another region, "
-						 "which aliases these bytes of b") == 0);
+						 "which aliases these bytes of b: held by another "
+						 "client") == 0);
 	CHILD_CHECK(mmio_acquire(c, "b", 0x10, 0x10, &l) == 0);
 	mmio_disconnect(c);
 	return 0;

@@ -475,7 +475,8 @@ test_client_error_detail_per_thread_and_client(void **state)
 	assert_int_equal(mmio_load32(l, 0x10, &v), -ERANGE);
 	char want[192];
 	snprintf(want, sizeof(want),
-		 "4-byte access at offset 0x10 does not fit lease %llu of length 0x8",
+		 "4-byte access at offset 0x10 does not fit lease %llu of length 0x8 (sim0 [0xc00, "
+		 "+0x8))",
 		 (unsigned long long)mmio_lease_id(l));
 	assert_string_equal(mmio_error_detail(env->client), want);
 	/* This thread's success on another client: the first client's detail stays. */

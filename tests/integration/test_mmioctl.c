@@ -401,7 +401,7 @@ static const struct cli_step line_errors[] = {
 	{"acquire b nosuch 0 1", "error NOT_FOUND: no region named 'nosuch'"},
 	{"acquire b sim0 0xffff 2",
 	 "error OUT_OF_RANGE: offset 0xffff length 0x2 is not inside region sim0 of size 0x10000"},
-	{"load32 a 2", "error UNALIGNED: offset 0x2 of lease"},
+	{"load32 a 2", "error UNALIGNED: sim0 offset 0x2 (lease"},
 	{"load64 a 4", "error UNALIGNED: not 8-byte aligned"},
 	{"release a", "ok"},
 	{"release a", "error INVALID_ARGUMENT: unknown label 'a'"},

@@ -108,14 +108,17 @@ struct worker {
 	pthread_barrier_t *start;
 };
 
-/* The detail mmiod gives a 4-byte load at off outside a lease of length len. */
+/* The detail mmiod gives a 4-byte load at off outside a lease of sim0 of length len. */
 static void
 range_detail(char *buf, size_t cap, uint64_t off, const struct mmio_lease *l, uint64_t len)
 {
+	uint64_t start;
+	uint64_t length;
+	mmio_lease_range(l, &start, &length);
 	snprintf(buf, cap,
 		 "4-byte access at offset 0x%" PRIx64 " does not fit lease %" PRIu64
-		 " of length 0x%" PRIx64,
-		 off, mmio_lease_id(l), len);
+		 " of length 0x%" PRIx64 " (sim0 [0x%" PRIx64 ", +0x%" PRIx64 "))",
+		 off, mmio_lease_id(l), len, start, length);
 }
 
 /* Each width stored and loaded back; the generic forms too. */
