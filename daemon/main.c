@@ -38,8 +38,10 @@ static const char usage_text[] =
 	"  -c, --config FILE      read regions, socket, user, limits and the access policy\n"
 	"                         from FILE (see " MMIOD_DEFAULT_CONFIG ")\n"
 	"      --check-config FILE  validate FILE, print 'FILE:LINE: message' errors, exit;\n"
-	"                         a valid FILE gets a note per pair of regions that alias\n"
-	"                         the same device bytes (a lease on one excludes the other)\n"
+	"                         each region's file, device or BAR must be there (as\n"
+	"                         start-up needs it); a note per pair of regions that\n"
+	"                         alias the same device bytes (a lease on one excludes\n"
+	"                         the other)\n"
 	"  -r, --region SPEC      serve a region as well; repeatable. SPEC is one of\n"
 	"                           NAME,type=mem,size=N          simulated device (zeroed "
 	"memory)\n"
@@ -226,11 +228,30 @@ load_config(const struct options *opt, struct mmiod_config *cfg)
 	return 0;
 }
 
+/* What --check-config reports beyond parsing: the config and its file name. */
+struct check_report {
+	const struct mmiod_config *cfg;
+	const char *path;
+};
+
+/* A region start-up would fail on: "FILE:LINE: region 'NAME': why" on stderr. */
+static void
+print_region_error(void *arg, unsigned region, const char *why)
+{
+	const struct check_report *r = arg;
+	const struct region_config *rc = &r->cfg->regions[region];
+	if (rc->line > 0) {
+		fprintf(stderr, "%s:%d: region '%s': %s\n", r->path, rc->line, rc->spec.name, why);
+	} else {
+		fprintf(stderr, "mmiod: --region %s: %s\n", rc->spec.name, why);
+	}
+}
+
 /* --check-config's notes: "FILE: note: text" on stdout. */
 static void
 print_note(void *arg, const char *text)
 {
-	printf("%s: note: %s\n", (const char *)arg, text);
+	printf("%s: note: %s\n", ((const struct check_report *)arg)->path, text);
 }
 
 struct daemon {
@@ -403,11 +424,16 @@ main(int argc, char **argv)
 	rc = load_config(&opt, &cfg);
 	if (opt.check_only || rc != 0) {
 		if (rc == 0) {
-			/* Notes first, then the verdict: aliases are allowed, only told. */
-			region_table_check_aliases(cfg.regions, cfg.n_regions, print_note,
-						   (void *)opt.config_path);
-			printf("%s: ok (%u region%s)\n", opt.config_path, cfg.n_regions,
-			       cfg.n_regions == 1 ? "" : "s");
+			/* Each region's file, device or BAR, as start-up would need it; aliases
+			 * are allowed, only told (notes first, then the verdict). */
+			struct check_report report = {&cfg, opt.config_path};
+			struct region_check_report cb = {print_region_error, print_note, &report};
+			if (region_table_check(cfg.regions, cfg.n_regions, &cb) > 0) {
+				rc = 2;
+			} else {
+				printf("%s: ok (%u region%s)\n", opt.config_path, cfg.n_regions,
+				       cfg.n_regions == 1 ? "" : "s");
+			}
 		}
 		conf_finish(&cfg);
 		return rc;

@@ -198,6 +198,7 @@ parse_root(const struct parse *p, config_t *cf, struct mmiod_config *cfg)
 			return conf_fail_at(p, r, "at most %d regions", MMIO_MAX_REGIONS);
 		}
 		struct region_config *rc_out = &cfg->regions[cfg->n_regions++];
+		rc_out->line = config_setting_source_line(r);
 		if ((rc = conf_parse_region(p, r, rc_out)) < 0) {
 			return rc;
 		}

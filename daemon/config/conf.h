@@ -20,6 +20,7 @@
 struct region_config {
 	struct region_spec spec;
 	struct region_policy policy;
+	int line; /* of its group in the config file; 0 for a --region spec */
 };
 
 struct mmiod_config {

@@ -201,7 +201,7 @@ map_explain(const struct map_request *req, int rc, const struct map_failure *why
 		snprintf(err, errlen, "open %s: %s", req->path, strerror(-rc));
 		break;
 	case MAP_STAT:
-		snprintf(err, errlen, "stat %s: %s", req->path, strerror(-rc));
+		snprintf(err, errlen, "%s: %s", req->path, strerror(-rc));
 		break;
 	case MAP_KIND:
 		snprintf(err, errlen,

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,47 +98,46 @@ region_table_open(struct region_table *table, const struct region_config *config
 }
 
 unsigned
-region_table_check_aliases(const struct region_config *configs, unsigned n,
-			   void (*note)(void *arg, const char *text), void *arg)
+region_table_check(const struct region_config *configs, unsigned n,
+		   const struct region_check_report *report)
 {
 	struct backing where[MMIO_MAX_REGIONS];
 	uint64_t len[MMIO_MAX_REGIONS];
+	bool located[MMIO_MAX_REGIONS];
 	char text[512];
 	/* A config never holds more; the arrays must not be overrun if one did. */
 	unsigned count = n;
 	if (count > MMIO_MAX_REGIONS) {
 		count = MMIO_MAX_REGIONS;
 	}
-	unsigned pairs = 0;
+	unsigned failed = 0;
 	for (unsigned i = 0; i < count; i++) {
 		char why[400];
-		if (backend_locate(&configs[i].spec, &where[i], &len[i], why, sizeof(why)) == 0) {
-			continue;
-		}
-		/* Unknown: it aliases nothing we can tell, and the operator is told so. */
-		where[i] = (struct backing){.shared = false};
-		len[i] = 0;
-		snprintf(text, sizeof(text), "region '%s' not checked for aliases: %s",
-			 configs[i].spec.name, why);
-		if (note) {
-			note(arg, text);
+		located[i] =
+			backend_locate(&configs[i].spec, &where[i], &len[i], why, sizeof(why)) == 0;
+		if (!located[i]) {
+			/* Start-up would fail here: open sees what stat sees. */
+			failed++;
+			if (report->error) {
+				report->error(report->arg, i, why);
+			}
 		}
 	}
 	for (unsigned i = 0; i < count; i++) {
 		for (unsigned j = i + 1; j < count; j++) {
 			struct lease_overlap o;
-			if (!backing_overlap(&where[i], len[i], &where[j], len[j], &o)) {
+			if (!located[i] || !located[j] ||
+			    !backing_overlap(&where[i], len[i], &where[j], len[j], &o)) {
 				continue;
 			}
-			pairs++;
 			alias_text(text, sizeof(text), configs[i].spec.name, configs[j].spec.name,
 				   &o);
-			if (note) {
-				note(arg, text);
+			if (report->note) {
+				report->note(report->arg, text);
 			}
 		}
 	}
-	return pairs;
+	return failed;
 }
 
 void

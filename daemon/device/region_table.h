@@ -26,15 +26,24 @@ struct region_table {
 int region_table_open(struct region_table *table, const struct region_config *configs, unsigned n,
 		      char *err, size_t errlen);
 
+/* Where region_table_check() reports; either callback may be NULL. */
+struct region_check_report {
+	/* configs[region] cannot be opened: why, as start-up would fail on it. */
+	void (*error)(void *arg, unsigned region, const char *why);
+	/* A pair of regions that alias the same bytes: allowed, only told. */
+	void (*note)(void *arg, const char *text);
+	void *arg;
+};
+
 /*
- * What region_table_open() would link, without opening or mapping anything
- * (--check-config): each region is located (backend_locate()) and note(arg,
- * text) is called once per pair of regions that alias the same bytes, and
- * once per region that could not be located (its aliases unknown); note may
- * be NULL. Returns the number of alias pairs.
+ * What region_table_open() would meet, without opening or mapping anything
+ * (--check-config): each region is located (backend_locate(): its file, device
+ * or BAR is there, of the right kind and size), each one that is not is an
+ * error, and each pair of located regions that alias the same bytes a note.
+ * Returns the number of errors.
  */
-unsigned region_table_check_aliases(const struct region_config *configs, unsigned n,
-				    void (*note)(void *arg, const char *text), void *arg);
+unsigned region_table_check(const struct region_config *configs, unsigned n,
+			    const struct region_check_report *report);
 
 /* Destroys every region; their leases must be gone. */
 void region_table_close(struct region_table *table);

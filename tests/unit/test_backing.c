@@ -5,7 +5,7 @@
  * by any name; devmem's place is the physical address; the same BAR is the
  * same resource file; a UIO device's maps are separate memories even where
  * their pages meet in the device file; mem aliases nothing. region_table_open()
- * links the regions that share bytes, and region_table_check_aliases() names
+ * links the regions that share bytes, and region_table_check() names
  * the same pairs without opening anything.
  */
 #include <errno.h>
@@ -246,6 +246,19 @@ struct pair_case {
 	uint64_t a_off, b_off, len;
 };
 
+struct notes {
+	unsigned n;
+	char text[4][512];
+};
+
+static void
+collect(void *arg, const char *text)
+{
+	struct notes *notes = arg;
+	assert_true(notes->n < ARRAY_LEN(notes->text));
+	snprintf(notes->text[notes->n++], sizeof(notes->text[0]), "%s", text);
+}
+
 /* Two specs opened as a table: linked, or not, exactly where they meet. */
 static void
 check_pair(struct fixture *f, const struct pair_case *c)
@@ -278,8 +291,10 @@ check_pair(struct fixture *f, const struct pair_case *c)
 		lease_revoke_all(&set);
 	}
 	/* --check-config finds the same, opening nothing. */
-	assert_int_equal(region_table_check_aliases(f->cfg.regions, 2, NULL, NULL),
-			 c->alias ? 1 : 0);
+	struct notes notes = {0};
+	struct region_check_report report = {NULL, collect, &notes};
+	assert_int_equal(region_table_check(f->cfg.regions, 2, &report), 0);
+	assert_int_equal(notes.n, c->alias ? 1 : 0);
 	region_table_close(&f->table);
 }
 
@@ -327,20 +342,26 @@ test_backing_pairs(void **state)
 	}
 }
 
-struct notes {
+struct errors {
 	unsigned n;
-	char text[4][512];
+	unsigned region[8];
+	char why[8][512];
 };
 
 static void
-collect(void *arg, const char *text)
+collect_error(void *arg, unsigned region, const char *why)
 {
-	struct notes *notes = arg;
-	assert_true(notes->n < ARRAY_LEN(notes->text));
-	snprintf(notes->text[notes->n++], sizeof(notes->text[0]), "%s", text);
+	struct errors *errors = arg;
+	assert_true(errors->n < ARRAY_LEN(errors->why));
+	errors->region[errors->n] = region;
+	snprintf(errors->why[errors->n++], sizeof(errors->why[0]), "%s", why);
 }
 
-/* What --check-config prints, and a region it cannot locate. */
+/*
+ * What --check-config reports: a region start-up would fail on (missing,
+ * shorter than the region) is an error in the system's words, and an alias
+ * pair a note.
+ */
 static void
 test_backing_check_notes(void **state)
 {
@@ -349,17 +370,32 @@ test_backing_check_notes(void **state)
 	add(f, "gone,type=file,path=%R/nothing,size=0x100");
 	add(f, "second,type=file,path=%R/hardlink,size=0x180");
 	add(f, "sim,type=mem,size=0x100");
+	add(f, "long,type=file,path=%R/data,size=0x100000");
+	add(f, "nopci,type=pci,device=0000:09:00.0,bar=0,sysfs=%R/sys");
+	add(f, "nouio,type=uio,device=uio7,map=0,sysfs=%R/sys,dev=%R/dev");
 	struct notes notes = {0};
-	assert_int_equal(
-		region_table_check_aliases(f->cfg.regions, f->cfg.n_regions, collect, &notes), 1);
-	assert_int_equal(notes.n, 2);
+	struct errors errors = {0};
+	/* Errors first, then (the callbacks share one arg) the notes. */
+	struct region_check_report report = {collect_error, NULL, &errors};
+	assert_int_equal(region_table_check(f->cfg.regions, f->cfg.n_regions, &report), 4);
+	assert_int_equal(errors.n, 4);
 	char want[512];
-	snprintf(want, sizeof(want),
-		 "region 'gone' not checked for aliases: stat %s/nothing: No such file or "
-		 "directory",
-		 f->tree.root);
-	assert_string_equal(notes.text[0], want);
-	assert_string_equal(notes.text[1],
+	assert_int_equal(errors.region[0], 1);
+	snprintf(want, sizeof(want), "%s/nothing: No such file or directory", f->tree.root);
+	assert_string_equal(errors.why[0], want);
+	assert_int_equal(errors.region[1], 4);
+	assert_non_null(strstr(errors.why[1], "region needs 1048576"));
+	/* A PCI device or UIO device that is not there, in the system's words. */
+	assert_int_equal(errors.region[2], 5);
+	assert_non_null(strstr(errors.why[2], "0000:09:00.0"));
+	assert_non_null(strstr(errors.why[2], strerror(ENOENT)));
+	assert_int_equal(errors.region[3], 6);
+	assert_non_null(strstr(errors.why[3], "uio7"));
+	assert_non_null(strstr(errors.why[3], strerror(ENOENT)));
+	report = (struct region_check_report){NULL, collect, &notes};
+	assert_int_equal(region_table_check(f->cfg.regions, f->cfg.n_regions, &report), 4);
+	assert_int_equal(notes.n, 1);
+	assert_string_equal(notes.text[0],
 			    "regions 'first' and 'second' alias the same bytes (first [0x0, 0x80) "
 			    "is second [0x100, 0x180)): a lease on one excludes the other");
 }
