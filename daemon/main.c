@@ -65,7 +65,9 @@ static const char usage_text[] =
 	"  -f, --foreground       log plain lines to stderr even when systemd connected it\n"
 	"                         to the journal (otherwise journal entries with fields).\n"
 	"                         mmiod never forks either way\n"
-	"  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
+	"  -l, --log-level LEVEL  error, warn, info (default, or the config's log_level) or\n"
+	"                         debug (each connection, grant and release)\n"
+	"  -v, --verbose          the same as --log-level debug\n"
 	"      --ready-fd FD      once serving, write \"READY\\n\" to FD and close it\n"
 	"  -h, --help             show this help\n"
 	"  -V, --version          show the version\n"
@@ -83,6 +85,7 @@ struct options {
 	const char *user;
 	bool foreground;
 	enum log_level level;
+	bool level_given; /* --log-level or -v: wins over the config's log_level */
 	int ready_fd;
 };
 
@@ -99,13 +102,14 @@ parse_options(int argc, char **argv, struct options *opt)
 		{"user", required_argument, NULL, 'u'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"log-level", required_argument, NULL, 'l'},
+		{"verbose", no_argument, NULL, 'v'},
 		{"ready-fd", required_argument, NULL, OPT_READY_FD},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "c:r:s:u:fl:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:s:u:fl:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_CHECK_CONFIG:
 			opt->check_only = true;
@@ -140,8 +144,13 @@ parse_options(int argc, char **argv, struct options *opt)
 				return 2;
 			}
 			opt->level = (enum log_level)level;
+			opt->level_given = true;
 			break;
 		}
+		case 'v':
+			opt->level = LOG_LEVEL_DEBUG;
+			opt->level_given = true;
+			break;
 		case OPT_READY_FD: {
 			uint64_t fd;
 			if (parse_u64(optarg, &fd) < 0 || fd > 65535) {
@@ -228,6 +237,16 @@ load_config(const struct options *opt, struct mmiod_config *cfg)
 	return 0;
 }
 
+/* The command line's level, else the config's log_level, else info. */
+static enum log_level
+effective_level(const struct options *opt, const struct mmiod_config *cfg)
+{
+	if (opt->level_given || cfg->log_level < 0) {
+		return opt->level;
+	}
+	return (enum log_level)cfg->log_level;
+}
+
 /* What --check-config reports beyond parsing: the config and its file name. */
 struct check_report {
 	const struct mmiod_config *cfg;
@@ -284,6 +303,7 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	if (load_config(d->opt, &cfg) != 0) {
 		log_error("reload: configuration not valid; keeping the current policy");
 	} else {
+		log_set_level(effective_level(d->opt, &cfg));
 		int revoked = service_apply_config(&d->svc, &cfg);
 		log_event(MSGID_POLICY_RELOADED, LOG_LEVEL_INFO,
 			  "reload: policy applied, %d lease%s revoked", revoked < 0 ? 0 : revoked,
@@ -440,7 +460,7 @@ main(int argc, char **argv)
 	}
 	/* systemd sets JOURNAL_STREAM when our stderr goes to the journal: log there natively. */
 	bool journal = !opt.foreground && getenv("JOURNAL_STREAM");
-	log_init(opt.level, journal ? LOG_SINK_JOURNAL : LOG_SINK_STDERR);
+	log_init(effective_level(&opt, &cfg), journal ? LOG_SINK_JOURNAL : LOG_SINK_STDERR);
 	/* Sends use MSG_NOSIGNAL; this covers any other write to a vanished peer. */
 	(void)signal(SIGPIPE, SIG_IGN); /* fails only for an invalid signal number */
 

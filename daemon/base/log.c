@@ -66,6 +66,12 @@ log_init(enum log_level level, enum log_sink to)
 	event_set_log_callback(libevent_log_cb);
 }
 
+void
+log_set_level(enum log_level level)
+{
+	max_level = level;
+}
+
 int
 log_level_parse(const char *name)
 {

@@ -24,6 +24,9 @@ void log_init(enum log_level level, enum log_sink to);
 /* "error", "warn", "info", "debug" -> level; -1 if unknown. */
 int log_level_parse(const char *name);
 
+/* Changes the level (SIGHUP: the config's log_level). */
+void log_set_level(enum log_level level);
+
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "config/conf.h"
 #include "config/conf_parse.h"
 #include "core/limits.h"
@@ -28,6 +29,7 @@ conf_init(struct mmiod_config *cfg)
 	cfg->socket_gid = (gid_t)-1;
 	cfg->uid = (uid_t)-1;
 	cfg->gid = (gid_t)-1;
+	cfg->log_level = -1;
 	cfg->limits = (struct limits){
 		.max_connections = MMIO_MAX_CONNS,
 		.max_connections_per_uid = MMIO_MAX_CONNS_PER_UID,
@@ -141,8 +143,8 @@ parse_limits(const struct parse *p, const config_setting_t *s, struct limits *l)
 static int
 parse_root(const struct parse *p, config_t *cf, struct mmiod_config *cfg)
 {
-	static const char *const keys[] = {"socket", "user",    "admin_group",
-					   "limits", "regions", NULL};
+	static const char *const keys[] = {"socket",  "user",      "admin_group", "limits",
+					   "regions", "log_level", NULL};
 	config_setting_t *root = config_root_setting(cf);
 	int rc = conf_check_keys(p, root, keys);
 	if (rc < 0) {
@@ -155,6 +157,15 @@ parse_root(const struct parse *p, config_t *cf, struct mmiod_config *cfg)
 	if ((s = config_setting_get_member(root, "limits")) &&
 	    (rc = parse_limits(p, s, &cfg->limits)) < 0) {
 		return rc;
+	}
+	if ((s = config_setting_get_member(root, "log_level"))) {
+		const char *name = config_setting_get_string(s);
+		cfg->log_level = name ? log_level_parse(name) : -1;
+		if (cfg->log_level < 0) {
+			return conf_fail_at(p, s,
+					    "log_level must be \"error\", \"warn\", \"info\" or "
+					    "\"debug\"");
+		}
 	}
 	if ((s = config_setting_get_member(root, "user"))) {
 		uint32_t uid;

@@ -32,6 +32,7 @@ struct mmiod_config {
 	gid_t gid;
 	bool has_admin_gid;
 	gid_t admin_gid; /* may list and revoke every lease */
+	int log_level;   /* log_level = "...": an enum log_level, or -1 when not set */
 	struct limits limits;
 	struct region_config regions[MMIO_MAX_REGIONS];
 	unsigned n_regions;

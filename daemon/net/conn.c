@@ -509,7 +509,8 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 		srv->n_conns++;
 		srv->svc->n_clients++;
 	}
-	log_event(MSGID_CONNECTED, LOG_LEVEL_INFO, CONN_FMT ": connected", CONN_ARGS(&c->session));
+	/* Per connection: debug (one mmioctl call would otherwise write four lines). */
+	log_event(MSGID_CONNECTED, LOG_LEVEL_DEBUG, CONN_FMT ": connected", CONN_ARGS(&c->session));
 	service_figures_changed(srv->svc);
 	return 0;
 }
@@ -522,8 +523,10 @@ conn_destroy(struct conn *c)
 	}
 	conn_ring_detach(c);
 	unsigned revoked = session_finish(&c->session);
-	log_event(MSGID_DISCONNECTED, LOG_LEVEL_INFO, CONN_FMT ": disconnected, %u lease%s revoked",
-		  CONN_ARGS(&c->session), revoked, revoked == 1 ? "" : "s");
+	/* Leases revoked because their holder left are news; an orderly goodbye is not. */
+	log_event(MSGID_DISCONNECTED, revoked ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
+		  CONN_FMT ": disconnected, %u lease%s revoked", CONN_ARGS(&c->session), revoked,
+		  revoked == 1 ? "" : "s");
 	end_poll(c);
 	free_event(&c->read_ev);
 	free_event(&c->write_ev);

@@ -211,7 +211,7 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	switch (rc) {
 	case 0:
 		l->read_only = read_only;
-		log_event(MSGID_LEASE_GRANTED, LOG_LEVEL_INFO,
+		log_event(MSGID_LEASE_GRANTED, LOG_LEVEL_DEBUG,
 			  CONN_FMT ": lease %" PRIu64 " granted: %s [0x%" PRIx64 ", +0x%" PRIx64
 				   ")",
 			  CONN_ARGS(s), l->id, r->name, l->start, l->len);
@@ -256,8 +256,9 @@ handle_split(struct session *s, const Mmio__Split *req, Mmio__Reply *reply,
 		reply_status(reply, scratch, rc, NULL);
 		return;
 	}
-	log_info(CONN_FMT ": lease %" PRIu64 ": split at 0x%" PRIx64 ", low part is lease %" PRIu64,
-		 CONN_ARGS(s), l->id, req->mid, low->id);
+	log_debug(CONN_FMT ": lease %" PRIu64 ": split at 0x%" PRIx64
+			   ", low part is lease %" PRIu64,
+		  CONN_ARGS(s), l->id, req->mid, low->id);
 	reply_lease(reply, scratch, low);
 }
 
@@ -269,7 +270,7 @@ handle_release(struct session *s, const Mmio__Release *req, Mmio__Reply *reply,
 	if (!l) {
 		return;
 	}
-	log_info(CONN_FMT ": lease %" PRIu64 " released", CONN_ARGS(s), l->id);
+	log_debug(CONN_FMT ": lease %" PRIu64 " released", CONN_ARGS(s), l->id);
 	session_release_lease(l);
 	reply_status(reply, scratch, 0, NULL);
 }

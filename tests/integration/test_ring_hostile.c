@@ -63,7 +63,8 @@ setup(void **state)
 		return -1;
 	}
 	snprintf(env->conf_path, sizeof(env->conf_path), "%s/mmiod.conf", env->daemon.dir);
-	const char *const args[] = {"--config", env->conf_path, NULL};
+	/* -v: waits below count the per-connection lines, which are debug. */
+	const char *const args[] = {"--config", env->conf_path, "-v", NULL};
 	FILE *f = fopen(env->conf_path, "w");
 	int rc = f && fputs(conf, f) >= 0 ? 0 : -1;
 	if ((f && fclose(f) != 0) || rc < 0 || daemon_fixture_start_args(&env->daemon, args) < 0) {

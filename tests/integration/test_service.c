@@ -309,11 +309,70 @@ test_service_socket_activation(void **state)
 	daemon_fixture_cleanup(&f);
 }
 
+/* An orderly client: connect, acquire, release, disconnect. */
+static void
+orderly_client(const char *socket_path)
+{
+	struct mmio_client *c;
+	struct mmio_lease *l;
+	assert_int_equal(mmio_connect(socket_path, &c), 0);
+	assert_int_equal(mmio_acquire(c, "a", 0, 8, &l), 0);
+	assert_int_equal(mmio_release(l), 0);
+	mmio_disconnect(c);
+}
+
+/* A client that leaves holding a lease: its revocation is news, at info. */
+static void
+leaving_client(const char *socket_path)
+{
+	struct mmio_client *c;
+	struct mmio_lease *l;
+	assert_int_equal(mmio_connect(socket_path, &c), 0);
+	assert_int_equal(mmio_acquire(c, "a", 8, 8, &l), 0);
+	mmio_disconnect(c);
+}
+
+/*
+ * Per-connection lines are debug: an orderly client (one mmioctl call) writes
+ * nothing at the default level; a lease revoked because its holder left still
+ * says so. log_level in the config, and -v, bring the debug lines back.
+ */
+static void
+test_service_log_levels(void **state)
+{
+	(void)state;
+	struct daemon_fixture f;
+	char conf[160];
+	static const char regions[] =
+		"regions = ( { name = \"a\"; type = \"mem\"; size = 64; } );\n";
+	start_with_conf(&f, conf, sizeof(conf), regions);
+	orderly_client(f.socket_path);
+	leaving_client(f.socket_path);
+	/* Both clients' grants were answered before the second left. */
+	assert_int_equal(daemon_fixture_wait_log(&f, "disconnected, 1 lease revoked", 1, 10000), 1);
+	assert_int_equal(daemon_fixture_log_count(&f, "): connected"), 0);
+	assert_int_equal(daemon_fixture_log_count(&f, " granted: a "), 0);
+	assert_int_equal(daemon_fixture_log_count(&f, " released"), 0);
+	stop(&f, conf);
+
+	char text[256];
+	snprintf(text, sizeof(text), "log_level = \"debug\";\n%s", regions);
+	start_with_conf(&f, conf, sizeof(conf), text);
+	orderly_client(f.socket_path);
+	leaving_client(f.socket_path);
+	assert_int_equal(daemon_fixture_wait_log(&f, "disconnected, 1 lease revoked", 1, 10000), 1);
+	assert_int_equal(daemon_fixture_log_count(&f, "): connected"), 2);
+	assert_int_equal(daemon_fixture_log_count(&f, " granted: a "), 2);
+	assert_int_equal(daemon_fixture_log_count(&f, " released"), 1);
+	stop(&f, conf);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_service_check_config),
+		cmocka_unit_test(test_service_log_levels),
 		cmocka_unit_test(test_service_drops_privileges),
 		cmocka_unit_test(test_service_connection_limits),
 		cmocka_unit_test(test_service_lease_and_frame_limits),

@@ -86,7 +86,8 @@ start_conf(struct env *env, bool fallback, const char *conf)
 	if ((f && fclose(f) != 0) || rc < 0) {
 		return -1;
 	}
-	const char *const args[] = {"--config", env->conf_path, NULL};
+	/* -v: waits below count the per-connection lines, which are debug. */
+	const char *const args[] = {"--config", env->conf_path, "-v", NULL};
 	if (fallback) {
 		setenv("MMIOD_NO_SO_PASSRIGHTS", "1", 1);
 	}

@@ -46,7 +46,8 @@
 #define GIVE_UP_S          2          /* a visit still waiting then is not served, in any build */
 #define SYSTEMD_SOFT_FDS   1024
 
-static const char *const args[] = {"--region", "sim0,type=mem,size=0x1000", NULL};
+/* -v: the wait for every attacker counts the per-connection lines, which are debug. */
+static const char *const args[] = {"--region", "sim0,type=mem,size=0x1000", "-v", NULL};
 
 static int
 setup(void **state)

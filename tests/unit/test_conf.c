@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "base/log.h"
 #include "config/conf.h"
 #include "core/limits.h"
 #include "core/policy.h"
@@ -288,6 +289,22 @@ test_conf_unreadable(void **state)
 	text[big - 1] = '\0';
 	assert_int_equal(load(f, text), 0);
 	free(text);
+}
+
+/* log_level: one of the four levels; not set, the command line's (or info) holds. */
+static void
+test_conf_log_level(void **state)
+{
+	struct fixture *f = *state;
+	expect(f, "regions = ();\n", 0, 0);
+	assert_int_equal(f->cfg.log_level, -1);
+	expect(f, "log_level = \"debug\";\n", 0, 0);
+	assert_int_equal(f->cfg.log_level, LOG_LEVEL_DEBUG);
+	expect(f, "log_level = \"warn\";\n", 0, 0);
+	assert_int_equal(f->cfg.log_level, LOG_LEVEL_WARN);
+	expect(f, "\nlog_level = \"loud\";\n", -EINVAL, 2);
+	assert_non_null(strstr(f->err, "log_level must be"));
+	expect(f, "log_level = 3;\n", -EINVAL, 1);
 }
 
 static void
@@ -903,6 +920,7 @@ main(void)
 		T(test_conf_full),
 		T(test_conf_defaults),
 		T(test_conf_unreadable),
+		T(test_conf_log_level),
 		T(test_conf_errors),
 		T(test_conf_value_errors),
 		T(test_conf_limits_range),
