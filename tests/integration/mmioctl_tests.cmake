@@ -28,3 +28,8 @@ mmio_test(test_mmioctl_json integration
           LIBS mmio-test-daemon)
 target_compile_definitions(test_mmioctl_json PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
 add_dependencies(test_mmioctl_json mmioctl)
+
+# man_pages: every docs/man/*.scd renders (scdoc, groff) without markup left in the text.
+add_test(NAME man_pages
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_man_pages.sh ${CMAKE_SOURCE_DIR}/docs/man)
+set_tests_properties(man_pages PROPERTIES LABELS integration SKIP_RETURN_CODE 77)
