@@ -81,7 +81,8 @@ static const char usage_text[] =
 	"                                        A+LENGTH, or A LENGTH\n"
 	"  run [FILE|-] [--keep-going]           run a lease script on one connection\n"
 	"\n"
-	"Numbers are decimal or 0x hex. WIDTH is 8, 16, 32 or 64 bits (default 32).\n"
+	"Numbers are decimal or 0x hex; a leading zero (010: octal to C and busybox\n"
+	"devmem) is refused. WIDTH is 8, 16, 32 or 64 bits (default 32).\n"
 	"'mmioctl COMMAND --help' describes a command; -s, -q, -o and -h also work\n"
 	"after it.\n"
 	"\n"
@@ -157,6 +158,13 @@ mmioctl_parse_number(const struct invocation *inv, const char *what, const char 
 	int rc = parse_u64(text, out);
 	if (rc == -ERANGE) {
 		return usage_error(inv->cmd->name, "%s '%s': does not fit in 64 bits", what, text);
+	}
+	if (rc < 0 && parse_leading_zero(text)) {
+		return usage_error(inv->cmd->name,
+				   "%s '%s': a leading zero is ambiguous (octal to C and "
+				   "busybox devmem, decimal to others); write it without the "
+				   "zero, or in 0x hex",
+				   what, text);
 	}
 	if (rc < 0) {
 		return usage_error(inv->cmd->name, "%s '%s': expected a decimal or 0x hex number",

@@ -29,6 +29,13 @@ mmio_test(test_mmioctl_json integration
 target_compile_definitions(test_mmioctl_json PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
 add_dependencies(test_mmioctl_json mmioctl)
 
+# test_mmioctl_errors: errors in the user's terms (numbers, no daemon, hints, -o json usage errors).
+mmio_test(test_mmioctl_errors integration
+          SOURCES test_mmioctl_errors.c cli.c ${CMAKE_SOURCE_DIR}/tests/helpers/spawn_proc.c
+          LIBS mmio-test-daemon)
+target_compile_definitions(test_mmioctl_errors PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
+add_dependencies(test_mmioctl_errors mmioctl)
+
 # man_pages: every docs/man/*.scd renders (scdoc, groff) without markup left in the text.
 add_test(NAME man_pages
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_man_pages.sh ${CMAKE_SOURCE_DIR}/docs/man)
