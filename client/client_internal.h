@@ -98,6 +98,14 @@ void client_details_free(struct mmio_client *c);
 void client_detail_clear(struct mmio_client *c);
 void client_detail_set(struct mmio_client *c, const char *src);
 
+/*
+ * 0 for a width mmiod accesses (1, 2, 4 or 8 bytes); else -EINVAL with the
+ * detail mmiod would give ("width 3 is not 1, 2, 4 or 8 bytes") set as the
+ * calling thread's on c, so a bad width fails before any round trip exactly
+ * as it would after one. c->lock held.
+ */
+int client_check_width(struct mmio_client *c, unsigned width);
+
 /* Ends lease's subscription, if any: wakes its waiters; the last one closes. c->lock held. */
 void client_irq_detach(struct mmio_lease *lease);
 

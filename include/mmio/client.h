@@ -220,8 +220,10 @@ int mmio_store32(struct mmio_lease *lease, uint64_t offset, uint32_t value);
 int mmio_store64(struct mmio_lease *lease, uint64_t offset, uint64_t value);
 
 /*
- * Width-generic forms, width in bytes (1, 2, 4 or 8; else -EINVAL from the
- * daemon). A store value wider than width is -EINVAL, never truncated.
+ * Width-generic forms, width in bytes: 1, 2, 4 or 8, else -EINVAL at once,
+ * before any round trip, with mmiod's detail ("width 3 is not 1, 2, 4 or 8
+ * bytes"; so also for mmio_modify, mmio_poll and the block calls). A store
+ * value wider than width is -EINVAL, never truncated.
  */
 int mmio_load(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t *value);
 int mmio_store(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t value);

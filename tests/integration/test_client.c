@@ -17,6 +17,8 @@
 
 #include "daemon_fixture.h"
 #include "mmio/client.h"
+#include "mmio_limits.h"
+#include "raw_client.h"
 
 /* The file region starts at an odd file offset, so its device addresses are odd-based. */
 #define FILE_OFFSET      0x1003
@@ -201,6 +203,103 @@ test_client_errors_have_distinct_codes(void **state)
 	/* A released id is gone for good: a fresh lease never reuses it. */
 	assert_int_equal(mmio_acquire(env->client, "sim0", 0x200, 8, &l), 0);
 	assert_true(mmio_lease_id(l) > id);
+	assert_int_equal(mmio_release(l), 0);
+}
+
+/* Requests mmiod served so far, the Stats request that asks included. */
+static uint64_t
+requests_served(struct mmio_client *c)
+{
+	struct mmio_stats *st;
+	assert_int_equal(mmio_stats(c, &st), 0);
+	uint64_t n = st->requests;
+	free(st);
+	return n;
+}
+
+/* mmiod's answer to a Load of width bytes at offset 0 of a fresh lease on sim0: its detail. */
+static void
+daemon_width_detail(const char *socket_path, unsigned width, char *detail, size_t len)
+{
+	int fd = raw_connect(socket_path);
+	assert_true(fd >= 0);
+	assert_int_equal(raw_hello(fd, MMIO_PROTOCOL_VERSION), MMIO__STATUS__OK);
+	Mmio__Acquire acquire = MMIO__ACQUIRE__INIT;
+	acquire.region = "sim0";
+	acquire.length = 8;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.id = 2;
+	req.body_case = MMIO__REQUEST__BODY_ACQUIRE;
+	req.acquire = &acquire;
+	assert_int_equal(raw_send(fd, &req), 0);
+	Mmio__Reply *reply = raw_recv(fd);
+	assert_non_null(reply);
+	assert_int_equal(reply->status, MMIO__STATUS__OK);
+	Mmio__Load load = MMIO__LOAD__INIT;
+	load.lease = reply->lease->id;
+	load.width = width;
+	mmio__reply__free_unpacked(reply, NULL);
+	req = (Mmio__Request)MMIO__REQUEST__INIT;
+	req.id = 3;
+	req.body_case = MMIO__REQUEST__BODY_LOAD;
+	req.load = &load;
+	assert_int_equal(raw_send(fd, &req), 0);
+	reply = raw_recv(fd);
+	assert_non_null(reply);
+	assert_int_equal(reply->status, MMIO__STATUS__INVALID_ARGUMENT);
+	snprintf(detail, len, "%s", reply->detail);
+	mmio__reply__free_unpacked(reply, NULL);
+	close(fd);
+}
+
+/*
+ * A width that is not 1, 2, 4 or 8 fails in the library, before any round
+ * trip, over the socket and with the ring open alike: the same status and
+ * detail as mmiod gives.
+ */
+static void
+test_client_bad_width_fails_locally(void **state)
+{
+	struct env *env = *state;
+	struct mmio_client *c = env->client;
+	static const unsigned widths[] = {0, 3, 5, 16, 256, 0x80000004u};
+	char want[64];
+	daemon_width_detail(env->daemon.socket_path, 3, want, sizeof(want));
+	assert_string_equal(want, "width 3 is not 1, 2, 4 or 8 bytes");
+	struct mmio_lease *l;
+	assert_int_equal(mmio_acquire(c, "sim0", 0, 16, &l), 0);
+	for (int ring = 0; ring < 2; ring++) {
+		if (ring) {
+			assert_int_equal(mmio_set_fast_path(c, MMIO_FAST_PATH_ON), 0);
+			assert_int_equal(mmio_fast_path_active(c), 1);
+		}
+		uint64_t before = requests_served(c);
+		for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+			unsigned w = widths[i];
+			snprintf(want, sizeof(want), "width %u is not 1, 2, 4 or 8 bytes", w);
+			uint64_t v = 7;
+			uint64_t vals[2] = {0, 0};
+			int rcs[] = {
+				mmio_load(l, 0, w, &v),
+				mmio_store(l, 0, w, 1),
+				mmio_modify(l, 0, w, 1, 1, &v),
+				mmio_poll(l, 0, w, 1, 1, 0, 0, &v),
+				mmio_read_block(l, 0, w, vals, 2, 0),
+				mmio_write_block(l, 0, w, vals, 2, 0),
+			};
+			for (size_t k = 0; k < sizeof(rcs) / sizeof(rcs[0]); k++) {
+				assert_int_equal(rcs[k], -EINVAL);
+			}
+			assert_string_equal(mmio_error_detail(c), want);
+			assert_int_equal(v, 7);
+			/* The next request clears the detail as usual. */
+			assert_int_equal(mmio_load(l, 0, 4, &v), 0);
+			assert_string_equal(mmio_error_detail(c), "");
+		}
+		/* Only the good loads reached mmiod (which counts ring ops too), and the Stats. */
+		assert_int_equal(requests_served(c),
+				 before + sizeof(widths) / sizeof(widths[0]) + 1);
+	}
 	assert_int_equal(mmio_release(l), 0);
 }
 
@@ -550,6 +649,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_client_every_width_round_trips, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_client_errors_have_distinct_codes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_client_bad_width_fails_locally, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_client_conflict_between_clients, setup,
 						teardown),
