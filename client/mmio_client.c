@@ -14,6 +14,31 @@
 #include "status.h"
 #include "transport.h"
 
+/* The header's release is the project's: a release that forgets to bump one does not build. */
+_Static_assert(MMIO_CLIENT_VERSION_MAJOR == MMIO_PROJECT_VERSION_MAJOR &&
+		       MMIO_CLIENT_VERSION_MINOR == MMIO_PROJECT_VERSION_MINOR &&
+		       MMIO_CLIENT_VERSION_PATCH == MMIO_PROJECT_VERSION_PATCH,
+	       "MMIO_CLIENT_VERSION_* in include/mmio/client.h differ from project(VERSION)");
+
+#define VERSION_TEXT(x)   #x
+#define VERSION_STRING(x) VERSION_TEXT(x)
+
+const char *
+mmio_client_version(unsigned *major, unsigned *minor, unsigned *patch)
+{
+	if (major) {
+		*major = MMIO_CLIENT_VERSION_MAJOR;
+	}
+	if (minor) {
+		*minor = MMIO_CLIENT_VERSION_MINOR;
+	}
+	if (patch) {
+		*patch = MMIO_CLIENT_VERSION_PATCH;
+	}
+	return VERSION_STRING(MMIO_CLIENT_VERSION_MAJOR) "." VERSION_STRING(
+		MMIO_CLIENT_VERSION_MINOR) "." VERSION_STRING(MMIO_CLIENT_VERSION_PATCH);
+}
+
 const char *
 mmio_strerror(int err)
 {

@@ -62,6 +62,23 @@ extern "C" {
 struct mmio_client;
 struct mmio_lease;
 
+/*
+ * The release of libmmio-client this header belongs to (0.3.0). Test them in
+ * the preprocessor to use an API only a later release has; mmio_client_version()
+ * gives the release of the library a program runs with.
+ */
+#define MMIO_CLIENT_VERSION_MAJOR 0
+#define MMIO_CLIENT_VERSION_MINOR 3
+#define MMIO_CLIENT_VERSION_PATCH 0
+
+/*
+ * The release of the library running, which may be newer than the header the
+ * program was built with: "MAJOR.MINOR.PATCH" (static storage, never NULL),
+ * and its three numbers in *major, *minor and *patch, each unless NULL. Since
+ * 0.3.
+ */
+const char *mmio_client_version(unsigned *major, unsigned *minor, unsigned *patch);
+
 /* Socket used when neither an argument nor $MMIOD_SOCKET names one. */
 #define MMIO_DEFAULT_SOCKET_PATH "/run/mmiod/mmiod.sock"
 

@@ -303,6 +303,24 @@ test_client_bad_width_fails_locally(void **state)
 	assert_int_equal(mmio_release(l), 0);
 }
 
+/* The header's release, the library's and the project's are one. */
+static void
+test_client_version(void **state)
+{
+	(void)state;
+	unsigned major = 99, minor = 99, patch = 99;
+	const char *v = mmio_client_version(&major, &minor, &patch);
+	assert_string_equal(v, MMIOD_VERSION);
+	assert_int_equal(major, MMIO_CLIENT_VERSION_MAJOR);
+	assert_int_equal(minor, MMIO_CLIENT_VERSION_MINOR);
+	assert_int_equal(patch, MMIO_CLIENT_VERSION_PATCH);
+	char numbers[32];
+	snprintf(numbers, sizeof(numbers), "%d.%d.%d", MMIO_CLIENT_VERSION_MAJOR,
+		 MMIO_CLIENT_VERSION_MINOR, MMIO_CLIENT_VERSION_PATCH);
+	assert_string_equal(numbers, MMIOD_VERSION);
+	assert_ptr_equal(mmio_client_version(NULL, NULL, NULL), v);
+}
+
 static void
 test_client_conflict_between_clients(void **state)
 {
@@ -652,6 +670,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_client_bad_width_fails_locally, setup,
 						teardown),
+		cmocka_unit_test(test_client_version),
 		cmocka_unit_test_setup_teardown(test_client_conflict_between_clients, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_client_split_low_part_is_new, setup, teardown),
