@@ -73,6 +73,13 @@ void client_log(enum mmio_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
+ * A mistake in the user's environment (not the application's): to the log
+ * handler as a warning if one is set, else "libmmio-client: ..." on stderr, so
+ * that it is never lost.
+ */
+void client_warn_user(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
  * Sends req and waits for its reply, with c->lock held (call.c). Returns the
  * daemon's status as 0 or a negative errno with *reply set (free it with
  * client_free_reply), or a transport errno with *reply NULL. A successful reply

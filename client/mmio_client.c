@@ -12,6 +12,7 @@
 #include "client_internal.h"
 #include "mmio_limits.h"
 #include "status.h"
+#include "text.h"
 #include "transport.h"
 
 /* The header's release is the project's: a release that forgets to bump one does not build. */
@@ -82,16 +83,30 @@ say_hello(struct mmio_client *c)
 	return rc;
 }
 
-/* $MMIO_FAST_PATH: off, on (ring from the first op) or auto (the default). */
+/* An unknown $MMIO_FAST_PATH has been reported: once per process is enough. */
+static int fast_path_env_reported;
+
+/*
+ * $MMIO_FAST_PATH: off, on (ring from the first op) or auto (the default, also
+ * when unset or empty). Anything else is auto, and said so once.
+ */
 static enum mmio_fast_path
 fast_path_from_env(void)
 {
 	const char *v = getenv("MMIO_FAST_PATH");
-	if (v && strcmp(v, "off") == 0) {
+	if (!v || !v[0] || strcmp(v, "auto") == 0) {
+		return MMIO_FAST_PATH_AUTO;
+	}
+	if (strcmp(v, "off") == 0) {
 		return MMIO_FAST_PATH_OFF;
 	}
-	if (v && strcmp(v, "on") == 0) {
+	if (strcmp(v, "on") == 0) {
 		return MMIO_FAST_PATH_ON;
+	}
+	if (!__atomic_exchange_n(&fast_path_env_reported, 1, __ATOMIC_RELAXED)) {
+		char shown[64];
+		text_copy_printable(shown, sizeof(shown), v);
+		client_warn_user("$MMIO_FAST_PATH=%s is not auto, on or off: using auto", shown);
 	}
 	return MMIO_FAST_PATH_AUTO;
 }

@@ -46,7 +46,9 @@
  * processes only: they share its connection and its ring.
  *
  * The library never prints and never aborts; messages go to the handler set
- * with mmio_set_log_handler().
+ * with mmio_set_log_handler(). The one exception is a mistake in the user's
+ * environment: an unknown $MMIO_FAST_PATH is reported once per process, as a
+ * warning to the handler if one is set, else on stderr.
  */
 #ifndef MMIO_CLIENT_H
 #define MMIO_CLIENT_H
@@ -288,7 +290,8 @@ int mmio_write_block(struct mmio_lease *lease, uint64_t offset, unsigned width,
  * opens it at a connection's 8th single load/store/modify/barrier if mmiod
  * offers it, so one-shot tools never pay for setting it up; ON
  * ($MMIO_FAST_PATH=on) opens it now (the environment: at the first op); OFF
- * ($MMIO_FAST_PATH=off) sends everything over the socket. While the ring is in
+ * ($MMIO_FAST_PATH=off) sends everything over the socket. Another value of
+ * $MMIO_FAST_PATH means AUTO and is reported once (see the top of this file). While the ring is in
  * use, a client waiting for a result of an mmiod that is awake spins
  * briefly, yielding its CPU, before it sleeps. mmio_set_fast_path returns 0, -EINVAL (no such
  * mode), or for ON -EOPNOTSUPP (mmiod offers no ring), -ENOSPC (mmiod has max_rings open), a

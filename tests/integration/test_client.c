@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon_fixture.h"
@@ -627,6 +628,96 @@ test_client_error_detail_per_thread_and_client(void **state)
 	assert_int_equal(mmio_release(l), 0);
 }
 
+/* Messages about $MMIO_FAST_PATH that reached the handler, and the last one. */
+static unsigned fast_path_warnings;
+static char fast_path_warning[256];
+
+static void
+count_fast_path_warnings(enum mmio_log_level level, const char *message, void *userdata)
+{
+	(void)userdata;
+	if (strstr(message, "MMIO_FAST_PATH")) {
+		fast_path_warnings += level == MMIO_LOG_WARN;
+		snprintf(fast_path_warning, sizeof(fast_path_warning), "%s", message);
+	}
+}
+
+/*
+ * In a child (the report is once per process), with stderr on err_fd and,
+ * if handler, a log handler: three connections under an unknown
+ * $MMIO_FAST_PATH, each in AUTO. Exits 0 if all went as said.
+ */
+static void __attribute__((noreturn))
+fast_path_env_child(const char *socket_path, int err_fd, bool handler)
+{
+	if (dup2(err_fd, STDERR_FILENO) < 0 || setenv("MMIO_FAST_PATH", "fast\033[2J", 1) < 0) {
+		_exit(10);
+	}
+	if (handler) {
+		mmio_set_log_handler(count_fast_path_warnings, NULL);
+	}
+	for (int i = 0; i < 3; i++) {
+		struct mmio_client *c;
+		struct mmio_lease *l;
+		uint32_t v;
+		if (mmio_connect(socket_path, &c) < 0 || mmio_acquire(c, "sim0", 0, 4, &l) < 0) {
+			_exit(11);
+		}
+		/* AUTO: the ring opens at the 8th single op, not before. */
+		for (int k = 0; k < 7; k++) {
+			if (mmio_load32(l, 0, &v) < 0 || mmio_fast_path_active(c)) {
+				_exit(12);
+			}
+		}
+		mmio_disconnect(c);
+	}
+	if (handler && (fast_path_warnings != 1 ||
+			strcmp(fast_path_warning, "$MMIO_FAST_PATH=fast?[2J is not auto, on or "
+						  "off: using auto") != 0)) {
+		_exit(13);
+	}
+	_exit(0);
+}
+
+/* Runs fast_path_env_child; returns what it wrote on stderr (free it). */
+static char *
+run_fast_path_env_child(const char *socket_path, bool handler)
+{
+	char path[] = "/tmp/mmio-fast-path-env-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	fflush(NULL);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		fast_path_env_child(socket_path, fd, handler);
+	}
+	int status;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	char *err = calloc(1, 4096);
+	assert_non_null(err);
+	assert_true(pread(fd, err, 4095, 0) >= 0);
+	close(fd);
+	return err;
+}
+
+/* An unknown $MMIO_FAST_PATH is reported once per process: on stderr, or to the handler. */
+static void
+test_client_fast_path_env_unknown_reported_once(void **state)
+{
+	struct env *env = *state;
+	char *err = run_fast_path_env_child(env->daemon.socket_path, false);
+	assert_string_equal(err, "libmmio-client: $MMIO_FAST_PATH=fast?[2J is not auto, on or off: "
+				 "using auto\n");
+	free(err);
+	err = run_fast_path_env_child(env->daemon.socket_path, true);
+	assert_string_equal(err, "");
+	free(err);
+}
+
 /* A log handler that counts its calls and, once, removes itself from within. */
 static void
 log_once(enum mmio_log_level level, const char *message, void *userdata)
@@ -685,6 +776,8 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_log_handler_replaced_from_within, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_client_fast_path_env_unknown_reported_once,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_device_fault_is_io_error, setup,
 						teardown),
 		cmocka_unit_test(test_client_daemon_stops_cleanly),

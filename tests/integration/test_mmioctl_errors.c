@@ -89,12 +89,28 @@ test_mmioctl_leading_zero_refused(void **state)
 	assert_int_equal(daemon_fixture_stop(daemon), 0);
 }
 
+/* mmioctl passes on the library's word about an unknown $MMIO_FAST_PATH, and carries on. */
+static void
+test_mmioctl_fast_path_env_reported(void **state)
+{
+	struct daemon_fixture *daemon = *state;
+	static const char *const said[] = {
+		"libmmio-client: $MMIO_FAST_PATH=yes is not auto, on or off: using auto\n", NULL};
+	assert_int_equal(setenv("MMIO_FAST_PATH", "yes", 1), 0);
+	expect_run(daemon->socket_path, ARGS("read", "sim0", "0"), 0, "0x00000000\n", said);
+	assert_int_equal(setenv("MMIO_FAST_PATH", "off", 1), 0);
+	cli_expect(daemon->socket_path, ARGS("read", "sim0", "0"), 0, "0x00000000\n");
+	assert_int_equal(unsetenv("MMIO_FAST_PATH"), 0);
+	assert_int_equal(daemon_fixture_stop(daemon), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_mmioctl_leading_zero_refused),
+		T(test_mmioctl_fast_path_env_reported),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
