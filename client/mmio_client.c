@@ -16,10 +16,11 @@
 #include "transport.h"
 
 /* The header's release is the project's: a release that forgets to bump one does not build. */
-_Static_assert(MMIO_CLIENT_VERSION_MAJOR == MMIO_PROJECT_VERSION_MAJOR &&
-		       MMIO_CLIENT_VERSION_MINOR == MMIO_PROJECT_VERSION_MINOR &&
-		       MMIO_CLIENT_VERSION_PATCH == MMIO_PROJECT_VERSION_PATCH,
-	       "MMIO_CLIENT_VERSION_* in include/mmio/client.h differ from project(VERSION)");
+#if MMIO_CLIENT_VERSION_MAJOR != MMIO_PROJECT_VERSION_MAJOR ||                                     \
+	MMIO_CLIENT_VERSION_MINOR != MMIO_PROJECT_VERSION_MINOR ||                                 \
+	MMIO_CLIENT_VERSION_PATCH != MMIO_PROJECT_VERSION_PATCH
+#error "MMIO_CLIENT_VERSION_* in include/mmio/client.h differ from project(VERSION)"
+#endif
 
 #define VERSION_TEXT(x)   #x
 #define VERSION_STRING(x) VERSION_TEXT(x)
