@@ -57,8 +57,9 @@ static const char usage_text[] =
 	"                       drop their header row, dump its end-offset line;\n"
 	"                       errors still go to stderr\n"
 	"  -o, --output FORMAT  text (default) or json: one JSON document on stdout,\n"
-	"                       for a failed request {\"error\": STATUS, \"detail\": ...}\n"
-	"                       (every command but run); stats also takes prometheus\n"
+	"                       for a failed request or a usage error {\"error\":\n"
+	"                       STATUS, \"detail\": ...} (every command but run);\n"
+	"                       stats also takes prometheus\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"
@@ -87,14 +88,14 @@ static const char usage_text[] =
 	"after it.\n"
 	"\n"
 	"Exit status: 0 success, 1 a request was refused or failed (the reason, with\n"
-	"the daemon's status name, goes to stderr), 2 usage error.\n";
+	"the daemon's status name, goes to stderr), 2 usage error, 3 mmiod could not\n"
+	"be reached (UNAVAILABLE: no socket, nothing listening, no permission).\n";
 
-/* Reports a failure on stdout too when the output is JSON. */
-static void
-json_failure(const char *status, const char *detail)
+void
+mmioctl_print_hints(const char *const *hints)
 {
-	if (mmioctl_output == MMIOCTL_OUTPUT_JSON) {
-		mmioctl_json_error(status, detail);
+	for (int i = 0; hints && hints[i]; i++) {
+		fprintf(stderr, "mmioctl: hint: %s\n", hints[i]);
 	}
 }
 
@@ -120,24 +121,37 @@ mmioctl_fail(struct mmio_client *client, int err, const char *fmt, ...)
 	fputs("mmioctl: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s: %s\n", mmioctl_status_name(err), mmioctl_error_detail(client, err));
-	json_failure(mmioctl_status_name(err), mmioctl_error_detail(client, err));
+	const char *status = mmioctl_status_name(err);
+	const char *detail = mmioctl_error_detail(client, err);
+	fprintf(stderr, ": %s: %s\n", status, detail);
+	/* A range someone holds: who it is, is one command away. */
+	static const char *const conflict_hints[] = {"'mmioctl leases' lists the leases you may "
+						     "see, with their holders' pid and uid; an "
+						     "admin may end one with 'mmioctl revoke ID'",
+						     NULL};
+	const char *const *hints = err == -EBUSY ? conflict_hints : NULL;
+	mmioctl_print_hints(hints);
+	if (mmioctl_output == MMIOCTL_OUTPUT_JSON) {
+		mmioctl_json_error_hints(status, detail, NULL, hints);
+	}
 	return MMIOCTL_EXIT_FAILURE;
 }
 
-/*
- * Prints "mmioctl: <cmd>: <reason>" ("mmioctl: <reason>" for a NULL cmd) and
- * a hint; returns the usage exit status.
- */
-static int
-usage_error(const char *cmd, const char *fmt, ...)
+int
+mmioctl_usage_error(const char *cmd, const char *fmt, ...)
 {
+	char reason[512];
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "mmioctl: %s%s", cmd ? cmd : "", cmd ? ": " : "");
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'mmioctl %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
+	fprintf(stderr, "mmioctl: %s%s%s\nTry 'mmioctl %s%s--help'.\n", cmd ? cmd : "",
+		cmd ? ": " : "", reason, cmd ? cmd : "", cmd ? " " : "");
+	if (mmioctl_output == MMIOCTL_OUTPUT_JSON) {
+		char detail[600];
+		snprintf(detail, sizeof(detail), "%s%s%s", cmd ? cmd : "", cmd ? ": " : "", reason);
+		mmioctl_json_error("USAGE", detail);
+	}
 	return MMIOCTL_EXIT_USAGE;
 }
 
@@ -146,9 +160,9 @@ static int
 option_error(const char *cmd, const char *problem, const char *arg)
 {
 	if (optopt != 0 && strcmp(problem, "is unknown") == 0) {
-		return usage_error(cmd, "option '-%c' %s", optopt, problem);
+		return mmioctl_usage_error(cmd, "option '-%c' %s", optopt, problem);
 	}
-	return usage_error(cmd, "option '%s' %s", arg, problem);
+	return mmioctl_usage_error(cmd, "option '%s' %s", arg, problem);
 }
 
 int
@@ -157,18 +171,20 @@ mmioctl_parse_number(const struct invocation *inv, const char *what, const char 
 {
 	int rc = parse_u64(text, out);
 	if (rc == -ERANGE) {
-		return usage_error(inv->cmd->name, "%s '%s': does not fit in 64 bits", what, text);
+		return mmioctl_usage_error(inv->cmd->name, "%s '%s': does not fit in 64 bits", what,
+					   text);
 	}
 	if (rc < 0 && parse_leading_zero(text)) {
-		return usage_error(inv->cmd->name,
-				   "%s '%s': a leading zero is ambiguous (octal to C and "
-				   "busybox devmem, decimal to others); write it without the "
-				   "zero, or in 0x hex",
-				   what, text);
+		return mmioctl_usage_error(
+			inv->cmd->name,
+			"%s '%s': a leading zero is ambiguous (octal to C and "
+			"busybox devmem, decimal to others); write it without the "
+			"zero, or in 0x hex",
+			what, text);
 	}
 	if (rc < 0) {
-		return usage_error(inv->cmd->name, "%s '%s': expected a decimal or 0x hex number",
-				   what, text);
+		return mmioctl_usage_error(
+			inv->cmd->name, "%s '%s': expected a decimal or 0x hex number", what, text);
 	}
 	return 0;
 }
@@ -178,30 +194,10 @@ mmioctl_parse_value(const struct invocation *inv, const char *what, const char *
 {
 	int rc = mmioctl_parse_number(inv, what, text, out);
 	if (rc == 0 && inv->width < 8 && *out >> (inv->width * 8) != 0) {
-		return usage_error(inv->cmd->name, "%s '%s' does not fit in %u bits", what, text,
-				   inv->width * 8);
+		return mmioctl_usage_error(inv->cmd->name, "%s '%s' does not fit in %u bits", what,
+					   text, inv->width * 8);
 	}
 	return rc;
-}
-
-int
-mmioctl_connect(const char *socket_path, struct mmio_client **out)
-{
-	int rc = mmio_connect(socket_path, out);
-	if (rc == 0) {
-		return 0;
-	}
-	const char *path = socket_path ? socket_path : getenv("MMIOD_SOCKET");
-	if (!path) {
-		path = MMIO_DEFAULT_SOCKET_PATH;
-	}
-	/* Errors of the connect(2) call itself read best in libc's words. */
-	if (rc == -EPROTONOSUPPORT || rc == -EPROTO || rc == -ECONNRESET || rc == -ENOMEM) {
-		return mmioctl_fail(NULL, rc, "connect %s", path);
-	}
-	fprintf(stderr, "mmioctl: connect %s: %s\n", path, strerror(-rc));
-	json_failure(mmioctl_status_name(rc), strerror(-rc));
-	return MMIOCTL_EXIT_FAILURE;
 }
 
 /* `run [FILE|-]`: the script from stdin without FILE. */
@@ -260,26 +256,28 @@ parse_timing_option(const struct command *cmd, int c, const char *text, struct i
 {
 	unsigned takes = c == 't' ? OPT_IRQ | OPT_POLL : c == 'n' ? OPT_IRQ : OPT_POLL;
 	if (!(cmd->options & takes)) {
-		return usage_error(cmd->name, "takes no -%c option", c);
+		return mmioctl_usage_error(cmd->name, "takes no -%c option", c);
 	}
 	uint64_t v;
 	bool ok = parse_u64(text, &v) == 0;
 	if (c == 't') {
 		bool poll = cmd->options & OPT_POLL;
 		if (!ok || v > (poll ? POLL_MAX_TIMEOUT_MS : INT32_MAX)) {
-			return usage_error(cmd->name, "timeout '%s': expected milliseconds%s", text,
-					   poll ? ", at most 60000" : "");
+			return mmioctl_usage_error(cmd->name,
+						   "timeout '%s': expected milliseconds%s", text,
+						   poll ? ", at most 60000" : "");
 		}
 		inv->timeout_ms = (int)v;
 	} else if (c == 'n') {
 		if (!ok || v == 0 || v > INT32_MAX) {
-			return usage_error(cmd->name, "count '%s': expected a count of at least 1",
-					   text);
+			return mmioctl_usage_error(
+				cmd->name, "count '%s': expected a count of at least 1", text);
 		}
 		inv->count = (unsigned)v;
 	} else {
 		if (!ok || v > UINT32_MAX) {
-			return usage_error(cmd->name, "interval '%s': expected microseconds", text);
+			return mmioctl_usage_error(cmd->name,
+						   "interval '%s': expected microseconds", text);
 		}
 		inv->interval_us = (unsigned)v;
 	}
@@ -297,7 +295,8 @@ parse_output_option(const char *cmd, const char *text)
 	} else if (strcmp(text, "prometheus") == 0) {
 		mmioctl_output = MMIOCTL_OUTPUT_PROMETHEUS;
 	} else {
-		return usage_error(cmd, "output '%s': expected text, json or prometheus", text);
+		return mmioctl_usage_error(cmd, "output '%s': expected text, json or prometheus",
+					   text);
 	}
 	return 0;
 }
@@ -307,11 +306,12 @@ static int
 check_output(const struct command *cmd)
 {
 	if (mmioctl_output == MMIOCTL_OUTPUT_PROMETHEUS && !(cmd->options & OPT_PROMETHEUS)) {
-		return usage_error(cmd->name, "-o prometheus is for 'stats' only");
+		return mmioctl_usage_error(cmd->name, "-o prometheus is for 'stats' only");
 	}
 	if (mmioctl_output != MMIOCTL_OUTPUT_TEXT && (cmd->options & OPT_NO_JSON)) {
-		return usage_error(cmd->name, "prints its own line protocol: no -o %s",
-				   mmioctl_output == MMIOCTL_OUTPUT_JSON ? "json" : "prometheus");
+		return mmioctl_usage_error(cmd->name, "prints its own line protocol: no -o %s",
+					   mmioctl_output == MMIOCTL_OUTPUT_JSON ? "json"
+										 : "prometheus");
 	}
 	return 0;
 }
@@ -355,7 +355,7 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		}
 		case OPT_LONG_VERIFY:
 			if (!(cmd->options & OPT_VERIFY)) {
-				return usage_error(cmd->name, "takes no --verify option");
+				return mmioctl_usage_error(cmd->name, "takes no --verify option");
 			}
 			inv->verify = true;
 			break;
@@ -374,19 +374,20 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		case 'w': {
 			uint64_t bits;
 			if (!(cmd->options & OPT_WIDTH)) {
-				return usage_error(cmd->name, "takes no -w/--width option");
+				return mmioctl_usage_error(cmd->name, "takes no -w/--width option");
 			}
 			if (parse_u64(optarg, &bits) < 0 ||
 			    (bits != 8 && bits != 16 && bits != 32 && bits != 64)) {
-				return usage_error(cmd->name,
-						   "width '%s': expected 8, 16, 32 or 64", optarg);
+				return mmioctl_usage_error(
+					cmd->name, "width '%s': expected 8, 16, 32 or 64", optarg);
 			}
 			inv->width = (unsigned)bits / 8;
 			break;
 		}
 		case 'k':
 			if (!(cmd->options & OPT_KEEP_GOING)) {
-				return usage_error(cmd->name, "takes no -k/--keep-going option");
+				return mmioctl_usage_error(cmd->name,
+							   "takes no -k/--keep-going option");
 			}
 			inv->keep_going = true;
 			break;
@@ -406,13 +407,58 @@ parse_command(int argc, char **argv, struct invocation *inv)
 	inv->args = argv + optind;
 	inv->n_args = argc - optind;
 	if (inv->n_args < cmd->min_args) {
-		return usage_error(cmd->name, "missing arguments; usage: mmioctl %s%s", cmd->name,
-				   cmd->synopsis);
+		return mmioctl_usage_error(cmd->name, "missing arguments; usage: mmioctl %s%s",
+					   cmd->name, cmd->synopsis);
 	}
 	if (inv->n_args > cmd->max_args) {
-		return usage_error(cmd->name, "unexpected argument '%s'", inv->args[cmd->max_args]);
+		return mmioctl_usage_error(cmd->name, "unexpected argument '%s'",
+					   inv->args[cmd->max_args]);
 	}
 	return 0;
+}
+
+/*
+ * Whether the last -o/--output of argv (before any "--") is json. main() asks
+ * before parsing, so that a usage error found before the option is reached
+ * (an unknown option, a missing argument) is a JSON object too.
+ */
+static bool
+wants_json(int argc, char **argv)
+{
+	/* Long options that take an argument, but --output; short ones are in the cluster loop. */
+	static const char *const with_arg[] = {"--socket", "--width", "--timeout", "--count",
+					       "--interval"};
+	bool json = false;
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i];
+		const char *value = NULL;
+		if (strncmp(a, "--output=", 9) == 0) {
+			value = a + 9;
+		} else if (strcmp(a, "--output") == 0) {
+			value = i + 1 < argc ? argv[++i] : NULL;
+		} else if (a[0] == '-' && a[1] == '-') {
+			for (size_t k = 0; k < sizeof(with_arg) / sizeof(with_arg[0]); k++) {
+				i += strcmp(a, with_arg[k]) == 0;
+			}
+		} else if (a[0] == '-') {
+			/* A cluster such as -qo json or -qojson; -s, -w, -t, -n, -i take the rest.
+			 */
+			for (const char *c = a + 1; *c; c++) {
+				if (*c == 'o') {
+					value = c[1] ? c + 1 : i + 1 < argc ? argv[++i] : NULL;
+					break;
+				}
+				if (strchr("swtni", *c)) {
+					i += c[1] == '\0';
+					break;
+				}
+			}
+		}
+		if (value) {
+			json = strcmp(value, "json") == 0;
+		}
+	}
+	return json;
 }
 
 int
@@ -425,6 +471,9 @@ main(int argc, char **argv)
 	};
 	struct invocation inv = {.width = 4, .timeout_ms = -1, .count = 1};
 	int c;
+	if (wants_json(argc, argv)) {
+		mmioctl_output = MMIOCTL_OUTPUT_JSON;
+	}
 	opterr = 0;
 	/* '+': stop at the command name; its options are parsed per command. */
 	while ((c = getopt_long(argc, argv, "+:s:qo:hV", longopts, NULL)) != -1) {
@@ -455,7 +504,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind == argc) {
-		return usage_error(NULL, "missing command");
+		return mmioctl_usage_error(NULL, "missing command");
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0) {
@@ -463,7 +512,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (!inv.cmd) {
-		return usage_error(NULL, "unknown command '%s'", argv[optind]);
+		return mmioctl_usage_error(NULL, "unknown command '%s'", argv[optind]);
 	}
 	int rc = parse_command(argc - optind, argv + optind, &inv);
 	if (rc != 0) {

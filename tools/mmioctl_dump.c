@@ -175,11 +175,8 @@ parse_range(const struct invocation *inv, uint64_t *offset, uint64_t *length)
 	/* Past the first character: a number never starts with '-' or '+'. */
 	size_t cut = text[0] ? 1 + strcspn(text + 1, "-+") : 0;
 	if (!text[0] || !text[cut]) {
-		fprintf(stderr,
-			"mmioctl: dump: range '%s': expected A-B, A+LENGTH or OFFSET LENGTH\n"
-			"Try 'mmioctl dump --help'.\n",
-			text);
-		return MMIOCTL_EXIT_USAGE;
+		return mmioctl_usage_error(
+			"dump", "range '%s': expected A-B, A+LENGTH or OFFSET LENGTH", text);
 	}
 	char first[32];
 	snprintf(first, sizeof(first), "%.*s", (int)cut, text);
@@ -197,11 +194,7 @@ parse_range(const struct invocation *inv, uint64_t *offset, uint64_t *length)
 		return 0;
 	}
 	if (second < *offset) {
-		fprintf(stderr,
-			"mmioctl: dump: range '%s': the end is before the start\n"
-			"Try 'mmioctl dump --help'.\n",
-			text);
-		return MMIOCTL_EXIT_USAGE;
+		return mmioctl_usage_error("dump", "range '%s': the end is before the start", text);
 	}
 	*length = second - *offset;
 	return 0;
@@ -215,8 +208,8 @@ mmioctl_dump(const struct invocation *inv)
 	char range[96];
 	snprintf(range, sizeof(range), "%s%s%s", inv->args[1], inv->n_args == 3 ? " " : "",
 		 inv->n_args == 3 ? inv->args[2] : "");
-	uint64_t offset;
-	uint64_t length;
+	uint64_t offset = 0;
+	uint64_t length = 0;
 	int rc = parse_range(inv, &offset, &length);
 	if (rc != 0) {
 		return rc;
