@@ -59,6 +59,8 @@ static const char usage_text[] =
 	"  -o, --output FORMAT  text (default) or json: one JSON document on stdout,\n"
 	"                       for a failed request or a usage error {\"error\":\n"
 	"                       STATUS, \"detail\": ...} (every command but run);\n"
+	"                       a value in a hex string (\"value\": \"0x..\") is also\n"
+	"                       an exact integer beside it (\"value_int\": N);\n"
 	"                       stats also takes prometheus\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"

@@ -26,8 +26,9 @@ const char mmioctl_dump_help[] =
 	"WIDTH-bit loads where the device address is aligned to the width and\n"
 	"8-bit loads for an unaligned head or tail, in batches of up to 4096.\n"
 	"With -q the end-offset line is left out. With -o json it prints\n"
-	"{\"region\": R, \"offset\": \"0x..\", \"length\": \"0x..\", \"data\": \"HEX\"},\n"
-	"data being two hex digits per byte in address order.\n"
+	"{\"region\": R, \"offset\": \"0x..\", \"offset_int\": N, \"length\": \"0x..\",\n"
+	"\"length_int\": N, \"data\": \"HEX\"}, data being two hex digits per byte in\n"
+	"address order.\n"
 	"\n"
 	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n";
 
@@ -259,9 +260,10 @@ mmioctl_dump(const struct invocation *inv)
 	if (hex) {
 		fputs("{\"region\": ", stdout);
 		mmioctl_json_string(region);
-		printf(", \"offset\": \"0x%" PRIx64 "\", \"length\": \"0x%" PRIx64
-		       "\", \"data\": \"%s\"}\n",
-		       offset, length, hex);
+		printf(", \"offset\": \"0x%" PRIx64 "\", \"offset_int\": %" PRIu64
+		       ", \"length\": \"0x%" PRIx64 "\", \"length_int\": %" PRIu64
+		       ", \"data\": \"%s\"}\n",
+		       offset, offset, length, length, hex);
 	}
 	rc = 0;
 out:

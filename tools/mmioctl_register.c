@@ -138,20 +138,26 @@ print_json(const struct invocation *inv, const struct register_request *req, uin
 	char b[20];
 	fputs("{\"region\": ", stdout);
 	mmioctl_json_string(inv->args[0]);
-	printf(", \"offset\": \"0x%" PRIx64 "\", \"width\": %u", req->offset, inv->width * 8);
+	printf(", \"offset\": \"0x%" PRIx64 "\", \"offset_int\": %" PRIu64 ", \"width\": %u",
+	       req->offset, req->offset, inv->width * 8);
 	switch (req->op) {
 	case REGISTER_READ:
 	case REGISTER_POLL:
-		printf(", \"value\": \"%s\"", padded(a, result, inv->width));
+		printf(", \"value\": \"%s\", \"value_int\": %" PRIu64,
+		       padded(a, result, inv->width), result);
 		break;
 	case REGISTER_WRITE:
-		printf(", \"value\": \"%s\"%s", padded(a, req->value, inv->width),
+		printf(", \"value\": \"%s\", \"value_int\": %" PRIu64 "%s",
+		       padded(a, req->value, inv->width), req->value,
 		       inv->verify ? ", \"verified\": true" : "");
 		break;
-	case REGISTER_MODIFY:
-		printf(", \"old\": \"%s\", \"new\": \"%s\"", padded(a, result, inv->width),
-		       padded(b, (result & ~req->mask) | (req->value & req->mask), inv->width));
+	case REGISTER_MODIFY: {
+		uint64_t next = (result & ~req->mask) | (req->value & req->mask);
+		printf(", \"old\": \"%s\", \"old_int\": %" PRIu64
+		       ", \"new\": \"%s\", \"new_int\": %" PRIu64,
+		       padded(a, result, inv->width), result, padded(b, next, inv->width), next);
 		break;
+	}
 	}
 	fputs("}\n", stdout);
 }
