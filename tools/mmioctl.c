@@ -28,6 +28,10 @@
 #define OPT_VERIFY     0x10u
 #define OPT_NO_JSON    0x20u /* run: keeps its line protocol */
 #define OPT_PROMETHEUS 0x40u /* -o prometheus */
+#define OPT_ADDRESS    0x80u /* -a/--address ADDR stands for REGION OFFSET */
+
+/* Positional arguments -a/--address stands for: REGION and OFFSET (or RANGE). */
+#define ADDRESS_ARGS 2
 
 /* getopt_long value of --verify, which has no short form. */
 #define OPT_LONG_VERIFY 256
@@ -83,6 +87,10 @@ static const char usage_text[] =
 	"                                        A-B (bytes A up to, not including, B),\n"
 	"                                        A+LENGTH, or A LENGTH\n"
 	"  run [FILE|-] [--keep-going]           run a lease script on one connection\n"
+	"\n"
+	"In read, write, modify, poll and dump, -a/--address ADDR stands for REGION\n"
+	"OFFSET: the register by its device address (physical for devmem and uio, bus\n"
+	"address for pci), in the one region listed whose range covers it.\n"
 	"\n"
 	"Numbers are decimal or 0x hex; a leading zero (010: octal to C and busybox\n"
 	"devmem) is refused. WIDTH is 8, 16, 32 or 64 bits (default 32).\n"
@@ -215,15 +223,17 @@ static const struct command commands[] = {
 	{"revoke", " ID", 1, 1, 0, mmioctl_revoke_help, mmioctl_revoke},
 	{"stats", " [-o|--output text|json|prometheus]", 0, 0, OPT_PROMETHEUS, mmioctl_stats_help,
 	 mmioctl_stats},
-	{"read", " REGION OFFSET [-w WIDTH]", 2, 2, OPT_WIDTH, mmioctl_read_help, mmioctl_read},
-	{"write", " REGION OFFSET VALUE [-w WIDTH] [--verify]", 3, 3, OPT_WIDTH | OPT_VERIFY,
-	 mmioctl_write_help, mmioctl_write},
-	{"modify", " REGION OFFSET MASK VALUE [-w WIDTH]", 4, 4, OPT_WIDTH, mmioctl_modify_help,
-	 mmioctl_modify},
-	{"poll", " REGION OFFSET MASK VALUE [-w WIDTH] [-t|--timeout MS] [-i|--interval US]", 4, 4,
-	 OPT_WIDTH | OPT_POLL, mmioctl_poll_help, mmioctl_poll},
-	{"dump", " REGION A-B|A+LENGTH|OFFSET LENGTH [-w WIDTH]", 2, 3, OPT_WIDTH,
-	 mmioctl_dump_help, mmioctl_dump},
+	{"read", " REGION OFFSET|-a ADDR [-w WIDTH]", 2, 2, OPT_WIDTH | OPT_ADDRESS,
+	 mmioctl_read_help, mmioctl_read},
+	{"write", " REGION OFFSET|-a ADDR VALUE [-w WIDTH] [--verify]", 3, 3,
+	 OPT_WIDTH | OPT_VERIFY | OPT_ADDRESS, mmioctl_write_help, mmioctl_write},
+	{"modify", " REGION OFFSET|-a ADDR MASK VALUE [-w WIDTH]", 4, 4, OPT_WIDTH | OPT_ADDRESS,
+	 mmioctl_modify_help, mmioctl_modify},
+	{"poll",
+	 " REGION OFFSET|-a ADDR MASK VALUE [-w WIDTH] [-t|--timeout MS] [-i|--interval US]", 4, 4,
+	 OPT_WIDTH | OPT_POLL | OPT_ADDRESS, mmioctl_poll_help, mmioctl_poll},
+	{"dump", " REGION A-B|A+LENGTH|OFFSET LENGTH | -a A-B|A+LENGTH|ADDR LENGTH [-w WIDTH]", 2,
+	 3, OPT_WIDTH | OPT_ADDRESS, mmioctl_dump_help, mmioctl_dump},
 	{"run", " [FILE|-] [-k|--keep-going]", 0, 1, OPT_KEEP_GOING | OPT_NO_JSON, mmioctl_run_help,
 	 cmd_run},
 	{"wait-irq", " REGION [-t|--timeout MS] [-n|--count N]", 1, 1, OPT_IRQ,
@@ -235,6 +245,9 @@ print_command_help(const struct command *cmd)
 {
 	printf("Usage: mmioctl [-s SOCKET] %s%s\n", cmd->name, cmd->synopsis);
 	fputs(cmd->help, stdout);
+	if (cmd->options & OPT_ADDRESS) {
+		fputs(mmioctl_address_help, stdout);
+	}
 	printf("\n  -s, --socket SOCKET  mmiod's socket (default: $MMIOD_SOCKET, else\n"
 	       "                       %s)\n",
 	       MMIO_DEFAULT_SOCKET_PATH);
@@ -336,6 +349,7 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		{"quiet", no_argument, NULL, 'q'},
 		{"output", required_argument, NULL, 'o'},
 		{"verify", no_argument, NULL, OPT_LONG_VERIFY},
+		{"address", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -343,8 +357,15 @@ parse_command(int argc, char **argv, struct invocation *inv)
 	int c;
 	optind = 0; /* glibc: start over on this argv */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:qo:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:qo:a:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			if (!(cmd->options & OPT_ADDRESS)) {
+				return mmioctl_usage_error(cmd->name,
+							   "takes no -a/--address option");
+			}
+			inv->address = optarg;
+			break;
 		case 'q':
 			inv->quiet = true;
 			break;
@@ -408,13 +429,15 @@ parse_command(int argc, char **argv, struct invocation *inv)
 	}
 	inv->args = argv + optind;
 	inv->n_args = argc - optind;
-	if (inv->n_args < cmd->min_args) {
+	/* -a ADDR stands for REGION OFFSET (dump: REGION and the range). */
+	int dropped = inv->address ? ADDRESS_ARGS : 0;
+	if (inv->n_args < cmd->min_args - dropped) {
 		return mmioctl_usage_error(cmd->name, "missing arguments; usage: mmioctl %s%s",
 					   cmd->name, cmd->synopsis);
 	}
-	if (inv->n_args > cmd->max_args) {
+	if (inv->n_args > cmd->max_args - dropped) {
 		return mmioctl_usage_error(cmd->name, "unexpected argument '%s'",
-					   inv->args[cmd->max_args]);
+					   inv->args[cmd->max_args - dropped]);
 	}
 	return 0;
 }
@@ -428,8 +451,8 @@ static bool
 wants_json(int argc, char **argv)
 {
 	/* Long options that take an argument, but --output; short ones are in the cluster loop. */
-	static const char *const with_arg[] = {"--socket", "--width", "--timeout", "--count",
-					       "--interval"};
+	static const char *const with_arg[] = {"--socket", "--width",    "--timeout",
+					       "--count",  "--interval", "--address"};
 	bool json = false;
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		const char *a = argv[i];
@@ -450,7 +473,7 @@ wants_json(int argc, char **argv)
 					value = c[1] ? c + 1 : i + 1 < argc ? argv[++i] : NULL;
 					break;
 				}
-				if (strchr("swtni", *c)) {
+				if (strchr("swtnia", *c)) {
 					i += c[1] == '\0';
 					break;
 				}

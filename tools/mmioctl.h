@@ -2,8 +2,9 @@
  * What mmioctl.c (argv, the command table, messages), mmioctl_json.c (JSON
  * output) and the files of the commands share: mmioctl_list.c (regions,
  * leases, revoke), mmioctl_stats.c, mmioctl_register.c (read, write, modify,
- * poll), mmioctl_dump.c, mmioctl_irq.c (wait-irq), mmioctl_run.c and
- * mmioctl_connect.c (the connection, and why there is none).
+ * poll), mmioctl_dump.c, mmioctl_irq.c (wait-irq), mmioctl_run.c,
+ * mmioctl_connect.c (the connection, and why there is none) and
+ * mmioctl_address.c (-a/--address).
  */
 #ifndef MMIOCTL_H
 #define MMIOCTL_H
@@ -72,6 +73,7 @@ struct invocation {
 	int timeout_ms; /* wait-irq: -1 waits forever; poll: -1 is the default */
 	unsigned count; /* wait-irq: interrupts to wait for */
 	unsigned interval_us; /* poll: 0 is mmiod's default */
+	const char *address;  /* -a/--address as typed, standing for REGION OFFSET; else NULL */
 	char **args;          /* positional arguments after the command name */
 	int n_args;
 };
@@ -122,6 +124,20 @@ int mmioctl_parse_value(const struct invocation *inv, const char *what, const ch
  * or prints any other failure and returns MMIOCTL_EXIT_FAILURE.
  */
 int mmioctl_connect(const char *socket_path, struct mmio_client **out);
+
+/*
+ * -a/--address (mmioctl_address.c): the region, of those mmiod lists to the
+ * caller, whose device address range [ADDRESS, ADDRESS + SIZE) covers
+ * address, into region (region_len bytes), and the offset of address in it.
+ * Returns 0; or prints "mmioctl: <what>: NOT_FOUND" (no region covers it) or
+ * "AMBIGUOUS" (several do: aliases, all named, with a hint using cmd) and
+ * returns MMIOCTL_EXIT_FAILURE.
+ */
+int mmioctl_locate(struct mmio_client *client, const char *what, const char *cmd, uint64_t address,
+		   char *region, size_t region_len, uint64_t *offset);
+
+/* The help line of -a/--address, for the commands that take it. */
+extern const char mmioctl_address_help[];
 
 /*
  * The one-register commands, mmioctl_register.c: each leases exactly the

@@ -36,6 +36,13 @@ mmio_test(test_mmioctl_errors integration
 target_compile_definitions(test_mmioctl_errors PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
 add_dependencies(test_mmioctl_errors mmioctl)
 
+# test_mmioctl_address: -a/--address on devmem regions over a stand-in for /dev/mem.
+mmio_test(test_mmioctl_address integration
+          SOURCES test_mmioctl_address.c cli.c ${CMAKE_SOURCE_DIR}/tests/helpers/spawn_proc.c
+          LIBS mmio-test-daemon)
+target_compile_definitions(test_mmioctl_address PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
+add_dependencies(test_mmioctl_address mmioctl)
+
 # man_pages: every docs/man/*.scd renders (scdoc, groff) without markup left in the text.
 add_test(NAME man_pages
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_man_pages.sh ${CMAKE_SOURCE_DIR}/docs/man)
