@@ -33,8 +33,9 @@
 /* Positional arguments -a/--address stands for: REGION and OFFSET (or RANGE). */
 #define ADDRESS_ARGS 2
 
-/* getopt_long value of --verify, which has no short form. */
+/* getopt_long values of --verify and --list-commands, which have no short form. */
 #define OPT_LONG_VERIFY 256
+#define OPT_LONG_LIST   257
 
 /* mmio_poll() lasts at most this long. */
 #define POLL_MAX_TIMEOUT_MS 60000
@@ -68,6 +69,8 @@ static const char usage_text[] =
 	"                       stats also takes prometheus\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
+	"      --list-commands  list the commands, each with the options it takes\n"
+	"                       (for shell completion)\n"
 	"\n"
 	"Commands:\n"
 	"  regions                               list the regions you may lease from\n"
@@ -240,6 +243,91 @@ static const struct command commands[] = {
 	 mmioctl_wait_irq_help, mmioctl_wait_irq},
 };
 
+/*
+ * The options after a command name, and which commands take them: what
+ * parse_command() accepts, and what --list-commands tells shell completion.
+ */
+struct option_spec {
+	int val;            /* getopt_long's */
+	const char *short_; /* "-w", or NULL */
+	const char *long_;  /* "--width" */
+	unsigned needs;     /* a command takes it if it has one of these flags; 0: every command */
+	unsigned refused;   /* ... unless it has one of these */
+};
+
+static const struct option_spec option_specs[] = {
+	{'s', "-s", "--socket", 0, 0},
+	{'q', "-q", "--quiet", 0, OPT_NO_JSON},
+	{'o', "-o", "--output", 0, OPT_NO_JSON},
+	{'h', "-h", "--help", 0, 0},
+	{'w', "-w", "--width", OPT_WIDTH, 0},
+	{'a', "-a", "--address", OPT_ADDRESS, 0},
+	{OPT_LONG_VERIFY, NULL, "--verify", OPT_VERIFY, 0},
+	{'t', "-t", "--timeout", OPT_IRQ | OPT_POLL, 0},
+	{'n', "-n", "--count", OPT_IRQ, 0},
+	{'i', "-i", "--interval", OPT_POLL, 0},
+	{'k', "-k", "--keep-going", OPT_KEEP_GOING, 0},
+};
+
+/* mmioctl's own options, before the command name: main() parses them. */
+static const struct option main_longopts[] = {
+	{"socket", required_argument, NULL, 's'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"output", required_argument, NULL, 'o'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{"list-commands", no_argument, NULL, OPT_LONG_LIST},
+	{NULL, 0, NULL, 0},
+};
+
+/* Whether cmd takes option o. */
+static bool
+command_takes(const struct command *cmd, const struct option_spec *o)
+{
+	return (o->needs == 0 || (cmd->options & o->needs)) && !(cmd->options & o->refused);
+}
+
+/* The spec of getopt_long's value c, or NULL. */
+static const struct option_spec *
+option_spec_of(int c)
+{
+	for (size_t i = 0; i < sizeof(option_specs) / sizeof(option_specs[0]); i++) {
+		if (option_specs[i].val == c) {
+			return &option_specs[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * --list-commands: "mmioctl OPTIONS..." for mmioctl's own options, then per
+ * command "NAME OPTIONS..." (short and long forms), from the tables
+ * parse_command() works by. Shell completion is tested against it.
+ */
+static void
+list_commands(void)
+{
+	fputs("mmioctl", stdout);
+	for (const struct option *o = main_longopts; o->name; o++) {
+		if (o->val < OPT_LONG_VERIFY) {
+			printf(" -%c", o->val);
+		}
+		printf(" --%s", o->name);
+	}
+	putchar('\n');
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		fputs(commands[i].name, stdout);
+		for (size_t k = 0; k < sizeof(option_specs) / sizeof(option_specs[0]); k++) {
+			const struct option_spec *o = &option_specs[k];
+			if (command_takes(&commands[i], o)) {
+				printf("%s%s %s", o->short_ ? " " : "", o->short_ ? o->short_ : "",
+				       o->long_);
+			}
+		}
+		putchar('\n');
+	}
+}
+
 static void
 print_command_help(const struct command *cmd)
 {
@@ -263,16 +351,12 @@ print_command_help(const struct command *cmd)
 
 /*
  * -t/--timeout MS (wait-irq, poll), -n/--count N (wait-irq) and -i/--interval
- * US (poll): checks that cmd takes option c and stores its argument, text,
- * in inv. Returns 0 or the usage exit status.
+ * US (poll), options cmd takes: stores c's argument, text, in inv. Returns 0
+ * or the usage exit status.
  */
 static int
 parse_timing_option(const struct command *cmd, int c, const char *text, struct invocation *inv)
 {
-	unsigned takes = c == 't' ? OPT_IRQ | OPT_POLL : c == 'n' ? OPT_IRQ : OPT_POLL;
-	if (!(cmd->options & takes)) {
-		return mmioctl_usage_error(cmd->name, "takes no -%c option", c);
-	}
 	uint64_t v;
 	bool ok = parse_u64(text, &v) == 0;
 	if (c == 't') {
@@ -358,12 +442,14 @@ parse_command(int argc, char **argv, struct invocation *inv)
 	optind = 0; /* glibc: start over on this argv */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:qo:a:h", longopts, NULL)) != -1) {
+		const struct option_spec *spec = option_spec_of(c);
+		if (spec && !command_takes(cmd, spec)) {
+			return mmioctl_usage_error(cmd->name, "takes no %s%s%s option",
+						   spec->short_ ? spec->short_ : "",
+						   spec->short_ ? "/" : "", spec->long_);
+		}
 		switch (c) {
 		case 'a':
-			if (!(cmd->options & OPT_ADDRESS)) {
-				return mmioctl_usage_error(cmd->name,
-							   "takes no -a/--address option");
-			}
 			inv->address = optarg;
 			break;
 		case 'q':
@@ -377,9 +463,6 @@ parse_command(int argc, char **argv, struct invocation *inv)
 			break;
 		}
 		case OPT_LONG_VERIFY:
-			if (!(cmd->options & OPT_VERIFY)) {
-				return mmioctl_usage_error(cmd->name, "takes no --verify option");
-			}
 			inv->verify = true;
 			break;
 		case 't':
@@ -396,9 +479,6 @@ parse_command(int argc, char **argv, struct invocation *inv)
 			break;
 		case 'w': {
 			uint64_t bits;
-			if (!(cmd->options & OPT_WIDTH)) {
-				return mmioctl_usage_error(cmd->name, "takes no -w/--width option");
-			}
 			if (parse_u64(optarg, &bits) < 0 ||
 			    (bits != 8 && bits != 16 && bits != 32 && bits != 64)) {
 				return mmioctl_usage_error(
@@ -408,10 +488,6 @@ parse_command(int argc, char **argv, struct invocation *inv)
 			break;
 		}
 		case 'k':
-			if (!(cmd->options & OPT_KEEP_GOING)) {
-				return mmioctl_usage_error(cmd->name,
-							   "takes no -k/--keep-going option");
-			}
 			inv->keep_going = true;
 			break;
 		case 'h':
@@ -489,11 +565,6 @@ wants_json(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"socket", required_argument, NULL, 's'}, {"quiet", no_argument, NULL, 'q'},
-		{"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
-	};
 	struct invocation inv = {.width = 4, .timeout_ms = -1, .count = 1};
 	int c;
 	if (wants_json(argc, argv)) {
@@ -501,7 +572,7 @@ main(int argc, char **argv)
 	}
 	opterr = 0;
 	/* '+': stop at the command name; its options are parsed per command. */
-	while ((c = getopt_long(argc, argv, "+:s:qo:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:s:qo:hV", main_longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			inv.socket_path = optarg;
@@ -521,6 +592,9 @@ main(int argc, char **argv)
 			return 0;
 		case 'V':
 			printf("mmioctl %s\n", MMIOD_VERSION);
+			return 0;
+		case OPT_LONG_LIST:
+			list_commands();
 			return 0;
 		case ':':
 			return option_error(NULL, "needs an argument", argv[optind - 1]);

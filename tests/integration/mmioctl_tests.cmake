@@ -47,3 +47,14 @@ add_dependencies(test_mmioctl_address mmioctl)
 add_test(NAME man_pages
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_man_pages.sh ${CMAKE_SOURCE_DIR}/docs/man)
 set_tests_properties(man_pages PROPERTIES LABELS integration SKIP_RETURN_CODE 77)
+
+# completion: the bash and zsh completions know every command and option of mmioctl's tables
+# (mmioctl --list-commands).
+find_program(MMIO_PYTHON3 python3)
+if(MMIO_PYTHON3)
+  add_test(NAME completion
+           COMMAND ${MMIO_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/check_completion.py
+                   $<TARGET_FILE:mmioctl> ${CMAKE_SOURCE_DIR}/tools/completion/mmioctl.bash
+                   ${CMAKE_SOURCE_DIR}/tools/completion/_mmioctl)
+  set_tests_properties(completion PROPERTIES LABELS integration)
+endif()
