@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "client_internal.h"
 #include "status.h"
@@ -46,22 +47,25 @@ mmio_fast_path_active(struct mmio_client *c)
 	return active;
 }
 
-/*
- * Odd widths take the socket, which answers them with a detail; a ring entry's
- * u8 would truncate them.
- */
-static bool
-ring_carries(const struct client_op *op)
+int
+client_check_width(struct mmio_client *c, unsigned width)
 {
-	return op->kind == CLIENT_OP_BARRIER || op->width == 1 || op->width == 2 ||
-	       op->width == 4 || op->width == 8;
+	if (width == 1 || width == 2 || width == 4 || width == 8) {
+		return 0;
+	}
+	/* The daemon's words (request/access.c), which the same op would get over the socket. */
+	char detail[64];
+	snprintf(detail, sizeof(detail), "width %u is not 1, 2, 4 or 8 bytes", width);
+	client_detail_clear(c);
+	client_detail_set(c, detail);
+	return -EINVAL;
 }
 
 /* The ring if it is open, or opens now as the mode says; else the socket. c->lock held. */
 static const struct client_transport_ops *
-pick_transport(struct mmio_client *c, const struct client_op *op)
+pick_transport(struct mmio_client *c)
 {
-	if (c->fast_path == MMIO_FAST_PATH_OFF || c->broken || !ring_carries(op)) {
+	if (c->fast_path == MMIO_FAST_PATH_OFF || c->broken) {
 		return &client_socket_transport;
 	}
 	if (c->ring) {
@@ -85,7 +89,12 @@ run_op(struct mmio_lease *lease, const struct client_op *op, uint64_t *out)
 {
 	struct mmio_client *c = lease->client;
 	pthread_mutex_lock(&c->lock);
-	int rc = pick_transport(c, op)->op(c, op, out);
+	/* A width mmiod would refuse fails here, on either transport: a ring entry's u8 would
+	 * truncate it. */
+	int rc = op->kind == CLIENT_OP_BARRIER ? 0 : client_check_width(c, op->width);
+	if (rc == 0) {
+		rc = pick_transport(c)->op(c, op, out);
+	}
 	pthread_mutex_unlock(&c->lock);
 	return rc;
 }

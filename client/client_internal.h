@@ -73,6 +73,13 @@ void client_log(enum mmio_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
+ * A mistake in the user's environment (not the application's): to the log
+ * handler as a warning if one is set, else "libmmio-client: ..." on stderr, so
+ * that it is never lost.
+ */
+void client_warn_user(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
  * Sends req and waits for its reply, with c->lock held (call.c). Returns the
  * daemon's status as 0 or a negative errno with *reply set (free it with
  * client_free_reply), or a transport errno with *reply NULL. A successful reply
@@ -97,6 +104,14 @@ void client_details_free(struct mmio_client *c);
 /* The calling thread's detail on c: cleared as a request starts, set when it fails. Lock held. */
 void client_detail_clear(struct mmio_client *c);
 void client_detail_set(struct mmio_client *c, const char *src);
+
+/*
+ * 0 for a width mmiod accesses (1, 2, 4 or 8 bytes); else -EINVAL with the
+ * detail mmiod would give ("width 3 is not 1, 2, 4 or 8 bytes") set as the
+ * calling thread's on c, so a bad width fails before any round trip exactly
+ * as it would after one. c->lock held.
+ */
+int client_check_width(struct mmio_client *c, unsigned width);
 
 /* Ends lease's subscription, if any: wakes its waiters; the last one closes. c->lock held. */
 void client_irq_detach(struct mmio_lease *lease);

@@ -1,4 +1,7 @@
-/* The application's log handler: the library prints nothing of its own. */
+/*
+ * The application's log handler: the library prints nothing of its own, but
+ * for a mistake in the user's environment when no handler is set.
+ */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -60,5 +63,20 @@ client_log(enum mmio_log_level level, const char *fmt, ...)
 	}
 	if (outer) {
 		pthread_rwlock_unlock(&log_calls);
+	}
+}
+
+void
+client_warn_user(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (__atomic_load_n(&log_on, __ATOMIC_RELAXED)) {
+		client_log(MMIO_LOG_WARN, "%s", msg);
+	} else {
+		fprintf(stderr, "libmmio-client: %s\n", msg);
 	}
 }

@@ -12,7 +12,34 @@
 #include "client_internal.h"
 #include "mmio_limits.h"
 #include "status.h"
+#include "text.h"
 #include "transport.h"
+
+/* The header's release is the project's: a release that forgets to bump one does not build. */
+#if MMIO_CLIENT_VERSION_MAJOR != MMIO_PROJECT_VERSION_MAJOR ||                                     \
+	MMIO_CLIENT_VERSION_MINOR != MMIO_PROJECT_VERSION_MINOR ||                                 \
+	MMIO_CLIENT_VERSION_PATCH != MMIO_PROJECT_VERSION_PATCH
+#error "MMIO_CLIENT_VERSION_* in include/mmio/client.h differ from project(VERSION)"
+#endif
+
+#define VERSION_TEXT(x)   #x
+#define VERSION_STRING(x) VERSION_TEXT(x)
+
+const char *
+mmio_client_version(unsigned *major, unsigned *minor, unsigned *patch)
+{
+	if (major) {
+		*major = MMIO_CLIENT_VERSION_MAJOR;
+	}
+	if (minor) {
+		*minor = MMIO_CLIENT_VERSION_MINOR;
+	}
+	if (patch) {
+		*patch = MMIO_CLIENT_VERSION_PATCH;
+	}
+	return VERSION_STRING(MMIO_CLIENT_VERSION_MAJOR) "." VERSION_STRING(
+		MMIO_CLIENT_VERSION_MINOR) "." VERSION_STRING(MMIO_CLIENT_VERSION_PATCH);
+}
 
 const char *
 mmio_strerror(int err)
@@ -57,16 +84,30 @@ say_hello(struct mmio_client *c)
 	return rc;
 }
 
-/* $MMIO_FAST_PATH: off, on (ring from the first op) or auto (the default). */
+/* An unknown $MMIO_FAST_PATH has been reported: once per process is enough. */
+static int fast_path_env_reported;
+
+/*
+ * $MMIO_FAST_PATH: off, on (ring from the first op) or auto (the default, also
+ * when unset or empty). Anything else is auto, and said so once.
+ */
 static enum mmio_fast_path
 fast_path_from_env(void)
 {
 	const char *v = getenv("MMIO_FAST_PATH");
-	if (v && strcmp(v, "off") == 0) {
+	if (!v || !v[0] || strcmp(v, "auto") == 0) {
+		return MMIO_FAST_PATH_AUTO;
+	}
+	if (strcmp(v, "off") == 0) {
 		return MMIO_FAST_PATH_OFF;
 	}
-	if (v && strcmp(v, "on") == 0) {
+	if (strcmp(v, "on") == 0) {
 		return MMIO_FAST_PATH_ON;
+	}
+	if (!__atomic_exchange_n(&fast_path_env_reported, 1, __ATOMIC_RELAXED)) {
+		char shown[64];
+		text_copy_printable(shown, sizeof(shown), v);
+		client_warn_user("$MMIO_FAST_PATH=%s is not auto, on or off: using auto", shown);
 	}
 	return MMIO_FAST_PATH_AUTO;
 }

@@ -1,15 +1,29 @@
 /* Operations the ring does not carry: poll, block and repeated reads and writes. */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "client_internal.h"
 
-/* Sends req about lease and waits; reply as client_call_locked gives it. */
+/*
+ * Sends req about lease, an access of width bytes, and waits; reply as
+ * client_call_locked gives it. A width mmiod would refuse fails here, with its
+ * detail, and *reply NULL.
+ */
 static int
-lease_call(struct mmio_lease *lease, Mmio__Request *req, Mmio__Reply **reply,
+lease_call(struct mmio_lease *lease, unsigned width, Mmio__Request *req, Mmio__Reply **reply,
 	   Mmio__Reply__BodyCase body_case)
 {
-	return client_call_locked(lease->client, req, reply, body_case);
+	struct mmio_client *c = lease->client;
+	pthread_mutex_lock(&c->lock);
+	int rc = client_check_width(c, width);
+	if (rc == 0) {
+		rc = client_call(c, req, reply, body_case);
+	} else {
+		*reply = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
 }
 
 int
@@ -28,7 +42,7 @@ mmio_poll(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t ma
 	req.body_case = MMIO__REQUEST__BODY_POLL;
 	req.poll = &body;
 	Mmio__Reply *reply;
-	int rc = lease_call(lease, &req, &reply, MMIO__REPLY__BODY_LOAD);
+	int rc = lease_call(lease, width, &req, &reply, MMIO__REPLY__BODY_LOAD);
 	/* A timeout also says what the register held last. */
 	if (last && reply && reply->body_case == MMIO__REPLY__BODY_LOAD &&
 	    (rc == 0 || rc == -ETIMEDOUT)) {
@@ -55,7 +69,7 @@ mmio_read_block(struct mmio_lease *lease, uint64_t offset, unsigned width, uint6
 	req.body_case = MMIO__REQUEST__BODY_BLOCK_READ;
 	req.block_read = &body;
 	Mmio__Reply *reply;
-	int rc = lease_call(lease, &req, &reply, MMIO__REPLY__BODY_VALUES);
+	int rc = lease_call(lease, width, &req, &reply, MMIO__REPLY__BODY_VALUES);
 	if (rc == 0) {
 		if (reply->values->n_values != count) {
 			client_log(MMIO_LOG_ERROR, "block read: %zu values for %zu",
@@ -87,7 +101,7 @@ mmio_write_block(struct mmio_lease *lease, uint64_t offset, unsigned width, cons
 	req.body_case = MMIO__REQUEST__BODY_BLOCK_WRITE;
 	req.block_write = &body;
 	Mmio__Reply *reply;
-	int rc = lease_call(lease, &req, &reply, MMIO__REPLY__BODY__NOT_SET);
+	int rc = lease_call(lease, width, &req, &reply, MMIO__REPLY__BODY__NOT_SET);
 	client_free_reply(reply);
 	return rc;
 }

@@ -4,11 +4,17 @@
 
 #include "parse.h"
 
+bool
+parse_leading_zero(const char *text)
+{
+	return text && text[0] == '0' && isdigit((unsigned char)text[1]);
+}
+
 int
 parse_u64(const char *text, uint64_t *out)
 {
 	/* strtoull accepts leading blanks and a minus sign; a register address must not. */
-	if (!text || !isxdigit((unsigned char)text[0])) {
+	if (!text || !isxdigit((unsigned char)text[0]) || parse_leading_zero(text)) {
 		return -EINVAL;
 	}
 	int base = 10;

@@ -28,9 +28,14 @@
 #define OPT_VERIFY     0x10u
 #define OPT_NO_JSON    0x20u /* run: keeps its line protocol */
 #define OPT_PROMETHEUS 0x40u /* -o prometheus */
+#define OPT_ADDRESS    0x80u /* -a/--address ADDR stands for REGION OFFSET */
 
-/* getopt_long value of --verify, which has no short form. */
+/* Positional arguments -a/--address stands for: REGION and OFFSET (or RANGE). */
+#define ADDRESS_ARGS 2
+
+/* getopt_long values of --verify and --list-commands, which have no short form. */
 #define OPT_LONG_VERIFY 256
+#define OPT_LONG_LIST   257
 
 /* mmio_poll() lasts at most this long. */
 #define POLL_MAX_TIMEOUT_MS 60000
@@ -57,10 +62,15 @@ static const char usage_text[] =
 	"                       drop their header row, dump its end-offset line;\n"
 	"                       errors still go to stderr\n"
 	"  -o, --output FORMAT  text (default) or json: one JSON document on stdout,\n"
-	"                       for a failed request {\"error\": STATUS, \"detail\": ...}\n"
-	"                       (every command but run); stats also takes prometheus\n"
+	"                       for a failed request or a usage error {\"error\":\n"
+	"                       STATUS, \"detail\": ...} (every command but run);\n"
+	"                       a value in a hex string (\"value\": \"0x..\") is also\n"
+	"                       an exact integer beside it (\"value_int\": N);\n"
+	"                       stats also takes prometheus\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
+	"      --list-commands  list the commands, each with the options it takes\n"
+	"                       (for shell completion)\n"
 	"\n"
 	"Commands:\n"
 	"  regions                               list the regions you may lease from\n"
@@ -81,19 +91,24 @@ static const char usage_text[] =
 	"                                        A+LENGTH, or A LENGTH\n"
 	"  run [FILE|-] [--keep-going]           run a lease script on one connection\n"
 	"\n"
-	"Numbers are decimal or 0x hex. WIDTH is 8, 16, 32 or 64 bits (default 32).\n"
+	"In read, write, modify, poll and dump, -a/--address ADDR stands for REGION\n"
+	"OFFSET: the register by its device address (physical for devmem and uio, bus\n"
+	"address for pci), in the one region listed whose range covers it.\n"
+	"\n"
+	"Numbers are decimal or 0x hex; a leading zero (010: octal to C and busybox\n"
+	"devmem) is refused. WIDTH is 8, 16, 32 or 64 bits (default 32).\n"
 	"'mmioctl COMMAND --help' describes a command; -s, -q, -o and -h also work\n"
 	"after it.\n"
 	"\n"
 	"Exit status: 0 success, 1 a request was refused or failed (the reason, with\n"
-	"the daemon's status name, goes to stderr), 2 usage error.\n";
+	"the daemon's status name, goes to stderr), 2 usage error, 3 mmiod could not\n"
+	"be reached (UNAVAILABLE: no socket, nothing listening, no permission).\n";
 
-/* Reports a failure on stdout too when the output is JSON. */
-static void
-json_failure(const char *status, const char *detail)
+void
+mmioctl_print_hints(const char *const *hints)
 {
-	if (mmioctl_output == MMIOCTL_OUTPUT_JSON) {
-		mmioctl_json_error(status, detail);
+	for (int i = 0; hints && hints[i]; i++) {
+		fprintf(stderr, "mmioctl: hint: %s\n", hints[i]);
 	}
 }
 
@@ -119,24 +134,37 @@ mmioctl_fail(struct mmio_client *client, int err, const char *fmt, ...)
 	fputs("mmioctl: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s: %s\n", mmioctl_status_name(err), mmioctl_error_detail(client, err));
-	json_failure(mmioctl_status_name(err), mmioctl_error_detail(client, err));
+	const char *status = mmioctl_status_name(err);
+	const char *detail = mmioctl_error_detail(client, err);
+	fprintf(stderr, ": %s: %s\n", status, detail);
+	/* A range someone holds: who it is, is one command away. */
+	static const char *const conflict_hints[] = {"'mmioctl leases' lists the leases you may "
+						     "see, with their holders' pid and uid; an "
+						     "admin may end one with 'mmioctl revoke ID'",
+						     NULL};
+	const char *const *hints = err == -EBUSY ? conflict_hints : NULL;
+	mmioctl_print_hints(hints);
+	if (mmioctl_output == MMIOCTL_OUTPUT_JSON) {
+		mmioctl_json_error_hints(status, detail, NULL, hints);
+	}
 	return MMIOCTL_EXIT_FAILURE;
 }
 
-/*
- * Prints "mmioctl: <cmd>: <reason>" ("mmioctl: <reason>" for a NULL cmd) and
- * a hint; returns the usage exit status.
- */
-static int
-usage_error(const char *cmd, const char *fmt, ...)
+int
+mmioctl_usage_error(const char *cmd, const char *fmt, ...)
 {
+	char reason[512];
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "mmioctl: %s%s", cmd ? cmd : "", cmd ? ": " : "");
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'mmioctl %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
+	fprintf(stderr, "mmioctl: %s%s%s\nTry 'mmioctl %s%s--help'.\n", cmd ? cmd : "",
+		cmd ? ": " : "", reason, cmd ? cmd : "", cmd ? " " : "");
+	if (mmioctl_output == MMIOCTL_OUTPUT_JSON) {
+		char detail[600];
+		snprintf(detail, sizeof(detail), "%s%s%s", cmd ? cmd : "", cmd ? ": " : "", reason);
+		mmioctl_json_error("USAGE", detail);
+	}
 	return MMIOCTL_EXIT_USAGE;
 }
 
@@ -145,9 +173,9 @@ static int
 option_error(const char *cmd, const char *problem, const char *arg)
 {
 	if (optopt != 0 && strcmp(problem, "is unknown") == 0) {
-		return usage_error(cmd, "option '-%c' %s", optopt, problem);
+		return mmioctl_usage_error(cmd, "option '-%c' %s", optopt, problem);
 	}
-	return usage_error(cmd, "option '%s' %s", arg, problem);
+	return mmioctl_usage_error(cmd, "option '%s' %s", arg, problem);
 }
 
 int
@@ -156,11 +184,20 @@ mmioctl_parse_number(const struct invocation *inv, const char *what, const char 
 {
 	int rc = parse_u64(text, out);
 	if (rc == -ERANGE) {
-		return usage_error(inv->cmd->name, "%s '%s': does not fit in 64 bits", what, text);
+		return mmioctl_usage_error(inv->cmd->name, "%s '%s': does not fit in 64 bits", what,
+					   text);
+	}
+	if (rc < 0 && parse_leading_zero(text)) {
+		return mmioctl_usage_error(
+			inv->cmd->name,
+			"%s '%s': a leading zero is ambiguous (octal to C and "
+			"busybox devmem, decimal to others); write it without the "
+			"zero, or in 0x hex",
+			what, text);
 	}
 	if (rc < 0) {
-		return usage_error(inv->cmd->name, "%s '%s': expected a decimal or 0x hex number",
-				   what, text);
+		return mmioctl_usage_error(
+			inv->cmd->name, "%s '%s': expected a decimal or 0x hex number", what, text);
 	}
 	return 0;
 }
@@ -170,30 +207,10 @@ mmioctl_parse_value(const struct invocation *inv, const char *what, const char *
 {
 	int rc = mmioctl_parse_number(inv, what, text, out);
 	if (rc == 0 && inv->width < 8 && *out >> (inv->width * 8) != 0) {
-		return usage_error(inv->cmd->name, "%s '%s' does not fit in %u bits", what, text,
-				   inv->width * 8);
+		return mmioctl_usage_error(inv->cmd->name, "%s '%s' does not fit in %u bits", what,
+					   text, inv->width * 8);
 	}
 	return rc;
-}
-
-int
-mmioctl_connect(const char *socket_path, struct mmio_client **out)
-{
-	int rc = mmio_connect(socket_path, out);
-	if (rc == 0) {
-		return 0;
-	}
-	const char *path = socket_path ? socket_path : getenv("MMIOD_SOCKET");
-	if (!path) {
-		path = MMIO_DEFAULT_SOCKET_PATH;
-	}
-	/* Errors of the connect(2) call itself read best in libc's words. */
-	if (rc == -EPROTONOSUPPORT || rc == -EPROTO || rc == -ECONNRESET || rc == -ENOMEM) {
-		return mmioctl_fail(NULL, rc, "connect %s", path);
-	}
-	fprintf(stderr, "mmioctl: connect %s: %s\n", path, strerror(-rc));
-	json_failure(mmioctl_status_name(rc), strerror(-rc));
-	return MMIOCTL_EXIT_FAILURE;
 }
 
 /* `run [FILE|-]`: the script from stdin without FILE. */
@@ -209,26 +226,116 @@ static const struct command commands[] = {
 	{"revoke", " ID", 1, 1, 0, mmioctl_revoke_help, mmioctl_revoke},
 	{"stats", " [-o|--output text|json|prometheus]", 0, 0, OPT_PROMETHEUS, mmioctl_stats_help,
 	 mmioctl_stats},
-	{"read", " REGION OFFSET [-w WIDTH]", 2, 2, OPT_WIDTH, mmioctl_read_help, mmioctl_read},
-	{"write", " REGION OFFSET VALUE [-w WIDTH] [--verify]", 3, 3, OPT_WIDTH | OPT_VERIFY,
-	 mmioctl_write_help, mmioctl_write},
-	{"modify", " REGION OFFSET MASK VALUE [-w WIDTH]", 4, 4, OPT_WIDTH, mmioctl_modify_help,
-	 mmioctl_modify},
-	{"poll", " REGION OFFSET MASK VALUE [-w WIDTH] [-t|--timeout MS] [-i|--interval US]", 4, 4,
-	 OPT_WIDTH | OPT_POLL, mmioctl_poll_help, mmioctl_poll},
-	{"dump", " REGION A-B|A+LENGTH|OFFSET LENGTH [-w WIDTH]", 2, 3, OPT_WIDTH,
-	 mmioctl_dump_help, mmioctl_dump},
+	{"read", " REGION OFFSET|-a ADDR [-w WIDTH]", 2, 2, OPT_WIDTH | OPT_ADDRESS,
+	 mmioctl_read_help, mmioctl_read},
+	{"write", " REGION OFFSET|-a ADDR VALUE [-w WIDTH] [--verify]", 3, 3,
+	 OPT_WIDTH | OPT_VERIFY | OPT_ADDRESS, mmioctl_write_help, mmioctl_write},
+	{"modify", " REGION OFFSET|-a ADDR MASK VALUE [-w WIDTH]", 4, 4, OPT_WIDTH | OPT_ADDRESS,
+	 mmioctl_modify_help, mmioctl_modify},
+	{"poll",
+	 " REGION OFFSET|-a ADDR MASK VALUE [-w WIDTH] [-t|--timeout MS] [-i|--interval US]", 4, 4,
+	 OPT_WIDTH | OPT_POLL | OPT_ADDRESS, mmioctl_poll_help, mmioctl_poll},
+	{"dump", " REGION A-B|A+LENGTH|OFFSET LENGTH | -a A-B|A+LENGTH|ADDR LENGTH [-w WIDTH]", 2,
+	 3, OPT_WIDTH | OPT_ADDRESS, mmioctl_dump_help, mmioctl_dump},
 	{"run", " [FILE|-] [-k|--keep-going]", 0, 1, OPT_KEEP_GOING | OPT_NO_JSON, mmioctl_run_help,
 	 cmd_run},
 	{"wait-irq", " REGION [-t|--timeout MS] [-n|--count N]", 1, 1, OPT_IRQ,
 	 mmioctl_wait_irq_help, mmioctl_wait_irq},
 };
 
+/*
+ * The options after a command name, and which commands take them: what
+ * parse_command() accepts, and what --list-commands tells shell completion.
+ */
+struct option_spec {
+	int val;            /* getopt_long's */
+	const char *short_; /* "-w", or NULL */
+	const char *long_;  /* "--width" */
+	unsigned needs;     /* a command takes it if it has one of these flags; 0: every command */
+	unsigned refused;   /* ... unless it has one of these */
+};
+
+static const struct option_spec option_specs[] = {
+	{'s', "-s", "--socket", 0, 0},
+	{'q', "-q", "--quiet", 0, OPT_NO_JSON},
+	{'o', "-o", "--output", 0, OPT_NO_JSON},
+	{'h', "-h", "--help", 0, 0},
+	{'w', "-w", "--width", OPT_WIDTH, 0},
+	{'a', "-a", "--address", OPT_ADDRESS, 0},
+	{OPT_LONG_VERIFY, NULL, "--verify", OPT_VERIFY, 0},
+	{'t', "-t", "--timeout", OPT_IRQ | OPT_POLL, 0},
+	{'n', "-n", "--count", OPT_IRQ, 0},
+	{'i', "-i", "--interval", OPT_POLL, 0},
+	{'k', "-k", "--keep-going", OPT_KEEP_GOING, 0},
+};
+
+/* mmioctl's own options, before the command name: main() parses them. */
+static const struct option main_longopts[] = {
+	{"socket", required_argument, NULL, 's'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"output", required_argument, NULL, 'o'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{"list-commands", no_argument, NULL, OPT_LONG_LIST},
+	{NULL, 0, NULL, 0},
+};
+
+/* Whether cmd takes option o. */
+static bool
+command_takes(const struct command *cmd, const struct option_spec *o)
+{
+	return (o->needs == 0 || (cmd->options & o->needs)) && !(cmd->options & o->refused);
+}
+
+/* The spec of getopt_long's value c, or NULL. */
+static const struct option_spec *
+option_spec_of(int c)
+{
+	for (size_t i = 0; i < sizeof(option_specs) / sizeof(option_specs[0]); i++) {
+		if (option_specs[i].val == c) {
+			return &option_specs[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * --list-commands: "mmioctl OPTIONS..." for mmioctl's own options, then per
+ * command "NAME OPTIONS..." (short and long forms), from the tables
+ * parse_command() works by. Shell completion is tested against it.
+ */
+static void
+list_commands(void)
+{
+	fputs("mmioctl", stdout);
+	for (const struct option *o = main_longopts; o->name; o++) {
+		if (o->val < OPT_LONG_VERIFY) {
+			printf(" -%c", o->val);
+		}
+		printf(" --%s", o->name);
+	}
+	putchar('\n');
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		fputs(commands[i].name, stdout);
+		for (size_t k = 0; k < sizeof(option_specs) / sizeof(option_specs[0]); k++) {
+			const struct option_spec *o = &option_specs[k];
+			if (command_takes(&commands[i], o)) {
+				printf("%s%s %s", o->short_ ? " " : "", o->short_ ? o->short_ : "",
+				       o->long_);
+			}
+		}
+		putchar('\n');
+	}
+}
+
 static void
 print_command_help(const struct command *cmd)
 {
 	printf("Usage: mmioctl [-s SOCKET] %s%s\n", cmd->name, cmd->synopsis);
 	fputs(cmd->help, stdout);
+	if (cmd->options & OPT_ADDRESS) {
+		fputs(mmioctl_address_help, stdout);
+	}
 	printf("\n  -s, --socket SOCKET  mmiod's socket (default: $MMIOD_SOCKET, else\n"
 	       "                       %s)\n",
 	       MMIO_DEFAULT_SOCKET_PATH);
@@ -244,34 +351,32 @@ print_command_help(const struct command *cmd)
 
 /*
  * -t/--timeout MS (wait-irq, poll), -n/--count N (wait-irq) and -i/--interval
- * US (poll): checks that cmd takes option c and stores its argument, text,
- * in inv. Returns 0 or the usage exit status.
+ * US (poll), options cmd takes: stores c's argument, text, in inv. Returns 0
+ * or the usage exit status.
  */
 static int
 parse_timing_option(const struct command *cmd, int c, const char *text, struct invocation *inv)
 {
-	unsigned takes = c == 't' ? OPT_IRQ | OPT_POLL : c == 'n' ? OPT_IRQ : OPT_POLL;
-	if (!(cmd->options & takes)) {
-		return usage_error(cmd->name, "takes no -%c option", c);
-	}
 	uint64_t v;
 	bool ok = parse_u64(text, &v) == 0;
 	if (c == 't') {
 		bool poll = cmd->options & OPT_POLL;
 		if (!ok || v > (poll ? POLL_MAX_TIMEOUT_MS : INT32_MAX)) {
-			return usage_error(cmd->name, "timeout '%s': expected milliseconds%s", text,
-					   poll ? ", at most 60000" : "");
+			return mmioctl_usage_error(cmd->name,
+						   "timeout '%s': expected milliseconds%s", text,
+						   poll ? ", at most 60000" : "");
 		}
 		inv->timeout_ms = (int)v;
 	} else if (c == 'n') {
 		if (!ok || v == 0 || v > INT32_MAX) {
-			return usage_error(cmd->name, "count '%s': expected a count of at least 1",
-					   text);
+			return mmioctl_usage_error(
+				cmd->name, "count '%s': expected a count of at least 1", text);
 		}
 		inv->count = (unsigned)v;
 	} else {
 		if (!ok || v > UINT32_MAX) {
-			return usage_error(cmd->name, "interval '%s': expected microseconds", text);
+			return mmioctl_usage_error(cmd->name,
+						   "interval '%s': expected microseconds", text);
 		}
 		inv->interval_us = (unsigned)v;
 	}
@@ -289,7 +394,8 @@ parse_output_option(const char *cmd, const char *text)
 	} else if (strcmp(text, "prometheus") == 0) {
 		mmioctl_output = MMIOCTL_OUTPUT_PROMETHEUS;
 	} else {
-		return usage_error(cmd, "output '%s': expected text, json or prometheus", text);
+		return mmioctl_usage_error(cmd, "output '%s': expected text, json or prometheus",
+					   text);
 	}
 	return 0;
 }
@@ -299,11 +405,12 @@ static int
 check_output(const struct command *cmd)
 {
 	if (mmioctl_output == MMIOCTL_OUTPUT_PROMETHEUS && !(cmd->options & OPT_PROMETHEUS)) {
-		return usage_error(cmd->name, "-o prometheus is for 'stats' only");
+		return mmioctl_usage_error(cmd->name, "-o prometheus is for 'stats' only");
 	}
 	if (mmioctl_output != MMIOCTL_OUTPUT_TEXT && (cmd->options & OPT_NO_JSON)) {
-		return usage_error(cmd->name, "prints its own line protocol: no -o %s",
-				   mmioctl_output == MMIOCTL_OUTPUT_JSON ? "json" : "prometheus");
+		return mmioctl_usage_error(cmd->name, "prints its own line protocol: no -o %s",
+					   mmioctl_output == MMIOCTL_OUTPUT_JSON ? "json"
+										 : "prometheus");
 	}
 	return 0;
 }
@@ -326,6 +433,7 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		{"quiet", no_argument, NULL, 'q'},
 		{"output", required_argument, NULL, 'o'},
 		{"verify", no_argument, NULL, OPT_LONG_VERIFY},
+		{"address", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -333,8 +441,17 @@ parse_command(int argc, char **argv, struct invocation *inv)
 	int c;
 	optind = 0; /* glibc: start over on this argv */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:qo:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:qo:a:h", longopts, NULL)) != -1) {
+		const struct option_spec *spec = option_spec_of(c);
+		if (spec && !command_takes(cmd, spec)) {
+			return mmioctl_usage_error(cmd->name, "takes no %s%s%s option",
+						   spec->short_ ? spec->short_ : "",
+						   spec->short_ ? "/" : "", spec->long_);
+		}
 		switch (c) {
+		case 'a':
+			inv->address = optarg;
+			break;
 		case 'q':
 			inv->quiet = true;
 			break;
@@ -346,9 +463,6 @@ parse_command(int argc, char **argv, struct invocation *inv)
 			break;
 		}
 		case OPT_LONG_VERIFY:
-			if (!(cmd->options & OPT_VERIFY)) {
-				return usage_error(cmd->name, "takes no --verify option");
-			}
 			inv->verify = true;
 			break;
 		case 't':
@@ -365,21 +479,15 @@ parse_command(int argc, char **argv, struct invocation *inv)
 			break;
 		case 'w': {
 			uint64_t bits;
-			if (!(cmd->options & OPT_WIDTH)) {
-				return usage_error(cmd->name, "takes no -w/--width option");
-			}
 			if (parse_u64(optarg, &bits) < 0 ||
 			    (bits != 8 && bits != 16 && bits != 32 && bits != 64)) {
-				return usage_error(cmd->name,
-						   "width '%s': expected 8, 16, 32 or 64", optarg);
+				return mmioctl_usage_error(
+					cmd->name, "width '%s': expected 8, 16, 32 or 64", optarg);
 			}
 			inv->width = (unsigned)bits / 8;
 			break;
 		}
 		case 'k':
-			if (!(cmd->options & OPT_KEEP_GOING)) {
-				return usage_error(cmd->name, "takes no -k/--keep-going option");
-			}
 			inv->keep_going = true;
 			break;
 		case 'h':
@@ -397,29 +505,74 @@ parse_command(int argc, char **argv, struct invocation *inv)
 	}
 	inv->args = argv + optind;
 	inv->n_args = argc - optind;
-	if (inv->n_args < cmd->min_args) {
-		return usage_error(cmd->name, "missing arguments; usage: mmioctl %s%s", cmd->name,
-				   cmd->synopsis);
+	/* -a ADDR stands for REGION OFFSET (dump: REGION and the range). */
+	int dropped = inv->address ? ADDRESS_ARGS : 0;
+	if (inv->n_args < cmd->min_args - dropped) {
+		return mmioctl_usage_error(cmd->name, "missing arguments; usage: mmioctl %s%s",
+					   cmd->name, cmd->synopsis);
 	}
-	if (inv->n_args > cmd->max_args) {
-		return usage_error(cmd->name, "unexpected argument '%s'", inv->args[cmd->max_args]);
+	if (inv->n_args > cmd->max_args - dropped) {
+		return mmioctl_usage_error(cmd->name, "unexpected argument '%s'",
+					   inv->args[cmd->max_args - dropped]);
 	}
 	return 0;
+}
+
+/*
+ * Whether the last -o/--output of argv (before any "--") is json. main() asks
+ * before parsing, so that a usage error found before the option is reached
+ * (an unknown option, a missing argument) is a JSON object too.
+ */
+static bool
+wants_json(int argc, char **argv)
+{
+	/* Long options that take an argument, but --output; short ones are in the cluster loop. */
+	static const char *const with_arg[] = {"--socket", "--width",    "--timeout",
+					       "--count",  "--interval", "--address"};
+	bool json = false;
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i];
+		const char *value = NULL;
+		if (strncmp(a, "--output=", 9) == 0) {
+			value = a + 9;
+		} else if (strcmp(a, "--output") == 0) {
+			value = i + 1 < argc ? argv[++i] : NULL;
+		} else if (a[0] == '-' && a[1] == '-') {
+			for (size_t k = 0; k < sizeof(with_arg) / sizeof(with_arg[0]); k++) {
+				i += strcmp(a, with_arg[k]) == 0;
+			}
+		} else if (a[0] == '-') {
+			/* A cluster such as -qo json or -qojson; -s, -w, -t, -n, -i take the rest.
+			 */
+			for (const char *c = a + 1; *c; c++) {
+				if (*c == 'o') {
+					value = c[1] ? c + 1 : i + 1 < argc ? argv[++i] : NULL;
+					break;
+				}
+				if (strchr("swtnia", *c)) {
+					i += c[1] == '\0';
+					break;
+				}
+			}
+		}
+		if (value) {
+			json = strcmp(value, "json") == 0;
+		}
+	}
+	return json;
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"socket", required_argument, NULL, 's'}, {"quiet", no_argument, NULL, 'q'},
-		{"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
-	};
 	struct invocation inv = {.width = 4, .timeout_ms = -1, .count = 1};
 	int c;
+	if (wants_json(argc, argv)) {
+		mmioctl_output = MMIOCTL_OUTPUT_JSON;
+	}
 	opterr = 0;
 	/* '+': stop at the command name; its options are parsed per command. */
-	while ((c = getopt_long(argc, argv, "+:s:qo:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:s:qo:hV", main_longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			inv.socket_path = optarg;
@@ -440,6 +593,9 @@ main(int argc, char **argv)
 		case 'V':
 			printf("mmioctl %s\n", MMIOD_VERSION);
 			return 0;
+		case OPT_LONG_LIST:
+			list_commands();
+			return 0;
 		case ':':
 			return option_error(NULL, "needs an argument", argv[optind - 1]);
 		default:
@@ -447,7 +603,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind == argc) {
-		return usage_error(NULL, "missing command");
+		return mmioctl_usage_error(NULL, "missing command");
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0) {
@@ -455,7 +611,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (!inv.cmd) {
-		return usage_error(NULL, "unknown command '%s'", argv[optind]);
+		return mmioctl_usage_error(NULL, "unknown command '%s'", argv[optind]);
 	}
 	int rc = parse_command(argc - optind, argv + optind, &inv);
 	if (rc != 0) {

@@ -2,7 +2,9 @@
  * What mmioctl.c (argv, the command table, messages), mmioctl_json.c (JSON
  * output) and the files of the commands share: mmioctl_list.c (regions,
  * leases, revoke), mmioctl_stats.c, mmioctl_register.c (read, write, modify,
- * poll), mmioctl_dump.c, mmioctl_irq.c (wait-irq) and mmioctl_run.c.
+ * poll), mmioctl_dump.c, mmioctl_irq.c (wait-irq), mmioctl_run.c,
+ * mmioctl_connect.c (the connection, and why there is none) and
+ * mmioctl_address.c (-a/--address).
  */
 #ifndef MMIOCTL_H
 #define MMIOCTL_H
@@ -13,9 +15,17 @@
 struct command;
 struct mmio_client;
 
-/* Exit statuses: a request was refused or failed; the command line was wrong. */
-#define MMIOCTL_EXIT_FAILURE 1
-#define MMIOCTL_EXIT_USAGE   2
+/*
+ * Exit statuses: a request was refused or failed; the command line was wrong;
+ * mmiod could not be reached at all (UNAVAILABLE: no socket, nothing listening
+ * on it, not allowed to connect).
+ */
+#define MMIOCTL_EXIT_FAILURE     1
+#define MMIOCTL_EXIT_USAGE       2
+#define MMIOCTL_EXIT_UNAVAILABLE 3
+
+/* The most hints one error carries. */
+#define MMIOCTL_MAX_HINTS 3
 
 /* -o/--output: what a command prints on stdout. */
 enum mmioctl_output {
@@ -33,6 +43,25 @@ void mmioctl_json_string(const char *s);
 /* Prints {"error": status, "detail": detail} and a newline to stdout, and flushes it. */
 void mmioctl_json_error(const char *status, const char *detail);
 
+/*
+ * mmioctl_json_error() with, when not NULL, "socket": socket (the one tried)
+ * and "hint": [hints...] (NULL-terminated, at most MMIOCTL_MAX_HINTS; none: no
+ * key): what the user can do about it.
+ */
+void mmioctl_json_error_hints(const char *status, const char *detail, const char *socket,
+			      const char *const *hints);
+
+/* Prints each of hints (NULL-terminated) as "mmioctl: hint: ..." on stderr. */
+void mmioctl_print_hints(const char *const *hints);
+
+/*
+ * Prints "mmioctl: <cmd>: <reason>" ("mmioctl: <reason>" for a NULL cmd) and
+ * where to find help on stderr; with -o json also {"error": "USAGE",
+ * "detail": ...} on stdout. Returns MMIOCTL_EXIT_USAGE.
+ */
+int mmioctl_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* One parsed command line. */
 struct invocation {
 	const struct command *cmd; /* mmioctl.c's table entry */
@@ -44,6 +73,7 @@ struct invocation {
 	int timeout_ms; /* wait-irq: -1 waits forever; poll: -1 is the default */
 	unsigned count; /* wait-irq: interrupts to wait for */
 	unsigned interval_us; /* poll: 0 is mmiod's default */
+	const char *address;  /* -a/--address as typed, standing for REGION OFFSET; else NULL */
 	char **args;          /* positional arguments after the command name */
 	int n_args;
 };
@@ -63,9 +93,10 @@ const char *mmioctl_error_detail(struct mmio_client *client, int err);
 
 /*
  * Prints "mmioctl: <what>: STATUS_NAME: <detail>" to stderr for err, what
- * formatted from fmt, detail as mmioctl_error_detail(client, err) gives it;
- * with -o json also {"error": STATUS_NAME, "detail": ...} to stdout.
- * Returns MMIOCTL_EXIT_FAILURE.
+ * formatted from fmt, detail as mmioctl_error_detail(client, err) gives it,
+ * and for CONFLICT a hint ('mmioctl leases'); with -o json also
+ * {"error": STATUS_NAME, "detail": ...} to stdout. Returns
+ * MMIOCTL_EXIT_FAILURE.
  */
 int mmioctl_fail(struct mmio_client *client, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -86,11 +117,27 @@ int mmioctl_parse_value(const struct invocation *inv, const char *what, const ch
 			uint64_t *out);
 
 /*
- * Connects to mmiod at socket_path (NULL: the library's default). Returns 0
- * and *out, or prints "mmioctl: connect PATH: reason" and returns
- * MMIOCTL_EXIT_FAILURE.
+ * Connects to mmiod at socket_path (NULL: the library's default), in
+ * mmioctl_connect.c. Returns 0 and *out; or, when mmiod cannot be reached,
+ * prints "mmioctl: connect PATH: UNAVAILABLE: reason" and hints (the socket
+ * tried, systemctl, the socket's group) and returns MMIOCTL_EXIT_UNAVAILABLE;
+ * or prints any other failure and returns MMIOCTL_EXIT_FAILURE.
  */
 int mmioctl_connect(const char *socket_path, struct mmio_client **out);
+
+/*
+ * -a/--address (mmioctl_address.c): the region, of those mmiod lists to the
+ * caller, whose device address range [ADDRESS, ADDRESS + SIZE) covers
+ * address, into region (region_len bytes), and the offset of address in it.
+ * Returns 0; or prints "mmioctl: <what>: NOT_FOUND" (no region covers it) or
+ * "AMBIGUOUS" (several do: aliases, all named, with a hint using cmd) and
+ * returns MMIOCTL_EXIT_FAILURE.
+ */
+int mmioctl_locate(struct mmio_client *client, const char *what, const char *cmd, uint64_t address,
+		   char *region, size_t region_len, uint64_t *offset);
+
+/* The help line of -a/--address, for the commands that take it. */
+extern const char mmioctl_address_help[];
 
 /*
  * The one-register commands, mmioctl_register.c: each leases exactly the

@@ -20,14 +20,16 @@ const char mmioctl_dump_help[] =
 	"Lease a range of REGION and print it like 'hexdump -C'. The range is A-B\n"
 	"(bytes A up to, not including, B: 0x100-0x200 is 0x100 bytes), A+LENGTH,\n"
 	"or OFFSET LENGTH as two arguments.\n"
-	"Output: lines of the region offset (at least 8 hex digits), 16 bytes in hex and\n"
-	"the printable ASCII between |...|, then a line holding the end offset.\n"
+	"Output: lines of the region offset (with -a: the device address; at least 8\n"
+	"hex digits), 16 bytes in hex and the printable ASCII between |...|, then a\n"
+	"line holding the end offset.\n"
 	"Repeated lines are printed, not folded into '*'. Bytes are read with\n"
 	"WIDTH-bit loads where the device address is aligned to the width and\n"
 	"8-bit loads for an unaligned head or tail, in batches of up to 4096.\n"
 	"With -q the end-offset line is left out. With -o json it prints\n"
-	"{\"region\": R, \"offset\": \"0x..\", \"length\": \"0x..\", \"data\": \"HEX\"},\n"
-	"data being two hex digits per byte in address order.\n"
+	"{\"region\": R, \"offset\": \"0x..\", \"offset_int\": N, \"length\": \"0x..\",\n"
+	"\"length_int\": N, \"data\": \"HEX\"}, data being two hex digits per byte in\n"
+	"address order.\n"
 	"\n"
 	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n";
 
@@ -161,25 +163,25 @@ dump_lease(struct mmio_client *client, struct mmio_lease *lease, uint64_t base, 
 }
 
 /*
- * The range: A-B (B excluded), A+LENGTH, or OFFSET LENGTH as two arguments.
- * Returns 0, or the usage exit status after printing why not.
+ * The range text: A-B (B excluded), A+LENGTH, or with length_text the start
+ * alone (OFFSET LENGTH as two arguments). Returns 0, or the usage exit status
+ * after printing why not.
  */
 static int
-parse_range(const struct invocation *inv, uint64_t *offset, uint64_t *length)
+parse_range(const struct invocation *inv, const char *text, const char *length_text,
+	    uint64_t *offset, uint64_t *length)
 {
-	if (inv->n_args == 3) {
-		int rc = mmioctl_parse_number(inv, "offset", inv->args[1], offset);
-		return rc != 0 ? rc : mmioctl_parse_number(inv, "length", inv->args[2], length);
+	const char *start = inv->address ? "address" : "offset";
+	if (length_text) {
+		int rc = mmioctl_parse_number(inv, start, text, offset);
+		return rc != 0 ? rc : mmioctl_parse_number(inv, "length", length_text, length);
 	}
-	const char *text = inv->args[1];
 	/* Past the first character: a number never starts with '-' or '+'. */
 	size_t cut = text[0] ? 1 + strcspn(text + 1, "-+") : 0;
 	if (!text[0] || !text[cut]) {
-		fprintf(stderr,
-			"mmioctl: dump: range '%s': expected A-B, A+LENGTH or OFFSET LENGTH\n"
-			"Try 'mmioctl dump --help'.\n",
-			text);
-		return MMIOCTL_EXIT_USAGE;
+		return mmioctl_usage_error("dump",
+					   "range '%s': expected A-B, A+LENGTH or %s LENGTH", text,
+					   inv->address ? "ADDRESS" : "OFFSET");
 	}
 	char first[32];
 	snprintf(first, sizeof(first), "%.*s", (int)cut, text);
@@ -197,11 +199,7 @@ parse_range(const struct invocation *inv, uint64_t *offset, uint64_t *length)
 		return 0;
 	}
 	if (second < *offset) {
-		fprintf(stderr,
-			"mmioctl: dump: range '%s': the end is before the start\n"
-			"Try 'mmioctl dump --help'.\n",
-			text);
-		return MMIOCTL_EXIT_USAGE;
+		return mmioctl_usage_error("dump", "range '%s': the end is before the start", text);
 	}
 	*length = second - *offset;
 	return 0;
@@ -210,14 +208,20 @@ parse_range(const struct invocation *inv, uint64_t *offset, uint64_t *length)
 int
 mmioctl_dump(const struct invocation *inv)
 {
-	const char *region = inv->args[0];
-	/* The range as typed, for messages: one argument or two. */
-	char range[96];
-	snprintf(range, sizeof(range), "%s%s%s", inv->args[1], inv->n_args == 3 ? " " : "",
-		 inv->n_args == 3 ? inv->args[2] : "");
-	uint64_t offset;
-	uint64_t length;
-	int rc = parse_range(inv, &offset, &length);
+	/* REGION RANGE, REGION OFFSET LENGTH, -a RANGE or -a ADDRESS LENGTH. */
+	char *const *args = inv->address ? inv->args : inv->args + 1;
+	int n_range = inv->address ? inv->n_args : inv->n_args - 1;
+	const char *range_text = inv->address ? inv->address : args[0];
+	const char *length_text =
+		inv->address ? (n_range == 1 ? args[0] : NULL) : (n_range == 2 ? args[1] : NULL);
+	/* The command and the range as typed, for messages. */
+	char what[192];
+	snprintf(what, sizeof(what), "dump %s%s%s%s%s", inv->address ? "" : inv->args[0],
+		 inv->address ? "" : " ", range_text, length_text ? " " : "",
+		 length_text ? length_text : "");
+	uint64_t offset = 0;
+	uint64_t length = 0;
+	int rc = parse_range(inv, range_text, length_text, &offset, &length);
 	if (rc != 0) {
 		return rc;
 	}
@@ -228,21 +232,34 @@ mmioctl_dump(const struct invocation *inv)
 	if (rc != 0) {
 		return rc;
 	}
+	const char *region = inv->address ? NULL : inv->args[0];
+	char located[sizeof(((struct mmio_region_info *)0)->name)];
+	uint64_t device_start = offset; /* -a: the range's start as a device address */
+	if (inv->address) {
+		rc = mmioctl_locate(client, what, "dump", device_start, located, sizeof(located),
+				    &offset);
+		if (rc != 0) {
+			goto out;
+		}
+		region = located;
+	}
 	struct mmio_lease *lease;
 	rc = mmio_acquire(client, region, offset, length, &lease);
 	if (rc < 0) {
-		rc = mmioctl_fail(client, rc, "dump %s %s", region, range);
+		rc = mmioctl_fail(client, rc, "%s", what);
 		goto out;
 	}
 	uint64_t address;
 	rc = region_address(client, region, &address);
 	if (rc < 0) {
-		rc = mmioctl_fail(client, rc, "dump %s: region address", region);
+		rc = mmioctl_fail(client, rc, "%s: region address", what);
 		goto out;
 	}
-	struct hexdump h = {.offset = offset};
+	/* The first column: region offsets, or with -a device addresses, as they were typed. */
+	uint64_t shown = inv->address ? device_start : offset;
+	struct hexdump h = {.offset = shown};
 	if (mmioctl_output == MMIOCTL_OUTPUT_JSON && !(h.json = open_memstream(&hex, &hex_len))) {
-		rc = mmioctl_fail(client, -ENOMEM, "dump %s", region);
+		rc = mmioctl_fail(client, -ENOMEM, "%s", what);
 		goto out;
 	}
 	rc = dump_lease(client, lease, address + offset, inv->width, &h);
@@ -252,23 +269,28 @@ mmioctl_dump(const struct invocation *inv)
 	}
 	if (rc < 0) {
 		(void)fflush(stdout); /* errors stay in ferror(stdout), which main() checks */
-		rc = mmioctl_fail(client, rc, "dump %s %s", region, range);
+		rc = mmioctl_fail(client, rc, "%s", what);
 		goto out;
 	}
 	if (!hex && length > 0 && !inv->quiet) {
-		printf("%08" PRIx64 "\n", offset + length);
+		printf("%08" PRIx64 "\n", shown + length);
 	}
 	rc = mmio_release(lease);
 	if (rc < 0) {
-		rc = mmioctl_fail(client, rc, "dump %s %s: release", region, range);
+		rc = mmioctl_fail(client, rc, "%s: release", what);
 		goto out;
 	}
 	if (hex) {
 		fputs("{\"region\": ", stdout);
 		mmioctl_json_string(region);
-		printf(", \"offset\": \"0x%" PRIx64 "\", \"length\": \"0x%" PRIx64
-		       "\", \"data\": \"%s\"}\n",
-		       offset, length, hex);
+		printf(", \"offset\": \"0x%" PRIx64 "\", \"offset_int\": %" PRIu64, offset, offset);
+		if (inv->address) {
+			printf(", \"address\": \"0x%" PRIx64 "\", \"address_int\": %" PRIu64,
+			       device_start, device_start);
+		}
+		printf(", \"length\": \"0x%" PRIx64 "\", \"length_int\": %" PRIu64
+		       ", \"data\": \"%s\"}\n",
+		       length, length, hex);
 	}
 	rc = 0;
 out:

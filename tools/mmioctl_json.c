@@ -24,12 +24,27 @@ mmioctl_json_string(const char *s)
 }
 
 void
-mmioctl_json_error(const char *status, const char *detail)
+mmioctl_json_error_hints(const char *status, const char *detail, const char *socket,
+			 const char *const *hints)
 {
 	fputs("{\"error\": ", stdout);
 	mmioctl_json_string(status);
 	fputs(", \"detail\": ", stdout);
 	mmioctl_json_string(detail);
-	fputs("}\n", stdout);
+	if (socket) {
+		fputs(", \"socket\": ", stdout);
+		mmioctl_json_string(socket);
+	}
+	for (int i = 0; hints && hints[i]; i++) {
+		fputs(i ? ", " : ", \"hint\": [", stdout);
+		mmioctl_json_string(hints[i]);
+	}
+	fputs(hints && hints[0] ? "]}\n" : "}\n", stdout);
 	(void)fflush(stdout); /* errors stay in ferror(stdout), which main() checks */
+}
+
+void
+mmioctl_json_error(const char *status, const char *detail)
+{
+	mmioctl_json_error_hints(status, detail, NULL, NULL);
 }

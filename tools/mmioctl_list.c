@@ -67,7 +67,11 @@ grant_text(char *buf, const struct mmio_region_info *r, const struct mmio_grant 
 	return buf;
 }
 
-/* `regions -o json`: an array of regions, each with its grants; sizes and addresses in hex. */
+/*
+ * `regions -o json`: an array of regions, each with its grants; sizes,
+ * addresses, offsets and lengths in hex strings and as exact JSON integers
+ * (the *_int keys).
+ */
 static void
 print_regions_json(const struct mmio_region_info *r, int n)
 {
@@ -77,14 +81,17 @@ print_regions_json(const struct mmio_region_info *r, int n)
 		mmioctl_json_string(r[i].name);
 		fputs(", \"type\": ", stdout);
 		mmioctl_json_string(r[i].type);
-		printf(", \"size\": \"0x%" PRIx64 "\", \"address\": \"0x%" PRIx64
-		       "\", \"faults\": %" PRIu64 ", \"grants\": [",
-		       r[i].size, r[i].address, r[i].faults);
+		printf(", \"size\": \"0x%" PRIx64 "\", \"size_int\": %" PRIu64
+		       ", \"address\": \"0x%" PRIx64 "\", \"address_int\": %" PRIu64
+		       ", \"faults\": %" PRIu64 ", \"grants\": [",
+		       r[i].size, r[i].size, r[i].address, r[i].address, r[i].faults);
 		for (size_t g = 0; g < r[i].n_grants; g++) {
-			printf("%s{\"offset\": \"0x%" PRIx64 "\", \"length\": \"0x%" PRIx64
-			       "\", \"access\": \"%s\"}",
-			       g ? ", " : "", r[i].grants[g].offset, r[i].grants[g].length,
-			       access_name(r[i].grants[g].access));
+			const struct mmio_grant *gr = &r[i].grants[g];
+			printf("%s{\"offset\": \"0x%" PRIx64 "\", \"offset_int\": %" PRIu64
+			       ", \"length\": \"0x%" PRIx64 "\", \"length_int\": %" PRIu64
+			       ", \"access\": \"%s\"}",
+			       g ? ", " : "", gr->offset, gr->offset, gr->length, gr->length,
+			       access_name(gr->access));
 		}
 		fputs("]}", stdout);
 	}
@@ -169,10 +176,11 @@ mmioctl_leases(const struct invocation *inv)
 		for (int i = 0; i < n; i++) {
 			printf("%s{\"id\": %" PRIu64 ", \"region\": ", i ? ", " : "", l[i].id);
 			mmioctl_json_string(l[i].region);
-			printf(", \"start\": \"0x%" PRIx64 "\", \"length\": \"0x%" PRIx64
-			       "\", \"pid\": %ld, \"uid\": %lu, \"access\": \"%s\"}",
-			       l[i].start, l[i].length, (long)l[i].pid, (unsigned long)l[i].uid,
-			       access_name(l[i].access));
+			printf(", \"start\": \"0x%" PRIx64 "\", \"start_int\": %" PRIu64
+			       ", \"length\": \"0x%" PRIx64 "\", \"length_int\": %" PRIu64
+			       ", \"pid\": %ld, \"uid\": %lu, \"access\": \"%s\"}",
+			       l[i].start, l[i].start, l[i].length, l[i].length, (long)l[i].pid,
+			       (unsigned long)l[i].uid, access_name(l[i].access));
 		}
 		fputs("]\n", stdout);
 		rc = 0;

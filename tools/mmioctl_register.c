@@ -76,28 +76,43 @@ static const char *const op_names[] = {
 /* What a one-register command asks for. */
 struct register_request {
 	enum register_op op;
+	const char *region; /* REGION as typed, or located */
+	char located[sizeof(((struct mmio_region_info *)0)->name)]; /* -a: the region found */
 	uint64_t offset;
-	uint64_t mask;  /* modify, poll */
-	uint64_t value; /* write, modify, poll */
+	uint64_t address; /* -a: the device address, which gives region and offset */
+	uint64_t mask;    /* modify, poll */
+	uint64_t value;   /* write, modify, poll */
+	char what[192];   /* the command and the register as typed, for messages */
 };
 
 /*
- * Parses the arguments after REGION: OFFSET, then VALUE (write) or MASK VALUE
+ * Parses REGION OFFSET (or -a ADDR), then VALUE (write) or MASK VALUE
  * (modify, poll), each of which must fit in the width. Returns 0 or the usage
  * exit status.
  */
 static int
 parse_request(const struct invocation *inv, struct register_request *req)
 {
-	int rc = mmioctl_parse_number(inv, "offset", inv->args[1], &req->offset);
+	const char *name = op_names[req->op];
+	char *const *args = inv->args;
+	int rc;
+	if (inv->address) {
+		snprintf(req->what, sizeof(req->what), "%s %s", name, inv->address);
+		rc = mmioctl_parse_number(inv, "address", inv->address, &req->address);
+	} else {
+		snprintf(req->what, sizeof(req->what), "%s %s %s", name, args[0], args[1]);
+		req->region = args[0];
+		rc = mmioctl_parse_number(inv, "offset", args[1], &req->offset);
+		args += 2;
+	}
 	if (rc != 0 || req->op == REGISTER_READ) {
 		return rc;
 	}
 	if (req->op == REGISTER_WRITE) {
-		return mmioctl_parse_value(inv, "value", inv->args[2], &req->value);
+		return mmioctl_parse_value(inv, "value", args[0], &req->value);
 	}
-	rc = mmioctl_parse_value(inv, "mask", inv->args[2], &req->mask);
-	return rc != 0 ? rc : mmioctl_parse_value(inv, "value", inv->args[3], &req->value);
+	rc = mmioctl_parse_value(inv, "mask", args[0], &req->mask);
+	return rc != 0 ? rc : mmioctl_parse_value(inv, "value", args[1], &req->value);
 }
 
 /* The request itself on the leased register; *result is the value it loaded, if any. */
@@ -135,23 +150,34 @@ static void
 print_json(const struct invocation *inv, const struct register_request *req, uint64_t result)
 {
 	char a[20];
-	char b[20];
 	fputs("{\"region\": ", stdout);
-	mmioctl_json_string(inv->args[0]);
-	printf(", \"offset\": \"0x%" PRIx64 "\", \"width\": %u", req->offset, inv->width * 8);
+	mmioctl_json_string(req->region);
+	printf(", \"offset\": \"0x%" PRIx64 "\", \"offset_int\": %" PRIu64, req->offset,
+	       req->offset);
+	if (inv->address) {
+		printf(", \"address\": \"0x%" PRIx64 "\", \"address_int\": %" PRIu64, req->address,
+		       req->address);
+	}
+	printf(", \"width\": %u", inv->width * 8);
 	switch (req->op) {
 	case REGISTER_READ:
 	case REGISTER_POLL:
-		printf(", \"value\": \"%s\"", padded(a, result, inv->width));
+		printf(", \"value\": \"%s\", \"value_int\": %" PRIu64,
+		       padded(a, result, inv->width), result);
 		break;
 	case REGISTER_WRITE:
-		printf(", \"value\": \"%s\"%s", padded(a, req->value, inv->width),
+		printf(", \"value\": \"%s\", \"value_int\": %" PRIu64 "%s",
+		       padded(a, req->value, inv->width), req->value,
 		       inv->verify ? ", \"verified\": true" : "");
 		break;
-	case REGISTER_MODIFY:
-		printf(", \"old\": \"%s\", \"new\": \"%s\"", padded(a, result, inv->width),
-		       padded(b, (result & ~req->mask) | (req->value & req->mask), inv->width));
+	case REGISTER_MODIFY: {
+		char b[20];
+		uint64_t next = (result & ~req->mask) | (req->value & req->mask);
+		printf(", \"old\": \"%s\", \"old_int\": %" PRIu64
+		       ", \"new\": \"%s\", \"new_int\": %" PRIu64,
+		       padded(a, result, inv->width), result, padded(b, next, inv->width), next);
 		break;
+	}
 	}
 	fputs("}\n", stdout);
 }
@@ -171,7 +197,7 @@ verify_write(const struct invocation *inv, struct mmio_lease *lease,
 	char detail[96];
 	snprintf(detail, sizeof(detail), "wrote %s, read back %s",
 		 padded(want, req->value, inv->width), padded(got, back, inv->width));
-	fprintf(stderr, "mmioctl: write %s %s: MISMATCH: %s\n", inv->args[0], inv->args[1], detail);
+	fprintf(stderr, "mmioctl: %s: MISMATCH: %s\n", req->what, detail);
 	if (mmioctl_output == MMIOCTL_OUTPUT_JSON) {
 		mmioctl_json_error("MISMATCH", detail);
 	}
@@ -187,8 +213,6 @@ verify_write(const struct invocation *inv, struct mmio_lease *lease,
 static int
 run_request(const struct invocation *inv, enum register_op op)
 {
-	const char *region = inv->args[0];
-	const char *name = op_names[op];
 	struct register_request req = {.op = op};
 	int rc = parse_request(inv, &req);
 	if (rc != 0) {
@@ -199,10 +223,18 @@ run_request(const struct invocation *inv, enum register_op op)
 	if (rc != 0) {
 		return rc;
 	}
+	if (inv->address &&
+	    (rc = mmioctl_locate(client, req.what, op_names[op], req.address, req.located,
+				 sizeof(req.located), &req.offset)) != 0) {
+		goto out;
+	}
+	if (inv->address) {
+		req.region = req.located;
+	}
 	struct mmio_lease *lease;
-	rc = mmio_acquire(client, region, req.offset, inv->width, &lease);
+	rc = mmio_acquire(client, req.region, req.offset, inv->width, &lease);
 	if (rc < 0) {
-		rc = mmioctl_fail(client, rc, "%s %s %s", name, region, inv->args[1]);
+		rc = mmioctl_fail(client, rc, "%s", req.what);
 		goto out;
 	}
 	uint64_t result = 0;
@@ -221,13 +253,13 @@ run_request(const struct invocation *inv, enum register_op op)
 		(void)fflush(stdout); /* errors stay in ferror(stdout), which main() checks */
 	}
 	if (rc < 0) {
-		rc = mmioctl_fail(client, rc, "%s %s %s", name, region, inv->args[1]);
+		rc = mmioctl_fail(client, rc, "%s", req.what);
 		mmio_release(lease);
 		goto out;
 	}
 	rc = mmio_release(lease);
 	if (rc < 0) {
-		rc = mmioctl_fail(client, rc, "%s %s %s: release", name, region, inv->args[1]);
+		rc = mmioctl_fail(client, rc, "%s: release", req.what);
 		goto out;
 	}
 	if (json) {

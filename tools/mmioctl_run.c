@@ -59,7 +59,8 @@ const char mmioctl_run_help[] =
 	"leases live from one line to the next. Lines are executed as they arrive.\n"
 	"One command per line; blank lines and '#' comments print nothing. LABEL\n"
 	"and NEW are names (letters, digits, '_') the script gives its leases. Access\n"
-	"offsets are relative to the lease; numbers are decimal or 0x hex.\n"
+	"offsets are relative to the lease; numbers are decimal or 0x hex (a leading\n"
+	"zero is refused: 010 is octal to C).\n"
 	"\n"
 	"  acquire LABEL REGION OFFSET LENGTH  lease [OFFSET, OFFSET+LENGTH) of REGION\n"
 	"  split NEW LABEL MID        NEW takes the low MID bytes of LABEL; LABEL keeps\n"
@@ -202,6 +203,11 @@ parse_arg(const char *what, const char *text, uint64_t *out)
 	int rc = parse_u64(text, out);
 	if (rc == -ERANGE) {
 		return line_error("%s does not fit in 64 bits", what);
+	}
+	if (rc < 0 && parse_leading_zero(text)) {
+		return line_error("%s %s: a leading zero is ambiguous (octal to C); write it "
+				  "without the zero, or in 0x hex",
+				  what, text);
 	}
 	if (rc < 0) {
 		return line_error("%s: expected a decimal or 0x hex number", what);

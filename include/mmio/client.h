@@ -46,7 +46,9 @@
  * processes only: they share its connection and its ring.
  *
  * The library never prints and never aborts; messages go to the handler set
- * with mmio_set_log_handler().
+ * with mmio_set_log_handler(). The one exception is a mistake in the user's
+ * environment: an unknown $MMIO_FAST_PATH is reported once per process, as a
+ * warning to the handler if one is set, else on stderr.
  */
 #ifndef MMIO_CLIENT_H
 #define MMIO_CLIENT_H
@@ -61,6 +63,23 @@ extern "C" {
 
 struct mmio_client;
 struct mmio_lease;
+
+/*
+ * The release of libmmio-client this header belongs to (0.3.0). Test them in
+ * the preprocessor to use an API only a later release has; mmio_client_version()
+ * gives the release of the library a program runs with.
+ */
+#define MMIO_CLIENT_VERSION_MAJOR 0
+#define MMIO_CLIENT_VERSION_MINOR 3
+#define MMIO_CLIENT_VERSION_PATCH 0
+
+/*
+ * The release of the library running, which may be newer than the header the
+ * program was built with: "MAJOR.MINOR.PATCH" (static storage, never NULL),
+ * and its three numbers in *major, *minor and *patch, each unless NULL. Since
+ * 0.3.
+ */
+const char *mmio_client_version(unsigned *major, unsigned *minor, unsigned *patch);
 
 /* Socket used when neither an argument nor $MMIOD_SOCKET names one. */
 #define MMIO_DEFAULT_SOCKET_PATH "/run/mmiod/mmiod.sock"
@@ -220,8 +239,10 @@ int mmio_store32(struct mmio_lease *lease, uint64_t offset, uint32_t value);
 int mmio_store64(struct mmio_lease *lease, uint64_t offset, uint64_t value);
 
 /*
- * Width-generic forms, width in bytes (1, 2, 4 or 8; else -EINVAL from the
- * daemon). A store value wider than width is -EINVAL, never truncated.
+ * Width-generic forms, width in bytes: 1, 2, 4 or 8, else -EINVAL at once,
+ * before any round trip, with mmiod's detail ("width 3 is not 1, 2, 4 or 8
+ * bytes"; so also for mmio_modify, mmio_poll and the block calls). A store
+ * value wider than width is -EINVAL, never truncated.
  */
 int mmio_load(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t *value);
 int mmio_store(struct mmio_lease *lease, uint64_t offset, unsigned width, uint64_t value);
@@ -269,7 +290,8 @@ int mmio_write_block(struct mmio_lease *lease, uint64_t offset, unsigned width,
  * opens it at a connection's 8th single load/store/modify/barrier if mmiod
  * offers it, so one-shot tools never pay for setting it up; ON
  * ($MMIO_FAST_PATH=on) opens it now (the environment: at the first op); OFF
- * ($MMIO_FAST_PATH=off) sends everything over the socket. While the ring is in
+ * ($MMIO_FAST_PATH=off) sends everything over the socket. Another value of
+ * $MMIO_FAST_PATH means AUTO and is reported once (see the top of this file). While the ring is in
  * use, a client waiting for a result of an mmiod that is awake spins
  * briefly, yielding its CPU, before it sleeps. mmio_set_fast_path returns 0, -EINVAL (no such
  * mode), or for ON -EOPNOTSUPP (mmiod offers no ring), -ENOSPC (mmiod has max_rings open), a

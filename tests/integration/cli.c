@@ -82,8 +82,14 @@ cli_expect_failure(const char *socket, const char *const *args, const char *stat
 	bool ok = r.status == (status_name ? 1 : 2) && strncmp(r.err, "mmioctl: ", 9) == 0 &&
 		  found && r.out[0] == '\0';
 	if (ok && status_name) {
-		/* One line, and the detail is in it, after the status name. */
-		ok = newline && newline[1] == '\0' && strstr(found + strlen(needle), detail);
+		/* One line, and the detail is in it, after the status name; then only hints. */
+		ok = newline && strstr(found + strlen(needle), detail) &&
+		     strstr(found + strlen(needle), detail) < newline;
+		for (const char *l = newline ? newline + 1 : ""; ok && *l;) {
+			const char *end = strchr(l, '\n');
+			ok = strncmp(l, "mmioctl: hint: ", 15) == 0 && end;
+			l = end ? end + 1 : "";
+		}
 	}
 	if (!ok) {
 		fail_msg("exit %d, stdout '%s', stderr '%s'", r.status, r.out, r.err);

@@ -49,9 +49,10 @@ void cli_run(const char *socket, const char *input, struct spawn_proc_result *r,
 void cli_expect(const char *socket, const char *const *args, int status, const char *out);
 
 /*
- * Expects a refused request: exit 1, stdout empty, and on stderr the one line
+ * Expects a refused request: exit 1, stdout empty, and on stderr the line
  * "mmioctl: <what>: STATUS_NAME: <detail>" with detail containing the given
- * fragment of the daemon's explanation. For a NULL status_name, a usage error:
+ * fragment of the daemon's explanation, and nothing more but "mmioctl: hint:"
+ * lines. For a NULL status_name, a usage error:
  * exit 2 and "mmioctl: ..." on stderr.
  */
 void cli_expect_failure(const char *socket, const char *const *args, const char *status_name,

@@ -28,3 +28,33 @@ mmio_test(test_mmioctl_json integration
           LIBS mmio-test-daemon)
 target_compile_definitions(test_mmioctl_json PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
 add_dependencies(test_mmioctl_json mmioctl)
+
+# test_mmioctl_errors: errors in the user's terms (numbers, no daemon, hints, -o json usage errors).
+mmio_test(test_mmioctl_errors integration
+          SOURCES test_mmioctl_errors.c cli.c ${CMAKE_SOURCE_DIR}/tests/helpers/spawn_proc.c
+          LIBS mmio-test-daemon)
+target_compile_definitions(test_mmioctl_errors PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
+add_dependencies(test_mmioctl_errors mmioctl)
+
+# test_mmioctl_address: -a/--address on devmem regions over a stand-in for /dev/mem.
+mmio_test(test_mmioctl_address integration
+          SOURCES test_mmioctl_address.c cli.c ${CMAKE_SOURCE_DIR}/tests/helpers/spawn_proc.c
+          LIBS mmio-test-daemon)
+target_compile_definitions(test_mmioctl_address PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
+add_dependencies(test_mmioctl_address mmioctl)
+
+# man_pages: every docs/man/*.scd renders (scdoc, groff) without markup left in the text.
+add_test(NAME man_pages
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check_man_pages.sh ${CMAKE_SOURCE_DIR}/docs/man)
+set_tests_properties(man_pages PROPERTIES LABELS integration SKIP_RETURN_CODE 77)
+
+# completion: the bash and zsh completions know every command and option of mmioctl's tables
+# (mmioctl --list-commands).
+find_program(MMIO_PYTHON3 python3)
+if(MMIO_PYTHON3)
+  add_test(NAME completion
+           COMMAND ${MMIO_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/check_completion.py
+                   $<TARGET_FILE:mmioctl> ${CMAKE_SOURCE_DIR}/tools/completion/mmioctl.bash
+                   ${CMAKE_SOURCE_DIR}/tools/completion/_mmioctl)
+  set_tests_properties(completion PROPERTIES LABELS integration)
+endif()

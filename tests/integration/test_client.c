@@ -13,10 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon_fixture.h"
 #include "mmio/client.h"
+#include "mmio_limits.h"
+#include "raw_client.h"
 
 /* The file region starts at an odd file offset, so its device addresses are odd-based. */
 #define FILE_OFFSET      0x1003
@@ -202,6 +205,121 @@ test_client_errors_have_distinct_codes(void **state)
 	assert_int_equal(mmio_acquire(env->client, "sim0", 0x200, 8, &l), 0);
 	assert_true(mmio_lease_id(l) > id);
 	assert_int_equal(mmio_release(l), 0);
+}
+
+/* Requests mmiod served so far, the Stats request that asks included. */
+static uint64_t
+requests_served(struct mmio_client *c)
+{
+	struct mmio_stats *st;
+	assert_int_equal(mmio_stats(c, &st), 0);
+	uint64_t n = st->requests;
+	free(st);
+	return n;
+}
+
+/* mmiod's answer to a Load of width bytes at offset 0 of a fresh lease on sim0: its detail. */
+static void
+daemon_width_detail(const char *socket_path, unsigned width, char *detail, size_t len)
+{
+	int fd = raw_connect(socket_path);
+	assert_true(fd >= 0);
+	assert_int_equal(raw_hello(fd, MMIO_PROTOCOL_VERSION), MMIO__STATUS__OK);
+	Mmio__Acquire acquire = MMIO__ACQUIRE__INIT;
+	acquire.region = "sim0";
+	acquire.length = 8;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.id = 2;
+	req.body_case = MMIO__REQUEST__BODY_ACQUIRE;
+	req.acquire = &acquire;
+	assert_int_equal(raw_send(fd, &req), 0);
+	Mmio__Reply *reply = raw_recv(fd);
+	assert_non_null(reply);
+	assert_int_equal(reply->status, MMIO__STATUS__OK);
+	Mmio__Load load = MMIO__LOAD__INIT;
+	load.lease = reply->lease->id;
+	load.width = width;
+	mmio__reply__free_unpacked(reply, NULL);
+	req = (Mmio__Request)MMIO__REQUEST__INIT;
+	req.id = 3;
+	req.body_case = MMIO__REQUEST__BODY_LOAD;
+	req.load = &load;
+	assert_int_equal(raw_send(fd, &req), 0);
+	reply = raw_recv(fd);
+	assert_non_null(reply);
+	assert_int_equal(reply->status, MMIO__STATUS__INVALID_ARGUMENT);
+	snprintf(detail, len, "%s", reply->detail);
+	mmio__reply__free_unpacked(reply, NULL);
+	close(fd);
+}
+
+/*
+ * A width that is not 1, 2, 4 or 8 fails in the library, before any round
+ * trip, over the socket and with the ring open alike: the same status and
+ * detail as mmiod gives.
+ */
+static void
+test_client_bad_width_fails_locally(void **state)
+{
+	struct env *env = *state;
+	struct mmio_client *c = env->client;
+	static const unsigned widths[] = {0, 3, 5, 16, 256, 0x80000004u};
+	char want[64];
+	daemon_width_detail(env->daemon.socket_path, 3, want, sizeof(want));
+	assert_string_equal(want, "width 3 is not 1, 2, 4 or 8 bytes");
+	struct mmio_lease *l;
+	assert_int_equal(mmio_acquire(c, "sim0", 0, 16, &l), 0);
+	for (int ring = 0; ring < 2; ring++) {
+		if (ring) {
+			assert_int_equal(mmio_set_fast_path(c, MMIO_FAST_PATH_ON), 0);
+			assert_int_equal(mmio_fast_path_active(c), 1);
+		}
+		uint64_t before = requests_served(c);
+		for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+			unsigned w = widths[i];
+			snprintf(want, sizeof(want), "width %u is not 1, 2, 4 or 8 bytes", w);
+			uint64_t v = 7;
+			uint64_t vals[2] = {0, 0};
+			int rcs[] = {
+				mmio_load(l, 0, w, &v),
+				mmio_store(l, 0, w, 1),
+				mmio_modify(l, 0, w, 1, 1, &v),
+				mmio_poll(l, 0, w, 1, 1, 0, 0, &v),
+				mmio_read_block(l, 0, w, vals, 2, 0),
+				mmio_write_block(l, 0, w, vals, 2, 0),
+			};
+			for (size_t k = 0; k < sizeof(rcs) / sizeof(rcs[0]); k++) {
+				assert_int_equal(rcs[k], -EINVAL);
+			}
+			assert_string_equal(mmio_error_detail(c), want);
+			assert_int_equal(v, 7);
+			/* The next request clears the detail as usual. */
+			assert_int_equal(mmio_load(l, 0, 4, &v), 0);
+			assert_string_equal(mmio_error_detail(c), "");
+		}
+		/* Only the good loads reached mmiod (which counts ring ops too), and the Stats. */
+		assert_int_equal(requests_served(c),
+				 before + sizeof(widths) / sizeof(widths[0]) + 1);
+	}
+	assert_int_equal(mmio_release(l), 0);
+}
+
+/* The header's release, the library's and the project's are one. */
+static void
+test_client_version(void **state)
+{
+	(void)state;
+	unsigned major = 99, minor = 99, patch = 99;
+	const char *v = mmio_client_version(&major, &minor, &patch);
+	assert_string_equal(v, MMIOD_VERSION);
+	assert_int_equal(major, MMIO_CLIENT_VERSION_MAJOR);
+	assert_int_equal(minor, MMIO_CLIENT_VERSION_MINOR);
+	assert_int_equal(patch, MMIO_CLIENT_VERSION_PATCH);
+	char numbers[32];
+	snprintf(numbers, sizeof(numbers), "%d.%d.%d", MMIO_CLIENT_VERSION_MAJOR,
+		 MMIO_CLIENT_VERSION_MINOR, MMIO_CLIENT_VERSION_PATCH);
+	assert_string_equal(numbers, MMIOD_VERSION);
+	assert_ptr_equal(mmio_client_version(NULL, NULL, NULL), v);
 }
 
 static void
@@ -511,6 +629,96 @@ test_client_error_detail_per_thread_and_client(void **state)
 	assert_int_equal(mmio_release(l), 0);
 }
 
+/* Messages about $MMIO_FAST_PATH that reached the handler, and the last one. */
+static unsigned fast_path_warnings;
+static char fast_path_warning[256];
+
+static void
+count_fast_path_warnings(enum mmio_log_level level, const char *message, void *userdata)
+{
+	(void)userdata;
+	if (strstr(message, "MMIO_FAST_PATH")) {
+		fast_path_warnings += level == MMIO_LOG_WARN;
+		snprintf(fast_path_warning, sizeof(fast_path_warning), "%s", message);
+	}
+}
+
+/*
+ * In a child (the report is once per process), with stderr on err_fd and,
+ * if handler, a log handler: three connections under an unknown
+ * $MMIO_FAST_PATH, each in AUTO. Exits 0 if all went as said.
+ */
+static void __attribute__((noreturn))
+fast_path_env_child(const char *socket_path, int err_fd, bool handler)
+{
+	if (dup2(err_fd, STDERR_FILENO) < 0 || setenv("MMIO_FAST_PATH", "fast\033[2J", 1) < 0) {
+		_exit(10);
+	}
+	if (handler) {
+		mmio_set_log_handler(count_fast_path_warnings, NULL);
+	}
+	for (int i = 0; i < 3; i++) {
+		struct mmio_client *c;
+		struct mmio_lease *l;
+		uint32_t v;
+		if (mmio_connect(socket_path, &c) < 0 || mmio_acquire(c, "sim0", 0, 4, &l) < 0) {
+			_exit(11);
+		}
+		/* AUTO: the ring opens at the 8th single op, not before. */
+		for (int k = 0; k < 7; k++) {
+			if (mmio_load32(l, 0, &v) < 0 || mmio_fast_path_active(c)) {
+				_exit(12);
+			}
+		}
+		mmio_disconnect(c);
+	}
+	if (handler && (fast_path_warnings != 1 ||
+			strcmp(fast_path_warning, "$MMIO_FAST_PATH=fast?[2J is not auto, on or "
+						  "off: using auto") != 0)) {
+		_exit(13);
+	}
+	_exit(0);
+}
+
+/* Runs fast_path_env_child; returns what it wrote on stderr (free it). */
+static char *
+run_fast_path_env_child(const char *socket_path, bool handler)
+{
+	char path[] = "/tmp/mmio-fast-path-env-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	fflush(NULL);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		fast_path_env_child(socket_path, fd, handler);
+	}
+	int status;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	char *err = calloc(1, 4096);
+	assert_non_null(err);
+	assert_true(pread(fd, err, 4095, 0) >= 0);
+	close(fd);
+	return err;
+}
+
+/* An unknown $MMIO_FAST_PATH is reported once per process: on stderr, or to the handler. */
+static void
+test_client_fast_path_env_unknown_reported_once(void **state)
+{
+	struct env *env = *state;
+	char *err = run_fast_path_env_child(env->daemon.socket_path, false);
+	assert_string_equal(err, "libmmio-client: $MMIO_FAST_PATH=fast?[2J is not auto, on or off: "
+				 "using auto\n");
+	free(err);
+	err = run_fast_path_env_child(env->daemon.socket_path, true);
+	assert_string_equal(err, "");
+	free(err);
+}
+
 /* A log handler that counts its calls and, once, removes itself from within. */
 static void
 log_once(enum mmio_log_level level, const char *message, void *userdata)
@@ -552,6 +760,9 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_client_errors_have_distinct_codes, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_client_bad_width_fails_locally, setup,
+						teardown),
+		cmocka_unit_test(test_client_version),
 		cmocka_unit_test_setup_teardown(test_client_conflict_between_clients, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_client_split_low_part_is_new, setup, teardown),
@@ -566,6 +777,8 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_log_handler_replaced_from_within, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_client_fast_path_env_unknown_reported_once,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_device_fault_is_io_error, setup,
 						teardown),
 		cmocka_unit_test(test_client_daemon_stops_cleanly),

@@ -256,11 +256,12 @@ test_mmioctl_regions_listed(void **state)
 		assert_last_column_aligned(r.out, "ACCESS");
 		spawn_proc_result_finish(&r);
 	}
-	/* No daemon: the connect error, exit 1. */
+	/* No daemon: UNAVAILABLE, exit 3 (test_mmioctl_errors has the rest). */
 	cli_run("/nonexistent/mmiod.sock", NULL, &r, ARGS("regions"));
-	assert_int_equal(r.status, 1);
+	assert_int_equal(r.status, 3);
 	assert_string_equal(r.out, "");
-	assert_int_equal(strncmp(r.err, "mmioctl: connect /nonexistent/mmiod.sock: ", 42), 0);
+	assert_int_equal(
+		strncmp(r.err, "mmioctl: connect /nonexistent/mmiod.sock: UNAVAILABLE: ", 55), 0);
 	spawn_proc_result_finish(&r);
 	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }

@@ -81,21 +81,26 @@ test_mmioctl_json_every_command(void **state)
 {
 	struct daemon_fixture *daemon = *state;
 	const char *sock = daemon->socket_path;
-	expect_json(sock, ARGS("write", "sim0", "0x10", "0x41424344"), 0,
-		    "{\"region\": \"sim0\", \"offset\": \"0x10\", \"width\": 32, \"value\": "
-		    "\"0x41424344\"}\n");
-	expect_json(sock, ARGS("read", "sim0", "0x10"), 0,
-		    "{\"region\": \"sim0\", \"offset\": \"0x10\", \"width\": 32, \"value\": "
-		    "\"0x41424344\"}\n");
-	expect_json(sock, ARGS("modify", "sim0", "0x10", "0xff", "0", "-w", "16"), 0,
-		    "{\"region\": \"sim0\", \"offset\": \"0x10\", \"width\": 16, \"old\": "
-		    "\"0x4344\", \"new\": \"0x4300\"}\n");
-	expect_json(sock, ARGS("poll", "sim0", "0x10", "0xff", "0", "-w", "8"), 0,
-		    "{\"region\": \"sim0\", \"offset\": \"0x10\", \"width\": 8, \"value\": "
-		    "\"0x00\"}\n");
+	expect_json(
+		sock, ARGS("write", "sim0", "0x10", "0x41424344"), 0,
+		"{\"region\": \"sim0\", \"offset\": \"0x10\", \"offset_int\": 16, \"width\": 32, "
+		"\"value\": \"0x41424344\", \"value_int\": 1094861636}\n");
+	expect_json(
+		sock, ARGS("read", "sim0", "0x10"), 0,
+		"{\"region\": \"sim0\", \"offset\": \"0x10\", \"offset_int\": 16, \"width\": 32, "
+		"\"value\": \"0x41424344\", \"value_int\": 1094861636}\n");
+	expect_json(
+		sock, ARGS("modify", "sim0", "0x10", "0xff", "0", "-w", "16"), 0,
+		"{\"region\": \"sim0\", \"offset\": \"0x10\", \"offset_int\": 16, \"width\": 16, "
+		"\"old\": \"0x4344\", \"old_int\": 17220, \"new\": \"0x4300\", \"new_int\": "
+		"17152}\n");
+	expect_json(
+		sock, ARGS("poll", "sim0", "0x10", "0xff", "0", "-w", "8"), 0,
+		"{\"region\": \"sim0\", \"offset\": \"0x10\", \"offset_int\": 16, \"width\": 8, "
+		"\"value\": \"0x00\", \"value_int\": 0}\n");
 	expect_json(sock, ARGS("dump", "sim0", "0x10+8"), 0,
-		    "{\"region\": \"sim0\", \"offset\": \"0x10\", \"length\": \"0x8\", \"data\": "
-		    "\"0043424100000000\"}\n");
+		    "{\"region\": \"sim0\", \"offset\": \"0x10\", \"offset_int\": 16, \"length\": "
+		    "\"0x8\", \"length_int\": 8, \"data\": \"0043424100000000\"}\n");
 	expect_json(sock, ARGS("regions"), 0, NULL);
 	expect_json(sock, ARGS("leases"), 0, "[]\n");
 	expect_json(sock, ARGS("stats"), 0, NULL);
@@ -106,9 +111,92 @@ test_mmioctl_json_every_command(void **state)
 	expect_json(sock, ARGS("poll", "sim0", "0x10", "0xff", "1", "-t", "0"), 1, NULL);
 	expect_json(sock, ARGS("wait-irq", "sim0", "-t", "0"), 1, NULL);
 	/* run keeps its line protocol; prometheus is for stats only: usage errors. */
-	cli_expect_failure(sock, ARGS("-o", "json", "run"), NULL, NULL);
+	expect_json(sock, ARGS("run"), 2,
+		    "{\"error\": \"USAGE\", \"detail\": \"run: prints its own line protocol: no "
+		    "-o json\"}\n");
 	cli_expect_failure(sock, ARGS("read", "sim0", "0", "-o", "prometheus"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("-o", "yaml", "regions"), NULL, NULL);
+	assert_int_equal(daemon_fixture_stop(daemon), 0);
+}
+
+/*
+ * Runs python3 on the JSON document text with check, a Python expression on
+ * d (the document) that must be True: what a script would compare.
+ */
+static void
+assert_json_check(const char *text, const char *check)
+{
+	char program[512];
+	snprintf(program, sizeof(program),
+		 "import json, sys\nd = json.loads(sys.stdin.read())\nsys.exit(0 if (%s) else 1)",
+		 check);
+	const char *const argv[] = {"/usr/bin/python3", "-c", program, NULL};
+	struct spawn_proc p;
+	assert_int_equal(spawn_proc_start(&p, argv), 0);
+	struct spawn_proc_result r;
+	assert_int_equal(spawn_proc_finish(&p, text, IO_TIMEOUT_MS, &r), 0);
+	if (r.status != 0) {
+		print_error("%s: not %s\n%s\n", text, check, r.err);
+	}
+	assert_int_equal(r.status, 0);
+	spawn_proc_result_finish(&r);
+}
+
+/* Runs mmioctl -o json args (exit 0) and checks its document with assert_json_check. */
+static void
+expect_json_check(const char *sock, const char *const *args, const char *check)
+{
+	const char *argv[20] = {"-o", "json"};
+	int n = 2;
+	for (int i = 0; args[i]; i++) {
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	struct spawn_proc_result r;
+	cli_run(sock, NULL, &r, argv);
+	assert_int_equal(r.status, 0);
+	assert_json_check(r.out, check);
+	spawn_proc_result_finish(&r);
+}
+
+/*
+ * Every value a script compares is a JSON integer, exact to 64 bits (beyond
+ * 2^53, where a double would round), beside the hex string it always had.
+ */
+static void
+test_mmioctl_json_numbers_exact(void **state)
+{
+	struct daemon_fixture *daemon = *state;
+	const char *sock = daemon->socket_path;
+	cli_expect(sock, ARGS("write", "sim0", "0xff8", "0xfedcba9876543211", "-w", "64"), 0, "");
+	expect_json_check(sock, ARGS("read", "sim0", "0xff8", "-w", "64"),
+			  "d['value_int'] == 0xfedcba9876543211 == int(d['value'], 16) and "
+			  "d['value'] == '0xfedcba9876543211' and d['offset_int'] == 0xff8 and "
+			  "float(d['value_int']) != d['value_int']");
+	expect_json_check(sock, ARGS("modify", "sim0", "0xff8", "0xff", "0", "-w", "64"),
+			  "d['old_int'] == 0xfedcba9876543211 and d['new_int'] == "
+			  "0xfedcba9876543200 == int(d['new'], 16)");
+	expect_json_check(sock, ARGS("poll", "sim0", "0xff8", "0xff", "0", "-w", "64"),
+			  "d['value_int'] == 0xfedcba9876543200");
+	expect_json_check(sock, ARGS("write", "sim0", "0xff8", "18446744073709551615", "-w", "64"),
+			  "d['value_int'] == 2**64 - 1 and d['value'] == '0xffffffffffffffff'");
+	expect_json_check(sock, ARGS("dump", "sim0", "0xff0-0x1000"),
+			  "d['offset_int'] == 0xff0 and d['length_int'] == 16");
+	expect_json_check(sock, ARGS("regions"),
+			  "d[0]['size_int'] == 0x1000 == int(d[0]['size'], 16) and "
+			  "d[0]['address_int'] == int(d[0]['address'], 16) and "
+			  "d[0]['grants'][0]['offset_int'] == 0 and "
+			  "d[0]['grants'][0]['length_int'] == 0x1000");
+	struct spawn_proc holder;
+	cli_start(&holder, sock, ARGS("run"));
+	cli_expect_line(&holder, "acquire a sim0 0x100 0x20", "ok");
+	expect_json_check(sock, ARGS("leases"),
+			  "d[0]['start_int'] == 0x100 == int(d[0]['start'], 16) and "
+			  "d[0]['length_int'] == 0x20 == int(d[0]['length'], 16)");
+	struct spawn_proc_result r;
+	cli_finish(&holder, NULL, &r);
+	assert_int_equal(r.status, 0);
+	spawn_proc_result_finish(&r);
 	assert_int_equal(daemon_fixture_stop(daemon), 0);
 }
 
@@ -161,9 +249,10 @@ test_mmioctl_write_verify(void **state)
 	const char *sock = daemon->socket_path;
 	cli_expect(sock, ARGS("write", "sim0", "0x80", "0xcafe", "--verify", "-w", "16"), 0, "");
 	cli_expect(sock, ARGS("read", "sim0", "0x80", "-w", "16"), 0, "0xcafe\n");
-	expect_json(sock, ARGS("write", "sim0", "0x88", "7", "--verify", "-w", "8"), 0,
-		    "{\"region\": \"sim0\", \"offset\": \"0x88\", \"width\": 8, \"value\": "
-		    "\"0x07\", \"verified\": true}\n");
+	expect_json(
+		sock, ARGS("write", "sim0", "0x88", "7", "--verify", "-w", "8"), 0,
+		"{\"region\": \"sim0\", \"offset\": \"0x88\", \"offset_int\": 136, \"width\": 8, "
+		"\"value\": \"0x07\", \"value_int\": 7, \"verified\": true}\n");
 	/* Only write takes --verify; a failing store is reported as before. */
 	cli_expect_failure(sock, ARGS("read", "sim0", "0x80", "--verify"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("write", "sim0", "0x81", "1", "--verify"), "UNALIGNED", "");
@@ -175,6 +264,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_mmioctl_json_every_command, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mmioctl_json_numbers_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmioctl_quiet_prints_only_values, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_mmioctl_dump_ranges, setup, teardown),

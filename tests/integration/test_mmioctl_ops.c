@@ -320,10 +320,11 @@ test_mmioctl_ops_help(void **state)
 		const char *cmd, *usage, *mentions[4];
 	} helps[] = {
 		{"modify",
-		 "Usage: mmioctl [-s SOCKET] modify REGION OFFSET MASK VALUE [-w WIDTH]\n",
-		 {"(old & ~MASK) | (VALUE & MASK)", "OLD value", "-w, --width WIDTH", NULL}},
+		 "Usage: mmioctl [-s SOCKET] modify REGION OFFSET|-a ADDR MASK VALUE [-w WIDTH]\n",
+		 {"(old & ~MASK) | (VALUE & MASK)", "OLD value", "-w, --width WIDTH",
+		  "-a, --address ADDR"}},
 		{"poll",
-		 "Usage: mmioctl [-s SOCKET] poll REGION OFFSET MASK VALUE [-w WIDTH] "
+		 "Usage: mmioctl [-s SOCKET] poll REGION OFFSET|-a ADDR MASK VALUE [-w WIDTH] "
 		 "[-t|--timeout MS] [-i|--interval US]\n",
 		 {"-t, --timeout MS", "-i, --interval US", "TIMEOUT", "-w, --width WIDTH"}},
 		{"run",

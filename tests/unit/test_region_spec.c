@@ -457,7 +457,8 @@ test_region_spec_parse_u64_ok(void **state)
 		{"0x0", 0},
 		{"0X0", 0},
 		{"1", 1},
-		{"010", 10},
+		{"0x010", 0x10},
+		{"0x00", 0},
 		{"4096", 4096},
 		{"0x1000", 0x1000},
 		{"0xDeadBeef", 0xdeadbeef},
@@ -503,6 +504,12 @@ test_region_spec_parse_u64_errors(void **state)
 		{"1.0", -EINVAL},
 		{"1e3", -EINVAL},
 		{"0b1", -EINVAL},
+		/* A leading zero: octal to C and busybox devmem, decimal to libconfig. */
+		{"010", -EINVAL},
+		{"00", -EINVAL},
+		{"09", -EINVAL},
+		{"00000010", -EINVAL},
+		{"018446744073709551615", -EINVAL},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		uint64_t v = 12345;

@@ -1,5 +1,7 @@
 # bash completion for mmioctl(1): commands, options, and region names and lease ids
-# asked of mmiod (quietly: nothing is offered if it does not answer).
+# asked of mmiod (quietly: nothing is offered if it does not answer). The commands and the
+# options of each are those `mmioctl --list-commands` prints: the CTest completion
+# (tests/integration/check_completion.py) fails when they differ.
 
 # _mmioctl_query SOCKET_ARGS... COMMAND: first column of the command's table, header skipped;
 # continuation rows (blank first column) are left out.
@@ -13,11 +15,12 @@ _mmioctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="regions leases revoke wait-irq read write modify poll dump run"
-	local global_opts="-s --socket -h --help -V --version"
+	local commands="regions leases revoke stats wait-irq read write modify poll dump run"
+	local global_opts="-s --socket -q --quiet -o --output -h --help -V --version --list-commands"
 	local _mmioctl_cmd="${words[0]}"
 
-	local i cmd="" sock=() npos=0
+	# The command, the positional arguments after it, and whether -a stands for REGION OFFSET.
+	local i cmd="" sock=() npos=0 address=""
 	for ((i = 1; i < cword; i++)); do
 		case "${words[i]}" in
 		-s | --socket)
@@ -27,7 +30,14 @@ _mmioctl()
 		--socket=*)
 			sock=(-s "${words[i]#--socket=}")
 			;;
-		-w | --width | -t | --timeout | -i | --interval | -n | --count)
+		-a | --address)
+			address=1
+			((i++))
+			;;
+		--address=*)
+			address=1
+			;;
+		-w | --width | -t | --timeout | -i | --interval | -n | --count | -o | --output)
 			((i++))
 			;;
 		-*) ;;
@@ -50,7 +60,15 @@ _mmioctl()
 		COMPREPLY=($(compgen -W "8 16 32 64" -- "$cur"))
 		return
 		;;
-	-t | --timeout | -i | --interval | -n | --count)
+	-o | --output)
+		local formats="text json"
+		if [[ -z $cmd || $cmd == stats ]]; then
+			formats+=" prometheus"
+		fi
+		COMPREPLY=($(compgen -W "$formats" -- "$cur"))
+		return
+		;;
+	-t | --timeout | -i | --interval | -n | --count | -a | --address)
 		return
 		;;
 	esac
@@ -64,12 +82,13 @@ _mmioctl()
 		return
 	fi
 
-	local opts="-s --socket -h --help"
+	local opts="-s --socket -q --quiet -o --output -h --help"
 	case "$cmd" in
-	read | write | modify | dump) opts+=" -w --width" ;;
-	poll) opts+=" -w --width -t --timeout -i --interval" ;;
+	read | modify | dump) opts+=" -w --width -a --address" ;;
+	write) opts+=" -w --width -a --address --verify" ;;
+	poll) opts+=" -w --width -a --address -t --timeout -i --interval" ;;
 	wait-irq) opts+=" -t --timeout -n --count" ;;
-	run) opts+=" -k --keep-going" ;;
+	run) opts="-s --socket -h --help -k --keep-going" ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -78,7 +97,8 @@ _mmioctl()
 
 	case "$cmd" in
 	read | write | modify | poll | dump | wait-irq)
-		if ((npos == 0)); then
+		# With -a ADDR there is no REGION to name.
+		if ((npos == 0)) && [[ -z $address ]]; then
 			COMPREPLY=($(compgen -W "$(_mmioctl_query "${sock[@]}" regions)" -- "$cur"))
 		fi
 		;;
