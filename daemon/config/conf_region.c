@@ -79,9 +79,15 @@ get_phys(const struct parse *p, const config_setting_t *group, uint64_t *out)
 {
 	const config_setting_t *s = config_setting_get_member(group, "phys");
 	if (s && config_setting_type(s) == CONFIG_TYPE_STRING) {
-		if (parse_u64(config_setting_get_string(s), out) < 0) {
-			return conf_fail_at(p, s, "phys \"%s\" is not a decimal or 0x hex number",
-					    config_setting_get_string(s));
+		const char *text = config_setting_get_string(s);
+		if (parse_u64(text, out) < 0) {
+			return conf_fail_at(
+				p, s,
+				parse_leading_zero(text)
+					? "phys \"%s\": a leading 0 is ambiguous (octal to "
+					  "some tools): write it in 0x hex"
+					: "phys \"%s\" is not a decimal or 0x hex number",
+				text);
 		}
 		return 0;
 	}

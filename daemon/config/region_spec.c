@@ -370,6 +370,12 @@ apply_key(struct region_spec *spec, const char *key, const char *value, char *er
 		break;
 	}
 	rc = parse_u64(value, &v);
+	if (rc < 0 && parse_leading_zero(value)) {
+		return fail(err, errlen,
+			    "%s '%s': a leading 0 is ambiguous (octal to some tools): write it "
+			    "in decimal without it, or in 0x hex",
+			    key, value);
+	}
 	if (rc < 0) {
 		return fail(err, errlen, "%s '%s' is not a %s", key, value,
 			    rc == -ERANGE ? "64-bit number" : "decimal or 0x hex number");

@@ -127,6 +127,9 @@ test_conf_hw_devmem(void **state)
 	expect(f, REGION("    type = \"devmem\";\n    phys = \"0xfe2000zz\";\n    size = 4;\n"), 5,
 	       "phys");
 	expect(f, REGION("    type = \"devmem\";\n    phys = \"\";\n    size = 4;\n"), 5, "phys");
+	/* A leading zero is said to be the trouble, not just "not a number". */
+	expect(f, REGION("    type = \"devmem\";\n    phys = \"0100\";\n    size = 4;\n"), 5,
+	       "a leading 0 is ambiguous");
 	expect(f, REGION("    type = \"devmem\";\n    phys = \"-1\";\n    size = 4;\n"), 5, "phys");
 	expect(f, REGION("    type = \"devmem\";\n    phys = 1.5;\n    size = 4;\n"), 5, "phys");
 	expect(f, REGION("    type = \"devmem\";\n    phys = true;\n    size = 4;\n"), 5, "phys");

@@ -117,6 +117,17 @@ test_region_spec_name_limits(void **state)
 	assert_true(strlen(f->err) > 0);
 }
 
+/* A leading zero is refused with the reason, not as junk. */
+static void
+test_region_spec_leading_zero(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(parse(f, "r,type=mem,size=010"), -EINVAL);
+	assert_non_null(strstr(f->err, "size '010': a leading 0 is ambiguous"));
+	assert_int_equal(parse(f, "r,type=mem,size=0x010"), 0);
+	assert_int_equal(f->spec.size, 0x10);
+}
+
 static void
 test_region_spec_errors(void **state)
 {
@@ -533,6 +544,7 @@ main(void)
 		T(test_region_spec_mem),
 		T(test_region_spec_file),
 		T(test_region_spec_name_limits),
+		T(test_region_spec_leading_zero),
 		T(test_region_spec_errors),
 		T(test_region_spec_devmem),
 		T(test_region_spec_pci),
