@@ -55,8 +55,9 @@ static const char usage_text[] =
 	"                           NAME,type=uio,name=UIONAME|device=uioN,map=M[,size=N]\n"
 	"                                [,sysfs=/sys][,dev=/dev][,irq=yes[,irq_dev=PATH]]\n"
 	"                                                         a UIO map (size: all of it)\n"
-	"                         numbers are decimal or 0x hex. Such regions have no grants:\n"
-	"                         only root and the user who started mmiod may lease them.\n"
+	"                         numbers are decimal (no leading 0) or 0x hex. Such regions\n"
+	"                         have no grants: only root and the user who started mmiod\n"
+	"                         may lease them.\n"
 	"                         Without --config or --region, mmiod serves " DEFAULT_REGION ".\n"
 	"  -s, --socket PATH      listen on PATH (default " MMIO_DEFAULT_SOCKET_PATH
 	"); ignored when\n"
