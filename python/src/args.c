@@ -5,7 +5,7 @@
 #include "mmio_py.h"
 
 int
-mmiopy_u64(PyObject *o, const char *what, uint64_t *out)
+mmiopy_u64_slow(PyObject *o, const char *what, uint64_t *out)
 {
 	unsigned long long v;
 	if (PyLong_CheckExact(o)) {

@@ -37,8 +37,9 @@ mmiopy_client_wait(MmioClient *c, int (*done)(void *arg), void *arg)
 		 * Never wait for the GIL holding idle_lock (the leaver holds the GIL).
 		 */
 		pthread_mutex_lock(&c->idle_lock);
-		Py_BEGIN_ALLOW_THREADS pthread_cond_wait(&c->idle, &c->idle_lock);
-		pthread_mutex_unlock(&c->idle_lock);
+		Py_BEGIN_ALLOW_THREADS
+			pthread_cond_wait(&c->idle, &c->idle_lock);
+			pthread_mutex_unlock(&c->idle_lock);
 		Py_END_ALLOW_THREADS
 	}
 	c->waiters--;
@@ -92,9 +93,10 @@ client_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 	const char *cpath = bytes ? PyBytes_AS_STRING(bytes) : NULL;
 	struct mmio_client *client = NULL;
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = mmio_connect(cpath, &client);
-	Py_END_ALLOW_THREADS if (rc < 0)
-	{
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_connect(cpath, &client);
+	Py_END_ALLOW_THREADS
+	if (rc < 0) {
 		const char *shown = cpath ? cpath : getenv("MMIOD_SOCKET");
 		mmiopy_raise_connect(rc, shown && shown[0] ? shown : MMIO_DEFAULT_SOCKET_PATH);
 		Py_XDECREF(bytes);
@@ -118,7 +120,8 @@ client_dealloc(MmioClient *self)
 	struct mmio_client *client = self->client;
 	self->client = NULL;
 	if (client) {
-		Py_BEGIN_ALLOW_THREADS mmio_disconnect(client);
+		Py_BEGIN_ALLOW_THREADS
+			mmio_disconnect(client);
 		Py_END_ALLOW_THREADS
 	}
 	pthread_cond_destroy(&self->idle);
@@ -159,12 +162,12 @@ wake_irq_waiters(MmioClient *self)
 			wake[k++] = l;
 		}
 	}
-	Py_BEGIN_ALLOW_THREADS for (size_t i = 0; i < k; i++)
-	{
-		(void)mmio_irq_unsubscribe(wake[i]->lease);
-	}
-	Py_END_ALLOW_THREADS for (size_t i = 0; i < k; i++)
-	{
+	Py_BEGIN_ALLOW_THREADS
+		for (size_t i = 0; i < k; i++) {
+			(void)mmio_irq_unsubscribe(wake[i]->lease);
+		}
+	Py_END_ALLOW_THREADS
+	for (size_t i = 0; i < k; i++) {
 		wake[i]->busy--;
 		mmiopy_irq_detach(wake[i]);
 		Py_DECREF(wake[i]);
@@ -196,8 +199,10 @@ client_close(MmioClient *self, PyObject *Py_UNUSED(ignored))
 		mmiopy_client_unlink(self, l);
 		mmiopy_lease_kill(l);
 	}
-	Py_BEGIN_ALLOW_THREADS mmio_disconnect(client);
-	Py_END_ALLOW_THREADS Py_DECREF(self);
+	Py_BEGIN_ALLOW_THREADS
+		mmio_disconnect(client);
+	Py_END_ALLOW_THREADS
+	Py_DECREF(self);
 	Py_RETURN_NONE;
 }
 
@@ -228,9 +233,11 @@ client_regions(MmioClient *self, PyObject *Py_UNUSED(ignored))
 	struct mmio_region_info *infos = NULL;
 	char detail[MMIOPY_DETAIL_LEN];
 	int n;
-	Py_BEGIN_ALLOW_THREADS n = mmio_list_regions(client, &infos);
-	mmiopy_detail(client, n, detail);
-	Py_END_ALLOW_THREADS mmiopy_client_leave(self);
+	Py_BEGIN_ALLOW_THREADS
+		n = mmio_list_regions(client, &infos);
+		mmiopy_detail(client, n, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_client_leave(self);
 	if (n < 0) {
 		return mmiopy_raise(n, detail);
 	}
@@ -249,9 +256,11 @@ client_leases(MmioClient *self, PyObject *Py_UNUSED(ignored))
 	struct mmio_lease_info *infos = NULL;
 	char detail[MMIOPY_DETAIL_LEN];
 	int n;
-	Py_BEGIN_ALLOW_THREADS n = mmio_list_leases(client, &infos);
-	mmiopy_detail(client, n, detail);
-	Py_END_ALLOW_THREADS mmiopy_client_leave(self);
+	Py_BEGIN_ALLOW_THREADS
+		n = mmio_list_leases(client, &infos);
+		mmiopy_detail(client, n, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_client_leave(self);
 	if (n < 0) {
 		return mmiopy_raise(n, detail);
 	}
@@ -270,9 +279,11 @@ client_stats(MmioClient *self, PyObject *Py_UNUSED(ignored))
 	struct mmio_stats *stats = NULL;
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = mmio_stats(client, &stats);
-	mmiopy_detail(client, rc, detail);
-	Py_END_ALLOW_THREADS mmiopy_client_leave(self);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_stats(client, &stats);
+		mmiopy_detail(client, rc, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_client_leave(self);
 	if (rc < 0) {
 		return mmiopy_raise(rc, detail);
 	}
@@ -310,9 +321,11 @@ client_acquire(MmioClient *self, PyObject *args, PyObject *kwds)
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
 	/* region points into the str argument, which the caller keeps alive meanwhile. */
-	Py_BEGIN_ALLOW_THREADS rc = mmio_acquire(client, region, offset, length, &handle);
-	mmiopy_detail(client, rc, detail);
-	Py_END_ALLOW_THREADS mmiopy_client_leave(self);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_acquire(client, region, offset, length, &handle);
+		mmiopy_detail(client, rc, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_client_leave(self);
 	if (rc < 0) {
 		Py_DECREF(l);
 		return mmiopy_raise(rc, detail);
@@ -334,9 +347,11 @@ client_revoke(MmioClient *self, PyObject *arg)
 	}
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = mmio_revoke(client, id);
-	mmiopy_detail(client, rc, detail);
-	Py_END_ALLOW_THREADS mmiopy_client_leave(self);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_revoke(client, id);
+		mmiopy_detail(client, rc, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_client_leave(self);
 	if (rc < 0) {
 		return mmiopy_raise(rc, detail);
 	}
@@ -371,9 +386,11 @@ client_set_fast_path(MmioClient *self, PyObject *arg)
 	}
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = mmio_set_fast_path(client, modes[i]);
-	mmiopy_detail(client, rc, detail);
-	Py_END_ALLOW_THREADS mmiopy_client_leave(self);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_set_fast_path(client, modes[i]);
+		mmiopy_detail(client, rc, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_client_leave(self);
 	if (rc < 0) {
 		return mmiopy_raise(rc, detail);
 	}
@@ -389,8 +406,10 @@ client_fast_path_active(MmioClient *self, PyObject *Py_UNUSED(ignored))
 	}
 	int active;
 	/* Takes the client's lock, which a request in another thread holds meanwhile. */
-	Py_BEGIN_ALLOW_THREADS active = mmio_fast_path_active(client);
-	Py_END_ALLOW_THREADS mmiopy_client_leave(self);
+	Py_BEGIN_ALLOW_THREADS
+		active = mmio_fast_path_active(client);
+	Py_END_ALLOW_THREADS
+	mmiopy_client_leave(self);
 	return PyBool_FromLong(active);
 }
 

@@ -29,9 +29,11 @@ mmiopy_irq_subscribe(MmioLease *l)
 	}
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = mmio_irq_subscribe(h);
-	mmiopy_detail(client, rc, detail);
-	Py_END_ALLOW_THREADS mmiopy_lease_leave(l);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_irq_subscribe(h);
+		mmiopy_detail(client, rc, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_lease_leave(l);
 	if (rc < 0) {
 		Py_DECREF(irq);
 		return mmiopy_raise(rc, detail);
@@ -71,9 +73,11 @@ irq_end(MmioIrq *self, char detail[MMIOPY_DETAIL_LEN])
 		return 0;
 	}
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = mmio_irq_unsubscribe(h);
-	mmiopy_detail(client, rc, detail);
-	Py_END_ALLOW_THREADS mmiopy_lease_leave(l);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_irq_unsubscribe(h);
+		mmiopy_detail(client, rc, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_lease_leave(l);
 	return rc;
 }
 
@@ -157,9 +161,10 @@ irq_wait(MmioIrq *self, PyObject *args, PyObject *kwds)
 			long left = deadline - now_ms();
 			slice = left < 0 ? 0 : left < slice ? left : slice;
 		}
-		Py_BEGIN_ALLOW_THREADS rc = mmio_irq_wait(h, (int)slice, &count);
-		Py_END_ALLOW_THREADS if (rc != -ETIMEDOUT || (timeout >= 0 && now_ms() >= deadline))
-		{
+		Py_BEGIN_ALLOW_THREADS
+			rc = mmio_irq_wait(h, (int)slice, &count);
+		Py_END_ALLOW_THREADS
+		if (rc != -ETIMEDOUT || (timeout >= 0 && now_ms() >= deadline)) {
 			break;
 		}
 		if (PyErr_CheckSignals() < 0) {
@@ -198,9 +203,11 @@ irq_ack(MmioIrq *self, PyObject *Py_UNUSED(ignored))
 	}
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = mmio_irq_ack(h);
-	mmiopy_detail(client, rc, detail);
-	Py_END_ALLOW_THREADS mmiopy_lease_leave(self->lease);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_irq_ack(h);
+		mmiopy_detail(client, rc, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_lease_leave(self->lease);
 	if (rc < 0) {
 		return mmiopy_raise(rc, detail);
 	}

@@ -93,14 +93,17 @@ lease_release_handle(MmioLease *l, char detail[MMIOPY_DETAIL_LEN])
 	c->busy++; /* close() waits for this release */
 	if (l->irq_waiters) {
 		/* Ends the waits in other threads (allowed during them): they return NotFound. */
-		Py_BEGIN_ALLOW_THREADS(void) mmio_irq_unsubscribe(h);
+		Py_BEGIN_ALLOW_THREADS(void)
+			mmio_irq_unsubscribe(h);
 		Py_END_ALLOW_THREADS
 	}
 	mmiopy_client_wait(c, lease_idle, l);
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = mmio_release(h);
-	mmiopy_detail(client, rc, detail);
-	Py_END_ALLOW_THREADS mmiopy_irq_detach(l);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_release(h);
+		mmiopy_detail(client, rc, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_irq_detach(l);
 	mmiopy_client_leave(c);
 	return rc;
 }
@@ -163,11 +166,13 @@ do_load(MmioLease *self, PyObject *offset_obj, unsigned width)
 	uint64_t value = 0;
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = mmio_load(h, offset, width, &value);
-	if (rc < 0) {
-		mmiopy_detail(client, rc, detail);
-	}
-	Py_END_ALLOW_THREADS mmiopy_lease_leave(self);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_load(h, offset, width, &value);
+		if (rc < 0) {
+			mmiopy_detail(client, rc, detail);
+		}
+	Py_END_ALLOW_THREADS
+	mmiopy_lease_leave(self);
 	if (rc < 0) {
 		return mmiopy_raise(rc, detail);
 	}
@@ -190,11 +195,13 @@ do_store(MmioLease *self, PyObject *offset_obj, unsigned width, PyObject *value_
 	}
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = mmio_store(h, offset, width, value);
-	if (rc < 0) {
-		mmiopy_detail(client, rc, detail);
-	}
-	Py_END_ALLOW_THREADS mmiopy_lease_leave(self);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_store(h, offset, width, value);
+		if (rc < 0) {
+			mmiopy_detail(client, rc, detail);
+		}
+	Py_END_ALLOW_THREADS
+	mmiopy_lease_leave(self);
 	if (rc < 0) {
 		return mmiopy_raise(rc, detail);
 	}
@@ -281,9 +288,11 @@ do_modify(MmioLease *self, PyObject *args, PyObject *kwds, unsigned width)
 	uint64_t old = 0;
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = mmio_modify(h, offset, width, mask, value, &old);
-	mmiopy_detail(client, rc, detail);
-	Py_END_ALLOW_THREADS mmiopy_lease_leave(self);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_modify(h, offset, width, mask, value, &old);
+		mmiopy_detail(client, rc, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_lease_leave(self);
 	if (rc < 0) {
 		return mmiopy_raise(rc, detail);
 	}
@@ -333,10 +342,12 @@ do_poll(MmioLease *self, PyObject *args, PyObject *kwds, unsigned width)
 	uint64_t last = 0;
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = mmio_poll(h, offset, width, mask, value, (unsigned)timeout,
-					      (unsigned)interval, &last);
-	mmiopy_detail(client, rc, detail);
-	Py_END_ALLOW_THREADS mmiopy_lease_leave(self);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_poll(h, offset, width, mask, value, (unsigned)timeout, (unsigned)interval,
+			       &last);
+		mmiopy_detail(client, rc, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_lease_leave(self);
 	if (rc == -ETIMEDOUT) {
 		/* The value it last read goes with the timeout. */
 		PyObject *exc = mmiopy_error_new(rc, detail);
@@ -390,9 +401,11 @@ lease_barrier(MmioLease *self, PyObject *Py_UNUSED(ignored))
 	}
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = mmio_barrier(h);
-	mmiopy_detail(client, rc, detail);
-	Py_END_ALLOW_THREADS mmiopy_lease_leave(self);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_barrier(h);
+		mmiopy_detail(client, rc, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_lease_leave(self);
 	if (rc < 0) {
 		return mmiopy_raise(rc, detail);
 	}
@@ -485,10 +498,11 @@ lease_read_block(MmioLease *self, PyObject *args, PyObject *kwds)
 	}
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc =
-		mmio_read_block(h, offset, width, values, count, repeat ? MMIO_REPEAT : 0);
-	mmiopy_detail(client, rc, detail);
-	Py_END_ALLOW_THREADS mmiopy_lease_leave(self);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_read_block(h, offset, width, values, count, repeat ? MMIO_REPEAT : 0);
+		mmiopy_detail(client, rc, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_lease_leave(self);
 	PyObject *result = NULL;
 	if (rc < 0) {
 		mmiopy_raise(rc, detail);
@@ -575,10 +589,11 @@ lease_write_block(MmioLease *self, PyObject *args, PyObject *kwds)
 	}
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc =
-		mmio_write_block(h, offset, width, values, count, repeat ? MMIO_REPEAT : 0);
-	mmiopy_detail(client, rc, detail);
-	Py_END_ALLOW_THREADS mmiopy_lease_leave(self);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_write_block(h, offset, width, values, count, repeat ? MMIO_REPEAT : 0);
+		mmiopy_detail(client, rc, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_lease_leave(self);
 	PyMem_Free(values);
 	if (rc < 0) {
 		return mmiopy_raise(rc, detail);
@@ -606,9 +621,11 @@ lease_split(MmioLease *self, PyObject *mid_obj)
 	struct mmio_lease *handle = NULL;
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
-	Py_BEGIN_ALLOW_THREADS rc = mmio_split(h, mid, &handle);
-	mmiopy_detail(client, rc, detail);
-	Py_END_ALLOW_THREADS mmiopy_lease_leave(self);
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_split(h, mid, &handle);
+		mmiopy_detail(client, rc, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_lease_leave(self);
 	if (rc < 0) {
 		Py_DECREF(low);
 		return mmiopy_raise(rc, detail);

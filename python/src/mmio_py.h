@@ -86,7 +86,21 @@ PyObject *mmiopy_raise_connect(int err, const char *path);
 void mmiopy_detail(struct mmio_client *client, int rc, char buf[MMIOPY_DETAIL_LEN]);
 
 /* args.c: arguments checked before any request. 0, or -1 with TypeError/ValueError set. */
-int mmiopy_u64(PyObject *o, const char *what, uint64_t *out);
+int mmiopy_u64_slow(PyObject *o, const char *what, uint64_t *out);
+/* An int in 0..2**64-1; inline for the common case, a plain int in range. */
+static inline int
+mmiopy_u64(PyObject *o, const char *what, uint64_t *out)
+{
+	if (PyLong_CheckExact(o)) {
+		unsigned long long v = PyLong_AsUnsignedLongLong(o);
+		if (v != (unsigned long long)-1 || !PyErr_Occurred()) {
+			*out = v;
+			return 0;
+		}
+		PyErr_Clear(); /* the slow path raises the ValueError */
+	}
+	return mmiopy_u64_slow(o, what, out);
+}
 int mmiopy_width(PyObject *o, unsigned *out);
 int mmiopy_fits(uint64_t v, unsigned width, const char *what);
 /* timeout in ms: None is -1 (forever) when allow_forever, else a non-negative int <= max. */

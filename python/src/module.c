@@ -54,12 +54,14 @@ mod_bench_c_load32(PyObject *Py_UNUSED(module), PyObject *args)
 	struct timespec t1;
 	int rc = 0;
 	uint32_t v;
-	Py_BEGIN_ALLOW_THREADS clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (unsigned long long i = 0; i < n && rc == 0; i++) {
-		rc = mmio_load32(h, offset, &v);
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	Py_END_ALLOW_THREADS mmiopy_lease_leave(l);
+	Py_BEGIN_ALLOW_THREADS
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (unsigned long long i = 0; i < n && rc == 0; i++) {
+			rc = mmio_load32(h, offset, &v);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	Py_END_ALLOW_THREADS
+	mmiopy_lease_leave(l);
 	if (rc < 0) {
 		return mmiopy_raise(rc, "");
 	}
@@ -106,12 +108,14 @@ mod_bench_c_batch(PyObject *Py_UNUSED(module), PyObject *args)
 	struct timespec t0;
 	struct timespec t1;
 	int rc = 0;
-	Py_BEGIN_ALLOW_THREADS clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (unsigned long long i = 0; i < reps && rc == 0; i++) {
-		rc = mmio_batch(client, ops, (size_t)nops, 0);
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	Py_END_ALLOW_THREADS mmiopy_lease_leave(l);
+	Py_BEGIN_ALLOW_THREADS
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (unsigned long long i = 0; i < reps && rc == 0; i++) {
+			rc = mmio_batch(client, ops, (size_t)nops, 0);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	Py_END_ALLOW_THREADS
+	mmiopy_lease_leave(l);
 	PyMem_Free(ops);
 	if (rc != 0) {
 		return mmiopy_raise(rc < 0 ? rc : -EIO, "");
