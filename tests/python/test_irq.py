@@ -40,7 +40,11 @@ class Uio:
         tty.setraw(self.master)  # counts pass through byte for byte
         region = ("irqdev,type=uio,name=fakeuio,map=0,sysfs=%s/sys,dev=%s/dev,irq=yes,irq_dev=%s"
                   % (root, root, os.ttyname(self.slave)))
-        self.daemon.start("--region", region, "--region", "plain,type=mem,size=64")
+        try:
+            self.daemon.start("--region", region, "--region", "plain,type=mem,size=64")
+        except BaseException:
+            self.close()  # no fixture teardown for a setup that failed
+            raise
 
     def raise_irq(self, total):
         """The device raises its interrupt: UIO's read() would now return this total."""
