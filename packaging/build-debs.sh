@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Debian packages of mmiod (mmiod, libmmio-client0, libmmio-client-dev)
+# Builds the Debian packages of mmiod (mmiod, libmmio-client0, libmmio-client-dev,
+# python3-mmio)
 # and checks them with lintian.
 #
 #   packaging/build-debs.sh [--head] OUTDIR

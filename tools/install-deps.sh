@@ -4,7 +4,8 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config libevent-dev libprotobuf-c-dev protobuf-c-compiler
 	libconfig-dev libsystemd-dev systemd
-	libcmocka-dev clang libclang-rt-14-dev valgrind clang-tidy cppcheck scdoc)
+	libcmocka-dev clang libclang-rt-14-dev valgrind clang-tidy cppcheck scdoc
+	python3-dev python3-pytest)
 
 missing=()
 for p in "${packages[@]}"; do

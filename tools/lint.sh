@@ -81,6 +81,7 @@ if [ "$tidy_rc" -ne 0 ] && [ ! -s "$out/tidy.findings" ]; then
 fi
 
 echo "== cppcheck"
+# --library=python: the Python module's Py_BEGIN_ALLOW_THREADS and the like (python/src/).
 # cppcheck skips system headers, but two define the vocabulary the code is written in: without
 # sys/queue.h every TAILQ_FOREACH body reads as uninitialised use, and without protobuf-c.h the
 # generated header's version check hits #error. Include exactly the files the compiler would.
@@ -95,7 +96,7 @@ protobuf_c_h=$(system_header protobuf-c/protobuf-c.h)
 build_rel=$(realpath --relative-to="$root" "$build")
 cpp_rc=0
 (cd "$root" && "$cppcheck" -q --project="$build_rel/lint/compile_commands.json" --std=c11 \
-	--library=posix --library=gnu --include="$queue_h" --include="$protobuf_c_h" \
+	--library=posix --library=gnu --library=python --include="$queue_h" --include="$protobuf_c_h" \
 	--enable=warning,style,performance,portability --inline-suppr --error-exitcode=1 \
 	--suppress=missingIncludeSystem --suppress="*:$build_rel/*" \
 	--suppressions-list=tools/cppcheck-suppressions.txt -j "$jobs" \

@@ -1,0 +1,219 @@
+/* What regions(), leases() and stats() return: named tuples (struct sequences). */
+#include "mmio_py.h"
+
+static PyTypeObject region_type;
+static PyTypeObject grant_type;
+static PyTypeObject lease_info_type;
+static PyTypeObject stats_type;
+static PyTypeObject region_stats_type;
+
+static PyStructSequence_Field region_fields[] = {
+	{"name", "the region's name"},
+	{"type", "its backend: 'mem', 'file', 'devmem', 'pci', 'uio'"},
+	{"size", "bytes"},
+	{"address", "absolute device address of offset 0"},
+	{"faults", "accesses the device answered with a bus error"},
+	{"access", "'rw' if a grant of yours allows stores, else 'ro'"},
+	{"grants", "your grants on it: a tuple of Grant(offset, length, access)"},
+	{NULL, NULL},
+};
+static PyStructSequence_Desc region_desc = {
+	"mmio.Region", "A region mmiod serves, as the caller sees it (Client.regions()).",
+	region_fields, 7};
+
+static PyStructSequence_Field grant_fields[] = {
+	{"offset", "start of the range you may lease"},
+	{"length", "its length"},
+	{"access", "'rw' or 'ro'"},
+	{NULL, NULL},
+};
+static PyStructSequence_Desc grant_desc = {"mmio.Grant", "A range of a region you may lease.",
+					   grant_fields, 3};
+
+static PyStructSequence_Field lease_info_fields[] = {
+	{"id", "mmiod's id of the lease"},
+	{"region", "its region"},
+	{"start", "its offset in the region"},
+	{"length", "bytes"},
+	{"pid", "the holder's pid"},
+	{"uid", "the holder's uid"},
+	{"access", "'rw' or 'ro'"},
+	{NULL, NULL},
+};
+static PyStructSequence_Desc lease_info_desc = {
+	"mmio.LeaseInfo", "A live lease, as mmiod lists it (Client.leases()).", lease_info_fields,
+	7};
+
+static PyStructSequence_Field stats_fields[] = {
+	{"connections", "live client connections"},
+	{"leases", "live leases over every region"},
+	{"faults", "device faults since mmiod started"},
+	{"requests", "requests served since start, this one included"},
+	{"uptime_ms", "since mmiod started"},
+	{"rings", "open shared-memory rings"},
+	{"regions", "a tuple of RegionStats(name, leases, faults) of the regions you see"},
+	{NULL, NULL},
+};
+static PyStructSequence_Desc stats_desc = {"mmio.Stats", "mmiod's figures (Client.stats()).",
+					   stats_fields, 7};
+
+static PyStructSequence_Field region_stats_fields[] = {
+	{"name", "the region's name"},
+	{"leases", "live leases on it, anyone's"},
+	{"faults", "device faults since mmiod started"},
+	{NULL, NULL},
+};
+static PyStructSequence_Desc region_stats_desc = {
+	"mmio.RegionStats", "One region's figures in Stats.regions.", region_stats_fields, 3};
+
+const char *
+mmiopy_access_name(enum mmio_access access)
+{
+	return access == MMIO_ACCESS_RW ? "rw" : "ro";
+}
+
+int
+mmiopy_info_init(PyObject *module)
+{
+	struct {
+		PyTypeObject *type;
+		PyStructSequence_Desc *desc;
+		const char *name;
+	} types[] = {
+		{&region_type, &region_desc, "Region"},
+		{&grant_type, &grant_desc, "Grant"},
+		{&lease_info_type, &lease_info_desc, "LeaseInfo"},
+		{&stats_type, &stats_desc, "Stats"},
+		{&region_stats_type, &region_stats_desc, "RegionStats"},
+	};
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (PyStructSequence_InitType2(types[i].type, types[i].desc) < 0 ||
+		    PyModule_AddObjectRef(module, types[i].name, (PyObject *)types[i].type) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Sets field i of seq to v (a new reference, or NULL on error); -1 on error. */
+static int
+set(PyObject *seq, Py_ssize_t i, PyObject *v)
+{
+	if (!v) {
+		return -1;
+	}
+	PyStructSequence_SET_ITEM(seq, i, v);
+	return 0;
+}
+
+static PyObject *
+u64(uint64_t v)
+{
+	return PyLong_FromUnsignedLongLong(v);
+}
+
+static PyObject *
+str(const char *s)
+{
+	return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "replace");
+}
+
+static PyObject *
+region_to_object(const struct mmio_region_info *r)
+{
+	PyObject *grants = PyTuple_New((Py_ssize_t)r->n_grants);
+	if (!grants) {
+		return NULL;
+	}
+	int rw = 0;
+	for (size_t k = 0; k < r->n_grants; k++) {
+		const struct mmio_grant *g = &r->grants[k];
+		PyObject *grant = PyStructSequence_New(&grant_type);
+		PyTuple_SET_ITEM(grants, (Py_ssize_t)k, grant);
+		if (!grant || set(grant, 0, u64(g->offset)) < 0 ||
+		    set(grant, 1, u64(g->length)) < 0 ||
+		    set(grant, 2, str(mmiopy_access_name(g->access))) < 0) {
+			Py_DECREF(grants);
+			return NULL;
+		}
+		rw |= g->access == MMIO_ACCESS_RW;
+	}
+	PyObject *o = PyStructSequence_New(&region_type);
+	if (!o) {
+		Py_DECREF(grants);
+		return NULL;
+	}
+	if (set(o, 6, grants) < 0 || set(o, 0, str(r->name)) < 0 || set(o, 1, str(r->type)) < 0 ||
+	    set(o, 2, u64(r->size)) < 0 || set(o, 3, u64(r->address)) < 0 ||
+	    set(o, 4, u64(r->faults)) < 0 || set(o, 5, str(rw ? "rw" : "ro")) < 0) {
+		Py_DECREF(o);
+		return NULL;
+	}
+	return o;
+}
+
+PyObject *
+mmiopy_regions_to_list(const struct mmio_region_info *r, int n)
+{
+	PyObject *list = PyList_New(n);
+	for (int i = 0; list && i < n; i++) {
+		PyObject *o = region_to_object(&r[i]);
+		if (!o) {
+			Py_CLEAR(list);
+			break;
+		}
+		PyList_SET_ITEM(list, i, o);
+	}
+	return list;
+}
+
+PyObject *
+mmiopy_leases_to_list(const struct mmio_lease_info *l, int n)
+{
+	PyObject *list = PyList_New(n);
+	for (int i = 0; list && i < n; i++) {
+		PyObject *o = PyStructSequence_New(&lease_info_type);
+		if (!o || set(o, 0, u64(l[i].id)) < 0 || set(o, 1, str(l[i].region)) < 0 ||
+		    set(o, 2, u64(l[i].start)) < 0 || set(o, 3, u64(l[i].length)) < 0 ||
+		    set(o, 4, PyLong_FromLong((long)l[i].pid)) < 0 ||
+		    set(o, 5, PyLong_FromUnsignedLong((unsigned long)l[i].uid)) < 0 ||
+		    set(o, 6, str(mmiopy_access_name(l[i].access))) < 0) {
+			Py_XDECREF(o);
+			Py_CLEAR(list);
+			break;
+		}
+		PyList_SET_ITEM(list, i, o);
+	}
+	return list;
+}
+
+PyObject *
+mmiopy_stats_to_object(const struct mmio_stats *s)
+{
+	PyObject *regions = PyTuple_New((Py_ssize_t)s->n_regions);
+	for (size_t i = 0; regions && i < s->n_regions; i++) {
+		PyObject *o = PyStructSequence_New(&region_stats_type);
+		PyTuple_SET_ITEM(regions, (Py_ssize_t)i, o);
+		if (!o || set(o, 0, str(s->regions[i].name)) < 0 ||
+		    set(o, 1, u64(s->regions[i].leases)) < 0 ||
+		    set(o, 2, u64(s->regions[i].faults)) < 0) {
+			Py_CLEAR(regions);
+		}
+	}
+	if (!regions) {
+		return NULL;
+	}
+	PyObject *o = PyStructSequence_New(&stats_type);
+	if (!o) {
+		Py_DECREF(regions);
+		return NULL;
+	}
+	if (set(o, 6, regions) < 0 || set(o, 0, u64(s->connections)) < 0 ||
+	    set(o, 1, u64(s->leases)) < 0 || set(o, 2, u64(s->faults)) < 0 ||
+	    set(o, 3, u64(s->requests)) < 0 || set(o, 4, u64(s->uptime_ms)) < 0 ||
+	    set(o, 5, u64(s->rings)) < 0) {
+		Py_DECREF(o);
+		return NULL;
+	}
+	return o;
+}

@@ -1,0 +1,144 @@
+/*
+ * The mmio extension module (mmio._mmio): what its files share.
+ *
+ * Lifetime and threads. Every libmmio-client call that talks to mmiod runs with
+ * the GIL released. The bookkeeping below is only read and written with the
+ * GIL held, which is what makes it consistent:
+ *   - A Lease holds a strong reference to its Client, so a client is freed after
+ *     its leases. A Client lists its live Lease objects (borrowed links), so that
+ *     close() can mark them dead before mmio_disconnect() frees their handles.
+ *   - busy counts the calls in flight without the GIL (on a lease, and on its
+ *     client for calls through either). release() and close() take the handle
+ *     away first (new calls raise ValueError), then wait on the client's
+ *     condition variable until the calls in flight have returned, and only then
+ *     free it: libmmio-client forbids using a lease while another thread
+ *     releases it, and a client while it is disconnected.
+ *   - An IRQ wait can last forever, so release() and close() first end the
+ *     subscription of a lease with waiters (mmio_irq_unsubscribe may run during
+ *     a wait: the wait returns at once).
+ * The types are static and never freed, and the exception classes are held in
+ * static variables: a Lease or Client collected during interpreter shutdown,
+ * after the module itself, still finds everything its deallocator uses.
+ */
+#ifndef MMIO_PY_H
+#define MMIO_PY_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <mmio/client.h>
+
+/* Accesses per block call and ops per batch: the limit include/mmio/client.h documents. */
+#define MMIOPY_MAX_OPS 4096
+
+/* Room for mmio_error_detail(): mmiod's details are a line or two. */
+#define MMIOPY_DETAIL_LEN 1024
+
+typedef struct MmioLease MmioLease;
+typedef struct MmioIrq MmioIrq;
+
+typedef struct {
+	PyObject_HEAD struct mmio_client *client; /* NULL once closed */
+	MmioLease *leases;                        /* live Lease objects, linked through prev/next */
+	unsigned busy;                            /* calls in flight on the client or its leases */
+	unsigned waiters;                         /* threads in mmiopy_client_wait_idle */
+	pthread_mutex_t idle_lock;
+	pthread_cond_t idle;
+	PyObject *path; /* str, or None for the default */
+	PyObject *weakrefs;
+} MmioClient;
+
+struct MmioLease {
+	PyObject_HEAD struct mmio_lease
+		*lease;     /* NULL once released, revoked with its client or closed */
+	MmioClient *client; /* strong: the client outlives its leases */
+	MmioLease *prev;
+	MmioLease *next;
+	unsigned busy;        /* calls in flight on this lease */
+	unsigned irq_waiters; /* of those, IRQ waits */
+	MmioIrq *irq;         /* the live subscription's object (borrowed), or NULL */
+	uint64_t id;
+	char region[65];
+	PyObject *weakrefs;
+};
+
+struct MmioIrq {
+	PyObject_HEAD MmioLease *lease; /* strong */
+	int active;                     /* this object's subscription is the lease's current one */
+};
+
+extern PyTypeObject MmioClient_Type;
+extern PyTypeObject MmioLease_Type;
+extern PyTypeObject MmioIrq_Type;
+
+/* errors.c: the exception hierarchy. */
+int mmiopy_errors_init(PyObject *module);
+/* An exception instance for err (negative errno) with detail; NULL with an error set. */
+PyObject *mmiopy_error_new(int err, const char *detail);
+/* Raises mmiopy_error_new(err, detail); returns NULL. */
+PyObject *mmiopy_raise(int err, const char *detail);
+/* For mmio_connect: a connect(2) error is Unavailable, the rest as mmiopy_raise. */
+PyObject *mmiopy_raise_connect(int err, const char *path);
+/* The calling thread's detail for client after a failed call, into buf. */
+void mmiopy_detail(struct mmio_client *client, int rc, char buf[MMIOPY_DETAIL_LEN]);
+
+/* args.c: arguments checked before any request. 0, or -1 with TypeError/ValueError set. */
+int mmiopy_u64_slow(PyObject *o, const char *what, uint64_t *out);
+/* An int in 0..2**64-1; inline for the common case, a plain int in range. */
+static inline int
+mmiopy_u64(PyObject *o, const char *what, uint64_t *out)
+{
+	if (PyLong_CheckExact(o)) {
+		unsigned long long v = PyLong_AsUnsignedLongLong(o);
+		if (v != (unsigned long long)-1 || !PyErr_Occurred()) {
+			*out = v;
+			return 0;
+		}
+		PyErr_Clear(); /* the slow path raises the ValueError */
+	}
+	return mmiopy_u64_slow(o, what, out);
+}
+int mmiopy_width(PyObject *o, unsigned *out);
+int mmiopy_fits(uint64_t v, unsigned width, const char *what);
+/* timeout in ms: None is -1 (forever) when allow_forever, else a non-negative int <= max. */
+int mmiopy_timeout(PyObject *o, int allow_forever, long max, long *out);
+
+/* client.c: call bookkeeping. enter: the handle, or NULL with ValueError set. */
+struct mmio_client *mmiopy_client_enter(MmioClient *c);
+void mmiopy_client_leave(MmioClient *c);
+/* Blocks (GIL released) until done(arg) is true; done is evaluated with the GIL. */
+void mmiopy_client_wait(MmioClient *c, int (*done)(void *arg), void *arg);
+void mmiopy_client_link(MmioClient *c, MmioLease *l);
+void mmiopy_client_unlink(MmioClient *c, MmioLease *l);
+
+/* lease.c */
+MmioLease *mmiopy_lease_alloc(MmioClient *c);
+/* Wraps a new handle in l (from mmiopy_lease_alloc) and links it into its client. */
+void mmiopy_lease_attach(MmioLease *l, struct mmio_lease *handle);
+/* The handle, and its client's in *client; NULL with ValueError if released or closed. */
+struct mmio_lease *mmiopy_lease_enter(MmioLease *l, struct mmio_client **client);
+void mmiopy_lease_leave(MmioLease *l);
+/* The client closed: the handle is gone with it. */
+void mmiopy_lease_kill(MmioLease *l);
+
+/* batch.c: Lease.batch and Client.batch. */
+int mmiopy_batch_init(void);
+PyObject *mmiopy_batch(MmioClient *c, MmioLease *lease, PyObject *const *args, Py_ssize_t nargs,
+		       PyObject *kwnames);
+
+/* irq.c */
+PyObject *mmiopy_irq_subscribe(MmioLease *l);
+/* The lease is going away: its subscription object goes dead. */
+void mmiopy_irq_detach(MmioLease *l);
+
+/* info.c: regions(), leases(), stats() results. */
+int mmiopy_info_init(PyObject *module);
+PyObject *mmiopy_regions_to_list(const struct mmio_region_info *r, int n);
+PyObject *mmiopy_leases_to_list(const struct mmio_lease_info *l, int n);
+PyObject *mmiopy_stats_to_object(const struct mmio_stats *s);
+const char *mmiopy_access_name(enum mmio_access access);
+
+#endif
