@@ -48,6 +48,8 @@ conf_finish(struct mmiod_config *cfg)
 	for (unsigned i = 0; i < cfg->n_regions; i++) {
 		region_spec_finish(&cfg->regions[i].spec);
 		policy_finish(&cfg->regions[i].policy);
+		regmap_free(cfg->regions[i].regmap);
+		cfg->regions[i].regmap = NULL;
 	}
 	cfg->n_regions = 0;
 	free(cfg->socket_path);

@@ -12,6 +12,7 @@
 #include "config/region_spec.h"
 #include "core/limits.h"
 #include "core/policy.h"
+#include "core/regmap.h"
 #include "mmio_limits.h"
 
 #define MMIOD_DEFAULT_CONFIG       "/etc/mmiod/mmiod.conf"
@@ -20,7 +21,8 @@
 struct region_config {
 	struct region_spec spec;
 	struct region_policy policy;
-	int line; /* of its group in the config file; 0 for a --region spec */
+	struct regmap *regmap; /* map = "PATH": read with the config; owned; NULL without one */
+	int line;              /* of its group in the config file; 0 for a --region spec */
 };
 
 struct mmiod_config {

@@ -6,6 +6,7 @@
 
 #include "config/conf.h"
 #include "config/conf_parse.h"
+#include "config/regmap_yaml.h"
 #include "parse.h"
 
 static int get_irq(const struct parse *p, const config_setting_t *group, bool *out);
@@ -120,6 +121,40 @@ get_irq(const struct parse *p, const config_setting_t *group, bool *out)
 	return 0;
 }
 
+/* The key that gives the UIO map index: uio_map, or an integer map. */
+static const char *
+map_key(const config_setting_t *group)
+{
+	return config_setting_get_member(group, "uio_map") ? "uio_map" : "map";
+}
+
+/*
+ * map = "PATH" is the register map file (any type); an integer map, or uio_map, is the UIO map
+ * index. Both spellings of the index at once are refused.
+ */
+static int
+get_map(const struct parse *p, const config_setting_t *group, struct region_spec *spec,
+	uint64_t *index)
+{
+	const config_setting_t *m = config_setting_get_member(group, "map");
+	bool file = m && config_setting_type(m) == CONFIG_TYPE_STRING;
+	if (m && !file && config_setting_get_member(group, "uio_map")) {
+		return conf_fail_at(p, m,
+				    "map and uio_map both give the UIO map index: use uio_map = N "
+				    "(map = \"PATH\" names a register map file)");
+	}
+	if (file) {
+		const char *path = config_setting_get_string(m);
+		if (path[0] == '\0') {
+			return conf_fail_at(p, m, "map = \"\": the register map file has no name");
+		}
+		if (!(spec->regmap = strdup(path))) {
+			return -ENOMEM;
+		}
+	}
+	return conf_get_u64(p, group, file ? "uio_map" : map_key(group), index);
+}
+
 /* The hardware backends' settings (devmem, pci, uio); region_spec_check judges them. */
 static int
 parse_hw_keys(const struct parse *p, const config_setting_t *s, struct region_spec *spec)
@@ -140,13 +175,12 @@ parse_hw_keys(const struct parse *p, const config_setting_t *s, struct region_sp
 	uint64_t bar = 0;
 	uint64_t map = 0;
 	if ((rc = get_phys(p, s, &spec->phys)) < 0 || (rc = get_irq(p, s, &spec->irq)) < 0 ||
-	    (rc = conf_get_u64(p, s, "bar", &bar)) < 0 ||
-	    (rc = conf_get_u64(p, s, "map", &map)) < 0) {
+	    (rc = conf_get_u64(p, s, "bar", &bar)) < 0 || (rc = get_map(p, s, spec, &map)) < 0) {
 		return rc;
 	}
 	if (bar > 5 || map >= MMIO_UIO_MAX_MAPS) {
-		return conf_fail_at(p, conf_member_or(s, bar > 5 ? "bar" : "map"),
-				    "%s must be in 0..%d", bar > 5 ? "bar" : "map",
+		const char *key = bar > 5 ? "bar" : map_key(s);
+		return conf_fail_at(p, conf_member_or(s, key), "%s must be in 0..%d", key,
 				    bar > 5 ? 5 : MMIO_UIO_MAX_MAPS - 1);
 	}
 	spec->bar = (unsigned)bar;
@@ -154,12 +188,38 @@ parse_hw_keys(const struct parse *p, const config_setting_t *s, struct region_sp
 	return 0;
 }
 
+/*
+ * Reads and validates the region's register map file, against the region's size when the config
+ * gives it (pci and uio without size: when the region is opened, and by --check-config from what
+ * stat tells). Its errors are the map file's "FILE:LINE: message", naming the region.
+ */
+static int
+load_regmap(const struct parse *p, const config_setting_t *s, struct region_config *r)
+{
+	char why[512];
+	int rc = regmap_yaml_load(r->spec.regmap, &r->regmap, why, sizeof(why));
+	if (rc == 0 && r->spec.size) {
+		rc = regmap_yaml_check(r->spec.regmap, r->regmap, r->spec.size, why, sizeof(why));
+	}
+	if (rc == -ENOMEM) {
+		return rc;
+	}
+	if (rc < 0) {
+		(void)snprintf(p->err, p->errlen, "%s (the map of region '%s', %s:%d)", why,
+			       r->spec.name, p->path,
+			       config_setting_source_line(conf_member_or(s, "map")));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int
 conf_parse_region(const struct parse *p, const config_setting_t *s, struct region_config *rc_out)
 {
-	static const char *const keys[] = {
-		"name",     "type",  "path", "size", "offset",  "phys",  "device", "bar", "map",
-		"uio_name", "sysfs", "dev",  "irq",  "irq_dev", "audit", "grants", NULL};
+	static const char *const keys[] = {"name",     "type",   "path", "size", "offset",
+					   "phys",     "device", "bar",  "map",  "uio_map",
+					   "uio_name", "sysfs",  "dev",  "irq",  "irq_dev",
+					   "audit",    "grants", NULL};
 	struct region_spec *spec = &rc_out->spec;
 	if (!config_setting_is_group(s)) {
 		return conf_fail_at(p, s,
@@ -194,8 +254,12 @@ conf_parse_region(const struct parse *p, const config_setting_t *s, struct regio
 		return rc;
 	}
 	for (int i = 0; i < config_setting_length(s); i++) {
-		spec->keys |= region_spec_key(
-			config_setting_name(config_setting_get_elem(s, (unsigned)i)));
+		const config_setting_t *m = config_setting_get_elem(s, (unsigned)i);
+		/* map = "PATH" is not the UIO map: every type takes a register map. */
+		if (!(strcmp(config_setting_name(m), "map") == 0 &&
+		      config_setting_type(m) == CONFIG_TYPE_STRING)) {
+			spec->keys |= region_spec_key(config_setting_name(m));
+		}
 	}
 	char why[256];
 	if (region_spec_check(spec, why, sizeof(why)) < 0) {
@@ -208,6 +272,9 @@ conf_parse_region(const struct parse *p, const config_setting_t *s, struct regio
 			"region '%s': a region with grants needs size (type %s takes it "
 			"from the device only without grants)",
 			spec->name, spec->type);
+	}
+	if (spec->regmap && (rc = load_regmap(p, s, rc_out)) < 0) {
+		return rc;
 	}
 	int mode = audit ? policy_audit_parse(audit) : AUDIT_NONE;
 	if (mode < 0) {

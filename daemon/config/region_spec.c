@@ -13,11 +13,13 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } key_names[] = {
-	{"type", REGION_KEY_TYPE},         {"path", REGION_KEY_PATH}, {"size", REGION_KEY_SIZE},
-	{"offset", REGION_KEY_OFFSET},     {"phys", REGION_KEY_PHYS}, {"device", REGION_KEY_DEVICE},
-	{"uio_name", REGION_KEY_UIO_NAME}, {"bar", REGION_KEY_BAR},   {"map", REGION_KEY_MAP},
-	{"sysfs", REGION_KEY_SYSFS},       {"dev", REGION_KEY_DEV},   {"irq", REGION_KEY_IRQ},
-	{"irq_dev", REGION_KEY_IRQ_DEV},
+	{"type", REGION_KEY_TYPE},         {"path", REGION_KEY_PATH},
+	{"size", REGION_KEY_SIZE},         {"offset", REGION_KEY_OFFSET},
+	{"phys", REGION_KEY_PHYS},         {"device", REGION_KEY_DEVICE},
+	{"uio_name", REGION_KEY_UIO_NAME}, {"bar", REGION_KEY_BAR},
+	{"map", REGION_KEY_MAP},           {"sysfs", REGION_KEY_SYSFS},
+	{"dev", REGION_KEY_DEV},           {"irq", REGION_KEY_IRQ},
+	{"irq_dev", REGION_KEY_IRQ_DEV},   {"uio_map", REGION_KEY_MAP},
 };
 
 /* Which keys each type needs and which it takes at all. */
@@ -447,8 +449,8 @@ out:
 void
 region_spec_finish(struct region_spec *spec)
 {
-	char **owned[] = {&spec->path,  &spec->device,  &spec->uio_name,
-			  &spec->sysfs, &spec->dev_dir, &spec->irq_dev};
+	char **owned[] = {&spec->path,    &spec->device,  &spec->uio_name, &spec->sysfs,
+			  &spec->dev_dir, &spec->irq_dev, &spec->regmap};
 	for (size_t i = 0; i < ARRAY_LEN(owned); i++) {
 		/* cppcheck-suppress shadowVariable ; it reads this call as a declaration */
 		free(*owned[i]);

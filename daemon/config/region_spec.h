@@ -41,6 +41,7 @@ struct region_spec {
 	char *dev_dir;   /* uio: instead of /dev; owned */
 	bool irq;        /* uio: keep the device open for interrupt counts */
 	char *irq_dev;   /* uio with irq: instead of <dev>/uioN; owned */
+	char *regmap;    /* config file's map = "PATH": the register map file, any type; owned */
 };
 
 /* The kernel's MAX_UIO_MAPS. */
@@ -67,7 +68,8 @@ int region_spec_parse(const char *text, struct region_spec *spec, char *err, siz
  */
 int region_spec_check(struct region_spec *spec, char *err, size_t errlen);
 
-/* The REGION_KEY_* bit of a key named as in the config file ("uio_name"), or 0. */
+/* The REGION_KEY_* bit of a key named as in the config file ("uio_name"; "uio_map" and an
+ * integer "map" are REGION_KEY_MAP), or 0. */
 unsigned region_spec_key(const char *name);
 
 /* True if text is a PCI address DDDD:BB:DD.F (hex; device <= 0x1f, function 0-7). */

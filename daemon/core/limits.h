@@ -45,6 +45,20 @@
 /* Shared-memory rings open at once (each holds one fd, its doorbell end, and about 23 KiB). */
 #define MMIO_MAX_RINGS 256
 
+/*
+ * Register maps (core/regmap.h, mmiod-regmap(5)): a map file is small and comes from root, but is
+ * read as anything else is: bounded. Names of registers, fields and values, descriptions, the
+ * file's size, registers in a map, fields in a register, values in a field, the instances of one
+ * array and of all arrays of a map.
+ */
+#define REGMAP_MAX_NAME        63
+#define REGMAP_MAX_DESCRIPTION 1024
+#define REGMAP_MAX_FILE_BYTES  (1u << 20)
+#define REGMAP_MAX_REGISTERS   4096
+#define REGMAP_MAX_FIELDS      64
+#define REGMAP_MAX_VALUES      256
+#define REGMAP_MAX_INSTANCES   65536
+
 /* What the config file may set (the defaults above, fitted by service_init). */
 struct limits {
 	unsigned max_connections;

@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "config/conf.h"
+#include "config/regmap_yaml.h"
 #include "core/lease.h"
 #include "core/limits.h"
 #include "device/backend.h"
@@ -76,6 +77,15 @@ region_table_open(struct region_table *table, const struct region_config *config
 			snprintf(err, errlen, "region '%s': %s", spec->name, why);
 			goto err_close;
 		}
+		/* A size the config did not give (pci, uio) is known now: the map must fit it. */
+		if (configs[i].regmap && !spec->size &&
+		    regmap_yaml_check(spec->regmap, configs[i].regmap, b->len, why, sizeof(why)) <
+			    0) {
+			snprintf(err, errlen, "region '%s': %s", spec->name, why);
+			backend_close(b);
+			rc = -EINVAL;
+			goto err_close;
+		}
 		struct region *r = region_create(spec->name, b);
 		if (!r || region_set_policy(r, &configs[i].policy) < 0) {
 			region_destroy(r);
@@ -115,6 +125,12 @@ region_table_check(const struct region_config *configs, unsigned n,
 		char why[400];
 		located[i] =
 			backend_locate(&configs[i].spec, &where[i], &len[i], why, sizeof(why)) == 0;
+		/* The region's size from stat, where the config left it to the device. */
+		if (located[i] && configs[i].regmap && !configs[i].spec.size &&
+		    regmap_yaml_check(configs[i].spec.regmap, configs[i].regmap, len[i], why,
+				      sizeof(why)) < 0) {
+			located[i] = false;
+		}
 		if (!located[i]) {
 			/* Start-up would fail here: open sees what stat sees. */
 			failed++;

@@ -86,6 +86,7 @@ check_layout() {
 	expect_file "$root$p/sbin/mmiod"
 	expect_file "$root$p/bin/mmioctl"
 	expect_file "$root$p/etc/mmiod/mmiod.conf"
+	expect_file "$root$p/etc/mmiod/maps/uart16550.yaml"
 	expect_file "$root$p/lib/systemd/system/mmiod.socket"
 	expect_file "$root$p/lib/sysusers.d/mmiod.conf"
 	expect_file "$root$p/lib/tmpfiles.d/mmiod.conf"

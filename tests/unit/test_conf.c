@@ -912,12 +912,77 @@ test_conf_grant_irq(void **state)
 	assert_non_null(strstr(f->err, "irq must be"));
 }
 
+/* map = "PATH": the register map file, read with the config; an integer map stays the UIO map. */
+static void
+test_conf_regmap(void **state)
+{
+	struct fixture *f = *state;
+	char map[128];
+	char text[1024];
+	snprintf(map, sizeof(map), "%s/m.yaml", f->dir);
+	write_file(map, "name: m\nwidth: 32\nregisters:\n  - { name: A, offset: 0x0 }\n"
+			"  - { name: B, offset: 0xffc }\n");
+	snprintf(text, sizeof(text), REGION_HEAD "    map = \"%s\";\n" REGION_TAIL, map);
+	expect(f, text, 0, 0);
+	const struct region_config *r = conf_find_region(&f->cfg, "r");
+	assert_non_null(r->regmap);
+	assert_string_equal(r->spec.regmap, map);
+	assert_int_equal(r->regmap->n_registers, 2);
+	assert_int_equal(r->spec.map, 0);
+
+	/* Past the region's end: the map file's line, then the region and the config's line. */
+	write_file(map, "name: m\nwidth: 32\nregisters:\n  - { name: A, offset: 0x1000 }\n");
+	assert_int_equal(load(f, text), -EINVAL);
+	char want[256];
+	snprintf(want, sizeof(want), "%s:4: A: bytes up to 0x1004 are past the region's end", map);
+	assert_non_null(strstr(f->err, want));
+	snprintf(want, sizeof(want), "(the map of region 'r', %s:6)", f->path);
+	assert_non_null(strstr(f->err, want));
+	write_file(map, "name: m\nwidth: 32\nregisters:\n  - { name: A, offset: 0x2, x: 1 }\n");
+	assert_int_equal(load(f, text), -EINVAL);
+	assert_int_equal(strncmp(f->err, map, strlen(map)), 0);
+	assert_non_null(strstr(f->err, ":4: unknown key 'x'"));
+	assert_int_equal(unlink(map), 0);
+	assert_int_equal(load(f, text), -EINVAL);
+	assert_non_null(strstr(f->err, "No such file"));
+	expect(f, REGION_HEAD "    map = \"\";\n" REGION_TAIL, -EINVAL, 6);
+
+	/* The UIO map index: an integer map, or uio_map; not both; uio_map only for uio. */
+	expect(f, SPEC("name = \"u\"; type = \"uio\"; uio_name = \"x\"; map = 1;"), 0, 0);
+	assert_int_equal(f->cfg.regions[0].spec.map, 1);
+	assert_null(f->cfg.regions[0].regmap);
+	expect(f, SPEC("name = \"u\"; type = \"uio\"; uio_name = \"x\"; uio_map = 2;"), 0, 0);
+	assert_int_equal(f->cfg.regions[0].spec.map, 2);
+	expect(f, SPEC("name = \"u\"; type = \"uio\"; uio_name = \"x\"; uio_map = 5;"), -EINVAL, 2);
+	assert_non_null(strstr(f->err, "uio_map must be in 0..4"));
+	expect(f, SPEC("name = \"u\"; type = \"uio\"; uio_name = \"x\"; map = 1; uio_map = 2;"),
+	       -EINVAL, 2);
+	assert_non_null(strstr(f->err, "map and uio_map both"));
+	expect(f, SPEC("name = \"u\"; type = \"mem\"; size = 16; uio_map = 0;"), -EINVAL, 2);
+	expect(f, SPEC("name = \"u\"; type = \"mem\"; size = 16; map = 0;"), -EINVAL, 2);
+	write_file(map, "name: m\nwidth: 32\nregisters:\n  - { name: A, offset: 0x0 }\n");
+	snprintf(text, sizeof(text),
+		 SPEC("name = \"u\"; type = \"uio\"; uio_name = \"x\"; uio_map = 3; map = \"%s\";"),
+		 map);
+	expect(f, text, 0, 0);
+	assert_int_equal(f->cfg.regions[0].spec.map, 3);
+	assert_non_null(f->cfg.regions[0].regmap);
+	/* Without uio_map a uio region has map 0 and the map file: map is required for uio. */
+	snprintf(text, sizeof(text),
+		 SPEC("name = \"u\"; type = \"uio\"; uio_name = \"x\"; map = \"%s\";"), map);
+	expect(f, text, -EINVAL, 2);
+	conf_finish(&f->cfg);
+	conf_init(&f->cfg);
+	assert_int_equal(unlink(map), 0);
+}
+
 int
 main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_conf_full),
+		T(test_conf_regmap),
 		T(test_conf_defaults),
 		T(test_conf_unreadable),
 		T(test_conf_log_level),
