@@ -45,6 +45,9 @@ struct mmio_lease {
 	TAILQ_ENTRY(mmio_lease) link;
 };
 
+/* A region's register map, fetched on first use (regnames.c). */
+struct client_regmap;
+
 /* One thread's error detail on one client (error_detail.c). */
 struct client_detail;
 
@@ -65,6 +68,7 @@ struct mmio_client {
 	uint64_t serial;     /* unique in the process: threads find their detail by it */
 	struct client_detail *details; /* every thread's detail on this client; c->lock */
 	TAILQ_HEAD(, mmio_lease) leases;
+	struct client_regmap *regmaps; /* the maps fetched so far; c->lock */
 	uint8_t buf[MMIO_MAX_FRAME];
 };
 
@@ -112,6 +116,9 @@ void client_detail_set(struct mmio_client *c, const char *src);
  * as it would after one. c->lock held.
  */
 int client_check_width(struct mmio_client *c, unsigned width);
+
+/* Frees the register maps c fetched (regnames.c). */
+void client_regmaps_free(struct mmio_client *c);
 
 /* Ends lease's subscription, if any: wakes its waiters; the last one closes. c->lock held. */
 void client_irq_detach(struct mmio_lease *lease);

@@ -180,6 +180,7 @@ mmio_disconnect(struct mmio_client *c)
 	client_ring_transport.close(c);
 	client_socket_transport.close(c);
 	client_details_free(c);
+	client_regmaps_free(c);
 	pthread_mutex_destroy(&c->irq_lock);
 	pthread_mutex_destroy(&c->lock);
 	free(c);

@@ -623,6 +623,11 @@ fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio
 		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_STATS);
 		check_stats(s, reply->stats);
 		break;
+	case MMIO__REQUEST__BODY_LIST_REGISTERS:
+		/* The fuzzed regions have no register map: known or not, the same NOT_FOUND. */
+		FUZZ_CHECK(reply->status == MMIO__STATUS__NOT_FOUND &&
+			   reply->body_case == MMIO__REPLY__BODY__NOT_SET);
+		break;
 	case MMIO__REQUEST__BODY_LOAD:
 	case MMIO__REQUEST__BODY_STORE:
 	case MMIO__REQUEST__BODY_MODIFY:

@@ -580,6 +580,15 @@ run_op(struct reader *r)
 		poll_tick(c, take_u8(r) & 1);
 		serve(c); /* reading goes on once the poll is over */
 		break;
+	case SOP_LIST_REGISTERS: {
+		Mmio__ListRegisters body = MMIO__LIST_REGISTERS__INIT;
+		body.region = take_region(r);
+		body.first = take_u8(r);
+		req.body_case = MMIO__REQUEST__BODY_LIST_REGISTERS;
+		req.list_registers = &body;
+		send_request(c, &req);
+		break;
+	}
 	case SOP_STATS: {
 		Mmio__Stats body = MMIO__STATS__INIT;
 		req.body_case = MMIO__REQUEST__BODY_STATS;

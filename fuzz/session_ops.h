@@ -31,37 +31,38 @@
 #define MMIO_FUZZ_SESSION_OPS_H
 
 enum session_op {
-	SOP_HELLO,        /* u8: 0 our version, else that version */
-	SOP_LIST_REGIONS, /* */
-	SOP_ACQUIRE,      /* region, u64 offset, u64 length */
-	SOP_SPLIT,        /* lease, u64 mid */
-	SOP_RELEASE,      /* lease */
-	SOP_LOAD,         /* lease, u64 offset, width */
-	SOP_STORE,        /* lease, u64 offset, width, u64 value */
-	SOP_BARRIER,      /* lease */
-	SOP_LIST_LEASES,  /* */
-	SOP_BATCH,        /* u8 flags (0-3: ops, 4: stop_on_error, 5: all_or_nothing, 6: one value
-			     short), ops x (lease, u8 op (mod 4: unspecified load store barrier),
-			     width, u64 offset, u64 value) */
-	SOP_REVOKE,       /* lease */
-	SOP_IRQ,          /* u8 kind (mod 3: subscribe, ack, unsubscribe), lease */
-	SOP_MODIFY,       /* lease, u64 offset, width, u64 mask, u64 value */
-	SOP_POLL,         /* lease, u64 offset, width, u64 mask, u64 value, u8 timeout_ms */
-	SOP_BLOCK_READ,   /* lease, u64 offset, width, u8 count, u8 repeat */
-	SOP_BLOCK_WRITE,  /* lease, u64 offset, width, u8 flags (0-3: count, 4: repeat), values */
-	SOP_RAW,          /* u8 length, that many bytes: a frame as it comes off the socket */
-	SOP_EMPTY,        /* a Request without a body */
-	SOP_HANGUP,       /* the client goes away (what it queued is never read); it reconnects
-			     with the same identity */
-	SOP_POLL_TICK,    /* u8: bit 0 the deadline has passed; a pending poll loads again */
-	SOP_STATS,        /* */
-	SOP_FDS,          /* u8 n (over 253 reads as 253), u8 kinds (enum fuzz_fd_kind, 2 bits
-			     each): the connection's next frame carries n descriptors (SCM_RIGHTS) */
-	SOP_QUEUE,        /* u8 length, that many bytes: a frame the client sends that mmiod
-			     reads later, before the connection's next one, or never: it goes
-			     with the connection */
-	SOP_LIST_PAGE,    /* lease after_id, u8 m: ListLeases with max = m & 0x3f; bit 7: and
-			     the pages after it, while more is set */
+	SOP_HELLO,          /* u8: 0 our version, else that version */
+	SOP_LIST_REGIONS,   /* */
+	SOP_ACQUIRE,        /* region, u64 offset, u64 length */
+	SOP_SPLIT,          /* lease, u64 mid */
+	SOP_RELEASE,        /* lease */
+	SOP_LOAD,           /* lease, u64 offset, width */
+	SOP_STORE,          /* lease, u64 offset, width, u64 value */
+	SOP_BARRIER,        /* lease */
+	SOP_LIST_LEASES,    /* */
+	SOP_BATCH,          /* u8 flags (0-3: ops, 4: stop_on_error, 5: all_or_nothing, 6: one value
+			       short), ops x (lease, u8 op (mod 4: unspecified load store barrier),
+			       width, u64 offset, u64 value) */
+	SOP_REVOKE,         /* lease */
+	SOP_IRQ,            /* u8 kind (mod 3: subscribe, ack, unsubscribe), lease */
+	SOP_MODIFY,         /* lease, u64 offset, width, u64 mask, u64 value */
+	SOP_POLL,           /* lease, u64 offset, width, u64 mask, u64 value, u8 timeout_ms */
+	SOP_BLOCK_READ,     /* lease, u64 offset, width, u8 count, u8 repeat */
+	SOP_BLOCK_WRITE,    /* lease, u64 offset, width, u8 flags (0-3: count, 4: repeat), values */
+	SOP_RAW,            /* u8 length, that many bytes: a frame as it comes off the socket */
+	SOP_EMPTY,          /* a Request without a body */
+	SOP_HANGUP,         /* the client goes away (what it queued is never read); it reconnects
+			       with the same identity */
+	SOP_POLL_TICK,      /* u8: bit 0 the deadline has passed; a pending poll loads again */
+	SOP_STATS,          /* */
+	SOP_FDS,            /* u8 n (over 253 reads as 253), u8 kinds (enum fuzz_fd_kind, 2 bits
+			       each): the connection's next frame carries n descriptors (SCM_RIGHTS) */
+	SOP_QUEUE,          /* u8 length, that many bytes: a frame the client sends that mmiod
+			       reads later, before the connection's next one, or never: it goes
+			       with the connection */
+	SOP_LIST_PAGE,      /* lease after_id, u8 m: ListLeases with max = m & 0x3f; bit 7: and
+			       the pages after it, while more is set */
+	SOP_LIST_REGISTERS, /* region, u8 first: ListRegisters */
 	SOP_COUNT,
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "core/regmap.h"
 #include "core/width.h"
 #include "device/backend.h"
 #include "device/fault.h"
@@ -35,6 +36,7 @@ region_destroy(struct region *r)
 	lease_space_finish(&r->space);
 	backend_close(r->backend);
 	policy_finish(&r->policy);
+	regmap_free(r->regmap);
 	free(r);
 }
 

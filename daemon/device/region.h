@@ -17,6 +17,7 @@
 
 struct backend;
 struct irq_sub;
+struct regmap;
 
 struct region {
 	char name[MMIO_MAX_NAME + 1];
@@ -25,6 +26,9 @@ struct region {
 	struct region_policy policy; /* owned; replaced on reload */
 	uint64_t faults;             /* accesses the device answered with SIGBUS */
 	struct irq_sub *irq;         /* the interrupt subscriber, if any (irq.c) */
+	/* Its register map (map = "PATH"), or NULL. Owned; taken from the region config at
+	 * start: a reload (SIGHUP) does not change it, as it does not reopen the region. */
+	struct regmap *regmap;
 };
 
 /* Wraps backend b (takes it, even on error) as region name. NULL only for lack of memory. */

@@ -54,8 +54,8 @@ link_aliases(struct region_table *table)
 }
 
 int
-region_table_open(struct region_table *table, const struct region_config *configs, unsigned n,
-		  char *err, size_t errlen)
+region_table_open(struct region_table *table, struct region_config *configs, unsigned n, char *err,
+		  size_t errlen)
 {
 	table->count = 0;
 	if (n > MMIO_MAX_REGIONS) {
@@ -93,6 +93,8 @@ region_table_open(struct region_table *table, const struct region_config *config
 			rc = -ENOMEM;
 			goto err_close;
 		}
+		r->regmap = configs[i].regmap;
+		configs[i].regmap = NULL;
 		table->regions[table->count++] = r;
 		continue;
 	err_close:

@@ -20,10 +20,12 @@ struct region_table {
 /*
  * Opens every configured region into table, with a copy of its policy, and
  * links every two whose backings share bytes (logging a line per pair), so a
- * lease on one excludes the same bytes of the other. On failure closes what it
- * opened and returns a negative errno with the reason in err.
+ * lease on one excludes the same bytes of the other. Each opened region takes
+ * its config's register map (configs[i].regmap becomes NULL). On failure
+ * closes what it opened (and frees the maps taken) and returns a negative
+ * errno with the reason in err.
  */
-int region_table_open(struct region_table *table, const struct region_config *configs, unsigned n,
+int region_table_open(struct region_table *table, struct region_config *configs, unsigned n,
 		      char *err, size_t errlen);
 
 /* Where region_table_check() reports; either callback may be NULL. */

@@ -128,6 +128,9 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 	case MMIO__REQUEST__BODY_RING_SETUP:
 		handle_ring_setup(s, req->ring_setup, reply, scratch);
 		break;
+	case MMIO__REQUEST__BODY_LIST_REGISTERS:
+		handle_list_registers(s, req->list_registers, reply, scratch);
+		break;
 	case MMIO__REQUEST__BODY_POLL:
 		handle_poll(s, req->poll, reply, scratch);
 		return scratch->poll.pending ? DISPATCH_DEFER : DISPATCH_REPLY;

@@ -21,8 +21,7 @@
 #include "status.h"
 #include "text.h"
 
-/* How many grants of r apply to the caller (root and the starting uid: one, the whole region). */
-static unsigned
+unsigned
 count_grants(const struct session *s, const struct region *r)
 {
 	if (policy_is_superuser(&s->who, s->svc->extra_uid)) {

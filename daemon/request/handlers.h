@@ -6,6 +6,14 @@
 #include "request/reply.h"
 #include "request/session.h"
 
+struct region;
+
+/*
+ * How many grants of r apply to the caller (root and the starting uid: one, the whole region).
+ * A region with none is not listed to the caller (handle_list_regions).
+ */
+unsigned count_grants(const struct session *s, const struct region *r);
+
 /* Each never fails other than by the reply's status. */
 void handle_list_regions(struct session *s, Mmio__Reply *reply, struct reply_scratch *scratch);
 void handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
@@ -39,6 +47,9 @@ void handle_block_write(struct session *s, const Mmio__BlockWrite *req, Mmio__Re
 /* Opens the session's ring (handle_ring.c); the memfd and doorbell go in scratch->pass_fds. */
 void handle_ring_setup(struct session *s, const Mmio__RingSetup *req, Mmio__Reply *reply,
 		       struct reply_scratch *scratch);
+/* A page of a region's register map (handle_regmap.c). */
+void handle_list_registers(struct session *s, const Mmio__ListRegisters *req, Mmio__Reply *reply,
+			   struct reply_scratch *scratch);
 /* The first attempt; leaves scratch->poll.pending set when the poll must go on. */
 void handle_poll(struct session *s, const Mmio__Poll *req, Mmio__Reply *reply,
 		 struct reply_scratch *scratch);

@@ -43,6 +43,7 @@ struct reply_scratch {
 	Mmio__Values values;
 	Mmio__StatsReply stats;
 	Mmio__RingInfo ring;
+	Mmio__RegisterMap register_map;
 };
 
 /* n zeroed elements of size bytes, freed by reply_finish(); NULL if out of memory. */

@@ -432,6 +432,55 @@ enum mmio_log_level {
 	MMIO_LOG_DEBUG = 2,
 };
 
+/*
+ * Registers by name (since 0.3). A region whose config names a register map
+ * (mmiod-regmap(5)) serves it to the clients it is listed to; the library
+ * fetches it on a client's first use of a name on that region (one or more
+ * ListRegisters round trips, under the client's lock) and keeps it until
+ * mmio_disconnect. Names are "REG", "REG.FIELD", "ARR[i]", "ARR[i].FIELD".
+ */
+struct mmio_reg {
+	const char *name;   /* the register as the map names it (no [i], no .FIELD) */
+	const char *field;  /* the field, or NULL for the whole register */
+	const char *access; /* "rw", "ro", "wo", "w1c", "w1s" or "rc": the field's or register's */
+	uint64_t index;     /* the instance of an array, else 0 */
+	uint64_t offset;    /* of the register, relative to the lease */
+	unsigned width;     /* of the register, in bytes: 1, 2, 4 or 8 */
+	unsigned msb, lsb;  /* the field's bits; a whole register: width * 8 - 1 and 0 */
+	uint64_t mask;      /* bits msb..lsb set, in place */
+	int is_field;       /* 1 for a field */
+};
+
+/*
+ * Resolves name on the lease's region into *out (its strings live as long as
+ * the client). 0; -ENOENT when the region has no map or the name none of it
+ * (the error detail says which, and "did you mean LSR?" when a name is
+ * close); -EINVAL for a name of no such shape (an array without [i]);
+ * -ERANGE when the register is not inside the lease; or what fetching the
+ * map met.
+ */
+int mmio_reg_find(struct mmio_lease *lease, const char *name, struct mmio_reg *out);
+
+/* One load of the register's width; a field's value is shifted down and masked. */
+int mmio_reg_load(struct mmio_lease *lease, const char *name, uint64_t *value);
+
+/*
+ * A register: one store of its width. A field: one masked modify (Modify,
+ * done by mmiod with no other client in between) of just its bits. A value
+ * that does not fit the register or field: -EINVAL with a detail, nothing
+ * sent.
+ */
+int mmio_reg_store(struct mmio_lease *lease, const char *name, uint64_t value);
+
+/*
+ * Sets n fields of one register in one masked modify: assignments like
+ * "LCR.DLAB=1", "LCR.WLS=8BIT" (a number, or the name of one of the field's
+ * values). -EINVAL with a detail, nothing sent, for fields of two registers
+ * (or instances), a field given twice, a whole register, an unknown value
+ * name or a value that does not fit its field.
+ */
+int mmio_reg_store_fields(struct mmio_lease *lease, const char *const *assignments, size_t n);
+
 typedef void (*mmio_log_handler)(enum mmio_log_level level, const char *message, void *userdata);
 
 /*

@@ -1,0 +1,539 @@
+/*
+ * Registers by name: a region's register map fetched from mmiod (ListRegisters) on a client's
+ * first use of it, kept until disconnect, and the loads, stores and masked modifies by name.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_internal.h"
+#include "parse.h"
+#include "text.h"
+
+/* Most pages a map may take (a map has at most 4096 registers, each page at least one). */
+#define MAX_PAGES 4096
+/* Longest name this file parses ("ARR[65535].FIELD" fits easily). */
+#define MAX_NAME_TEXT 160
+
+struct client_regmap {
+	struct client_regmap *next;
+	char region[MMIO_MAX_NAME + 1];
+	Mmio__Reply **pages; /* unpacked replies, owned */
+	unsigned n_pages;
+	const Mmio__RegisterInfo **regs; /* into the pages */
+	unsigned n_regs;
+};
+
+static void
+regmap_free(struct client_regmap *m)
+{
+	for (unsigned i = 0; i < m->n_pages; i++) {
+		client_free_reply(m->pages[i]);
+	}
+	free(m->pages);
+	free(m->regs);
+	free(m);
+}
+
+void
+client_regmaps_free(struct mmio_client *c)
+{
+	struct client_regmap *next;
+	for (struct client_regmap *m = c->regmaps; m; m = next) {
+		next = m->next;
+		regmap_free(m);
+	}
+	c->regmaps = NULL;
+}
+
+static int fail(struct mmio_client *c, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Sets the calling thread's detail on c and returns rc. c->lock held. */
+static int
+fail(struct mmio_client *c, int rc, const char *fmt, ...)
+{
+	char text[192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	client_detail_clear(c);
+	client_detail_set(c, text);
+	return rc;
+}
+
+/* Appends one page's registers to m; the page is m's from then on, even on failure. */
+static int
+add_page(struct client_regmap *m, Mmio__Reply *page)
+{
+	const Mmio__RegisterMap *rm = page->register_map;
+	m->pages[m->n_pages++] = page;
+	if (rm->n_registers > rm->total || m->n_regs + rm->n_registers > rm->total) {
+		return -EPROTO;
+	}
+	if (!m->regs) {
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+		m->regs = calloc(rm->total ? rm->total : 1, sizeof(*m->regs));
+		if (!m->regs) {
+			return -ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < rm->n_registers; i++) {
+		const Mmio__RegisterInfo *r = rm->registers[i];
+		unsigned w = r->width_bits;
+		if (!r->name || !r->access || (w != 8 && w != 16 && w != 32 && w != 64) ||
+		    r->count == 0) {
+			return -EPROTO;
+		}
+		for (size_t f = 0; f < r->n_fields; f++) {
+			const Mmio__RegisterField *fd = r->fields[f];
+			if (!fd->name || !fd->access || fd->msb >= w || fd->lsb > fd->msb) {
+				return -EPROTO;
+			}
+		}
+		m->regs[m->n_regs++] = r;
+	}
+	return 0;
+}
+
+/* The map of region, fetched now if not yet. c->lock held. */
+static int
+regmap_get(struct mmio_client *c, const char *region, struct client_regmap **out)
+{
+	for (struct client_regmap *m = c->regmaps; m; m = m->next) {
+		if (strcmp(m->region, region) == 0) {
+			*out = m;
+			return 0;
+		}
+	}
+	struct client_regmap *m = calloc(1, sizeof(*m));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+	Mmio__Reply **pages = calloc(MAX_PAGES, sizeof(*pages));
+	if (!m || !pages) {
+		free(m);
+		free(pages);
+		return -ENOMEM;
+	}
+	m->pages = pages;
+	snprintf(m->region, sizeof(m->region), "%s", region);
+	int rc = 0;
+	uint32_t first = 0;
+	for (bool more = true; more;) {
+		if (m->n_pages == MAX_PAGES) {
+			rc = -EPROTO;
+			break;
+		}
+		Mmio__ListRegisters body = MMIO__LIST_REGISTERS__INIT;
+		body.region = m->region;
+		body.first = first;
+		Mmio__Request req = MMIO__REQUEST__INIT;
+		req.body_case = MMIO__REQUEST__BODY_LIST_REGISTERS;
+		req.list_registers = &body;
+		Mmio__Reply *reply;
+		rc = client_call(c, &req, &reply, MMIO__REPLY__BODY_REGISTER_MAP);
+		if (rc < 0) {
+			if (reply) {
+				client_free_reply(reply);
+			}
+			break;
+		}
+		const Mmio__RegisterMap *rm = reply->register_map;
+		/* Each page must move on, or a hostile daemon would keep us here. */
+		more = rm->more;
+		bool stuck = more && rm->next <= first;
+		first = rm->next;
+		if ((rc = add_page(m, reply)) < 0 || (stuck && (rc = -EPROTO))) {
+			break;
+		}
+	}
+	if (rc == 0 && m->n_regs != (m->n_pages ? m->pages[0]->register_map->total : 0)) {
+		rc = -EPROTO; /* the map changed between pages, or pages were missing */
+	}
+	if (rc < 0) {
+		regmap_free(m);
+		return rc;
+	}
+	m->next = c->regmaps;
+	c->regmaps = m;
+	*out = m;
+	return 0;
+}
+
+/*
+ * Edit distance of a and b (insertions, deletions, substitutions and swaps of two neighbours,
+ * each 1: optimal string alignment), each at most MAX_NAME_TEXT long (longer: a large number).
+ */
+static unsigned
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+	size_t lb = strlen(b);
+	if (la > MAX_NAME_TEXT || lb > MAX_NAME_TEXT) {
+		return UINT32_MAX;
+	}
+	unsigned rows[3][MAX_NAME_TEXT + 1];
+	unsigned *prev2 = rows[0];
+	unsigned *prev = rows[1];
+	unsigned *cur = rows[2];
+	for (size_t j = 0; j <= lb; j++) {
+		prev[j] = (unsigned)j;
+	}
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			if (prev[j] + 1 < best) {
+				best = prev[j] + 1;
+			}
+			if (cur[j - 1] + 1 < best) {
+				best = cur[j - 1] + 1;
+			}
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < best) {
+				best = prev2[j - 2] + 1;
+			}
+			cur[j] = best;
+		}
+		unsigned *t = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = t;
+	}
+	return prev[lb];
+}
+
+/* Keeps the closest of the names offered so far, if close enough to name to be a slip. */
+struct suggestion {
+	const char *name;
+	const char *best;
+	unsigned distance;
+};
+
+static void
+suggest(struct suggestion *s, const char *candidate)
+{
+	unsigned d = edit_distance(s->name, candidate);
+	size_t len = strlen(s->name);
+	unsigned limit = len <= 4 ? 1 : (len <= 8 ? 2 : 3);
+	if (d <= limit && (!s->best || d < s->distance)) {
+		s->best = candidate;
+		s->distance = d;
+	}
+}
+
+/* " (did you mean X?)" or "". */
+static void
+suggestion_text(const struct suggestion *s, char *out, size_t cap)
+{
+	if (s->best) {
+		char name[MMIO_MAX_NAME + 1];
+		snprintf(out, cap, " (did you mean %s?)",
+			 text_copy_printable(name, sizeof(name), s->best));
+	} else {
+		out[0] = '\0';
+	}
+}
+
+/* The parts of "REG[i].FIELD". */
+struct name_parts {
+	char reg[MAX_NAME_TEXT + 1];
+	bool has_index;
+	uint64_t index;
+	const char *field; /* into reg's buffer, or NULL */
+};
+
+static int
+split_name(const char *name, struct name_parts *p)
+{
+	memset(p, 0, sizeof(*p));
+	size_t len = strlen(name);
+	if (len == 0 || len > MAX_NAME_TEXT) {
+		return -EINVAL;
+	}
+	memcpy(p->reg, name, len + 1);
+	char *dot = strchr(p->reg, '.');
+	if (dot) {
+		*dot = '\0';
+		p->field = dot + 1;
+		if (!*p->field || strchr(p->field, '.')) {
+			return -EINVAL;
+		}
+	}
+	char *open = strchr(p->reg, '[');
+	if (open) {
+		size_t n = strlen(open);
+		if (n < 3 || open[n - 1] != ']') {
+			return -EINVAL;
+		}
+		open[n - 1] = '\0';
+		/* Decimal, no leading zero, as the map names instances. */
+		for (const char *d = open + 1; *d; d++) {
+			if (*d < '0' || *d > '9') {
+				return -EINVAL;
+			}
+		}
+		if (parse_u64(open + 1, &p->index) < 0) {
+			return -EINVAL;
+		}
+		p->has_index = true;
+		*open = '\0';
+	}
+	return p->reg[0] ? 0 : -EINVAL;
+}
+
+/* Resolves name on lease's region. c->lock held. */
+static int
+find_locked(struct mmio_lease *lease, const char *name, struct mmio_reg *out)
+{
+	struct mmio_client *c = lease->client;
+	memset(out, 0, sizeof(*out));
+	char shown[MAX_NAME_TEXT + 1];
+	text_copy_printable(shown, sizeof(shown), name);
+	struct name_parts p;
+	if (split_name(name, &p) < 0) {
+		return fail(c, -EINVAL,
+			    "'%s' is not a register name (REG, REG.FIELD, ARR[i].FIELD)", shown);
+	}
+	struct client_regmap *m;
+	int rc = regmap_get(c, lease->region, &m);
+	if (rc < 0) {
+		return rc; /* the daemon's detail, if it gave one */
+	}
+	const Mmio__RegisterInfo *reg = NULL;
+	struct suggestion sg = {.name = p.reg};
+	for (unsigned i = 0; i < m->n_regs && !reg; i++) {
+		if (strcmp(m->regs[i]->name, p.reg) == 0) {
+			reg = m->regs[i];
+		} else {
+			suggest(&sg, m->regs[i]->name);
+		}
+	}
+	char hint[MMIO_MAX_NAME + 32];
+	if (!reg) {
+		suggestion_text(&sg, hint, sizeof(hint));
+		text_copy_printable(shown, sizeof(shown), p.reg);
+		return fail(c, -ENOENT, "no register '%s' in %s%s", shown, lease->region, hint);
+	}
+	if (reg->count > 1 && !p.has_index) {
+		return fail(c, -EINVAL, "%s is an array of %" PRIu64 ": name one, %s[0]", reg->name,
+			    reg->count, reg->name);
+	}
+	if (p.has_index && p.index >= reg->count) {
+		return fail(c, -ENOENT, "no register %s[%" PRIu64 "] in %s (%s has %" PRIu64 ")",
+			    reg->name, p.index, lease->region, reg->name, reg->count);
+	}
+	const Mmio__RegisterField *field = NULL;
+	if (p.field) {
+		struct suggestion fs = {.name = p.field};
+		for (size_t f = 0; f < reg->n_fields && !field; f++) {
+			if (strcmp(reg->fields[f]->name, p.field) == 0) {
+				field = reg->fields[f];
+			} else {
+				suggest(&fs, reg->fields[f]->name);
+			}
+		}
+		if (!field) {
+			suggestion_text(&fs, hint, sizeof(hint));
+			text_copy_printable(shown, sizeof(shown), p.field);
+			return fail(c, -ENOENT, "no field '%s' in %s of %s%s", shown, reg->name,
+				    lease->region, hint);
+		}
+	}
+	unsigned width = reg->width_bits / 8;
+	/* The map was validated against the region: no instance's offset overflows. */
+	uint64_t abs = reg->offset + p.index * reg->stride;
+	if (abs < lease->start || abs - lease->start > lease->length ||
+	    lease->length - (abs - lease->start) < width) {
+		return fail(c, -ERANGE,
+			    "%s (offset 0x%" PRIx64 " of %s) is outside the lease [0x%" PRIx64
+			    ", +0x%" PRIx64 ")",
+			    shown, abs, lease->region, lease->start, lease->length);
+	}
+	out->name = reg->name;
+	out->field = field ? field->name : NULL;
+	out->access = field ? field->access : reg->access;
+	out->index = p.index;
+	out->offset = abs - lease->start;
+	out->width = width;
+	out->msb = field ? field->msb : reg->width_bits - 1;
+	out->lsb = field ? field->lsb : 0;
+	unsigned bits = out->msb - out->lsb + 1;
+	out->mask = (bits == 64 ? UINT64_MAX : ((UINT64_C(1) << bits) - 1)) << out->lsb;
+	out->is_field = field != NULL;
+	return 0;
+}
+
+int
+mmio_reg_find(struct mmio_lease *lease, const char *name, struct mmio_reg *out)
+{
+	struct mmio_client *c = lease->client;
+	pthread_mutex_lock(&c->lock);
+	client_detail_clear(c);
+	int rc = find_locked(lease, name, out);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int
+mmio_reg_load(struct mmio_lease *lease, const char *name, uint64_t *value)
+{
+	struct mmio_reg r = {0};
+	uint64_t v = 0;
+	int rc = mmio_reg_find(lease, name, &r);
+	if (rc == 0 && (rc = mmio_load(lease, r.offset, r.width, &v)) == 0) {
+		*value = (v & r.mask) >> r.lsb;
+	}
+	return rc;
+}
+
+/* Whether value fits r's bits; else the detail set and false. */
+static bool
+fits(struct mmio_lease *lease, const struct mmio_reg *r, const char *name, uint64_t value)
+{
+	uint64_t max = r->mask >> r->lsb;
+	if (value <= max) {
+		return true;
+	}
+	struct mmio_client *c = lease->client;
+	char shown[MAX_NAME_TEXT + 1];
+	pthread_mutex_lock(&c->lock);
+	fail(c, -EINVAL, "value 0x%" PRIx64 " does not fit %s (%u bits, at most 0x%" PRIx64 ")",
+	     value, text_copy_printable(shown, sizeof(shown), name), r->msb - r->lsb + 1, max);
+	pthread_mutex_unlock(&c->lock);
+	return false;
+}
+
+int
+mmio_reg_store(struct mmio_lease *lease, const char *name, uint64_t value)
+{
+	struct mmio_reg r = {0};
+	int rc = mmio_reg_find(lease, name, &r);
+	if (rc < 0) {
+		return rc;
+	}
+	if (!fits(lease, &r, name, value)) {
+		return -EINVAL;
+	}
+	if (!r.is_field) {
+		return mmio_store(lease, r.offset, r.width, value);
+	}
+	return mmio_modify(lease, r.offset, r.width, r.mask, value << r.lsb, NULL);
+}
+
+/* "REG.FIELD=VALUE" resolved: the field, and VALUE (a number or a value's name) in place. */
+static int
+resolve_assignment(struct mmio_lease *lease, const char *text, struct mmio_reg *r, uint64_t *bits)
+{
+	struct mmio_client *c = lease->client;
+	char name[MAX_NAME_TEXT + 1];
+	char shown[MAX_NAME_TEXT + 1];
+	text_copy_printable(shown, sizeof(shown), text);
+	const char *eq = strchr(text, '=');
+	if (!eq || (size_t)(eq - text) > MAX_NAME_TEXT) {
+		return fail(c, -EINVAL, "'%s' is not REG.FIELD=VALUE", shown);
+	}
+	memcpy(name, text, (size_t)(eq - text));
+	name[eq - text] = '\0';
+	int rc = find_locked(lease, name, r);
+	if (rc < 0) {
+		return rc;
+	}
+	if (!r->is_field) {
+		return fail(c, -EINVAL, "'%s' names a whole register, not a field", shown);
+	}
+	const char *v = eq + 1;
+	uint64_t value;
+	if (parse_u64(v, &value) < 0) {
+		/* The field's value names: find it again in the map to see them. */
+		const Mmio__RegisterField *field = NULL;
+		for (struct client_regmap *m = c->regmaps; m && !field; m = m->next) {
+			if (strcmp(m->region, lease->region) != 0) {
+				continue;
+			}
+			for (unsigned i = 0; i < m->n_regs && !field; i++) {
+				const Mmio__RegisterInfo *reg = m->regs[i];
+				for (size_t f = 0; reg->name == r->name && f < reg->n_fields; f++) {
+					if (reg->fields[f]->name == r->field) {
+						field = reg->fields[f];
+						break;
+					}
+				}
+			}
+		}
+		const Mmio__RegisterValue *found = NULL;
+		struct suggestion sg = {.name = v};
+		for (size_t i = 0; field && i < field->n_values && !found; i++) {
+			if (strcmp(field->values[i]->name, v) == 0) {
+				found = field->values[i];
+			} else {
+				suggest(&sg, field->values[i]->name);
+			}
+		}
+		if (!found) {
+			char hint[MMIO_MAX_NAME + 32];
+			suggestion_text(&sg, hint, sizeof(hint));
+			return fail(c, -EINVAL, "'%s': not a number nor a value of %s.%s%s", shown,
+				    r->name, r->field, hint);
+		}
+		value = found->value;
+	}
+	if (value > (r->mask >> r->lsb)) {
+		return fail(
+			c, -EINVAL,
+			"'%s': 0x%" PRIx64 " does not fit %s.%s (%u bits, at most 0x%" PRIx64 ")",
+			shown, value, r->name, r->field, r->msb - r->lsb + 1, r->mask >> r->lsb);
+	}
+	*bits = value << r->lsb;
+	return 0;
+}
+
+int
+mmio_reg_store_fields(struct mmio_lease *lease, const char *const *assignments, size_t n)
+{
+	struct mmio_client *c = lease->client;
+	if (n == 0) {
+		pthread_mutex_lock(&c->lock);
+		int rc = fail(c, -EINVAL, "no field to store");
+		pthread_mutex_unlock(&c->lock);
+		return rc;
+	}
+	struct mmio_reg first = {0};
+	uint64_t mask = 0;
+	uint64_t value = 0;
+	int rc = 0;
+	pthread_mutex_lock(&c->lock);
+	client_detail_clear(c);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct mmio_reg r = {0};
+		uint64_t bits = 0;
+		if ((rc = resolve_assignment(lease, assignments[i], &r, &bits)) < 0) {
+			break;
+		}
+		if (i == 0) {
+			first = r;
+		} else if (r.name != first.name || r.index != first.index) {
+			char a[MAX_NAME_TEXT + 1];
+			char b[MAX_NAME_TEXT + 1];
+			rc = fail(c, -EINVAL,
+				  "'%s' and '%s' are fields of different registers: one store "
+				  "sets fields of one register",
+				  text_copy_printable(a, sizeof(a), assignments[0]),
+				  text_copy_printable(b, sizeof(b), assignments[i]));
+		} else if (mask & r.mask) {
+			rc = fail(c, -EINVAL, "field %s.%s is given twice", r.name, r.field);
+		}
+		mask |= r.mask;
+		value |= bits;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (rc < 0) {
+		return rc;
+	}
+	return mmio_modify(lease, first.offset, first.width, mask, value, NULL);
+}
