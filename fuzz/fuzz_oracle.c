@@ -274,6 +274,10 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 				       m->repeat, m->values ? m->values : none);
 		break;
 	}
+	case MMIO__REQUEST__BODY_LIST_REGISTERS:
+		/* The fuzzed regions have no register map: known or not, the same NOT_FOUND. */
+		b->want = MMIO__STATUS__NOT_FOUND;
+		break;
 	case MMIO__REQUEST__BODY_POLL:
 		/* Over the limit: refused before anything else; otherwise fuzz_check_poll(). */
 		b->check_status = req->poll->timeout_ms > MMIO_POLL_MAX_MS;
