@@ -1,10 +1,10 @@
 /*
- * What mmioctl.c (argv, the command table, messages), mmioctl_json.c (JSON
- * output) and the files of the commands share: mmioctl_list.c (regions,
- * leases, revoke), mmioctl_stats.c, mmioctl_register.c (read, write, modify,
- * poll), mmioctl_dump.c, mmioctl_irq.c (wait-irq), mmioctl_run.c,
- * mmioctl_connect.c (the connection, and why there is none) and
- * mmioctl_address.c (-a/--address).
+ * What mmioctl.c (argv, the command table), mmioctl_report.c (failures and
+ * usage errors), mmioctl_json.c (JSON output) and the files of the commands
+ * share: mmioctl_list.c (regions, leases, revoke), mmioctl_stats.c,
+ * mmioctl_register.c (read, write, modify, poll), mmioctl_dump.c,
+ * mmioctl_irq.c (wait-irq), mmioctl_run.c, mmioctl_connect.c (the
+ * connection, and why there is none) and mmioctl_address.c (-a/--address).
  */
 #ifndef MMIOCTL_H
 #define MMIOCTL_H
