@@ -6,6 +6,9 @@
         with c.acquire("sim0", 0x100, 16) as regs:
             regs.store32(0x0, 0xDEADBEEF)
             assert regs.load32(0x0) == 0xDEADBEEF
+        with c.acquire("uart0", 0, 0x20) as uart:  # a region whose config names a map
+            uart.reg_store_fields("LCR.DLAB=1", "LCR.WLS=8BIT")
+            status = uart.reg_load("LSR.THRE")
 
 Every failure mmiod or the library reports is an mmio.Error, of the subclass
 named after its status (mmio.OutOfRange, mmio.Conflict, ...), with .status and
@@ -28,6 +31,7 @@ from mmio._mmio import (  # noqa: F401 (re-exported)
     LeaseInfo,
     Region,
     RegionStats,
+    Register,
     Stats,
     _bench_c_batch,
     _bench_c_load32,
@@ -56,6 +60,7 @@ __all__ = [
     "LeaseInfo",
     "Region",
     "RegionStats",
+    "Register",
     "Stats",
     "connect",
     "library_version",

@@ -1,7 +1,7 @@
 # Type hints for mmio (the extension module mmio._mmio, re-exported by mmio/__init__.py).
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, Optional, Union, final
+from typing import Any, Literal, Optional, Union, final, overload
 
 from _typeshed import ReadableBuffer, StrOrBytesPath, structseq
 
@@ -11,6 +11,8 @@ library_version: str
 __version__: str
 
 Access = Literal["ro", "rw"]
+# How software may touch a register or field, as its register map says (mmiod-regmap(5)).
+RegAccess = Literal["rw", "ro", "wo", "w1c", "w1s", "rc"]
 BatchOp = Union[
     tuple[Literal["load"], int, int],
     tuple[Literal["store"], int, int, int],
@@ -123,6 +125,33 @@ class Stats(structseq[Any], tuple[int, int, int, int, int, int, tuple[RegionStat
     @property
     def regions(self) -> tuple[RegionStats, ...]: ...
 
+# A struct sequence, like os.stat_result: a tuple with named fields.
+@final
+class Register(
+    structseq[Any],
+    tuple[str, Optional[str], RegAccess, int, int, int, int, int, int, bool],
+):
+    @property
+    def name(self) -> str: ...
+    @property
+    def field(self) -> Optional[str]: ...
+    @property
+    def access(self) -> RegAccess: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def msb(self) -> int: ...
+    @property
+    def lsb(self) -> int: ...
+    @property
+    def mask(self) -> int: ...
+    @property
+    def is_field(self) -> bool: ...
+
 def connect(path: Optional[StrOrBytesPath] = None) -> Client: ...
 async def wait_async(irq: Irq) -> int: ...
 
@@ -233,6 +262,13 @@ class Lease:
         stop_on_error: bool = False,
     ) -> list[Optional[int]]: ...
     def irq_subscribe(self) -> Irq: ...
+    def reg(self, name: str, /) -> Register: ...
+    def reg_load(self, name: str, /) -> int: ...
+    def reg_store(self, name: str, value: int, /) -> None: ...
+    @overload
+    def reg_store_fields(self, *assignments: str) -> None: ...
+    @overload
+    def reg_store_fields(self, fields: Mapping[str, Union[int, str]], /) -> None: ...
 
 class Irq:
     @property

@@ -4,6 +4,8 @@
  */
 #include "mmio_py.h"
 
+#include <string.h>
+
 int
 mmiopy_u64_slow(PyObject *o, const char *what, uint64_t *out)
 {
@@ -79,4 +81,22 @@ mmiopy_timeout(PyObject *o, int allow_forever, long max, long *out)
 	}
 	*out = (long)v;
 	return 0;
+}
+
+const char *
+mmiopy_text(PyObject *o, const char *what)
+{
+	if (!PyUnicode_Check(o)) {
+		PyErr_Format(PyExc_TypeError, "%s must be a str, not %.100s", what,
+			     Py_TYPE(o)->tp_name);
+		return NULL;
+	}
+	Py_ssize_t len;
+	const char *text = PyUnicode_AsUTF8AndSize(o, &len);
+	if (text && strlen(text) != (size_t)len) {
+		/* The library takes C strings: a NUL would cut the name short unseen. */
+		PyErr_Format(PyExc_ValueError, "%s must not contain NUL: %R", what, o);
+		return NULL;
+	}
+	return text;
 }

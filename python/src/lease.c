@@ -646,6 +646,74 @@ lease_irq_subscribe(MmioLease *self, PyObject *Py_UNUSED(ignored))
 	return mmiopy_irq_subscribe(self);
 }
 
+/* Lease.reg and Lease.reg_load: one name, through regs.c on the entered handle. */
+static PyObject *
+reg_by_name(MmioLease *self, PyObject *name_obj,
+	    PyObject *(*call)(struct mmio_lease *, struct mmio_client *, const char *))
+{
+	const char *name = mmiopy_text(name_obj, "name");
+	if (!name) {
+		return NULL;
+	}
+	struct mmio_client *client;
+	struct mmio_lease *h = mmiopy_lease_enter(self, &client);
+	if (!h) {
+		return NULL;
+	}
+	PyObject *result = call(h, client, name);
+	mmiopy_lease_leave(self);
+	return result;
+}
+
+static PyObject *
+lease_reg(MmioLease *self, PyObject *name)
+{
+	return reg_by_name(self, name, mmiopy_reg_find);
+}
+
+static PyObject *
+lease_reg_load(MmioLease *self, PyObject *name)
+{
+	return reg_by_name(self, name, mmiopy_reg_load);
+}
+
+static PyObject *
+lease_reg_store(MmioLease *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	const char *name;
+	uint64_t value;
+	if (check_nargs("reg_store", nargs, 2) < 0 || !(name = mmiopy_text(args[0], "name")) ||
+	    mmiopy_u64(args[1], "value", &value) < 0) {
+		return NULL;
+	}
+	struct mmio_client *client;
+	struct mmio_lease *h = mmiopy_lease_enter(self, &client);
+	if (!h) {
+		return NULL;
+	}
+	PyObject *result = mmiopy_reg_store(h, client, name, value);
+	mmiopy_lease_leave(self);
+	return result;
+}
+
+static PyObject *
+lease_reg_store_fields(MmioLease *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	struct mmiopy_assignments a;
+	if (mmiopy_assignments_parse(args, nargs, &a) < 0) {
+		return NULL;
+	}
+	struct mmio_client *client;
+	struct mmio_lease *h = mmiopy_lease_enter(self, &client);
+	PyObject *result = NULL;
+	if (h) {
+		result = mmiopy_reg_store_fields(h, client, &a);
+		mmiopy_lease_leave(self);
+	}
+	mmiopy_assignments_clear(&a);
+	return result;
+}
+
 static PyObject *
 lease_get_id(MmioLease *self, void *Py_UNUSED(closure))
 {
@@ -731,6 +799,12 @@ lease_repr(MmioLease *self)
 	"Raises OutOfRange (outside the lease), Unaligned (device address not aligned for\n"       \
 	"the width), NotFound (lease revoked), IoError (device fault); ValueError if the\n"        \
 	"lease is released or an argument does not fit, before any request.\n"
+#define ERRS_NAME                                                                                  \
+	"Raises NotFound (the region has no map, or no such register or field; the\n"              \
+	"detail says 'did you mean LSR?' when a name is close), OutOfRange (the\n"                 \
+	"register is not inside the lease), InvalidArgument (a name of no such shape, an\n"        \
+	"array without [i]); TypeError or ValueError for a name that is no str or holds\n"         \
+	"NUL, or a value that is not an int in 0..2**64-1, before any request.\n"
 #define LOAD_DOC(bits)                                                                             \
 	"load" #bits "($self, offset, /)\n--\n\n"                                                  \
 	"The value of one " #bits                                                                  \
@@ -824,6 +898,33 @@ static PyMethodDef lease_methods[] = {
 	 "irq=yes); needs a read-write lease. Returns an Irq: fileno() for select or\n"
 	 "asyncio, wait(), ack(), close(). InvalidArgument if the region has no\n"
 	 "interrupt, Conflict if someone is subscribed already, PermissionDenied."},
+	{"reg", (PyCFunction)lease_reg, METH_O,
+	 "reg($self, name, /)\n--\n\n"
+	 "The register or field name names in the region's register map (mmiod-regmap(5)):\n"
+	 "'REG', 'REG.FIELD', 'ARR[i]' or 'ARR[i].FIELD'. Returns a Register(name, field,\n"
+	 "access, index, offset, width, msb, lsb, mask, is_field); offset is relative to\n"
+	 "the lease. The library fetches the map on the client's first name on the region\n"
+	 "and keeps it until the client closes.\n" ERRS_NAME},
+	{"reg_load", (PyCFunction)lease_reg_load, METH_O,
+	 "reg_load($self, name, /)\n--\n\n"
+	 "One load of the register name names, at its width; for a field, its bits\n"
+	 "shifted down (LCR.WLS of 0x83 is 3).\n" ERRS_NAME ERRS_ACCESS},
+	{"reg_store", (PyCFunction)(void (*)(void))lease_reg_store, METH_FASTCALL,
+	 "reg_store($self, name, value, /)\n--\n\n"
+	 "A register: one store of value at its width. A field: one masked modify of\n"
+	 "just its bits (mmiod loads and stores with no other client in between), value\n"
+	 "unshifted (reg_store('LCR.DLAB', 1)). InvalidArgument, nothing sent, if value\n"
+	 "does not fit the register or field. PermissionDenied on a read-only lease.\n" ERRS_NAME
+		 ERRS_ACCESS},
+	{"reg_store_fields", (PyCFunction)(void (*)(void))lease_reg_store_fields, METH_FASTCALL,
+	 "reg_store_fields($self, *assignments)\n--\n\n"
+	 "Sets fields of one register in one masked modify, the other bits kept:\n"
+	 "reg_store_fields('LCR.DLAB=1', 'LCR.WLS=8BIT'), or with one mapping\n"
+	 "reg_store_fields({'LCR.DLAB': 1, 'LCR.WLS': '8BIT'}). A value is a number or\n"
+	 "the name of one of the field's values. InvalidArgument, nothing sent, for\n"
+	 "fields of two registers (or instances), a field given twice, a whole register,\n"
+	 "an unknown value name (with 'did you mean ...?') or a value that does not "
+	 "fit.\n" ERRS_NAME ERRS_ACCESS},
 	{"__enter__", (PyCFunction)lease_enter_ctx, METH_NOARGS, "Return self."},
 	{"__exit__", (PyCFunction)(void (*)(void))lease_exit_ctx, METH_FASTCALL,
 	 "Release the lease."},

@@ -105,6 +105,11 @@ int mmiopy_width(PyObject *o, unsigned *out);
 int mmiopy_fits(uint64_t v, unsigned width, const char *what);
 /* timeout in ms: None is -1 (forever) when allow_forever, else a non-negative int <= max. */
 int mmiopy_timeout(PyObject *o, int allow_forever, long max, long *out);
+/*
+ * A str as UTF-8 (no NUL inside), owned by o: valid while o lives; NULL with TypeError or
+ * ValueError set.
+ */
+const char *mmiopy_text(PyObject *o, const char *what);
 
 /* client.c: call bookkeeping. enter: the handle, or NULL with ValueError set. */
 struct mmio_client *mmiopy_client_enter(MmioClient *c);
@@ -133,6 +138,29 @@ PyObject *mmiopy_batch(MmioClient *c, MmioLease *lease, PyObject *const *args, P
 PyObject *mmiopy_irq_subscribe(MmioLease *l);
 /* The lease is going away: its subscription object goes dead. */
 void mmiopy_irq_detach(MmioLease *l);
+
+/*
+ * regs.c: registers by name (Lease.reg and the others), through mmio_reg_*(). Each call
+ * runs on a handle the caller (lease.c) has entered and leaves afterwards, so that
+ * nothing here calls back into lease.c; the result is built before that leave, while the
+ * client, which owns the map's strings, cannot be closed.
+ */
+int mmiopy_regs_init(PyObject *module);
+PyObject *mmiopy_reg_find(struct mmio_lease *h, struct mmio_client *client, const char *name);
+PyObject *mmiopy_reg_load(struct mmio_lease *h, struct mmio_client *client, const char *name);
+PyObject *mmiopy_reg_store(struct mmio_lease *h, struct mmio_client *client, const char *name,
+			   uint64_t value);
+/* Lease.reg_store_fields' arguments as "REG.FIELD=VALUE" texts, checked before any request. */
+struct mmiopy_assignments {
+	const char **texts; /* PyMem_Malloc'd; each owned by an argument or by made */
+	size_t n;
+	PyObject *made; /* a list of the bytes objects made from a mapping's items, or NULL */
+};
+/* 0, or -1 with TypeError/ValueError set (nothing to clear then). */
+int mmiopy_assignments_parse(PyObject *const *args, Py_ssize_t nargs, struct mmiopy_assignments *a);
+void mmiopy_assignments_clear(struct mmiopy_assignments *a);
+PyObject *mmiopy_reg_store_fields(struct mmio_lease *h, struct mmio_client *client,
+				  const struct mmiopy_assignments *a);
 
 /* info.c: regions(), leases(), stats() results. */
 int mmiopy_info_init(PyObject *module);

@@ -170,7 +170,8 @@ PyInit__mmio(void)
 			goto fail;
 		}
 	}
-	if (mmiopy_errors_init(m) < 0 || mmiopy_info_init(m) < 0 || mmiopy_batch_init() < 0 ||
+	if (mmiopy_errors_init(m) < 0 || mmiopy_info_init(m) < 0 || mmiopy_regs_init(m) < 0 ||
+	    mmiopy_batch_init() < 0 ||
 	    PyModule_AddStringConstant(m, "DEFAULT_SOCKET_PATH", MMIO_DEFAULT_SOCKET_PATH) < 0 ||
 	    PyModule_AddStringConstant(m, "library_version",
 				       mmio_client_version(NULL, NULL, NULL)) < 0 ||
