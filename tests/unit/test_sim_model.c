@@ -811,6 +811,29 @@ test_memory_cap(void **state)
 	assert_null(sim_model_faulted(f->m));
 }
 
+/* Runaway recursion, in Lua and through metamethods, is an error, not a crash. */
+static void
+test_recursion(void **state)
+{
+	struct fake *f = *state;
+	start_model(f, "function on_load()\n"
+		       "  local function f(n) return f(n + 1) + 1 end\n"
+		       "  return f(0)\n"
+		       "end\n"
+		       "function on_store()\n"
+		       "  local t = setmetatable({}, {})\n"
+		       "  getmetatable(t).__index = function(t, k) return t[k] end\n"
+		       "  return t.x\n"
+		       "end\n");
+	uint64_t v;
+	assert_int_equal(do_load(f, 0x0, 4, &v), -EIO);
+	assert_faulted_with(f, "on_load(CTRL): out of memory"); /* the Lua stack grew to the cap */
+	assert_int_equal(sim_model_reset(f->m, f->err, sizeof(f->err)), 0);
+	assert_int_equal(do_store(f, 0x0, 4, 1), -EIO);
+	assert_faulted_with(f, "on_store(CTRL): ");
+	assert_faulted_with(f, "model.lua:7: C stack overflow");
+}
+
 /* --- errors --- */
 
 static void
@@ -961,6 +984,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_budget_pcall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_everywhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recursion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syntax_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
