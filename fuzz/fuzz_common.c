@@ -249,6 +249,7 @@ fuzz_expected_result(const struct session *s, const Mmio__Request *req)
 	case MMIO__REQUEST__BODY_STATS:
 	case MMIO__REQUEST__BODY_RING_SETUP:
 	case MMIO__REQUEST__BODY_LIST_REGISTERS:
+	case MMIO__REQUEST__BODY_SIM_DEVICE:
 		return DISPATCH_REPLY;
 	case MMIO__REQUEST__BODY_POLL:
 		return DISPATCH_DEFER; /* or DISPATCH_REPLY */

@@ -278,6 +278,15 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 		/* The fuzzed regions have no register map: known or not, the same NOT_FOUND. */
 		b->want = MMIO__STATUS__NOT_FOUND;
 		break;
+	case MMIO__REQUEST__BODY_SIM_DEVICE:
+		/*
+		 * No device grant anywhere: only admins get past the permission check, and no
+		 * fuzzed region is a sim, so a known one is INVALID_ARGUMENT.
+		 */
+		b->want = !is_admin(&s->who)                     ? MMIO__STATUS__PERMISSION_DENIED
+			  : find_region(req->sim_device->region) ? MMIO__STATUS__INVALID_ARGUMENT
+								 : MMIO__STATUS__NOT_FOUND;
+		break;
 	case MMIO__REQUEST__BODY_POLL:
 		/* Over the limit: refused before anything else; otherwise fuzz_check_poll(). */
 		b->check_status = req->poll->timeout_ms > MMIO_POLL_MAX_MS;
@@ -630,6 +639,11 @@ fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio
 	case MMIO__REQUEST__BODY_LIST_REGISTERS:
 		/* The fuzzed regions have no register map: known or not, the same NOT_FOUND. */
 		FUZZ_CHECK(reply->status == MMIO__STATUS__NOT_FOUND &&
+			   reply->body_case == MMIO__REPLY__BODY__NOT_SET);
+		break;
+	case MMIO__REQUEST__BODY_SIM_DEVICE:
+		/* Refused whatever the op: no body, and (may_write) no device byte changed. */
+		FUZZ_CHECK(reply->status != MMIO__STATUS__OK &&
 			   reply->body_case == MMIO__REPLY__BODY__NOT_SET);
 		break;
 	case MMIO__REQUEST__BODY_LOAD:

@@ -589,6 +589,19 @@ run_op(struct reader *r)
 		send_request(c, &req);
 		break;
 	}
+	case SOP_SIM_DEVICE: {
+		Mmio__SimDevice body = MMIO__SIM_DEVICE__INIT;
+		body.region = take_region(r);
+		body.op = (Mmio__SimOp)(take_u8(r) % 5);
+		body.offset = take_u64(r);
+		body.width = take_width(r);
+		body.mask = take_u64(r);
+		body.value = take_u64(r);
+		req.body_case = MMIO__REQUEST__BODY_SIM_DEVICE;
+		req.sim_device = &body;
+		send_request(c, &req);
+		break;
+	}
 	case SOP_STATS: {
 		Mmio__Stats body = MMIO__STATS__INIT;
 		req.body_case = MMIO__REQUEST__BODY_STATS;

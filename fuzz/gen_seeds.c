@@ -464,6 +464,41 @@ session_seeds(void)
 	put_op(&s, SOP_STATS, B);
 	session("stats", &s);
 
+	/* SimDevice: GET and SET as root, IRQ as a user, RESET on an unknown region: refused. */
+	s.len = 0;
+	put(&s, 0x04);
+	put_hello(&s, A);
+	put_hello(&s, B);
+	put_op(&s, SOP_SIM_DEVICE, A);
+	put(&s, RAM);
+	put(&s, 1);
+	put_u64(&s, 0x10);
+	put_width(&s, 4);
+	put_u64(&s, 0);
+	put_u64(&s, 0);
+	put_op(&s, SOP_SIM_DEVICE, A);
+	put(&s, REGS);
+	put(&s, 2);
+	put_u64(&s, 0x4);
+	put_width(&s, 1);
+	put_u64(&s, 0xff);
+	put_u64(&s, 0x1);
+	put_op(&s, SOP_SIM_DEVICE, B);
+	put(&s, REGS);
+	put(&s, 3);
+	put_u64(&s, 0);
+	put_width(&s, 4);
+	put_u64(&s, 0);
+	put_u64(&s, 0);
+	put_op(&s, SOP_SIM_DEVICE, A);
+	put(&s, 3);
+	put(&s, 4);
+	put_u64(&s, 0);
+	put_width(&s, 4);
+	put_u64(&s, 0);
+	put_u64(&s, 0);
+	session("sim_device", &s);
+
 	/* Requests before Hello close the connection; it reconnects and starts over. */
 	s.len = 0;
 	put(&s, 0x01);

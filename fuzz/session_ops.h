@@ -63,6 +63,8 @@ enum session_op {
 	SOP_LIST_PAGE,      /* lease after_id, u8 m: ListLeases with max = m & 0x3f; bit 7: and
 			       the pages after it, while more is set */
 	SOP_LIST_REGISTERS, /* region, u8 first: ListRegisters */
+	SOP_SIM_DEVICE,     /* region, u8 op (mod 5), u64 offset, width, u64 mask, u64 value:
+			       SimDevice */
 	SOP_COUNT,
 };
 

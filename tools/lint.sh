@@ -137,6 +137,10 @@ CLOSE_OK = {
         "&b->irq_fd": "the UIO device's interrupt fd, opened by mmiod",
     },
     "device/sysfs.c": {"fd": "a sysfs attribute, read at startup"},
+    "device/backend_sim.c": {
+        "s->b.irq_fd": "a sim's interrupt pair, both ends mmiod's own (no client writes to it)",
+        "s->device_fd": "a sim's interrupt pair, both ends mmiod's own (no client writes to it)",
+    },
     "request/handle_lease.c": {"fd": "/proc/PID/comm, read to name a lease's holder"},
     "base/fd_closer.c": {
         "fd": "the closer thread's close, off the loop",

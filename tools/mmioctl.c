@@ -26,9 +26,10 @@
 #define OPT_IRQ        0x4u /* -t/--timeout, -n/--count */
 #define OPT_POLL       0x8u /* -t/--timeout, -i/--interval */
 #define OPT_VERIFY     0x10u
-#define OPT_NO_JSON    0x20u /* run: keeps its line protocol */
-#define OPT_PROMETHEUS 0x40u /* -o prometheus */
-#define OPT_ADDRESS    0x80u /* -a/--address ADDR stands for REGION OFFSET */
+#define OPT_NO_JSON    0x20u  /* run: keeps its line protocol */
+#define OPT_PROMETHEUS 0x40u  /* -o prometheus */
+#define OPT_ADDRESS    0x80u  /* -a/--address ADDR stands for REGION OFFSET */
+#define OPT_MASK       0x100u /* --mask MASK (sim set) */
 
 /* Positional arguments -a/--address stands for: REGION and OFFSET (or RANGE). */
 #define ADDRESS_ARGS 2
@@ -36,6 +37,7 @@
 /* getopt_long values of --verify and --list-commands, which have no short form. */
 #define OPT_LONG_VERIFY 256
 #define OPT_LONG_LIST   257
+#define OPT_LONG_MASK   258
 
 /* mmio_poll() lasts at most this long. */
 #define POLL_MAX_TIMEOUT_MS 60000
@@ -90,6 +92,8 @@ static const char usage_text[] =
 	"                                        A-B (bytes A up to, not including, B),\n"
 	"                                        A+LENGTH, or A LENGTH\n"
 	"  run [FILE|-] [--keep-going]           run a lease script on one connection\n"
+	"  sim get|set|irq|reset REGION ...      act as a sim region's device (raw bits,\n"
+	"                                        its interrupt, reset)\n"
 	"\n"
 	"In read, write, modify, poll and dump, -a/--address ADDR stands for REGION\n"
 	"OFFSET: the register by its device address (physical for devmem and uio, bus\n"
@@ -177,6 +181,8 @@ static const struct command commands[] = {
 	 cmd_run},
 	{"wait-irq", " REGION [-t|--timeout MS] [-n|--count N]", 1, 1, OPT_IRQ,
 	 mmioctl_wait_irq_help, mmioctl_wait_irq},
+	{"sim", " get|set|irq|reset REGION [OFFSET [VALUE]] [-w WIDTH] [--mask MASK]", 2, 4,
+	 OPT_WIDTH | OPT_MASK, mmioctl_sim_help, mmioctl_sim},
 };
 
 /*
@@ -203,6 +209,7 @@ static const struct option_spec option_specs[] = {
 	{'n', "-n", "--count", OPT_IRQ, 0},
 	{'i', "-i", "--interval", OPT_POLL, 0},
 	{'k', "-k", "--keep-going", OPT_KEEP_GOING, 0},
+	{OPT_LONG_MASK, NULL, "--mask", OPT_MASK, 0},
 };
 
 /* mmioctl's own options, before the command name: main() parses them. */
@@ -370,6 +377,7 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		{"output", required_argument, NULL, 'o'},
 		{"verify", no_argument, NULL, OPT_LONG_VERIFY},
 		{"address", required_argument, NULL, 'a'},
+		{"mask", required_argument, NULL, OPT_LONG_MASK},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -400,6 +408,9 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		}
 		case OPT_LONG_VERIFY:
 			inv->verify = true;
+			break;
+		case OPT_LONG_MASK:
+			inv->mask = optarg;
 			break;
 		case 't':
 		case 'n':
@@ -463,8 +474,8 @@ static bool
 wants_json(int argc, char **argv)
 {
 	/* Long options that take an argument, but --output; short ones are in the cluster loop. */
-	static const char *const with_arg[] = {"--socket", "--width",    "--timeout",
-					       "--count",  "--interval", "--address"};
+	static const char *const with_arg[] = {"--socket",   "--width",   "--timeout", "--count",
+					       "--interval", "--address", "--mask"};
 	bool json = false;
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		const char *a = argv[i];

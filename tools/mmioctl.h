@@ -3,7 +3,7 @@
  * usage errors), mmioctl_json.c (JSON output) and the files of the commands
  * share: mmioctl_list.c (regions, leases, revoke), mmioctl_stats.c,
  * mmioctl_register.c (read, write, modify, poll), mmioctl_dump.c,
- * mmioctl_irq.c (wait-irq), mmioctl_run.c, mmioctl_connect.c (the
+ * mmioctl_irq.c (wait-irq), mmioctl_sim.c (sim), mmioctl_run.c, mmioctl_connect.c (the
  * connection, and why there is none) and mmioctl_address.c (-a/--address).
  */
 #ifndef MMIOCTL_H
@@ -74,6 +74,7 @@ struct invocation {
 	unsigned count; /* wait-irq: interrupts to wait for */
 	unsigned interval_us; /* poll: 0 is mmiod's default */
 	const char *address;  /* -a/--address as typed, standing for REGION OFFSET; else NULL */
+	const char *mask;     /* sim set --mask as typed; else NULL */
 	char **args;          /* positional arguments after the command name */
 	int n_args;
 };
@@ -176,6 +177,10 @@ int mmioctl_dump(const struct invocation *inv);
 /* `stats`: the daemon's figures as text, JSON or Prometheus; mmioctl_stats.c. */
 extern const char mmioctl_stats_help[];
 int mmioctl_stats(const struct invocation *inv);
+
+/* `sim get|set|irq|reset REGION ...`: a sim region's device side; mmioctl_sim.c. */
+extern const char mmioctl_sim_help[];
+int mmioctl_sim(const struct invocation *inv);
 
 /* The body of `mmioctl run --help`: the script language. */
 extern const char mmioctl_run_help[];

@@ -120,11 +120,16 @@ log_audit(const struct audit_record *r)
 {
 	int saved = errno;
 	char line[512];
+	/* An operation of no width (the device side's irq and reset) is named alone. */
+	char bits[16] = "";
+	if (r->width) {
+		snprintf(bits, sizeof(bits), "%u", r->width * 8);
+	}
 	snprintf(line, sizeof(line),
 		 "audit: conn %" PRIu64 " pid %d uid %u lease %" PRIu64
-		 " region %s %s%u offset 0x%" PRIx64 " value 0x%" PRIx64 " status %s",
-		 r->conn_id, (int)r->pid, (unsigned)r->uid, r->lease, r->region, r->op,
-		 r->width * 8, r->offset, r->value, r->status);
+		 " region %s %s%s offset 0x%" PRIx64 " value 0x%" PRIx64 " status %s",
+		 r->conn_id, (int)r->pid, (unsigned)r->uid, r->lease, r->region, r->op, bits,
+		 r->offset, r->value, r->status);
 	if (sink == LOG_SINK_JOURNAL) {
 		sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", LOG_NOTICE, "MMIOD_AUDIT=1",
 				"MMIOD_CONN=%" PRIu64, r->conn_id, "MMIOD_PID=%d", (int)r->pid,

@@ -71,8 +71,9 @@ struct audit_record {
 	uid_t uid;
 	uint64_t lease;
 	const char *region;
-	const char *op;  /* "load" or "store" */
-	unsigned width;  /* bytes */
+	const char *op;  /* "load", "store"; the device side's "sim-get", "sim-set", "sim-irq" or
+			  * "sim-reset" */
+	unsigned width;  /* bytes; 0 for an operation of no width (sim-irq, sim-reset) */
 	uint64_t offset; /* in the region, not the lease */
 	uint64_t value;
 	const char *status; /* "OK", "UNALIGNED", ... */

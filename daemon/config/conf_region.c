@@ -11,6 +11,39 @@
 
 static int get_irq(const struct parse *p, const config_setting_t *group, bool *out);
 
+/*
+ * access = "device": the device side of a sim region (set raw bits, raise its interrupt, reset
+ * it), and no lease. It is the whole device: no offset, length or irq.
+ */
+static int
+parse_device_grant(const struct parse *p, const config_setting_t *s, const struct region_spec *spec,
+		   struct grant *g)
+{
+	static const char *const lease_keys[] = {"offset", "length", "irq"};
+	if (strcmp(spec->type, "sim") != 0) {
+		return conf_fail_at(
+			p, conf_member_or(s, "access"),
+			"access = \"device\" is for a region of type sim (region '%s' is "
+			"%s): it acts as the simulated device",
+			spec->name, spec->type);
+	}
+	for (size_t i = 0; i < sizeof(lease_keys) / sizeof(lease_keys[0]); i++) {
+		const config_setting_t *k = config_setting_get_member(s, lease_keys[i]);
+		if (k) {
+			return conf_fail_at(
+				p, k,
+				"a device grant is the whole device and leases nothing: "
+				"no %s",
+				lease_keys[i]);
+		}
+	}
+	g->device = true;
+	g->read_only = true;
+	g->offset = 0;
+	g->length = 0;
+	return 0;
+}
+
 static int
 parse_grant(const struct parse *p, const config_setting_t *s, const struct region_spec *spec,
 	    struct grant *g)
@@ -40,9 +73,13 @@ parse_grant(const struct parse *p, const config_setting_t *s, const struct regio
 	if (rc < 0) {
 		return rc;
 	}
-	if (!access || (strcmp(access, "ro") != 0 && strcmp(access, "rw") != 0)) {
+	if (!access || (strcmp(access, "ro") != 0 && strcmp(access, "rw") != 0 &&
+			strcmp(access, "device") != 0)) {
 		return conf_fail_at(p, conf_member_or(s, "access"),
-				    "access must be \"ro\" or \"rw\"");
+				    "access must be \"ro\", \"rw\" or \"device\"");
+	}
+	if (strcmp(access, "device") == 0) {
+		return parse_device_grant(p, s, spec, g);
 	}
 	g->read_only = strcmp(access, "ro") == 0;
 	g->irq = false;

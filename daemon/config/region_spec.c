@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/region_spec.h"
+#include "core/limits.h"
 #include "parse.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -41,9 +42,11 @@ static const struct type_rule {
 	 REGION_KEY_TYPE | REGION_KEY_UIO_NAME | REGION_KEY_DEVICE | REGION_KEY_MAP |
 		 REGION_KEY_SIZE | REGION_KEY_SYSFS | REGION_KEY_DEV | REGION_KEY_IRQ |
 		 REGION_KEY_IRQ_DEV},
+	/* And map = "PATH", a config file's key only: checked on its own. */
+	{"sim", REGION_KEY_SIZE, REGION_KEY_TYPE | REGION_KEY_SIZE},
 };
 
-#define TYPE_LIST "mem, file, devmem, pci or uio"
+#define TYPE_LIST "mem, file, devmem, pci, uio or sim"
 
 static int __attribute__((format(printf, 3, 4)))
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -196,7 +199,8 @@ given_keys(const struct region_spec *spec)
 	given |= spec->irq ? REGION_KEY_IRQ : 0;
 	given |= spec->irq_dev ? REGION_KEY_IRQ_DEV : 0;
 	/* offset = 0 in a config file's mem region is harmless (the command line refuses it). */
-	if (strcmp(spec->type, "mem") == 0 && spec->offset == 0) {
+	if ((strcmp(spec->type, "mem") == 0 || strcmp(spec->type, "sim") == 0) &&
+	    spec->offset == 0) {
 		given &= ~REGION_KEY_OFFSET;
 	}
 	return given;
@@ -247,6 +251,20 @@ check_type_values(struct region_spec *spec, unsigned given, char *err, size_t er
 			return fail(err, errlen, "offset 0x%llx + size 0x%llx wraps past 2^64",
 				    (unsigned long long)spec->offset,
 				    (unsigned long long)spec->size);
+		}
+	}
+	if (strcmp(type, "sim") == 0) {
+		if (spec->size > MMIO_SIM_MAX_SIZE) {
+			return fail(
+				err, errlen,
+				"size 0x%llx is over 0x%x (%u MiB), the most a sim region may have",
+				(unsigned long long)spec->size, MMIO_SIM_MAX_SIZE,
+				MMIO_SIM_MAX_SIZE >> 20);
+		}
+		if (!spec->regmap) {
+			return fail(err, errlen,
+				    "type sim needs map = \"PATH\", the register map it behaves as "
+				    "(a config file's region only)");
 		}
 	}
 	if (strcmp(type, "uio") == 0) {

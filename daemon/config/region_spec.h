@@ -27,7 +27,7 @@ enum region_key {
 
 struct region_spec {
 	char name[MMIO_MAX_NAME + 1];
-	char type[16];   /* mem, file, devmem, pci, uio */
+	char type[16];   /* mem, file, devmem, pci, uio, sim */
 	unsigned keys;   /* REGION_KEY_* given; region_spec_check judges them per type */
 	char *path;      /* file: the file; devmem: instead of /dev/mem; owned */
 	uint64_t size;   /* bytes; 0 for pci and uio: the BAR's or map's size (less offset) */

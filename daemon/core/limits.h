@@ -59,6 +59,12 @@
 #define REGMAP_MAX_VALUES      256
 #define REGMAP_MAX_INSTANCES   65536
 
+/*
+ * A simulated device (type = "sim", core/regsim.h) keeps its register state and rules as several
+ * bytes per byte of the region: its size is capped.
+ */
+#define MMIO_SIM_MAX_SIZE (16u << 20)
+
 /* What the config file may set (the defaults above, fitted by service_init). */
 struct limits {
 	unsigned max_connections;

@@ -28,6 +28,12 @@ policy_grant_applies(const struct grant *g, const struct identity *who)
 	return false;
 }
 
+bool
+policy_grant_leases(const struct grant *g, const struct identity *who)
+{
+	return !g->device && policy_grant_applies(g, who);
+}
+
 /* [offset, offset+length) inside [g->offset, g->offset+g->length), without computing a sum that can
  * wrap. */
 static bool
@@ -49,7 +55,7 @@ policy_check_range(const struct region_policy *p, const struct identity *who, ui
 	bool ro = true;
 	for (unsigned i = 0; i < p->n_grants; i++) {
 		const struct grant *g = &p->grants[i];
-		if (!policy_grant_applies(g, who) || !grant_covers(g, offset, length)) {
+		if (!policy_grant_leases(g, who) || !grant_covers(g, offset, length)) {
 			continue;
 		}
 		found = true;
@@ -74,8 +80,22 @@ policy_may_own_irq(const struct region_policy *p, const struct identity *who, ui
 	}
 	for (unsigned i = 0; i < p->n_grants; i++) {
 		const struct grant *g = &p->grants[i];
-		if (policy_grant_applies(g, who) && !g->read_only &&
+		if (policy_grant_leases(g, who) && !g->read_only &&
 		    (g->irq || grant_covers(g, 0, region_len))) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool
+policy_may_drive_device(const struct region_policy *p, const struct identity *who, uid_t extra_uid)
+{
+	if (policy_is_superuser(who, extra_uid)) {
+		return true;
+	}
+	for (unsigned i = 0; i < p->n_grants; i++) {
+		if (p->grants[i].device && policy_grant_applies(&p->grants[i], who)) {
 			return true;
 		}
 	}

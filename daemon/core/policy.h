@@ -2,7 +2,8 @@
  * Who may lease which bytes: grants per region, judged against the identity
  * the kernel gave at accept (SO_PEERCRED, SO_PEERGROUPS). Pure logic.
  * Default deny: a caller without a grant gets nothing, except root, which may
- * lease everything read-write.
+ * lease everything read-write. A device grant leases nothing: it opens only the
+ * device side of a simulated region (request/handle_sim.c).
  */
 #ifndef MMIOD_POLICY_H
 #define MMIOD_POLICY_H
@@ -32,7 +33,8 @@ struct grant {
 	uint64_t offset;
 	uint64_t length;
 	bool read_only;
-	bool irq; /* may own the region's interrupt (rw grants only; conf refuses it on ro) */
+	bool irq;    /* may own the region's interrupt (rw grants only; conf refuses it on ro) */
+	bool device; /* access = "device": no lease at all, only the device side of a sim region */
 };
 
 enum audit_mode {
@@ -54,6 +56,9 @@ bool policy_is_superuser(const struct identity *who, uid_t extra_uid);
 /* True if g names who: its uid, primary gid or a supplementary group. */
 bool policy_grant_applies(const struct grant *g, const struct identity *who);
 
+/* True if g lets who lease something: it applies to who and is not a device grant. */
+bool policy_grant_leases(const struct grant *g, const struct identity *who);
+
 /*
  * May who lease [offset, offset+length) of a region under p (grants are
  * normalised at load: a whole-region grant has the region's length)? The range must lie inside one
@@ -74,6 +79,14 @@ int policy_check_range(const struct region_policy *p, const struct identity *who
  */
 bool policy_may_own_irq(const struct region_policy *p, const struct identity *who, uid_t extra_uid,
 			uint64_t region_len, bool lease_read_only);
+
+/*
+ * May who act as the device of a region under p (the device side of a sim region: set raw bits,
+ * raise its interrupt, reset it)? root and extra_uid (unless (uid_t)-1), and whoever a device
+ * grant applies to. (The admin group is the request layer's: service_is_admin.)
+ */
+bool policy_may_drive_device(const struct region_policy *p, const struct identity *who,
+			     uid_t extra_uid);
 
 void policy_finish(struct region_policy *p);
 

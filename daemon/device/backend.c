@@ -1,12 +1,14 @@
 /*
  * The top of the device backends: backend_open() finds the spec's type in the
  * table of backend types and calls its one constructor, backend_locate() its
- * locator, and backend_close(); backing_overlap() compares where two are.
+ * locator, and backend_close(); backing_overlap() compares where two are;
+ * backend_irq_ack() re-enables an interrupt.
  * Nothing below calls back up here, so adding a type is one line in the table.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/region_spec.h"
 #include "device/backend.h"
@@ -16,7 +18,7 @@
 
 static const struct backend_type *const backend_types[] = {
 	&backend_type_mem, &backend_type_file, &backend_type_devmem,
-	&backend_type_pci, &backend_type_uio,
+	&backend_type_pci, &backend_type_uio,  &backend_type_sim,
 };
 
 /* The type spec names, or NULL with the reason in err. */
@@ -35,8 +37,30 @@ find_type(const struct region_spec *spec, char *err, size_t errlen)
 int
 backend_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
 {
+	return backend_open_map(spec, NULL, out, err, errlen);
+}
+
+int
+backend_open_map(const struct region_spec *spec, const struct regmap *map, struct backend **out,
+		 char *err, size_t errlen)
+{
 	const struct backend_type *type = find_type(spec, err, errlen);
-	return type ? type->open(spec, out, err, errlen) : -EINVAL;
+	if (!type) {
+		return -EINVAL;
+	}
+	return type->open_map ? type->open_map(spec, map, out, err, errlen)
+			      : type->open(spec, out, err, errlen);
+}
+
+int
+backend_irq_ack(const struct backend *b)
+{
+	if (b->ops->reenable_irq) {
+		return b->ops->reenable_irq(b);
+	}
+	/* UIO: writing 1 re-enables an interrupt its handler disabled. */
+	int32_t enable = 1;
+	return write(b->irq_fd, &enable, sizeof(enable)) == sizeof(enable) ? 0 : -EIO;
 }
 
 int

@@ -21,6 +21,7 @@
 #include "core/lease.h"
 
 struct backend;
+struct regmap;
 
 /*
  * load64 and store64 are only used where the CPU has 64-bit loads and stores:
@@ -39,6 +40,16 @@ struct backend_ops {
 	void (*write_barrier)(const struct backend *b);
 	/* Unmaps and frees b. */
 	void (*close)(struct backend *b);
+	/*
+	 * Optional, for a device that is not plain memory (sim): one access of exactly width
+	 * bytes at off (checked by the caller), which region.c then makes instead of the
+	 * accessors above, outside the fault guard. A load sets *value, a store takes it. 0, or
+	 * -EIO: the device failed the access (counted as a fault).
+	 */
+	int (*access)(const struct backend *b, uint64_t off, unsigned width, bool is_store,
+		      uint64_t *value);
+	/* Optional: re-enables the interrupt after one (backend_irq_ack); NULL: UIO's way. */
+	int (*reenable_irq)(const struct backend *b);
 };
 
 /*
@@ -62,13 +73,13 @@ struct backing {
 
 struct backend {
 	const struct backend_ops *ops;
-	const char *type; /* "mem", "file", "devmem", "pci", "uio" */
+	const char *type; /* "mem", "file", "devmem", "pci", "uio", "sim" */
 	uint64_t len;     /* bytes exposed: exactly the configured size, never page padding */
 	uint64_t addr;    /* absolute device address of offset 0; alignment is judged on it */
-	uint8_t *base;    /* offset 0 in our address space (memory-mapped backends) */
+	uint8_t *base;    /* offset 0 in our address space (memory-mapped backends; else NULL) */
 	void *map;        /* the whole mapping, page-aligned */
 	size_t map_len;
-	int irq_fd; /* -1, or the UIO fd whose 4-byte reads count interrupts */
+	int irq_fd; /* -1, or an fd whose 4-byte reads count interrupts (UIO's, or as UIO's) */
 	struct backing backing;
 };
 
@@ -77,6 +88,19 @@ struct backend {
  * errno with a message for the operator in err.
  */
 int backend_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen);
+
+/*
+ * The same for a region with a register map (map, NULL for none; it must outlive the backend):
+ * a sim backend is built from it. Other types do not look at it.
+ */
+int backend_open_map(const struct region_spec *spec, const struct regmap *map, struct backend **out,
+		     char *err, size_t errlen);
+
+/*
+ * Re-enables b's interrupt after one arrived (IrqAck): UIO's write of 1 to irq_fd, or the
+ * backend's own reenable_irq. 0 or -EIO.
+ */
+int backend_irq_ack(const struct backend *b);
 
 /* Closes b; accepts NULL. */
 void backend_close(struct backend *b);

@@ -131,4 +131,4 @@ devmem_locate(const struct region_spec *spec, struct backing *where, uint64_t *l
 	return 0;
 }
 
-const struct backend_type backend_type_devmem = {"devmem", devmem_open, devmem_locate};
+const struct backend_type backend_type_devmem = {"devmem", devmem_open, devmem_locate, NULL};

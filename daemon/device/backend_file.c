@@ -69,4 +69,4 @@ file_locate(const struct region_spec *spec, struct backing *where, uint64_t *len
 	return 0;
 }
 
-const struct backend_type backend_type_file = {"file", file_open, file_locate};
+const struct backend_type backend_type_file = {"file", file_open, file_locate, NULL};

@@ -68,4 +68,4 @@ mem_locate(const struct region_spec *spec, struct backing *where, uint64_t *len,
 	return 0;
 }
 
-const struct backend_type backend_type_mem = {"mem", mem_open, mem_locate};
+const struct backend_type backend_type_mem = {"mem", mem_open, mem_locate, NULL};

@@ -232,4 +232,4 @@ pci_locate(const struct region_spec *spec, struct backing *where, uint64_t *len,
 	return 0;
 }
 
-const struct backend_type backend_type_pci = {"pci", pci_open, pci_locate};
+const struct backend_type backend_type_pci = {"pci", pci_open, pci_locate, NULL};

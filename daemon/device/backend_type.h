@@ -11,6 +11,8 @@
 #include "config/region_spec.h"
 #include "device/backend.h"
 
+struct regmap;
+
 struct backend_type {
 	const char *name; /* as in region_spec.type */
 	/*
@@ -24,6 +26,12 @@ struct backend_type {
 	 */
 	int (*locate)(const struct region_spec *spec, struct backing *where, uint64_t *len,
 		      char *err, size_t errlen);
+	/*
+	 * Optional: open for a type built from the region's register map (map, NULL if the
+	 * config gave none); used instead of open when set (backend_open_map()).
+	 */
+	int (*open_map)(const struct region_spec *spec, const struct regmap *map,
+			struct backend **out, char *err, size_t errlen);
 };
 
 /* Anonymous memory as a simulated device: size. */
@@ -36,5 +44,7 @@ extern const struct backend_type backend_type_devmem;
 extern const struct backend_type backend_type_pci;
 /* A map of a UIO device: device or uio_name, map, size, sysfs, dev_dir, irq, irq_dev. */
 extern const struct backend_type backend_type_uio;
+/* A simulated device that behaves as its register map says: size and a map (backend_sim.h). */
+extern const struct backend_type backend_type_sim;
 
 #endif

@@ -297,4 +297,4 @@ uio_locate(const struct region_spec *spec, struct backing *where, uint64_t *len,
 	return 0;
 }
 
-const struct backend_type backend_type_uio = {"uio", uio_open, uio_locate};
+const struct backend_type backend_type_uio = {"uio", uio_open, uio_locate, NULL};

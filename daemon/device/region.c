@@ -75,16 +75,20 @@ backend_store(const struct backend *b, uint64_t abs, unsigned width, uint64_t va
 	}
 }
 
-/* Counts a device fault; logs the first and then every power of two, not a flood. */
+/*
+ * Counts a device fault (a SIGBUS, or a failure of the backend's own access); logs the first and
+ * then every power of two, not a flood.
+ */
 static void
 note_fault(struct region *r, uint64_t abs, unsigned width, const char *op)
 {
 	r->faults++;
 	if ((r->faults & (r->faults - 1)) == 0) {
 		log_event(MSGID_DEVICE_FAULT, LOG_LEVEL_WARN,
-			  "region %s: device fault (SIGBUS) on %s%u at offset 0x%" PRIx64
-			  "; %" PRIu64 " fault%s so far",
-			  r->name, op, width * 8, abs, r->faults, r->faults == 1 ? "" : "s");
+			  "region %s: device fault (%s) on %s%u at offset 0x%" PRIx64 "; %" PRIu64
+			  " fault%s so far",
+			  r->name, r->backend->ops->access ? "the device failed it" : "SIGBUS", op,
+			  width * 8, abs, r->faults, r->faults == 1 ? "" : "s");
 	}
 }
 
@@ -112,7 +116,11 @@ region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value
 	const struct backend *b = r->backend;
 	uint64_t abs = l->start + off;
 	uint64_t v = 0;
-	FAULT_GUARD(rc, v = backend_load(b, abs, width));
+	if (b->ops->access) {
+		rc = b->ops->access(b, abs, width, false, &v);
+	} else {
+		FAULT_GUARD(rc, v = backend_load(b, abs, width));
+	}
 	if (rc < 0) {
 		note_fault(r, abs, width, "load");
 		return rc;
@@ -135,7 +143,11 @@ region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value
 	struct region *r = region_of_lease(l);
 	const struct backend *b = r->backend;
 	uint64_t abs = l->start + off;
-	FAULT_GUARD(rc, backend_store(b, abs, width, value));
+	if (b->ops->access) {
+		rc = b->ops->access(b, abs, width, true, &value);
+	} else {
+		FAULT_GUARD(rc, backend_store(b, abs, width, value));
+	}
 	if (rc < 0) {
 		note_fault(r, abs, width, "store");
 	}

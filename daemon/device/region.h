@@ -24,7 +24,7 @@ struct region {
 	struct backend *backend;
 	struct lease_space space;
 	struct region_policy policy; /* owned; replaced on reload */
-	uint64_t faults;             /* accesses the device answered with SIGBUS */
+	uint64_t faults;             /* accesses the device failed (SIGBUS; a sim's -EIO) */
 	struct irq_sub *irq;         /* the interrupt subscriber, if any (irq.c) */
 	/* Its register map (map = "PATH"), or NULL. Owned; taken from the region config at
 	 * start: a reload (SIGHUP) does not change it, as it does not reopen the region. */
@@ -47,7 +47,8 @@ region_of_lease(const struct lease *l)
 /*
  * Checked accesses through lease l at relative offset off. Return 0, or the
  * negative errno of lease_check_access(); stores also -EINVAL for a value
- * wider than width; -EIO if the device faulted (SIGBUS; needs fault_init()).
+ * wider than width; -EIO if the device faulted (SIGBUS, needs fault_init(); or the
+ * backend's own access failed).
  * A failed check touches nothing.
  */
 int region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value);

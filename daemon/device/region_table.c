@@ -72,7 +72,7 @@ region_table_open(struct region_table *table, struct region_config *configs, uns
 		}
 		struct backend *b;
 		char why[256];
-		rc = backend_open(spec, &b, why, sizeof(why));
+		rc = backend_open_map(spec, configs[i].regmap, &b, why, sizeof(why));
 		if (rc < 0) {
 			snprintf(err, errlen, "region '%s': %s", spec->name, why);
 			goto err_close;

@@ -131,6 +131,9 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 	case MMIO__REQUEST__BODY_LIST_REGISTERS:
 		handle_list_registers(s, req->list_registers, reply, scratch);
 		break;
+	case MMIO__REQUEST__BODY_SIM_DEVICE:
+		handle_sim_device(s, req->sim_device, reply, scratch);
+		break;
 	case MMIO__REQUEST__BODY_POLL:
 		handle_poll(s, req->poll, reply, scratch);
 		return scratch->poll.pending ? DISPATCH_DEFER : DISPATCH_REPLY;

@@ -29,7 +29,7 @@ count_grants(const struct session *s, const struct region *r)
 	}
 	unsigned n = 0;
 	for (unsigned i = 0; i < r->policy.n_grants; i++) {
-		n += policy_grant_applies(&r->policy.grants[i], &s->who);
+		n += policy_grant_leases(&r->policy.grants[i], &s->who);
 	}
 	return n;
 }
@@ -74,7 +74,7 @@ handle_list_regions(struct session *s, Mmio__Reply *reply, struct reply_scratch 
 		} else {
 			for (unsigned k = 0; k < r->policy.n_grants; k++) {
 				const struct grant *pg = &r->policy.grants[k];
-				if (policy_grant_applies(pg, &s->who)) {
+				if (policy_grant_leases(pg, &s->who)) {
 					fill_grant(&grants[g], pg->offset, pg->length,
 						   pg->read_only);
 					grant_ptrs[g] = &grants[g];

@@ -123,8 +123,12 @@ handle_list_registers(struct session *s, const Mmio__ListRegisters *req, Mmio__R
 		      struct reply_scratch *scratch)
 {
 	const struct region *r = region_table_find(s->svc->regions, req->region);
-	/* The visibility rule of handle_list_regions (and admins): do not confirm it exists. */
-	if (!r || (!service_is_admin(s->svc, &s->who) && count_grants(s, r) == 0)) {
+	/*
+	 * The visibility rule of handle_list_regions (and admins, and the device side of a sim
+	 * region, which names its registers too): do not confirm it exists.
+	 */
+	if (!r || (!service_is_admin(s->svc, &s->who) && count_grants(s, r) == 0 &&
+		   !policy_may_drive_device(&r->policy, &s->who, s->svc->extra_uid))) {
 		char name[MMIO_MAX_NAME + 1];
 		reply_status(reply, scratch, -ENOENT, "no region named '%s'",
 			     text_copy_printable(name, sizeof(name), req->region));

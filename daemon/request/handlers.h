@@ -9,8 +9,8 @@
 struct region;
 
 /*
- * How many grants of r apply to the caller (root and the starting uid: one, the whole region).
- * A region with none is not listed to the caller (handle_list_regions).
+ * How many lease grants of r apply to the caller (root and the starting uid: one, the whole
+ * region). A region with none is not listed to the caller (handle_list_regions).
  */
 unsigned count_grants(const struct session *s, const struct region *r);
 
@@ -50,6 +50,9 @@ void handle_ring_setup(struct session *s, const Mmio__RingSetup *req, Mmio__Repl
 /* A page of a region's register map (handle_regmap.c). */
 void handle_list_registers(struct session *s, const Mmio__ListRegisters *req, Mmio__Reply *reply,
 			   struct reply_scratch *scratch);
+/* The device side of a sim region (handle_sim.c). */
+void handle_sim_device(struct session *s, const Mmio__SimDevice *req, Mmio__Reply *reply,
+		       struct reply_scratch *scratch);
 /* The first attempt; leaves scratch->poll.pending set when the poll must go on. */
 void handle_poll(struct session *s, const Mmio__Poll *req, Mmio__Reply *reply,
 		 struct reply_scratch *scratch);

@@ -156,11 +156,7 @@ irq_ack(const struct lease *l)
 	if (!sub) {
 		return -EINVAL;
 	}
-	/* UIO: writing 1 re-enables an interrupt its handler disabled. */
-	int32_t enable = 1;
-	return write(sub->region->backend->irq_fd, &enable, sizeof(enable)) == sizeof(enable)
-		       ? 0
-		       : -EIO;
+	return backend_irq_ack(sub->region->backend);
 }
 
 int

@@ -481,6 +481,36 @@ int mmio_reg_store(struct mmio_lease *lease, const char *name, uint64_t value);
  */
 int mmio_reg_store_fields(struct mmio_lease *lease, const char *const *assignments, size_t n);
 
+/*
+ * The device side of a simulated region (since 0.3): a region of type "sim"
+ * (mmiod.conf(5)) holds its registers in mmiod and applies its register map's
+ * rules to every access through a lease. These calls act as the hardware
+ * instead, by region name and with no lease (they conflict with none): for
+ * root, the user mmiod was started by, the admin group and a grant with
+ * access = "device" on the region (-EACCES for anyone else, whether or not the
+ * region exists). A region that is not a sim: -EINVAL. offset and width (1, 2,
+ * 4 or 8 bytes) are checked as any access's are (-ERANGE, -EFAULT, -EINVAL).
+ * Bytes outside every register of the map stay 0 whoever writes them.
+ */
+
+/* The raw bits at offset: no access rule applied, and no read side effect (rc). */
+int mmio_sim_get(struct mmio_client *client, const char *region, uint64_t offset, unsigned width,
+		 uint64_t *value);
+
+/*
+ * Sets the raw bits of mask to those of value, past every access rule (as the
+ * hardware would: a status bit set, a byte arrived): (cur & ~mask) |
+ * (value & mask), bits beyond the width ignored.
+ */
+int mmio_sim_set(struct mmio_client *client, const char *region, uint64_t offset, unsigned width,
+		 uint64_t mask, uint64_t value);
+
+/* Raises the region's interrupt to its subscriber (mmio_irq_subscribe), if any. */
+int mmio_sim_irq(struct mmio_client *client, const char *region);
+
+/* Every register of the region back to its reset value. */
+int mmio_sim_reset(struct mmio_client *client, const char *region);
+
 typedef void (*mmio_log_handler)(enum mmio_log_level level, const char *message, void *userdata);
 
 /*

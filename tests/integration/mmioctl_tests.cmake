@@ -29,6 +29,14 @@ mmio_test(test_mmioctl_json integration
 target_compile_definitions(test_mmioctl_json PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>")
 add_dependencies(test_mmioctl_json mmioctl)
 
+# test_mmioctl_sim: the device side of a sim region (sim get|set|irq|reset).
+mmio_test(test_mmioctl_sim integration
+          SOURCES test_mmioctl_sim.c cli.c ${CMAKE_SOURCE_DIR}/tests/helpers/spawn_proc.c
+          LIBS mmio-test-daemon)
+target_compile_definitions(test_mmioctl_sim PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>"
+                                                    MMIO_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+add_dependencies(test_mmioctl_sim mmioctl)
+
 # test_mmioctl_errors: errors in the user's terms (numbers, no daemon, hints, -o json usage errors).
 mmio_test(test_mmioctl_errors integration
           SOURCES test_mmioctl_errors.c cli.c ${CMAKE_SOURCE_DIR}/tests/helpers/spawn_proc.c

@@ -976,6 +976,59 @@ test_conf_regmap(void **state)
 	assert_int_equal(unlink(map), 0);
 }
 
+/* type = "sim": size and map required, size capped; device grants only there, whole. */
+static void
+test_conf_sim(void **state)
+{
+	struct fixture *f = *state;
+	char map[128];
+	char text[1024];
+	snprintf(map, sizeof(map), "%s/m.yaml", f->dir);
+	write_file(map, "name: m\nwidth: 32\nregisters:\n  - { name: A, offset: 0x0 }\n");
+#define SIM(extra) "regions = (\n  { name = \"s\"; type = \"sim\"; " extra " }\n);\n"
+	snprintf(text, sizeof(text),
+		 SIM("size = 0x100; map = \"%s\";\n    grants = ({ user = 7; access = \"device\"; "
+		     "},\n"
+		     "      { user = 8; access = \"rw\"; });"),
+		 map);
+	expect(f, text, 0, 0);
+	const struct region_config *r = conf_find_region(&f->cfg, "s");
+	assert_non_null(r->regmap);
+	assert_int_equal(r->policy.n_grants, 2);
+	assert_true(r->policy.grants[0].device);
+	assert_false(r->policy.grants[1].device);
+	/* Without map, size, or too big: the region's line. */
+	expect(f, SIM("size = 0x100;"), -EINVAL, 2);
+	assert_non_null(strstr(f->err, "type sim needs map = \"PATH\""));
+	snprintf(text, sizeof(text), SIM("map = \"%s\";"), map);
+	expect(f, text, -EINVAL, 2);
+	assert_non_null(strstr(f->err, "size"));
+	snprintf(text, sizeof(text), SIM("size = 0x1000001; map = \"%s\";"), map);
+	expect(f, text, -EINVAL, 2);
+	assert_non_null(strstr(f->err, "the most a sim region may have"));
+	snprintf(text, sizeof(text), SIM("size = 0x1000000; map = \"%s\";"), map);
+	expect(f, text, 0, 0);
+	/* A map past the region's end. */
+	snprintf(text, sizeof(text), SIM("size = 0x2; map = \"%s\";"), map);
+	assert_int_equal(load(f, text), -EINVAL);
+	assert_non_null(strstr(f->err, "past the region's end"));
+	/* A device grant: only on a sim region, and only the whole of it. */
+	expect(f, GRANTS("{ user = 1; access = \"device\"; }"), -EINVAL, 7);
+	assert_non_null(strstr(f->err, "access = \"device\" is for a region of type sim"));
+	snprintf(text, sizeof(text),
+		 SIM("size = 0x100; map = \"%s\";\n    grants = ({ user = 7; access = \"device\";\n"
+		     "      offset = 0x10; });"),
+		 map);
+	expect(f, text, -EINVAL, 4);
+	assert_non_null(strstr(f->err, "a device grant is the whole device"));
+	expect(f, GRANTS("{ user = 1; access = \"dev\"; }"), -EINVAL, 7);
+	assert_non_null(strstr(f->err, "\"ro\", \"rw\" or \"device\""));
+#undef SIM
+	conf_finish(&f->cfg);
+	conf_init(&f->cfg);
+	assert_int_equal(unlink(map), 0);
+}
+
 int
 main(void)
 {
@@ -983,6 +1036,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_conf_full),
 		T(test_conf_regmap),
+		T(test_conf_sim),
 		T(test_conf_defaults),
 		T(test_conf_unreadable),
 		T(test_conf_log_level),

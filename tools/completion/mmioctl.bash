@@ -15,7 +15,7 @@ _mmioctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="regions leases revoke stats wait-irq read write modify poll dump run"
+	local commands="regions leases revoke stats wait-irq read write modify poll dump run sim"
 	local global_opts="-s --socket -q --quiet -o --output -h --help -V --version --list-commands"
 	local _mmioctl_cmd="${words[0]}"
 
@@ -37,7 +37,7 @@ _mmioctl()
 		--address=*)
 			address=1
 			;;
-		-w | --width | -t | --timeout | -i | --interval | -n | --count | -o | --output)
+		-w | --width | -t | --timeout | -i | --interval | -n | --count | -o | --output | --mask)
 			((i++))
 			;;
 		-*) ;;
@@ -68,7 +68,7 @@ _mmioctl()
 		COMPREPLY=($(compgen -W "$formats" -- "$cur"))
 		return
 		;;
-	-t | --timeout | -i | --interval | -n | --count | -a | --address)
+	-t | --timeout | -i | --interval | -n | --count | -a | --address | --mask)
 		return
 		;;
 	esac
@@ -88,6 +88,7 @@ _mmioctl()
 	write) opts+=" -w --width -a --address --verify" ;;
 	poll) opts+=" -w --width -a --address -t --timeout -i --interval" ;;
 	wait-irq) opts+=" -t --timeout -n --count" ;;
+	sim) opts+=" -w --width --mask" ;;
 	run) opts="-s --socket -h --help -k --keep-going" ;;
 	esac
 	if [[ $cur == -* ]]; then
@@ -99,6 +100,14 @@ _mmioctl()
 	read | write | modify | poll | dump | wait-irq)
 		# With -a ADDR there is no REGION to name.
 		if ((npos == 0)) && [[ -z $address ]]; then
+			COMPREPLY=($(compgen -W "$(_mmioctl_query "${sock[@]}" regions)" -- "$cur"))
+		fi
+		;;
+	sim)
+		# sim OP REGION ...: the op, then the region.
+		if ((npos == 0)); then
+			COMPREPLY=($(compgen -W "get set irq reset" -- "$cur"))
+		elif ((npos == 1)); then
 			COMPREPLY=($(compgen -W "$(_mmioctl_query "${sock[@]}" regions)" -- "$cur"))
 		fi
 		;;
