@@ -388,6 +388,10 @@ run(struct daemon *d, struct mmiod_config *cfg)
 		log_info("running as %s (uid %u gid %u)", cfg->user, (unsigned)cfg->uid,
 			 (unsigned)cfg->gid);
 	}
+	if (region_table_start(&d->regions, d->base, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		goto out_server;
+	}
 	struct event *signals[3] = {
 		evsignal_new(d->base, SIGTERM, stop_cb, d),
 		evsignal_new(d->base, SIGINT, stop_cb, d),
@@ -427,6 +431,7 @@ out_server:
 out_base:
 	status_notify_finish(&d->status);
 	notify_close();
+	region_table_stop(&d->regions);
 	event_base_free(d->base);
 out_regions:
 	region_table_close(&d->regions);

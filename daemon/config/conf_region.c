@@ -253,10 +253,10 @@ load_regmap(const struct parse *p, const config_setting_t *s, struct region_conf
 int
 conf_parse_region(const struct parse *p, const config_setting_t *s, struct region_config *rc_out)
 {
-	static const char *const keys[] = {"name",     "type",   "path", "size", "offset",
-					   "phys",     "device", "bar",  "map",  "uio_map",
-					   "uio_name", "sysfs",  "dev",  "irq",  "irq_dev",
-					   "audit",    "grants", NULL};
+	static const char *const keys[] = {"name",     "type",   "path",  "size", "offset",
+					   "phys",     "device", "bar",   "map",  "uio_map",
+					   "uio_name", "sysfs",  "dev",   "irq",  "irq_dev",
+					   "audit",    "grants", "model", NULL};
 	struct region_spec *spec = &rc_out->spec;
 	if (!config_setting_is_group(s)) {
 		return conf_fail_at(p, s,
@@ -270,10 +270,12 @@ conf_parse_region(const struct parse *p, const config_setting_t *s, struct regio
 	const char *type;
 	const char *path;
 	const char *audit;
+	const char *model;
 	if ((rc = conf_get_string(p, s, "name", &name)) < 0 ||
 	    (rc = conf_get_string(p, s, "type", &type)) < 0 ||
 	    (rc = conf_get_string(p, s, "path", &path)) < 0 ||
 	    (rc = conf_get_string(p, s, "audit", &audit)) < 0 ||
+	    (rc = conf_get_string(p, s, "model", &model)) < 0 ||
 	    (rc = conf_get_u64(p, s, "size", &spec->size)) < 0 ||
 	    (rc = conf_get_u64(p, s, "offset", &spec->offset)) < 0) {
 		return rc;
@@ -285,6 +287,13 @@ conf_parse_region(const struct parse *p, const config_setting_t *s, struct regio
 		return conf_fail_at(p, s, "name or type is too long");
 	}
 	if (path && !(spec->path = strdup(path))) {
+		return -ENOMEM;
+	}
+	if (model && !*model) {
+		return conf_fail_at(p, conf_member_or(s, "model"),
+				    "model = \"\": the model file has no name");
+	}
+	if (model && !(spec->model = strdup(model))) {
 		return -ENOMEM;
 	}
 	if ((rc = parse_hw_keys(p, s, spec)) < 0) {

@@ -266,6 +266,9 @@ check_type_values(struct region_spec *spec, unsigned given, char *err, size_t er
 				    "type sim needs map = \"PATH\", the register map it behaves as "
 				    "(a config file's region only)");
 		}
+	} else if (spec->model) {
+		return fail(err, errlen,
+			    "model = \"PATH\" is for type sim (a simulated device's behaviour)");
 	}
 	if (strcmp(type, "uio") == 0) {
 		bool by_name = given & REGION_KEY_UIO_NAME;
@@ -468,7 +471,7 @@ void
 region_spec_finish(struct region_spec *spec)
 {
 	char **owned[] = {&spec->path,    &spec->device,  &spec->uio_name, &spec->sysfs,
-			  &spec->dev_dir, &spec->irq_dev, &spec->regmap};
+			  &spec->dev_dir, &spec->irq_dev, &spec->regmap,   &spec->model};
 	for (size_t i = 0; i < ARRAY_LEN(owned); i++) {
 		/* cppcheck-suppress shadowVariable ; it reads this call as a declaration */
 		free(*owned[i]);

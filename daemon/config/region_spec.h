@@ -42,6 +42,7 @@ struct region_spec {
 	bool irq;        /* uio: keep the device open for interrupt counts */
 	char *irq_dev;   /* uio with irq: instead of <dev>/uioN; owned */
 	char *regmap;    /* config file's map = "PATH": the register map file, any type; owned */
+	char *model; /* sim: config file's model = "PATH", its Lua model (mmiod-model(5)); owned */
 };
 
 /* The kernel's MAX_UIO_MAPS. */

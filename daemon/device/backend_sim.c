@@ -16,6 +16,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
+#include "base/log.h"
+#include "clock.h"
 #include "config/region_spec.h"
 #include "core/lease.h"
 #include "core/limits.h"
@@ -23,12 +27,32 @@
 #include "core/regsim.h"
 #include "device/backend_sim.h"
 #include "device/backend_type.h"
+#include "device/sim_model.h"
+
+/* Lines a model may log per second; the rest are counted and said once the second is over. */
+#define MODEL_LOG_PER_SECOND 20
+
+/* A timer the model armed (device.after), pending on the event loop. */
+struct sim_timer {
+	struct sim_timer *next;
+	struct sim_backend *sim;
+	struct event *ev;
+	uint64_t token;
+};
 
 struct sim_backend {
 	struct backend b; /* first: a struct backend * is a struct sim_backend * */
 	struct regsim *regs;
 	int device_fd; /* the device's end of the interrupt pair; b.irq_fd is mmiod's */
 	uint32_t irq_count;
+	/* Its model (model = "PATH"), or NULL: the map's rules alone. */
+	struct sim_model *model;
+	char region[MMIO_MAX_NAME + 1]; /* for the model's log lines and faults */
+	struct event_base *base;        /* the model's timers run here; set at start */
+	struct sim_timer *timers;       /* pending */
+	bool fault_logged;              /* the model's current fault has been logged */
+	uint64_t log_second;            /* the second log_lines counts in */
+	unsigned log_lines, log_dropped;
 };
 
 static const struct backend_ops sim_ops;
@@ -39,16 +63,33 @@ sim_of(const struct backend *b)
 	return (struct sim_backend *)b;
 }
 
+/* A hook's rc; the first failure of a fault is logged with the model's reason. */
+static int
+model_result(struct sim_backend *s, int rc)
+{
+	const char *why = sim_model_faulted(s->model);
+	if (rc == -EIO && why && !s->fault_logged) {
+		s->fault_logged = true;
+		log_warn("region %s: its model failed: %s; every access fails with IO_ERROR until "
+			 "the device is reset (mmioctl sim reset %s)",
+			 s->region, why, s->region);
+	}
+	return rc;
+}
+
 static int
 sim_access(const struct backend *b, uint64_t off, unsigned width, bool is_store, uint64_t *value)
 {
-	struct regsim *regs = sim_of(b)->regs;
+	struct sim_backend *s = sim_of(b);
 	if (is_store) {
-		regsim_store(regs, off, width, *value);
-	} else {
-		*value = regsim_load(regs, off, width);
+		uint64_t old = s->model ? regsim_peek(s->regs, off, width) : 0;
+		regsim_store(s->regs, off, width, *value);
+		return s->model
+			       ? model_result(s, sim_model_store(s->model, off, width, *value, old))
+			       : 0;
 	}
-	return 0;
+	*value = regsim_load(s->regs, off, width);
+	return s->model ? model_result(s, sim_model_load(s->model, off, width, value)) : 0;
 }
 
 /* The plain accessors, for completeness: the same rules (region.c calls sim_access). */
@@ -85,9 +126,23 @@ sim_reenable_irq(const struct backend *b)
 }
 
 static void
+cancel_timers(struct sim_backend *s)
+{
+	struct sim_timer *next;
+	for (struct sim_timer *t = s->timers; t; t = next) {
+		next = t->next;
+		event_free(t->ev);
+		free(t);
+	}
+	s->timers = NULL;
+}
+
+static void
 sim_close(struct backend *b)
 {
 	struct sim_backend *s = sim_of(b);
+	cancel_timers(s);
+	sim_model_close(s->model);
 	if (s->b.irq_fd >= 0) {
 		close(s->b.irq_fd);
 	}
@@ -112,6 +167,120 @@ static const struct backend_ops sim_ops = {
 	.access = sim_access,
 	.reenable_irq = sim_reenable_irq,
 };
+
+/* --- what the model may do to its device (struct sim_model_host) --- */
+
+static uint64_t
+host_get(void *ctx, uint64_t off, unsigned width)
+{
+	struct sim_backend *s = ctx;
+	return regsim_peek(s->regs, off, width);
+}
+
+static void
+host_set(void *ctx, uint64_t off, unsigned width, uint64_t mask, uint64_t value)
+{
+	struct sim_backend *s = ctx;
+	regsim_poke(s->regs, off, width, mask, value);
+}
+
+static void
+host_irq(void *ctx)
+{
+	struct sim_backend *s = ctx;
+	if (sim_device_irq(&s->b) < 0) {
+		log_warn("region %s: its model raised the interrupt, which could not be delivered",
+			 s->region);
+	}
+}
+
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct sim_timer *t = arg;
+	struct sim_backend *s = t->sim;
+	for (struct sim_timer **p = &s->timers; *p; p = &(*p)->next) {
+		if (*p == t) {
+			*p = t->next;
+			break;
+		}
+	}
+	uint64_t token = t->token;
+	event_free(t->ev);
+	free(t);
+	(void)model_result(s, sim_model_timer(s->model, token));
+}
+
+static int
+host_after(void *ctx, uint64_t ms, uint64_t token)
+{
+	struct sim_backend *s = ctx;
+	if (!s->base) {
+		return -EAGAIN; /* not started: no loop to run it on */
+	}
+	struct sim_timer *t = calloc(1, sizeof(*t));
+	if (!t) {
+		return -ENOMEM;
+	}
+	t->sim = s;
+	t->token = token;
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+			     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	if (!(t->ev = evtimer_new(s->base, timer_cb, t)) || evtimer_add(t->ev, &tv) < 0) {
+		if (t->ev) {
+			event_free(t->ev);
+		}
+		free(t);
+		return -ENOMEM;
+	}
+	t->next = s->timers;
+	s->timers = t;
+	return 0;
+}
+
+static void
+host_log(void *ctx, const char *message)
+{
+	struct sim_backend *s = ctx;
+	uint64_t second = now_ns() / 1000000000u;
+	if (second != s->log_second) {
+		if (s->log_dropped) {
+			log_info("region %s: model: %u more lines not logged", s->region,
+				 s->log_dropped);
+		}
+		s->log_second = second;
+		s->log_lines = 0;
+		s->log_dropped = 0;
+	}
+	if (s->log_lines++ < MODEL_LOG_PER_SECOND) {
+		log_info("region %s: model: %s", s->region, message);
+	} else {
+		s->log_dropped++;
+	}
+}
+
+/* Opens spec's model for s (as root, before the drop: it only reads and compiles the file). */
+static int
+open_model(struct sim_backend *s, const struct region_spec *spec, const struct regmap *map,
+	   char *err, size_t errlen)
+{
+	const struct sim_model_host host = {
+		.ctx = s,
+		.get = host_get,
+		.set = host_set,
+		.irq = host_irq,
+		.after = host_after,
+		.log = host_log,
+	};
+	char why[512];
+	int rc = sim_model_open(spec->model, map, &host, &s->model, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "its model: %s", why);
+	}
+	return rc;
+}
 
 /* size in 1..MMIO_SIM_MAX_SIZE: 0, or -EINVAL with the reason in err. */
 static int
@@ -168,6 +337,11 @@ sim_open(const struct region_spec *spec, const struct regmap *map, struct backen
 	}
 	s->b.irq_fd = pair[0];
 	s->device_fd = pair[1];
+	snprintf(s->region, sizeof(s->region), "%s", spec->name);
+	if (spec->model && (rc = open_model(s, spec, map, err, errlen)) < 0) {
+		sim_close(&s->b);
+		return rc;
+	}
 	*out = &s->b;
 	return 0;
 }
@@ -185,6 +359,16 @@ sim_locate(const struct region_spec *spec, struct backing *where, uint64_t *len,
 {
 	if (sim_check(spec, err, errlen) < 0) {
 		return -EINVAL;
+	}
+	if (spec->model) {
+		/* What open would find wrong with the model: open + close compiles it, runs
+		 * nothing. */
+		struct sim_backend probe = {.b.irq_fd = -1};
+		int rc = open_model(&probe, spec, NULL, err, errlen);
+		sim_model_close(probe.model);
+		if (rc < 0) {
+			return rc;
+		}
 	}
 	*where = (struct backing){.shared = false};
 	*len = spec->size;
@@ -215,22 +399,67 @@ sim_device_check(const struct backend *b, uint64_t off, unsigned width)
 	return 0;
 }
 
-uint64_t
-sim_device_get(struct backend *b, uint64_t off, unsigned width)
+int
+sim_device_get(struct backend *b, uint64_t off, unsigned width, uint64_t *value)
 {
-	return regsim_peek(sim_of(b)->regs, off, width);
+	struct sim_backend *s = sim_of(b);
+	*value = regsim_peek(s->regs, off, width);
+	return s->model ? model_result(s, sim_model_device_get(s->model, off, width, value)) : 0;
 }
 
-uint64_t
-sim_device_set(struct backend *b, uint64_t off, unsigned width, uint64_t mask, uint64_t value)
+int
+sim_device_set(struct backend *b, uint64_t off, unsigned width, uint64_t mask, uint64_t value,
+	       uint64_t *old)
 {
-	return regsim_poke(sim_of(b)->regs, off, width, mask, value);
+	struct sim_backend *s = sim_of(b);
+	*old = regsim_poke(s->regs, off, width, mask, value);
+	return s->model ? model_result(s, sim_model_device_set(s->model, off, width, *old)) : 0;
+}
+
+int
+sim_device_reset(struct backend *b)
+{
+	struct sim_backend *s = sim_of(b);
+	regsim_reset(s->regs);
+	if (!s->model) {
+		return 0;
+	}
+	/* The old state's timers are stale now; the model ignores them, so drop them here. */
+	cancel_timers(s);
+	char why[512];
+	int rc = sim_model_reset(s->model, why, sizeof(why));
+	s->fault_logged = false;
+	return model_result(s, rc);
+}
+
+const char *
+sim_device_fault(const struct backend *b)
+{
+	const struct sim_backend *s = sim_of(b);
+	return s->model ? sim_model_faulted(s->model) : NULL;
 }
 
 void
-sim_device_reset(struct backend *b)
+sim_device_stop(struct backend *b)
 {
-	regsim_reset(sim_of(b)->regs);
+	struct sim_backend *s = sim_of(b);
+	cancel_timers(s);
+	s->base = NULL;
+}
+
+int
+sim_device_start(struct backend *b, struct event_base *base, char *err, size_t errlen)
+{
+	struct sim_backend *s = sim_of(b);
+	s->base = base;
+	if (!s->model) {
+		return 0;
+	}
+	int rc = sim_model_start(s->model, err, errlen);
+	if (rc == -EIO) {
+		s->fault_logged = true; /* the caller says why */
+	}
+	return rc;
 }
 
 int

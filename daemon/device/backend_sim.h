@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct backend;
+struct event_base;
 
 /* Whether b is a sim backend: only those take the calls below. */
 bool backend_is_sim(const struct backend *b);
@@ -23,15 +24,35 @@ bool backend_is_sim(const struct backend *b);
  */
 int sim_device_check(const struct backend *b, uint64_t off, unsigned width);
 
-/* The raw bits at off (checked: sim_device_check), no rule applied, no read side effect. */
-uint64_t sim_device_get(struct backend *b, uint64_t off, unsigned width);
+/*
+ * The raw bits at off into *value (checked: sim_device_check), no rule applied, no read side
+ * effect; then the model's on_device_get, which may answer instead. 0, or -EIO: the model
+ * failed (sim_device_fault says why).
+ */
+int sim_device_get(struct backend *b, uint64_t off, unsigned width, uint64_t *value);
 
-/* Sets the raw bits of mask to value's at off (checked); returns the old raw value. */
-uint64_t sim_device_set(struct backend *b, uint64_t off, unsigned width, uint64_t mask,
-			uint64_t value);
+/*
+ * Sets the raw bits of mask to value's at off (checked), *old the raw value before; then the
+ * model's on_device_set. 0, or -EIO: the model failed (the bits are set all the same).
+ */
+int sim_device_set(struct backend *b, uint64_t off, unsigned width, uint64_t mask, uint64_t value,
+		   uint64_t *old);
 
-/* Every register back to its reset value. */
-void sim_device_reset(struct backend *b);
+/*
+ * Every register back to its reset value, and the model (if any) restarted from its text in a
+ * fresh state, which clears a fault. 0, or -EIO: the model failed again.
+ */
+int sim_device_reset(struct backend *b);
+
+/* Why the region's model failed (every access then fails with -EIO until a reset), or NULL. */
+const char *sim_device_fault(const struct backend *b);
+
+/*
+ * After the privilege drop: the model's timers run on base from now on, and the model (if
+ * any) runs its top level and on_reset. 0, or -EIO with the reason in err (then mmiod does not
+ * start: a model that fails at once is a broken config).
+ */
+int sim_device_start(struct backend *b, struct event_base *base, char *err, size_t errlen);
 
 /*
  * Raises the interrupt: the running count goes up by one and b->irq_fd reads it (one record
@@ -41,5 +62,8 @@ int sim_device_irq(struct backend *b);
 
 /* Interrupts raised since start. */
 uint32_t sim_device_irq_count(const struct backend *b);
+
+/* The loop is going: cancels the model's pending timers; none are armed after this. */
+void sim_device_stop(struct backend *b);
 
 #endif

@@ -14,6 +14,7 @@
 #include "core/lease.h"
 #include "core/limits.h"
 #include "device/backend.h"
+#include "device/backend_sim.h"
 #include "device/region.h"
 #include "device/region_table.h"
 
@@ -156,6 +157,33 @@ region_table_check(const struct region_config *configs, unsigned n,
 		}
 	}
 	return failed;
+}
+
+int
+region_table_start(struct region_table *table, struct event_base *base, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < table->count; i++) {
+		struct region *r = table->regions[i];
+		char why[512];
+		int rc = backend_is_sim(r->backend)
+				 ? sim_device_start(r->backend, base, why, sizeof(why))
+				 : 0;
+		if (rc < 0) {
+			snprintf(err, errlen, "region %s: starting its model: %s", r->name, why);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void
+region_table_stop(struct region_table *table)
+{
+	for (unsigned i = 0; i < table->count; i++) {
+		if (backend_is_sim(table->regions[i]->backend)) {
+			sim_device_stop(table->regions[i]->backend);
+		}
+	}
 }
 
 void

@@ -10,6 +10,7 @@
 #include "core/limits.h"
 
 struct region;
+struct event_base;
 struct region_config;
 
 struct region_table {
@@ -27,6 +28,17 @@ struct region_table {
  */
 int region_table_open(struct region_table *table, struct region_config *configs, unsigned n,
 		      char *err, size_t errlen);
+
+/*
+ * After the privilege drop, with the event loop: starts what runs in the regions themselves
+ * (a sim region's model: its top level and on_reset; its timers then run on base). 0, or a
+ * negative errno with the region and the reason in err.
+ */
+int region_table_start(struct region_table *table, struct event_base *base, char *err,
+		       size_t errlen);
+
+/* Before the event loop goes: cancels what the regions have pending on it (model timers). */
+void region_table_stop(struct region_table *table);
 
 /* Where region_table_check() reports; either callback may be NULL. */
 struct region_check_report {

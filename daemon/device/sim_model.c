@@ -47,7 +47,7 @@ struct touched {
 	unsigned bytes;
 };
 
-enum hook_kind { HOOK_LOAD, HOOK_STORE, HOOK_DEVICE_SET };
+enum hook_kind { HOOK_LOAD, HOOK_STORE, HOOK_DEVICE_SET, HOOK_DEVICE_GET };
 
 /* An access and the register instances it touches, for run_access_hooks. */
 struct access_call {
@@ -489,6 +489,7 @@ static const char *const hook_names[] = {
 	[HOOK_LOAD] = "on_load",
 	[HOOK_STORE] = "on_store",
 	[HOOK_DEVICE_SET] = "on_device_set",
+	[HOOK_DEVICE_GET] = "on_device_get",
 };
 
 /* One hook call per touched register; the values spliced between the access and the state. */
@@ -511,7 +512,7 @@ run_access_hooks(lua_State *L, struct sim_model *m, void *arg)
 		snprintf(m->where, sizeof(m->where), "%s(%s)", hook, name);
 		uint64_t now = m->dev.host.get(m->dev.host.ctx, t->off, t->bytes);
 		lua_pushstring(L, name);
-		if (call->kind == HOOK_LOAD) {
+		if (call->kind == HOOK_LOAD || call->kind == HOOK_DEVICE_GET) {
 			uint64_t reg_value =
 				overlay(now, t->off, t->bytes, call->value, call->off, call->width);
 			lua_pushinteger(L, (lua_Integer)reg_value);
@@ -573,6 +574,18 @@ sim_model_device_set(struct sim_model *m, uint64_t off, unsigned width, uint64_t
 {
 	struct access_call call = {.kind = HOOK_DEVICE_SET, .off = off, .width = width, .old = old};
 	return access_hooks(m, &call);
+}
+
+int
+sim_model_device_get(struct sim_model *m, uint64_t off, unsigned width, uint64_t *value)
+{
+	struct access_call call = {
+		.kind = HOOK_DEVICE_GET, .off = off, .width = width, .value = *value};
+	int rc = access_hooks(m, &call);
+	if (rc == 0) {
+		*value = call.value;
+	}
+	return rc;
 }
 
 /* The timer's function, if this state still has it: removed, then called. */

@@ -112,6 +112,13 @@ int sim_model_store(struct sim_model *m, uint64_t off, unsigned width, uint64_t 
 int sim_model_device_set(struct sim_model *m, uint64_t off, unsigned width, uint64_t old);
 
 /*
+ * The test harness, playing the hardware, reads width bytes at off directly (no access rules):
+ * *value, on entry the raw state, on return what on_device_get made of it (a device's transmit
+ * FIFO that the harness drains, say). The state is left as the hook leaves it.
+ */
+int sim_model_device_get(struct sim_model *m, uint64_t off, unsigned width, uint64_t *value);
+
+/*
  * A timer the model armed through host->after() is due. A token the model no longer knows
  * (armed before a reset, or while it is faulted) is ignored: 0. -EIO if the model faults now.
  */

@@ -133,13 +133,13 @@ handle_sim_device(struct session *s, const Mmio__SimDevice *req, Mmio__Reply *re
 	switch (req->op) {
 	case MMIO__SIM_OP__SIM_OP_GET:
 		if ((rc = check_access(r, req, reply, scratch)) == 0) {
-			value = sim_device_get(b, req->offset, req->width);
+			rc = sim_device_get(b, req->offset, req->width, &value);
 		}
 		break;
 	case MMIO__SIM_OP__SIM_OP_SET:
 		if ((rc = check_access(r, req, reply, scratch)) == 0) {
-			value = sim_device_set(b, req->offset, req->width,
-					       req->mask & width_mask(req->width), req->value);
+			rc = sim_device_set(b, req->offset, req->width,
+					    req->mask & width_mask(req->width), req->value, &value);
 		}
 		break;
 	case MMIO__SIM_OP__SIM_OP_IRQ:
@@ -151,8 +151,12 @@ handle_sim_device(struct session *s, const Mmio__SimDevice *req, Mmio__Reply *re
 		}
 		break;
 	default:
-		sim_device_reset(b);
+		rc = sim_device_reset(b);
 		break;
+	}
+	if (rc == -EIO && sim_device_fault(b)) {
+		reply_status(reply, scratch, rc, "region %s: its model failed: %s", r->name,
+			     sim_device_fault(b));
 	}
 	audit(s, r, req, req->op == MMIO__SIM_OP__SIM_OP_GET,
 	      req->op == MMIO__SIM_OP__SIM_OP_SET ? req->value : value, rc);

@@ -108,7 +108,9 @@ test_rules_through_region(void **state)
 	assert_int_equal(load(f, 0x0, 4), 0x1234beef);
 	assert_int_equal(region_store(f->l, 0x4, 1, 0xff), 0);
 	assert_int_equal(load(f, 0x4, 1), 0x01);
-	assert_int_equal(sim_device_set(f->r->backend, 0x8, 4, UINT64_MAX, 0xf0), 0);
+	uint64_t old;
+	assert_int_equal(sim_device_set(f->r->backend, 0x8, 4, UINT64_MAX, 0xf0, &old), 0);
+	assert_int_equal(old, 0);
 	assert_int_equal(region_store(f->l, 0x8, 4, 0x30), 0);
 	assert_int_equal(load(f, 0x8, 4), 0xc0);
 	/* Outside every register, and an 8-byte load over DATA and STAT. */
@@ -135,13 +137,18 @@ test_device_side(void **state)
 	assert_int_equal(sim_device_check(b, 0x100, 1), -ERANGE);
 	assert_int_equal(sim_device_check(b, UINT64_MAX - 7, 8), -ERANGE);
 	/* STAT.ERR set as the hardware would; the driver's read clears it, the device's not. */
-	assert_int_equal(sim_device_set(b, 0x4, 1, 0x02, 0x02), 0x01);
-	assert_int_equal(sim_device_get(b, 0x4, 1), 0x03);
-	assert_int_equal(sim_device_get(b, 0x4, 1), 0x03);
+	uint64_t v;
+	assert_int_equal(sim_device_set(b, 0x4, 1, 0x02, 0x02, &v), 0);
+	assert_int_equal(v, 0x01);
+	assert_int_equal(sim_device_get(b, 0x4, 1, &v), 0);
+	assert_int_equal(v, 0x03);
+	assert_int_equal(sim_device_get(b, 0x4, 1, &v), 0);
+	assert_int_equal(v, 0x03);
 	assert_int_equal(load(f, 0x4, 1), 0x03);
-	assert_int_equal(sim_device_get(b, 0x4, 1), 0x01);
+	assert_int_equal(sim_device_get(b, 0x4, 1, &v), 0);
+	assert_int_equal(v, 0x01);
 	region_store(f->l, 0x0, 4, 0);
-	sim_device_reset(b);
+	assert_int_equal(sim_device_reset(b), 0);
 	assert_int_equal(load(f, 0x0, 4), 0x12345678);
 }
 
