@@ -88,7 +88,8 @@ add_page(struct client_regmap *m, Mmio__Reply *page)
 		const Mmio__RegisterInfo *r = rm->registers[i];
 		unsigned w = r->width_bits;
 		if (!r->name || !r->access || !r->description ||
-		    (w != 8 && w != 16 && w != 32 && w != 64) || r->count == 0) {
+		    (w != 8 && w != 16 && w != 32 && w != 64) || r->count == 0 ||
+		    (r->count > 1 && r->stride == 0)) {
 			return -EPROTO;
 		}
 		for (size_t f = 0; f < r->n_fields; f++) {
