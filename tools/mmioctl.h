@@ -182,6 +182,7 @@ struct mmioctl_target {
 	/* Its entry in the region's map (by name, or -d on an offset); else NULL. */
 	const struct mmio_regmap_register *reg;
 	const struct mmio_regmap_field *field; /* the field named, else NULL */
+	bool is_field;                         /* a field named (field may be NULL: on a lease) */
 	uint64_t index;                        /* the array instance */
 	char name[160]; /* as the map names it: "LCR.DLAB", "CH[3]"; "" for a bare offset */
 };

@@ -153,6 +153,7 @@ mmioctl_resolve(struct mmio_client *client, const struct invocation *inv, const 
 	t->index = r.index;
 	t->reg = map_entry(map, &r);
 	t->field = t->reg ? field_entry(t->reg, &r) : NULL;
+	t->is_field = r.is_field;
 	if (!t->reg || (r.is_field && !t->field)) {
 		return mmioctl_fail(client, -EPROTO, "%s", what);
 	}
@@ -181,6 +182,7 @@ mmioctl_target_from_reg(const struct mmio_reg *r, struct mmioctl_target *t)
 	t->mask = r->mask;
 	t->lsb = r->lsb;
 	t->index = r->index;
+	t->is_field = r->is_field;
 	int n = snprintf(t->name, sizeof(t->name), "%s", r->name);
 	if (r->field && n > 0 && (size_t)n < sizeof(t->name)) {
 		snprintf(t->name + n, sizeof(t->name) - (size_t)n, ".%s", r->field);
