@@ -30,6 +30,7 @@
 #define OPT_PROMETHEUS 0x40u  /* -o prometheus */
 #define OPT_ADDRESS    0x80u  /* -a/--address ADDR stands for REGION OFFSET */
 #define OPT_MASK       0x100u /* --mask MASK (sim set) */
+#define OPT_DECODE     0x200u /* -d/--decode: registers by their fields */
 
 /* Positional arguments -a/--address stands for: REGION and OFFSET (or RANGE). */
 #define ADDRESS_ARGS 2
@@ -80,10 +81,14 @@ static const char usage_text[] =
 	"  revoke ID                             release any client's lease (admins)\n"
 	"  stats [-o text|json|prometheus]       mmiod's figures (connections, leases, ...)\n"
 	"  wait-irq REGION [-t MS] [-n N]        wait for a region's interrupt\n"
-	"  read REGION OFFSET [-w WIDTH]         load one register and print it\n"
-	"  write REGION OFFSET VALUE [-w WIDTH] [--verify]\n"
+	"  regs REGION                           list the region's register map\n"
+	"  read REGION OFFSET|NAME [-w WIDTH] [-d]\n"
+	"                                        load one register and print it (-d: by\n"
+	"                                        its fields)\n"
+	"  write REGION OFFSET|NAME VALUE [-w WIDTH] [--verify]\n"
 	"                                        store one register (no read-back unless\n"
 	"                                        --verify: a load may have side effects)\n"
+	"  write REGION REG.FIELD=VALUE...       set fields of one register in one modify\n"
 	"  modify REGION OFFSET MASK VALUE [-w WIDTH]\n"
 	"                                        store VALUE's MASK bits, print the old value\n"
 	"  poll REGION OFFSET MASK VALUE [-w WIDTH] [-t MS] [-i US]\n"
@@ -91,6 +96,8 @@ static const char usage_text[] =
 	"  dump REGION RANGE [-w WIDTH]          print a range like 'hexdump -C'; RANGE is\n"
 	"                                        A-B (bytes A up to, not including, B),\n"
 	"                                        A+LENGTH, or A LENGTH\n"
+	"  dump REGION [RANGE] --decode          print the registers of the map that a read\n"
+	"                                        leaves alone, by their fields\n"
 	"  run [FILE|-] [--keep-going]           run a lease script on one connection\n"
 	"  sim get|set|irq|reset REGION ...      act as a sim region's device (raw bits,\n"
 	"                                        its interrupt, reset)\n"
@@ -98,6 +105,10 @@ static const char usage_text[] =
 	"In read, write, modify, poll and dump, -a/--address ADDR stands for REGION\n"
 	"OFFSET: the register by its device address (physical for devmem and uio, bus\n"
 	"address for pci), in the one region listed whose range covers it.\n"
+	"\n"
+	"NAME is a register of the region's map (mmiod-regmap(5)): REG, REG.FIELD,\n"
+	"ARR[i], ARR[i].FIELD; anything not starting with a digit is a NAME. Its width\n"
+	"is the map's.\n"
 	"\n"
 	"Numbers are decimal or 0x hex; a leading zero (010: octal to C and busybox\n"
 	"devmem) is refused. WIDTH is 8, 16, 32 or 64 bits (default 32).\n"
@@ -166,23 +177,32 @@ static const struct command commands[] = {
 	{"revoke", " ID", 1, 1, 0, mmioctl_revoke_help, mmioctl_revoke},
 	{"stats", " [-o|--output text|json|prometheus]", 0, 0, OPT_PROMETHEUS, mmioctl_stats_help,
 	 mmioctl_stats},
-	{"read", " REGION OFFSET|-a ADDR [-w WIDTH]", 2, 2, OPT_WIDTH | OPT_ADDRESS,
-	 mmioctl_read_help, mmioctl_read},
-	{"write", " REGION OFFSET|-a ADDR VALUE [-w WIDTH] [--verify]", 3, 3,
-	 OPT_WIDTH | OPT_VERIFY | OPT_ADDRESS, mmioctl_write_help, mmioctl_write},
-	{"modify", " REGION OFFSET|-a ADDR MASK VALUE [-w WIDTH]", 4, 4, OPT_WIDTH | OPT_ADDRESS,
-	 mmioctl_modify_help, mmioctl_modify},
+	{"regs", " REGION", 1, 1, 0, mmioctl_regs_help, mmioctl_regs},
+	{"read", " REGION OFFSET|NAME|-a ADDR [-w WIDTH] [-d|--decode]", 2, 2,
+	 OPT_WIDTH | OPT_ADDRESS | OPT_DECODE, mmioctl_read_help, mmioctl_read},
+	/* REGION REG.FIELD=VALUE... takes as many arguments as fields: run_request counts. */
+	{"write",
+	 " REGION OFFSET|NAME|-a ADDR VALUE [-w WIDTH] [--verify] | REGION REG.FIELD=VALUE...", 2,
+	 2 + 64, OPT_WIDTH | OPT_VERIFY | OPT_ADDRESS, mmioctl_write_help, mmioctl_write},
+	{"modify", " REGION OFFSET|NAME|-a ADDR MASK VALUE [-w WIDTH]", 4, 4,
+	 OPT_WIDTH | OPT_ADDRESS, mmioctl_modify_help, mmioctl_modify},
 	{"poll",
-	 " REGION OFFSET|-a ADDR MASK VALUE [-w WIDTH] [-t|--timeout MS] [-i|--interval US]", 4, 4,
-	 OPT_WIDTH | OPT_POLL | OPT_ADDRESS, mmioctl_poll_help, mmioctl_poll},
-	{"dump", " REGION A-B|A+LENGTH|OFFSET LENGTH | -a A-B|A+LENGTH|ADDR LENGTH [-w WIDTH]", 2,
-	 3, OPT_WIDTH | OPT_ADDRESS, mmioctl_dump_help, mmioctl_dump},
+	 " REGION OFFSET|NAME|-a ADDR MASK VALUE [-w WIDTH] [-t|--timeout MS] [-i|--interval US]",
+	 4, 4, OPT_WIDTH | OPT_POLL | OPT_ADDRESS, mmioctl_poll_help, mmioctl_poll},
+	/* --decode makes the range optional: mmioctl_dump checks. */
+	{"dump",
+	 " REGION A-B|A+LENGTH|OFFSET LENGTH | -a A-B|A+LENGTH|ADDR LENGTH [-w WIDTH] | REGION "
+	 "[RANGE] -d|--decode",
+	 1, 3, OPT_WIDTH | OPT_ADDRESS | OPT_DECODE, mmioctl_dump_help, mmioctl_dump},
 	{"run", " [FILE|-] [-k|--keep-going]", 0, 1, OPT_KEEP_GOING | OPT_NO_JSON, mmioctl_run_help,
 	 cmd_run},
 	{"wait-irq", " REGION [-t|--timeout MS] [-n|--count N]", 1, 1, OPT_IRQ,
 	 mmioctl_wait_irq_help, mmioctl_wait_irq},
-	{"sim", " get|set|irq|reset REGION [OFFSET [VALUE]] [-w WIDTH] [--mask MASK]", 2, 4,
-	 OPT_WIDTH | OPT_MASK, mmioctl_sim_help, mmioctl_sim},
+	/* sim set REGION REG.FIELD=VALUE... takes as many arguments as fields, as write. */
+	{"sim",
+	 " get REGION OFFSET|NAME [-w WIDTH] [-d] | set REGION OFFSET|NAME VALUE [-w WIDTH] "
+	 "[--mask MASK] | set REGION REG.FIELD=VALUE... | irq|reset REGION",
+	 2, 3 + 64, OPT_WIDTH | OPT_MASK | OPT_DECODE, mmioctl_sim_help, mmioctl_sim},
 };
 
 /*
@@ -204,6 +224,7 @@ static const struct option_spec option_specs[] = {
 	{'h', "-h", "--help", 0, 0},
 	{'w', "-w", "--width", OPT_WIDTH, 0},
 	{'a', "-a", "--address", OPT_ADDRESS, 0},
+	{'d', "-d", "--decode", OPT_DECODE, 0},
 	{OPT_LONG_VERIFY, NULL, "--verify", OPT_VERIFY, 0},
 	{'t', "-t", "--timeout", OPT_IRQ | OPT_POLL, 0},
 	{'n', "-n", "--count", OPT_IRQ, 0},
@@ -378,6 +399,7 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		{"verify", no_argument, NULL, OPT_LONG_VERIFY},
 		{"address", required_argument, NULL, 'a'},
 		{"mask", required_argument, NULL, OPT_LONG_MASK},
+		{"decode", no_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -385,7 +407,7 @@ parse_command(int argc, char **argv, struct invocation *inv)
 	int c;
 	optind = 0; /* glibc: start over on this argv */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:qo:a:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:qo:a:dh", longopts, NULL)) != -1) {
 		const struct option_spec *spec = option_spec_of(c);
 		if (spec && !command_takes(cmd, spec)) {
 			return mmioctl_usage_error(cmd->name, "takes no %s%s%s option",
@@ -395,6 +417,9 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		switch (c) {
 		case 'a':
 			inv->address = optarg;
+			break;
+		case 'd':
+			inv->decode = true;
 			break;
 		case 'q':
 			inv->quiet = true;
@@ -432,6 +457,7 @@ parse_command(int argc, char **argv, struct invocation *inv)
 					cmd->name, "width '%s': expected 8, 16, 32 or 64", optarg);
 			}
 			inv->width = (unsigned)bits / 8;
+			inv->width_given = true;
 			break;
 		}
 		case 'k':
@@ -555,6 +581,7 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0) {
 			inv.cmd = &commands[i];
+			inv.cmd_name = commands[i].name;
 		}
 	}
 	if (!inv.cmd) {

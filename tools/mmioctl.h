@@ -4,16 +4,21 @@
  * share: mmioctl_list.c (regions, leases, revoke), mmioctl_stats.c,
  * mmioctl_register.c (read, write, modify, poll), mmioctl_dump.c,
  * mmioctl_irq.c (wait-irq), mmioctl_sim.c (sim), mmioctl_run.c, mmioctl_connect.c (the
- * connection, and why there is none) and mmioctl_address.c (-a/--address).
+ * connection, and why there is none), mmioctl_address.c (-a/--address),
+ * mmioctl_names.c (registers by name) and mmioctl_regs.c (regs, dump --decode).
  */
 #ifndef MMIOCTL_H
 #define MMIOCTL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct command;
 struct mmio_client;
+struct mmio_reg;
+struct mmio_regmap_field;
+struct mmio_regmap_register;
 
 /*
  * Exit statuses: a request was refused or failed; the command line was wrong;
@@ -65,8 +70,11 @@ int mmioctl_usage_error(const char *cmd, const char *fmt, ...)
 /* One parsed command line. */
 struct invocation {
 	const struct command *cmd; /* mmioctl.c's table entry */
+	const char *cmd_name;      /* its name, for messages */
 	const char *socket_path;   /* NULL: the library's default */
 	unsigned width;            /* bytes */
+	bool width_given;          /* -w/--width was on the command line */
+	bool decode;               /* -d/--decode: read and dump print registers by their fields */
 	bool keep_going;
 	bool quiet;     /* -q: no header rows (regions, leases) and no end-offset line (dump) */
 	bool verify;    /* write --verify: load the register back and compare */
@@ -154,6 +162,89 @@ int mmioctl_read(const struct invocation *inv);
 int mmioctl_write(const struct invocation *inv);
 int mmioctl_modify(const struct invocation *inv);
 int mmioctl_poll(const struct invocation *inv);
+/*
+ * `sim get` and `sim set` (the device side of a sim region): read's and write's arguments
+ * (REGION OFFSET|NAME, VALUE or REG.FIELD=VALUE...), inv->args starting at REGION; the raw bits
+ * through mmio_sim_get/mmio_sim_set, no lease. 0, or the exit status after printing why not.
+ */
+int mmioctl_sim_read(const struct invocation *inv);
+int mmioctl_sim_write(const struct invocation *inv);
+
+/*
+ * Registers by name (mmioctl_names.c): a REGION's register given as a NAME (REG, REG.FIELD,
+ * ARR[i], ARR[i].FIELD) or an OFFSET, and field assignments (REG.FIELD=VALUE), turned into
+ * what one request needs (offset, width, mask, value) without touching the device, so that
+ * any command can make its own request with them; and registers printed by their fields.
+ */
+
+/* Whether text names a register rather than giving an offset: it does not start with a digit. */
+bool mmioctl_is_name(const char *text);
+
+/* A register, or a field of one, that a command acts on. */
+struct mmioctl_target {
+	uint64_t
+		offset; /* of the register in the region (or lease, from mmioctl_target_from_reg) */
+	unsigned width; /* of the register, in bytes */
+	uint64_t mask;  /* the bits named, in place: every bit for a register or an offset */
+	unsigned lsb;   /* of the field named; 0 for a register */
+	/* Its entry in the region's map (by name, or -d on an offset); else NULL. */
+	const struct mmio_regmap_register *reg;
+	const struct mmio_regmap_field *field; /* the field named, else NULL */
+	bool is_field;                         /* a field named (field may be NULL: on a lease) */
+	uint64_t index;                        /* the array instance */
+	char name[160]; /* as the map names it: "LCR.DLAB", "CH[3]"; "" for a bare offset */
+};
+
+/*
+ * text, REGION's register as a command takes it, into *t: an OFFSET at inv's width, or a
+ * NAME resolved in the region's map at the map's width (a -w/--width that says otherwise is a
+ * usage error). With inv->decode an OFFSET must be where the map has a register, which it
+ * then stands for. client may be NULL for an OFFSET without inv->decode (no request made), so
+ * a command can parse it before it connects. Returns 0, the usage exit status, or
+ * MMIOCTL_EXIT_FAILURE after reporting as what why the map has no such register (NOT_FOUND,
+ * with "did you mean").
+ */
+int mmioctl_resolve(struct mmio_client *client, const struct invocation *inv, const char *what,
+		    const char *region, const char *text, struct mmioctl_target *t);
+
+/* Instance index of the map's register reg, the whole of it, into *t (offsets the region's). */
+void mmioctl_target_of(const struct mmio_regmap_register *reg, uint64_t index,
+		       struct mmioctl_target *t);
+
+/* A register or field mmio_reg_find() found on a lease (offsets the lease's) into *t. */
+void mmioctl_target_from_reg(const struct mmio_reg *r, struct mmioctl_target *t);
+
+/*
+ * A number for t (a VALUE or MASK of a command, named what) into *out: it must fit t's bits
+ * (a field's value unshifted). Returns 0 or the usage exit status.
+ */
+int mmioctl_parse_target_value(const struct invocation *inv, const char *what,
+			       const struct mmioctl_target *t, const char *text, uint64_t *out);
+
+/*
+ * Field assignments REG.FIELD=VALUE (VALUE a number or one of the field's value names), all
+ * fields of one register instance, encoded for one masked modify: *t the register, *mask and
+ * *value in place. Returns 0, or MMIOCTL_EXIT_FAILURE after reporting as what the library's
+ * NOT_FOUND or INVALID_ARGUMENT (two registers, a field twice, a value that does not fit).
+ */
+int mmioctl_encode_fields(struct mmio_client *client, const char *what, const char *region,
+			  const char *const *assignments, size_t n, struct mmioctl_target *t,
+			  uint64_t *mask, uint64_t *value);
+
+/* The value of t's bits in a register value: (value & mask) >> lsb. */
+uint64_t mmioctl_target_bits(const struct mmioctl_target *t, uint64_t value);
+
+/* "0x" and the value of t's bits zero-padded to their hex digits, into buf (at least 19 bytes). */
+const char *mmioctl_format_bits(char *buf, const struct mmioctl_target *t, uint64_t bits);
+
+/*
+ * Prints register t->reg holding value decoded, with every field (or only t->field, when
+ * one was named) and the name of its value when the map has one. Text: "NAME (0xOFFSET) =
+ * 0xVALUE", then a line per field; -o json: the members of one object, without braces,
+ * "name", "offset", "width", "value" and "fields": [{"name", "msb", "lsb", "access",
+ * "value", "enum"}] (each hex with its _int).
+ */
+void mmioctl_print_decoded(const struct mmioctl_target *t, uint64_t value);
 
 /* `regions`, `leases`, `revoke`: mmioctl_list.c. */
 extern const char mmioctl_regions_help[];
@@ -173,6 +264,24 @@ int mmioctl_wait_irq(const struct invocation *inv);
  */
 extern const char mmioctl_dump_help[];
 int mmioctl_dump(const struct invocation *inv);
+
+/*
+ * `regs REGION` (mmioctl_regs.c): the region's register map as a table or JSON. Returns 0 or
+ * the exit status after printing why not.
+ */
+extern const char mmioctl_regs_help[];
+int mmioctl_regs(const struct invocation *inv);
+
+/*
+ * `dump REGION [RANGE] --decode` (mmioctl_regs.c), for mmioctl_dump once connected and the
+ * range parsed (has_range false: the whole map): every register of region's map in the range
+ * that reading leaves alone, read through one lease in batches and printed decoded, and a
+ * line (JSON: an entry of "skipped") for each other one, saying why (write-only, read clears
+ * it or a field, side effects). what names the command in messages. Returns 0 or the exit
+ * status after printing why not.
+ */
+int mmioctl_dump_decoded(struct mmio_client *client, const char *what, const char *region,
+			 bool has_range, uint64_t offset, uint64_t length);
 
 /* `stats`: the daemon's figures as text, JSON or Prometheus; mmioctl_stats.c. */
 extern const char mmioctl_stats_help[];

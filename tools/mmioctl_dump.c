@@ -30,8 +30,17 @@ const char mmioctl_dump_help[] =
 	"{\"region\": R, \"offset\": \"0x..\", \"offset_int\": N, \"length\": \"0x..\",\n"
 	"\"length_int\": N, \"data\": \"HEX\"}, data being two hex digits per byte in\n"
 	"address order.\n"
+	"With --decode the registers of the region's map (mmiod-regmap(5)) in the\n"
+	"range (RANGE optional then: the whole map) are printed as 'read --decode'\n"
+	"prints them, except those a read would change: write-only (wo), read clears\n"
+	"(rc) or a field that does, or side_effects; those are never read, each gets\n"
+	"a line 'NAME (0xOFFSET): skipped: REASON'. They are read through one lease,\n"
+	"from the first such register to the end of the last. With -o json:\n"
+	"{\"region\": R, \"registers\": [{as read --decode}...], \"skipped\":\n"
+	"[{\"name\", \"offset\", \"reason\"}...]}.\n"
 	"\n"
-	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n";
+	"  -w, --width WIDTH    8, 16, 32 or 64 bits (default 32)\n"
+	"  -d, --decode         the registers of the map, by their fields (see above)\n";
 
 /* The 'hexdump -C' line being filled. */
 struct hexdump {
@@ -214,14 +223,20 @@ mmioctl_dump(const struct invocation *inv)
 	const char *range_text = inv->address ? inv->address : args[0];
 	const char *length_text =
 		inv->address ? (n_range == 1 ? args[0] : NULL) : (n_range == 2 ? args[1] : NULL);
+	/* Only --decode may go without a range: the whole map. */
+	bool has_range = range_text != NULL;
+	if (!has_range && !inv->decode) {
+		return mmioctl_usage_error("dump", "missing RANGE; usage: mmioctl dump REGION "
+						   "A-B|A+LENGTH|OFFSET LENGTH");
+	}
 	/* The command and the range as typed, for messages. */
 	char what[192];
 	snprintf(what, sizeof(what), "dump %s%s%s%s%s", inv->address ? "" : inv->args[0],
-		 inv->address ? "" : " ", range_text, length_text ? " " : "",
-		 length_text ? length_text : "");
+		 inv->address || !has_range ? "" : " ", has_range ? range_text : "",
+		 length_text ? " " : "", length_text ? length_text : "");
 	uint64_t offset = 0;
 	uint64_t length = 0;
-	int rc = parse_range(inv, range_text, length_text, &offset, &length);
+	int rc = has_range ? parse_range(inv, range_text, length_text, &offset, &length) : 0;
 	if (rc != 0) {
 		return rc;
 	}
@@ -242,6 +257,10 @@ mmioctl_dump(const struct invocation *inv)
 			goto out;
 		}
 		region = located;
+	}
+	if (inv->decode) {
+		rc = mmioctl_dump_decoded(client, what, region, has_range, offset, length);
+		goto out;
 	}
 	struct mmio_lease *lease;
 	rc = mmio_acquire(client, region, offset, length, &lease);

@@ -49,7 +49,7 @@ struct script_command {
 	const char *name;
 	int min_args, max_args;
 	const char *synopsis;
-	unsigned width; /* bytes, for accesses */
+	unsigned width; /* bytes, for accesses; 0: a NAME's, from the map */
 	unsigned flags; /* block commands: MMIO_REPEAT for the fifo ones */
 	int (*run)(struct script *s, const struct script_command *cmd, char **args);
 };
@@ -85,6 +85,16 @@ const char mmioctl_run_help[] =
 	"  barrier LABEL              order the stores before it before those after\n"
 	"\n"
 	"W is the access width in bits, 8, 16, 32 or 64: load32, modify8, readfifo64.\n"
+	"\n"
+	"Wherever an OFFSET is taken, a NAME of a register of the region's map\n"
+	"(anything not starting with a digit: LSR, LSR.DR, CH[3].EN) may stand\n"
+	"instead: in acquire the register's offset in REGION, elsewhere its offset in\n"
+	"the lease, which must hold it (else OUT_OF_RANGE). W must then be the map's\n"
+	"width, or be left out: load, store, modify and poll without W take a NAME\n"
+	"and its width. A field NAME loads (and polls, and modifies) just its bits,\n"
+	"shifted down, MASK and VALUE being the field's; storeW to a field is one\n"
+	"masked modify of its bits, VALUE a number or one of the field's value names.\n"
+	"Block commands take a register, not a field.\n"
 	"A block command checks every address and value before the first access.\n"
 	"Each command prints one line, flushed at once: 'ok'; 'ok 0xVALUE' with the\n"
 	"value loaded (the old one for modify, the last one for poll), zero-padded to\n"
@@ -240,14 +250,95 @@ print_values(unsigned width, const uint64_t *values, size_t n)
 	return 1;
 }
 
+/*
+ * OFFSET or NAME of a line on l's lease into *t: a NAME through the lease's register map
+ * (offsets the lease's), whose width cmd's W must match; a number at cmd's W. A block command
+ * (registers_only) takes no field. Returns 0, or -1 after printing why not.
+ */
+static int
+resolve_target(struct script *s, const struct script_command *cmd, struct label *l,
+	       const char *text, bool registers_only, struct mmioctl_target *t)
+{
+	if (!mmioctl_is_name(text)) {
+		memset(t, 0, sizeof(*t));
+		if (cmd->width == 0) {
+			return line_error("%s takes a register NAME; an offset needs the width: "
+					  "%s8, %s16, %s32 or %s64",
+					  cmd->name, cmd->name, cmd->name, cmd->name, cmd->name);
+		}
+		if (parse_arg("offset", text, &t->offset) < 0) {
+			return -1;
+		}
+		t->width = cmd->width;
+		t->mask = cmd->width == 8 ? UINT64_MAX : (UINT64_C(1) << (cmd->width * 8)) - 1;
+		return 0;
+	}
+	struct mmio_reg r = {0};
+	int rc = mmio_reg_find(l->lease, text, &r);
+	if (rc < 0) {
+		return print_failure(s->client, rc);
+	}
+	mmioctl_target_from_reg(&r, t);
+	if (cmd->width != 0 && cmd->width != r.width) {
+		return line_error("%s is %u bits wide in the map, not %u: %.*s%u, or %.*s", t->name,
+				  r.width * 8, cmd->width * 8,
+				  (int)strcspn(cmd->name, "0123456789"), cmd->name, r.width * 8,
+				  (int)strcspn(cmd->name, "0123456789"), cmd->name);
+	}
+	if (registers_only && r.is_field) {
+		return line_error("%s is a field: %s takes a register", t->name, cmd->name);
+	}
+	return 0;
+}
+
+/* A MASK or VALUE for t (a field's unshifted), shifted into place. 0 or -1 after a line error. */
+static int
+parse_target_arg(const char *what, const char *text, const struct mmioctl_target *t, uint64_t *out)
+{
+	if (parse_arg(what, text, out) < 0) {
+		return -1;
+	}
+	if (*out > t->mask >> t->lsb) {
+		if (t->name[0]) {
+			return line_error("%s %s does not fit %s (at most 0x%" PRIx64 ")", what,
+					  text, t->name, t->mask >> t->lsb);
+		}
+		return line_error("%s %s does not fit in %u bits", what, text, t->width * 8);
+	}
+	*out <<= t->lsb;
+	return 0;
+}
+
+/* "ok 0xV": the bits of t in a register value, zero-padded to their digits. Returns 1. */
+static int
+print_target_value(const struct mmioctl_target *t, uint64_t value)
+{
+	char hex[20];
+	printf("ok %s\n", mmioctl_format_bits(hex, t, mmioctl_target_bits(t, value)));
+	return 1;
+}
+
 static int
 run_acquire(struct script *s, const struct script_command *cmd, char **args)
 {
 	(void)cmd;
 	uint64_t offset;
 	uint64_t length;
-	if (check_new_label(s, args[0]) < 0 || parse_arg("offset", args[2], &offset) < 0 ||
-	    parse_arg("length", args[3], &length) < 0) {
+	if (check_new_label(s, args[0]) < 0) {
+		return -1;
+	}
+	if (mmioctl_is_name(args[2])) {
+		/* A register of the region's map: its offset in the region. */
+		struct mmio_reg r = {0};
+		int rc = mmio_regmap_find(s->client, args[1], args[2], &r);
+		if (rc < 0) {
+			return print_failure(s->client, rc);
+		}
+		offset = r.offset;
+	} else if (parse_arg("offset", args[2], &offset) < 0) {
+		return -1;
+	}
+	if (parse_arg("length", args[3], &length) < 0) {
 		return -1;
 	}
 	struct mmio_lease *lease;
@@ -296,87 +387,97 @@ run_release(struct script *s, const struct script_command *cmd, char **args)
 static int
 run_load(struct script *s, const struct script_command *cmd, char **args)
 {
-	uint64_t offset;
+	struct mmioctl_target t = {0};
 	uint64_t value;
 	struct label *l = lookup_label(s, args[0]);
-	if (!l || parse_arg("offset", args[1], &offset) < 0) {
+	if (!l || resolve_target(s, cmd, l, args[1], false, &t) < 0) {
 		return -1;
 	}
-	int rc = mmio_load(l->lease, offset, cmd->width, &value);
-	return rc < 0 ? print_failure(s->client, rc) : print_values(cmd->width, &value, 1);
+	int rc = mmio_load(l->lease, t.offset, t.width, &value);
+	return rc < 0 ? print_failure(s->client, rc) : print_target_value(&t, value);
 }
 
 static int
 run_store(struct script *s, const struct script_command *cmd, char **args)
 {
-	uint64_t offset;
+	struct mmioctl_target t = {0};
 	uint64_t value;
 	struct label *l = lookup_label(s, args[0]);
-	if (!l || parse_arg("offset", args[1], &offset) < 0 ||
-	    parse_value("value", args[2], cmd->width, &value) < 0) {
+	if (!l || resolve_target(s, cmd, l, args[1], false, &t) < 0) {
 		return -1;
 	}
-	int rc = mmio_store(l->lease, offset, cmd->width, value);
+	int rc;
+	if (t.is_field) {
+		/* A field: its value may be one of its names; one masked modify of its bits. */
+		char assignment[256];
+		snprintf(assignment, sizeof(assignment), "%s=%s", args[1], args[2]);
+		const char *const one[] = {assignment};
+		rc = mmio_reg_store_fields(l->lease, one, 1);
+	} else if (parse_target_arg("value", args[2], &t, &value) < 0) {
+		return -1;
+	} else {
+		rc = mmio_store(l->lease, t.offset, t.width, value);
+	}
 	return rc < 0 ? print_failure(s->client, rc) : 0;
 }
 
 static int
 run_modify(struct script *s, const struct script_command *cmd, char **args)
 {
-	uint64_t offset;
+	struct mmioctl_target t = {0};
 	uint64_t mask;
 	uint64_t value;
 	uint64_t old;
 	struct label *l = lookup_label(s, args[0]);
-	if (!l || parse_arg("offset", args[1], &offset) < 0 ||
-	    parse_value("mask", args[2], cmd->width, &mask) < 0 ||
-	    parse_value("value", args[3], cmd->width, &value) < 0) {
+	if (!l || resolve_target(s, cmd, l, args[1], false, &t) < 0 ||
+	    parse_target_arg("mask", args[2], &t, &mask) < 0 ||
+	    parse_target_arg("value", args[3], &t, &value) < 0) {
 		return -1;
 	}
-	int rc = mmio_modify(l->lease, offset, cmd->width, mask, value, &old);
-	return rc < 0 ? print_failure(s->client, rc) : print_values(cmd->width, &old, 1);
+	int rc = mmio_modify(l->lease, t.offset, t.width, mask, value, &old);
+	return rc < 0 ? print_failure(s->client, rc) : print_target_value(&t, old);
 }
 
 static int
 run_poll(struct script *s, const struct script_command *cmd, char **args)
 {
-	uint64_t offset;
+	struct mmioctl_target t = {0};
 	uint64_t mask;
 	uint64_t value;
 	uint64_t last;
 	uint64_t timeout_ms = POLL_DEFAULT_TIMEOUT_MS;
 	struct label *l = lookup_label(s, args[0]);
-	if (!l || parse_arg("offset", args[1], &offset) < 0 ||
-	    parse_value("mask", args[2], cmd->width, &mask) < 0 ||
-	    parse_value("value", args[3], cmd->width, &value) < 0 ||
+	if (!l || resolve_target(s, cmd, l, args[1], false, &t) < 0 ||
+	    parse_target_arg("mask", args[2], &t, &mask) < 0 ||
+	    parse_target_arg("value", args[3], &t, &value) < 0 ||
 	    (args[4] && parse_arg("timeout", args[4], &timeout_ms) < 0)) {
 		return -1;
 	}
 	if (timeout_ms > POLL_MAX_TIMEOUT_MS) {
 		return line_error("timeout %s: at most %d ms", args[4], POLL_MAX_TIMEOUT_MS);
 	}
-	int rc = mmio_poll(l->lease, offset, cmd->width, mask, value, (unsigned)timeout_ms, 0,
-			   &last);
+	int rc =
+		mmio_poll(l->lease, t.offset, t.width, mask, value, (unsigned)timeout_ms, 0, &last);
 	/* A TIMEOUT's detail from mmiod holds the last value. */
-	return rc < 0 ? print_failure(s->client, rc) : print_values(cmd->width, &last, 1);
+	return rc < 0 ? print_failure(s->client, rc) : print_target_value(&t, last);
 }
 
 /* readblockW and readfifoW LABEL OFFSET COUNT. */
 static int
 run_read_block(struct script *s, const struct script_command *cmd, char **args)
 {
-	uint64_t offset;
+	struct mmioctl_target t = {0};
 	uint64_t count;
 	uint64_t values[MAX_BLOCK_VALUES];
 	struct label *l = lookup_label(s, args[0]);
-	if (!l || parse_arg("offset", args[1], &offset) < 0 ||
+	if (!l || resolve_target(s, cmd, l, args[1], true, &t) < 0 ||
 	    parse_arg("count", args[2], &count) < 0) {
 		return -1;
 	}
 	if (count < 1 || count > MAX_BLOCK_VALUES) {
 		return line_error("count %s: expected 1 to %d", args[2], MAX_BLOCK_VALUES);
 	}
-	int rc = mmio_read_block(l->lease, offset, cmd->width, values, count, cmd->flags);
+	int rc = mmio_read_block(l->lease, t.offset, cmd->width, values, count, cmd->flags);
 	return rc < 0 ? print_failure(s->client, rc) : print_values(cmd->width, values, count);
 }
 
@@ -384,10 +485,10 @@ run_read_block(struct script *s, const struct script_command *cmd, char **args)
 static int
 run_write_block(struct script *s, const struct script_command *cmd, char **args)
 {
-	uint64_t offset;
+	struct mmioctl_target t = {0};
 	uint64_t values[MAX_BLOCK_VALUES];
 	struct label *l = lookup_label(s, args[0]);
-	if (!l || parse_arg("offset", args[1], &offset) < 0) {
+	if (!l || resolve_target(s, cmd, l, args[1], true, &t) < 0) {
 		return -1;
 	}
 	size_t n = 0;
@@ -396,7 +497,7 @@ run_write_block(struct script *s, const struct script_command *cmd, char **args)
 			return -1;
 		}
 	}
-	int rc = mmio_write_block(l->lease, offset, cmd->width, values, n, cmd->flags);
+	int rc = mmio_write_block(l->lease, t.offset, cmd->width, values, n, cmd->flags);
 	return rc < 0 ? print_failure(s->client, rc) : 0;
 }
 
@@ -430,6 +531,11 @@ static const struct script_command script_commands[] = {
 	SIZED("store", 3, 3, "LABEL OFFSET VALUE", 0, run_store),
 	SIZED("modify", 4, 4, "LABEL OFFSET MASK VALUE", 0, run_modify),
 	SIZED("poll", 4, 5, "LABEL OFFSET MASK VALUE [TIMEOUT_MS]", 0, run_poll),
+	/* By NAME, at the map's width. */
+	SIZED_AT("load", 0, 2, 2, "LABEL NAME", 0, run_load),
+	SIZED_AT("store", 0, 3, 3, "LABEL NAME VALUE", 0, run_store),
+	SIZED_AT("modify", 0, 4, 4, "LABEL NAME MASK VALUE", 0, run_modify),
+	SIZED_AT("poll", 0, 4, 5, "LABEL NAME MASK VALUE [TIMEOUT_MS]", 0, run_poll),
 	SIZED("readblock", 3, 3, "LABEL OFFSET COUNT", 0, run_read_block),
 	SIZED("writeblock", 3, 2 + MAX_BLOCK_VALUES, "LABEL OFFSET VALUE [VALUE...]", 0,
 	      run_write_block),

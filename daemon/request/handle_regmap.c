@@ -55,7 +55,8 @@ register_bound(const struct regmap_register *reg)
 		   NUMBER_BOUND + string_bound(reg->description) + 2 * NUMBER_BOUND + 2;
 	for (unsigned f = 0; f < reg->n_fields; f++) {
 		const struct regmap_field *field = &reg->fields[f];
-		n += NESTED_BOUND + string_bound(field->name) + 2 * NUMBER_BOUND + ACCESS_BOUND;
+		n += NESTED_BOUND + string_bound(field->name) + 2 * NUMBER_BOUND + ACCESS_BOUND +
+		     string_bound(field->description);
 		for (unsigned v = 0; v < field->n_values; v++) {
 			n += NESTED_BOUND + string_bound(field->values[v].name) + NUMBER_BOUND;
 		}
@@ -83,6 +84,7 @@ fill_field(struct page *pg, const struct regmap_register *reg, const struct regm
 	out->msb = field->msb;
 	out->lsb = field->lsb;
 	out->access = (char *)regmap_access_name(regmap_field_access(reg, field));
+	out->description = field->description ? field->description : (char *)"";
 	out->n_values = field->n_values;
 	out->values = &pg->value_ptrs[pg->n_values];
 	for (unsigned v = 0; v < field->n_values; v++) {
@@ -195,6 +197,7 @@ handle_list_registers(struct session *s, const Mmio__ListRegisters *req, Mmio__R
 	out->region = (char *)r->name;
 	out->name = (char *)map->name;
 	out->total = map->n_registers;
+	out->width_bits = map->width;
 	out->n_registers = n_regs;
 	out->registers = pg.reg_ptrs;
 	out->more = end < map->n_registers;

@@ -482,6 +482,76 @@ int mmio_reg_store(struct mmio_lease *lease, const char *name, uint64_t value);
 int mmio_reg_store_fields(struct mmio_lease *lease, const char *const *assignments, size_t n);
 
 /*
+ * The map of a region as a whole, without a lease: what a tool needs to know (a register's
+ * offset and width) before it leases exactly that register. Read-only, owned by the client:
+ * valid until mmio_disconnect. Strings are never NULL ("" for no description); widths are
+ * in bytes; offsets are the region's.
+ */
+struct mmio_regmap_value {
+	const char *name; /* "8BIT" */
+	uint64_t value;   /* the field's value it names, not shifted */
+};
+
+struct mmio_regmap_field {
+	const char *name;
+	unsigned msb, lsb;  /* bits msb..lsb of the register */
+	const char *access; /* the field's, else the register's: as mmio_reg.access */
+	const char *description;
+	size_t n_values;
+	const struct mmio_regmap_value *values;
+};
+
+struct mmio_regmap_register {
+	const char *name;
+	uint64_t offset;    /* of instance 0, from the region's start */
+	unsigned width;     /* bytes: 1, 2, 4 or 8 */
+	const char *access; /* "rw", "ro", "wo", "w1c", "w1s" or "rc" */
+	int has_reset;
+	uint64_t reset;
+	int side_effects; /* 1: reading it changes the device, as rc does */
+	uint64_t count;   /* instances NAME[0]..NAME[count-1]; 1 for a plain register */
+	uint64_t stride;  /* bytes between instances; 0 for a plain register */
+	const char *description;
+	size_t n_fields;
+	const struct mmio_regmap_field *fields;
+};
+
+struct mmio_regmap {
+	const char *region;
+	const char *name;   /* the map's */
+	unsigned width;     /* its default register width in bytes (0: mmiod did not say) */
+	size_t n_registers; /* in the map's order */
+	const struct mmio_regmap_register *registers;
+};
+
+/*
+ * The map of region into *out, fetched on first use as for mmio_reg_find. 0; -ENOENT (no such
+ * region for the caller, or it has no map: the detail says which); or a transport error.
+ */
+int mmio_regmap_get(struct mmio_client *client, const char *region, const struct mmio_regmap **out);
+
+/*
+ * mmio_reg_find on the region instead of a lease: the same names, errors and details ("did
+ * you mean"), but out->offset is the register's offset in the region, and no range is
+ * checked (so never -ERANGE).
+ */
+int mmio_regmap_find(struct mmio_client *client, const char *region, const char *name,
+		     struct mmio_reg *out);
+
+/*
+ * Encodes the assignments of mmio_reg_store_fields ("LCR.DLAB=1", "LCR.WLS=8BIT") on the
+ * region, without a lease and without touching the device: *reg gets the register (the
+ * whole of it: field NULL, offset the region's), *mask the bits the fields cover and *value
+ * their new bits, both in place, ready for one masked modify. Errors as
+ * mmio_reg_store_fields: -EINVAL with a detail for fields of two registers (or instances),
+ * a field given twice, a whole register, an unknown value name or a value that does not fit
+ * its field; -ENOENT for an unknown name.
+ */
+int mmio_regmap_encode_fields(struct mmio_client *client, const char *region,
+			      const char *const *assignments, size_t n, struct mmio_reg *reg,
+			      uint64_t *mask, uint64_t *value);
+
+/*
  * The device side of a simulated region (since 0.3): a region of type "sim"
  * (mmiod.conf(5)) holds its registers in mmiod and applies its register map's
  * rules to every access through a lease. These calls act as the hardware

@@ -66,3 +66,12 @@ if(MMIO_PYTHON3)
                    ${CMAKE_SOURCE_DIR}/tools/completion/_mmioctl)
   set_tests_properties(completion PROPERTIES LABELS integration)
 endif()
+
+# test_mmioctl_names: registers by name (read, write, fields, regs, dump --decode, run) against
+# regions with register maps.
+mmio_test(test_mmioctl_names integration
+          SOURCES test_mmioctl_names.c cli.c ${CMAKE_SOURCE_DIR}/tests/helpers/spawn_proc.c
+          LIBS mmio-test-daemon)
+target_compile_definitions(test_mmioctl_names PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>"
+                                                      MMIO_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+add_dependencies(test_mmioctl_names mmioctl)

@@ -159,7 +159,10 @@ test_mmioctl_usage_errors(void **state)
 	cli_expect_failure(sock, ARGS("dump", "sim0", "0", "16", "-w", "128"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("write", "sim0", "0", "0x100", "-w", "8"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("write", "sim0", "0", "0x100000000"), NULL, NULL);
-	cli_expect_failure(sock, ARGS("read", "sim0", "zero"), NULL, NULL);
+	/* Not a number: a name, which a region without a register map does not have. */
+	cli_expect_failure(sock, ARGS("read", "sim0", "zero"), "NOT_FOUND",
+			   "region sim0 has no register map");
+	cli_expect_failure(sock, ARGS("read", "sim0", "0zero"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("read", "sim0", "-1"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("read", "sim0", "0x10000000000000000"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("read", "sim0"), NULL, NULL);
@@ -396,7 +399,8 @@ static const struct cli_step line_errors[] = {
 	{"store8 a 0 1 2", "error INVALID_ARGUMENT: wrong argument count"},
 	{"release", "error INVALID_ARGUMENT: wrong argument count"},
 	{"store8 a 0 0x100", "error INVALID_ARGUMENT: "},
-	{"load8 a zero", "error INVALID_ARGUMENT: "},
+	{"load8 a 0zero", "error INVALID_ARGUMENT: "},
+	{"load8 a zero", "error NOT_FOUND: region sim0 has no register map"},
 	{"split 9x a 1", "error INVALID_ARGUMENT: "},
 	{"split b a 9", "error OUT_OF_RANGE: mid 0x9 is past lease length 0x8"},
 	{"acquire b nosuch 0 1", "error NOT_FOUND: no region named 'nosuch'"},

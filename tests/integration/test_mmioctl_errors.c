@@ -268,8 +268,8 @@ test_mmioctl_json_usage_errors(void **state)
 {
 	(void)state;
 	expect_json_usage(ARGS("-o", "json", "read", "sim0"),
-			  "read: missing arguments; usage: mmioctl read REGION OFFSET|-a ADDR [-w "
-			  "WIDTH]");
+			  "read: missing arguments; usage: mmioctl read REGION OFFSET|NAME|-a ADDR "
+			  "[-w WIDTH] [-d|--decode]");
 	expect_json_usage(ARGS("read", "sim0", "010", "-o", "json"),
 			  "read: offset '010': a leading zero is ambiguous (octal to C and busybox "
 			  "devmem, decimal to others); write it without the zero, or in 0x hex");

@@ -107,7 +107,7 @@ test_mmioctl_modify_poll_usage_errors(void **state)
 	cli_expect_failure(sock, ARGS("modify", "sim0", "0", "0x100000000", "0"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("modify", "sim0", "0", "1"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("modify", "sim0", "0", "1", "1", "1"), NULL, NULL);
-	cli_expect_failure(sock, ARGS("modify", "sim0", "zero", "1", "1"), NULL, NULL);
+	cli_expect_failure(sock, ARGS("modify", "sim0", "0zero", "1", "1"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("modify", "sim0", "0", "1", "1", "-t", "5"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("poll", "sim0", "0", "0x100", "0", "-w", "8"), NULL, NULL);
 	cli_expect_failure(sock, ARGS("poll", "sim0", "0", "0", "0x1ff", "--width=8"), NULL, NULL);
@@ -320,11 +320,12 @@ test_mmioctl_ops_help(void **state)
 		const char *cmd, *usage, *mentions[4];
 	} helps[] = {
 		{"modify",
-		 "Usage: mmioctl [-s SOCKET] modify REGION OFFSET|-a ADDR MASK VALUE [-w WIDTH]\n",
+		 "Usage: mmioctl [-s SOCKET] modify REGION OFFSET|NAME|-a ADDR MASK VALUE [-w "
+		 "WIDTH]\n",
 		 {"(old & ~MASK) | (VALUE & MASK)", "OLD value", "-w, --width WIDTH",
 		  "-a, --address ADDR"}},
 		{"poll",
-		 "Usage: mmioctl [-s SOCKET] poll REGION OFFSET|-a ADDR MASK VALUE [-w WIDTH] "
+		 "Usage: mmioctl [-s SOCKET] poll REGION OFFSET|NAME|-a ADDR MASK VALUE [-w WIDTH] "
 		 "[-t|--timeout MS] [-i|--interval US]\n",
 		 {"-t, --timeout MS", "-i, --interval US", "TIMEOUT", "-w, --width WIDTH"}},
 		{"run",

@@ -18,12 +18,14 @@
 #include "daemon_fixture.h"
 #include "mmio/client.h"
 
-#define UART_MAP MMIO_SOURCE_DIR "/etc/maps/uart16550.yaml"
+#define UART_MAP    MMIO_SOURCE_DIR "/etc/maps/uart16550.yaml"
+#define TESTDEV_MAP MMIO_SOURCE_DIR "/tests/integration/maps/testdev.yaml"
 
 static const char conf[] =
 	"regions = (\n"
 	"  { name = \"uart0\"; type = \"mem\"; size = 0x100; map = \"" UART_MAP "\"; },\n"
-	"  { name = \"plain\"; type = \"mem\"; size = 0x100; }\n"
+	"  { name = \"plain\"; type = \"mem\"; size = 0x100; },\n"
+	"  { name = \"dev0\"; type = \"mem\"; size = 0x100; map = \"" TESTDEV_MAP "\"; }\n"
 	");\n";
 
 struct env {
@@ -221,6 +223,190 @@ test_regmap_names_store_fields(void **state)
 	assert_int_equal(v, 0x84);
 }
 
+/* The whole map, without a lease: every key of the wire in the public structs. */
+static void
+test_regmap_names_get(void **state)
+{
+	struct env *env = *state;
+	const struct mmio_regmap *m;
+	uint64_t before = requests(env);
+	assert_int_equal(mmio_regmap_get(env->c, "dev0", &m), 0);
+	assert_string_equal(m->region, "dev0");
+	assert_string_equal(m->name, "testdev");
+	assert_int_equal(m->width, 4);
+	assert_int_equal(m->n_registers, 7);
+	const struct mmio_regmap_register *ctrl = &m->registers[0];
+	assert_string_equal(ctrl->name, "CTRL");
+	assert_int_equal(ctrl->offset, 0);
+	assert_int_equal(ctrl->width, 4);
+	assert_string_equal(ctrl->access, "rw");
+	assert_true(ctrl->has_reset);
+	assert_int_equal(ctrl->reset, 0);
+	assert_false(ctrl->side_effects);
+	assert_int_equal(ctrl->count, 1);
+	assert_int_equal(ctrl->stride, 0);
+	assert_string_equal(ctrl->description, "Control");
+	assert_int_equal(ctrl->n_fields, 3);
+	assert_string_equal(ctrl->fields[0].name, "EN");
+	assert_string_equal(ctrl->fields[0].description, "Enable");
+	assert_string_equal(ctrl->fields[1].name, "MODE");
+	assert_int_equal(ctrl->fields[1].msb, 5);
+	assert_int_equal(ctrl->fields[1].lsb, 4);
+	assert_string_equal(ctrl->fields[1].access, "rw");
+	assert_string_equal(ctrl->fields[1].description, "");
+	assert_int_equal(ctrl->fields[1].n_values, 3);
+	assert_string_equal(ctrl->fields[1].values[2].name, "TEST");
+	assert_int_equal(ctrl->fields[1].values[2].value, 2);
+	assert_string_equal(m->registers[1].fields[1].access, "rc");
+	assert_string_equal(m->registers[2].access, "rc");
+	assert_true(m->registers[3].side_effects);
+	assert_false(m->registers[3].has_reset);
+	assert_string_equal(m->registers[3].description, "Receive FIFO (a read pops)");
+	assert_int_equal(m->registers[5].width, 2);
+	assert_int_equal(m->registers[5].reset, 0x1234);
+	const struct mmio_regmap_register *ch = &m->registers[6];
+	assert_string_equal(ch->name, "CH");
+	assert_int_equal(ch->count, 4);
+	assert_int_equal(ch->stride, 4);
+	assert_int_equal(ch->offset, 0x20);
+
+	/* Fetched once: the second call is served from the client's copy, the same structs. */
+	const struct mmio_regmap *again;
+	assert_int_equal(mmio_regmap_get(env->c, "dev0", &again), 0);
+	assert_ptr_equal(again, m);
+	assert_int_equal(requests(env) - before, 2); /* one ListRegisters, and this Stats */
+
+	/* No map, no region, a name too long for any region: NOT_FOUND with mmiod's words. */
+	assert_int_equal(mmio_regmap_get(env->c, "plain", &m), -ENOENT);
+	assert_non_null(strstr(mmio_error_detail(env->c), "plain has no register map"));
+	assert_int_equal(mmio_regmap_get(env->c, "nosuch", &m), -ENOENT);
+	assert_non_null(strstr(mmio_error_detail(env->c), "no region named 'nosuch'"));
+	char longname[100];
+	memset(longname, 'u', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(mmio_regmap_get(env->c, longname, &m), -ENOENT);
+	assert_non_null(strstr(mmio_error_detail(env->c), "no region named"));
+}
+
+/* Names on the region: offsets are the region's, whatever is leased; no lease needed. */
+static void
+test_regmap_names_find_region(void **state)
+{
+	struct env *env = *state;
+	struct mmio_reg r;
+	assert_int_equal(mmio_regmap_find(env->c, "uart0", "LSR.DR", &r), 0);
+	assert_string_equal(r.name, "LSR");
+	assert_string_equal(r.field, "DR");
+	assert_int_equal(r.offset, 0x14);
+	assert_int_equal(r.width, 1);
+	assert_int_equal(r.mask, 1);
+	assert_true(r.is_field);
+	assert_int_equal(mmio_regmap_find(env->c, "dev0", "CH[2].GAIN", &r), 0);
+	assert_int_equal(r.offset, 0x28);
+	assert_int_equal(r.index, 2);
+	assert_int_equal(r.width, 4);
+	assert_int_equal(r.msb, 3);
+	assert_int_equal(r.lsb, 1);
+	assert_int_equal(r.mask, 0xe);
+	assert_int_equal(mmio_regmap_find(env->c, "dev0", "ID", &r), 0);
+	assert_int_equal(r.width, 2);
+	assert_int_equal(r.mask, 0xffff);
+	assert_string_equal(r.access, "ro");
+
+	/* The lease-based call on a lease from 0x10 sees the same register 4 bytes in. */
+	struct mmio_lease *part;
+	assert_int_equal(mmio_release(env->l), 0);
+	assert_int_equal(mmio_acquire(env->c, "uart0", 0x10, 0x10, &part), 0);
+	assert_int_equal(mmio_reg_find(part, "LSR", &r), 0);
+	assert_int_equal(r.offset, 4);
+	assert_int_equal(mmio_regmap_find(env->c, "uart0", "LSR", &r), 0);
+	assert_int_equal(r.offset, 0x14);
+	assert_int_equal(mmio_regmap_find(env->c, "uart0", "THR", &r), 0); /* no lease: no range */
+	assert_int_equal(r.offset, 0);
+	assert_int_equal(mmio_release(part), 0);
+	assert_int_equal(mmio_acquire(env->c, "uart0", 0, 0x100, &env->l), 0);
+
+	/* The same errors and details as mmio_reg_find. */
+	assert_int_equal(mmio_regmap_find(env->c, "uart0", "LSX", &r), -ENOENT);
+	assert_string_equal(mmio_error_detail(env->c),
+			    "no register 'LSX' in uart0 (did you mean LSR?)");
+	assert_int_equal(mmio_regmap_find(env->c, "uart0", "LCR.DLB", &r), -ENOENT);
+	assert_string_equal(mmio_error_detail(env->c),
+			    "no field 'DLB' in LCR of uart0 (did you mean DLAB?)");
+	assert_int_equal(mmio_regmap_find(env->c, "dev0", "CH", &r), -EINVAL);
+	assert_string_equal(mmio_error_detail(env->c), "CH is an array of 4: name one, CH[0]");
+	assert_int_equal(mmio_regmap_find(env->c, "dev0", "CH[4]", &r), -ENOENT);
+	assert_string_equal(mmio_error_detail(env->c), "no register CH[4] in dev0 (CH has 4)");
+	assert_int_equal(mmio_regmap_find(env->c, "dev0", "CTRL..EN", &r), -EINVAL);
+	assert_int_equal(mmio_regmap_find(env->c, "plain", "LSR", &r), -ENOENT);
+	assert_non_null(strstr(mmio_error_detail(env->c), "plain has no register map"));
+}
+
+/* Field assignments encoded without a lease and without a request to the device. */
+static void
+test_regmap_names_encode(void **state)
+{
+	struct env *env = *state;
+	struct mmio_reg r;
+	uint64_t mask = 0;
+	uint64_t value = 0;
+	const char *const set[] = {"LCR.DLAB=1", "LCR.WLS=8BIT"};
+	assert_int_equal(mmio_regmap_find(env->c, "uart0", "LCR", &r), 0); /* the map fetched */
+	uint64_t before = requests(env);
+	assert_int_equal(mmio_regmap_encode_fields(env->c, "uart0", set, 2, &r, &mask, &value), 0);
+	assert_int_equal(requests(env) - before, 1); /* only this Stats */
+	assert_string_equal(r.name, "LCR");
+	assert_null(r.field);
+	assert_false(r.is_field);
+	assert_int_equal(r.offset, 0xc);
+	assert_int_equal(r.width, 1);
+	assert_int_equal(r.mask, 0xff);
+	assert_int_equal(mask, 0x83);
+	assert_int_equal(value, 0x83);
+	const char *const ch[] = {"CH[3].GAIN=X4", "CH[3].ON=1"};
+	assert_int_equal(mmio_regmap_encode_fields(env->c, "dev0", ch, 2, &r, &mask, &value), 0);
+	assert_int_equal(r.offset, 0x2c);
+	assert_int_equal(r.index, 3);
+	assert_int_equal(mask, 0xf);
+	assert_int_equal(value, 0x5);
+
+	/* Refused as mmio_reg_store_fields refuses them. */
+	const char *const wide[] = {"LCR.WLS=4"};
+	assert_int_equal(mmio_regmap_encode_fields(env->c, "uart0", wide, 1, &r, &mask, &value),
+			 -EINVAL);
+	assert_string_equal(mmio_error_detail(env->c),
+			    "'LCR.WLS=4': 0x4 does not fit LCR.WLS (2 bits, at most 0x3)");
+	const char *const unknown[] = {"LCR.WLS=8BTI"};
+	assert_int_equal(mmio_regmap_encode_fields(env->c, "uart0", unknown, 1, &r, &mask, &value),
+			 -EINVAL);
+	assert_string_equal(mmio_error_detail(env->c),
+			    "'LCR.WLS=8BTI': not a number nor a value of LCR.WLS (did you mean "
+			    "8BIT?)");
+	const char *const instances[] = {"CH[0].ON=1", "CH[1].ON=1"};
+	assert_int_equal(mmio_regmap_encode_fields(env->c, "dev0", instances, 2, &r, &mask, &value),
+			 -EINVAL);
+	assert_non_null(strstr(mmio_error_detail(env->c), "fields of different registers"));
+	const char *const nofield[] = {"LCR.DLB=1"};
+	assert_int_equal(mmio_regmap_encode_fields(env->c, "uart0", nofield, 1, &r, &mask, &value),
+			 -ENOENT);
+	assert_string_equal(mmio_error_detail(env->c),
+			    "no field 'DLB' in LCR of uart0 (did you mean DLAB?)");
+	assert_int_equal(mmio_regmap_encode_fields(env->c, "uart0", set, 0, &r, &mask, &value),
+			 -EINVAL);
+
+	/* mmio_reg_store_fields is the same encoding, then one Modify inside the lease. */
+	struct mmio_lease *part;
+	assert_int_equal(mmio_acquire(env->c, "dev0", 0x20, 0x10, &part), 0);
+	assert_int_equal(mmio_reg_store_fields(part, ch, 2), 0);
+	uint64_t v = 0;
+	assert_int_equal(mmio_load(part, 0xc, 4, &v), 0);
+	assert_int_equal(v, 0x5);
+	const char *const outside[] = {"CTRL.EN=1"};
+	assert_int_equal(mmio_reg_store_fields(part, outside, 1), -ERANGE);
+	assert_non_null(strstr(mmio_error_detail(env->c), "outside the lease"));
+	assert_int_equal(mmio_release(part), 0);
+}
+
 int
 main(void)
 {
@@ -228,6 +414,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_regmap_names_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_regmap_names_load_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_regmap_names_store_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_regmap_names_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_regmap_names_find_region, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_regmap_names_encode, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,12 +15,12 @@ _mmioctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="regions leases revoke stats wait-irq read write modify poll dump run sim"
+	local commands="regions leases revoke stats wait-irq regs read write modify poll dump run sim"
 	local global_opts="-s --socket -q --quiet -o --output -h --help -V --version --list-commands"
 	local _mmioctl_cmd="${words[0]}"
 
 	# The command, the positional arguments after it, and whether -a stands for REGION OFFSET.
-	local i cmd="" sock=() npos=0 address=""
+	local i cmd="" sock=() npos=0 address="" region=""
 	for ((i = 1; i < cword; i++)); do
 		case "${words[i]}" in
 		-s | --socket)
@@ -45,7 +45,7 @@ _mmioctl()
 			if [[ -z $cmd ]]; then
 				cmd="${words[i]}"
 			else
-				((npos++))
+				((npos++ == 0)) && region="${words[i]}"
 			fi
 			;;
 		esac
@@ -84,11 +84,12 @@ _mmioctl()
 
 	local opts="-s --socket -q --quiet -o --output -h --help"
 	case "$cmd" in
-	read | modify | dump) opts+=" -w --width -a --address" ;;
+	read | dump) opts+=" -w --width -a --address -d --decode" ;;
+	modify) opts+=" -w --width -a --address" ;;
 	write) opts+=" -w --width -a --address --verify" ;;
 	poll) opts+=" -w --width -a --address -t --timeout -i --interval" ;;
 	wait-irq) opts+=" -t --timeout -n --count" ;;
-	sim) opts+=" -w --width --mask" ;;
+	sim) opts+=" -w --width --mask -d --decode" ;;
 	run) opts="-s --socket -h --help -k --keep-going" ;;
 	esac
 	if [[ $cur == -* ]]; then
@@ -97,10 +98,13 @@ _mmioctl()
 	fi
 
 	case "$cmd" in
-	read | write | modify | poll | dump | wait-irq)
+	read | write | modify | poll | dump | wait-irq | regs)
 		# With -a ADDR there is no REGION to name.
 		if ((npos == 0)) && [[ -z $address ]]; then
 			COMPREPLY=($(compgen -W "$(_mmioctl_query "${sock[@]}" regions)" -- "$cur"))
+		elif ((npos == 1)) && [[ -z $address && $cmd != dump && $cmd != regs ]]; then
+			# A register of the region's map, by name (arrays are NAME[0..N-1] there).
+			COMPREPLY=($(compgen -W "$(_mmioctl_query "${sock[@]}" regs "$region")" -- "$cur"))
 		fi
 		;;
 	sim)
