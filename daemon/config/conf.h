@@ -38,6 +38,12 @@ struct mmiod_config {
 	struct limits limits;
 	struct region_config regions[MMIO_MAX_REGIONS];
 	unsigned n_regions;
+	/*
+	 * Set before conf_load() to leave register maps unread (region_config.regmap stays NULL,
+	 * spec.regmap names the file): a reload, which keeps the maps read at start and runs as
+	 * the dropped user, who need not be able to read them.
+	 */
+	bool skip_maps;
 };
 
 /* Defaults: the default socket, mode 0660, no user change, the limits of core/limits.h. */

@@ -15,6 +15,7 @@ struct parse {
 	const char *path;
 	char *err;
 	size_t errlen;
+	bool skip_maps; /* mmiod_config.skip_maps */
 };
 
 /* Writes "path:line: message" (line of s) to p->err; returns -EINVAL. */

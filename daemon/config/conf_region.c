@@ -319,7 +319,7 @@ conf_parse_region(const struct parse *p, const config_setting_t *s, struct regio
 			"from the device only without grants)",
 			spec->name, spec->type);
 	}
-	if (spec->regmap && (rc = load_regmap(p, s, rc_out)) < 0) {
+	if (spec->regmap && !p->skip_maps && (rc = load_regmap(p, s, rc_out)) < 0) {
 		return rc;
 	}
 	int mode = audit ? policy_audit_parse(audit) : AUDIT_NONE;
