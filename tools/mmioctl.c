@@ -3,8 +3,9 @@
  * error and usage messages every command shares; the commands themselves are
  * in mmioctl_list.c (regions, leases, revoke), mmioctl_stats.c,
  * mmioctl_register.c (read, write, modify, poll), mmioctl_dump.c,
- * mmioctl_irq.c (wait-irq) and mmioctl_run.c. It talks to the daemon only
- * through libmmio-client.
+ * mmioctl_irq.c (wait-irq), mmioctl_run.c and mmioctl_regmap.c (regmap
+ * import, which needs no daemon). It talks to the daemon only through
+ * libmmio-client.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +30,8 @@
 #define OPT_NO_JSON    0x20u /* run: keeps its line protocol */
 #define OPT_PROMETHEUS 0x40u /* -o prometheus */
 #define OPT_ADDRESS    0x80u /* -a/--address ADDR stands for REGION OFFSET */
+/* regmap import: -p/--peripheral, no -s (never connects); prints YAML (with OPT_NO_JSON). */
+#define OPT_SVD 0x100u
 
 /* Positional arguments -a/--address stands for: REGION and OFFSET (or RANGE). */
 #define ADDRESS_ARGS 2
@@ -90,6 +93,8 @@ static const char usage_text[] =
 	"                                        A-B (bytes A up to, not including, B),\n"
 	"                                        A+LENGTH, or A LENGTH\n"
 	"  run [FILE|-] [--keep-going]           run a lease script on one connection\n"
+	"  regmap import [-p NAME] FILE.svd      convert a CMSIS-SVD peripheral into a\n"
+	"                                        register map (YAML; needs no daemon)\n"
 	"\n"
 	"In read, write, modify, poll and dump, -a/--address ADDR stands for REGION\n"
 	"OFFSET: the register by its device address (physical for devmem and uio, bus\n"
@@ -177,6 +182,8 @@ static const struct command commands[] = {
 	 cmd_run},
 	{"wait-irq", " REGION [-t|--timeout MS] [-n|--count N]", 1, 1, OPT_IRQ,
 	 mmioctl_wait_irq_help, mmioctl_wait_irq},
+	{"regmap", " import [-p|--peripheral NAME] FILE.svd", 2, 2, OPT_SVD | OPT_NO_JSON,
+	 mmioctl_regmap_help, mmioctl_regmap},
 };
 
 /*
@@ -192,7 +199,7 @@ struct option_spec {
 };
 
 static const struct option_spec option_specs[] = {
-	{'s', "-s", "--socket", 0, 0},
+	{'s', "-s", "--socket", 0, OPT_SVD},
 	{'q', "-q", "--quiet", 0, OPT_NO_JSON},
 	{'o', "-o", "--output", 0, OPT_NO_JSON},
 	{'h', "-h", "--help", 0, 0},
@@ -203,6 +210,7 @@ static const struct option_spec option_specs[] = {
 	{'n', "-n", "--count", OPT_IRQ, 0},
 	{'i', "-i", "--interval", OPT_POLL, 0},
 	{'k', "-k", "--keep-going", OPT_KEEP_GOING, 0},
+	{'p', "-p", "--peripheral", OPT_SVD, 0},
 };
 
 /* mmioctl's own options, before the command name: main() parses them. */
@@ -272,9 +280,12 @@ print_command_help(const struct command *cmd)
 	if (cmd->options & OPT_ADDRESS) {
 		fputs(mmioctl_address_help, stdout);
 	}
-	printf("\n  -s, --socket SOCKET  mmiod's socket (default: $MMIOD_SOCKET, else\n"
-	       "                       %s)\n",
-	       MMIO_DEFAULT_SOCKET_PATH);
+	putchar('\n');
+	if (!(cmd->options & OPT_SVD)) { /* never connects */
+		printf("  -s, --socket SOCKET  mmiod's socket (default: $MMIOD_SOCKET, else\n"
+		       "                       %s)\n",
+		       MMIO_DEFAULT_SOCKET_PATH);
+	}
 	if (!(cmd->options & OPT_NO_JSON)) {
 		fputs("  -q, --quiet          print only the value, if any; errors on stderr\n",
 		      stdout);
@@ -344,7 +355,8 @@ check_output(const struct command *cmd)
 		return mmioctl_usage_error(cmd->name, "-o prometheus is for 'stats' only");
 	}
 	if (mmioctl_output != MMIOCTL_OUTPUT_TEXT && (cmd->options & OPT_NO_JSON)) {
-		return mmioctl_usage_error(cmd->name, "prints its own line protocol: no -o %s",
+		return mmioctl_usage_error(cmd->name, "prints its own %s: no -o %s",
+					   cmd->options & OPT_SVD ? "YAML" : "line protocol",
 					   mmioctl_output == MMIOCTL_OUTPUT_JSON ? "json"
 										 : "prometheus");
 	}
@@ -370,6 +382,7 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		{"output", required_argument, NULL, 'o'},
 		{"verify", no_argument, NULL, OPT_LONG_VERIFY},
 		{"address", required_argument, NULL, 'a'},
+		{"peripheral", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -377,7 +390,7 @@ parse_command(int argc, char **argv, struct invocation *inv)
 	int c;
 	optind = 0; /* glibc: start over on this argv */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:qo:a:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:qo:a:p:h", longopts, NULL)) != -1) {
 		const struct option_spec *spec = option_spec_of(c);
 		if (spec && !command_takes(cmd, spec)) {
 			return mmioctl_usage_error(cmd->name, "takes no %s%s%s option",
@@ -387,6 +400,9 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		switch (c) {
 		case 'a':
 			inv->address = optarg;
+			break;
+		case 'p':
+			inv->peripheral = optarg;
 			break;
 		case 'q':
 			inv->quiet = true;
@@ -485,7 +501,7 @@ wants_json(int argc, char **argv)
 					value = c[1] ? c + 1 : i + 1 < argc ? argv[++i] : NULL;
 					break;
 				}
-				if (strchr("swtnia", *c)) {
+				if (strchr("swtniap", *c)) {
 					i += c[1] == '\0';
 					break;
 				}

@@ -4,7 +4,8 @@
  * share: mmioctl_list.c (regions, leases, revoke), mmioctl_stats.c,
  * mmioctl_register.c (read, write, modify, poll), mmioctl_dump.c,
  * mmioctl_irq.c (wait-irq), mmioctl_run.c, mmioctl_connect.c (the
- * connection, and why there is none) and mmioctl_address.c (-a/--address).
+ * connection, and why there is none), mmioctl_address.c (-a/--address) and
+ * mmioctl_regmap.c (regmap import).
  */
 #ifndef MMIOCTL_H
 #define MMIOCTL_H
@@ -76,6 +77,8 @@ struct invocation {
 	const char *address;  /* -a/--address as typed, standing for REGION OFFSET; else NULL */
 	char **args;          /* positional arguments after the command name */
 	int n_args;
+	/* regmap import: -p/--peripheral NAME; else NULL */
+	const char *peripheral;
 };
 
 /*
@@ -176,6 +179,10 @@ int mmioctl_dump(const struct invocation *inv);
 /* `stats`: the daemon's figures as text, JSON or Prometheus; mmioctl_stats.c. */
 extern const char mmioctl_stats_help[];
 int mmioctl_stats(const struct invocation *inv);
+
+/* `regmap import [-p NAME] FILE.svd`: an SVD file to a map file; mmioctl_regmap.c. */
+extern const char mmioctl_regmap_help[];
+int mmioctl_regmap(const struct invocation *inv);
 
 /* The body of `mmioctl run --help`: the script language. */
 extern const char mmioctl_run_help[];
