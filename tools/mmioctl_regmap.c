@@ -5,6 +5,7 @@
  * "FILE:LINE: message" on stderr, as a compiler's.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +29,38 @@ const char mmioctl_regmap_help[] =
 	"                       the peripheral to convert (needed when the file has\n"
 	"                       more than one)\n";
 
+/*
+ * text on stderr with control characters (C0, DEL, and C1 as UTF-8) as '?': names and
+ * messages from the file must not drive the terminal.
+ */
+static void
+put_safe(const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fputc('?', stderr);
+			p++;
+		} else {
+			fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
+		}
+	}
+}
+
+/* "FILE:LINE: [warning: ]message" on stderr. */
+static void
+print_diagnostic(const char *path, int line, const char *kind, const char *message)
+{
+	put_safe(path);
+	fprintf(stderr, ":%d: %s", line, kind);
+	put_safe(message);
+	fputc('\n', stderr);
+}
+
 /* The warning callback's: the file named in messages. */
 static void
 print_warning(void *arg, int line, const char *message)
 {
-	fprintf(stderr, "%s:%d: warning: %s\n", (const char *)arg, line, message);
+	print_diagnostic(arg, line, "warning: ", message);
 }
 
 /* Levenshtein distance of a and b, letters compared without case; both at most 63 bytes. */
@@ -64,33 +92,49 @@ distance(const char *a, const char *b)
 	return row[lb];
 }
 
-/* The peripheral named name, or the closest (a typo away) in *close, else NULL. */
-static const struct svd_peripheral *
-find_peripheral(const struct svd_peripherals *all, const char *name,
-		const struct svd_peripheral **close)
+/* How far a name may be from a peripheral's to be offered as meant: a typo. */
+static unsigned
+typo_distance(const char *name)
 {
-	unsigned best = ~0u;
-	*close = NULL;
+	return strlen(name) >= 6 ? 2 : 1;
+}
+
+/* The peripheral named name, or NULL; *best is the least distance to any other. */
+static const struct svd_peripheral *
+find_peripheral(const struct svd_peripherals *all, const char *name, unsigned *best)
+{
+	*best = ~0u;
 	for (size_t i = 0; i < all->n; i++) {
 		if (strcmp(all->items[i].name, name) == 0) {
 			return &all->items[i];
 		}
 		unsigned d = distance(all->items[i].name, name);
-		unsigned allowed = strlen(name) >= 6 ? 2 : 1;
-		if (d <= allowed && d < best) {
-			best = d;
-			*close = &all->items[i];
-		}
+		*best = d < *best ? d : *best;
 	}
 	return NULL;
 }
 
-/* The names of all peripherals, ", " between them. */
+/*
+ * The names of the peripherals (with name, only those at distance near of it), ", " between
+ * them, the last after " or " if or.
+ */
 static void
-print_names(const struct svd_peripherals *all)
+print_names(const struct svd_peripherals *all, const char *name, unsigned near, bool or)
 {
+	size_t total = 0;
 	for (size_t i = 0; i < all->n; i++) {
-		fprintf(stderr, "%s%s", i ? ", " : "", all->items[i].name);
+		total += !name || distance(all->items[i].name, name) == near;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < all->n; i++) {
+		if (name && distance(all->items[i].name, name) != near) {
+			continue;
+		}
+		if (n > 0) {
+			fputs(or &&n + 1 == total ? " or " : ", ", stderr);
+		}
+		put_safe(all->items[i].name);
+		n++;
 	}
 }
 
@@ -102,22 +146,28 @@ pick(const struct invocation *inv, const char *path, const struct svd_peripheral
 		return &all->items[0];
 	}
 	if (!inv->peripheral) {
-		fprintf(stderr, "mmioctl: regmap import: %s has %zu peripherals (", path, all->n);
-		print_names(all);
+		fputs("mmioctl: regmap import: ", stderr);
+		put_safe(path);
+		fprintf(stderr, " has %zu peripherals (", all->n);
+		print_names(all, NULL, 0, false);
 		fputs("): pick one with --peripheral NAME\nTry 'mmioctl regmap --help'.\n", stderr);
 		*status = MMIOCTL_EXIT_USAGE;
 		return NULL;
 	}
-	const struct svd_peripheral *close;
-	const struct svd_peripheral *p = find_peripheral(all, inv->peripheral, &close);
+	unsigned best;
+	const struct svd_peripheral *p = find_peripheral(all, inv->peripheral, &best);
 	if (!p) {
-		fprintf(stderr, "mmioctl: regmap import: NOT_FOUND: no peripheral '%s' in %s\n",
-			inv->peripheral, path);
-		if (close) {
-			fprintf(stderr, "mmioctl: hint: did you mean %s?\n", close->name);
+		fputs("mmioctl: regmap import: NOT_FOUND: no peripheral '", stderr);
+		put_safe(inv->peripheral);
+		fputs("' in ", stderr);
+		put_safe(path);
+		if (best <= typo_distance(inv->peripheral)) {
+			fputs("\nmmioctl: hint: did you mean ", stderr);
+			print_names(all, inv->peripheral, best, true);
+			fputs("?\n", stderr);
 		} else {
-			fputs("mmioctl: hint: its peripherals: ", stderr);
-			print_names(all);
+			fputs("\nmmioctl: hint: its peripherals: ", stderr);
+			print_names(all, NULL, 0, false);
 			fputc('\n', stderr);
 		}
 		*status = MMIOCTL_EXIT_FAILURE;
@@ -168,7 +218,7 @@ import(xmlDoc *doc, const char *path, const struct svd_peripheral *p)
 		return MMIOCTL_EXIT_FAILURE;
 	}
 	if (rc < 0) {
-		fprintf(stderr, "%s:%d: %s\n", path, err.line, err.message);
+		print_diagnostic(path, err.line, "", err.message);
 		return MMIOCTL_EXIT_FAILURE;
 	}
 	char header[400];
@@ -191,8 +241,8 @@ mmioctl_regmap(const struct invocation *inv)
 	xmlDoc *doc = NULL;
 	int rc = svd_xml_load(path, &doc, msg, sizeof(msg));
 	if (rc < 0) {
-		fprintf(stderr, "%s\n",
-			rc == -ENOMEM ? "mmioctl: regmap import: out of memory" : msg);
+		put_safe(rc == -ENOMEM ? "mmioctl: regmap import: out of memory" : msg);
+		fputc('\n', stderr);
 		return MMIOCTL_EXIT_FAILURE;
 	}
 	struct svd_peripherals all;
@@ -200,7 +250,7 @@ mmioctl_regmap(const struct invocation *inv)
 	rc = svd_list_peripherals(doc, &all, &err);
 	int status = MMIOCTL_EXIT_FAILURE;
 	if (rc == -EINVAL) {
-		fprintf(stderr, "%s:%d: %s\n", path, err.line, err.message);
+		print_diagnostic(path, err.line, "", err.message);
 	} else if (rc < 0) {
 		fputs("mmioctl: regmap import: out of memory\n", stderr);
 	} else {

@@ -104,6 +104,10 @@ test_unknown_peripheral(void **state)
 	expect_run(ARGS("regmap", "import", "-p", "timer2", ARM_SVD), 1, typo, &r);
 	assert_string_equal(r.out, "");
 	spawn_proc_result_finish(&r);
+	static const char *const several[] = {
+		"mmioctl: hint: did you mean TIMER0, TIMER1 or TIMER2?\n", NULL};
+	expect_run(ARGS("regmap", "import", "-p", "TIMERX", ARM_SVD), 1, several, &r);
+	spawn_proc_result_finish(&r);
 	static const char *const far[] = {
 		"NOT_FOUND: no peripheral 'UART0'",
 		"mmioctl: hint: its peripherals: TIMER0, TIMER1, TIMER2, TEST1, TEST2\n", NULL};
@@ -133,6 +137,37 @@ test_bad_files(void **state)
 	const char *const malformed[] = {want, NULL};
 	expect_run(ARGS("regmap", "import", path), 1, malformed, &r);
 	assert_string_equal(r.out, "");
+	spawn_proc_result_finish(&r);
+	assert_int_equal(unlink(path), 0);
+}
+
+/* Names from the file reach the terminal without their control characters (here CSI, C1). */
+static void
+test_control_characters(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/test_mmioctl_regmap.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	static const char svd[] = "<?xml version=\"1.0\"?>\n<device><name>D</name><peripherals>\n"
+				  "<peripheral><name>A\xc2\x9b"
+				  "31mB</name></peripheral>\n"
+				  "<peripheral><name>C</name></peripheral>\n"
+				  "</peripherals></device>\n";
+	assert_int_equal(write(fd, svd, sizeof(svd) - 1), (ssize_t)(sizeof(svd) - 1));
+	assert_int_equal(close(fd), 0);
+	struct spawn_proc_result r;
+	static const char *const said[] = {"has 2 peripherals (A?31mB, C)", NULL};
+	expect_run(ARGS("regmap", "import", path), 2, said, &r);
+	assert_null(strstr(r.err, "\xc2\x9b"));
+	spawn_proc_result_finish(&r);
+	static const char *const told[] = {":3: peripheral name 'A?31mB' is not", NULL};
+	expect_run(ARGS("regmap", "import", "-p",
+			"A\xc2\x9b"
+			"31mB",
+			path),
+		   1, told, &r);
+	assert_null(strstr(r.err, "\xc2\x9b"));
 	spawn_proc_result_finish(&r);
 	assert_int_equal(unlink(path), 0);
 }
@@ -174,11 +209,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_several_peripherals),
-		cmocka_unit_test(test_import),
-		cmocka_unit_test(test_unknown_peripheral),
-		cmocka_unit_test(test_bad_files),
-		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_several_peripherals), cmocka_unit_test(test_import),
+		cmocka_unit_test(test_unknown_peripheral),  cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_control_characters),  cmocka_unit_test(test_usage),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
