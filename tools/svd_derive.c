@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,11 +62,11 @@ path_matches(const xmlNode *node, char quals[][NAME_SIZE], unsigned n)
 	return true;
 }
 
-/* The next element after n in document order inside scope (n's children first). */
+/* The next node after n in document order inside scope: n's children first if descend. */
 static xmlNode *
-walk_next(xmlNode *n, const xmlNode *scope)
+walk_next(xmlNode *n, const xmlNode *scope, bool descend)
 {
-	if (n->children) {
+	if (descend && n->children) {
 		return n->children;
 	}
 	while (n != scope) {
@@ -77,16 +78,38 @@ walk_next(xmlNode *n, const xmlNode *scope)
 	return NULL;
 }
 
-/* The first element under scope named tag and name, other than self, at the path quals. */
+/*
+ * Elements looked at to resolve derivedFrom in one document, at most: a hostile file (a long
+ * list of registers, each derived from one at its far end) costs seconds, not hours.
+ */
+#define MAX_VISITS (32u << 20)
+
+/* What one lookup asks for, and the document's running count of elements looked at. */
+struct lookup {
+	const xmlNode *self;
+	const char *tag;
+	char (*quals)[NAME_SIZE]; /* the path; its last is the name */
+	unsigned n_quals;         /* of the path before the name */
+	uintptr_t *visits;
+};
+
+/*
+ * The first element under scope named as l asks, other than l->self, skipping the subtree of
+ * skip (searched already). Only clusters hold their own kind: the inside of any other element
+ * of the tag is not searched.
+ */
 static xmlNode *
-find_in(xmlNode *scope, const xmlNode *self, const char *tag, const char *name,
-	char quals[][NAME_SIZE], unsigned n_quals)
+find_in(xmlNode *scope, const xmlNode *skip, const struct lookup *l)
 {
-	for (xmlNode *n = scope->children; n; n = walk_next(n, scope)) {
-		if (n != self && svd_is(n, tag) && named(n, name) &&
-		    path_matches(n, quals, n_quals)) {
+	bool nests = strcmp(l->tag, "cluster") == 0;
+	xmlNode *n = scope->children;
+	while (n && ++*l->visits <= MAX_VISITS) {
+		bool same_tag = svd_is(n, l->tag);
+		if (same_tag && n != l->self && named(n, l->quals[l->n_quals]) &&
+		    path_matches(n, l->quals, l->n_quals)) {
 			return n;
 		}
+		n = walk_next(n, scope, (!same_tag || nests) && n != skip);
 	}
 	return NULL;
 }
@@ -95,6 +118,10 @@ find_in(xmlNode *scope, const xmlNode *self, const char *tag, const char *name,
 static int
 resolve(xmlNode *node, struct regmap_error *err, xmlNode **out)
 {
+	if (node->_private) {
+		*out = node->_private; /* resolved before: views are made more than once */
+		return 0;
+	}
 	const char *tag = (const char *)node->name;
 	xmlChar *ref = xmlGetProp(node, (const xmlChar *)"derivedFrom");
 	if (!ref) {
@@ -122,14 +149,29 @@ resolve(xmlNode *node, struct regmap_error *err, xmlNode **out)
 			  "derivedFrom=\"%.64s\" is not a name or a dotted path",
 			  (const char *)ref);
 	}
+	/* The document's count of elements looked at lives in its _private, as a number. */
+	uintptr_t visits = (uintptr_t)node->doc->_private;
+	const struct lookup l = {node, tag, quals, n - 1, &visits};
+	const xmlNode *searched = node;
 	for (xmlNode *scope = node->parent; rc == 0 && scope && !*out; scope = scope->parent) {
 		if (scope->type == XML_ELEMENT_NODE) {
-			*out = find_in(scope, node, tag, quals[n - 1], quals, n - 1);
+			*out = find_in(scope, searched, &l);
+			searched = scope;
 		}
 	}
+	/* NOLINTNEXTLINE(performance-no-int-to-ptr): a count, kept where a pointer fits */
+	node->doc->_private = (void *)visits;
 	if (rc == 0 && !*out) {
-		rc = fail(err, svd_line(node), "derivedFrom=\"%.64s\": no %s of that name",
-			  (const char *)ref, tag);
+		rc = fail(
+			err, svd_line(node),
+			visits > MAX_VISITS
+				? "derivedFrom=\"%.64s\": the file makes too many lookups (of a %s "
+				  "and any more)"
+				: "derivedFrom=\"%.64s\": no %s of that name",
+			(const char *)ref, tag);
+	}
+	if (rc == 0) {
+		node->_private = *out;
 	}
 	xmlFree(ref);
 	return rc;
