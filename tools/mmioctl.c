@@ -3,8 +3,9 @@
  * error and usage messages every command shares; the commands themselves are
  * in mmioctl_list.c (regions, leases, revoke), mmioctl_stats.c,
  * mmioctl_register.c (read, write, modify, poll), mmioctl_dump.c,
- * mmioctl_irq.c (wait-irq) and mmioctl_run.c. It talks to the daemon only
- * through libmmio-client.
+ * mmioctl_irq.c (wait-irq), mmioctl_run.c and mmioctl_regmap.c (regmap
+ * import, which needs no daemon). It talks to the daemon only through
+ * libmmio-client.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,6 +32,8 @@
 #define OPT_ADDRESS    0x80u  /* -a/--address ADDR stands for REGION OFFSET */
 #define OPT_MASK       0x100u /* --mask MASK (sim set) */
 #define OPT_DECODE     0x200u /* -d/--decode: registers by their fields */
+/* regmap import: -p/--peripheral, no -s (never connects); prints YAML (with OPT_NO_JSON). */
+#define OPT_SVD 0x400u
 
 /* Positional arguments -a/--address stands for: REGION and OFFSET (or RANGE). */
 #define ADDRESS_ARGS 2
@@ -101,6 +104,8 @@ static const char usage_text[] =
 	"  run [FILE|-] [--keep-going]           run a lease script on one connection\n"
 	"  sim get|set|irq|reset REGION ...      act as a sim region's device (raw bits,\n"
 	"                                        its interrupt, reset)\n"
+	"  regmap import [-p NAME] FILE.svd      convert a CMSIS-SVD peripheral into a\n"
+	"                                        register map (YAML; needs no daemon)\n"
 	"\n"
 	"In read, write, modify, poll and dump, -a/--address ADDR stands for REGION\n"
 	"OFFSET: the register by its device address (physical for devmem and uio, bus\n"
@@ -203,6 +208,8 @@ static const struct command commands[] = {
 	 " get REGION OFFSET|NAME [-w WIDTH] [-d] | set REGION OFFSET|NAME VALUE [-w WIDTH] "
 	 "[--mask MASK] | set REGION REG.FIELD=VALUE... | irq|reset REGION",
 	 2, 3 + 64, OPT_WIDTH | OPT_MASK | OPT_DECODE, mmioctl_sim_help, mmioctl_sim},
+	{"regmap", " import [-p|--peripheral NAME] FILE.svd", 2, 2, OPT_SVD | OPT_NO_JSON,
+	 mmioctl_regmap_help, mmioctl_regmap},
 };
 
 /*
@@ -218,7 +225,7 @@ struct option_spec {
 };
 
 static const struct option_spec option_specs[] = {
-	{'s', "-s", "--socket", 0, 0},
+	{'s', "-s", "--socket", 0, OPT_SVD},
 	{'q', "-q", "--quiet", 0, OPT_NO_JSON},
 	{'o', "-o", "--output", 0, OPT_NO_JSON},
 	{'h', "-h", "--help", 0, 0},
@@ -231,6 +238,7 @@ static const struct option_spec option_specs[] = {
 	{'i', "-i", "--interval", OPT_POLL, 0},
 	{'k', "-k", "--keep-going", OPT_KEEP_GOING, 0},
 	{OPT_LONG_MASK, NULL, "--mask", OPT_MASK, 0},
+	{'p', "-p", "--peripheral", OPT_SVD, 0},
 };
 
 /* mmioctl's own options, before the command name: main() parses them. */
@@ -300,9 +308,12 @@ print_command_help(const struct command *cmd)
 	if (cmd->options & OPT_ADDRESS) {
 		fputs(mmioctl_address_help, stdout);
 	}
-	printf("\n  -s, --socket SOCKET  mmiod's socket (default: $MMIOD_SOCKET, else\n"
-	       "                       %s)\n",
-	       MMIO_DEFAULT_SOCKET_PATH);
+	putchar('\n');
+	if (!(cmd->options & OPT_SVD)) { /* never connects */
+		printf("  -s, --socket SOCKET  mmiod's socket (default: $MMIOD_SOCKET, else\n"
+		       "                       %s)\n",
+		       MMIO_DEFAULT_SOCKET_PATH);
+	}
 	if (!(cmd->options & OPT_NO_JSON)) {
 		fputs("  -q, --quiet          print only the value, if any; errors on stderr\n",
 		      stdout);
@@ -372,7 +383,8 @@ check_output(const struct command *cmd)
 		return mmioctl_usage_error(cmd->name, "-o prometheus is for 'stats' only");
 	}
 	if (mmioctl_output != MMIOCTL_OUTPUT_TEXT && (cmd->options & OPT_NO_JSON)) {
-		return mmioctl_usage_error(cmd->name, "prints its own line protocol: no -o %s",
+		return mmioctl_usage_error(cmd->name, "prints its own %s: no -o %s",
+					   cmd->options & OPT_SVD ? "YAML" : "line protocol",
 					   mmioctl_output == MMIOCTL_OUTPUT_JSON ? "json"
 										 : "prometheus");
 	}
@@ -400,6 +412,7 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		{"address", required_argument, NULL, 'a'},
 		{"mask", required_argument, NULL, OPT_LONG_MASK},
 		{"decode", no_argument, NULL, 'd'},
+		{"peripheral", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -407,7 +420,7 @@ parse_command(int argc, char **argv, struct invocation *inv)
 	int c;
 	optind = 0; /* glibc: start over on this argv */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:qo:a:dh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:qo:a:dp:h", longopts, NULL)) != -1) {
 		const struct option_spec *spec = option_spec_of(c);
 		if (spec && !command_takes(cmd, spec)) {
 			return mmioctl_usage_error(cmd->name, "takes no %s%s%s option",
@@ -420,6 +433,9 @@ parse_command(int argc, char **argv, struct invocation *inv)
 			break;
 		case 'd':
 			inv->decode = true;
+			break;
+		case 'p':
+			inv->peripheral = optarg;
 			break;
 		case 'q':
 			inv->quiet = true;
@@ -522,7 +538,7 @@ wants_json(int argc, char **argv)
 					value = c[1] ? c + 1 : i + 1 < argc ? argv[++i] : NULL;
 					break;
 				}
-				if (strchr("swtnia", *c)) {
+				if (strchr("swtniap", *c)) {
 					i += c[1] == '\0';
 					break;
 				}

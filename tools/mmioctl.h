@@ -5,7 +5,8 @@
  * mmioctl_register.c (read, write, modify, poll), mmioctl_dump.c,
  * mmioctl_irq.c (wait-irq), mmioctl_sim.c (sim), mmioctl_run.c, mmioctl_connect.c (the
  * connection, and why there is none), mmioctl_address.c (-a/--address),
- * mmioctl_names.c (registers by name) and mmioctl_regs.c (regs, dump --decode).
+ * mmioctl_names.c (registers by name), mmioctl_regs.c (regs, dump --decode) and
+ * mmioctl_regmap.c (regmap import).
  */
 #ifndef MMIOCTL_H
 #define MMIOCTL_H
@@ -85,6 +86,8 @@ struct invocation {
 	const char *mask;     /* sim set --mask as typed; else NULL */
 	char **args;          /* positional arguments after the command name */
 	int n_args;
+	/* regmap import: -p/--peripheral NAME; else NULL */
+	const char *peripheral;
 };
 
 /*
@@ -290,6 +293,10 @@ int mmioctl_stats(const struct invocation *inv);
 /* `sim get|set|irq|reset REGION ...`: a sim region's device side; mmioctl_sim.c. */
 extern const char mmioctl_sim_help[];
 int mmioctl_sim(const struct invocation *inv);
+
+/* `regmap import [-p NAME] FILE.svd`: an SVD file to a map file; mmioctl_regmap.c. */
+extern const char mmioctl_regmap_help[];
+int mmioctl_regmap(const struct invocation *inv);
 
 /* The body of `mmioctl run --help`: the script language. */
 extern const char mmioctl_run_help[];
