@@ -113,7 +113,7 @@ recheck_leases(const struct service *svc, struct region *r)
 		log_event(MSGID_LEASE_REVOKED, LOG_LEVEL_INFO,
 			  CONN_FMT ": lease %" PRIu64 " revoked: no grant covers it any more",
 			  CONN_ARGS(holder), l->id);
-		session_release_lease(l);
+		session_end_lease(l, LEASE_END_POLICY);
 		revoked++;
 	}
 	return revoked;

@@ -405,7 +405,7 @@ hang_up(void)
 	if (st.bell != BELL_OPEN) {
 		bell_drain_to_eof();
 	}
-	session_finish(&st.s);
+	session_finish(&st.s, LEASE_END_DISCONNECT);
 	st.connected = false;
 	FUZZ_CHECK(st.s.ring == NULL && st.s.leases.count == 0);
 	FUZZ_CHECK(fuzz_world.svc.n_rings == 0);
@@ -966,7 +966,7 @@ step_setup_again(struct reader *r)
 							     ? MMIO__STATUS__PERMISSION_DENIED
 							     : MMIO__STATUS__RESOURCE_EXHAUSTED));
 	FUZZ_CHECK(other.ring == NULL && fuzz_world.svc.n_rings == 1);
-	session_finish(&other);
+	session_finish(&other, LEASE_END_DISCONNECT);
 	lim->max_rings = max_rings;
 }
 

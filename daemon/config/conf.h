@@ -11,6 +11,7 @@
 
 #include "config/region_spec.h"
 #include "core/limits.h"
+#include "core/park.h"
 #include "core/policy.h"
 #include "core/regmap.h"
 #include "mmio_limits.h"
@@ -23,6 +24,9 @@ struct region_config {
 	struct region_policy policy;
 	struct regmap *regmap; /* map = "PATH": read with the config; owned; NULL without one */
 	int line;              /* of its group in the config file; 0 for a --region spec */
+	/* park = ( ... ), resolved in the map; empty at a reload (skip_maps: the region keeps
+	 * the sequence it started with, as it keeps its map). */
+	struct park_seq park;
 };
 
 struct mmiod_config {

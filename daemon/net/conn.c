@@ -522,7 +522,8 @@ conn_destroy(struct conn *c)
 		return;
 	}
 	conn_ring_detach(c);
-	unsigned revoked = session_finish(&c->session);
+	unsigned revoked = session_finish(&c->session, c->server->stopping ? LEASE_END_SHUTDOWN
+									   : LEASE_END_DISCONNECT);
 	/* Leases revoked because their holder left are news; an orderly goodbye is not. */
 	log_event(MSGID_DISCONNECTED, revoked ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
 		  CONN_FMT ": disconnected, %u lease%s revoked", CONN_ARGS(&c->session), revoked,

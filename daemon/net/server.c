@@ -195,6 +195,7 @@ server_init(struct server *srv, struct event_base *base, struct service *svc)
 	srv->n_refused = 0;
 	srv->fds_unread = 0;
 	srv->next_conn_id = 1;
+	srv->stopping = false;
 	arena_init(&srv->arena);
 }
 
@@ -316,6 +317,7 @@ void
 server_close(struct server *srv)
 {
 	struct conn *c;
+	srv->stopping = true; /* the leases of the connections closed now end for a shutdown */
 	while ((c = TAILQ_FIRST(&srv->conns))) {
 		conn_destroy(c);
 	}

@@ -382,7 +382,7 @@ handle_revoke(struct session *s, const Mmio__Revoke *req, Mmio__Reply *reply,
 		  CONN_FMT ": revoked lease %" PRIu64 " of conn %" PRIu64 " (pid %d uid %u)",
 		  CONN_ARGS(s), l->id, holder->conn_id, (int)holder->who.pid,
 		  (unsigned)holder->who.uid);
-	session_release_lease(l);
+	session_end_lease(l, LEASE_END_ADMIN);
 	reply_status(reply, scratch, 0, NULL);
 }
 

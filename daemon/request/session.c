@@ -34,6 +34,13 @@ session_release_lease(struct lease *l)
 }
 
 void
+session_end_lease(struct lease *l, enum lease_end why)
+{
+	park_lease(l, why);
+	session_release_lease(l);
+}
+
+void
 session_close_ring(struct session *s)
 {
 	if (s->ring) {
@@ -44,7 +51,7 @@ session_close_ring(struct session *s)
 }
 
 unsigned
-session_finish(struct session *s)
+session_finish(struct session *s, enum lease_end why)
 {
 	struct lease *l;
 	TAILQ_FOREACH(l, &s->leases.leases, set_link)
@@ -52,6 +59,11 @@ session_finish(struct session *s)
 		irq_lease_gone(l);
 	}
 	session_close_ring(s);
+	/* Parked before any is freed: none of their ranges can be leased again in between. */
+	TAILQ_FOREACH(l, &s->leases.leases, set_link)
+	{
+		park_lease(l, why);
+	}
 	return lease_revoke_all(&s->leases);
 }
 

@@ -11,6 +11,7 @@
 
 #include "core/lease.h"
 #include "core/policy.h"
+#include "request/park.h"
 
 struct ring;
 struct service;
@@ -49,13 +50,16 @@ void session_init(struct session *s, uint64_t conn_id, struct service *svc,
 struct session *session_of_lease_set(const struct lease_set *set);
 
 /*
- * Revokes every lease of s (and the interrupt subscriptions made through them)
- * and closes its ring; returns how many leases.
+ * Revokes every lease of s (and the interrupt subscriptions made through them), each parked
+ * (request/park.h) as why says, and closes its ring; returns how many leases.
  */
-unsigned session_finish(struct session *s);
+unsigned session_finish(struct session *s, enum lease_end why);
 
-/* Releases l and whatever hangs off it (an interrupt subscription). */
+/* Releases l and whatever hangs off it (an interrupt subscription): the holder's Release. */
 void session_release_lease(struct lease *l);
+
+/* Ends l other than by its holder's Release: parks it, then releases it as above. */
+void session_end_lease(struct lease *l, enum lease_end why);
 
 /* Closes s's ring, if it has one. */
 void session_close_ring(struct session *s);

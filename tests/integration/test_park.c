@@ -1,0 +1,321 @@
+/*
+ * Park on revoke (issue 15, part 2), against a real mmiod with a sim region whose map and park
+ * sequence the test writes: a lease that ends other than by Release gets the region's park
+ * sequence run exactly once, on the registers it covers, before its range can be leased again,
+ * and audited with the reason; an orderly release parks nothing.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon_fixture.h"
+#include "mmio/client.h"
+
+#define HOLDER_UID 4242
+#define PARK_LINE  "audit: park region dev"
+
+/* CTRL 0x0 (EN 0, DMA 1, MODE 7:4); IER 0x4; DATA 0x8; PINS 0x40 (outside the leases below). */
+static const char map_yaml[] =
+	"name: parkdev\n"
+	"width: 32\n"
+	"registers:\n"
+	"  - name: CTRL\n"
+	"    offset: 0x0\n"
+	"    fields:\n"
+	"      - { name: EN, bits: \"0\" }\n"
+	"      - { name: DMA, bits: \"1\" }\n"
+	"      - { name: MODE, bits: \"7:4\", values: { IDLE: 0, RUN: 15 } }\n"
+	"  - { name: IER, offset: 0x4 }\n"
+	"  - { name: DATA, offset: 0x8 }\n"
+	"  - { name: PINS, offset: 0x40 }\n";
+
+/* Mask interrupts, stop the engine (MODE kept), wait, set the pins to input. */
+static const char park_conf[] = "park = ( { store = \"IER\"; value = 0; },\n"
+				"         { register = \"CTRL\"; mask = \"EN|DMA\"; value = 0; },\n"
+				"         { barrier = true; }, { delay_us = 50; },\n"
+				"         { store = \"PINS\"; value = 0x55; } );\n";
+
+struct env {
+	struct daemon_fixture daemon;
+	char conf_path[160];
+	char map_path[160];
+	struct mmio_client *c; /* root: the device side, and leases */
+};
+
+static int
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		return -1;
+	}
+	int rc = fputs(text, f) < 0 ? -1 : 0;
+	return fclose(f) == 0 ? rc : -1;
+}
+
+/* The config, with or without the holder's grant. */
+static int
+write_conf(const struct env *env, bool grant)
+{
+	char conf[2048];
+	snprintf(conf, sizeof(conf),
+		 "socket = { mode = \"0666\"; };\n"
+		 "regions = (\n"
+		 "  { name = \"dev\"; type = \"sim\"; size = 0x100; map = \"%s\";\n"
+		 "    %s"
+		 "    grants = ( %s ); }\n"
+		 ");\n",
+		 env->map_path, park_conf,
+		 grant ? "{ user = 4242; access = \"rw\"; }" : "{ user = 4343; access = \"ro\"; }");
+	return write_file(env->conf_path, conf);
+}
+
+static int
+setup(void **state)
+{
+	struct env *env = calloc(1, sizeof(*env));
+	if (!env || daemon_fixture_prepare(&env->daemon) < 0) {
+		free(env);
+		return -1;
+	}
+	snprintf(env->conf_path, sizeof(env->conf_path), "%s/mmiod.conf", env->daemon.dir);
+	snprintf(env->map_path, sizeof(env->map_path), "%s/parkdev.yaml", env->daemon.dir);
+	const char *const args[] = {"--config", env->conf_path, NULL};
+	if (write_file(env->map_path, map_yaml) < 0 || write_conf(env, true) < 0 ||
+	    chmod(env->daemon.dir, 0755) < 0 || daemon_fixture_start_args(&env->daemon, args) < 0 ||
+	    mmio_connect(env->daemon.socket_path, &env->c) < 0) {
+		daemon_fixture_cleanup(&env->daemon);
+		free(env);
+		return -1;
+	}
+	*state = env;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct env *env = *state;
+	mmio_disconnect(env->c);
+	int rc = daemon_fixture_stop(&env->daemon);
+	free(env);
+	return rc == 0 ? 0 : -1;
+}
+
+static uint64_t
+sim_get(const struct env *env, uint64_t off)
+{
+	uint64_t v = 0;
+	assert_int_equal(mmio_sim_get(env->c, "dev", off, 4, &v), 0);
+	return v;
+}
+
+enum holder_mode {
+	HOLD_STORING, /* stores to DATA without end, until killed */
+	HOLD_WAITING, /* waits for EOF on its hold pipe, then exits */
+};
+
+struct holder {
+	pid_t pid;
+	int hold_fd; /* HOLD_WAITING: closing it lets the holder exit */
+};
+
+/*
+ * A child, as uid HOLDER_UID, that leases [0, 0x10) of dev, starts the device (CTRL EN|DMA,
+ * MODE RUN; IER all) and then holds the lease as mode says. Returns once the device is started.
+ */
+static struct holder
+spawn_holder(const struct env *env, enum holder_mode mode)
+{
+	int ready[2];
+	int hold[2];
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(hold), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(ready[0]);
+		close(hold[1]);
+		struct mmio_client *c;
+		struct mmio_lease *l;
+		if (setgid(HOLDER_UID) < 0 || setuid(HOLDER_UID) < 0 ||
+		    mmio_connect(env->daemon.socket_path, &c) < 0 ||
+		    mmio_acquire(c, "dev", 0, 0x10, &l) < 0 || mmio_store32(l, 0x4, 0xff) < 0 ||
+		    mmio_store32(l, 0x0, 0xf3) < 0) {
+			_exit(1);
+		}
+		if (write(ready[1], "r", 1) != 1) {
+			_exit(1);
+		}
+		if (mode == HOLD_STORING) {
+			for (uint32_t i = 0;; i++) {
+				(void)mmio_store32(l, 0x8, i);
+			}
+		}
+		char b;
+		while (read(hold[0], &b, 1) > 0) {
+		}
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	char b;
+	assert_int_equal(read(ready[0], &b, 1), 1);
+	close(ready[0]);
+	return (struct holder){.pid = pid, .hold_fd = hold[1]};
+}
+
+static int
+reap(struct holder *h)
+{
+	close(h->hold_fd);
+	int status = 0;
+	assert_int_equal(waitpid(h->pid, &status, 0), h->pid);
+	return status;
+}
+
+/* What the park leaves: IER 0, CTRL's EN and DMA clear and MODE kept, PINS (not leased) alone. */
+static void
+assert_parked(const struct env *env)
+{
+	assert_int_equal(sim_get(env, 0x4), 0);
+	assert_int_equal(sim_get(env, 0x0), 0xf0);
+	assert_int_equal(sim_get(env, 0x40), 0);
+}
+
+static void
+test_killed_mid_sequence_parks_once_before_release(void **state)
+{
+	struct env *env = *state;
+	struct holder h = spawn_holder(env, HOLD_STORING);
+	assert_int_equal(sim_get(env, 0x0), 0xf3);
+	assert_int_equal(kill(h.pid, SIGKILL), 0);
+	int status = reap(&h);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/*
+	 * Whenever mmiod sees the hangup, it parks before it frees the range: an acquire that
+	 * wins the range finds the device parked already; one that comes first is refused.
+	 */
+	struct mmio_lease *mine = NULL;
+	int rc = mmio_acquire(env->c, "dev", 0, 0x10, &mine);
+	if (rc == 0) {
+		assert_parked(env);
+	} else {
+		assert_int_equal(rc, -EBUSY);
+	}
+	assert_int_equal(daemon_fixture_wait_log(&env->daemon, PARK_LINE, 1, 60000), 1);
+	assert_parked(env);
+	if (!mine) {
+		assert_int_equal(mmio_acquire(env->c, "dev", 0, 0x10, &mine), 0);
+	}
+	/* Exactly once, all steps on what the lease covered: 4 run, PINS skipped. */
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, PARK_LINE), 1);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon,
+						  "reason disconnect steps 4 skipped 1 status OK"),
+			 1);
+	/* Root's own lease, released in order, parks nothing. */
+	assert_int_equal(mmio_store32(mine, 0x4, 0x3), 0);
+	assert_int_equal(mmio_release(mine), 0);
+	assert_int_equal(sim_get(env, 0x4), 0x3);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, PARK_LINE), 1);
+}
+
+static void
+test_orderly_release_parks_nothing(void **state)
+{
+	struct env *env = *state;
+	struct mmio_lease *l;
+	assert_int_equal(mmio_acquire(env->c, "dev", 0, 0x10, &l), 0);
+	assert_int_equal(mmio_store32(l, 0x4, 0xff), 0);
+	assert_int_equal(mmio_release(l), 0);
+	assert_int_equal(sim_get(env, 0x4), 0xff);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, PARK_LINE), 0);
+}
+
+static void
+test_admin_revoke_parks(void **state)
+{
+	struct env *env = *state;
+	struct holder h = spawn_holder(env, HOLD_WAITING);
+	struct mmio_lease *probe;
+	/* The holder's lease id, from the detail of the acquire it refuses (root may see it). */
+	assert_int_equal(mmio_acquire(env->c, "dev", 0, 0x10, &probe), -EBUSY);
+	const char *detail = mmio_error_detail(env->c);
+	const char *at = strstr(detail, ": lease ");
+	assert_non_null(at);
+	uint64_t id = strtoull(at + 8, NULL, 10);
+	assert_int_equal(mmio_revoke(env->c, id), 0);
+	/* The revoke's reply comes after the park. */
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, "reason admin steps 4"), 1);
+	assert_parked(env);
+	assert_int_equal(reap(&h), 0);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, PARK_LINE), 1);
+}
+
+static void
+test_reload_withdrawing_grant_parks(void **state)
+{
+	struct env *env = *state;
+	struct holder h = spawn_holder(env, HOLD_WAITING);
+	assert_int_equal(write_conf(env, false), 0);
+	assert_int_equal(kill(env->daemon.pid, SIGHUP), 0);
+	assert_int_equal(daemon_fixture_wait_log(&env->daemon, PARK_LINE, 1, 60000), 1);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, "reason policy steps 4"), 1);
+	assert_parked(env);
+	assert_int_equal(reap(&h), 0);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, PARK_LINE), 1);
+}
+
+static void
+test_shutdown_parks(void **state)
+{
+	struct env *env = *state;
+	struct holder h = spawn_holder(env, HOLD_WAITING);
+	/* Stopped by hand, so that its log can be read before the directory goes. */
+	assert_int_equal(kill(env->daemon.pid, SIGTERM), 0);
+	int status;
+	assert_int_equal(waitpid(env->daemon.pid, &status, 0), env->daemon.pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, PARK_LINE), 1);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, "reason shutdown steps 4"), 1);
+	assert_int_equal(reap(&h), 0);
+	mmio_disconnect(env->c);
+	env->c = NULL;
+	daemon_fixture_cleanup(&env->daemon);
+	free(env);
+	*state = NULL;
+}
+
+static int
+teardown_if_running(void **state)
+{
+	return *state ? teardown(state) : 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_killed_mid_sequence_parks_once_before_release,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_orderly_release_parks_nothing, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_admin_revoke_parks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_withdrawing_grant_parks, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_parks, setup, teardown_if_running),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
