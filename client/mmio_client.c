@@ -132,6 +132,7 @@ mmio_connect(const char *path, struct mmio_client **out)
 	c->fd = -1;
 	c->next_id = 1;
 	c->passed_fds[0] = c->passed_fds[1] = -1;
+	c->event_fd = c->notice_fd = -1;
 	c->fast_path = fast_path_from_env();
 	client_details_init(c);
 	int rc = pthread_mutex_init(&c->lock, NULL);
@@ -179,6 +180,7 @@ mmio_disconnect(struct mmio_client *c)
 	}
 	client_ring_transport.close(c);
 	client_socket_transport.close(c);
+	client_events_close(c);
 	client_details_free(c);
 	client_regmaps_free(c);
 	pthread_mutex_destroy(&c->irq_lock);

@@ -87,6 +87,7 @@ service_init(struct service *svc, struct region_table *regions, const struct mmi
 	clock_gettime(CLOCK_MONOTONIC, &svc->started);
 	svc->on_figures_changed = NULL;
 	svc->on_figures_arg = NULL;
+	svc->send_notice = NULL;
 }
 
 /* Re-checks the leases of r against its (new) policy; returns how many were revoked. */

@@ -485,8 +485,10 @@ model_op(uint8_t *mem, const struct mmio_ring_sqe *sqe)
 	struct mmio_ring_cqe cqe = {.user_data = sqe->user_data};
 	const struct lease *l = lease_find(&st.s.leases, sqe->lease);
 	Mmio__Status status;
+	enum lease_end why;
 	if (!l) {
-		status = MMIO__STATUS__NOT_FOUND;
+		status = session_was_revoked(&st.s, sqe->lease, &why) ? MMIO__STATUS__REVOKED
+								      : MMIO__STATUS__NOT_FOUND;
 	} else {
 		switch (sqe->op) {
 		case MMIO_RING_OP_LOAD:

@@ -181,6 +181,7 @@ server_init(struct server *srv, struct event_base *base, struct service *svc)
 {
 	srv->base = base;
 	srv->svc = svc;
+	svc->send_notice = conn_send_notice;
 	srv->listen_fd = -1;
 	srv->accept_ev = NULL;
 	srv->backoff_ev = NULL;

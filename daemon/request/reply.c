@@ -70,7 +70,11 @@ struct lease *
 reply_find_lease(struct session *s, uint64_t id, Mmio__Reply *reply, struct reply_scratch *scratch)
 {
 	struct lease *l = lease_find(&s->leases, id);
-	if (!l) {
+	enum lease_end why;
+	if (!l && session_was_revoked(s, id, &why)) {
+		reply_status(reply, scratch, -EKEYREVOKED, "lease %" PRIu64 " was revoked: %s", id,
+			     lease_end_name(why));
+	} else if (!l) {
 		reply_status(reply, scratch, -ENOENT, "no lease %" PRIu64 " on this connection",
 			     id);
 	}

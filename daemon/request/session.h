@@ -16,6 +16,14 @@
 struct ring;
 struct service;
 
+/* Leases of a session taken from it that later requests are told of (REVOKED): the latest. */
+#define SESSION_REVOKED_MEMORY 64
+
+struct revoked_lease {
+	uint64_t id;
+	enum lease_end why;
+};
+
 struct session {
 	uint64_t conn_id;
 	struct service *svc;
@@ -31,6 +39,11 @@ struct session {
 	 */
 	unsigned fd_room;
 	char fd_room_why[128];
+	/* A ring of the last SESSION_REVOKED_MEMORY leases revoked (not released, not lost
+	 * with the connection): n_revoked of them, the next written at revoked_next. */
+	struct revoked_lease revoked[SESSION_REVOKED_MEMORY];
+	unsigned n_revoked;
+	unsigned revoked_next;
 };
 
 /* What the descriptors of a reply gave the client: taken back if they cannot be delivered. */
@@ -58,8 +71,15 @@ unsigned session_finish(struct session *s, enum lease_end why);
 /* Releases l and whatever hangs off it (an interrupt subscription): the holder's Release. */
 void session_release_lease(struct lease *l);
 
-/* Ends l other than by its holder's Release: parks it, then releases it as above. */
+/*
+ * Ends l other than by its holder's Release: parks it, then releases it as above. Unless the
+ * holder is gone (LEASE_END_DISCONNECT), tells it first (a RevokeNotice) and remembers the
+ * lease, so that its later requests naming it answer REVOKED.
+ */
 void session_end_lease(struct lease *l, enum lease_end why);
+
+/* Was lease id taken from s? true with *why, for the latest SESSION_REVOKED_MEMORY. */
+bool session_was_revoked(const struct session *s, uint64_t id, enum lease_end *why);
 
 /* Closes s's ring, if it has one. */
 void session_close_ring(struct session *s);

@@ -324,9 +324,9 @@ test_mmioctl_revoke_script_lease(void **state)
 	cli_expect(sock, ARGS("revoke", id_text), 0, "");
 	assert_int_equal(cli_count_leases(sock, "sim0", "0x0", "0x10", 0), 0);
 
-	char not_found[48];
-	snprintf(not_found, sizeof(not_found), "error NOT_FOUND: no lease %llu", id);
-	cli_expect_line(&p, "load32 a 0", not_found);
+	char revoked[64];
+	snprintf(revoked, sizeof(revoked), "error REVOKED: lease %llu was revoked: admin", id);
+	cli_expect_line(&p, "load32 a 0", revoked);
 	/* The script still runs, but another mmioctl gets the range, and what was stored stays. */
 	cli_expect(sock, ARGS("read", "sim0", "0"), 0, "0x00005a5a\n");
 	cli_expect(sock, ARGS("write", "sim0", "0xc", "7"), 0, "");

@@ -5,6 +5,7 @@
  * and audited with the reason; an orderly release parks nothing.
  */
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -124,8 +125,50 @@ sim_get(const struct env *env, uint64_t off)
 
 enum holder_mode {
 	HOLD_STORING, /* stores to DATA without end, until killed */
-	HOLD_WAITING, /* waits for EOF on its hold pipe, then exits */
+	HOLD_WAITING, /* waits for a revoke notice: exits with holder_verdict() */
 };
+
+static enum mmio_revoke_reason told_reason;
+static uint64_t told_lease;
+static char told_detail[128];
+
+static void
+on_revoke(struct mmio_client *c, uint64_t lease_id, enum mmio_revoke_reason reason,
+	  const char *detail, void *userdata)
+{
+	(void)c;
+	(void)userdata;
+	told_lease = lease_id;
+	told_reason = reason;
+	snprintf(told_detail, sizeof(told_detail), "%s", detail);
+}
+
+/*
+ * The holder's exit status after a revoke: reason * 10, plus 1 if the handler had the lease and
+ * the detail, plus 2 if a later store on the lease failed with REVOKED and that detail.
+ */
+static int
+holder_verdict(struct mmio_client *c, struct mmio_lease *l)
+{
+	mmio_set_revoke_handler(c, on_revoke, NULL);
+	struct pollfd pfd = {.fd = mmio_event_fd(c), .events = POLLIN};
+	if (pfd.fd < 0 || poll(&pfd, 1, 60000) != 1) {
+		return 99;
+	}
+	int handled = mmio_process_events(c);
+	char want[128];
+	snprintf(want, sizeof(want), "lease %llu was revoked: %s",
+		 (unsigned long long)mmio_lease_id(l), mmio_revoke_reason_name(told_reason));
+	int verdict = (int)told_reason * 10;
+	if ((handled == 1 || handled == -ECONNRESET) && told_lease == mmio_lease_id(l) &&
+	    strcmp(told_detail, want) == 0) {
+		verdict += 1;
+	}
+	if (mmio_store32(l, 0x8, 1) == -EKEYREVOKED && strcmp(mmio_error_detail(c), want) == 0) {
+		verdict += 2;
+	}
+	return verdict;
+}
 
 struct holder {
 	pid_t pid;
@@ -164,10 +207,7 @@ spawn_holder(const struct env *env, enum holder_mode mode)
 				(void)mmio_store32(l, 0x8, i);
 			}
 		}
-		char b;
-		while (read(hold[0], &b, 1) > 0) {
-		}
-		_exit(0);
+		_exit(holder_verdict(c, l));
 	}
 	close(ready[1]);
 	close(hold[0]);
@@ -260,8 +300,58 @@ test_admin_revoke_parks(void **state)
 	/* The revoke's reply comes after the park. */
 	assert_int_equal(daemon_fixture_log_count(&env->daemon, "reason admin steps 4"), 1);
 	assert_parked(env);
-	assert_int_equal(reap(&h), 0);
+	int status = reap(&h);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), MMIO_REVOKE_ADMIN * 10 + 3);
 	assert_int_equal(daemon_fixture_log_count(&env->daemon, PARK_LINE), 1);
+}
+
+/*
+ * A notice that arrives while the holder is busy in its own calls, over the socket or the ring:
+ * the call on the lease fails with REVOKED, the event fd is readable, the handler hears it.
+ */
+static void
+notice_during_calls(struct env *env, enum mmio_fast_path path)
+{
+	struct mmio_client *holder;
+	struct mmio_lease *l;
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &holder), 0);
+	assert_int_equal(mmio_set_fast_path(holder, path), 0);
+	mmio_set_revoke_handler(holder, on_revoke, NULL);
+	assert_int_equal(mmio_acquire(holder, "dev", 0x10, 0x10, &l), 0);
+	assert_int_equal(mmio_store32(l, 0x0, 1), 0);
+	int efd = mmio_event_fd(holder);
+	assert_true(efd >= 0);
+	struct pollfd pfd = {.fd = efd, .events = POLLIN};
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+	assert_int_equal(mmio_revoke(env->c, mmio_lease_id(l)), 0);
+	char want[128];
+	snprintf(want, sizeof(want), "lease %llu was revoked: admin",
+		 (unsigned long long)mmio_lease_id(l));
+	assert_int_equal(mmio_store32(l, 0x0, 2), -EKEYREVOKED);
+	assert_string_equal(mmio_error_detail(holder), want);
+	assert_int_equal(poll(&pfd, 1, 60000), 1);
+	told_lease = 0;
+	assert_int_equal(mmio_process_events(holder), 1);
+	assert_int_equal(told_lease, mmio_lease_id(l));
+	assert_int_equal(told_reason, MMIO_REVOKE_ADMIN);
+	assert_string_equal(told_detail, want);
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+	assert_int_equal(mmio_process_events(holder), 0);
+	assert_int_equal(mmio_release(l), -EKEYREVOKED);
+	mmio_disconnect(holder);
+}
+
+static void
+test_notice_during_socket_calls(void **state)
+{
+	notice_during_calls(*state, MMIO_FAST_PATH_OFF);
+}
+
+static void
+test_notice_during_ring_calls(void **state)
+{
+	notice_during_calls(*state, MMIO_FAST_PATH_ON);
 }
 
 static void
@@ -274,7 +364,9 @@ test_reload_withdrawing_grant_parks(void **state)
 	assert_int_equal(daemon_fixture_wait_log(&env->daemon, PARK_LINE, 1, 60000), 1);
 	assert_int_equal(daemon_fixture_log_count(&env->daemon, "reason policy steps 4"), 1);
 	assert_parked(env);
-	assert_int_equal(reap(&h), 0);
+	int status = reap(&h);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), MMIO_REVOKE_POLICY * 10 + 3);
 	assert_int_equal(daemon_fixture_log_count(&env->daemon, PARK_LINE), 1);
 }
 
@@ -290,7 +382,10 @@ test_shutdown_parks(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_int_equal(daemon_fixture_log_count(&env->daemon, PARK_LINE), 1);
 	assert_int_equal(daemon_fixture_log_count(&env->daemon, "reason shutdown steps 4"), 1);
-	assert_int_equal(reap(&h), 0);
+	/* Told before the connection closed; later calls find it gone. */
+	int child = reap(&h);
+	assert_true(WIFEXITED(child));
+	assert_int_equal(WEXITSTATUS(child), MMIO_REVOKE_SHUTDOWN * 10 + 1);
 	mmio_disconnect(env->c);
 	env->c = NULL;
 	daemon_fixture_cleanup(&env->daemon);
@@ -313,6 +408,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_orderly_release_parks_nothing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_admin_revoke_parks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notice_during_socket_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notice_during_ring_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_withdrawing_grant_parks, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_parks, setup, teardown_if_running),
