@@ -57,6 +57,7 @@ struct client_detail;
 struct client_notice {
 	uint64_t lease;
 	enum mmio_revoke_reason reason;
+	unsigned grace_ms;
 	char detail[128];
 };
 

@@ -510,8 +510,29 @@ mmio_lease_access(const struct mmio_lease *lease)
 int
 mmio_revoke(struct mmio_client *c, uint64_t lease_id)
 {
+	return mmio_revoke_grace(c, lease_id, 0);
+}
+
+int
+mmio_renew(struct mmio_lease *lease)
+{
+	Mmio__Renew body = MMIO__RENEW__INIT;
+	body.lease = lease->id;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_RENEW;
+	req.renew = &body;
+	Mmio__Reply *reply;
+	int rc = client_call_locked(lease->client, &req, &reply, MMIO__REPLY__BODY_LEASE);
+	client_free_reply(reply);
+	return rc;
+}
+
+int
+mmio_revoke_grace(struct mmio_client *c, uint64_t lease_id, unsigned grace_ms)
+{
 	Mmio__Revoke body = MMIO__REVOKE__INIT;
 	body.lease = lease_id;
+	body.grace_ms = grace_ms;
 	Mmio__Request req = MMIO__REQUEST__INIT;
 	req.body_case = MMIO__REQUEST__BODY_REVOKE;
 	req.revoke = &body;

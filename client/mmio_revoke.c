@@ -61,6 +61,7 @@ client_take_notice(struct mmio_client *c, const Mmio__Reply *r)
 	struct client_notice *slot = &c->notices[c->n_notices++];
 	slot->lease = n->lease;
 	slot->reason = reason_from_wire(n->reason);
+	slot->grace_ms = n->grace_ms;
 	snprintf(slot->detail, sizeof(slot->detail), "%s", n->detail ? n->detail : "");
 	client_log(MMIO_LOG_WARN, "%s", slot->detail);
 	if (c->notice_fd >= 0) {
@@ -180,8 +181,12 @@ mmio_process_events(struct mmio_client *c)
 	void *arg = c->revoke_arg;
 	pthread_mutex_unlock(&c->lock);
 	for (unsigned i = 0; i < n; i++) {
+		struct mmio_revoke_notice notice = {.lease_id = taken[i].lease,
+						    .reason = taken[i].reason,
+						    .grace_ms = taken[i].grace_ms,
+						    .detail = taken[i].detail};
 		if (handler) {
-			handler(c, taken[i].lease, taken[i].reason, taken[i].detail, arg);
+			handler(c, &notice, arg);
 		}
 	}
 	free(taken);

@@ -98,6 +98,9 @@ names_lease(const Mmio__Request *req, uint64_t *id)
 	case MMIO__REQUEST__BODY_BLOCK_WRITE:
 		*id = req->block_write->lease;
 		return true;
+	case MMIO__REQUEST__BODY_RENEW:
+		*id = req->renew->lease;
+		return true;
 	default:
 		return false;
 	}
@@ -298,9 +301,15 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 		break;
 	}
 	case MMIO__REQUEST__BODY_REVOKE:
-		b->want = !is_admin(&s->who)             ? MMIO__STATUS__PERMISSION_DENIED
+		b->want = !is_admin(&s->who) ? MMIO__STATUS__PERMISSION_DENIED
+			  : req->revoke->grace_ms > MMIO_MAX_GRACE_MS
+				  ? MMIO__STATUS__INVALID_ARGUMENT
 			  : find_any(req->revoke->lease) ? MMIO__STATUS__OK
 							 : MMIO__STATUS__NOT_FOUND;
+		break;
+	/* No fuzzed grant has max_lease_ms: renewing one's own lease changes nothing. */
+	case MMIO__REQUEST__BODY_RENEW:
+		b->want = find(s, req->renew->lease) ? MMIO__STATUS__OK : MMIO__STATUS__NOT_FOUND;
 		break;
 	/* No region has an interrupt, so nobody is subscribed either. */
 	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:

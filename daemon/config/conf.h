@@ -18,6 +18,7 @@
 
 #define MMIOD_DEFAULT_CONFIG       "/etc/mmiod/mmiod.conf"
 #define MMIO_MAX_GRANTS_PER_REGION 64
+#define MMIO_MAX_LEASE_TTL_MS      86400000 /* max_lease_ms: a day */
 
 struct region_config {
 	struct region_spec spec;

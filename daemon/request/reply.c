@@ -64,6 +64,7 @@ reply_fill_lease_info(Mmio__LeaseInfo *info, const struct lease *l)
 	info->pid = (int32_t)l->set->pid;
 	info->uid = (uint32_t)l->set->uid;
 	info->access = l->read_only ? MMIO__ACCESS__ACCESS_RO : MMIO__ACCESS__ACCESS_RW;
+	info->ttl_ms = session_deadline_left(l, LEASE_END_TTL);
 }
 
 struct lease *

@@ -78,6 +78,24 @@ void session_release_lease(struct lease *l);
  */
 void session_end_lease(struct lease *l, enum lease_end why);
 
+/*
+ * A lease's deadlines, on the loop's timers: its TTL (LEASE_END_TTL, renewed by setting it again)
+ * and an admin's grace (LEASE_END_ADMIN); at the deadline session_end_lease(l, why). Setting one
+ * replaces the one of that kind. 0, -ENOMEM, or -ENOTSUP without an event loop (the fuzzers).
+ * Every end of the lease drops them.
+ */
+int session_set_deadline(struct service *svc, const struct lease *l, enum lease_end why,
+			 uint32_t ms);
+
+/* Milliseconds until l's deadline of kind why (at least 1); 0 if it has none. */
+uint64_t session_deadline_left(const struct lease *l, enum lease_end why);
+
+/*
+ * Asks l's holder to release l within grace_ms (a RevokeNotice with grace) and sets the deadline
+ * by which mmiod ends it (reason admin). Without a timer, ends it at once. 0 or -ENOMEM.
+ */
+int session_ask_release(struct service *svc, struct lease *l, uint32_t grace_ms);
+
 /* Was lease id taken from s? true with *why, for the latest SESSION_REVOKED_MEMORY. */
 bool session_was_revoked(const struct session *s, uint64_t id, enum lease_end *why);
 

@@ -186,6 +186,23 @@ int mmio_stats(struct mmio_client *client, struct mmio_stats **out);
 int mmio_revoke(struct mmio_client *client, uint64_t lease_id);
 
 /*
+ * Admin only (0.4): mmio_revoke with grace: the holder is sent a notice with
+ * grace_ms and may release the lease in that time (then nothing is parked);
+ * else mmiod revokes it at the end (reason admin, parked). Returns once the
+ * holder is told: 0, -EINVAL (grace_ms over 60000), or as mmio_revoke. 0 is
+ * mmio_revoke.
+ */
+int mmio_revoke_grace(struct mmio_client *client, uint64_t lease_id, unsigned grace_ms);
+
+/*
+ * Starts the time of a lease under a grant with max_lease_ms (mmiod.conf(5))
+ * again (0.4): unrenewed, mmiod revokes it when the time runs out (reason ttl).
+ * Renew well before (at half the time, say). A lease without a TTL: 0, nothing
+ * changes. Returns 0, -EKEYREVOKED, -ENOENT, or a transport error.
+ */
+int mmio_renew(struct mmio_lease *lease);
+
+/*
  * Leases [offset, offset+length) of region. Returns 0 and *out, or -ENOENT (no
  * such region, or none the caller has a grant on), -EACCES (no grant of the
  * caller covers the range), -ERANGE, -EBUSY, -ENOSPC, or a transport error. A zero length
@@ -606,21 +623,32 @@ void mmio_set_log_handler(mmio_log_handler handler, void *userdata);
  * older ones are -ENOENT). The notice carries the reason:
  */
 enum mmio_revoke_reason {
-	MMIO_REVOKE_UNKNOWN = 0,  /* a reason this library does not know */
-	MMIO_REVOKE_ADMIN = 1,    /* an admin revoked it (mmio_revoke, mmioctl revoke) */
-	MMIO_REVOKE_TTL = 2,      /* reserved: the lease's time ran out unrenewed */
-	MMIO_REVOKE_POLICY = 3,   /* a reload of mmiod's config withdrew its grant */
-	MMIO_REVOKE_FAULT = 4,    /* reserved: the device failed */
+	MMIO_REVOKE_UNKNOWN = 0, /* a reason this library does not know */
+	MMIO_REVOKE_ADMIN = 1,   /* an admin revoked it (mmio_revoke, mmioctl revoke) */
+	MMIO_REVOKE_TTL = 2,     /* the lease's time (its grant's max_lease_ms) ran out unrenewed */
+	MMIO_REVOKE_POLICY = 3,  /* a reload of mmiod's config withdrew its grant */
+	MMIO_REVOKE_FAULT = 4,   /* reserved: the device failed */
 	MMIO_REVOKE_SHUTDOWN = 5, /* mmiod is stopping (the connection closes next) */
 };
 
 /* "admin", "ttl", "policy", "fault", "shutdown"; "unknown" for anything else. */
 const char *mmio_revoke_reason_name(enum mmio_revoke_reason reason);
 
-/* Told of one revoked lease: its id, why, and mmiod's detail ("lease 7 was revoked: admin"). */
-typedef void (*mmio_revoke_handler)(struct mmio_client *client, uint64_t lease_id,
-				    enum mmio_revoke_reason reason, const char *detail,
-				    void *userdata);
+/* One notice: valid for the handler's call only. */
+struct mmio_revoke_notice {
+	uint64_t lease_id;
+	enum mmio_revoke_reason reason;
+	/*
+	 * 0: the lease is gone. > 0: an admin asks the holder to release it within this many
+	 * milliseconds (mmio_revoke_grace); if it has not by then, mmiod revokes it and a second
+	 * notice, with 0, follows.
+	 */
+	unsigned grace_ms;
+	const char *detail; /* mmiod's: "lease 7 was revoked: admin" */
+};
+
+typedef void (*mmio_revoke_handler)(struct mmio_client *client,
+				    const struct mmio_revoke_notice *notice, void *userdata);
 
 /*
  * Sets the handler of client's revoke notices (NULL: none; notices are then

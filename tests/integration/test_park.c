@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -26,6 +27,9 @@
 
 #define HOLDER_UID 4242
 #define PARK_LINE  "audit: park region dev"
+#define TTL_LINE   "audit: park region ttl"
+/* The ttl region's lease time: long beside a renewal every TTL_MS / 10, short for a test. */
+#define TTL_MS 1000
 
 /* CTRL 0x0 (EN 0, DMA 1, MODE 7:4); IER 0x4; DATA 0x8; PINS 0x40 (outside the leases below). */
 static const char map_yaml[] =
@@ -76,10 +80,14 @@ write_conf(const struct env *env, bool grant)
 		 "regions = (\n"
 		 "  { name = \"dev\"; type = \"sim\"; size = 0x100; map = \"%s\";\n"
 		 "    %s"
-		 "    grants = ( %s ); }\n"
+		 "    grants = ( %s ); },\n"
+		 "  { name = \"ttl\"; type = \"sim\"; size = 0x100; map = \"%s\";\n"
+		 "    %s"
+		 "    grants = ( { user = 4242; access = \"rw\"; max_lease_ms = %d; } ); }\n"
 		 ");\n",
 		 env->map_path, park_conf,
-		 grant ? "{ user = 4242; access = \"rw\"; }" : "{ user = 4343; access = \"ro\"; }");
+		 grant ? "{ user = 4242; access = \"rw\"; }" : "{ user = 4343; access = \"ro\"; }",
+		 env->map_path, park_conf, TTL_MS);
 	return write_file(env->conf_path, conf);
 }
 
@@ -125,22 +133,69 @@ sim_get(const struct env *env, uint64_t off)
 
 enum holder_mode {
 	HOLD_STORING, /* stores to DATA without end, until killed */
-	HOLD_WAITING, /* waits for a revoke notice: exits with holder_verdict() */
+	HOLD_WAITING, /* waits for the notice that its lease is gone: exits with holder_verdict() */
+	HOLD_YIELDING, /* releases its lease when asked to (a notice with grace): exit status 0 */
+	HOLD_RENEWING, /* renews its lease past TTL_MS * 3 / 2: exit status 0 if it still works */
 };
 
 static enum mmio_revoke_reason told_reason;
 static uint64_t told_lease;
+static unsigned told_grace_ms;
+static unsigned told_count;
 static char told_detail[128];
 
 static void
-on_revoke(struct mmio_client *c, uint64_t lease_id, enum mmio_revoke_reason reason,
-	  const char *detail, void *userdata)
+on_revoke(struct mmio_client *c, const struct mmio_revoke_notice *n, void *userdata)
 {
 	(void)c;
 	(void)userdata;
-	told_lease = lease_id;
-	told_reason = reason;
-	snprintf(told_detail, sizeof(told_detail), "%s", detail);
+	told_lease = n->lease_id;
+	told_reason = n->reason;
+	told_grace_ms = n->grace_ms;
+	told_count++;
+	snprintf(told_detail, sizeof(told_detail), "%s", n->detail);
+}
+
+/* Waits for notices until one says the lease is gone (no grace), or one asks (with grace). */
+static int
+wait_notice(struct mmio_client *c, bool until_gone)
+{
+	mmio_set_revoke_handler(c, on_revoke, NULL);
+	struct pollfd pfd = {.fd = mmio_event_fd(c), .events = POLLIN};
+	for (;;) {
+		if (pfd.fd < 0 || poll(&pfd, 1, 60000) != 1) {
+			return -1;
+		}
+		int handled = mmio_process_events(c);
+		if (handled < 0 && handled != -ECONNRESET) {
+			return -1;
+		}
+		if (told_count > 0 && (!until_gone || told_grace_ms == 0)) {
+			return handled;
+		}
+	}
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* Renews every TTL_MS / 10 until TTL_MS * 3 / 2 have passed; no notice may come meanwhile. */
+static int
+keep_renewing(struct mmio_client *c, struct mmio_lease *l)
+{
+	struct pollfd pfd = {.fd = mmio_event_fd(c), .events = POLLIN};
+	uint64_t until = now_ms() + TTL_MS * 3 / 2;
+	while (now_ms() < until) {
+		if (mmio_renew(l) != 0 || poll(&pfd, 1, TTL_MS / 10) != 0) {
+			return 1;
+		}
+	}
+	return mmio_store32(l, 0x8, 7) == 0 ? 0 : 2;
 }
 
 /*
@@ -150,12 +205,10 @@ on_revoke(struct mmio_client *c, uint64_t lease_id, enum mmio_revoke_reason reas
 static int
 holder_verdict(struct mmio_client *c, struct mmio_lease *l)
 {
-	mmio_set_revoke_handler(c, on_revoke, NULL);
-	struct pollfd pfd = {.fd = mmio_event_fd(c), .events = POLLIN};
-	if (pfd.fd < 0 || poll(&pfd, 1, 60000) != 1) {
+	int handled = wait_notice(c, true);
+	if (handled == -1) {
 		return 99;
 	}
-	int handled = mmio_process_events(c);
 	char want[128];
 	snprintf(want, sizeof(want), "lease %llu was revoked: %s",
 		 (unsigned long long)mmio_lease_id(l), mmio_revoke_reason_name(told_reason));
@@ -176,11 +229,11 @@ struct holder {
 };
 
 /*
- * A child, as uid HOLDER_UID, that leases [0, 0x10) of dev, starts the device (CTRL EN|DMA,
+ * A child, as uid HOLDER_UID, that leases [0, 0x10) of region, starts the device (CTRL EN|DMA,
  * MODE RUN; IER all) and then holds the lease as mode says. Returns once the device is started.
  */
 static struct holder
-spawn_holder(const struct env *env, enum holder_mode mode)
+spawn_holder_on(const struct env *env, const char *region, enum holder_mode mode)
 {
 	int ready[2];
 	int hold[2];
@@ -195,7 +248,7 @@ spawn_holder(const struct env *env, enum holder_mode mode)
 		struct mmio_lease *l;
 		if (setgid(HOLDER_UID) < 0 || setuid(HOLDER_UID) < 0 ||
 		    mmio_connect(env->daemon.socket_path, &c) < 0 ||
-		    mmio_acquire(c, "dev", 0, 0x10, &l) < 0 || mmio_store32(l, 0x4, 0xff) < 0 ||
+		    mmio_acquire(c, region, 0, 0x10, &l) < 0 || mmio_store32(l, 0x4, 0xff) < 0 ||
 		    mmio_store32(l, 0x0, 0xf3) < 0) {
 			_exit(1);
 		}
@@ -207,6 +260,16 @@ spawn_holder(const struct env *env, enum holder_mode mode)
 				(void)mmio_store32(l, 0x8, i);
 			}
 		}
+		if (mode == HOLD_RENEWING) {
+			_exit(keep_renewing(c, l));
+		}
+		if (mode == HOLD_YIELDING) {
+			_exit(wait_notice(c, false) == 1 && told_grace_ms == 60000 &&
+					      told_reason == MMIO_REVOKE_ADMIN &&
+					      mmio_release(l) == 0
+				      ? 0
+				      : 1);
+		}
 		_exit(holder_verdict(c, l));
 	}
 	close(ready[1]);
@@ -215,6 +278,12 @@ spawn_holder(const struct env *env, enum holder_mode mode)
 	assert_int_equal(read(ready[0], &b, 1), 1);
 	close(ready[0]);
 	return (struct holder){.pid = pid, .hold_fd = hold[1]};
+}
+
+static struct holder
+spawn_holder(const struct env *env, enum holder_mode mode)
+{
+	return spawn_holder_on(env, "dev", mode);
 }
 
 static int
@@ -245,21 +314,15 @@ test_killed_mid_sequence_parks_once_before_release(void **state)
 	int status = reap(&h);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	/*
-	 * Whenever mmiod sees the hangup, it parks before it frees the range: an acquire that
-	 * wins the range finds the device parked already; one that comes first is refused.
+	 * After waitpid() the holder's socket is closed, so mmiod sees its hangup before this
+	 * connection's next frame (one frame per wakeup; test_lifecycle.c relies on it too): the
+	 * acquire succeeds at once, and the park ran before it, as it runs before the range is
+	 * freed.
 	 */
 	struct mmio_lease *mine = NULL;
-	int rc = mmio_acquire(env->c, "dev", 0, 0x10, &mine);
-	if (rc == 0) {
-		assert_parked(env);
-	} else {
-		assert_int_equal(rc, -EBUSY);
-	}
-	assert_int_equal(daemon_fixture_wait_log(&env->daemon, PARK_LINE, 1, 60000), 1);
+	assert_int_equal(mmio_acquire(env->c, "dev", 0, 0x10, &mine), 0);
 	assert_parked(env);
-	if (!mine) {
-		assert_int_equal(mmio_acquire(env->c, "dev", 0, 0x10, &mine), 0);
-	}
+	assert_int_equal(daemon_fixture_wait_log(&env->daemon, PARK_LINE, 1, 60000), 1);
 	/* Exactly once, all steps on what the lease covered: 4 run, PINS skipped. */
 	assert_int_equal(daemon_fixture_log_count(&env->daemon, PARK_LINE), 1);
 	assert_int_equal(daemon_fixture_log_count(&env->daemon,
@@ -354,6 +417,79 @@ test_notice_during_ring_calls(void **state)
 	notice_during_calls(*state, MMIO_FAST_PATH_ON);
 }
 
+/* The holder's lease id, from the detail of the acquire it makes root's refused. */
+static uint64_t
+holder_lease(const struct env *env, const char *region)
+{
+	struct mmio_lease *probe;
+	assert_int_equal(mmio_acquire(env->c, region, 0, 0x10, &probe), -EBUSY);
+	const char *at = strstr(mmio_error_detail(env->c), ": lease ");
+	assert_non_null(at);
+	return strtoull(at + 8, NULL, 10);
+}
+
+static void
+test_grace_released_in_time_parks_nothing(void **state)
+{
+	struct env *env = *state;
+	struct holder h = spawn_holder(env, HOLD_YIELDING);
+	uint64_t id = holder_lease(env, "dev");
+	/* Answered once the holder is told; the holder releases in its own time. */
+	assert_int_equal(mmio_revoke_grace(env->c, id, 60000), 0);
+	assert_int_equal(reap(&h), 0);
+	/* Its release came back before it exited: orderly, so nothing parked. */
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, PARK_LINE), 0);
+	assert_int_equal(sim_get(env, 0x4), 0xff);
+	struct mmio_lease *mine;
+	assert_int_equal(mmio_acquire(env->c, "dev", 0, 0x10, &mine), 0);
+	assert_int_equal(mmio_release(mine), 0);
+}
+
+static void
+test_grace_not_released_is_forced(void **state)
+{
+	struct env *env = *state;
+	struct holder h = spawn_holder(env, HOLD_WAITING);
+	uint64_t id = holder_lease(env, "dev");
+	assert_int_equal(mmio_revoke_grace(env->c, id, 50), 0);
+	/* The holder waits on past the first notice (with grace) for the one that ends it. */
+	int status = reap(&h);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), MMIO_REVOKE_ADMIN * 10 + 3);
+	assert_int_equal(daemon_fixture_wait_log(&env->daemon, "reason admin steps 4", 1, 60000),
+			 1);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, PARK_LINE), 1);
+	assert_parked(env);
+	/* Too long a grace is refused. */
+	assert_int_equal(mmio_revoke_grace(env->c, id, 60001), -EINVAL);
+}
+
+static void
+test_ttl_expires_unrenewed(void **state)
+{
+	struct env *env = *state;
+	struct holder h = spawn_holder_on(env, "ttl", HOLD_WAITING);
+	int status = reap(&h);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), MMIO_REVOKE_TTL * 10 + 3);
+	assert_int_equal(daemon_fixture_wait_log(&env->daemon, "reason ttl steps 4", 1, 60000), 1);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, TTL_LINE), 1);
+}
+
+static void
+test_ttl_renewed_lives_on(void **state)
+{
+	struct env *env = *state;
+	struct holder h = spawn_holder_on(env, "ttl", HOLD_RENEWING);
+	int status = reap(&h);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* It ended with its connection, not for its time. */
+	assert_int_equal(daemon_fixture_wait_log(&env->daemon, TTL_LINE, 1, 60000), 1);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, "reason disconnect"), 1);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, "reason ttl"), 0);
+}
+
 static void
 test_reload_withdrawing_grant_parks(void **state)
 {
@@ -410,6 +546,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_admin_revoke_parks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notice_during_socket_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notice_during_ring_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grace_released_in_time_parks_nothing, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_grace_not_released_is_forced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ttl_expires_unrenewed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ttl_renewed_lives_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_withdrawing_grant_parks, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_parks, setup, teardown_if_running),

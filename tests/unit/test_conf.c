@@ -976,6 +976,31 @@ test_conf_regmap(void **state)
 	assert_int_equal(unlink(map), 0);
 }
 
+/* max_lease_ms on a grant: 1 to a day; policy_lease_ttl takes the least of those covering. */
+static void
+test_conf_max_lease_ms(void **state)
+{
+	struct fixture *f = *state;
+	expect(f,
+	       GRANTS("{ user = 1; access = \"rw\"; max_lease_ms = 500; },\n"
+		      "      { user = 1; access = \"ro\"; offset = 0x10; length = 0x10; "
+		      "max_lease_ms = 200; }"),
+	       0, 0);
+	const struct region_policy *p = &f->cfg.regions[0].policy;
+	assert_int_equal(p->grants[0].max_lease_ms, 500);
+	struct identity who = {.pid = 1, .uid = 1, .gid = 1};
+	assert_int_equal(policy_lease_ttl(p, &who, (uid_t)-1, 0, 0x10), 500);
+	assert_int_equal(policy_lease_ttl(p, &who, (uid_t)-1, 0x10, 0x10), 200);
+	assert_int_equal(policy_lease_ttl(p, &who, (uid_t)-1, 0x10, 0x11), 500);
+	assert_int_equal(policy_lease_ttl(p, &who, 1, 0, 0x10), 0); /* the starting uid */
+	expect(f, GRANTS("{ user = 1; access = \"rw\"; }"), 0, 0);
+	assert_int_equal(f->cfg.regions[0].policy.grants[0].max_lease_ms, 0);
+	expect(f, GRANTS("{ user = 1; access = \"rw\";\n        max_lease_ms = 0; }"), -EINVAL, 8);
+	assert_non_null(strstr(f->err, "max_lease_ms must be in 1..86400000"));
+	expect(f, GRANTS("{ user = 1; access = \"rw\";\n        max_lease_ms = 86400001; }"),
+	       -EINVAL, 8);
+}
+
 /* park = ( ... ): steps by name resolved in the map; its errors at their line; the caps. */
 static void
 test_conf_park(void **state)
@@ -1118,6 +1143,7 @@ main(void)
 		T(test_conf_full),
 		T(test_conf_regmap),
 		T(test_conf_park),
+		T(test_conf_max_lease_ms),
 		T(test_conf_sim),
 		T(test_conf_defaults),
 		T(test_conf_unreadable),

@@ -37,7 +37,7 @@ _mmioctl()
 		--address=*)
 			address=1
 			;;
-		-w | --width | -t | --timeout | -i | --interval | -n | --count | -o | --output | --mask)
+		-w | --width | -t | --timeout | -i | --interval | -n | --count | -o | --output | --mask | --grace)
 			((i++))
 			;;
 		-*) ;;
@@ -68,7 +68,7 @@ _mmioctl()
 		COMPREPLY=($(compgen -W "$formats" -- "$cur"))
 		return
 		;;
-	-t | --timeout | -i | --interval | -n | --count | -a | --address | --mask)
+	-t | --timeout | -i | --interval | -n | --count | -a | --address | --mask | --grace)
 		return
 		;;
 	esac
@@ -90,6 +90,7 @@ _mmioctl()
 	poll) opts+=" -w --width -a --address -t --timeout -i --interval" ;;
 	wait-irq) opts+=" -t --timeout -n --count" ;;
 	sim) opts+=" -w --width --mask -d --decode" ;;
+	revoke) opts+=" --grace" ;;
 	run) opts="-s --socket -h --help -k --keep-going" ;;
 	esac
 	if [[ $cur == -* ]]; then
