@@ -87,6 +87,7 @@ service_init(struct service *svc, struct region_table *regions, const struct mmi
 	clock_gettime(CLOCK_MONOTONIC, &svc->started);
 	svc->on_figures_changed = NULL;
 	svc->on_figures_arg = NULL;
+	svc->send_notice = NULL;
 }
 
 /* Re-checks the leases of r against its (new) policy; returns how many were revoked. */
@@ -113,7 +114,7 @@ recheck_leases(const struct service *svc, struct region *r)
 		log_event(MSGID_LEASE_REVOKED, LOG_LEVEL_INFO,
 			  CONN_FMT ": lease %" PRIu64 " revoked: no grant covers it any more",
 			  CONN_ARGS(holder), l->id);
-		session_release_lease(l);
+		session_end_lease(l, LEASE_END_POLICY);
 		revoked++;
 	}
 	return revoked;

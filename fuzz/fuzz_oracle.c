@@ -49,6 +49,63 @@ find(const struct session *s, uint64_t id)
 	return lease_find(&s->leases, id);
 }
 
+/*
+ * A lease the caller does not hold: REVOKED if mmiod took it from this session (an admin's
+ * Revoke, the only way in the fuzzed world; the session keeps the last ones), else NOT_FOUND.
+ */
+static Mmio__Status
+missing(const struct session *s, uint64_t id)
+{
+	enum lease_end why;
+	return session_was_revoked(s, id, &why) ? MMIO__STATUS__REVOKED : MMIO__STATUS__NOT_FOUND;
+}
+
+/* The lease a request names, for requests that name one of the caller's; 0 for others. */
+static bool
+names_lease(const Mmio__Request *req, uint64_t *id)
+{
+	switch (req->body_case) {
+	case MMIO__REQUEST__BODY_SPLIT:
+		*id = req->split->lease;
+		return true;
+	case MMIO__REQUEST__BODY_RELEASE:
+		*id = req->release->lease;
+		return true;
+	case MMIO__REQUEST__BODY_BARRIER:
+		*id = req->barrier->lease;
+		return true;
+	case MMIO__REQUEST__BODY_LOAD:
+		*id = req->load->lease;
+		return true;
+	case MMIO__REQUEST__BODY_STORE:
+		*id = req->store->lease;
+		return true;
+	case MMIO__REQUEST__BODY_MODIFY:
+		*id = req->modify->lease;
+		return true;
+	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
+		*id = req->irq_subscribe->lease;
+		return true;
+	case MMIO__REQUEST__BODY_IRQ_ACK:
+		*id = req->irq_ack->lease;
+		return true;
+	case MMIO__REQUEST__BODY_IRQ_UNSUBSCRIBE:
+		*id = req->irq_unsubscribe->lease;
+		return true;
+	case MMIO__REQUEST__BODY_BLOCK_READ:
+		*id = req->block_read->lease;
+		return true;
+	case MMIO__REQUEST__BODY_BLOCK_WRITE:
+		*id = req->block_write->lease;
+		return true;
+	case MMIO__REQUEST__BODY_RENEW:
+		*id = req->renew->lease;
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Independent of policy.c: does g name who (its uid, or its gid or a supplementary group)? */
 static bool
 grant_names(const struct grant *g, const struct identity *who)
@@ -244,9 +301,15 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 		break;
 	}
 	case MMIO__REQUEST__BODY_REVOKE:
-		b->want = !is_admin(&s->who)             ? MMIO__STATUS__PERMISSION_DENIED
+		b->want = !is_admin(&s->who) ? MMIO__STATUS__PERMISSION_DENIED
+			  : req->revoke->grace_ms > MMIO_MAX_GRACE_MS
+				  ? MMIO__STATUS__INVALID_ARGUMENT
 			  : find_any(req->revoke->lease) ? MMIO__STATUS__OK
 							 : MMIO__STATUS__NOT_FOUND;
+		break;
+	/* No fuzzed grant has max_lease_ms: renewing one's own lease changes nothing. */
+	case MMIO__REQUEST__BODY_RENEW:
+		b->want = find(s, req->renew->lease) ? MMIO__STATUS__OK : MMIO__STATUS__NOT_FOUND;
 		break;
 	/* No region has an interrupt, so nobody is subscribed either. */
 	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
@@ -294,6 +357,10 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 		break;
 	default:
 		break;
+	}
+	uint64_t named;
+	if (b->want == MMIO__STATUS__NOT_FOUND && names_lease(req, &named) && !find(s, named)) {
+		b->want = missing(s, named);
 	}
 	b->lease_found = l != NULL;
 	if (l) {
@@ -386,6 +453,9 @@ check_batch(const struct session *s, const Mmio__Batch *m, const Mmio__Reply *re
 		default:
 			want[i] = l ? MMIO__STATUS__INVALID_ARGUMENT : MMIO__STATUS__NOT_FOUND;
 			break;
+		}
+		if (!l) {
+			want[i] = missing(s, m->lease[i]);
 		}
 		any_fails |= want[i] != MMIO__STATUS__OK;
 	}
@@ -686,7 +756,8 @@ fuzz_check_poll(const struct session *s, const struct poll_state *p, bool last_c
 		enum dispatch_result res, const Mmio__Reply *reply)
 {
 	const struct lease *l = find(s, p->lease_id);
-	Mmio__Status want = access_status(l, p->offset, p->width, false, 0);
+	Mmio__Status want =
+		l ? access_status(l, p->offset, p->width, false, 0) : missing(s, p->lease_id);
 	if (want != MMIO__STATUS__OK) {
 		FUZZ_CHECK(res == DISPATCH_REPLY && reply->status == want);
 		return;

@@ -155,7 +155,7 @@ static void
 finish(struct conn_state *c)
 {
 	c->polling = false;
-	session_finish(&c->s);
+	session_finish(&c->s, LEASE_END_DISCONNECT);
 	FUZZ_CHECK(c->s.leases.count == 0);
 	fuzz_check_leases(st.all, 2);
 	fd_closer_close(&c->sock[0]);

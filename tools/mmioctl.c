@@ -33,7 +33,8 @@
 #define OPT_MASK       0x100u /* --mask MASK (sim set) */
 #define OPT_DECODE     0x200u /* -d/--decode: registers by their fields */
 /* regmap import: -p/--peripheral, no -s (never connects); prints YAML (with OPT_NO_JSON). */
-#define OPT_SVD 0x400u
+#define OPT_SVD   0x400u
+#define OPT_GRACE 0x800u /* --grace MS (revoke) */
 
 /* Positional arguments -a/--address stands for: REGION and OFFSET (or RANGE). */
 #define ADDRESS_ARGS 2
@@ -42,9 +43,11 @@
 #define OPT_LONG_VERIFY 256
 #define OPT_LONG_LIST   257
 #define OPT_LONG_MASK   258
+#define OPT_LONG_GRACE  259
 
 /* mmio_poll() lasts at most this long. */
 #define POLL_MAX_TIMEOUT_MS 60000
+#define GRACE_MAX_MS        60000 /* mmiod's MMIO_MAX_GRACE_MS */
 
 struct command {
 	const char *name;
@@ -81,7 +84,7 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  regions                               list the regions you may lease from\n"
 	"  leases                                list live leases (every one for admins)\n"
-	"  revoke ID                             release any client's lease (admins)\n"
+	"  revoke ID [--grace MS]                end any client's lease (admins)\n"
 	"  stats [-o text|json|prometheus]       mmiod's figures (connections, leases, ...)\n"
 	"  wait-irq REGION [-t MS] [-n N]        wait for a region's interrupt\n"
 	"  regs REGION                           list the region's register map\n"
@@ -179,7 +182,7 @@ cmd_run(const struct invocation *inv)
 static const struct command commands[] = {
 	{"regions", "", 0, 0, 0, mmioctl_regions_help, mmioctl_regions},
 	{"leases", "", 0, 0, 0, mmioctl_leases_help, mmioctl_leases},
-	{"revoke", " ID", 1, 1, 0, mmioctl_revoke_help, mmioctl_revoke},
+	{"revoke", " ID [--grace MS]", 1, 1, OPT_GRACE, mmioctl_revoke_help, mmioctl_revoke},
 	{"stats", " [-o|--output text|json|prometheus]", 0, 0, OPT_PROMETHEUS, mmioctl_stats_help,
 	 mmioctl_stats},
 	{"regs", " REGION", 1, 1, 0, mmioctl_regs_help, mmioctl_regs},
@@ -239,6 +242,7 @@ static const struct option_spec option_specs[] = {
 	{'k', "-k", "--keep-going", OPT_KEEP_GOING, 0},
 	{OPT_LONG_MASK, NULL, "--mask", OPT_MASK, 0},
 	{'p', "-p", "--peripheral", OPT_SVD, 0},
+	{OPT_LONG_GRACE, NULL, "--grace", OPT_GRACE, 0},
 };
 
 /* mmioctl's own options, before the command name: main() parses them. */
@@ -411,6 +415,7 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		{"verify", no_argument, NULL, OPT_LONG_VERIFY},
 		{"address", required_argument, NULL, 'a'},
 		{"mask", required_argument, NULL, OPT_LONG_MASK},
+		{"grace", required_argument, NULL, OPT_LONG_GRACE},
 		{"decode", no_argument, NULL, 'd'},
 		{"peripheral", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
@@ -453,6 +458,16 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		case OPT_LONG_MASK:
 			inv->mask = optarg;
 			break;
+		case OPT_LONG_GRACE: {
+			uint64_t ms;
+			if (parse_u64(optarg, &ms) < 0 || ms > GRACE_MAX_MS) {
+				return mmioctl_usage_error(
+					cmd->name, "grace '%s': expected milliseconds, at most %d",
+					optarg, GRACE_MAX_MS);
+			}
+			inv->grace_ms = (unsigned)ms;
+			break;
+		}
 		case 't':
 		case 'n':
 		case 'i': {
@@ -517,7 +532,7 @@ wants_json(int argc, char **argv)
 {
 	/* Long options that take an argument, but --output; short ones are in the cluster loop. */
 	static const char *const with_arg[] = {"--socket",   "--width",   "--timeout", "--count",
-					       "--interval", "--address", "--mask"};
+					       "--interval", "--address", "--mask",    "--grace"};
 	bool json = false;
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		const char *a = argv[i];

@@ -84,6 +84,7 @@ struct invocation {
 	unsigned interval_us; /* poll: 0 is mmiod's default */
 	const char *address;  /* -a/--address as typed, standing for REGION OFFSET; else NULL */
 	const char *mask;     /* sim set --mask as typed; else NULL */
+	unsigned grace_ms;    /* revoke --grace MS; 0 at once */
 	char **args;          /* positional arguments after the command name */
 	int n_args;
 	/* regmap import: -p/--peripheral NAME; else NULL */

@@ -50,6 +50,7 @@ conf_finish(struct mmiod_config *cfg)
 		policy_finish(&cfg->regions[i].policy);
 		regmap_free(cfg->regions[i].regmap);
 		cfg->regions[i].regmap = NULL;
+		park_seq_finish(&cfg->regions[i].park);
 	}
 	cfg->n_regions = 0;
 	free(cfg->socket_path);

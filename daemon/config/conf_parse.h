@@ -51,4 +51,11 @@ int conf_resolve_id(const struct parse *p, const config_setting_t *s, bool is_gr
 /* One element of regions = ( ... ). 0, -EINVAL (message in p->err) or -ENOMEM. */
 int conf_parse_region(const struct parse *p, const config_setting_t *s, struct region_config *out);
 
+/*
+ * park = ( ... ) of a region whose map is map (NULL: none, and only barriers and delays pass).
+ * 0, -EINVAL (message in p->err) or -ENOMEM; out is the caller's to finish either way.
+ */
+int conf_parse_park(const struct parse *p, const config_setting_t *list, const struct regmap *map,
+		    struct park_seq *out);
+
 #endif

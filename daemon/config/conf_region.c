@@ -48,8 +48,8 @@ static int
 parse_grant(const struct parse *p, const config_setting_t *s, const struct region_spec *spec,
 	    struct grant *g)
 {
-	static const char *const keys[] = {"user",   "group", "access", "offset",
-					   "length", "irq",   NULL};
+	static const char *const keys[] = {"user",   "group", "access",       "offset",
+					   "length", "irq",   "max_lease_ms", NULL};
 	if (!config_setting_is_group(s)) {
 		return conf_fail_at(p, s,
 				    "a grant is a group: { group = \"...\"; access = \"rw\"; }");
@@ -92,6 +92,12 @@ parse_grant(const struct parse *p, const config_setting_t *s, const struct regio
 				    "irq = true needs access = \"rw\": acknowledging an "
 				    "interrupt writes to the device");
 	}
+	uint64_t ttl = 0;
+	if (config_setting_get_member(s, "max_lease_ms") &&
+	    (rc = conf_get_uint_range(p, s, "max_lease_ms", 1, MMIO_MAX_LEASE_TTL_MS, &ttl)) < 0) {
+		return rc;
+	}
+	g->max_lease_ms = (uint32_t)ttl;
 	g->offset = 0;
 	g->length = spec->size;
 	bool has_length = config_setting_get_member(s, "length") != NULL;
@@ -256,7 +262,7 @@ conf_parse_region(const struct parse *p, const config_setting_t *s, struct regio
 	static const char *const keys[] = {"name",     "type",   "path",  "size", "offset",
 					   "phys",     "device", "bar",   "map",  "uio_map",
 					   "uio_name", "sysfs",  "dev",   "irq",  "irq_dev",
-					   "audit",    "grants", "model", NULL};
+					   "audit",    "grants", "model", "park", NULL};
 	struct region_spec *spec = &rc_out->spec;
 	if (!config_setting_is_group(s)) {
 		return conf_fail_at(p, s,
@@ -320,6 +326,17 @@ conf_parse_region(const struct parse *p, const config_setting_t *s, struct regio
 			spec->name, spec->type);
 	}
 	if (spec->regmap && !p->skip_maps && (rc = load_regmap(p, s, rc_out)) < 0) {
+		return rc;
+	}
+	const config_setting_t *park = config_setting_get_member(s, "park");
+	if (park && !spec->regmap) {
+		return conf_fail_at(p, park,
+				    "region '%s': park names registers: the region needs a "
+				    "map = \"PATH\"",
+				    spec->name);
+	}
+	if (park && !p->skip_maps &&
+	    (rc = conf_parse_park(p, park, rc_out->regmap, &rc_out->park)) < 0) {
 		return rc;
 	}
 	int mode = audit ? policy_audit_parse(audit) : AUDIT_NONE;

@@ -121,3 +121,24 @@ policy_audit_parse(const char *text)
 	}
 	return -1;
 }
+
+uint32_t
+policy_lease_ttl(const struct region_policy *p, const struct identity *who, uid_t extra_uid,
+		 uint64_t offset, uint64_t length)
+{
+	if (policy_is_superuser(who, extra_uid)) {
+		return 0;
+	}
+	uint32_t ttl = 0;
+	for (unsigned i = 0; i < p->n_grants; i++) {
+		const struct grant *g = &p->grants[i];
+		if (!policy_grant_leases(g, who) || g->max_lease_ms == 0 || offset < g->offset ||
+		    offset - g->offset > g->length || g->length - (offset - g->offset) < length) {
+			continue;
+		}
+		if (ttl == 0 || g->max_lease_ms < ttl) {
+			ttl = g->max_lease_ms;
+		}
+	}
+	return ttl;
+}

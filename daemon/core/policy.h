@@ -35,6 +35,7 @@ struct grant {
 	bool read_only;
 	bool irq;    /* may own the region's interrupt (rw grants only; conf refuses it on ro) */
 	bool device; /* access = "device": no lease at all, only the device side of a sim region */
+	uint32_t max_lease_ms; /* > 0: a lease under it ends (reason ttl) unless renewed in time */
 };
 
 enum audit_mode {
@@ -87,6 +88,14 @@ bool policy_may_own_irq(const struct region_policy *p, const struct identity *wh
  */
 bool policy_may_drive_device(const struct region_policy *p, const struct identity *who,
 			     uid_t extra_uid);
+
+/*
+ * How long a lease of [offset, offset+length) by who may live unrenewed: the least max_lease_ms
+ * of the grants that apply to who and cover the range; 0 (no limit) if none sets one, and for
+ * root and extra_uid (unless (uid_t)-1).
+ */
+uint32_t policy_lease_ttl(const struct region_policy *p, const struct identity *who,
+			  uid_t extra_uid, uint64_t offset, uint64_t length);
 
 void policy_finish(struct region_policy *p);
 

@@ -37,6 +37,7 @@ region_destroy(struct region *r)
 	backend_close(r->backend);
 	policy_finish(&r->policy);
 	regmap_free(r->regmap);
+	park_seq_finish(&r->park);
 	free(r);
 }
 

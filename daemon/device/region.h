@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/lease.h"
+#include "core/park.h"
 #include "core/policy.h"
 #include "mmio_limits.h"
 
@@ -29,6 +30,8 @@ struct region {
 	/* Its register map (map = "PATH"), or NULL. Owned; taken from the region config at
 	 * start: a reload (SIGHUP) does not change it, as it does not reopen the region. */
 	struct regmap *regmap;
+	/* What a lease's non-orderly end writes (park = ( ... )); kept from start as the map is. */
+	struct park_seq park;
 };
 
 /* Wraps backend b (takes it, even on error) as region name. NULL only for lack of memory. */

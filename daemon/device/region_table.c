@@ -96,6 +96,8 @@ region_table_open(struct region_table *table, struct region_config *configs, uns
 		}
 		r->regmap = configs[i].regmap;
 		configs[i].regmap = NULL;
+		r->park = configs[i].park;
+		configs[i].park = (struct park_seq){0};
 		table->regions[table->count++] = r;
 		continue;
 	err_close:

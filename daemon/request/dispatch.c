@@ -100,6 +100,9 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 	case MMIO__REQUEST__BODY_REVOKE:
 		handle_revoke(s, req->revoke, reply, scratch);
 		break;
+	case MMIO__REQUEST__BODY_RENEW:
+		handle_renew(s, req->renew, reply, scratch);
+		break;
 	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
 		handle_irq(s, req->body_case, req->irq_subscribe->lease, reply, scratch);
 		if (scratch->pass_fds[0] >= 0) {

@@ -180,6 +180,14 @@ reply_conflict(const struct session *s, const struct region *r, const Mmio__Acqu
 	}
 }
 
+/* A lease under a grant with max_lease_ms: its time starts now. 0, or -ENOMEM. */
+static int
+start_ttl(struct session *s, const struct region *r, const struct lease *l)
+{
+	uint32_t ttl = policy_lease_ttl(&r->policy, &s->who, s->svc->extra_uid, l->start, l->len);
+	return ttl ? session_set_deadline(s->svc, l, LEASE_END_TTL, ttl) : 0;
+}
+
 void
 handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	       struct reply_scratch *scratch)
@@ -210,6 +218,11 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	switch (rc) {
 	case 0:
 		l->read_only = read_only;
+		if (start_ttl(s, r, l) < 0) {
+			lease_release(l);
+			reply_status(reply, scratch, -ENOMEM, NULL);
+			return;
+		}
 		log_event(MSGID_LEASE_GRANTED, LOG_LEVEL_DEBUG,
 			  CONN_FMT ": lease %" PRIu64 " granted: %s [0x%" PRIx64 ", +0x%" PRIx64
 				   ")",
@@ -254,6 +267,16 @@ handle_split(struct session *s, const Mmio__Split *req, Mmio__Reply *reply,
 	if (rc < 0) {
 		reply_status(reply, scratch, rc, NULL);
 		return;
+	}
+	/* The low part lives as long as the lease it came from (and has the same grace). */
+	static const enum lease_end kinds[] = {LEASE_END_TTL, LEASE_END_ADMIN};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		uint64_t left = session_deadline_left(l, kinds[i]);
+		if (left && session_set_deadline(s->svc, low, kinds[i], (uint32_t)left) < 0) {
+			session_release_lease(low);
+			reply_status(reply, scratch, -ENOMEM, NULL);
+			return;
+		}
 	}
 	log_debug(CONN_FMT ": lease %" PRIu64 ": split at 0x%" PRIx64
 			   ", low part is lease %" PRIu64,
@@ -372,18 +395,47 @@ handle_revoke(struct session *s, const Mmio__Revoke *req, Mmio__Reply *reply,
 		reply_status(reply, scratch, -EACCES, "only the admin group may revoke leases");
 		return;
 	}
+	if (req->grace_ms > MMIO_MAX_GRACE_MS) {
+		reply_status(reply, scratch, -EINVAL, "grace %" PRIu32 " ms: at most %d",
+			     req->grace_ms, MMIO_MAX_GRACE_MS);
+		return;
+	}
 	struct lease *l = service_find_lease(s->svc, req->lease);
 	if (!l) {
 		reply_status(reply, scratch, -ENOENT, "no lease %" PRIu64, req->lease);
 		return;
 	}
 	const struct session *holder = session_of_lease_set(l->set);
+	if (req->grace_ms > 0) {
+		log_event(MSGID_LEASE_REVOKED, LOG_LEVEL_INFO,
+			  CONN_FMT ": revoking lease %" PRIu64 " of conn %" PRIu64
+				   " (pid %d uid %u) in %" PRIu32 " ms unless released",
+			  CONN_ARGS(s), l->id, holder->conn_id, (int)holder->who.pid,
+			  (unsigned)holder->who.uid, req->grace_ms);
+		reply_status(reply, scratch, session_ask_release(s->svc, l, req->grace_ms), NULL);
+		return;
+	}
 	log_event(MSGID_LEASE_REVOKED, LOG_LEVEL_INFO,
 		  CONN_FMT ": revoked lease %" PRIu64 " of conn %" PRIu64 " (pid %d uid %u)",
 		  CONN_ARGS(s), l->id, holder->conn_id, (int)holder->who.pid,
 		  (unsigned)holder->who.uid);
-	session_release_lease(l);
+	session_end_lease(l, LEASE_END_ADMIN);
 	reply_status(reply, scratch, 0, NULL);
+}
+
+void
+handle_renew(struct session *s, const Mmio__Renew *req, Mmio__Reply *reply,
+	     struct reply_scratch *scratch)
+{
+	struct lease *l = reply_find_lease(s, req->lease, reply, scratch);
+	if (!l) {
+		return;
+	}
+	if (start_ttl(s, region_of_lease(l), l) < 0) {
+		reply_status(reply, scratch, -ENOMEM, NULL);
+		return;
+	}
+	reply_lease(reply, scratch, l);
 }
 
 void

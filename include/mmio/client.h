@@ -25,6 +25,8 @@
  *   -EMSGSIZE         request larger than the frame limit
  *   -ETIMEDOUT        TIMEOUT             mmio_poll: never true in time;
  *                                         mmio_irq_wait: no interrupt in time
+ *   -EKEYREVOKED      REVOKED             mmiod took the lease away; the detail
+ *                                         says why: "lease 7 was revoked: admin"
  *   -ENOMEM           out of memory in this process
  * A connection that failed with -ECONNRESET or -EPROTO is dead: every later
  * call on it returns -ECONNRESET.
@@ -176,11 +178,29 @@ struct mmio_stats {
 int mmio_stats(struct mmio_client *client, struct mmio_stats **out);
 
 /*
- * Admin only: releases any connection's lease by id; its holder's next use of
- * it fails with -ENOENT. Returns 0, -EACCES (not an admin), -ENOENT (no such
- * lease), or a transport error.
+ * Admin only: ends any connection's lease by id, running its region's park
+ * sequence (mmiod.conf(5)); its holder is sent a revoke notice (reason admin)
+ * and its next use of it fails with -EKEYREVOKED. Returns (after the park) 0,
+ * -EACCES (not an admin), -ENOENT (no such lease), or a transport error.
  */
 int mmio_revoke(struct mmio_client *client, uint64_t lease_id);
+
+/*
+ * Admin only (0.4): mmio_revoke with grace: the holder is sent a notice with
+ * grace_ms and may release the lease in that time (then nothing is parked);
+ * else mmiod revokes it at the end (reason admin, parked). Returns once the
+ * holder is told: 0, -EINVAL (grace_ms over 60000), or as mmio_revoke. 0 is
+ * mmio_revoke.
+ */
+int mmio_revoke_grace(struct mmio_client *client, uint64_t lease_id, unsigned grace_ms);
+
+/*
+ * Starts the time of a lease under a grant with max_lease_ms (mmiod.conf(5))
+ * again (0.4): unrenewed, mmiod revokes it when the time runs out (reason ttl).
+ * Renew well before (at half the time, say). A lease without a TTL: 0, nothing
+ * changes. Returns 0, -EKEYREVOKED, -ENOENT, or a transport error.
+ */
+int mmio_renew(struct mmio_lease *lease);
 
 /*
  * Leases [offset, offset+length) of region. Returns 0 and *out, or -ENOENT (no
@@ -201,7 +221,7 @@ int mmio_split(struct mmio_lease *lease, uint64_t mid, struct mmio_lease **low);
 
 /*
  * Releases lease and frees the handle, whatever the outcome. Returns 0, or the
- * daemon's error (-ENOENT if it was already revoked) or a transport error.
+ * daemon's error (-EKEYREVOKED if mmiod revoked it) or a transport error.
  */
 int mmio_release(struct mmio_lease *lease);
 
@@ -594,6 +614,70 @@ typedef void (*mmio_log_handler)(enum mmio_log_level level, const char *message,
  * takes; from within a handler it returns at once (that call goes on).
  */
 void mmio_set_log_handler(mmio_log_handler handler, void *userdata);
+
+/*
+ * Revocation (0.4). When mmiod takes a lease away from its holder (not when
+ * the holder releases it, nor when the connection closes), it tells the holder
+ * at once with a notice on the connection, and later calls naming the lease
+ * fail with -EKEYREVOKED (mmiod remembers a connection's last 64 revoked leases;
+ * older ones are -ENOENT). The notice carries the reason:
+ */
+enum mmio_revoke_reason {
+	MMIO_REVOKE_UNKNOWN = 0, /* a reason this library does not know */
+	MMIO_REVOKE_ADMIN = 1,   /* an admin revoked it (mmio_revoke, mmioctl revoke) */
+	MMIO_REVOKE_TTL = 2,     /* the lease's time (its grant's max_lease_ms) ran out unrenewed */
+	MMIO_REVOKE_POLICY = 3,  /* a reload of mmiod's config withdrew its grant */
+	MMIO_REVOKE_FAULT = 4,   /* reserved: the device failed */
+	MMIO_REVOKE_SHUTDOWN = 5, /* mmiod is stopping (the connection closes next) */
+};
+
+/* "admin", "ttl", "policy", "fault", "shutdown"; "unknown" for anything else. */
+const char *mmio_revoke_reason_name(enum mmio_revoke_reason reason);
+
+/* One notice: valid for the handler's call only. */
+struct mmio_revoke_notice {
+	uint64_t lease_id;
+	enum mmio_revoke_reason reason;
+	/*
+	 * 0: the lease is gone. > 0: an admin asks the holder to release it within this many
+	 * milliseconds (mmio_revoke_grace); if it has not by then, mmiod revokes it and a second
+	 * notice, with 0, follows.
+	 */
+	unsigned grace_ms;
+	const char *detail; /* mmiod's: "lease 7 was revoked: admin" */
+};
+
+typedef void (*mmio_revoke_handler)(struct mmio_client *client,
+				    const struct mmio_revoke_notice *notice, void *userdata);
+
+/*
+ * Sets the handler of client's revoke notices (NULL: none; notices are then
+ * dropped when processed). Notices that arrive during any call on client are
+ * kept (at most 64; more are logged and dropped); the handler is called only
+ * from mmio_process_events, in the calling thread, without the client's lock
+ * held: it may call the library, on this client too. The lease object stays
+ * valid (mmio_release frees it; its calls fail with -EKEYREVOKED).
+ */
+void mmio_set_revoke_handler(struct mmio_client *client, mmio_revoke_handler handler,
+			     void *userdata);
+
+/*
+ * A descriptor that polls readable (POLLIN) while client has revoke notices
+ * waiting, whether they arrived during a call or are still on the connection:
+ * add it to a poll/epoll loop and call mmio_process_events when it is
+ * readable. It may also wake when nothing waits (a reply in flight in another
+ * thread); mmio_process_events then handles nothing. Owned by client (do not
+ * close it); the same one on every call. Returns it, or a negative errno.
+ */
+int mmio_event_fd(struct mmio_client *client);
+
+/*
+ * Reads the notices waiting on the connection without blocking and calls the
+ * handler for each, in the order mmiod sent them. Returns how many, or a
+ * negative errno (-ECONNRESET once the connection is gone, after the handler
+ * has had the notices that came before: at shutdown, reason shutdown).
+ */
+int mmio_process_events(struct mmio_client *client);
 
 #ifdef __cplusplus
 }

@@ -976,6 +976,112 @@ test_conf_regmap(void **state)
 	assert_int_equal(unlink(map), 0);
 }
 
+/* max_lease_ms on a grant: 1 to a day; policy_lease_ttl takes the least of those covering. */
+static void
+test_conf_max_lease_ms(void **state)
+{
+	struct fixture *f = *state;
+	expect(f,
+	       GRANTS("{ user = 1; access = \"rw\"; max_lease_ms = 500; },\n"
+		      "      { user = 1; access = \"ro\"; offset = 0x10; length = 0x10; "
+		      "max_lease_ms = 200; }"),
+	       0, 0);
+	const struct region_policy *p = &f->cfg.regions[0].policy;
+	assert_int_equal(p->grants[0].max_lease_ms, 500);
+	struct identity who = {.pid = 1, .uid = 1, .gid = 1};
+	assert_int_equal(policy_lease_ttl(p, &who, (uid_t)-1, 0, 0x10), 500);
+	assert_int_equal(policy_lease_ttl(p, &who, (uid_t)-1, 0x10, 0x10), 200);
+	assert_int_equal(policy_lease_ttl(p, &who, (uid_t)-1, 0x10, 0x11), 500);
+	assert_int_equal(policy_lease_ttl(p, &who, 1, 0, 0x10), 0); /* the starting uid */
+	expect(f, GRANTS("{ user = 1; access = \"rw\"; }"), 0, 0);
+	assert_int_equal(f->cfg.regions[0].policy.grants[0].max_lease_ms, 0);
+	expect(f, GRANTS("{ user = 1; access = \"rw\";\n        max_lease_ms = 0; }"), -EINVAL, 8);
+	assert_non_null(strstr(f->err, "max_lease_ms must be in 1..86400000"));
+	expect(f, GRANTS("{ user = 1; access = \"rw\";\n        max_lease_ms = 86400001; }"),
+	       -EINVAL, 8);
+}
+
+/* park = ( ... ): steps by name resolved in the map; its errors at their line; the caps. */
+static void
+test_conf_park(void **state)
+{
+	struct fixture *f = *state;
+	char map[128];
+	char text[2048];
+	snprintf(map, sizeof(map), "%s/p.yaml", f->dir);
+	write_file(map,
+		   "name: p\nwidth: 32\nregisters:\n"
+		   "  - name: CTRL\n    offset: 0x0\n    fields:\n"
+		   "      - { name: EN, bits: \"0\" }\n      - { name: DMA, bits: \"1\" }\n"
+		   "      - { name: MODE, bits: \"7:4\", values: { IDLE: 0, RUN: 15 } }\n"
+		   "  - { name: IER, offset: 0x4 }\n  - { name: ST, offset: 0x8, access: ro }\n");
+#define PARK(steps)                                                                                \
+	REGION_HEAD "    map = \"%s\";\n    park = (\n      " steps "\n    );\n" REGION_TAIL
+	snprintf(text, sizeof(text),
+		 PARK("{ store = \"IER\"; value = 0; }, { modify = \"CTRL.MODE\"; value = \"RUN\"; "
+		      "},\n"
+		      "      { register = \"CTRL\"; mask = \"EN|DMA\"; value = 3; },\n"
+		      "      { barrier = true; }, { delay_us = 100; }, { store = \"CTRL.EN\"; "
+		      "value = 1; }"),
+		 map);
+	expect(f, text, 0, 0);
+	const struct park_seq *park = &conf_find_region(&f->cfg, "r")->park;
+	assert_int_equal(park->n, 6);
+	assert_int_equal(park->steps[0].op, PARK_STORE);
+	assert_int_equal(park->steps[0].offset, 4);
+	assert_int_equal(park->steps[0].width, 4);
+	assert_int_equal(park->steps[1].op, PARK_MODIFY);
+	assert_int_equal(park->steps[1].mask, 0xf0);
+	assert_int_equal(park->steps[1].value, 0xf0);
+	assert_int_equal(park->steps[2].mask, 0x3);
+	assert_int_equal(park->steps[2].value, 0x3);
+	assert_int_equal(park->steps[3].op, PARK_BARRIER);
+	assert_int_equal(park->steps[4].delay_us, 100);
+	assert_int_equal(park->steps[5].op, PARK_MODIFY);
+	assert_int_equal(park->steps[5].mask, 0x1);
+
+	static const struct {
+		const char *steps;
+		const char *why;
+	} bad[] = {
+		{"{ store = \"NOPE\"; value = 0; }", "no register or field \"NOPE\""},
+		{"{ store = \"ST\"; value = 0; }", "read-only"},
+		{"{ store = \"IER\"; }", "needs a value"},
+		{"{ modify = \"IER\"; value = 0; }", "names a whole register"},
+		{"{ register = \"CTRL\"; mask = \"EN|XX\"; value = 0; }", "XX is not a field"},
+		{"{ modify = \"CTRL.MODE\"; value = 16; }", "does not fit field MODE"},
+		{"{ modify = \"CTRL.MODE\"; value = \"FAST\"; }", "not a value name of MODE"},
+		{"{ store = \"IER\"; barrier = true; }", "one of store, modify"},
+		{"{ delay_us = 6000; }, { delay_us = 6000; }", "add up to at most 10000 us"},
+		{"{ delay_us = 1; colour = 1; }", "colour"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		char steps[256];
+		snprintf(steps, sizeof(steps), PARK("%s"), map, bad[i].steps);
+		expect(f, steps, -EINVAL, 8);
+		if (!strstr(f->err, bad[i].why)) {
+			fail_msg("%s: %s", bad[i].steps, f->err);
+		}
+	}
+	/* 65 steps. */
+	char many[4096] = "";
+	for (int i = 0; i < 65; i++) {
+		strcat(many, i ? ", { barrier = true; }" : "{ barrier = true; }");
+	}
+	char longer[5000];
+	snprintf(longer, sizeof(longer),
+		 REGION_HEAD "    map = \"%s\";\n    park = (%s);\n" REGION_TAIL, map, many);
+	expect(f, longer, -EINVAL, 7);
+	assert_non_null(strstr(f->err, "at most 64 steps"));
+	/* No map: refused at the park key. */
+	expect(f, REGION_HEAD "    park = ( { barrier = true; } );\n" REGION_TAIL, -EINVAL, 6);
+	assert_non_null(strstr(f->err, "needs a map"));
+#undef PARK
+	conf_finish(&f->cfg);
+	conf_init(&f->cfg);
+	assert_int_equal(unlink(map), 0);
+}
+
 /* type = "sim": size and map required, size capped; device grants only there, whole. */
 static void
 test_conf_sim(void **state)
@@ -1036,6 +1142,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_conf_full),
 		T(test_conf_regmap),
+		T(test_conf_park),
+		T(test_conf_max_lease_ms),
 		T(test_conf_sim),
 		T(test_conf_defaults),
 		T(test_conf_unreadable),

@@ -97,8 +97,8 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	session_finish(&f->root);
-	session_finish(&f->user);
+	session_finish(&f->root, LEASE_END_DISCONNECT);
+	session_finish(&f->user, LEASE_END_DISCONNECT);
 	assert_null(lease_first_after(0));
 	region_table_close(&f->table);
 	test_free(f->ids);

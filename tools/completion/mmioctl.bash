@@ -38,7 +38,7 @@ _mmioctl()
 			address=1
 			;;
 		-w | --width | -t | --timeout | -i | --interval | -n | --count | -o | --output | \
-			-p | --peripheral | --mask)
+			-p | --peripheral | --mask | --grace)
 			((i++))
 			;;
 		-*) ;;
@@ -69,7 +69,7 @@ _mmioctl()
 		COMPREPLY=($(compgen -W "$formats" -- "$cur"))
 		return
 		;;
-	-t | --timeout | -i | --interval | -n | --count | -a | --address | -p | --peripheral | --mask)
+	-t | --timeout | -i | --interval | -n | --count | -a | --address | -p | --peripheral | --mask | --grace)
 		return
 		;;
 	esac
@@ -91,6 +91,7 @@ _mmioctl()
 	poll) opts+=" -w --width -a --address -t --timeout -i --interval" ;;
 	wait-irq) opts+=" -t --timeout -n --count" ;;
 	sim) opts+=" -w --width --mask -d --decode" ;;
+	revoke) opts+=" --grace" ;;
 	run) opts="-s --socket -h --help -k --keep-going" ;;
 	regmap) opts="-h --help -p --peripheral" ;;
 	esac
