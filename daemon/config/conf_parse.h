@@ -51,4 +51,12 @@ int conf_resolve_id(const struct parse *p, const config_setting_t *s, bool is_gr
 /* One element of regions = ( ... ). 0, -EINVAL (message in p->err) or -ENOMEM. */
 int conf_parse_region(const struct parse *p, const config_setting_t *s, struct region_config *out);
 
+/*
+ * A grant's registers = [...] and rules = (...) (conf_rules.c) into g->rules; compiled against
+ * the region's map when it was read (for FILE:LINE errors), and an exact grant's range set to
+ * its registers' span. 0, -EINVAL or -ENOMEM.
+ */
+int conf_parse_grant_rules(const struct parse *p, const config_setting_t *s,
+			   const struct region_config *region, struct grant *g);
+
 #endif
