@@ -11,6 +11,7 @@
 
 #include "config/conf_parse.h"
 #include "core/regrules.h"
+#include "text.h"
 
 static int
 copy_text(const struct parse *p, const config_setting_t *s, char *dst, size_t len, const char *what)
@@ -158,6 +159,29 @@ label(const config_setting_t *s, struct grant_rules *r)
 	}
 }
 
+/* " (did you mean CTRL?)" for a name the map lacks but has one close to, else "". */
+static void
+suggestion(const struct regmap *map, const struct regrules_error *err, char *out, size_t len)
+{
+	const char *best = NULL;
+	unsigned best_d = 0;
+	unsigned n = err->unknown_in ? err->unknown_in->n_fields : map->n_registers;
+	for (unsigned i = 0; err->unknown[0] && i < n; i++) {
+		const char *name =
+			err->unknown_in ? err->unknown_in->fields[i].name : map->registers[i].name;
+		unsigned d = text_edit_distance(err->unknown, name);
+		if (text_is_slip(err->unknown, name) && (!best || d < best_d)) {
+			best = name;
+			best_d = d;
+		}
+	}
+	if (best) {
+		snprintf(out, len, " (did you mean %s?)", best);
+	} else {
+		out[0] = '\0';
+	}
+}
+
 int
 conf_parse_grant_rules(const struct parse *p, const config_setting_t *s,
 		       const struct region_config *region, struct grant *g)
@@ -193,9 +217,11 @@ conf_parse_grant_rules(const struct parse *p, const config_setting_t *s,
 	struct regrules_error err = {0};
 	rc = regrules_compile(region->regmap, r, false, &t, &err);
 	if (rc == -EINVAL) {
-		(void)snprintf(p->err, p->errlen, "%s:%d: %s (the map of region '%s')", p->path,
+		char hint[REGMAP_MAX_NAME + 24];
+		suggestion(region->regmap, &err, hint, sizeof(hint));
+		(void)snprintf(p->err, p->errlen, "%s:%d: %s%s (the map of region '%s')", p->path,
 			       err.line ? err.line : (int)config_setting_source_line(s),
-			       err.message, region->spec.name);
+			       err.message, hint, region->spec.name);
 		return rc;
 	}
 	if (rc == 0 && t && t->exact) {

@@ -121,6 +121,10 @@ resolve(const struct regmap *map, const char *text, int line, struct regrule *e,
 		}
 	}
 	if (rc < 0) {
+		/* The register's part of the name, for a suggestion. */
+		size_t len = strcspn(text, "[");
+		snprintf(err->unknown, sizeof(err->unknown), "%.*s", (int)len, text);
+		err->unknown_in = NULL;
 		return fail(err, line, "no register '%s' in map '%s'", text, map->name);
 	}
 	entry_of_register(map, ref.reg, e);
@@ -168,6 +172,8 @@ parse_mask(const struct regmap_register *reg, unsigned bytes, const char *text, 
 			}
 		}
 		if (!f) {
+			snprintf(err->unknown, sizeof(err->unknown), "%.*s", (int)len, p);
+			err->unknown_in = reg;
 			return fail(err, line, "write_mask: %s has no field '%.*s'", reg->name,
 				    (int)len, p);
 		}

@@ -86,6 +86,10 @@ struct regrules {
 struct regrules_error {
 	int line;
 	char message[256];
+	/* A name the map lacks, for a "did you mean": a register (unknown_in NULL) or a field of
+	 * unknown_in. "" if the error is another. */
+	char unknown[REGRULES_MAX_NAME + 1];
+	const struct regmap_register *unknown_in;
 };
 
 /*

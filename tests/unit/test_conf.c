@@ -969,9 +969,14 @@ test_conf_grant_rules(void **state)
 		const char *message;
 	} bad[] = {
 		{"{ group = 7; access = \"rw\"; registers = [\"NOPE\"]; }", "no register 'NOPE'"},
+		{"{ group = 7; access = \"rw\"; registers = [\"CTLR\"]; }",
+		 "no register 'CTLR' in map 'm' (did you mean CTRL?)"},
 		{"{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; write_mask = "
 		 "\"EN|SPEED\"; } ); }",
-		 "CTRL has no field 'SPEED'"},
+		 "CTRL has no field 'SPEED' (the map"},
+		{"{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; write_mask = "
+		 "\"EN|MDOE\"; } ); }",
+		 "CTRL has no field 'MDOE' (did you mean MODE?)"},
 		{"{ group = 7; access = \"rw\"; rules = ( { register = \"ST\"; write_mask = 1; "
 		 "mask_mode = \"preserve\"; } ); }",
 		 "reading it has side effects"},
