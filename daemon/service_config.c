@@ -101,14 +101,18 @@ recheck_leases(const struct service *svc, struct region *r)
 		next = TAILQ_NEXT(l, space_link);
 		const struct session *holder = session_of_lease_set(l->set);
 		bool read_only;
+		const struct grant *by;
 		if (policy_check_range(&r->policy, &holder->who, svc->extra_uid, l->start, l->len,
-				       &read_only) == 0) {
+				       &read_only, &by) == 0) {
 			if (read_only && !l->read_only) {
 				log_info(CONN_FMT ": lease %" PRIu64
 						  " is read-only under the new policy",
 					 CONN_ARGS(holder), l->id);
 			}
 			l->read_only = read_only;
+			/* The old tables are gone with the old policy: narrowed rules bind the
+			 * next access. */
+			l->rules = region_rules_for(r, by);
 			continue;
 		}
 		log_event(MSGID_LEASE_REVOKED, LOG_LEVEL_INFO,
@@ -138,9 +142,12 @@ service_apply_config(struct service *svc, const struct mmiod_config *cfg)
 				 "root only, until mmiod restarts",
 				 r->name);
 		}
-		if (region_set_policy(r, rcfg ? &rcfg->policy : &none) < 0) {
-			log_error("region %s: out of memory: policy not reloaded", r->name);
-			rc = -ENOMEM;
+		char why[256];
+		int set = region_set_policy(r, rcfg ? &rcfg->policy : &none, why, sizeof(why));
+		if (set < 0) {
+			log_error("region %s: %s: policy not reloaded", r->name,
+				  set == -EINVAL ? why : "out of memory");
+			rc = set;
 			continue;
 		}
 		revoked += recheck_leases(svc, r);

@@ -58,4 +58,12 @@ int conf_parse_region(const struct parse *p, const config_setting_t *s, struct r
 int conf_parse_park(const struct parse *p, const config_setting_t *list, const struct regmap *map,
 		    struct park_seq *out);
 
+/*
+ * A grant's registers = [...] and rules = (...) (conf_rules.c) into g->rules; compiled against
+ * the region's map when it was read (for FILE:LINE errors), and an exact grant's range set to
+ * its registers' span. 0, -EINVAL or -ENOMEM.
+ */
+int conf_parse_grant_rules(const struct parse *p, const config_setting_t *s,
+			   const struct region_config *region, struct grant *g);
+
 #endif

@@ -45,11 +45,12 @@ parse_device_grant(const struct parse *p, const config_setting_t *s, const struc
 }
 
 static int
-parse_grant(const struct parse *p, const config_setting_t *s, const struct region_spec *spec,
+parse_grant(const struct parse *p, const config_setting_t *s, const struct region_config *region,
 	    struct grant *g)
 {
-	static const char *const keys[] = {"user",   "group", "access",       "offset",
-					   "length", "irq",   "max_lease_ms", NULL};
+	static const char *const keys[] = {"user", "group",     "access", "offset",       "length",
+					   "irq",  "registers", "rules",  "max_lease_ms", NULL};
+	const struct region_spec *spec = &region->spec;
 	if (!config_setting_is_group(s)) {
 		return conf_fail_at(p, s,
 				    "a grant is a group: { group = \"...\"; access = \"rw\"; }");
@@ -79,6 +80,14 @@ parse_grant(const struct parse *p, const config_setting_t *s, const struct regio
 				    "access must be \"ro\", \"rw\" or \"device\"");
 	}
 	if (strcmp(access, "device") == 0) {
+		static const char *const rule_keys[] = {"registers", "rules"};
+		for (size_t i = 0; i < 2; i++) {
+			if (config_setting_get_member(s, rule_keys[i])) {
+				return conf_fail_at(p, config_setting_get_member(s, rule_keys[i]),
+						    "a device grant leases nothing: no %s",
+						    rule_keys[i]);
+			}
+		}
 		return parse_device_grant(p, s, spec, g);
 	}
 	g->read_only = strcmp(access, "ro") == 0;
@@ -114,7 +123,7 @@ parse_grant(const struct parse *p, const config_setting_t *s, const struct regio
 			(unsigned long long)g->offset, (unsigned long long)g->length, spec->name,
 			(unsigned long long)spec->size);
 	}
-	return 0;
+	return conf_parse_grant_rules(p, s, region, g);
 }
 
 /* phys: an integer (large ones need the L suffix) or a string "0xfe200000". */
@@ -363,12 +372,13 @@ conf_parse_region(const struct parse *p, const config_setting_t *s, struct regio
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		rc = parse_grant(p, config_setting_get_elem(grants, i), spec,
+		/* Counted first: what a failed grant owns is freed with the policy. */
+		rc_out->policy.n_grants++;
+		rc = parse_grant(p, config_setting_get_elem(grants, i), rc_out,
 				 &rc_out->policy.grants[i]);
 		if (rc < 0) {
 			return rc;
 		}
-		rc_out->policy.n_grants++;
 	}
 	return 0;
 }

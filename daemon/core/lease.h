@@ -24,6 +24,7 @@ struct lease;
 TAILQ_HEAD(lease_list, lease);
 
 struct lease_space;
+struct regrules;
 
 /* Bytes a space shares with another: its [here, here+len) are other's [there, there+len). */
 struct lease_alias {
@@ -64,6 +65,9 @@ struct lease {
 	uint64_t start;
 	uint64_t len;
 	bool read_only; /* granted under an ro grant: stores are refused */
+	/* The register rules of the grant that allowed it (core/regrules.h); NULL: none. Not
+	 * owned: the region's policy owns it, and a reload re-points it. */
+	const struct regrules *rules;
 	struct lease_space *space;
 	struct lease_set *set;
 	TAILQ_ENTRY(lease) space_link;

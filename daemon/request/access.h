@@ -33,6 +33,16 @@ access_audited(const struct lease *l, bool is_store)
 }
 
 /*
+ * The same accesses through a lease with register rules (core/regrules.h): a refused access is
+ * -EACCES with the rule in the detail, touching nothing. Out of line: a lease without rules pays
+ * one branch.
+ */
+int access_load_ruled(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+		      uint64_t *value);
+int access_store_ruled(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+		       uint64_t value);
+
+/*
  * 0 or a negative errno; stores on a read-only lease: -EACCES, touching
  * nothing. Inline, as batches run thousands of them.
  */
@@ -40,6 +50,9 @@ static inline int
 access_load(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
 	    uint64_t *value)
 {
+	if (__builtin_expect(l->rules != NULL, 0)) {
+		return access_load_ruled(s, l, off, width, value);
+	}
 	int rc = region_load(l, off, width, value);
 	if (access_audited(l, false)) {
 		access_audit(s, l, false, width, off, rc == 0 ? *value : 0, rc);
@@ -51,6 +64,9 @@ static inline int
 access_store(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
 	     uint64_t value)
 {
+	if (__builtin_expect(l->rules != NULL, 0)) {
+		return access_store_ruled(s, l, off, width, value);
+	}
 	/* Refused before any check: the lease was granted read-only. */
 	int rc = l->read_only ? -EACCES : region_store(l, off, width, value);
 	if (access_audited(l, true)) {
@@ -62,7 +78,8 @@ access_store(const struct session *s, const struct lease *l, uint64_t off, unsig
 /*
  * Masked read-modify-write: one load, then one store of (old & ~mask) |
  * (value & mask) at the same width; *old gets the value read. Bits of value
- * outside mask are ignored. Not atomic against the device itself.
+ * outside mask are ignored. Not atomic against the device itself. Register rules judge the
+ * store on the bits it would change.
  */
 int access_modify(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
 		  uint64_t mask, uint64_t value, uint64_t *old);

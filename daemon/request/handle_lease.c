@@ -201,8 +201,9 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 		return;
 	}
 	bool read_only;
+	const struct grant *by;
 	if (policy_check_range(&r->policy, &s->who, s->svc->extra_uid, req->offset, req->length,
-			       &read_only) < 0) {
+			       &read_only, &by) < 0) {
 		log_event(MSGID_ACCESS_DENIED, LOG_LEVEL_WARN,
 			  CONN_FMT ": denied %s [0x%" PRIx64 ", +0x%" PRIx64
 				   "): outside its grants",
@@ -218,6 +219,7 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	switch (rc) {
 	case 0:
 		l->read_only = read_only;
+		l->rules = region_rules_for(r, by);
 		if (start_ttl(s, r, l) < 0) {
 			lease_release(l);
 			reply_status(reply, scratch, -ENOMEM, NULL);

@@ -105,11 +105,18 @@ handle_block_write(struct session *s, const Mmio__BlockWrite *req, Mmio__Reply *
 		access_reply_status(reply, scratch, -EACCES, l, req->offset, req->width);
 		return;
 	}
-	/* Every value is checked before the first store: a bad one writes nothing. */
+	/* Every value is checked before the first store: a bad one writes nothing (register
+	 * rules too, except what needs the register's value: judged as each store runs). */
 	for (size_t i = 0; i < req->n_values; i++) {
 		if (req->values[i] & ~width_mask(req->width)) {
 			reply_status(reply, scratch, -EINVAL, "value %zu is wider than %u bits", i,
 				     req->width * 8);
+			return;
+		}
+		uint64_t off = req->repeat ? req->offset : req->offset + (uint64_t)i * req->width;
+		int rc = l->rules ? access_check(l, true, off, req->width, req->values[i]) : 0;
+		if (rc < 0) {
+			access_reply_status(reply, scratch, rc, l, off, req->width);
 			return;
 		}
 	}

@@ -912,6 +912,101 @@ test_conf_grant_irq(void **state)
 	assert_non_null(strstr(f->err, "irq must be"));
 }
 
+/* A region r with the map at map_path (line 6) and grants (first on line 8), into text. */
+static void
+rules_conf(char *text, size_t len, const char *map_path, const char *grants)
+{
+	snprintf(text, len,
+		 REGION_HEAD "    map = \"%s\";\n    grants = (\n      %s\n    );\n" REGION_TAIL,
+		 map_path, grants);
+}
+
+/* registers = [...] and rules = (...) in grants: parsed, compiled against the map, FILE:LINE. */
+static void
+test_conf_grant_rules(void **state)
+{
+	struct fixture *f = *state;
+	char map[128];
+	char text[2048];
+	snprintf(map, sizeof(map), "%s/m.yaml", f->dir);
+	write_file(map, "name: m\nwidth: 32\nregisters:\n"
+			"  - name: CTRL\n    offset: 0x0\n    fields:\n"
+			"      - { name: EN, bits: \"0\" }\n      - { name: MODE, bits: \"2:1\" }\n"
+			"  - { name: ST, offset: 0x4, access: rc }\n"
+			"  - { name: D, offset: 0x10 }\n");
+	/* The element as written, and registers only: an exact grant. */
+	rules_conf(text, sizeof(text), map,
+		   "{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; write_mask = "
+		   "\"EN|MODE\"; } ); },\n"
+		   "      { user = 8; access = \"rw\"; registers = [\"ST\", \"D\"]; }");
+	expect(f, text, 0, 0);
+	const struct region_policy *p = &conf_find_region(&f->cfg, "r")->policy;
+	assert_int_equal(p->n_grants, 2);
+	assert_non_null(p->grants[0].rules);
+	assert_int_equal(p->grants[0].rules->n_rules, 1);
+	assert_string_equal(p->grants[0].rules->rules[0].write_mask, "EN|MODE");
+	assert_false(p->grants[0].rules->exact);
+	assert_int_equal(p->grants[0].length, 0x1000);
+	assert_true(p->grants[1].rules->exact);
+	assert_int_equal(p->grants[1].offset, 0x4);
+	assert_int_equal(p->grants[1].length, 0x10);
+	assert_string_equal(p->grants[1].rules->label, "grant of user 8");
+
+	/* Every key of a rule; a numeric mask. */
+	rules_conf(text, sizeof(text), map,
+		   "{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; write_mask = 6;"
+		   " mask_mode = \"preserve\"; widths = [32, 16]; } ); }");
+	expect(f, text, 0, 0);
+	const struct regrule_spec *r =
+		&conf_find_region(&f->cfg, "r")->policy.grants[0].rules->rules[0];
+	assert_string_equal(r->write_mask, "0x6");
+	assert_true(r->preserve);
+	assert_int_equal(r->widths, 4 | 2);
+
+	/* What does not fit the map: the config's line of the rule or name. */
+	static const struct {
+		const char *grant;
+		const char *message;
+	} bad[] = {
+		{"{ group = 7; access = \"rw\"; registers = [\"NOPE\"]; }", "no register 'NOPE'"},
+		{"{ group = 7; access = \"rw\"; registers = [\"CTLR\"]; }",
+		 "no register 'CTLR' in map 'm' (did you mean CTRL?)"},
+		{"{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; write_mask = "
+		 "\"EN|SPEED\"; } ); }",
+		 "CTRL has no field 'SPEED' (the map"},
+		{"{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; write_mask = "
+		 "\"EN|MDOE\"; } ); }",
+		 "CTRL has no field 'MDOE' (did you mean MODE?)"},
+		{"{ group = 7; access = \"rw\"; rules = ( { register = \"ST\"; write_mask = 1; "
+		 "mask_mode = \"preserve\"; } ); }",
+		 "reading it has side effects"},
+		{"{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; widths = [64]; } "
+		 "); }",
+		 "CTRL is 32 bits, not 64"},
+		{"{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; widths = [12]; } "
+		 "); }",
+		 "each is 8, 16, 32 or 64"},
+		{"{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; mask_mode = "
+		 "\"x\"; } "
+		 "); }",
+		 "mask_mode must be"},
+		{"{ group = 7; access = \"rw\"; rules = ( { write_mask = 1; } ); }",
+		 "a rule names its register"},
+		{"{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; mask = 1; } ); }",
+		 "unknown"},
+		{"{ group = 7; access = \"rw\"; registers = \"CTRL\"; }", "registers is a list"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		rules_conf(text, sizeof(text), map, bad[i].grant);
+		expect(f, text, -EINVAL, 8);
+		assert_non_null(strstr(f->err, bad[i].message));
+	}
+	/* No map: nothing to name. */
+	expect(f, GRANTS("{ group = 7; access = \"rw\"; registers = [\"CTRL\"]; }"), -EINVAL, 7);
+	assert_non_null(strstr(f->err, "has none (map = \"PATH\")"));
+	assert_int_equal(unlink(map), 0);
+}
+
 /* map = "PATH": the register map file, read with the config; an integer map stays the UIO map. */
 static void
 test_conf_regmap(void **state)
@@ -1144,6 +1239,7 @@ main(void)
 		T(test_conf_regmap),
 		T(test_conf_park),
 		T(test_conf_max_lease_ms),
+		T(test_conf_grant_rules),
 		T(test_conf_sim),
 		T(test_conf_defaults),
 		T(test_conf_unreadable),
