@@ -31,6 +31,8 @@
 #define OPT_ADDRESS    0x80u  /* -a/--address ADDR stands for REGION OFFSET */
 #define OPT_MASK       0x100u /* --mask MASK (sim set) */
 #define OPT_DECODE     0x200u /* -d/--decode: registers by their fields */
+#define OPT_COUNT      0x400u /* -n/--count alone (trace) */
+#define OPT_REPLAY     0x800u /* --region SIMREGION, --reset */
 
 /* Positional arguments -a/--address stands for: REGION and OFFSET (or RANGE). */
 #define ADDRESS_ARGS 2
@@ -39,6 +41,8 @@
 #define OPT_LONG_VERIFY 256
 #define OPT_LONG_LIST   257
 #define OPT_LONG_MASK   258
+#define OPT_LONG_REGION 259
+#define OPT_LONG_RESET  260
 
 /* mmio_poll() lasts at most this long. */
 #define POLL_MAX_TIMEOUT_MS 60000
@@ -101,6 +105,10 @@ static const char usage_text[] =
 	"  run [FILE|-] [--keep-going]           run a lease script on one connection\n"
 	"  sim get|set|irq|reset REGION ...      act as a sim region's device (raw bits,\n"
 	"                                        its interrupt, reset)\n"
+	"  trace REGION [-n N]                   print every access on a region (admins)\n"
+	"  replay FILE --region SIMREGION [--reset]\n"
+	"                                        re-run a trace (-o json) on a sim region\n"
+	"                                        and report the first load that differs\n"
 	"\n"
 	"In read, write, modify, poll and dump, -a/--address ADDR stands for REGION\n"
 	"OFFSET: the register by its device address (physical for devmem and uio, bus\n"
@@ -203,6 +211,9 @@ static const struct command commands[] = {
 	 " get REGION OFFSET|NAME [-w WIDTH] [-d] | set REGION OFFSET|NAME VALUE [-w WIDTH] "
 	 "[--mask MASK] | set REGION REG.FIELD=VALUE... | irq|reset REGION",
 	 2, 3 + 64, OPT_WIDTH | OPT_MASK | OPT_DECODE, mmioctl_sim_help, mmioctl_sim},
+	{"trace", " REGION [-n|--count N]", 1, 1, OPT_COUNT, mmioctl_trace_help, mmioctl_trace},
+	{"replay", " FILE --region SIMREGION [--reset]", 1, 1, OPT_REPLAY, mmioctl_replay_help,
+	 mmioctl_replay},
 };
 
 /*
@@ -227,7 +238,9 @@ static const struct option_spec option_specs[] = {
 	{'d', "-d", "--decode", OPT_DECODE, 0},
 	{OPT_LONG_VERIFY, NULL, "--verify", OPT_VERIFY, 0},
 	{'t', "-t", "--timeout", OPT_IRQ | OPT_POLL, 0},
-	{'n', "-n", "--count", OPT_IRQ, 0},
+	{'n', "-n", "--count", OPT_IRQ | OPT_COUNT, 0},
+	{OPT_LONG_REGION, NULL, "--region", OPT_REPLAY, 0},
+	{OPT_LONG_RESET, NULL, "--reset", OPT_REPLAY, 0},
 	{'i', "-i", "--interval", OPT_POLL, 0},
 	{'k', "-k", "--keep-going", OPT_KEEP_GOING, 0},
 	{OPT_LONG_MASK, NULL, "--mask", OPT_MASK, 0},
@@ -314,7 +327,7 @@ print_command_help(const struct command *cmd)
 }
 
 /*
- * -t/--timeout MS (wait-irq, poll), -n/--count N (wait-irq) and -i/--interval
+ * -t/--timeout MS (wait-irq, poll), -n/--count N (wait-irq, trace) and -i/--interval
  * US (poll), options cmd takes: stores c's argument, text, in inv. Returns 0
  * or the usage exit status.
  */
@@ -337,6 +350,7 @@ parse_timing_option(const struct command *cmd, int c, const char *text, struct i
 				cmd->name, "count '%s': expected a count of at least 1", text);
 		}
 		inv->count = (unsigned)v;
+		inv->count_given = true;
 	} else {
 		if (!ok || v > UINT32_MAX) {
 			return mmioctl_usage_error(cmd->name,
@@ -400,6 +414,8 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		{"address", required_argument, NULL, 'a'},
 		{"mask", required_argument, NULL, OPT_LONG_MASK},
 		{"decode", no_argument, NULL, 'd'},
+		{"region", required_argument, NULL, OPT_LONG_REGION},
+		{"reset", no_argument, NULL, OPT_LONG_RESET},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -436,6 +452,12 @@ parse_command(int argc, char **argv, struct invocation *inv)
 			break;
 		case OPT_LONG_MASK:
 			inv->mask = optarg;
+			break;
+		case OPT_LONG_REGION:
+			inv->region = optarg;
+			break;
+		case OPT_LONG_RESET:
+			inv->reset = true;
 			break;
 		case 't':
 		case 'n':
@@ -501,7 +523,7 @@ wants_json(int argc, char **argv)
 {
 	/* Long options that take an argument, but --output; short ones are in the cluster loop. */
 	static const char *const with_arg[] = {"--socket",   "--width",   "--timeout", "--count",
-					       "--interval", "--address", "--mask"};
+					       "--interval", "--address", "--mask",    "--region"};
 	bool json = false;
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		const char *a = argv[i];

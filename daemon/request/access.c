@@ -7,6 +7,7 @@
 #include "device/region.h"
 #include "request/access.h"
 #include "request/session.h"
+#include "request/trace.h"
 #include "status.h"
 
 void
@@ -68,6 +69,16 @@ access_audit(const struct session *s, const struct lease *l, bool is_store, unsi
 		.status = status ? status : "IO_ERROR",
 	};
 	log_audit(&rec);
+}
+
+void
+access_trace(const struct session *s, const struct lease *l, bool is_store, unsigned width,
+	     uint64_t off, uint64_t value, int rc)
+{
+	struct trace_who by = {.conn = s->conn_id, .lease = l->id, .who = &s->who};
+	trace_access(region_of_lease(l), &by,
+		     is_store ? MMIO_TRACE_WIRE_STORE : MMIO_TRACE_WIRE_LOAD, width, l->start + off,
+		     value, width_mask(width), rc);
 }
 
 int

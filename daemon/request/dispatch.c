@@ -134,6 +134,11 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 	case MMIO__REQUEST__BODY_SIM_DEVICE:
 		handle_sim_device(s, req->sim_device, reply, scratch);
 		break;
+	case MMIO__REQUEST__BODY_TRACE_SUBSCRIBE:
+		/* No grant to undo if the fd is not delivered: its closed read end ends the trace.
+		 */
+		handle_trace_subscribe(s, req->trace_subscribe, reply, scratch);
+		break;
 	case MMIO__REQUEST__BODY_POLL:
 		handle_poll(s, req->poll, reply, scratch);
 		return scratch->poll.pending ? DISPATCH_DEFER : DISPATCH_REPLY;
@@ -151,6 +156,7 @@ dispatch_fds_needed(const Mmio__Request *req)
 	case MMIO__REQUEST__BODY_RING_SETUP:
 		return 2;
 	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
+	case MMIO__REQUEST__BODY_TRACE_SUBSCRIBE:
 		return 1;
 	default:
 		return 0;

@@ -5,6 +5,7 @@
 #include "request/ring.h"
 #include "request/service.h"
 #include "request/session.h"
+#include "request/trace.h"
 
 void
 session_init(struct session *s, uint64_t conn_id, struct service *svc, const struct identity *who)
@@ -52,6 +53,7 @@ session_finish(struct session *s)
 		irq_lease_gone(l);
 	}
 	session_close_ring(s);
+	trace_conn_gone(s->svc->regions, s->conn_id);
 	return lease_revoke_all(&s->leases);
 }
 

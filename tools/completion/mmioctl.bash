@@ -15,7 +15,7 @@ _mmioctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="regions leases revoke stats wait-irq regs read write modify poll dump run sim"
+	local commands="regions leases revoke stats wait-irq regs read write modify poll dump run sim trace replay"
 	local global_opts="-s --socket -q --quiet -o --output -h --help -V --version --list-commands"
 	local _mmioctl_cmd="${words[0]}"
 
@@ -37,7 +37,7 @@ _mmioctl()
 		--address=*)
 			address=1
 			;;
-		-w | --width | -t | --timeout | -i | --interval | -n | --count | -o | --output | --mask)
+		-w | --width | -t | --timeout | -i | --interval | -n | --count | -o | --output | --mask | --region)
 			((i++))
 			;;
 		-*) ;;
@@ -71,6 +71,10 @@ _mmioctl()
 	-t | --timeout | -i | --interval | -n | --count | -a | --address | --mask)
 		return
 		;;
+	--region)
+		COMPREPLY=($(compgen -W "$(_mmioctl_query "${sock[@]}" regions)" -- "$cur"))
+		return
+		;;
 	esac
 
 	if [[ -z $cmd ]]; then
@@ -90,6 +94,8 @@ _mmioctl()
 	poll) opts+=" -w --width -a --address -t --timeout -i --interval" ;;
 	wait-irq) opts+=" -t --timeout -n --count" ;;
 	sim) opts+=" -w --width --mask -d --decode" ;;
+	trace) opts+=" -n --count" ;;
+	replay) opts+=" --region --reset" ;;
 	run) opts="-s --socket -h --help -k --keep-going" ;;
 	esac
 	if [[ $cur == -* ]]; then
@@ -98,7 +104,7 @@ _mmioctl()
 	fi
 
 	case "$cmd" in
-	read | write | modify | poll | dump | wait-irq | regs)
+	read | write | modify | poll | dump | wait-irq | regs | trace)
 		# With -a ADDR there is no REGION to name.
 		if ((npos == 0)) && [[ -z $address ]]; then
 			COMPREPLY=($(compgen -W "$(_mmioctl_query "${sock[@]}" regions)" -- "$cur"))
