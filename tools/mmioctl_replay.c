@@ -21,12 +21,13 @@ const char mmioctl_replay_help[] =
 	"on SIMREGION, a region of type sim, in order: loads and stores through one\n"
 	"lease of the whole region at the traced offsets and widths (a modify was\n"
 	"traced as its load and its store), and the device side's sim-get and sim-set.\n"
-	"Accesses that failed in the trace are skipped. A run of loads of one register\n"
-	"is a poll: it matches once the register reads the run's last value (within a\n"
-	"second), every value read before being one the run saw. Prints 'N accesses\n"
-	"replayed, all loads matched' and exits 0, or names the first load that\n"
-	"differs (line, offset, register, traced and replayed value) and exits 1; a\n"
-	"trace that lost records cannot be replayed (exit 1).\n"
+	"Accesses that failed in the trace are skipped. No access runs ahead of its\n"
+	"time in the trace (a model's timers see the same delays). A run of loads of\n"
+	"one register is a poll: it matches once the register reads the run's last\n"
+	"value (within a second), every value read before being one the run saw.\n"
+	"Prints 'N accesses replayed, all loads matched' and exits 0, or names the\n"
+	"first load that differs (line, offset, register, traced and replayed value)\n"
+	"and exits 1; a trace that lost records cannot be replayed (exit 1).\n"
 	"\n"
 	"  --region SIMREGION   the sim region to replay on (required)\n"
 	"  --reset              reset it (mmio_sim_reset) first\n";
@@ -38,6 +39,7 @@ struct traced {
 	char status[160];
 	unsigned width;
 	uint64_t offset, value, mask, dropped;
+	uint64_t time_ns;
 };
 
 /* A JSON string at *p (after its opening quote) into out; *p past the closing quote. */
@@ -147,6 +149,8 @@ parse_line(const char *line, struct traced *t)
 			have_value = true;
 		} else if (strcmp(key, "mask_int") == 0 && number) {
 			t->mask = v;
+		} else if (strcmp(key, "time_ns") == 0 && number) {
+			t->time_ns = v;
 		} else if (strcmp(key, "dropped") == 0 && number) {
 			t->dropped = v;
 		}
@@ -178,6 +182,9 @@ struct replay {
 	const char *region;
 	const char *file;
 	unsigned long accesses;
+	/* The first record's time, and when its replay started: nothing runs ahead of the trace. */
+	bool started;
+	uint64_t trace_t0, replay_t0;
 	/* The run of loads of one register now being replayed (a poll), by line. */
 	struct traced *run;
 	unsigned long *run_lines;
@@ -218,11 +225,43 @@ report_mismatch(const struct replay *r, unsigned long line, const struct traced 
 }
 
 static uint64_t
-now_ms(void)
+now_ns(void)
 {
 	struct timespec ts;
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+now_ms(void)
+{
+	return now_ns() / 1000000u;
+}
+
+/*
+ * Waits until t's time in the trace, counted from the first record: a device whose state moves
+ * with time (a model's timers) is where it was, never behind, when the access replays.
+ */
+static void
+keep_pace(struct replay *r, const struct traced *t)
+{
+	if (!r->started) {
+		r->started = true;
+		r->trace_t0 = t->time_ns;
+		r->replay_t0 = now_ns();
+		return;
+	}
+	if (t->time_ns <= r->trace_t0) {
+		return;
+	}
+	uint64_t due = r->replay_t0 + (t->time_ns - r->trace_t0);
+	uint64_t now = now_ns();
+	if (now < due) {
+		struct timespec d = {.tv_sec = (time_t)((due - now) / 1000000000u),
+				     .tv_nsec = (long)((due - now) % 1000000000u)};
+		while (nanosleep(&d, &d) < 0 && errno == EINTR) {
+		}
+	}
 }
 
 /* Replays the pending run of loads of one register: 0 or the exit status after reporting. */
@@ -233,6 +272,7 @@ flush_run(struct replay *r)
 		return 0;
 	}
 	const struct traced *last = &r->run[r->n_run - 1];
+	keep_pace(r, last);
 	uint64_t deadline = now_ms() + 1000;
 	unsigned long line = r->run_lines[r->n_run - 1];
 	int rc = 0;
@@ -298,6 +338,7 @@ replay_one(struct replay *r, unsigned long line, const struct traced *t)
 	if (rc != 0) {
 		return rc;
 	}
+	keep_pace(r, t);
 	int err;
 	if (strcmp(t->op, "store") == 0) {
 		err = mmio_store(r->lease, t->offset, t->width, t->value);

@@ -81,12 +81,23 @@ access_trace(const struct session *s, const struct lease *l, bool is_store, unsi
 		     value, width_mask(width), rc);
 }
 
+void
+access_count_error(const struct lease *l, int rc)
+{
+	unsigned status = (unsigned)status_from_errno(rc);
+	figures_add_error(access_figures_of(l), status);
+	figures_add_error(&region_of_lease(l)->figures, status);
+}
+
 int
 access_modify(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
 	      uint64_t mask, uint64_t value, uint64_t *old)
 {
+	access_figures_of(l)->modifies++;
+	region_of_lease(l)->figures.modifies++;
 	/* Refuse before the load: reading a register can have side effects. */
 	if (l->read_only) {
+		access_count_error(l, -EACCES);
 		return -EACCES;
 	}
 	int rc = access_load(s, l, off, width, old);

@@ -39,6 +39,16 @@ access_traced(const struct lease *l)
 	return region_of_lease(l)->trace != NULL;
 }
 
+/* A failed access in the figures of l and its region. Out of line: failures are rare. */
+void access_count_error(const struct lease *l, int rc);
+
+/* The figures of l: counters, bumped through the const lease every access path holds. */
+static inline struct access_figures *
+access_figures_of(const struct lease *l)
+{
+	return (struct access_figures *)&l->figures;
+}
+
 static inline bool
 access_audited(const struct lease *l, bool is_store)
 {
@@ -55,6 +65,11 @@ access_load(const struct session *s, const struct lease *l, uint64_t off, unsign
 	    uint64_t *value)
 {
 	int rc = region_load(l, off, width, value);
+	access_figures_of(l)->loads++;
+	region_of_lease(l)->figures.loads++;
+	if (rc != 0) {
+		access_count_error(l, rc);
+	}
 	if (access_audited(l, false)) {
 		access_audit(s, l, false, width, off, rc == 0 ? *value : 0, rc);
 	}
@@ -70,6 +85,11 @@ access_store(const struct session *s, const struct lease *l, uint64_t off, unsig
 {
 	/* Refused before any check: the lease was granted read-only. */
 	int rc = l->read_only ? -EACCES : region_store(l, off, width, value);
+	access_figures_of(l)->stores++;
+	region_of_lease(l)->figures.stores++;
+	if (rc != 0) {
+		access_count_error(l, rc);
+	}
 	if (access_audited(l, true)) {
 		access_audit(s, l, true, width, off, value, rc);
 	}

@@ -154,6 +154,43 @@ struct mmio_region_stats {
 	uint64_t faults; /* device faults since mmiod started, as mmio_region_info.faults */
 };
 
+/* Latency buckets of struct mmio_access_figures (since 0.4). */
+#define MMIO_LATENCY_BUCKETS 32
+
+/* The most distinct statuses struct mmio_access_figures counts. */
+#define MMIO_STATS_MAX_STATUSES 16
+
+/*
+ * What a lease or a region has done since it began (since 0.4). loads and stores count every
+ * access on every path (a modify is one of each, a block access one per value); modifies,
+ * polls and block_bytes count those requests. errors: the failed accesses by status.
+ * latency[i]: socket access requests (load, store, modify, block; a batch once, for its first
+ * op's lease) on which mmiod spent [2^i, 2^(i+1)) ns, the last bucket all longer.
+ */
+struct mmio_access_figures {
+	uint64_t loads;
+	uint64_t stores;
+	uint64_t modifies;
+	uint64_t polls;
+	uint64_t block_bytes;
+	size_t n_errors;
+	struct {
+		int status; /* negative errno, as mmio_status_name() takes */
+		uint64_t count;
+	} errors[MMIO_STATS_MAX_STATUSES];
+	uint64_t latency[MMIO_LATENCY_BUCKETS];
+	uint64_t latency_sum_ns;
+};
+
+/* One live lease's figures (since 0.4). */
+struct mmio_lease_stats {
+	uint64_t id;
+	char region[65];
+	uid_t uid; /* of its holder */
+	pid_t pid;
+	struct mmio_access_figures figures;
+};
+
 /* The daemon's figures, as mmio_stats() reports them. */
 struct mmio_stats {
 	uint64_t connections; /* live client connections (not those refused over a limit) */
@@ -164,6 +201,12 @@ struct mmio_stats {
 	uint64_t rings;       /* open shared-memory rings (see mmio_set_fast_path) */
 	size_t n_regions;
 	const struct mmio_region_stats *regions; /* in the same allocation */
+	/* Since 0.4 (the library allocates this struct: new fields only ever go last). */
+	const struct mmio_access_figures *region_figures; /* n_regions, in regions' order */
+	size_t n_leases; /* every live lease for root and the admin group, else the caller's uid's
+			  */
+	const struct mmio_lease_stats *lease_stats; /* by ascending id */
+	int lease_stats_more; /* 1: more leases than one reply holds; the first listed only */
 };
 
 /*
