@@ -350,6 +350,16 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 			  : find_region(req->sim_device->region) ? MMIO__STATUS__INVALID_ARGUMENT
 								 : MMIO__STATUS__NOT_FOUND;
 		break;
+	case MMIO__REQUEST__BODY_TRACE_SUBSCRIBE:
+		/*
+		 * Admins only, before the lookup. A known region: OK, or RESOURCE_EXHAUSTED with
+		 * MMIO_TRACE_MAX_TRACERS whose closed pipes no access has noticed yet.
+		 */
+		b->want = !is_admin(&s->who) ? MMIO__STATUS__PERMISSION_DENIED
+			  : find_region(req->trace_subscribe->region) ? MMIO__STATUS__OK
+								      : MMIO__STATUS__NOT_FOUND;
+		b->check_status = b->want != MMIO__STATUS__OK;
+		break;
 	case MMIO__REQUEST__BODY_POLL:
 		/* Over the limit: refused before anything else; otherwise fuzz_check_poll(). */
 		b->check_status = req->poll->timeout_ms > MMIO_POLL_MAX_MS;
@@ -715,6 +725,11 @@ fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio
 		/* Refused whatever the op: no body, and (may_write) no device byte changed. */
 		FUZZ_CHECK(reply->status != MMIO__STATUS__OK &&
 			   reply->body_case == MMIO__REPLY__BODY__NOT_SET);
+		break;
+	case MMIO__REQUEST__BODY_TRACE_SUBSCRIBE:
+		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY__NOT_SET);
+		FUZZ_CHECK(b->check_status || reply->status == MMIO__STATUS__OK ||
+			   reply->status == MMIO__STATUS__RESOURCE_EXHAUSTED);
 		break;
 	case MMIO__REQUEST__BODY_LOAD:
 	case MMIO__REQUEST__BODY_STORE:

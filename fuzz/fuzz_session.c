@@ -602,6 +602,14 @@ run_op(struct reader *r)
 		send_request(c, &req);
 		break;
 	}
+	case SOP_TRACE: {
+		Mmio__TraceSubscribe body = MMIO__TRACE_SUBSCRIBE__INIT;
+		body.region = take_region(r);
+		req.body_case = MMIO__REQUEST__BODY_TRACE_SUBSCRIBE;
+		req.trace_subscribe = &body;
+		send_request(c, &req);
+		break;
+	}
 	case SOP_STATS: {
 		Mmio__Stats body = MMIO__STATS__INIT;
 		req.body_case = MMIO__REQUEST__BODY_STATS;

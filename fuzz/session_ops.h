@@ -65,6 +65,7 @@ enum session_op {
 	SOP_LIST_REGISTERS, /* region, u8 first: ListRegisters */
 	SOP_SIM_DEVICE,     /* region, u8 op (mod 5), u64 offset, width, u64 mask, u64 value:
 			       SimDevice */
+	SOP_TRACE,          /* region: TraceSubscribe (the pipe's read end closed at once) */
 	SOP_COUNT,
 };
 

@@ -33,8 +33,10 @@
 #define OPT_MASK       0x100u /* --mask MASK (sim set) */
 #define OPT_DECODE     0x200u /* -d/--decode: registers by their fields */
 /* regmap import: -p/--peripheral, no -s (never connects); prints YAML (with OPT_NO_JSON). */
-#define OPT_SVD   0x400u
-#define OPT_GRACE 0x800u /* --grace MS (revoke) */
+#define OPT_SVD    0x400u
+#define OPT_GRACE  0x800u  /* --grace MS (revoke) */
+#define OPT_COUNT  0x1000u /* -n/--count alone (trace) */
+#define OPT_REPLAY 0x2000u /* --region SIMREGION, --reset */
 
 /* Positional arguments -a/--address stands for: REGION and OFFSET (or RANGE). */
 #define ADDRESS_ARGS 2
@@ -44,6 +46,8 @@
 #define OPT_LONG_LIST   257
 #define OPT_LONG_MASK   258
 #define OPT_LONG_GRACE  259
+#define OPT_LONG_REGION 260
+#define OPT_LONG_RESET  261
 
 /* mmio_poll() lasts at most this long. */
 #define POLL_MAX_TIMEOUT_MS 60000
@@ -109,6 +113,10 @@ static const char usage_text[] =
 	"                                        its interrupt, reset)\n"
 	"  regmap import [-p NAME] FILE.svd      convert a CMSIS-SVD peripheral into a\n"
 	"                                        register map (YAML; needs no daemon)\n"
+	"  trace REGION [-n N]                   print every access on a region (admins)\n"
+	"  replay FILE --region SIMREGION [--reset]\n"
+	"                                        re-run a trace (-o json) on a sim region\n"
+	"                                        and report the first load that differs\n"
 	"\n"
 	"In read, write, modify, poll and dump, -a/--address ADDR stands for REGION\n"
 	"OFFSET: the register by its device address (physical for devmem and uio, bus\n"
@@ -213,6 +221,9 @@ static const struct command commands[] = {
 	 2, 3 + 64, OPT_WIDTH | OPT_MASK | OPT_DECODE, mmioctl_sim_help, mmioctl_sim},
 	{"regmap", " import [-p|--peripheral NAME] FILE.svd", 2, 2, OPT_SVD | OPT_NO_JSON,
 	 mmioctl_regmap_help, mmioctl_regmap},
+	{"trace", " REGION [-n|--count N]", 1, 1, OPT_COUNT, mmioctl_trace_help, mmioctl_trace},
+	{"replay", " FILE --region SIMREGION [--reset]", 1, 1, OPT_REPLAY, mmioctl_replay_help,
+	 mmioctl_replay},
 };
 
 /*
@@ -237,7 +248,9 @@ static const struct option_spec option_specs[] = {
 	{'d', "-d", "--decode", OPT_DECODE, 0},
 	{OPT_LONG_VERIFY, NULL, "--verify", OPT_VERIFY, 0},
 	{'t', "-t", "--timeout", OPT_IRQ | OPT_POLL, 0},
-	{'n', "-n", "--count", OPT_IRQ, 0},
+	{'n', "-n", "--count", OPT_IRQ | OPT_COUNT, 0},
+	{OPT_LONG_REGION, NULL, "--region", OPT_REPLAY, 0},
+	{OPT_LONG_RESET, NULL, "--reset", OPT_REPLAY, 0},
 	{'i', "-i", "--interval", OPT_POLL, 0},
 	{'k', "-k", "--keep-going", OPT_KEEP_GOING, 0},
 	{OPT_LONG_MASK, NULL, "--mask", OPT_MASK, 0},
@@ -329,7 +342,7 @@ print_command_help(const struct command *cmd)
 }
 
 /*
- * -t/--timeout MS (wait-irq, poll), -n/--count N (wait-irq) and -i/--interval
+ * -t/--timeout MS (wait-irq, poll), -n/--count N (wait-irq, trace) and -i/--interval
  * US (poll), options cmd takes: stores c's argument, text, in inv. Returns 0
  * or the usage exit status.
  */
@@ -352,6 +365,7 @@ parse_timing_option(const struct command *cmd, int c, const char *text, struct i
 				cmd->name, "count '%s': expected a count of at least 1", text);
 		}
 		inv->count = (unsigned)v;
+		inv->count_given = true;
 	} else {
 		if (!ok || v > UINT32_MAX) {
 			return mmioctl_usage_error(cmd->name,
@@ -418,6 +432,8 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		{"grace", required_argument, NULL, OPT_LONG_GRACE},
 		{"decode", no_argument, NULL, 'd'},
 		{"peripheral", required_argument, NULL, 'p'},
+		{"region", required_argument, NULL, OPT_LONG_REGION},
+		{"reset", no_argument, NULL, OPT_LONG_RESET},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -468,6 +484,12 @@ parse_command(int argc, char **argv, struct invocation *inv)
 			inv->grace_ms = (unsigned)ms;
 			break;
 		}
+		case OPT_LONG_REGION:
+			inv->region = optarg;
+			break;
+		case OPT_LONG_RESET:
+			inv->reset = true;
+			break;
 		case 't':
 		case 'n':
 		case 'i': {
@@ -531,8 +553,9 @@ static bool
 wants_json(int argc, char **argv)
 {
 	/* Long options that take an argument, but --output; short ones are in the cluster loop. */
-	static const char *const with_arg[] = {"--socket",   "--width",   "--timeout", "--count",
-					       "--interval", "--address", "--mask",    "--grace"};
+	static const char *const with_arg[] = {"--socket", "--width",    "--timeout",
+					       "--count",  "--interval", "--address",
+					       "--mask",   "--grace",    "--region"};
 	bool json = false;
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		const char *a = argv[i];

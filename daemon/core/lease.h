@@ -20,6 +20,8 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include "core/figures.h"
+
 struct lease;
 TAILQ_HEAD(lease_list, lease);
 
@@ -73,6 +75,8 @@ struct lease {
 	TAILQ_ENTRY(lease) space_link;
 	TAILQ_ENTRY(lease) set_link;
 	TAILQ_ENTRY(lease) id_link;
+	/* What was done through it (Stats). Counters, not state: bumped through const leases. */
+	struct access_figures figures;
 };
 
 /* An empty space of len bytes, aliasing nothing. */

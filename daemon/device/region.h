@@ -18,15 +18,18 @@
 
 struct backend;
 struct irq_sub;
+struct region_trace;
 struct regmap;
 
 struct region {
 	char name[MMIO_MAX_NAME + 1];
 	struct backend *backend;
 	struct lease_space space;
-	struct region_policy policy; /* owned; replaced on reload */
-	uint64_t faults;             /* accesses the device failed (SIGBUS; a sim's -EIO) */
-	struct irq_sub *irq;         /* the interrupt subscriber, if any (irq.c) */
+	struct region_policy policy;   /* owned; replaced on reload */
+	uint64_t faults;               /* accesses the device failed (SIGBUS; a sim's -EIO) */
+	struct access_figures figures; /* what its leases did (Stats) */
+	struct irq_sub *irq;           /* the interrupt subscriber, if any (irq.c) */
+	struct region_trace *trace;    /* its tracers; NULL while nobody traces (trace.c) */
 	/* Its register map (map = "PATH"), or NULL. Owned; taken from the region config at
 	 * start: a reload (SIGHUP) does not change it, as it does not reopen the region. */
 	struct regmap *regmap;

@@ -8,6 +8,7 @@
 #include "device/region.h"
 #include "request/access.h"
 #include "request/session.h"
+#include "request/trace.h"
 #include "status.h"
 
 /*
@@ -81,6 +82,47 @@ access_audit(const struct session *s, const struct lease *l, bool is_store, unsi
 	log_audit(&rec);
 }
 
+void
+access_trace(const struct session *s, const struct lease *l, bool is_store, unsigned width,
+	     uint64_t off, uint64_t value, int rc)
+{
+	struct trace_who by = {.conn = s->conn_id, .lease = l->id, .who = &s->who};
+	trace_access(region_of_lease(l), &by,
+		     is_store ? MMIO_TRACE_WIRE_STORE : MMIO_TRACE_WIRE_LOAD, width, l->start + off,
+		     value, width_mask(width), rc);
+}
+
+void
+access_count_error(const struct lease *l, int rc)
+{
+	unsigned status = (unsigned)status_from_errno(rc);
+	figures_add_error(access_figures_of(l), status);
+	figures_add_error(&region_of_lease(l)->figures, status);
+}
+
+/* What access_load/access_store do after the access: figures, audit and trace. */
+static void
+account(const struct session *s, const struct lease *l, bool is_store, unsigned width, uint64_t off,
+	uint64_t value, int rc)
+{
+	if (is_store) {
+		access_figures_of(l)->stores++;
+		region_of_lease(l)->figures.stores++;
+	} else {
+		access_figures_of(l)->loads++;
+		region_of_lease(l)->figures.loads++;
+	}
+	if (rc != 0) {
+		access_count_error(l, rc);
+	}
+	if (access_audited(l, is_store)) {
+		access_audit(s, l, is_store, width, off, value, rc);
+	}
+	if (access_traced(l)) {
+		access_trace(s, l, is_store, width, off, value, rc);
+	}
+}
+
 /* Bounds, alignment and the value's width: what region_load/region_store check first. */
 static int
 plain_checks(const struct lease *l, bool is_store, uint64_t off, unsigned width, uint64_t value)
@@ -104,9 +146,7 @@ access_load_ruled(const struct session *s, const struct lease *l, uint64_t off, 
 	if (rc == 0) {
 		rc = region_load(l, off, width, value);
 	}
-	if (access_audited(l, false)) {
-		access_audit(s, l, false, width, off, rc == 0 ? *value : 0, rc);
-	}
+	account(s, l, false, width, off, rc == 0 ? *value : 0, rc);
 	return rc;
 }
 
@@ -133,9 +173,7 @@ store_ruled(const struct session *s, const struct lease *l, uint64_t off, unsign
 	if (rc == 0) {
 		rc = region_store(l, off, width, out);
 	}
-	if (access_audited(l, true)) {
-		access_audit(s, l, true, width, off, out, rc);
-	}
+	account(s, l, true, width, off, out, rc);
 	return rc;
 }
 
@@ -150,8 +188,11 @@ int
 access_modify(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
 	      uint64_t mask, uint64_t value, uint64_t *old)
 {
+	access_figures_of(l)->modifies++;
+	region_of_lease(l)->figures.modifies++;
 	/* Refuse before the load: reading a register can have side effects. */
 	if (l->read_only) {
+		access_count_error(l, -EACCES);
 		return -EACCES;
 	}
 	int rc = access_load(s, l, off, width, old);

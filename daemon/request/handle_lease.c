@@ -493,6 +493,118 @@ handle_irq(struct session *s, Mmio__Request__BodyCase kind, uint64_t lease_id, M
 	}
 }
 
+/* Bytes of a Stats reply the leases' figures may take: the regions' fit in the rest. */
+#define LEASE_STATS_BUDGET (MMIO_MAX_FRAME / 2)
+
+/* The StatusCounts of every AccessFigures of one reply, allocated at once. */
+struct error_pool {
+	Mmio__StatusCount *counts;
+	Mmio__StatusCount **ptrs;
+	size_t used, cap;
+};
+
+static size_t
+count_errors(const struct access_figures *f)
+{
+	size_t n = 0;
+	for (unsigned i = 0; i < FIGURES_STATUSES; i++) {
+		n += f->errors[i] != 0;
+	}
+	return n;
+}
+
+static bool
+error_pool_init(struct error_pool *pool, size_t cap, struct reply_scratch *scratch)
+{
+	*pool = (struct error_pool){.cap = cap};
+	if (cap == 0) {
+		return true;
+	}
+	pool->counts = reply_alloc(scratch, cap, sizeof(*pool->counts));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
+	pool->ptrs = reply_alloc(scratch, cap, sizeof(*pool->ptrs));
+	return pool->counts && pool->ptrs;
+}
+
+/* f into out, its errors from pool (counted for it by count_errors). */
+static void
+fill_figures(Mmio__AccessFigures *out, const struct access_figures *f, struct error_pool *pool)
+{
+	mmio__access_figures__init(out);
+	out->loads = f->loads;
+	out->stores = f->stores;
+	out->modifies = f->modifies;
+	out->polls = f->polls;
+	out->block_bytes = f->block_bytes;
+	out->latency_sum_ns = f->latency_sum_ns;
+	/* Up to the last bucket with a count: an idle lease costs the reply nothing there. */
+	size_t n_buckets = FIGURES_LATENCY_BUCKETS;
+	while (n_buckets > 0 && f->latency[n_buckets - 1] == 0) {
+		n_buckets--;
+	}
+	out->n_latency_buckets = n_buckets;
+	out->latency_buckets = (uint64_t *)f->latency;
+	out->errors = pool->ptrs ? pool->ptrs + pool->used : NULL;
+	for (unsigned i = 0; i < FIGURES_STATUSES && pool->used < pool->cap; i++) {
+		if (f->errors[i]) {
+			Mmio__StatusCount *c = &pool->counts[pool->used];
+			mmio__status_count__init(c);
+			c->status = (Mmio__Status)i;
+			c->count = f->errors[i];
+			pool->ptrs[pool->used++] = c;
+			out->n_errors++;
+		}
+	}
+}
+
+/*
+ * The figures of every lease s may see (lease_visible), by ascending id, as many as fit in
+ * LEASE_STATS_BUDGET (*more then set). false for lack of memory.
+ */
+static bool
+fill_lease_stats(struct session *s, bool all, size_t n, Mmio__StatsReply *st,
+		 struct error_pool *pool, struct reply_scratch *scratch)
+{
+	if (n == 0) {
+		return true;
+	}
+	/* One block per kind: reply_alloc keeps a few blocks only. */
+	Mmio__LeaseStats *items = reply_alloc(scratch, n, sizeof(*items));
+	Mmio__AccessFigures *figs = reply_alloc(scratch, n, sizeof(*figs));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
+	Mmio__LeaseStats **ptrs = reply_alloc(scratch, n, sizeof(*ptrs));
+	if (!items || !figs || !ptrs) {
+		return false;
+	}
+	size_t k = 0;
+	size_t used = 0;
+	for (const struct lease *l = lease_first_after(0); l && k < n; l = lease_next_by_id(l)) {
+		if (!lease_visible(s, all, l)) {
+			continue;
+		}
+		Mmio__LeaseStats *item = &items[k];
+		mmio__lease_stats__init(item);
+		item->id = l->id;
+		item->region = (char *)region_of_lease(l)->name;
+		item->uid = (uint32_t)l->set->uid;
+		item->pid = (int32_t)l->set->pid;
+		size_t pool_mark = pool->used;
+		fill_figures(&figs[k], &l->figures, pool);
+		item->figures = &figs[k];
+		size_t cost = mmio__lease_stats__get_packed_size(item) + 4;
+		if (used + cost > LEASE_STATS_BUDGET) {
+			pool->used = pool_mark;
+			st->lease_stats_more = true;
+			break;
+		}
+		used += cost;
+		ptrs[k++] = item;
+	}
+	st->n_lease_stats = k;
+	st->lease_stats = ptrs;
+	return true;
+}
+
 void
 handle_stats(struct session *s, Mmio__Reply *reply, struct reply_scratch *scratch)
 {
@@ -500,9 +612,29 @@ handle_stats(struct session *s, Mmio__Reply *reply, struct reply_scratch *scratc
 	const struct region_table *regions = svc->regions;
 	bool all = service_is_admin(svc, &s->who);
 	Mmio__RegionStats *rs = reply_alloc(scratch, regions->count, sizeof(*rs));
+	Mmio__AccessFigures *figs = reply_alloc(scratch, regions->count, sizeof(*figs));
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
 	Mmio__RegionStats **ptrs = reply_alloc(scratch, regions->count, sizeof(*ptrs));
-	if (!rs || !ptrs) {
+	if (!rs || !figs || !ptrs) {
+		reply_status(reply, scratch, -ENOMEM, NULL);
+		return;
+	}
+	/* Every status count of the reply, regions' and leases', in one pool. */
+	size_t n_errors = 0;
+	size_t n_leases = 0;
+	for (unsigned i = 0; i < regions->count; i++) {
+		if (all || count_grants(s, regions->regions[i]) > 0) {
+			n_errors += count_errors(&regions->regions[i]->figures);
+		}
+	}
+	for (const struct lease *l = lease_first_after(0); l; l = lease_next_by_id(l)) {
+		if (lease_visible(s, all, l)) {
+			n_leases++;
+			n_errors += count_errors(&l->figures);
+		}
+	}
+	struct error_pool pool;
+	if (!error_pool_init(&pool, n_errors, scratch)) {
 		reply_status(reply, scratch, -ENOMEM, NULL);
 		return;
 	}
@@ -520,6 +652,8 @@ handle_stats(struct session *s, Mmio__Reply *reply, struct reply_scratch *scratc
 		rs[n].name = (char *)r->name;
 		rs[n].leases = r->space.count;
 		rs[n].faults = r->faults;
+		fill_figures(&figs[n], &r->figures, &pool);
+		rs[n].figures = &figs[n];
 		ptrs[n] = &rs[n];
 		n++;
 	}
@@ -537,6 +671,10 @@ handle_stats(struct session *s, Mmio__Reply *reply, struct reply_scratch *scratc
 	st->rings = svc->n_rings;
 	st->n_regions = n;
 	st->regions = ptrs;
+	if (!fill_lease_stats(s, all, n_leases, st, &pool, scratch)) {
+		reply_status(reply, scratch, -ENOMEM, NULL);
+		return;
+	}
 	reply->body_case = MMIO__REPLY__BODY_STATS;
 	reply->stats = st;
 	reply_status(reply, scratch, 0, NULL);

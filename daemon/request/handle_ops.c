@@ -84,6 +84,8 @@ handle_block_read(struct session *s, const Mmio__BlockRead *req, Mmio__Reply *re
 			return;
 		}
 	}
+	access_figures_of(l)->block_bytes += (uint64_t)req->count * req->width;
+	region_of_lease(l)->figures.block_bytes += (uint64_t)req->count * req->width;
 	mmio__values__init(&scratch->values);
 	scratch->values.n_values = req->count;
 	scratch->values.values = values;
@@ -128,6 +130,8 @@ handle_block_write(struct session *s, const Mmio__BlockWrite *req, Mmio__Reply *
 			return;
 		}
 	}
+	access_figures_of(l)->block_bytes += (uint64_t)req->n_values * req->width;
+	region_of_lease(l)->figures.block_bytes += (uint64_t)req->n_values * req->width;
 	reply_status(reply, scratch, 0, NULL);
 }
 
@@ -183,6 +187,11 @@ handle_poll(struct session *s, const Mmio__Poll *req, Mmio__Reply *reply,
 		.timeout_ms = req->timeout_ms,
 		.interval_us = req->interval_us,
 	};
+	const struct lease *l = lease_find(&s->leases, req->lease);
+	if (l) {
+		access_figures_of(l)->polls++;
+		region_of_lease(l)->figures.polls++;
+	}
 	if (dispatch_poll_step(s, &p, req->timeout_ms == 0, reply, scratch) == DISPATCH_DEFER) {
 		scratch->poll = p;
 	}

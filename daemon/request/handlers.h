@@ -56,6 +56,9 @@ void handle_list_registers(struct session *s, const Mmio__ListRegisters *req, Mm
 /* The device side of a sim region (handle_sim.c). */
 void handle_sim_device(struct session *s, const Mmio__SimDevice *req, Mmio__Reply *reply,
 		       struct reply_scratch *scratch);
+/* Adds the caller as a tracer of a region (handle_trace.c); the pipe goes in scratch->pass_fds. */
+void handle_trace_subscribe(struct session *s, const Mmio__TraceSubscribe *req, Mmio__Reply *reply,
+			    struct reply_scratch *scratch);
 /* The first attempt; leaves scratch->poll.pending set when the poll must go on. */
 void handle_poll(struct session *s, const Mmio__Poll *req, Mmio__Reply *reply,
 		 struct reply_scratch *scratch);

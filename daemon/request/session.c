@@ -13,6 +13,7 @@
 #include "request/ring.h"
 #include "request/service.h"
 #include "request/session.h"
+#include "request/trace.h"
 
 void
 session_init(struct session *s, uint64_t conn_id, struct service *svc, const struct identity *who)
@@ -282,6 +283,7 @@ session_finish(struct session *s, enum lease_end why)
 		irq_lease_gone(l);
 	}
 	session_close_ring(s);
+	trace_conn_gone(s->svc->regions, s->conn_id);
 	/* Parked before any is freed: none of their ranges can be leased again in between. At
 	 * shutdown the holder is still there to be told. */
 	TAILQ_FOREACH(l, &s->leases.leases, set_link)

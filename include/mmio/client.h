@@ -156,6 +156,43 @@ struct mmio_region_stats {
 	uint64_t faults; /* device faults since mmiod started, as mmio_region_info.faults */
 };
 
+/* Latency buckets of struct mmio_access_figures (since 0.4). */
+#define MMIO_LATENCY_BUCKETS 32
+
+/* The most distinct statuses struct mmio_access_figures counts. */
+#define MMIO_STATS_MAX_STATUSES 16
+
+/*
+ * What a lease or a region has done since it began (since 0.4). loads and stores count every
+ * access on every path (a modify is one of each, a block access one per value); modifies,
+ * polls and block_bytes count those requests. errors: the failed accesses by status.
+ * latency[i]: socket access requests (load, store, modify, block; a batch once, for its first
+ * op's lease) on which mmiod spent [2^i, 2^(i+1)) ns, the last bucket all longer.
+ */
+struct mmio_access_figures {
+	uint64_t loads;
+	uint64_t stores;
+	uint64_t modifies;
+	uint64_t polls;
+	uint64_t block_bytes;
+	size_t n_errors;
+	struct {
+		int status; /* negative errno, as mmio_status_name() takes */
+		uint64_t count;
+	} errors[MMIO_STATS_MAX_STATUSES];
+	uint64_t latency[MMIO_LATENCY_BUCKETS];
+	uint64_t latency_sum_ns;
+};
+
+/* One live lease's figures (since 0.4). */
+struct mmio_lease_stats {
+	uint64_t id;
+	char region[65];
+	uid_t uid; /* of its holder */
+	pid_t pid;
+	struct mmio_access_figures figures;
+};
+
 /* The daemon's figures, as mmio_stats() reports them. */
 struct mmio_stats {
 	uint64_t connections; /* live client connections (not those refused over a limit) */
@@ -166,6 +203,12 @@ struct mmio_stats {
 	uint64_t rings;       /* open shared-memory rings (see mmio_set_fast_path) */
 	size_t n_regions;
 	const struct mmio_region_stats *regions; /* in the same allocation */
+	/* Since 0.4 (the library allocates this struct: new fields only ever go last). */
+	const struct mmio_access_figures *region_figures; /* n_regions, in regions' order */
+	size_t n_leases; /* every live lease for root and the admin group, else the caller's uid's
+			  */
+	const struct mmio_lease_stats *lease_stats; /* by ascending id */
+	int lease_stats_more; /* 1: more leases than one reply holds; the first listed only */
 };
 
 /*
@@ -600,6 +643,51 @@ int mmio_sim_irq(struct mmio_client *client, const char *region);
 
 /* Every register of the region back to its reset value. */
 int mmio_sim_reset(struct mmio_client *client, const char *region);
+
+/*
+ * Tracing (since 0.4): every access on a region as it happens, for root and the admin group.
+ * mmio_trace_open returns 0 with *fd, a pipe's read end the caller owns (close it to stop),
+ * or -EACCES (not an admin, whether or not the region exists), -ENOENT (no such region),
+ * -ENOSPC (the region has as many tracers as it may have, or too many descriptors in
+ * replies not read yet) or a transport error. The trace goes on, independently of later
+ * calls on client, until the fd is closed (mmiod notices at the next access) or client
+ * disconnects; then the fd reads EOF. Read it with mmio_trace_read, blocking or not: mmiod
+ * never waits for a tracer, so one that does not keep up loses records, and the next
+ * record it gets says how many (dropped).
+ */
+enum mmio_trace_op {
+	MMIO_TRACE_LOAD = 1,    /* through a lease, on any path; a modify is a load and a store */
+	MMIO_TRACE_STORE = 2,   /* through a lease */
+	MMIO_TRACE_SIM_GET = 3, /* the device side of a sim region (mmio_sim_get): no lease */
+	MMIO_TRACE_SIM_SET = 4, /* mmio_sim_set: value holds the bits of mask it set */
+};
+
+struct mmio_trace_record {
+	uint64_t time_ns; /* CLOCK_REALTIME when mmiod made the access */
+	uint64_t conn;    /* mmiod's id of the accessor's connection */
+	uint64_t lease;   /* 0 for the device side */
+	uint64_t offset;  /* from the region's start */
+	uint64_t value;   /* loaded (0 if the load failed) or stored */
+	uint64_t mask;    /* the bits a sim-set sets; else every bit of the width */
+	uid_t uid;        /* of the accessor */
+	pid_t pid;        /* of the accessor */
+	uint32_t dropped; /* records lost just before this one */
+	int status;       /* 0, or the access's negative errno (see mmio_status_name) */
+	enum mmio_trace_op op;
+	unsigned width; /* bytes */
+};
+
+int mmio_trace_open(struct mmio_client *client, const char *region, int *fd);
+
+/*
+ * The next record from a trace fd into *rec: 1, 0 at the end of the trace (EOF), -EAGAIN
+ * (a nonblocking fd with nothing to read), -EPROTO (a record this library cannot read: a
+ * short one, or an unknown op) or another negative errno. Retries on EINTR.
+ */
+int mmio_trace_read(int fd, struct mmio_trace_record *rec);
+
+/* "load", "store", "sim-get", "sim-set"; NULL for anything else. */
+const char *mmio_trace_op_name(enum mmio_trace_op op);
 
 typedef void (*mmio_log_handler)(enum mmio_log_level level, const char *message, void *userdata);
 

@@ -55,7 +55,7 @@ VALUES = {"-s": "/x", "--socket": "/x", "-o": "text", "--output": "text", "-w": 
           "--width": "8", "-a": "0x0", "--address": "0x0", "-t": "5", "--timeout": "5",
           "-n": "1", "--count": "1", "-i": "5", "--interval": "5", "-p": "P",
           "--peripheral": "P", "--mask": "1",
-          "--grace": "500"}
+          "--grace": "500", "--region": "sim0"}
 
 
 def accepted(mmioctl, command, option):

@@ -83,3 +83,11 @@ mmio_test(test_mmioctl_regmap integration
 target_compile_definitions(test_mmioctl_regmap PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>"
                            MMIO_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 add_dependencies(test_mmioctl_regmap mmioctl)
+
+# test_trace: TraceSubscribe on every path, `mmioctl trace` and `mmioctl replay` on sim UARTs.
+mmio_test(test_trace integration
+          SOURCES test_trace.c uart_driver.c cli.c ${CMAKE_SOURCE_DIR}/tests/helpers/spawn_proc.c
+          LIBS mmio-client mmio-test-daemon)
+target_compile_definitions(test_trace PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>"
+                           MMIO_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+add_dependencies(test_trace mmioctl)

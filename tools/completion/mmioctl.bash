@@ -15,7 +15,7 @@ _mmioctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="regions leases revoke stats wait-irq regs read write modify poll dump run sim regmap"
+	local commands="regions leases revoke stats wait-irq regs read write modify poll dump run sim regmap trace replay"
 	local global_opts="-s --socket -q --quiet -o --output -h --help -V --version --list-commands"
 	local _mmioctl_cmd="${words[0]}"
 
@@ -38,7 +38,7 @@ _mmioctl()
 			address=1
 			;;
 		-w | --width | -t | --timeout | -i | --interval | -n | --count | -o | --output | \
-			-p | --peripheral | --mask | --grace)
+			-p | --peripheral | --mask | --grace | --region)
 			((i++))
 			;;
 		-*) ;;
@@ -72,6 +72,10 @@ _mmioctl()
 	-t | --timeout | -i | --interval | -n | --count | -a | --address | -p | --peripheral | --mask | --grace)
 		return
 		;;
+	--region)
+		COMPREPLY=($(compgen -W "$(_mmioctl_query "${sock[@]}" regions)" -- "$cur"))
+		return
+		;;
 	esac
 
 	if [[ -z $cmd ]]; then
@@ -92,6 +96,8 @@ _mmioctl()
 	wait-irq) opts+=" -t --timeout -n --count" ;;
 	sim) opts+=" -w --width --mask -d --decode" ;;
 	revoke) opts+=" --grace" ;;
+	trace) opts+=" -n --count" ;;
+	replay) opts+=" --region --reset" ;;
 	run) opts="-s --socket -h --help -k --keep-going" ;;
 	regmap) opts="-h --help -p --peripheral" ;;
 	esac
@@ -101,7 +107,7 @@ _mmioctl()
 	fi
 
 	case "$cmd" in
-	read | write | modify | poll | dump | wait-irq | regs)
+	read | write | modify | poll | dump | wait-irq | regs | trace)
 		# With -a ADDR there is no REGION to name.
 		if ((npos == 0)) && [[ -z $address ]]; then
 			COMPREPLY=($(compgen -W "$(_mmioctl_query "${sock[@]}" regions)" -- "$cur"))
