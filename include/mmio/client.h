@@ -67,12 +67,12 @@ struct mmio_client;
 struct mmio_lease;
 
 /*
- * The release of libmmio-client this header belongs to (0.3.0). Test them in
+ * The release of libmmio-client this header belongs to (0.4.0). Test them in
  * the preprocessor to use an API only a later release has; mmio_client_version()
  * gives the release of the library a program runs with.
  */
 #define MMIO_CLIENT_VERSION_MAJOR 0
-#define MMIO_CLIENT_VERSION_MINOR 3
+#define MMIO_CLIENT_VERSION_MINOR 4
 #define MMIO_CLIENT_VERSION_PATCH 0
 
 /*
