@@ -264,6 +264,13 @@ session_was_revoked(const struct session *s, uint64_t id, enum lease_end *why)
 	return false;
 }
 
+int
+session_missing_lease(const struct session *s, uint64_t id)
+{
+	enum lease_end why;
+	return session_was_revoked(s, id, &why) ? -EKEYREVOKED : -ENOENT;
+}
+
 void
 session_close_ring(struct session *s)
 {

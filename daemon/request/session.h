@@ -99,6 +99,9 @@ int session_ask_release(struct service *svc, struct lease *l, uint32_t grace_ms)
 /* Was lease id taken from s? true with *why, for the latest SESSION_REVOKED_MEMORY. */
 bool session_was_revoked(const struct session *s, uint64_t id, enum lease_end *why);
 
+/* Why s has no lease id: -EKEYREVOKED if mmiod took it (session_was_revoked), else -ENOENT. */
+int session_missing_lease(const struct session *s, uint64_t id);
+
 /* Closes s's ring, if it has one. */
 void session_close_ring(struct session *s);
 
