@@ -94,6 +94,20 @@ conf_get_uint_range(const struct parse *p, const config_setting_t *group, const 
 
 /* A string member; absent leaves *out NULL. The string belongs to libconfig. */
 int
+conf_get_bool(const struct parse *p, const config_setting_t *group, const char *key, bool *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	if (!s) {
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		return conf_fail_at(p, s, "%s must be true or false", key);
+	}
+	*out = config_setting_get_bool(s);
+	return 0;
+}
+
+int
 conf_get_string(const struct parse *p, const config_setting_t *group, const char *key,
 		const char **out)
 {

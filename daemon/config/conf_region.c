@@ -271,7 +271,8 @@ conf_parse_region(const struct parse *p, const config_setting_t *s, struct regio
 	static const char *const keys[] = {"name",     "type",   "path",  "size", "offset",
 					   "phys",     "device", "bar",   "map",  "uio_map",
 					   "uio_name", "sysfs",  "dev",   "irq",  "irq_dev",
-					   "audit",    "grants", "model", "park", NULL};
+					   "audit",    "grants", "model", "park", "revoke_on_fault",
+					   NULL};
 	struct region_spec *spec = &rc_out->spec;
 	if (!config_setting_is_group(s)) {
 		return conf_fail_at(p, s,
@@ -354,6 +355,9 @@ conf_parse_region(const struct parse *p, const config_setting_t *s, struct regio
 				    "audit must be \"none\", \"stores\" or \"all\"");
 	}
 	rc_out->policy.audit = (enum audit_mode)mode;
+	if ((rc = conf_get_bool(p, s, "revoke_on_fault", &rc_out->policy.revoke_on_fault)) < 0) {
+		return rc;
+	}
 
 	const config_setting_t *grants = config_setting_get_member(s, "grants");
 	if (!grants) {

@@ -56,6 +56,7 @@ struct region_policy {
 	struct grant *grants; /* owned */
 	unsigned n_grants;
 	enum audit_mode audit;
+	bool revoke_on_fault; /* a device fault on a lease revokes it (reason fault) */
 };
 
 /* root, or extra_uid unless that is (uid_t)-1: may lease everything read-write. */

@@ -193,7 +193,7 @@ copy_grant(const struct grant *g, const struct regmap *map, struct grant *out, c
 int
 region_set_policy(struct region *r, const struct region_policy *p, char *why, size_t why_len)
 {
-	struct region_policy next = {.audit = p->audit};
+	struct region_policy next = {.audit = p->audit, .revoke_on_fault = p->revoke_on_fault};
 	next.grants = calloc(p->n_grants ? p->n_grants : 1, sizeof(*next.grants));
 	if (!next.grants) {
 		return -ENOMEM;

@@ -98,6 +98,11 @@ access_count_error(const struct lease *l, int rc)
 	unsigned status = (unsigned)status_from_errno(rc);
 	figures_add_error(access_figures_of(l), status);
 	figures_add_error(&region_of_lease(l)->figures, status);
+	if (rc == -EIO && region_of_lease(l)->policy.revoke_on_fault) {
+		/* On the loop's next turn: the request that faulted still holds l. */
+		struct session *holder = session_of_lease_set(l->set);
+		(void)session_set_deadline(holder->svc, l, LEASE_END_FAULT, 0);
+	}
 }
 
 /* What access_load/access_store do after the access: figures, audit and trace. */

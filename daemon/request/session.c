@@ -102,8 +102,9 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 	const struct session *holder = session_of_lease_set(l->set);
 	log_event(MSGID_LEASE_REVOKED, LOG_LEVEL_INFO, CONN_FMT ": lease %" PRIu64 " revoked: %s",
 		  CONN_ARGS(holder), id,
-		  why == LEASE_END_TTL ? "its time ran out unrenewed"
-				       : "not released within the grace an admin gave");
+		  why == LEASE_END_TTL     ? "its time ran out unrenewed"
+		  : why == LEASE_END_FAULT ? "its device faulted"
+					   : "not released within the grace an admin gave");
 	session_end_lease(l, why);
 	service_figures_changed(svc);
 }

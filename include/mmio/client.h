@@ -715,7 +715,7 @@ enum mmio_revoke_reason {
 	MMIO_REVOKE_ADMIN = 1,   /* an admin revoked it (mmio_revoke, mmioctl revoke) */
 	MMIO_REVOKE_TTL = 2,     /* the lease's time (its grant's max_lease_ms) ran out unrenewed */
 	MMIO_REVOKE_POLICY = 3,  /* a reload of mmiod's config withdrew its grant */
-	MMIO_REVOKE_FAULT = 4,   /* reserved: the device failed */
+	MMIO_REVOKE_FAULT = 4,   /* its device faulted (a region with revoke_on_fault) */
 	MMIO_REVOKE_SHUTDOWN = 5, /* mmiod is stopping (the connection closes next) */
 };
 

@@ -52,10 +52,17 @@ static const char park_conf[] = "park = ( { store = \"IER\"; value = 0; },\n"
 				"         { barrier = true; }, { delay_us = 50; },\n"
 				"         { store = \"PINS\"; value = 0x55; } );\n";
 
+/* The flaky region's device fails every load of DATA: a device fault. */
+static const char flaky_model[] = "function on_load(reg, value)\n"
+				  "  if reg == \"DATA\" then error(\"DATA is broken\") end\n"
+				  "  return value\n"
+				  "end\n";
+
 struct env {
 	struct daemon_fixture daemon;
 	char conf_path[160];
 	char map_path[160];
+	char model_path[160];
 	struct mmio_client *c; /* root: the device side, and leases */
 };
 
@@ -74,7 +81,7 @@ write_file(const char *path, const char *text)
 static int
 write_conf(const struct env *env, bool grant)
 {
-	char conf[2048];
+	char conf[3072];
 	snprintf(conf, sizeof(conf),
 		 "socket = { mode = \"0666\"; };\n"
 		 "regions = (\n"
@@ -83,11 +90,15 @@ write_conf(const struct env *env, bool grant)
 		 "    grants = ( %s ); },\n"
 		 "  { name = \"ttl\"; type = \"sim\"; size = 0x100; map = \"%s\";\n"
 		 "    %s"
-		 "    grants = ( { user = 4242; access = \"rw\"; max_lease_ms = %d; } ); }\n"
+		 "    grants = ( { user = 4242; access = \"rw\"; max_lease_ms = %d; } ); },\n"
+		 "  { name = \"flaky\"; type = \"sim\"; size = 0x100; map = \"%s\";\n"
+		 "    model = \"%s\"; revoke_on_fault = true;\n"
+		 "    %s"
+		 "    grants = ( { user = 4242; access = \"rw\"; } ); }\n"
 		 ");\n",
 		 env->map_path, park_conf,
 		 grant ? "{ user = 4242; access = \"rw\"; }" : "{ user = 4343; access = \"ro\"; }",
-		 env->map_path, park_conf, TTL_MS);
+		 env->map_path, park_conf, TTL_MS, env->map_path, env->model_path, park_conf);
 	return write_file(env->conf_path, conf);
 }
 
@@ -101,8 +112,10 @@ setup(void **state)
 	}
 	snprintf(env->conf_path, sizeof(env->conf_path), "%s/mmiod.conf", env->daemon.dir);
 	snprintf(env->map_path, sizeof(env->map_path), "%s/parkdev.yaml", env->daemon.dir);
+	snprintf(env->model_path, sizeof(env->model_path), "%s/flaky.lua", env->daemon.dir);
 	const char *const args[] = {"--config", env->conf_path, NULL};
-	if (write_file(env->map_path, map_yaml) < 0 || write_conf(env, true) < 0 ||
+	if (write_file(env->map_path, map_yaml) < 0 ||
+	    write_file(env->model_path, flaky_model) < 0 || write_conf(env, true) < 0 ||
 	    chmod(env->daemon.dir, 0755) < 0 || daemon_fixture_start_args(&env->daemon, args) < 0 ||
 	    mmio_connect(env->daemon.socket_path, &env->c) < 0) {
 		daemon_fixture_cleanup(&env->daemon);
@@ -490,6 +503,41 @@ test_ttl_renewed_lives_on(void **state)
 	assert_int_equal(daemon_fixture_log_count(&env->daemon, "reason ttl"), 0);
 }
 
+/*
+ * A device fault on a region with revoke_on_fault: the access that faulted answers IO_ERROR, then
+ * the lease is revoked with reason fault (notice, REVOKED, park attempted and audited).
+ */
+static void
+test_fault_revokes_with_reason_fault(void **state)
+{
+	struct env *env = *state;
+	struct mmio_client *c;
+	struct mmio_lease *l;
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &c), 0);
+	mmio_set_revoke_handler(c, on_revoke, NULL);
+	assert_int_equal(mmio_acquire(c, "flaky", 0, 0x10, &l), 0);
+	uint32_t v;
+	assert_int_equal(mmio_load32(l, 0x4, &v), 0);
+	assert_int_equal(mmio_load32(l, 0x8, &v), -EIO);
+	struct pollfd pfd = {.fd = mmio_event_fd(c), .events = POLLIN};
+	told_count = 0;
+	while (told_count == 0) {
+		assert_int_equal(poll(&pfd, 1, 60000), 1);
+		assert_true(mmio_process_events(c) >= 0);
+	}
+	assert_int_equal(told_lease, mmio_lease_id(l));
+	assert_int_equal(told_reason, MMIO_REVOKE_FAULT);
+	assert_int_equal(mmio_load32(l, 0x4, &v), -EKEYREVOKED);
+	assert_non_null(strstr(mmio_error_detail(c), "was revoked: fault"));
+	assert_int_equal(
+		daemon_fixture_wait_log(&env->daemon, "audit: park region flaky", 1, 60000), 1);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, "reason fault"), 1);
+	/* The range is free again. */
+	struct mmio_lease *again;
+	assert_int_equal(mmio_acquire(c, "flaky", 0, 0x10, &again), 0);
+	mmio_disconnect(c);
+}
+
 static void
 test_reload_withdrawing_grant_parks(void **state)
 {
@@ -551,6 +599,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_grace_not_released_is_forced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ttl_expires_unrenewed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ttl_renewed_lives_on, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_revokes_with_reason_fault, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_reload_withdrawing_grant_parks, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_parks, setup, teardown_if_running),

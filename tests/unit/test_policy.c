@@ -123,7 +123,7 @@ test_policy_range_one_grant(void **state)
 {
 	(void)state;
 	struct grant g[] = {{GRANT_USER, 1000, 0x100, 0x100, false, false, false, 0, NULL, NULL}};
-	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
+	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE, false};
 	static const struct range_case rows[] = {
 		{&alice, NO_UID, 0x180, 0x10, 0, false},       /* inside */
 		{&alice, NO_UID, 0x100, 0x100, 0, false},      /* exactly the grant */
@@ -154,7 +154,7 @@ test_policy_range_adjacent_grants(void **state)
 	(void)state;
 	struct grant g[] = {{GRANT_USER, 1000, 0, 0x100, false, false, false, 0, NULL, NULL},
 			    {GRANT_GROUP, 50, 0x100, 0x100, false, false, false, 0, NULL, NULL}};
-	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
+	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE, false};
 	static const struct range_case rows[] = {
 		{&alice, NO_UID, 0, 0x100, 0, false},
 		{&alice, NO_UID, 0x100, 0x100, 0, false},
@@ -177,7 +177,7 @@ test_policy_range_near_max(void **state)
 		{GRANT_USER, 1000, 0, UINT64_MAX, false, false, false, 0, NULL, NULL},
 		{GRANT_USER, 1001, UINT64_MAX - 0x10, 0x10, false, false, false, 0, NULL, NULL},
 		{GRANT_USER, 1002, 0x10, UINT64_MAX - 0x10, true, false, false, 0, NULL, NULL}};
-	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
+	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE, false};
 	static const struct range_case rows[] = {
 		/* alice: [0, 2^64-1) */
 		{&alice, NO_UID, UINT64_MAX - 1, 2, -EACCES, false},
@@ -222,7 +222,7 @@ test_policy_range_read_only(void **state)
 		/* carol: rw; no ro grant names her */
 		{GRANT_USER, 1002, 0x800, 0x800, false, false, false, 0, NULL, NULL},
 	};
-	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
+	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE, false};
 	static const struct range_case rows[] = {
 		{&alice, NO_UID, 0, 0x1000, 0, true},
 		{&alice, NO_UID, 0x100, 0x10, 0, true}, /* bob's rw grant is not hers */
@@ -243,8 +243,8 @@ test_policy_range_privileged(void **state)
 {
 	(void)state;
 	struct grant g[] = {{GRANT_USER, 1000, 0, 0x10, true, false, false, 0, NULL, NULL}};
-	const struct region_policy none = {NULL, 0, AUDIT_NONE};
-	const struct region_policy ro = {g, ARRAY_LEN(g), AUDIT_ALL};
+	const struct region_policy none = {NULL, 0, AUDIT_NONE, false};
+	const struct region_policy ro = {g, ARRAY_LEN(g), AUDIT_ALL, false};
 	static const struct range_case rows[] = {
 		{&alice, NO_UID, 0, 0, -EACCES, false},     {&alice, NO_UID, 0, 1, -EACCES, false},
 		{&bob, 1002, 0, 1, -EACCES, false},         {&root, NO_UID, 0, 0x100000, 0, false},
@@ -288,7 +288,7 @@ test_policy_may_own_irq(void **state)
 		{GRANT_USER, 1004, 0x900, 0x10, true, true, false, 0, NULL,
 		 NULL}, /* erin: ro + irq (conf refuses) */
 	};
-	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
+	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE, false};
 	static const struct {
 		const struct identity *who;
 		uid_t extra_uid;
@@ -326,11 +326,11 @@ test_policy_may_own_irq(void **state)
 	/* A whole-region rw grant by group (bob: supplementary 10) counts as by user. */
 	struct grant by_group[] = {
 		{GRANT_GROUP, 10, 0, 0x1000, false, false, false, 0, NULL, NULL}};
-	const struct region_policy group = {by_group, 1, AUDIT_NONE};
+	const struct region_policy group = {by_group, 1, AUDIT_NONE, false};
 	assert_true(policy_may_own_irq(&group, &bob, NO_UID, 0x1000, false));
 	assert_false(policy_may_own_irq(&group, &carol, NO_UID, 0x1000, false));
 	/* No grants at all: only the superusers. */
-	const struct region_policy none = {NULL, 0, AUDIT_NONE};
+	const struct region_policy none = {NULL, 0, AUDIT_NONE, false};
 	assert_false(policy_may_own_irq(&none, &carol, NO_UID, 0x1000, false));
 	assert_true(policy_may_own_irq(&none, &carol, 1002, 0x1000, false));
 	assert_true(policy_may_own_irq(&none, &root, NO_UID, 0, false));
@@ -354,7 +354,7 @@ static void
 test_policy_finish(void **state)
 {
 	(void)state;
-	struct region_policy p = {calloc(2, sizeof(struct grant)), 2, AUDIT_STORES};
+	struct region_policy p = {calloc(2, sizeof(struct grant)), 2, AUDIT_STORES, false};
 	assert_non_null(p.grants);
 	policy_finish(&p);
 	assert_null(p.grants);
@@ -373,7 +373,7 @@ test_policy_no_extra_uid_matches_nobody(void **state)
 {
 	(void)state;
 	static const struct identity ghost = {.pid = 14, .uid = NO_UID, .gid = (gid_t)-1};
-	const struct region_policy none = {NULL, 0, AUDIT_NONE};
+	const struct region_policy none = {NULL, 0, AUDIT_NONE, false};
 	static const struct range_case rows[] = {{&ghost, NO_UID, 0, 1, -EACCES, false}};
 	check_ranges(&none, rows, ARRAY_LEN(rows));
 }
@@ -388,7 +388,7 @@ test_policy_device_grant(void **state)
 		{GRANT_USER, 1001, 0, 0x1000, false, false, false, 0, NULL,
 		 NULL}, /* bob: all, rw */
 	};
-	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
+	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE, false};
 	bool ro = false;
 	assert_false(policy_grant_leases(&g[0], &alice));
 	assert_true(policy_grant_applies(&g[0], &alice));
