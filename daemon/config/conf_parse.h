@@ -41,8 +41,7 @@ int conf_get_uint_range(const struct parse *p, const config_setting_t *group, co
 			uint64_t min, uint64_t max, uint64_t *out);
 
 /* A true/false member; absent leaves *out. 0 or -EINVAL. */
-int conf_get_bool(const struct parse *p, const config_setting_t *group, const char *key,
-		  bool *out);
+int conf_get_bool(const struct parse *p, const config_setting_t *group, const char *key, bool *out);
 
 /* A string member (owned by libconfig); absent: *out NULL. 0 or -EINVAL. */
 int conf_get_string(const struct parse *p, const config_setting_t *group, const char *key,
