@@ -254,25 +254,49 @@ mmio_list_regions(struct mmio_client *c, struct mmio_region_info **out)
 	return (int)n;
 }
 
-/* Appends one page of the listing to *infos (*n used of *cap); moves *after past it. */
+/* A listing being gathered: the leases and, in step, their TTLs. */
+struct lease_listing {
+	struct mmio_lease_info *infos;
+	uint64_t *ttl_ms;
+	size_t n;
+	size_t cap;
+};
+
 static int
-add_lease_page(const Mmio__LeaseList *page, struct mmio_lease_info **infos, size_t *n, size_t *cap,
-	       uint64_t *after)
+grow_listing(struct lease_listing *ls, size_t more)
 {
-	if (page->n_leases > (size_t)INT_MAX - *n) {
+	if (ls->n + more <= ls->cap) {
+		return 0;
+	}
+	size_t want = ls->cap ? ls->cap : 64;
+	while (want < ls->n + more) {
+		want *= 2;
+	}
+	struct mmio_lease_info *infos = realloc(ls->infos, want * sizeof(*infos));
+	if (infos) {
+		ls->infos = infos;
+	}
+	uint64_t *ttl = realloc(ls->ttl_ms, want * sizeof(*ttl));
+	if (ttl) {
+		ls->ttl_ms = ttl;
+	}
+	if (!infos || !ttl) {
+		return -ENOMEM;
+	}
+	ls->cap = want;
+	return 0;
+}
+
+/* Appends one page of the listing to ls; moves *after past it. */
+static int
+add_lease_page(const Mmio__LeaseList *page, struct lease_listing *ls, uint64_t *after)
+{
+	if (page->n_leases > (size_t)INT_MAX - ls->n) {
 		return -EPROTO;
 	}
-	if (*n + page->n_leases > *cap) {
-		size_t want = *cap ? *cap : 64;
-		while (want < *n + page->n_leases) {
-			want *= 2;
-		}
-		struct mmio_lease_info *grown = realloc(*infos, want * sizeof(**infos));
-		if (!grown) {
-			return -ENOMEM;
-		}
-		*infos = grown;
-		*cap = want;
+	int rc = grow_listing(ls, page->n_leases);
+	if (rc < 0) {
+		return rc;
 	}
 	uint64_t last = *after;
 	for (size_t i = 0; i < page->n_leases; i++) {
@@ -281,7 +305,8 @@ add_lease_page(const Mmio__LeaseList *page, struct mmio_lease_info **infos, size
 		if (l->id <= *after) {
 			return -EPROTO;
 		}
-		struct mmio_lease_info *info = &(*infos)[(*n)++];
+		ls->ttl_ms[ls->n] = l->ttl_ms;
+		struct mmio_lease_info *info = &ls->infos[ls->n++];
 		memset(info, 0, sizeof(*info));
 		info->id = l->id;
 		copy_name(info->region, sizeof(info->region), l->region);
@@ -298,16 +323,17 @@ add_lease_page(const Mmio__LeaseList *page, struct mmio_lease_info **infos, size
 
 /* Page by page until mmiod says there are no more: no listing outgrows a frame. */
 int
-mmio_list_leases(struct mmio_client *c, struct mmio_lease_info **out)
+mmio_list_leases_ttl(struct mmio_client *c, struct mmio_lease_info **out, uint64_t **ttl_ms)
 {
-	struct mmio_lease_info *infos = NULL;
-	size_t n = 0;
-	size_t cap = 0;
+	struct lease_listing ls = {0};
 	uint64_t after = 0;
 	bool more = true;
 	int rc = 0;
 
 	*out = NULL;
+	if (ttl_ms) {
+		*ttl_ms = NULL;
+	}
 	while (more && rc == 0) {
 		Mmio__ListLeases body = MMIO__LIST_LEASES__INIT;
 		body.after_id = after;
@@ -318,7 +344,7 @@ mmio_list_leases(struct mmio_client *c, struct mmio_lease_info **out)
 		rc = client_call_locked(c, &req, &reply, MMIO__REPLY__BODY_LEASES);
 		if (rc == 0) {
 			more = reply->leases->more;
-			rc = add_lease_page(reply->leases, &infos, &n, &cap, &after);
+			rc = add_lease_page(reply->leases, &ls, &after);
 			/* An empty page that promises more would never end. */
 			if (rc == -EPROTO || (rc == 0 && more && after == body.after_id)) {
 				client_log(MMIO_LOG_ERROR, "lease listing: bad page after id %llu",
@@ -328,16 +354,24 @@ mmio_list_leases(struct mmio_client *c, struct mmio_lease_info **out)
 		}
 		client_free_reply(reply);
 	}
-	if (rc < 0) {
-		free(infos);
-		return rc;
+	if (rc < 0 || ls.n == 0) {
+		free(ls.infos);
+		free(ls.ttl_ms);
+		return rc < 0 ? rc : 0;
 	}
-	if (n == 0) {
-		free(infos);
-		infos = NULL;
+	*out = ls.infos;
+	if (ttl_ms) {
+		*ttl_ms = ls.ttl_ms;
+	} else {
+		free(ls.ttl_ms);
 	}
-	*out = infos;
-	return (int)n;
+	return (int)ls.n;
+}
+
+int
+mmio_list_leases(struct mmio_client *c, struct mmio_lease_info **out)
+{
+	return mmio_list_leases_ttl(c, out, NULL);
 }
 
 /* Publishes a split's new range to the getters (the seqlock's writer side). Lock held. */

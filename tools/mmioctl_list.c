@@ -160,6 +160,20 @@ out:
 	return rc;
 }
 
+/* A lease's time left: "-" for none, "850ms" under a second, else seconds ("4.2s"). */
+static const char *
+ttl_text(char *buf, size_t len, uint64_t ms)
+{
+	if (ms == 0) {
+		snprintf(buf, len, "-");
+	} else if (ms < 1000) {
+		snprintf(buf, len, "%" PRIu64 "ms", ms);
+	} else {
+		snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "s", ms / 1000, ms % 1000 / 100);
+	}
+	return buf;
+}
+
 int
 mmioctl_leases(const struct invocation *inv)
 {
@@ -169,7 +183,8 @@ mmioctl_leases(const struct invocation *inv)
 		return rc;
 	}
 	struct mmio_lease_info *l = NULL;
-	int n = mmio_list_leases(client, &l);
+	uint64_t *ttl_ms = NULL;
+	int n = mmio_list_leases_ttl(client, &l, &ttl_ms);
 	if (n < 0) {
 		rc = mmioctl_fail(client, n, "leases");
 		goto out;
@@ -181,9 +196,14 @@ mmioctl_leases(const struct invocation *inv)
 			mmioctl_json_string(l[i].region);
 			printf(", \"start\": \"0x%" PRIx64 "\", \"start_int\": %" PRIu64
 			       ", \"length\": \"0x%" PRIx64 "\", \"length_int\": %" PRIu64
-			       ", \"pid\": %ld, \"uid\": %lu, \"access\": \"%s\"}",
+			       ", \"pid\": %ld, \"uid\": %lu, \"access\": \"%s\"",
 			       l[i].start, l[i].start, l[i].length, l[i].length, (long)l[i].pid,
 			       (unsigned long)l[i].uid, access_name(l[i].access));
+			if (ttl_ms[i]) {
+				printf(", \"ttl_ms\": %" PRIu64 "}", ttl_ms[i]);
+			} else {
+				fputs(", \"ttl_ms\": null}", stdout);
+			}
 		}
 		fputs("]\n", stdout);
 		rc = 0;
@@ -204,19 +224,21 @@ mmioctl_leases(const struct invocation *inv)
 		w_uid = widest(w_uid, uid);
 	}
 	if (!inv->quiet) {
-		printf("%6s  %-*s  %-*s  %-*s  %8s  %-*s  %s\n", "ID", w_region, "REGION", w_start,
-		       "START", w_length, "LENGTH", "PID", w_uid, "UID", "ACCESS");
+		printf("%6s  %-*s  %-*s  %-*s  %8s  %-*s  %-6s  %s\n", "ID", w_region, "REGION",
+		       w_start, "START", w_length, "LENGTH", "PID", w_uid, "UID", "ACCESS", "TTL");
 	}
 	for (int i = 0; i < n; i++) {
+		char ttl[24];
 		snprintf(uid, sizeof(uid), "%lu", (unsigned long)l[i].uid);
-		printf("%6" PRIu64 "  %-*s  %-*s  %-*s  %8ld  %-*s  %s\n", l[i].id, w_region,
+		printf("%6" PRIu64 "  %-*s  %-*s  %-*s  %8ld  %-*s  %-6s  %s\n", l[i].id, w_region,
 		       l[i].region, w_start, hex(start, l[i].start), w_length,
 		       hex(length, l[i].length), (long)l[i].pid, w_uid, uid,
-		       access_name(l[i].access));
+		       access_name(l[i].access), ttl_text(ttl, sizeof(ttl), ttl_ms[i]));
 	}
 	rc = 0;
 out:
 	free(l);
+	free(ttl_ms);
 	mmio_disconnect(client);
 	return rc;
 }

@@ -149,6 +149,14 @@ int mmio_list_regions(struct mmio_client *client, struct mmio_region_info **out)
  */
 int mmio_list_leases(struct mmio_client *client, struct mmio_lease_info **out);
 
+/*
+ * mmio_list_leases(), plus in *ttl_ms (since 0.4; a separate array, as struct mmio_lease_info
+ * keeps its size) each lease's time left before mmiod revokes it unrenewed (its grant's
+ * max_lease_ms): milliseconds, 0 for a lease without a TTL. One free() each; NULL for none.
+ */
+int mmio_list_leases_ttl(struct mmio_client *client, struct mmio_lease_info **out,
+			 uint64_t **ttl_ms);
+
 /* One region's figures in struct mmio_stats. */
 struct mmio_region_stats {
 	char name[65];

@@ -155,19 +155,21 @@ scan_leases(const char *socket, const char *region, const char *start, const cha
 	char *line = strtok_r(r.out, "\n", &save);
 	assert_non_null(line);
 	assert_int_equal(strncmp(line, "    ID  REGION  START", 21), 0);
-	const char *header_end = line + strlen(line) - strlen("  ACCESS");
-	assert_string_equal(header_end, "  ACCESS");
+	const char *header_end = line + strlen(line) - strlen("  ACCESS  TTL");
+	assert_string_equal(header_end, "  ACCESS  TTL");
 	int n = 0;
 	while ((line = strtok_r(NULL, "\n", &save))) {
-		char reg[70], st[24], len[24], acc[4];
+		char reg[70], st[24], len[24], acc[4], ttl[24];
 		unsigned long long lid;
 		long lpid;
 		unsigned long uid;
-		assert_int_equal(sscanf(line, "%llu %69s %23s %23s %ld %lu %3s", &lid, reg, st, len,
-					&lpid, &uid, acc),
-				 7);
+		assert_int_equal(sscanf(line, "%llu %69s %23s %23s %ld %lu %3s %23s", &lid, reg, st,
+					len, &lpid, &uid, acc, ttl),
+				 8);
 		assert_int_equal(uid, (unsigned long)getuid());
 		assert_true(strcmp(acc, "rw") == 0 || strcmp(acc, "ro") == 0);
+		/* No grant of these tests sets max_lease_ms. */
+		assert_string_equal(ttl, "-");
 		if (strcmp(reg, region) == 0 && strcmp(st, start) == 0 &&
 		    strcmp(len, length) == 0 && (pid <= 0 || lpid == (long)pid)) {
 			n++;

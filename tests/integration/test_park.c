@@ -94,7 +94,7 @@ write_conf(const struct env *env, bool grant)
 		 "  { name = \"flaky\"; type = \"sim\"; size = 0x100; map = \"%s\";\n"
 		 "    model = \"%s\"; revoke_on_fault = true;\n"
 		 "    %s"
-		 "    grants = ( { user = 4242; access = \"rw\"; } ); }\n"
+		 "    grants = ( { user = 4242; access = \"rw\"; max_lease_ms = 600000; } ); }\n"
 		 ");\n",
 		 env->map_path, park_conf,
 		 grant ? "{ user = 4242; access = \"rw\"; }" : "{ user = 4343; access = \"ro\"; }",
@@ -538,6 +538,38 @@ test_fault_revokes_with_reason_fault(void **state)
 	mmio_disconnect(c);
 }
 
+/* The listing gives each lease's time left: a holder's under its grant's max_lease_ms; root's none.
+ */
+static void
+test_leases_list_their_ttl(void **state)
+{
+	struct env *env = *state;
+	struct holder h = spawn_holder_on(env, "flaky", HOLD_WAITING);
+	struct mmio_lease *mine;
+	assert_int_equal(mmio_acquire(env->c, "dev", 0x20, 0x10, &mine), 0);
+	struct mmio_lease_info *infos;
+	uint64_t *ttl_ms;
+	int n = mmio_list_leases_ttl(env->c, &infos, &ttl_ms);
+	assert_int_equal(n, 2);
+	uint64_t held = 0;
+	for (int i = 0; i < n; i++) {
+		if (infos[i].id == mmio_lease_id(mine)) {
+			assert_int_equal(ttl_ms[i], 0);
+		} else {
+			assert_string_equal(infos[i].region, "flaky");
+			assert_true(ttl_ms[i] > 0 && ttl_ms[i] <= 600000);
+			held = infos[i].id;
+		}
+	}
+	free(infos);
+	free(ttl_ms);
+	assert_int_equal(mmio_revoke(env->c, held), 0);
+	int status = reap(&h);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), MMIO_REVOKE_ADMIN * 10 + 3);
+	assert_int_equal(mmio_release(mine), 0);
+}
+
 static void
 test_reload_withdrawing_grant_parks(void **state)
 {
@@ -599,6 +631,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_grace_not_released_is_forced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ttl_expires_unrenewed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ttl_renewed_lives_on, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leases_list_their_ttl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_revokes_with_reason_fault, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reload_withdrawing_grant_parks, setup,
