@@ -192,14 +192,25 @@ conf_reason(const char *err, int rc)
  * Builds the configuration from the file (if any) and the command line, which
  * wins. Returns 0, or 2 with the reason printed.
  */
+/* The map region serves, for a reload's grants' park sequences (conf.h, live_map). */
+static const struct regmap *
+live_map_of(const char *region, void *arg)
+{
+	const struct region *r = region_table_find(arg, region);
+	return r ? r->regmap : NULL;
+}
+
 static int
-load_config(const struct options *opt, struct mmiod_config *cfg, bool reload)
+load_config(const struct options *opt, struct mmiod_config *cfg, struct region_table *live)
 {
 	char err[512] = "";
 	int rc;
 	conf_init(cfg);
-	/* A reload changes no region, so no map: those read at start stay (mmiod.conf(5)). */
-	cfg->skip_maps = reload;
+	/* A reload (live: the regions served) changes no region, so reads no map: those read at
+	 * start stay (mmiod.conf(5)). */
+	cfg->skip_maps = live != NULL;
+	cfg->live_map = live ? live_map_of : NULL;
+	cfg->live_map_arg = live;
 	if (opt->config_path && (rc = conf_load(cfg, opt->config_path, err, sizeof(err))) < 0) {
 		if (err[0]) {
 			fprintf(stderr, "%s\n", err);
@@ -303,7 +314,7 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	struct daemon *d = arg;
 	notify_state("RELOADING=1");
 	struct mmiod_config cfg;
-	if (load_config(d->opt, &cfg, true) != 0) {
+	if (load_config(d->opt, &cfg, d->svc.regions) != 0) {
 		log_error("reload: configuration not valid; keeping the current policy");
 	} else {
 		log_set_level(effective_level(d->opt, &cfg));
@@ -449,7 +460,7 @@ main(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	}
 	struct mmiod_config cfg;
-	rc = load_config(&opt, &cfg, false);
+	rc = load_config(&opt, &cfg, NULL);
 	if (opt.check_only || rc != 0) {
 		if (rc == 0) {
 			/* Each region's file, device or BAR, as start-up would need it; aliases

@@ -113,6 +113,7 @@ recheck_leases(const struct service *svc, struct region *r)
 			/* The old tables are gone with the old policy: narrowed rules bind the
 			 * next access. */
 			l->rules = region_rules_for(r, by);
+			l->park = region_park_for(by);
 			continue;
 		}
 		log_event(MSGID_LEASE_REVOKED, LOG_LEVEL_INFO,
@@ -143,7 +144,9 @@ service_apply_config(struct service *svc, const struct mmiod_config *cfg)
 				 r->name);
 		}
 		char why[256];
-		int set = region_set_policy(r, rcfg ? &rcfg->policy : &none, why, sizeof(why));
+		struct region_policy retired = {0};
+		int set = region_set_policy(r, rcfg ? &rcfg->policy : &none, &retired, why,
+					    sizeof(why));
 		if (set < 0) {
 			log_error("region %s: %s: policy not reloaded", r->name,
 				  set == -EINVAL ? why : "out of memory");
@@ -151,6 +154,8 @@ service_apply_config(struct service *svc, const struct mmiod_config *cfg)
 			continue;
 		}
 		revoked += recheck_leases(svc, r);
+		/* Only now: a lease revoked above parked with its old grant's sequence. */
+		policy_finish(&retired);
 		/* After the leases: one now read-only no longer holds the interrupt either. */
 		irq_recheck(svc, r);
 	}

@@ -454,7 +454,11 @@ read_text(const char *path, int *why)
 int
 conf_load(struct mmiod_config *cfg, const char *path, char *err, size_t errlen)
 {
-	struct parse p = {.path = path, .err = err, .errlen = errlen, .skip_maps = cfg->skip_maps};
+	struct parse p = {.path = path,
+			  .err = err,
+			  .errlen = errlen,
+			  .skip_maps = cfg->skip_maps,
+			  .cfg = cfg};
 	int read_rc = 0;
 	char *text = read_text(path, &read_rc);
 	if (!text && read_rc == -EFBIG) {

@@ -49,6 +49,12 @@ struct mmiod_config {
 	 * the dropped user, who need not be able to read them.
 	 */
 	bool skip_maps;
+	/*
+	 * With skip_maps: the map mmiod serves for a region (NULL: none), in which a reload
+	 * resolves the register names of grants' park sequences. NULL: none is known.
+	 */
+	const struct regmap *(*live_map)(const char *region, void *arg);
+	void *live_map_arg;
 };
 
 /* Defaults: the default socket, mode 0660, no user change, the limits of core/limits.h. */

@@ -16,6 +16,7 @@ struct parse {
 	char *err;
 	size_t errlen;
 	bool skip_maps; /* mmiod_config.skip_maps */
+	const struct mmiod_config *cfg;
 };
 
 /* Writes "path:line: message" (line of s) to p->err; returns -EINVAL. */

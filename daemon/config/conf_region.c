@@ -44,12 +44,46 @@ parse_device_grant(const struct parse *p, const config_setting_t *s, const struc
 	return 0;
 }
 
+/*
+ * A grant's park = ( ... ), resolved in the region's map: the one read with the config, or at a
+ * reload (skip_maps) the one mmiod serves (a region new at a reload is not served: skipped).
+ */
+static int
+parse_grant_park(const struct parse *p, const config_setting_t *s,
+		 const struct region_config *region, struct grant *g)
+{
+	const config_setting_t *park = config_setting_get_member(s, "park");
+	if (!park) {
+		return 0;
+	}
+	const struct regmap *map = region->regmap;
+	if (p->skip_maps) {
+		const struct mmiod_config *cfg = p->cfg;
+		map = cfg && cfg->live_map ? cfg->live_map(region->spec.name, cfg->live_map_arg)
+					   : NULL;
+		if (!map) {
+			return 0;
+		}
+	}
+	if (!map) {
+		return conf_fail_at(p, park,
+				    "region '%s': park names registers: the region needs a "
+				    "map = \"PATH\"",
+				    region->spec.name);
+	}
+	if (g->read_only) {
+		return conf_fail_at(p, park, "a read-only grant changes nothing: it parks nothing");
+	}
+	return conf_parse_park(p, park, map, &g->park);
+}
+
 static int
 parse_grant(const struct parse *p, const config_setting_t *s, const struct region_config *region,
 	    struct grant *g)
 {
-	static const char *const keys[] = {"user", "group",     "access", "offset",       "length",
-					   "irq",  "registers", "rules",  "max_lease_ms", NULL};
+	static const char *const keys[] = {"user",         "group", "access",    "offset",
+					   "length",       "irq",   "registers", "rules",
+					   "max_lease_ms", "park",  NULL};
 	const struct region_spec *spec = &region->spec;
 	if (!config_setting_is_group(s)) {
 		return conf_fail_at(p, s,
@@ -80,8 +114,8 @@ parse_grant(const struct parse *p, const config_setting_t *s, const struct regio
 				    "access must be \"ro\", \"rw\" or \"device\"");
 	}
 	if (strcmp(access, "device") == 0) {
-		static const char *const rule_keys[] = {"registers", "rules"};
-		for (size_t i = 0; i < 2; i++) {
+		static const char *const rule_keys[] = {"registers", "rules", "park"};
+		for (size_t i = 0; i < 3; i++) {
 			if (config_setting_get_member(s, rule_keys[i])) {
 				return conf_fail_at(p, config_setting_get_member(s, rule_keys[i]),
 						    "a device grant leases nothing: no %s",
@@ -123,7 +157,10 @@ parse_grant(const struct parse *p, const config_setting_t *s, const struct regio
 			(unsigned long long)g->offset, (unsigned long long)g->length, spec->name,
 			(unsigned long long)spec->size);
 	}
-	return conf_parse_grant_rules(p, s, region, g);
+	if ((rc = conf_parse_grant_rules(p, s, region, g)) < 0) {
+		return rc;
+	}
+	return parse_grant_park(p, s, region, g);
 }
 
 /* phys: an integer (large ones need the L suffix) or a string "0xfe200000". */

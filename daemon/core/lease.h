@@ -26,6 +26,7 @@ struct lease;
 TAILQ_HEAD(lease_list, lease);
 
 struct lease_space;
+struct park_seq;
 struct regrules;
 
 /* Bytes a space shares with another: its [here, here+len) are other's [there, there+len). */
@@ -70,6 +71,8 @@ struct lease {
 	/* The register rules of the grant that allowed it (core/regrules.h); NULL: none. Not
 	 * owned: the region's policy owns it, and a reload re-points it. */
 	const struct regrules *rules;
+	/* The park sequence of that grant (core/park.h); NULL: none. Not owned, as rules. */
+	const struct park_seq *park;
 	struct lease_space *space;
 	struct lease_set *set;
 	TAILQ_ENTRY(lease) space_link;

@@ -117,6 +117,7 @@ policy_grant_finish(struct grant *g)
 {
 	grant_rules_free(g->rules);
 	regrules_free(g->table);
+	park_seq_finish(&g->park);
 	g->rules = NULL;
 	g->table = NULL;
 }

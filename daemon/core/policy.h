@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/park.h"
 #include "core/regrules.h"
 
 #define POLICY_MAX_GROUPS 64 /* supplementary groups kept per connection */
@@ -43,6 +44,9 @@ struct grant {
 	/* Compiled against the region's map by region_set_policy(); NULL: nothing applies.
 	 * Owned; leases point at it until the next reload re-points them. */
 	struct regrules *table;
+	/* park = ( ... ): run after the region's on a lease under this grant. Owned; resolved in
+	 * the region's map by the config. */
+	struct park_seq park;
 };
 
 enum audit_mode {

@@ -172,8 +172,16 @@ copy_grant(const struct grant *g, const struct regmap *map, struct grant *out, c
 	*out = *g;
 	out->rules = NULL;
 	out->table = NULL;
+	out->park = (struct park_seq){0};
 	if (g->rules && !(out->rules = grant_rules_dup(g->rules))) {
 		return -ENOMEM;
+	}
+	if (g->park.n) {
+		if (!(out->park.steps = calloc(g->park.n, sizeof(*out->park.steps)))) {
+			return -ENOMEM;
+		}
+		memcpy(out->park.steps, g->park.steps, g->park.n * sizeof(*out->park.steps));
+		out->park.n = g->park.n;
 	}
 	if (g->device) {
 		return 0;
@@ -191,7 +199,8 @@ copy_grant(const struct grant *g, const struct regmap *map, struct grant *out, c
 }
 
 int
-region_set_policy(struct region *r, const struct region_policy *p, char *why, size_t why_len)
+region_set_policy(struct region *r, const struct region_policy *p, struct region_policy *retired,
+		  char *why, size_t why_len)
 {
 	struct region_policy next = {.audit = p->audit, .revoke_on_fault = p->revoke_on_fault};
 	next.grants = calloc(p->n_grants ? p->n_grants : 1, sizeof(*next.grants));
@@ -212,11 +221,21 @@ region_set_policy(struct region *r, const struct region_policy *p, char *why, si
 		policy_finish(&next);
 		return rc;
 	}
-	policy_finish(&r->policy);
+	if (retired) {
+		*retired = r->policy;
+	} else {
+		policy_finish(&r->policy);
+	}
 	regrules_free(r->map_rules);
 	r->policy = next;
 	r->map_rules = map_rules;
 	return 0;
+}
+
+const struct park_seq *
+region_park_for(const struct grant *by)
+{
+	return by && by->park.n ? &by->park : NULL;
 }
 
 const struct regrules *

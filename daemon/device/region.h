@@ -70,9 +70,15 @@ void region_write_barrier(const struct lease *l);
  * Replaces r's policy with a copy of p, its grants' register rules compiled against r's map
  * (set it first). 0, -EINVAL (a rule that does not fit the map, the reason in why) or -ENOMEM;
  * r unchanged on error. Leases keep pointing at the old tables: re-point them all
- * (region_rules_for) before the next access.
+ * (region_rules_for, region_park_for) before the next access. With retired, the old policy
+ * goes there, for the caller to policy_finish() once no lease points into it (a lease that
+ * the new policy revokes still parks with its old grant's sequence); else it is freed.
  */
-int region_set_policy(struct region *r, const struct region_policy *p, char *why, size_t why_len);
+int region_set_policy(struct region *r, const struct region_policy *p,
+		      struct region_policy *retired, char *why, size_t why_len);
+
+/* The park sequence of grant by (NULL: the superuser's lease): NULL for none. */
+const struct park_seq *region_park_for(const struct grant *by);
 
 /* The rules of a lease that grant by (NULL: the superuser) allowed. */
 const struct regrules *region_rules_for(const struct region *r, const struct grant *by);

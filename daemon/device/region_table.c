@@ -92,7 +92,8 @@ region_table_open(struct region_table *table, struct region_config *configs, uns
 			r->regmap = configs[i].regmap;
 			configs[i].regmap = NULL;
 		}
-		if (!r || (rc = region_set_policy(r, &configs[i].policy, why, sizeof(why))) < 0) {
+		if (!r ||
+		    (rc = region_set_policy(r, &configs[i].policy, NULL, why, sizeof(why))) < 0) {
 			if (r && rc == -EINVAL) {
 				snprintf(err, errlen, "region '%s': grants: %s", spec->name, why);
 			} else {

@@ -220,6 +220,7 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	case 0:
 		l->read_only = read_only;
 		l->rules = region_rules_for(r, by);
+		l->park = region_park_for(by);
 		if (start_ttl(s, r, l) < 0) {
 			lease_release(l);
 			reply_status(reply, scratch, -ENOMEM, NULL);

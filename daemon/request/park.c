@@ -62,27 +62,39 @@ park_step_run(const struct lease *l, const struct park_step *step)
 	}
 }
 
+/* Runs the steps of seq inside l; counts them into *run and *skipped; the first error. */
+static int
+park_seq_run(const struct lease *l, const struct park_seq *seq, unsigned *run, unsigned *skipped)
+{
+	int first_error = 0;
+	for (unsigned i = 0; i < seq->n; i++) {
+		const struct park_step *step = &seq->steps[i];
+		if (!park_step_inside(step, l->start, l->len)) {
+			(*skipped)++;
+			continue;
+		}
+		int rc = park_step_run(l, step);
+		(*run)++;
+		if (rc < 0 && first_error == 0) {
+			first_error = rc;
+		}
+	}
+	return first_error;
+}
+
 void
 park_lease(const struct lease *l, enum lease_end why)
 {
 	const struct region *r = region_of_lease(l);
-	if (r->park.n == 0 || l->read_only) {
+	if ((r->park.n == 0 && !l->park) || l->read_only) {
 		return;
 	}
 	unsigned run = 0;
 	unsigned skipped = 0;
-	int first_error = 0;
-	for (unsigned i = 0; i < r->park.n; i++) {
-		const struct park_step *step = &r->park.steps[i];
-		if (!park_step_inside(step, l->start, l->len)) {
-			skipped++;
-			continue;
-		}
-		int rc = park_step_run(l, step);
-		run++;
-		if (rc < 0 && first_error == 0) {
-			first_error = rc;
-		}
+	int first_error = park_seq_run(l, &r->park, &run, &skipped);
+	if (l->park) {
+		int rc = park_seq_run(l, l->park, &run, &skipped);
+		first_error = first_error ? first_error : rc;
 	}
 	log_audit_text("park region %s lease %" PRIu64 " pid %d uid %u reason %s steps %u "
 		       "skipped %u status %s",

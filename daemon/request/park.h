@@ -22,8 +22,9 @@ enum lease_end {
 const char *lease_end_name(enum lease_end why);
 
 /*
- * Runs the park sequence of l's region on l, whose end why is, and audits it (a region without
- * one, or a read-only lease, which changed nothing, parks nothing and is not audited). Steps on
+ * Runs the park sequence of l's region on l, whose end why is, then its grant's (l->park), and
+ * audits them as one run (without either, or on a read-only lease, which changed nothing, it
+ * parks nothing and is not audited). Steps on
  * registers outside l are skipped; a failed step does not stop the rest. Delays stall the loop
  * (at most PARK_MAX_DELAY_US in all). Call once, right before l is freed.
  */

@@ -94,11 +94,16 @@ write_conf(const struct env *env, bool grant)
 		 "  { name = \"flaky\"; type = \"sim\"; size = 0x100; map = \"%s\";\n"
 		 "    model = \"%s\"; revoke_on_fault = true;\n"
 		 "    %s"
-		 "    grants = ( { user = 4242; access = \"rw\"; max_lease_ms = 600000; } ); }\n"
+		 "    grants = ( { user = 4242; access = \"rw\"; max_lease_ms = 600000; } ); },\n"
+		 "  { name = \"fan\"; type = \"sim\"; size = 0x100; map = \"%s\";\n"
+		 "    park = ( { store = \"IER\"; value = 0; } );\n"
+		 "    grants = ( { user = %d; access = \"rw\";\n"
+		 "                 park = ( { store = \"DATA\"; value = 0xdead; } ); } ); }\n"
 		 ");\n",
 		 env->map_path, park_conf,
 		 grant ? "{ user = 4242; access = \"rw\"; }" : "{ user = 4343; access = \"ro\"; }",
-		 env->map_path, park_conf, TTL_MS, env->map_path, env->model_path, park_conf);
+		 env->map_path, park_conf, TTL_MS, env->map_path, env->model_path, park_conf,
+		 env->map_path, grant ? HOLDER_UID : 4343);
 	return write_file(env->conf_path, conf);
 }
 
@@ -570,6 +575,54 @@ test_leases_list_their_ttl(void **state)
 	assert_int_equal(mmio_release(mine), 0);
 }
 
+/* fan parks a lease with its region's sequence (IER) and then its grant's (DATA). */
+static void
+assert_fan_parked(const struct env *env, const char *reason)
+{
+	char line[96];
+	snprintf(line, sizeof(line), "reason %s steps 2 skipped 0 status OK", reason);
+	assert_int_equal(daemon_fixture_wait_log(&env->daemon, "audit: park region fan", 1, 60000),
+			 1);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, line), 1);
+	uint64_t ier = 1;
+	uint64_t data = 0;
+	assert_int_equal(mmio_sim_get(env->c, "fan", 0x4, 4, &ier), 0);
+	assert_int_equal(mmio_sim_get(env->c, "fan", 0x8, 4, &data), 0);
+	assert_int_equal(ier, 0);
+	assert_int_equal(data, 0xdead);
+}
+
+static void
+test_grant_park_runs_after_the_regions(void **state)
+{
+	struct env *env = *state;
+	struct holder h = spawn_holder_on(env, "fan", HOLD_WAITING);
+	struct mmio_lease_info *infos;
+	int n = mmio_list_leases(env->c, &infos);
+	assert_int_equal(n, 1);
+	uint64_t id = infos[0].id;
+	free(infos);
+	assert_int_equal(mmio_revoke(env->c, id), 0);
+	assert_fan_parked(env, "admin");
+	int status = reap(&h);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), MMIO_REVOKE_ADMIN * 10 + 3);
+}
+
+/* A reload that withdraws the grant parks the lease with the withdrawn grant's sequence. */
+static void
+test_reload_parks_with_the_withdrawn_grants_sequence(void **state)
+{
+	struct env *env = *state;
+	struct holder h = spawn_holder_on(env, "fan", HOLD_WAITING);
+	assert_int_equal(write_conf(env, false), 0);
+	assert_int_equal(kill(env->daemon.pid, SIGHUP), 0);
+	assert_fan_parked(env, "policy");
+	int status = reap(&h);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), MMIO_REVOKE_POLICY * 10 + 3);
+}
+
 static void
 test_reload_withdrawing_grant_parks(void **state)
 {
@@ -631,6 +684,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_grace_not_released_is_forced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ttl_expires_unrenewed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ttl_renewed_lives_on, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grant_park_runs_after_the_regions, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reload_parks_with_the_withdrawn_grants_sequence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases_list_their_ttl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_revokes_with_reason_fault, setup,
 						teardown),

@@ -1171,6 +1171,25 @@ test_conf_park(void **state)
 	/* No map: refused at the park key. */
 	expect(f, REGION_HEAD "    park = ( { barrier = true; } );\n" REGION_TAIL, -EINVAL, 6);
 	assert_non_null(strstr(f->err, "needs a map"));
+	/* A grant's own sequence, resolved in the region's map; not on a read-only grant. */
+#define GRANT_PARK(access)                                                                         \
+	REGION_HEAD "    map = \"%s\";\n    grants = ( { user = 1; access = \"" access "\";\n"     \
+		    "      park = ( { store = \"IER\"; value = 7; }, { barrier = true; } ); } "    \
+		    ");\n" REGION_TAIL
+	snprintf(text, sizeof(text), GRANT_PARK("rw"), map);
+	expect(f, text, 0, 0);
+	const struct grant *g = &conf_find_region(&f->cfg, "r")->policy.grants[0];
+	assert_int_equal(g->park.n, 2);
+	assert_int_equal(g->park.steps[0].offset, 4);
+	assert_int_equal(g->park.steps[0].value, 7);
+	assert_int_equal(conf_find_region(&f->cfg, "r")->park.n, 0);
+	snprintf(text, sizeof(text), GRANT_PARK("ro"), map);
+	expect(f, text, -EINVAL, 8);
+	assert_non_null(strstr(f->err, "read-only grant"));
+	expect(f, GRANTS("{ user = 1; access = \"rw\";\n        park = ( { barrier = true; } ); }"),
+	       -EINVAL, 8);
+	assert_non_null(strstr(f->err, "needs a map"));
+#undef GRANT_PARK
 #undef PARK
 	conf_finish(&f->cfg);
 	conf_init(&f->cfg);

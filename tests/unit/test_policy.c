@@ -67,28 +67,40 @@ test_policy_grant_applies(void **state)
 		const struct identity *who;
 		bool applies;
 	} rows[] = {
-		{{GRANT_USER, 1000, 0, 1, false, false, false, 0, NULL, NULL}, &alice, true},
-		{{GRANT_USER, 1001, 0, 1, false, false, false, 0, NULL, NULL}, &alice, false},
-		{{GRANT_USER, 50, 0, 1, false, false, false, 0, NULL, NULL},
+		{{GRANT_USER, 1000, 0, 1, false, false, false, 0, NULL, NULL, {NULL, 0}},
+		 &alice,
+		 true},
+		{{GRANT_USER, 1001, 0, 1, false, false, false, 0, NULL, NULL, {NULL, 0}},
+		 &alice,
+		 false},
+		{{GRANT_USER, 50, 0, 1, false, false, false, 0, NULL, NULL, {NULL, 0}},
 		 &alice,
 		 false}, /* a user grant ignores groups */
-		{{GRANT_USER, 0, 0, 1, false, false, false, 0, NULL, NULL}, &root, true},
-		{{GRANT_GROUP, 50, 0, 1, false, false, false, 0, NULL, NULL},
+		{{GRANT_USER, 0, 0, 1, false, false, false, 0, NULL, NULL, {NULL, 0}}, &root, true},
+		{{GRANT_GROUP, 50, 0, 1, false, false, false, 0, NULL, NULL, {NULL, 0}},
 		 &alice,
 		 true}, /* primary gid */
-		{{GRANT_GROUP, 50, 0, 1, false, false, false, 0, NULL, NULL},
+		{{GRANT_GROUP, 50, 0, 1, false, false, false, 0, NULL, NULL, {NULL, 0}},
 		 &bob,
 		 true}, /* supplementary */
-		{{GRANT_GROUP, 10, 0, 1, false, false, false, 0, NULL, NULL}, &bob, true},
-		{{GRANT_GROUP, 100, 0, 1, false, false, false, 0, NULL, NULL}, &bob, true},
-		{{GRANT_GROUP, 50, 0, 1, false, false, false, 0, NULL, NULL},
+		{{GRANT_GROUP, 10, 0, 1, false, false, false, 0, NULL, NULL, {NULL, 0}},
+		 &bob,
+		 true},
+		{{GRANT_GROUP, 100, 0, 1, false, false, false, 0, NULL, NULL, {NULL, 0}},
+		 &bob,
+		 true},
+		{{GRANT_GROUP, 50, 0, 1, false, false, false, 0, NULL, NULL, {NULL, 0}},
 		 &carol,
 		 false}, /* none */
-		{{GRANT_GROUP, 1002, 0, 1, false, false, false, 0, NULL, NULL},
+		{{GRANT_GROUP, 1002, 0, 1, false, false, false, 0, NULL, NULL, {NULL, 0}},
 		 &carol,
 		 false}, /* a group grant ignores uids */
-		{{GRANT_GROUP, 10, 0, 1, false, false, false, 0, NULL, NULL}, &alice, false},
-		{{GRANT_GROUP, 0, 0, 1, false, false, false, 0, NULL, NULL}, &alice, false},
+		{{GRANT_GROUP, 10, 0, 1, false, false, false, 0, NULL, NULL, {NULL, 0}},
+		 &alice,
+		 false},
+		{{GRANT_GROUP, 0, 0, 1, false, false, false, 0, NULL, NULL, {NULL, 0}},
+		 &alice,
+		 false},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
 		if (policy_grant_applies(&rows[i].g, rows[i].who) != rows[i].applies) {
@@ -104,7 +116,8 @@ test_policy_grant_applies_group_list(void **state)
 {
 	(void)state;
 	struct identity who = {.uid = 1003, .gid = 1003, .n_groups = 0, .groups = {77}};
-	const struct grant g = {GRANT_GROUP, 77, 0, 1, false, false, false, 0, NULL, NULL};
+	const struct grant g = {GRANT_GROUP, 77, 0,    1,    false,    false,
+				false,       0,  NULL, NULL, {NULL, 0}};
 	assert_false(policy_grant_applies(&g, &who));
 	for (unsigned i = 0; i < POLICY_MAX_GROUPS; i++) {
 		who.groups[i] = 1000 + i;
@@ -122,7 +135,8 @@ static void
 test_policy_range_one_grant(void **state)
 {
 	(void)state;
-	struct grant g[] = {{GRANT_USER, 1000, 0x100, 0x100, false, false, false, 0, NULL, NULL}};
+	struct grant g[] = {
+		{GRANT_USER, 1000, 0x100, 0x100, false, false, false, 0, NULL, NULL, {NULL, 0}}};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE, false};
 	static const struct range_case rows[] = {
 		{&alice, NO_UID, 0x180, 0x10, 0, false},       /* inside */
@@ -152,8 +166,9 @@ static void
 test_policy_range_adjacent_grants(void **state)
 {
 	(void)state;
-	struct grant g[] = {{GRANT_USER, 1000, 0, 0x100, false, false, false, 0, NULL, NULL},
-			    {GRANT_GROUP, 50, 0x100, 0x100, false, false, false, 0, NULL, NULL}};
+	struct grant g[] = {
+		{GRANT_USER, 1000, 0, 0x100, false, false, false, 0, NULL, NULL, {NULL, 0}},
+		{GRANT_GROUP, 50, 0x100, 0x100, false, false, false, 0, NULL, NULL, {NULL, 0}}};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE, false};
 	static const struct range_case rows[] = {
 		{&alice, NO_UID, 0, 0x100, 0, false},
@@ -174,9 +189,29 @@ test_policy_range_near_max(void **state)
 {
 	(void)state;
 	struct grant g[] = {
-		{GRANT_USER, 1000, 0, UINT64_MAX, false, false, false, 0, NULL, NULL},
-		{GRANT_USER, 1001, UINT64_MAX - 0x10, 0x10, false, false, false, 0, NULL, NULL},
-		{GRANT_USER, 1002, 0x10, UINT64_MAX - 0x10, true, false, false, 0, NULL, NULL}};
+		{GRANT_USER, 1000, 0, UINT64_MAX, false, false, false, 0, NULL, NULL, {NULL, 0}},
+		{GRANT_USER,
+		 1001,
+		 UINT64_MAX - 0x10,
+		 0x10,
+		 false,
+		 false,
+		 false,
+		 0,
+		 NULL,
+		 NULL,
+		 {NULL, 0}},
+		{GRANT_USER,
+		 1002,
+		 0x10,
+		 UINT64_MAX - 0x10,
+		 true,
+		 false,
+		 false,
+		 0,
+		 NULL,
+		 NULL,
+		 {NULL, 0}}};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE, false};
 	static const struct range_case rows[] = {
 		/* alice: [0, 2^64-1) */
@@ -213,14 +248,41 @@ test_policy_range_read_only(void **state)
 {
 	(void)state;
 	struct grant g[] = {
-		{GRANT_GROUP, 50, 0, 0x1000, true, false, false, 0, NULL,
-		 NULL}, /* alice and bob: all, ro */
-		{GRANT_USER, 1001, 0x100, 0x100, false, false, false, 0, NULL,
-		 NULL}, /* bob: one block, rw */
-		{GRANT_GROUP, 10, 0x800, 0x10, false, false, false, 0, NULL,
-		 NULL}, /* bob by supplementary group: rw */
+		{GRANT_GROUP,
+		 50,
+		 0,
+		 0x1000,
+		 true,
+		 false,
+		 false,
+		 0,
+		 NULL,
+		 NULL,
+		 {NULL, 0}}, /* alice and bob: all, ro */
+		{GRANT_USER,
+		 1001,
+		 0x100,
+		 0x100,
+		 false,
+		 false,
+		 false,
+		 0,
+		 NULL,
+		 NULL,
+		 {NULL, 0}}, /* bob: one block, rw */
+		{GRANT_GROUP,
+		 10,
+		 0x800,
+		 0x10,
+		 false,
+		 false,
+		 false,
+		 0,
+		 NULL,
+		 NULL,
+		 {NULL, 0}}, /* bob by supplementary group: rw */
 		/* carol: rw; no ro grant names her */
-		{GRANT_USER, 1002, 0x800, 0x800, false, false, false, 0, NULL, NULL},
+		{GRANT_USER, 1002, 0x800, 0x800, false, false, false, 0, NULL, NULL, {NULL, 0}},
 	};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE, false};
 	static const struct range_case rows[] = {
@@ -242,7 +304,8 @@ static void
 test_policy_range_privileged(void **state)
 {
 	(void)state;
-	struct grant g[] = {{GRANT_USER, 1000, 0, 0x10, true, false, false, 0, NULL, NULL}};
+	struct grant g[] = {
+		{GRANT_USER, 1000, 0, 0x10, true, false, false, 0, NULL, NULL, {NULL, 0}}};
 	const struct region_policy none = {NULL, 0, AUDIT_NONE, false};
 	const struct region_policy ro = {g, ARRAY_LEN(g), AUDIT_ALL, false};
 	static const struct range_case rows[] = {
@@ -275,18 +338,72 @@ test_policy_may_own_irq(void **state)
 	static const struct identity erin = {.pid = 16, .uid = 1004, .gid = 200};
 	static const struct identity ghost = {.pid = 17, .uid = NO_UID, .gid = (gid_t)-1};
 	struct grant g[] = {
-		{GRANT_GROUP, 50, 0, 0x1000, true, false, false, 0, NULL,
-		 NULL}, /* alice and bob: all, ro */
-		{GRANT_USER, 1000, 0x10, 4, true, false, false, 0, NULL,
-		 NULL}, /* alice: 4 bytes, ro */
-		{GRANT_USER, 1001, 0x100, 0x100, false, false, false, 0, NULL,
-		 NULL}, /* bob: one block, rw */
-		{GRANT_USER, 1002, 0, 0x1000, false, false, false, 0, NULL,
-		 NULL}, /* carol: all, rw */
-		{GRANT_USER, 1003, 0x800, 0x10, false, true, false, 0, NULL,
-		 NULL}, /* dave: 16 bytes, rw, irq */
-		{GRANT_USER, 1004, 0x900, 0x10, true, true, false, 0, NULL,
-		 NULL}, /* erin: ro + irq (conf refuses) */
+		{GRANT_GROUP,
+		 50,
+		 0,
+		 0x1000,
+		 true,
+		 false,
+		 false,
+		 0,
+		 NULL,
+		 NULL,
+		 {NULL, 0}}, /* alice and bob: all, ro */
+		{GRANT_USER,
+		 1000,
+		 0x10,
+		 4,
+		 true,
+		 false,
+		 false,
+		 0,
+		 NULL,
+		 NULL,
+		 {NULL, 0}}, /* alice: 4 bytes, ro */
+		{GRANT_USER,
+		 1001,
+		 0x100,
+		 0x100,
+		 false,
+		 false,
+		 false,
+		 0,
+		 NULL,
+		 NULL,
+		 {NULL, 0}}, /* bob: one block, rw */
+		{GRANT_USER,
+		 1002,
+		 0,
+		 0x1000,
+		 false,
+		 false,
+		 false,
+		 0,
+		 NULL,
+		 NULL,
+		 {NULL, 0}}, /* carol: all, rw */
+		{GRANT_USER,
+		 1003,
+		 0x800,
+		 0x10,
+		 false,
+		 true,
+		 false,
+		 0,
+		 NULL,
+		 NULL,
+		 {NULL, 0}}, /* dave: 16 bytes, rw, irq */
+		{GRANT_USER,
+		 1004,
+		 0x900,
+		 0x10,
+		 true,
+		 true,
+		 false,
+		 0,
+		 NULL,
+		 NULL,
+		 {NULL, 0}}, /* erin: ro + irq (conf refuses) */
 	};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE, false};
 	static const struct {
@@ -325,7 +442,7 @@ test_policy_may_own_irq(void **state)
 	assert_false(policy_may_own_irq(&p, &erin, NO_UID, 0x1000, false));
 	/* A whole-region rw grant by group (bob: supplementary 10) counts as by user. */
 	struct grant by_group[] = {
-		{GRANT_GROUP, 10, 0, 0x1000, false, false, false, 0, NULL, NULL}};
+		{GRANT_GROUP, 10, 0, 0x1000, false, false, false, 0, NULL, NULL, {NULL, 0}}};
 	const struct region_policy group = {by_group, 1, AUDIT_NONE, false};
 	assert_true(policy_may_own_irq(&group, &bob, NO_UID, 0x1000, false));
 	assert_false(policy_may_own_irq(&group, &carol, NO_UID, 0x1000, false));
@@ -384,9 +501,19 @@ test_policy_device_grant(void **state)
 {
 	(void)state;
 	struct grant g[] = {
-		{GRANT_USER, 1000, 0, 0, true, false, true, 0, NULL, NULL}, /* alice: device */
-		{GRANT_USER, 1001, 0, 0x1000, false, false, false, 0, NULL,
-		 NULL}, /* bob: all, rw */
+		{GRANT_USER, 1000, 0, 0, true, false, true, 0, NULL, NULL, {NULL, 0}}, /* alice:
+											  device */
+		{GRANT_USER,
+		 1001,
+		 0,
+		 0x1000,
+		 false,
+		 false,
+		 false,
+		 0,
+		 NULL,
+		 NULL,
+		 {NULL, 0}}, /* bob: all, rw */
 	};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE, false};
 	bool ro = false;
