@@ -15,6 +15,7 @@
 #include "request/irq.h"
 #include "request/service.h"
 #include "request/session.h"
+#include "request/trace.h"
 #include "service_config.h"
 
 /*
@@ -158,6 +159,7 @@ service_apply_config(struct service *svc, const struct mmiod_config *cfg)
 		policy_finish(&retired);
 		/* After the leases: one now read-only no longer holds the interrupt either. */
 		irq_recheck(svc, r);
+		trace_recheck(svc, r);
 	}
 	for (unsigned i = 0; i < cfg->n_regions; i++) {
 		if (!region_table_find(svc->regions, cfg->regions[i].spec.name)) {

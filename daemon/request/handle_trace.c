@@ -32,7 +32,7 @@ handle_trace_subscribe(struct session *s, const Mmio__TraceSubscribe *req, Mmio_
 		reply_status(reply, scratch, -ENOENT, "no region named '%s'", name);
 		return;
 	}
-	int rc = trace_subscribe(r, s->conn_id, &scratch->pass_fds[0]);
+	int rc = trace_subscribe(r, s->conn_id, &s->who, &scratch->pass_fds[0]);
 	if (rc == -EBUSY) {
 		reply_status(reply, scratch, -ENOSPC, "region %s has %d tracers already", r->name,
 			     MMIO_TRACE_MAX_TRACERS);

@@ -11,13 +11,15 @@
 #include "core/policy.h"
 #include "device/region.h"
 #include "device/region_table.h"
+#include "request/service.h"
 #include "request/trace.h"
 #include "status.h"
 #include "wire.h"
 
 struct tracer {
 	uint64_t conn_id;
-	int pipe_fd;      /* write end, O_NONBLOCK; -1: the slot is free */
+	const struct identity *who; /* its session's */
+	int pipe_fd;                /* write end, O_NONBLOCK; -1: the slot is free */
 	uint32_t dropped; /* records the pipe had no room for since the last one written */
 };
 
@@ -41,7 +43,7 @@ end_tracer(struct region *r, unsigned i)
 }
 
 int
-trace_subscribe(struct region *r, uint64_t conn_id, int *client_fd)
+trace_subscribe(struct region *r, uint64_t conn_id, const struct identity *who, int *client_fd)
 {
 	if (r->trace && r->trace->n == MMIO_TRACE_MAX_TRACERS) {
 		return -EBUSY;
@@ -62,6 +64,7 @@ trace_subscribe(struct region *r, uint64_t conn_id, int *client_fd)
 	}
 	r->trace->tracers[r->trace->n++] = (struct tracer){
 		.conn_id = conn_id,
+		.who = who,
 		.pipe_fd = p[1],
 	};
 	*client_fd = p[0];
@@ -124,4 +127,22 @@ trace_conn_gone(const struct region_table *regions, uint64_t conn_id)
 			}
 		}
 	}
+}
+
+unsigned
+trace_recheck(const struct service *svc, struct region *r)
+{
+	unsigned ended = 0;
+	for (unsigned i = 0; r->trace && i < r->trace->n;) {
+		const struct tracer *t = &r->trace->tracers[i];
+		if (service_is_admin(svc, t->who)) {
+			i++;
+			continue;
+		}
+		log_info("conn %" PRIu64 ": trace of region %s ended: not an admin any more",
+			 t->conn_id, r->name);
+		end_tracer(r, i);
+		ended++;
+	}
+	return ended;
 }

@@ -15,6 +15,7 @@
 struct identity;
 struct region;
 struct region_table;
+struct service;
 
 /* Who made an access, as a record names it. */
 struct trace_who {
@@ -24,11 +25,12 @@ struct trace_who {
 };
 
 /*
- * Adds a tracer (connection conn_id) to r. 0 with *client_fd the pipe's read
- * end to pass to the tracer (the caller closes it after sending); -EBUSY with
- * MMIO_TRACE_MAX_TRACERS already; -ENOMEM or another negative errno.
+ * Adds a tracer (connection conn_id, whose identity who outlives the trace: trace_conn_gone
+ * ends it first) to r. 0 with *client_fd the pipe's read end to pass to the tracer (the caller
+ * closes it after sending); -EBUSY with MMIO_TRACE_MAX_TRACERS already; -ENOMEM or another
+ * negative errno.
  */
-int trace_subscribe(struct region *r, uint64_t conn_id, int *client_fd);
+int trace_subscribe(struct region *r, uint64_t conn_id, const struct identity *who, int *client_fd);
 
 /*
  * One record of an access to every tracer of r (r->trace not NULL): op, width,
@@ -40,5 +42,8 @@ void trace_access(struct region *r, const struct trace_who *by, enum mmio_trace_
 
 /* Connection conn_id is going: end its traces (their pipes read EOF). */
 void trace_conn_gone(const struct region_table *regions, uint64_t conn_id);
+
+/* After a reload: ends the traces of r whose tracer is no longer an admin. Returns how many. */
+unsigned trace_recheck(const struct service *svc, struct region *r);
 
 #endif

@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -31,6 +35,9 @@
 #define WAIT_MS 10000
 #define SCR     0x1cu
 #define LCR     0x0cu
+/* The admin group at start, and a tracer in it (not root). */
+#define ADMIN_GID  4500
+#define TRACER_UID 4600
 
 struct env {
 	struct daemon_fixture daemon;
@@ -38,6 +45,31 @@ struct env {
 	char trace_path[200];
 	struct mmio_client *client;
 };
+
+/* The config; admin_gid > 0 makes that group the admin group. */
+static int
+write_config(const struct env *env, gid_t admin_gid)
+{
+	FILE *f = fopen(env->conf_path, "w");
+	if (!f) {
+		return -1;
+	}
+	const char *uart = "type = \"sim\"; size = 0x20; map = \"" MMIO_SOURCE_DIR
+			   "/etc/maps/uart16550.yaml\"; model = \"" MMIO_SOURCE_DIR
+			   "/etc/models/uart16550.lua\";";
+	fprintf(f, "socket = { mode = \"0666\"; };\n");
+	if (admin_gid > 0) {
+		fprintf(f, "admin_group = %u;\n", (unsigned)admin_gid);
+	}
+	fprintf(f,
+		"regions = (\n"
+		"  { name = \"uart0\"; %s },\n"
+		"  { name = \"uart1\"; %s },\n"
+		"  { name = \"mem0\"; type = \"mem\"; size = 0x1000; }\n"
+		");\n",
+		uart, uart);
+	return fclose(f);
+}
 
 static int
 setup(void **state)
@@ -49,22 +81,9 @@ setup(void **state)
 	}
 	snprintf(env->conf_path, sizeof(env->conf_path), "%s/mmiod.conf", env->daemon.dir);
 	snprintf(env->trace_path, sizeof(env->trace_path), "%s/trace.json", env->daemon.dir);
-	FILE *f = fopen(env->conf_path, "w");
-	if (!f) {
-		return -1;
-	}
-	const char *uart = "type = \"sim\"; size = 0x20; map = \"" MMIO_SOURCE_DIR
-			   "/etc/maps/uart16550.yaml\"; model = \"" MMIO_SOURCE_DIR
-			   "/etc/models/uart16550.lua\";";
-	fprintf(f,
-		"regions = (\n"
-		"  { name = \"uart0\"; %s },\n"
-		"  { name = \"uart1\"; %s },\n"
-		"  { name = \"mem0\"; type = \"mem\"; size = 0x1000; }\n"
-		");\n",
-		uart, uart);
 	const char *const args[] = {"--config", env->conf_path, NULL};
-	if (fclose(f) != 0 || daemon_fixture_start_args(&env->daemon, args) < 0 ||
+	if (write_config(env, ADMIN_GID) != 0 || chmod(env->daemon.dir, 0755) < 0 ||
+	    daemon_fixture_start_args(&env->daemon, args) < 0 ||
 	    mmio_connect(env->daemon.socket_path, &env->client) < 0) {
 		return -1;
 	}
@@ -158,6 +177,52 @@ test_trace_every_path(void **state)
 	assert_int_equal(mmio_trace_read(fd, &rec), 0);
 	close(fd);
 	mmio_release(l);
+}
+
+/*
+ * A child in the admin group (not root) traces mem0 and waits for the end of its trace: 0 if its
+ * fd reads EOF, 2 if not within a minute.
+ */
+static void
+trace_until_eof(const struct env *env, int ready_fd)
+{
+	gid_t groups[] = {ADMIN_GID};
+	struct mmio_client *c;
+	int fd;
+	if (setgroups(1, groups) < 0 || setgid(TRACER_UID) < 0 || setuid(TRACER_UID) < 0 ||
+	    mmio_connect(env->daemon.socket_path, &c) < 0 || mmio_trace_open(c, "mem0", &fd) < 0 ||
+	    write(ready_fd, "r", 1) != 1) {
+		_exit(1);
+	}
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	struct mmio_trace_record rec;
+	_exit(poll(&pfd, 1, 60000) == 1 && mmio_trace_read(fd, &rec) == 0 ? 0 : 2);
+}
+
+/* A reload that takes the tracer out of the admin group ends its trace (checked again). */
+static void
+test_trace_ends_when_a_reload_drops_the_admin(void **state)
+{
+	struct env *env = *state;
+	int ready[2];
+	assert_int_equal(pipe(ready), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(ready[0]);
+		trace_until_eof(env, ready[1]);
+	}
+	close(ready[1]);
+	char b;
+	assert_int_equal(read(ready[0], &b, 1), 1);
+	close(ready[0]);
+	assert_int_equal(write_config(env, 0), 0);
+	assert_int_equal(kill(env->daemon.pid, SIGHUP), 0);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, "not an admin any more"), 1);
 }
 
 static void
@@ -348,6 +413,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_trace_every_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_ends_when_a_reload_drops_the_admin,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trace_unread_loses_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_uart_session, setup, teardown),
 	};
