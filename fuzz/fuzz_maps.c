@@ -124,7 +124,7 @@ build_dev(struct regmap *m)
 	r->side_effects = true;
 	add_field(r, "HI", 31, 16, REGMAP_RO);
 
-	r = add_reg(m, "HALF", 0x18, 16, REGMAP_RW, 0xbeef, NULL);
+	r = add_reg(m, "HALF", FUZZ_DEV_HALF, 16, REGMAP_RW, 0xbeef, NULL);
 	add_field(r, "LO", 7, 0, REGMAP_WO);
 	add_reg(m, "BYTE0", 0x1a, 8, REGMAP_RO, 0x5a, NULL);
 	add_reg(m, "BYTE1", 0x1b, 8, REGMAP_RC, 0xc3, NULL);
@@ -141,7 +141,7 @@ build_dev(struct regmap *m)
 	add_field(r, "ACK", 17, 17, REGMAP_RC);
 	add_field(r, "CFG", 23, 20, REGMAP_WO);
 
-	r = add_reg(m, "WIDE", 0x40, 64, NO_ACCESS, NO_RESET, NULL);
+	r = add_reg(m, "WIDE", FUZZ_DEV_WIDE, 64, NO_ACCESS, NO_RESET, NULL);
 	set_reset(r, 0x0123456789abcdefu);
 	add_field(r, "LO", 31, 0, REGMAP_RW);
 	add_field(r, "MID", 47, 32, REGMAP_W1C);

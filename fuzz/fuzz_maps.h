@@ -25,6 +25,8 @@
 #define FUZZ_DEV_RW 0x60
 
 /* The registers of dev's map that its model acts on. */
+#define FUZZ_DEV_HALF 0x18 /* 16 bits: the device side's GET reads it plus 1 */
+#define FUZZ_DEV_WIDE 0x40 /* 64 bits: a load reads it xor 0x0f0f0f0f0f0f0f0f */
 #define FUZZ_DEV_TICK 0x48 /* 8 bits: a load counts here and reads the new count */
 #define FUZZ_DEV_TRAP 0x49 /* 8 bits: some values fault the model */
 #define FUZZ_DEV_SEEN 0x78 /* 32 bits: every hook call folds its register's name in */

@@ -29,6 +29,8 @@ static const char MODEL_TEXT[] =
 	"    local count = (device.get(\"TICK\") + 1) & 0xff\n"
 	"    device.set(\"TICK\", count)\n"
 	"    return count\n"
+	"  elseif reg == \"WIDE\" then\n"
+	"    return value ~ 0x0f0f0f0f0f0f0f0f\n"
 	"  elseif reg == \"TRAP\" and value == 0xee then\n"
 	"    return 0x1ff -- does not fit 8 bits: the model fails\n"
 	"  end\n"
@@ -43,6 +45,8 @@ static const char MODEL_TEXT[] =
 	"  seen(reg)\n"
 	"  if reg == \"TICK\" then\n"
 	"    return (value + 0x10) & 0xff\n"
+	"  elseif reg == \"HALF\" then\n"
+	"    return (value + 1) & 0xffff\n"
 	"  end\n"
 	"end\n"
 	"function on_device_set(reg, value, old)\n"
@@ -284,39 +288,98 @@ seen(struct fuzz_dev_state *s, const char *name)
 
 enum hook { HOOK_LOAD, HOOK_STORE, HOOK_GET, HOOK_SET };
 
+/* An access of width bytes at off, and its value. */
+struct access {
+	uint64_t off;
+	unsigned width;
+	uint64_t value;
+};
+
+static bool
+covers(const struct access *a, uint64_t at)
+{
+	return at >= a->off && at - a->off < a->width;
+}
+
 /*
- * The model's hooks for an access of width bytes at off, the access rules applied: one call
- * per register instance it touches, in increasing offset, each folding its name into SEEN,
- * then TICK's and TRAP's own. *value: a load's or GET's value (the hooks may change it), a
- * store's value written. OK, or IO_ERROR: the model failed (before, or now: the later hooks do
- * not run).
+ * Register t's value as its hook gets it: the bytes the access covers from the access's value,
+ * the others from the state.
+ */
+static uint64_t
+hook_value(const struct fuzz_dev_state *s, const struct instance *t, const struct access *a)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < t->bytes; i++) {
+		uint64_t at = t->off + i;
+		uint8_t b = covers(a, at) ? byte_of(a->value, a->off, at) : s->bytes[at];
+		v |= (uint64_t)b << (8 * i);
+	}
+	return v;
+}
+
+/* What a hook returned for register t: the bytes the access covers go into its value. */
+static void
+hook_returned(const struct instance *t, struct access *a, uint64_t v)
+{
+	for (unsigned i = 0; i < t->bytes; i++) {
+		if (covers(a, t->off + i)) {
+			a->value = with_byte(a->value, a->off, t->off + i, (uint8_t)(v >> (8 * i)));
+		}
+	}
+}
+
+/*
+ * One hook call for register t, after seen(): what the model does (fuzz_sim.h). False: it
+ * failed.
+ */
+static bool
+hook(struct fuzz_dev_state *s, enum hook kind, const struct instance *t, struct access *a)
+{
+	uint64_t v = hook_value(s, t, a);
+	switch (kind) {
+	case HOOK_LOAD:
+		if (t->off == FUZZ_DEV_TICK) {
+			s->bytes[FUZZ_DEV_TICK] = (uint8_t)(s->bytes[FUZZ_DEV_TICK] + 1);
+			hook_returned(t, a, s->bytes[FUZZ_DEV_TICK]);
+		} else if (t->off == FUZZ_DEV_WIDE) {
+			hook_returned(t, a, v ^ 0x0f0f0f0f0f0f0f0fu);
+		}
+		return !(t->off == FUZZ_DEV_TRAP && v == 0xee);
+	case HOOK_GET:
+		if (t->off == FUZZ_DEV_TICK) {
+			hook_returned(t, a, (v + 0x10) & 0xff);
+		} else if (t->off == FUZZ_DEV_HALF) {
+			hook_returned(t, a, (v + 1) & 0xffff);
+		}
+		return true;
+	case HOOK_STORE:
+		return !(t->off == FUZZ_DEV_TRAP && v == 0xa5);
+	default:
+		return !(t->off == FUZZ_DEV_TRAP && s->bytes[FUZZ_DEV_TRAP] == 0x5a);
+	}
+}
+
+/*
+ * The model's hooks for an access, the access rules applied: one call per register instance
+ * it touches, in increasing offset, each first folding its name into SEEN. a->value: a load's
+ * or GET's value (the hooks may change it), a store's value written, a SET's new raw value.
+ * OK, or IO_ERROR: the model failed (before, or now: the later hooks do not run).
  */
 static Mmio__Status
-run_hooks(struct fuzz_dev_state *s, enum hook kind, uint64_t off, unsigned width, uint64_t *value)
+run_hooks(struct fuzz_dev_state *s, enum hook kind, struct access *a)
 {
 	if (s->faulted) {
 		return MMIO__STATUS__IO_ERROR;
 	}
 	for (unsigned i = 0; i < n_instances; i++) {
 		const struct instance *t = &instances[i];
-		if (t->off + t->bytes <= off || t->off >= off + width) {
+		if (t->off + t->bytes <= a->off || t->off >= a->off + a->width) {
 			continue;
 		}
 		seen(s, t->name);
-		if (t->off == FUZZ_DEV_TICK && kind == HOOK_LOAD) {
-			uint8_t count = (uint8_t)(s->bytes[FUZZ_DEV_TICK] + 1);
-			s->bytes[FUZZ_DEV_TICK] = count;
-			*value = with_byte(*value, off, FUZZ_DEV_TICK, count);
-		} else if (t->off == FUZZ_DEV_TICK && kind == HOOK_GET) {
-			uint8_t shown = (uint8_t)(byte_of(*value, off, FUZZ_DEV_TICK) + 0x10);
-			*value = with_byte(*value, off, FUZZ_DEV_TICK, shown);
-		} else if (t->off == FUZZ_DEV_TRAP) {
-			uint8_t b = byte_of(*value, off, FUZZ_DEV_TRAP);
-			if ((kind == HOOK_LOAD && b == 0xee) || (kind == HOOK_STORE && b == 0xa5) ||
-			    (kind == HOOK_SET && s->bytes[FUZZ_DEV_TRAP] == 0x5a)) {
-				s->faulted = true;
-				return MMIO__STATUS__IO_ERROR;
-			}
+		if (!hook(s, kind, t, a)) {
+			s->faulted = true;
+			return MMIO__STATUS__IO_ERROR;
 		}
 	}
 	return MMIO__STATUS__OK;
@@ -338,9 +401,10 @@ fuzz_dev_load(struct fuzz_dev_state *s, uint64_t off, unsigned width, uint64_t *
 			set_state_bit(s, off, i, false);
 		}
 	}
-	Mmio__Status st = run_hooks(s, HOOK_LOAD, off, width, &v);
+	struct access a = {off, width, v};
+	Mmio__Status st = run_hooks(s, HOOK_LOAD, &a);
 	if (st == MMIO__STATUS__OK) {
-		*value = v;
+		*value = a.value;
 	}
 	return st;
 }
@@ -370,7 +434,8 @@ fuzz_dev_store(struct fuzz_dev_state *s, uint64_t off, unsigned width, uint64_t 
 			break;
 		}
 	}
-	return run_hooks(s, HOOK_STORE, off, width, &value);
+	struct access a = {off, width, value};
+	return run_hooks(s, HOOK_STORE, &a);
 }
 
 static uint64_t
@@ -387,10 +452,10 @@ Mmio__Status
 fuzz_dev_get(struct fuzz_dev_state *s, uint64_t off, unsigned width, uint64_t *value)
 {
 	used = true;
-	uint64_t v = raw(s, off, width);
-	Mmio__Status st = run_hooks(s, HOOK_GET, off, width, &v);
+	struct access a = {off, width, raw(s, off, width)};
+	Mmio__Status st = run_hooks(s, HOOK_GET, &a);
 	if (st == MMIO__STATUS__OK) {
-		*value = v;
+		*value = a.value;
 	}
 	return st;
 }
@@ -406,8 +471,8 @@ fuzz_dev_set(struct fuzz_dev_state *s, uint64_t off, unsigned width, uint64_t ma
 			set_state_bit(s, off, i, bit_of(value, i));
 		}
 	}
-	uint64_t now = raw(s, off, width);
-	return run_hooks(s, HOOK_SET, off, width, &now);
+	struct access a = {off, width, raw(s, off, width)};
+	return run_hooks(s, HOOK_SET, &a);
 }
 
 void

@@ -10,6 +10,9 @@
  * ran, in what order, under which names, shows in the state. Then:
  *   TICK  a load counts: TICK = (TICK + 1) & 0xff, and reads the new count there; the device
  *         side's GET reads TICK + 0x10 (mod 256).
+ *   WIDE  a load reads it xor 0x0f0f0f0f0f0f0f0f, HALF the device side's GET plus 1 (mod 2^16):
+ *         a hook gets the whole register (the bytes the access does not cover from the state,
+ *         after the access rules) and what it returns goes back to the bytes the access covers.
  *   TRAP  faults the model (every access of dev then fails with IO_ERROR, until a RESET): a store
  *         of 0xa5 to it, a load of it while it holds 0xee, a device-side SET that leaves 0x5a;
  *         the hooks after it do not run.

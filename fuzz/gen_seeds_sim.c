@@ -51,7 +51,11 @@ put_sim(struct stream *s, unsigned who, uint8_t region, uint8_t op, uint64_t off
 	put(s, region);
 	put(s, op);
 	put_u64(s, offset);
-	put_width(s, width);
+	if (width == 1 || width == 2 || width == 4 || width == 8) {
+		put_width(s, width);
+	} else {
+		put(s, (uint8_t)(0xf0 + width)); /* session_ops.h: any other width */
+	}
 	put_u64(s, mask);
 	put_u64(s, value);
 }
@@ -338,6 +342,9 @@ sim_session_seeds(void)
 	put_sim(&s, B, DEV, SIM_SET, 0x1c, 4, 0xffffffff, 0xffffffff); /* a gap stays 0 */
 	put_sim(&s, B, DEV, SIM_SET, WIDE, 8, 0x00ff00ff00ff00ff, UINT64_MAX);
 	put_sim(&s, B, DEV, SIM_SET, HALF, 2, 0x0ff0, 0x1234);
+	put_sim(&s, B, DEV, SIM_GET, HALF, 1, 0, 0);
+	put_sim(&s, B, DEV, SIM_SET, HALF, 2, 0xffff, 0x12ff); /* GET adds 1: a carry */
+	put_sim(&s, B, DEV, SIM_GET, HALF + 1, 1, 0, 0);
 	put_sim(&s, B, DEV, SIM_GET, HALF, 1, 0, 0);
 	put_sim(&s, B, DEV, SIM_GET, 2, 4, 0, 0);    /* unaligned */
 	put_sim(&s, B, DEV, SIM_GET, 0x80, 1, 0, 0); /* out of range */
