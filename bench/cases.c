@@ -15,6 +15,7 @@
 #include "run.h"
 #include "stats.h"
 #include "sys.h"
+#include "tracer.h"
 
 extern char **environ;
 
@@ -160,8 +161,9 @@ socket_verdict(struct run *r, struct row *row)
 	}
 }
 
+/* A single-op case; traced: with one tracer attached that reads every record. */
 static int
-single_case(struct run *r, int store, int ring)
+single_case(struct run *r, int store, int ring, int traced)
 {
 	int rc = mmio_set_fast_path(r->client, ring ? MMIO_FAST_PATH_ON : MMIO_FAST_PATH_OFF);
 	if (rc < 0) {
@@ -190,11 +192,15 @@ single_case(struct run *r, int store, int ring)
 	double elapsed = (double)(sys_now_ns() - start);
 	uint64_t client1 = sys_thread_cpu_ns();
 	uint64_t cpu1 = run_daemon_cpu(r);
-	static const char *const names[2][2] = {{"mmiod load32", "mmiod store32"},
-						{"ring load32", "ring store32"}};
-	struct row *row = rc == 0 ? run_add_row(r, names[ring][store]) : NULL;
+	static const char *const names[2][2][2] = {
+		{{"mmiod load32", "mmiod store32"}, {"ring load32", "ring store32"}},
+		{{"traced load32", "traced store32"},
+		 {"traced ring load32", "traced ring store32"}},
+	};
+	const char *name = names[traced][ring][store];
+	struct row *row = rc == 0 ? run_add_row(r, name) : NULL;
 	if (rc < 0) {
-		run_fail(r->client, rc, names[ring][store]);
+		run_fail(r->client, rc, name);
 	} else if (!row) {
 		rc = -ENOMEM;
 	} else {
@@ -216,7 +222,7 @@ single_case(struct run *r, int store, int ring)
 				 row->p50_ns / r->t->shm_pingpong_p50_ns);
 		}
 		report_note_cpu(row, prefix, "daemon");
-		if (!store && !ring) {
+		if (!store && !ring && !traced) {
 			r->load_p50_ns = row->p50_ns;
 			r->load_ops_per_s = row->ops_per_s;
 		}
@@ -429,6 +435,39 @@ find_region(struct run *r, uint64_t *size, uint64_t *address)
 	return rc;
 }
 
+/*
+ * The single ops again with one tracer attached (reading every record, so none is lost): the
+ * rows above are the cost with nobody tracing, the path's one untaken branch. Tracing is for
+ * admins: against a mmiod that does not take us for one (-s), no rows.
+ */
+static int
+traced_cases(struct run *r, int ring)
+{
+	struct tracer tracer;
+	int rc = tracer_start(&tracer, r->client, r->t->region);
+	if (rc == -EACCES) {
+		fprintf(stderr, "mmio-bench: not an admin of this mmiod: no traced rows\n");
+		return 0;
+	}
+	if (rc < 0) {
+		return run_fail(r->client, rc, "trace");
+	}
+	for (int path = 0; path < 1 + ring && rc == 0; path++) {
+		for (int store = 0; store < 2 && rc == 0; store++) {
+			rc = single_case(r, store, path, 1);
+		}
+	}
+	if (rc == 0) {
+		rc = mmio_set_fast_path(r->client, MMIO_FAST_PATH_OFF);
+	}
+	tracer_stop(&tracer);
+	if (rc == 0 && tracer.dropped) {
+		fprintf(stderr, "mmio-bench: the tracer lost %" PRIu64 " of %" PRIu64 " records\n",
+			tracer.dropped, tracer.dropped + tracer.records);
+	}
+	return rc;
+}
+
 int
 cases_run(const struct bench_target *t, const struct bench_params *p, struct report *rep)
 {
@@ -457,15 +496,18 @@ cases_run(const struct bench_target *t, const struct bench_params *p, struct rep
 		}
 	}
 	for (int store = 0; store < 2 && rc == 0; store++) {
-		rc = single_case(&r, store, 0);
+		rc = single_case(&r, store, 0, 0);
 	}
 	/* The fast path needs mmiod to offer it: with -s it may not (max_rings = 0). */
 	int ring = rc == 0 && mmio_set_fast_path(r.client, MMIO_FAST_PATH_ON) == 0;
 	for (int store = 0; store < 2 && rc == 0 && ring; store++) {
-		rc = single_case(&r, store, 1);
+		rc = single_case(&r, store, 1, 0);
 	}
 	if (rc == 0 && ring) {
 		rc = idle_case(&r);
+	}
+	if (rc == 0) {
+		rc = traced_cases(&r, ring);
 	}
 	if (rc == 0) {
 		rc = mmio_set_fast_path(r.client, MMIO_FAST_PATH_OFF);

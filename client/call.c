@@ -56,13 +56,24 @@ call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply)
 			   status_message(rc));
 		return mark_broken(c, rc == -EMSGSIZE ? rc : -ECONNRESET);
 	}
-	ssize_t n = wire_recv_fds(c->fd, c->buf, sizeof(c->buf), c->passed_fds, WIRE_MAX_PASS_FDS);
-	if (n <= 0) {
-		client_log(MMIO_LOG_ERROR, "reply to request %llu: %s", (unsigned long long)req->id,
-			   n == 0 ? "daemon closed the connection" : status_message((int)n));
-		return mark_broken(c, n == -EMSGSIZE ? -EPROTO : -ECONNRESET);
+	Mmio__Reply *r;
+	for (;;) {
+		ssize_t n = wire_recv_fds(c->fd, c->buf, sizeof(c->buf), c->passed_fds,
+					  WIRE_MAX_PASS_FDS);
+		if (n <= 0) {
+			client_log(MMIO_LOG_ERROR, "reply to request %llu: %s",
+				   (unsigned long long)req->id,
+				   n == 0 ? "daemon closed the connection"
+					  : status_message((int)n));
+			return mark_broken(c, n == -EMSGSIZE ? -EPROTO : -ECONNRESET);
+		}
+		r = mmio__reply__unpack(NULL, (size_t)n, c->buf);
+		/* mmio may say something unasked (a lease revoked) before it answers. */
+		if (!r || r->id != 0 || !client_take_notice(c, r)) {
+			break;
+		}
+		mmio__reply__free_unpacked(r, NULL);
 	}
-	Mmio__Reply *r = mmio__reply__unpack(NULL, (size_t)n, c->buf);
 	if (!r || r->id != req->id) {
 		client_log(MMIO_LOG_ERROR, "reply to request %llu: %s", (unsigned long long)req->id,
 			   r ? "id does not match" : "undecodable");

@@ -51,6 +51,16 @@ struct client_regmap;
 /* One thread's error detail on one client (error_detail.c). */
 struct client_detail;
 
+/* Revoke notices received and not yet handed to the handler (mmio_revoke.c); at most this many. */
+#define CLIENT_MAX_PENDING_NOTICES 64
+
+struct client_notice {
+	uint64_t lease;
+	enum mmio_revoke_reason reason;
+	unsigned grace_ms;
+	char detail[128];
+};
+
 struct mmio_client {
 	int fd;
 	pthread_mutex_t lock;
@@ -69,6 +79,13 @@ struct mmio_client {
 	struct client_detail *details; /* every thread's detail on this client; c->lock */
 	TAILQ_HEAD(, mmio_lease) leases;
 	struct client_regmap *regmaps; /* the maps fetched so far; c->lock */
+	/* Revoke notices (mmio_revoke.c); c->lock. */
+	struct client_notice notices[CLIENT_MAX_PENDING_NOTICES];
+	unsigned n_notices;
+	mmio_revoke_handler revoke_handler;
+	void *revoke_arg;
+	int event_fd;  /* epoll over fd and notice_fd, once asked for (mmio_event_fd); else -1 */
+	int notice_fd; /* eventfd: readable while notices wait; with event_fd */
 	uint8_t buf[MMIO_MAX_FRAME];
 };
 
@@ -91,6 +108,15 @@ void client_warn_user(const char *fmt, ...) __attribute__((format(printf, 1, 2))
  */
 int client_call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply,
 		Mmio__Reply__BodyCase body_case);
+
+/*
+ * A reply mmiod sent unasked (id 0): a revoke notice is kept for the handler and 1 returned; 0
+ * for anything else (mmio_revoke.c). c->lock held.
+ */
+int client_take_notice(struct mmio_client *c, const Mmio__Reply *r);
+
+/* Closes what mmio_event_fd opened. */
+void client_events_close(struct mmio_client *c);
 
 /* client_call() taking and dropping c->lock around it. */
 int client_call_locked(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply,

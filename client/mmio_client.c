@@ -132,6 +132,7 @@ mmio_connect(const char *path, struct mmio_client **out)
 	c->fd = -1;
 	c->next_id = 1;
 	c->passed_fds[0] = c->passed_fds[1] = -1;
+	c->event_fd = c->notice_fd = -1;
 	c->fast_path = fast_path_from_env();
 	client_details_init(c);
 	int rc = pthread_mutex_init(&c->lock, NULL);
@@ -179,6 +180,7 @@ mmio_disconnect(struct mmio_client *c)
 	}
 	client_ring_transport.close(c);
 	client_socket_transport.close(c);
+	client_events_close(c);
 	client_details_free(c);
 	client_regmaps_free(c);
 	pthread_mutex_destroy(&c->irq_lock);
@@ -508,8 +510,29 @@ mmio_lease_access(const struct mmio_lease *lease)
 int
 mmio_revoke(struct mmio_client *c, uint64_t lease_id)
 {
+	return mmio_revoke_grace(c, lease_id, 0);
+}
+
+int
+mmio_renew(struct mmio_lease *lease)
+{
+	Mmio__Renew body = MMIO__RENEW__INIT;
+	body.lease = lease->id;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.body_case = MMIO__REQUEST__BODY_RENEW;
+	req.renew = &body;
+	Mmio__Reply *reply;
+	int rc = client_call_locked(lease->client, &req, &reply, MMIO__REPLY__BODY_LEASE);
+	client_free_reply(reply);
+	return rc;
+}
+
+int
+mmio_revoke_grace(struct mmio_client *c, uint64_t lease_id, unsigned grace_ms)
+{
 	Mmio__Revoke body = MMIO__REVOKE__INIT;
 	body.lease = lease_id;
+	body.grace_ms = grace_ms;
 	Mmio__Request req = MMIO__REQUEST__INIT;
 	req.body_case = MMIO__REQUEST__BODY_REVOKE;
 	req.revoke = &body;

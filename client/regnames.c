@@ -248,49 +248,6 @@ regmap_get(struct mmio_client *c, const char *region, struct client_regmap **out
 	return 0;
 }
 
-/*
- * Edit distance of a and b (insertions, deletions, substitutions and swaps of two neighbours,
- * each 1: optimal string alignment), each at most MAX_NAME_TEXT long (longer: a large number).
- */
-static unsigned
-edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a);
-	size_t lb = strlen(b);
-	if (la > MAX_NAME_TEXT || lb > MAX_NAME_TEXT) {
-		return UINT32_MAX;
-	}
-	unsigned rows[3][MAX_NAME_TEXT + 1];
-	unsigned *prev2 = rows[0];
-	unsigned *prev = rows[1];
-	unsigned *cur = rows[2];
-	for (size_t j = 0; j <= lb; j++) {
-		prev[j] = (unsigned)j;
-	}
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = (unsigned)i;
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned best = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			if (prev[j] + 1 < best) {
-				best = prev[j] + 1;
-			}
-			if (cur[j - 1] + 1 < best) {
-				best = cur[j - 1] + 1;
-			}
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    prev2[j - 2] + 1 < best) {
-				best = prev2[j - 2] + 1;
-			}
-			cur[j] = best;
-		}
-		unsigned *t = prev2;
-		prev2 = prev;
-		prev = cur;
-		cur = t;
-	}
-	return prev[lb];
-}
-
 /* Keeps the closest of the names offered so far, if close enough to name to be a slip. */
 struct suggestion {
 	const char *name;
@@ -301,10 +258,8 @@ struct suggestion {
 static void
 suggest(struct suggestion *s, const char *candidate)
 {
-	unsigned d = edit_distance(s->name, candidate);
-	size_t len = strlen(s->name);
-	unsigned limit = len <= 4 ? 1 : (len <= 8 ? 2 : 3);
-	if (d <= limit && (!s->best || d < s->distance)) {
+	unsigned d = text_edit_distance(s->name, candidate);
+	if (text_is_slip(s->name, candidate) && (!s->best || d < s->distance)) {
 		s->best = candidate;
 		s->distance = d;
 	}

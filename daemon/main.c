@@ -193,11 +193,13 @@ conf_reason(const char *err, int rc)
  * wins. Returns 0, or 2 with the reason printed.
  */
 static int
-load_config(const struct options *opt, struct mmiod_config *cfg)
+load_config(const struct options *opt, struct mmiod_config *cfg, bool reload)
 {
 	char err[512] = "";
 	int rc;
 	conf_init(cfg);
+	/* A reload changes no region, so no map: those read at start stay (mmiod.conf(5)). */
+	cfg->skip_maps = reload;
 	if (opt->config_path && (rc = conf_load(cfg, opt->config_path, err, sizeof(err))) < 0) {
 		if (err[0]) {
 			fprintf(stderr, "%s\n", err);
@@ -301,7 +303,7 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	struct daemon *d = arg;
 	notify_state("RELOADING=1");
 	struct mmiod_config cfg;
-	if (load_config(d->opt, &cfg) != 0) {
+	if (load_config(d->opt, &cfg, true) != 0) {
 		log_error("reload: configuration not valid; keeping the current policy");
 	} else {
 		log_set_level(effective_level(d->opt, &cfg));
@@ -447,7 +449,7 @@ main(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	}
 	struct mmiod_config cfg;
-	rc = load_config(&opt, &cfg);
+	rc = load_config(&opt, &cfg, false);
 	if (opt.check_only || rc != 0) {
 		if (rc == 0) {
 			/* Each region's file, device or BAR, as start-up would need it; aliases

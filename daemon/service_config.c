@@ -87,6 +87,7 @@ service_init(struct service *svc, struct region_table *regions, const struct mmi
 	clock_gettime(CLOCK_MONOTONIC, &svc->started);
 	svc->on_figures_changed = NULL;
 	svc->on_figures_arg = NULL;
+	svc->send_notice = NULL;
 }
 
 /* Re-checks the leases of r against its (new) policy; returns how many were revoked. */
@@ -100,20 +101,24 @@ recheck_leases(const struct service *svc, struct region *r)
 		next = TAILQ_NEXT(l, space_link);
 		const struct session *holder = session_of_lease_set(l->set);
 		bool read_only;
+		const struct grant *by;
 		if (policy_check_range(&r->policy, &holder->who, svc->extra_uid, l->start, l->len,
-				       &read_only) == 0) {
+				       &read_only, &by) == 0) {
 			if (read_only && !l->read_only) {
 				log_info(CONN_FMT ": lease %" PRIu64
 						  " is read-only under the new policy",
 					 CONN_ARGS(holder), l->id);
 			}
 			l->read_only = read_only;
+			/* The old tables are gone with the old policy: narrowed rules bind the
+			 * next access. */
+			l->rules = region_rules_for(r, by);
 			continue;
 		}
 		log_event(MSGID_LEASE_REVOKED, LOG_LEVEL_INFO,
 			  CONN_FMT ": lease %" PRIu64 " revoked: no grant covers it any more",
 			  CONN_ARGS(holder), l->id);
-		session_release_lease(l);
+		session_end_lease(l, LEASE_END_POLICY);
 		revoked++;
 	}
 	return revoked;
@@ -137,9 +142,12 @@ service_apply_config(struct service *svc, const struct mmiod_config *cfg)
 				 "root only, until mmiod restarts",
 				 r->name);
 		}
-		if (region_set_policy(r, rcfg ? &rcfg->policy : &none) < 0) {
-			log_error("region %s: out of memory: policy not reloaded", r->name);
-			rc = -ENOMEM;
+		char why[256];
+		int set = region_set_policy(r, rcfg ? &rcfg->policy : &none, why, sizeof(why));
+		if (set < 0) {
+			log_error("region %s: %s: policy not reloaded", r->name,
+				  set == -EINVAL ? why : "out of memory");
+			rc = set;
 			continue;
 		}
 		revoked += recheck_leases(svc, r);

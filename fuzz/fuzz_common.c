@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,8 @@ fuzz_world_init(unsigned max_leases)
 {
 	/* Warnings per hostile request would only slow the fuzzer down. */
 	trace = getenv("FUZZ_TRACE") != NULL;
+	/* As in mmiod: a tracer or IRQ subscriber that closed its pipe gives EPIPE, not death. */
+	(void)signal(SIGPIPE, SIG_IGN);
 	log_init(trace ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR, LOG_SINK_STDERR);
 	arena_init(&arena);
 	ASAN_POISON_MEMORY_REGION(arena.buf, sizeof(arena.buf));
@@ -261,6 +264,7 @@ fuzz_expected_result(const struct session *s, const Mmio__Request *req)
 	case MMIO__REQUEST__BODY_RING_SETUP:
 	case MMIO__REQUEST__BODY_LIST_REGISTERS:
 	case MMIO__REQUEST__BODY_SIM_DEVICE:
+	case MMIO__REQUEST__BODY_TRACE_SUBSCRIBE:
 		return DISPATCH_REPLY;
 	case MMIO__REQUEST__BODY_POLL:
 		return DISPATCH_DEFER; /* or DISPATCH_REPLY */

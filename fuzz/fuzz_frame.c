@@ -151,7 +151,7 @@ deliver(struct session *s, struct session *const *all, const uint8_t *frame, siz
 		ASAN_UNPOISON_MEMORY_REGION(rx + n, cap - (size_t)n);
 	}
 	/* n <= 0: the client hung up (an empty frame reads so) or sent too much; conn_destroy(). */
-	session_finish(s);
+	session_finish(s, LEASE_END_DISCONNECT);
 	fd_closer_close(&sp[0]);
 	close(sp[1]);
 	fuzz_fds_close_check(&fds);
@@ -203,7 +203,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	deliver(&caller, all, data + head, size - head, base, setup, n_fds, pattern);
 
-	session_finish(&other);
+	session_finish(&other, LEASE_END_DISCONNECT);
 	fuzz_check_leases(all, 2);
 	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
 		FUZZ_CHECK(TAILQ_EMPTY(&fuzz_world.table.regions[i]->space.leases));

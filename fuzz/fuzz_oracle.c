@@ -21,6 +21,63 @@ find(const struct session *s, uint64_t id)
 	return lease_find(&s->leases, id);
 }
 
+/*
+ * A lease the caller does not hold: REVOKED if mmiod took it from this session (an admin's
+ * Revoke, the only way in the fuzzed world; the session keeps the last ones), else NOT_FOUND.
+ */
+static Mmio__Status
+missing(const struct session *s, uint64_t id)
+{
+	enum lease_end why;
+	return session_was_revoked(s, id, &why) ? MMIO__STATUS__REVOKED : MMIO__STATUS__NOT_FOUND;
+}
+
+/* The lease a request names, for requests that name one of the caller's; 0 for others. */
+static bool
+names_lease(const Mmio__Request *req, uint64_t *id)
+{
+	switch (req->body_case) {
+	case MMIO__REQUEST__BODY_SPLIT:
+		*id = req->split->lease;
+		return true;
+	case MMIO__REQUEST__BODY_RELEASE:
+		*id = req->release->lease;
+		return true;
+	case MMIO__REQUEST__BODY_BARRIER:
+		*id = req->barrier->lease;
+		return true;
+	case MMIO__REQUEST__BODY_LOAD:
+		*id = req->load->lease;
+		return true;
+	case MMIO__REQUEST__BODY_STORE:
+		*id = req->store->lease;
+		return true;
+	case MMIO__REQUEST__BODY_MODIFY:
+		*id = req->modify->lease;
+		return true;
+	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
+		*id = req->irq_subscribe->lease;
+		return true;
+	case MMIO__REQUEST__BODY_IRQ_ACK:
+		*id = req->irq_ack->lease;
+		return true;
+	case MMIO__REQUEST__BODY_IRQ_UNSUBSCRIBE:
+		*id = req->irq_unsubscribe->lease;
+		return true;
+	case MMIO__REQUEST__BODY_BLOCK_READ:
+		*id = req->block_read->lease;
+		return true;
+	case MMIO__REQUEST__BODY_BLOCK_WRITE:
+		*id = req->block_write->lease;
+		return true;
+	case MMIO__REQUEST__BODY_RENEW:
+		*id = req->renew->lease;
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* The live lease with this id, whoever holds it. */
 static const struct lease *
 find_any(uint64_t id)
@@ -210,9 +267,15 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 		break;
 	}
 	case MMIO__REQUEST__BODY_REVOKE:
-		b->want = !fuzz_is_admin(&s->who)        ? MMIO__STATUS__PERMISSION_DENIED
+		b->want = !fuzz_is_admin(&s->who) ? MMIO__STATUS__PERMISSION_DENIED
+			  : req->revoke->grace_ms > MMIO_MAX_GRACE_MS
+				  ? MMIO__STATUS__INVALID_ARGUMENT
 			  : find_any(req->revoke->lease) ? MMIO__STATUS__OK
 							 : MMIO__STATUS__NOT_FOUND;
+		break;
+	/* No fuzzed grant has max_lease_ms: renewing one's own lease changes nothing. */
+	case MMIO__REQUEST__BODY_RENEW:
+		b->want = find(s, req->renew->lease) ? MMIO__STATUS__OK : MMIO__STATUS__NOT_FOUND;
 		break;
 	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
 		b->want = irq_status(s, req->body_case, find(s, req->irq_subscribe->lease));
@@ -241,6 +304,17 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 		/* Worked out with the outcome: fuzz_regmap_oracle.c, fuzz_sim_oracle.c. */
 		b->check_status = false;
 		break;
+	case MMIO__REQUEST__BODY_TRACE_SUBSCRIBE:
+		/*
+		 * Admins only, before the lookup. A known region: OK, or RESOURCE_EXHAUSTED with
+		 * MMIO_TRACE_MAX_TRACERS whose closed pipes no access has noticed yet.
+		 */
+		b->want = !fuzz_is_admin(&s->who) ? MMIO__STATUS__PERMISSION_DENIED
+			  : fuzz_find_region(req->trace_subscribe->region)
+				  ? MMIO__STATUS__OK
+				  : MMIO__STATUS__NOT_FOUND;
+		b->check_status = b->want != MMIO__STATUS__OK;
+		break;
 	case MMIO__REQUEST__BODY_POLL:
 		/* Over the limit: refused before anything else; otherwise fuzz_check_poll(). */
 		b->check_status = req->poll->timeout_ms > MMIO_POLL_MAX_MS;
@@ -248,6 +322,10 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 		break;
 	default:
 		break;
+	}
+	uint64_t named;
+	if (b->want == MMIO__STATUS__NOT_FOUND && names_lease(req, &named) && !find(s, named)) {
+		b->want = missing(s, named);
 	}
 	b->lease_found = l != NULL;
 	if (l) {
@@ -324,6 +402,9 @@ check_batch(const struct session *s, const Mmio__Batch *m, const Mmio__Reply *re
 		default:
 			want[i] = l ? MMIO__STATUS__INVALID_ARGUMENT : MMIO__STATUS__NOT_FOUND;
 			break;
+		}
+		if (!l) {
+			want[i] = missing(s, m->lease[i]);
 		}
 		any_fails |= want[i] != MMIO__STATUS__OK;
 	}
@@ -596,6 +677,11 @@ fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio
 	case MMIO__REQUEST__BODY_SIM_DEVICE:
 		check_sim_device(s, req->sim_device, reply, b);
 		break;
+	case MMIO__REQUEST__BODY_TRACE_SUBSCRIBE:
+		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY__NOT_SET);
+		FUZZ_CHECK(b->check_status || reply->status == MMIO__STATUS__OK ||
+			   reply->status == MMIO__STATUS__RESOURCE_EXHAUSTED);
+		break;
 	case MMIO__REQUEST__BODY_LOAD:
 	case MMIO__REQUEST__BODY_STORE:
 	case MMIO__REQUEST__BODY_MODIFY:
@@ -656,11 +742,12 @@ fuzz_check_poll(const struct session *s, const struct poll_state *p, bool last_c
 		enum dispatch_result res, const Mmio__Reply *reply,
 		const struct fuzz_snapshot *before)
 {
+	const struct lease *l = find(s, p->lease_id);
 	static struct fuzz_snapshot m;
 	m = *before;
 	uint64_t v = 0;
-	Mmio__Status want =
-		fuzz_model_checked(&m, find(s, p->lease_id), p->offset, p->width, false, &v);
+	Mmio__Status want = l ? fuzz_model_checked(&m, l, p->offset, p->width, false, &v)
+			      : missing(s, p->lease_id);
 	FUZZ_CHECK(fuzz_snapshot_same(&m));
 	if (want != MMIO__STATUS__OK) {
 		FUZZ_CHECK(res == DISPATCH_REPLY && reply->status == want);

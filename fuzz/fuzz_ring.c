@@ -410,7 +410,7 @@ hang_up(void)
 	if (st.bell != BELL_OPEN) {
 		bell_drain_to_eof();
 	}
-	session_finish(&st.s);
+	session_finish(&st.s, LEASE_END_DISCONNECT);
 	st.connected = false;
 	FUZZ_CHECK(st.s.ring == NULL && st.s.leases.count == 0);
 	FUZZ_CHECK(fuzz_world.svc.n_rings == 0);
@@ -433,8 +433,10 @@ model_op(struct fuzz_snapshot *m, const struct mmio_ring_sqe *sqe)
 	const struct lease *l = lease_find(&st.s.leases, sqe->lease);
 	Mmio__Status status;
 	uint64_t v = sqe->value;
+	enum lease_end why;
 	if (!l) {
-		status = MMIO__STATUS__NOT_FOUND;
+		status = session_was_revoked(&st.s, sqe->lease, &why) ? MMIO__STATUS__REVOKED
+								      : MMIO__STATUS__NOT_FOUND;
 	} else {
 		switch (sqe->op) {
 		case MMIO_RING_OP_LOAD:
@@ -925,7 +927,7 @@ step_setup_again(struct reader *r)
 							     ? MMIO__STATUS__PERMISSION_DENIED
 							     : MMIO__STATUS__RESOURCE_EXHAUSTED));
 	FUZZ_CHECK(other.ring == NULL && fuzz_world.svc.n_rings == 1);
-	session_finish(&other);
+	session_finish(&other, LEASE_END_DISCONNECT);
 	lim->max_rings = max_rings;
 }
 

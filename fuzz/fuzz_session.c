@@ -160,7 +160,7 @@ static void
 finish(struct conn_state *c)
 {
 	c->polling = false;
-	session_finish(&c->s);
+	session_finish(&c->s, LEASE_END_DISCONNECT);
 	FUZZ_CHECK(c->s.leases.count == 0);
 	fuzz_check_leases(st.all, 2);
 	fd_closer_close(&c->sock[0]);
@@ -631,6 +631,14 @@ run_op(struct reader *r)
 		body.value = take_u64(r);
 		req.body_case = MMIO__REQUEST__BODY_SIM_DEVICE;
 		req.sim_device = &body;
+		send_request(c, &req);
+		break;
+	}
+	case SOP_TRACE: {
+		Mmio__TraceSubscribe body = MMIO__TRACE_SUBSCRIBE__INIT;
+		body.region = take_region(r);
+		req.body_case = MMIO__REQUEST__BODY_TRACE_SUBSCRIBE;
+		req.trace_subscribe = &body;
 		send_request(c, &req);
 		break;
 	}

@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 build=${MMIO_FUZZ_BUILD:-$root/build-fuzz}
-targets=(frame session ring)
+targets=(frame session ring svd)
 
 if ! [[ $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
 	echo "usage: $0 [SECONDS]" >&2
@@ -36,6 +36,8 @@ for t in "${targets[@]}"; do
 	opts=()
 	# A frame of a batch over the op limit (4097 ops) takes some 20 KiB; libFuzzer's default is 4 KiB.
 	[ "$t" = frame ] && opts+=(-max_len=32768)
+	# SVD files: the seeds go up to ARM_Example.svd's 38 KiB; the tags come from a dictionary.
+	[ "$t" = svd ] && opts+=(-max_len=65536 -dict="$root/fuzz/svd.dict")
 	(cd "$work/$t" && exec "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 \
 		-print_final_stats=1 -artifact_prefix="$work/$t/findings/" "${opts[@]}" corpus \
 		>"$work/$t/log" 2>&1) &

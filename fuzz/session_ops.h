@@ -68,6 +68,7 @@ enum session_op {
 			       SimDevice */
 	SOP_REGISTER_PAGES, /* region, u8 first: ListRegisters, then the pages after it while
 			       more is set */
+	SOP_TRACE,          /* region: TraceSubscribe (the pipe's read end closed at once) */
 	SOP_COUNT,
 };
 

@@ -28,4 +28,7 @@
 #define MMIO_POLL_MIN_INTERVAL_US 50
 #define MMIO_POLL_MAX_MS          60000
 
+/* Revoke.grace_ms: at most this long. */
+#define MMIO_MAX_GRACE_MS 60000
+
 #endif

@@ -29,6 +29,7 @@ static const struct status_entry status_table[] = {
 	{MMIO__STATUS__VERSION_MISMATCH, -EPROTONOSUPPORT, "VERSION_MISMATCH",
 	 "daemon speaks another protocol version"},
 	{MMIO__STATUS__TIMEOUT, -ETIMEDOUT, "TIMEOUT", "timed out"},
+	{MMIO__STATUS__REVOKED, -EKEYREVOKED, "REVOKED", "the lease was revoked"},
 };
 
 #define STATUS_COUNT (sizeof(status_table) / sizeof(status_table[0]))

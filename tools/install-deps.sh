@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libevent-dev libprotobuf-c-dev protobuf-c-compiler
-	libconfig-dev libfyaml-dev liblua5.4-dev libsystemd-dev systemd
+	libconfig-dev libfyaml-dev liblua5.4-dev libxml2-dev libsystemd-dev systemd
 	libcmocka-dev clang libclang-rt-14-dev valgrind clang-tidy cppcheck scdoc
 	python3-dev python3-pytest)
 

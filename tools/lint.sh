@@ -125,6 +125,9 @@ CREATE_OK = {
     ("request/irq.c", "pipe2(p, O_CLOEXEC)"):
         "the interrupt pipe: its read end goes to the client; mmiod sets O_NONBLOCK on its"
         " write end (another open file description) before using it",
+    ("request/trace.c", "pipe2(p, O_CLOEXEC)"):
+        "a trace pipe: its read end goes to the tracer; mmiod sets O_NONBLOCK on its"
+        " write end (another open file description) before using it",
 }
 
 # What close() and wire_close_fd() may close inline, per file: descriptors no client can have
@@ -150,6 +153,11 @@ CLOSE_OK = {
         "&sub->pipe_fd": "a pipe's write end: a pipe carries no descriptors",
         "&p[0]": "a new pipe, on an error path before the client has it",
         "&p[1]": "a new pipe, on an error path before the client has it",
+    },
+    "request/trace.c": {
+        "&t->tracers[i].pipe_fd": "a pipe's write end: a pipe carries no descriptors",
+        "&p[0]": "a new pipe, on an error path before the tracer has it",
+        "&p[1]": "a new pipe, on an error path before the tracer has it",
     },
     "request/ring.c": {
         "fd": "the ring's memfd, on an error path before the client has it",

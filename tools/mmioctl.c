@@ -3,8 +3,9 @@
  * error and usage messages every command shares; the commands themselves are
  * in mmioctl_list.c (regions, leases, revoke), mmioctl_stats.c,
  * mmioctl_register.c (read, write, modify, poll), mmioctl_dump.c,
- * mmioctl_irq.c (wait-irq) and mmioctl_run.c. It talks to the daemon only
- * through libmmio-client.
+ * mmioctl_irq.c (wait-irq), mmioctl_run.c and mmioctl_regmap.c (regmap
+ * import, which needs no daemon). It talks to the daemon only through
+ * libmmio-client.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,6 +32,11 @@
 #define OPT_ADDRESS    0x80u  /* -a/--address ADDR stands for REGION OFFSET */
 #define OPT_MASK       0x100u /* --mask MASK (sim set) */
 #define OPT_DECODE     0x200u /* -d/--decode: registers by their fields */
+/* regmap import: -p/--peripheral, no -s (never connects); prints YAML (with OPT_NO_JSON). */
+#define OPT_SVD    0x400u
+#define OPT_GRACE  0x800u  /* --grace MS (revoke) */
+#define OPT_COUNT  0x1000u /* -n/--count alone (trace) */
+#define OPT_REPLAY 0x2000u /* --region SIMREGION, --reset */
 
 /* Positional arguments -a/--address stands for: REGION and OFFSET (or RANGE). */
 #define ADDRESS_ARGS 2
@@ -39,9 +45,13 @@
 #define OPT_LONG_VERIFY 256
 #define OPT_LONG_LIST   257
 #define OPT_LONG_MASK   258
+#define OPT_LONG_GRACE  259
+#define OPT_LONG_REGION 260
+#define OPT_LONG_RESET  261
 
 /* mmio_poll() lasts at most this long. */
 #define POLL_MAX_TIMEOUT_MS 60000
+#define GRACE_MAX_MS        60000 /* mmiod's MMIO_MAX_GRACE_MS */
 
 struct command {
 	const char *name;
@@ -78,7 +88,7 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  regions                               list the regions you may lease from\n"
 	"  leases                                list live leases (every one for admins)\n"
-	"  revoke ID                             release any client's lease (admins)\n"
+	"  revoke ID [--grace MS]                end any client's lease (admins)\n"
 	"  stats [-o text|json|prometheus]       mmiod's figures (connections, leases, ...)\n"
 	"  wait-irq REGION [-t MS] [-n N]        wait for a region's interrupt\n"
 	"  regs REGION                           list the region's register map\n"
@@ -101,6 +111,12 @@ static const char usage_text[] =
 	"  run [FILE|-] [--keep-going]           run a lease script on one connection\n"
 	"  sim get|set|irq|reset REGION ...      act as a sim region's device (raw bits,\n"
 	"                                        its interrupt, reset)\n"
+	"  regmap import [-p NAME] FILE.svd      convert a CMSIS-SVD peripheral into a\n"
+	"                                        register map (YAML; needs no daemon)\n"
+	"  trace REGION [-n N]                   print every access on a region (admins)\n"
+	"  replay FILE --region SIMREGION [--reset]\n"
+	"                                        re-run a trace (-o json) on a sim region\n"
+	"                                        and report the first load that differs\n"
 	"\n"
 	"In read, write, modify, poll and dump, -a/--address ADDR stands for REGION\n"
 	"OFFSET: the register by its device address (physical for devmem and uio, bus\n"
@@ -129,41 +145,6 @@ option_error(const char *cmd, const char *problem, const char *arg)
 	return mmioctl_usage_error(cmd, "option '%s' %s", arg, problem);
 }
 
-int
-mmioctl_parse_number(const struct invocation *inv, const char *what, const char *text,
-		     uint64_t *out)
-{
-	int rc = parse_u64(text, out);
-	if (rc == -ERANGE) {
-		return mmioctl_usage_error(inv->cmd->name, "%s '%s': does not fit in 64 bits", what,
-					   text);
-	}
-	if (rc < 0 && parse_leading_zero(text)) {
-		return mmioctl_usage_error(
-			inv->cmd->name,
-			"%s '%s': a leading zero is ambiguous (octal to C and "
-			"busybox devmem, decimal to others); write it without the "
-			"zero, or in 0x hex",
-			what, text);
-	}
-	if (rc < 0) {
-		return mmioctl_usage_error(
-			inv->cmd->name, "%s '%s': expected a decimal or 0x hex number", what, text);
-	}
-	return 0;
-}
-
-int
-mmioctl_parse_value(const struct invocation *inv, const char *what, const char *text, uint64_t *out)
-{
-	int rc = mmioctl_parse_number(inv, what, text, out);
-	if (rc == 0 && inv->width < 8 && *out >> (inv->width * 8) != 0) {
-		return mmioctl_usage_error(inv->cmd->name, "%s '%s' does not fit in %u bits", what,
-					   text, inv->width * 8);
-	}
-	return rc;
-}
-
 /* `run [FILE|-]`: the script from stdin without FILE. */
 static int
 cmd_run(const struct invocation *inv)
@@ -174,7 +155,7 @@ cmd_run(const struct invocation *inv)
 static const struct command commands[] = {
 	{"regions", "", 0, 0, 0, mmioctl_regions_help, mmioctl_regions},
 	{"leases", "", 0, 0, 0, mmioctl_leases_help, mmioctl_leases},
-	{"revoke", " ID", 1, 1, 0, mmioctl_revoke_help, mmioctl_revoke},
+	{"revoke", " ID [--grace MS]", 1, 1, OPT_GRACE, mmioctl_revoke_help, mmioctl_revoke},
 	{"stats", " [-o|--output text|json|prometheus]", 0, 0, OPT_PROMETHEUS, mmioctl_stats_help,
 	 mmioctl_stats},
 	{"regs", " REGION", 1, 1, 0, mmioctl_regs_help, mmioctl_regs},
@@ -203,6 +184,11 @@ static const struct command commands[] = {
 	 " get REGION OFFSET|NAME [-w WIDTH] [-d] | set REGION OFFSET|NAME VALUE [-w WIDTH] "
 	 "[--mask MASK] | set REGION REG.FIELD=VALUE... | irq|reset REGION",
 	 2, 3 + 64, OPT_WIDTH | OPT_MASK | OPT_DECODE, mmioctl_sim_help, mmioctl_sim},
+	{"regmap", " import [-p|--peripheral NAME] FILE.svd", 2, 2, OPT_SVD | OPT_NO_JSON,
+	 mmioctl_regmap_help, mmioctl_regmap},
+	{"trace", " REGION [-n|--count N]", 1, 1, OPT_COUNT, mmioctl_trace_help, mmioctl_trace},
+	{"replay", " FILE --region SIMREGION [--reset]", 1, 1, OPT_REPLAY, mmioctl_replay_help,
+	 mmioctl_replay},
 };
 
 /*
@@ -218,7 +204,7 @@ struct option_spec {
 };
 
 static const struct option_spec option_specs[] = {
-	{'s', "-s", "--socket", 0, 0},
+	{'s', "-s", "--socket", 0, OPT_SVD},
 	{'q', "-q", "--quiet", 0, OPT_NO_JSON},
 	{'o', "-o", "--output", 0, OPT_NO_JSON},
 	{'h', "-h", "--help", 0, 0},
@@ -227,10 +213,14 @@ static const struct option_spec option_specs[] = {
 	{'d', "-d", "--decode", OPT_DECODE, 0},
 	{OPT_LONG_VERIFY, NULL, "--verify", OPT_VERIFY, 0},
 	{'t', "-t", "--timeout", OPT_IRQ | OPT_POLL, 0},
-	{'n', "-n", "--count", OPT_IRQ, 0},
+	{'n', "-n", "--count", OPT_IRQ | OPT_COUNT, 0},
+	{OPT_LONG_REGION, NULL, "--region", OPT_REPLAY, 0},
+	{OPT_LONG_RESET, NULL, "--reset", OPT_REPLAY, 0},
 	{'i', "-i", "--interval", OPT_POLL, 0},
 	{'k', "-k", "--keep-going", OPT_KEEP_GOING, 0},
 	{OPT_LONG_MASK, NULL, "--mask", OPT_MASK, 0},
+	{'p', "-p", "--peripheral", OPT_SVD, 0},
+	{OPT_LONG_GRACE, NULL, "--grace", OPT_GRACE, 0},
 };
 
 /* mmioctl's own options, before the command name: main() parses them. */
@@ -300,9 +290,12 @@ print_command_help(const struct command *cmd)
 	if (cmd->options & OPT_ADDRESS) {
 		fputs(mmioctl_address_help, stdout);
 	}
-	printf("\n  -s, --socket SOCKET  mmiod's socket (default: $MMIOD_SOCKET, else\n"
-	       "                       %s)\n",
-	       MMIO_DEFAULT_SOCKET_PATH);
+	putchar('\n');
+	if (!(cmd->options & OPT_SVD)) { /* never connects */
+		printf("  -s, --socket SOCKET  mmiod's socket (default: $MMIOD_SOCKET, else\n"
+		       "                       %s)\n",
+		       MMIO_DEFAULT_SOCKET_PATH);
+	}
 	if (!(cmd->options & OPT_NO_JSON)) {
 		fputs("  -q, --quiet          print only the value, if any; errors on stderr\n",
 		      stdout);
@@ -314,7 +307,7 @@ print_command_help(const struct command *cmd)
 }
 
 /*
- * -t/--timeout MS (wait-irq, poll), -n/--count N (wait-irq) and -i/--interval
+ * -t/--timeout MS (wait-irq, poll), -n/--count N (wait-irq, trace) and -i/--interval
  * US (poll), options cmd takes: stores c's argument, text, in inv. Returns 0
  * or the usage exit status.
  */
@@ -337,6 +330,7 @@ parse_timing_option(const struct command *cmd, int c, const char *text, struct i
 				cmd->name, "count '%s': expected a count of at least 1", text);
 		}
 		inv->count = (unsigned)v;
+		inv->count_given = true;
 	} else {
 		if (!ok || v > UINT32_MAX) {
 			return mmioctl_usage_error(cmd->name,
@@ -372,7 +366,8 @@ check_output(const struct command *cmd)
 		return mmioctl_usage_error(cmd->name, "-o prometheus is for 'stats' only");
 	}
 	if (mmioctl_output != MMIOCTL_OUTPUT_TEXT && (cmd->options & OPT_NO_JSON)) {
-		return mmioctl_usage_error(cmd->name, "prints its own line protocol: no -o %s",
+		return mmioctl_usage_error(cmd->name, "prints its own %s: no -o %s",
+					   cmd->options & OPT_SVD ? "YAML" : "line protocol",
 					   mmioctl_output == MMIOCTL_OUTPUT_JSON ? "json"
 										 : "prometheus");
 	}
@@ -399,7 +394,11 @@ parse_command(int argc, char **argv, struct invocation *inv)
 		{"verify", no_argument, NULL, OPT_LONG_VERIFY},
 		{"address", required_argument, NULL, 'a'},
 		{"mask", required_argument, NULL, OPT_LONG_MASK},
+		{"grace", required_argument, NULL, OPT_LONG_GRACE},
 		{"decode", no_argument, NULL, 'd'},
+		{"peripheral", required_argument, NULL, 'p'},
+		{"region", required_argument, NULL, OPT_LONG_REGION},
+		{"reset", no_argument, NULL, OPT_LONG_RESET},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -407,7 +406,7 @@ parse_command(int argc, char **argv, struct invocation *inv)
 	int c;
 	optind = 0; /* glibc: start over on this argv */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:qo:a:dh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:w:kt:n:i:qo:a:dp:h", longopts, NULL)) != -1) {
 		const struct option_spec *spec = option_spec_of(c);
 		if (spec && !command_takes(cmd, spec)) {
 			return mmioctl_usage_error(cmd->name, "takes no %s%s%s option",
@@ -420,6 +419,9 @@ parse_command(int argc, char **argv, struct invocation *inv)
 			break;
 		case 'd':
 			inv->decode = true;
+			break;
+		case 'p':
+			inv->peripheral = optarg;
 			break;
 		case 'q':
 			inv->quiet = true;
@@ -436,6 +438,22 @@ parse_command(int argc, char **argv, struct invocation *inv)
 			break;
 		case OPT_LONG_MASK:
 			inv->mask = optarg;
+			break;
+		case OPT_LONG_GRACE: {
+			uint64_t ms;
+			if (parse_u64(optarg, &ms) < 0 || ms > GRACE_MAX_MS) {
+				return mmioctl_usage_error(
+					cmd->name, "grace '%s': expected milliseconds, at most %d",
+					optarg, GRACE_MAX_MS);
+			}
+			inv->grace_ms = (unsigned)ms;
+			break;
+		}
+		case OPT_LONG_REGION:
+			inv->region = optarg;
+			break;
+		case OPT_LONG_RESET:
+			inv->reset = true;
 			break;
 		case 't':
 		case 'n':
@@ -500,8 +518,9 @@ static bool
 wants_json(int argc, char **argv)
 {
 	/* Long options that take an argument, but --output; short ones are in the cluster loop. */
-	static const char *const with_arg[] = {"--socket",   "--width",   "--timeout", "--count",
-					       "--interval", "--address", "--mask"};
+	static const char *const with_arg[] = {"--socket", "--width",    "--timeout",
+					       "--count",  "--interval", "--address",
+					       "--mask",   "--grace",    "--region"};
 	bool json = false;
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		const char *a = argv[i];
@@ -522,7 +541,7 @@ wants_json(int argc, char **argv)
 					value = c[1] ? c + 1 : i + 1 < argc ? argv[++i] : NULL;
 					break;
 				}
-				if (strchr("swtnia", *c)) {
+				if (strchr("swtniap", *c)) {
 					i += c[1] == '\0';
 					break;
 				}

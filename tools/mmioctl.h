@@ -3,9 +3,11 @@
  * usage errors), mmioctl_json.c (JSON output) and the files of the commands
  * share: mmioctl_list.c (regions, leases, revoke), mmioctl_stats.c,
  * mmioctl_register.c (read, write, modify, poll), mmioctl_dump.c,
- * mmioctl_irq.c (wait-irq), mmioctl_sim.c (sim), mmioctl_run.c, mmioctl_connect.c (the
+ * mmioctl_irq.c (wait-irq), mmioctl_sim.c (sim), mmioctl_trace.c (trace),
+ * mmioctl_replay.c (replay), mmioctl_run.c, mmioctl_connect.c (the
  * connection, and why there is none), mmioctl_address.c (-a/--address),
- * mmioctl_names.c (registers by name) and mmioctl_regs.c (regs, dump --decode).
+ * mmioctl_names.c (registers by name), mmioctl_regs.c (regs, dump --decode) and
+ * mmioctl_regmap.c (regmap import).
  */
 #ifndef MMIOCTL_H
 #define MMIOCTL_H
@@ -76,15 +78,21 @@ struct invocation {
 	bool width_given;          /* -w/--width was on the command line */
 	bool decode;               /* -d/--decode: read and dump print registers by their fields */
 	bool keep_going;
-	bool quiet;     /* -q: no header rows (regions, leases) and no end-offset line (dump) */
-	bool verify;    /* write --verify: load the register back and compare */
-	int timeout_ms; /* wait-irq: -1 waits forever; poll: -1 is the default */
-	unsigned count; /* wait-irq: interrupts to wait for */
+	bool quiet;         /* -q: no header rows (regions, leases) and no end-offset line (dump) */
+	bool verify;        /* write --verify: load the register back and compare */
+	int timeout_ms;     /* wait-irq: -1 waits forever; poll: -1 is the default */
+	unsigned count;     /* wait-irq: interrupts to wait for; trace: records to print */
+	bool count_given;   /* -n/--count was on the command line */
+	const char *region; /* replay --region */
+	bool reset;         /* replay --reset */
 	unsigned interval_us; /* poll: 0 is mmiod's default */
 	const char *address;  /* -a/--address as typed, standing for REGION OFFSET; else NULL */
 	const char *mask;     /* sim set --mask as typed; else NULL */
+	unsigned grace_ms;    /* revoke --grace MS; 0 at once */
 	char **args;          /* positional arguments after the command name */
 	int n_args;
+	/* regmap import: -p/--peripheral NAME; else NULL */
+	const char *peripheral;
 };
 
 /*
@@ -290,6 +298,18 @@ int mmioctl_stats(const struct invocation *inv);
 /* `sim get|set|irq|reset REGION ...`: a sim region's device side; mmioctl_sim.c. */
 extern const char mmioctl_sim_help[];
 int mmioctl_sim(const struct invocation *inv);
+
+/* `regmap import [-p NAME] FILE.svd`: an SVD file to a map file; mmioctl_regmap.c. */
+extern const char mmioctl_regmap_help[];
+int mmioctl_regmap(const struct invocation *inv);
+
+/* `trace REGION`: every access on a region as it happens; mmioctl_trace.c. */
+extern const char mmioctl_trace_help[];
+int mmioctl_trace(const struct invocation *inv);
+
+/* `replay FILE --region SIMREGION`: a trace re-executed on a sim region; mmioctl_replay.c. */
+extern const char mmioctl_replay_help[];
+int mmioctl_replay(const struct invocation *inv);
 
 /* The body of `mmioctl run --help`: the script language. */
 extern const char mmioctl_run_help[];

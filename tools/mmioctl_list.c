@@ -25,8 +25,11 @@ const char mmioctl_leases_help[] =
 	"daemon's admin group see every client's leases, anyone else only their own.\n";
 
 const char mmioctl_revoke_help[] =
-	"Release lease ID of any client (the first column of 'mmioctl leases'). Its\n"
-	"holder's next use of it fails with NOT_FOUND. Only root and the daemon's\n"
+	"End lease ID of any client (the first column of 'mmioctl leases'): mmiod\n"
+	"runs the region's park sequence, tells the holder (reason admin), and the\n"
+	"holder's next use of it fails with REVOKED. With --grace MS (at most 60000)\n"
+	"the holder is asked to release it within MS milliseconds first (then nothing\n"
+	"is parked); mmioctl returns once it is asked. Only root and the daemon's\n"
 	"admin group may revoke; anyone else gets PERMISSION_DENIED. Prints nothing\n"
 	"on success; NOT_FOUND if there is no lease ID.\n";
 
@@ -231,7 +234,7 @@ mmioctl_revoke(const struct invocation *inv)
 	if (rc != 0) {
 		return rc;
 	}
-	rc = mmio_revoke(client, id);
+	rc = mmio_revoke_grace(client, id, inv->grace_ms);
 	if (rc < 0) {
 		rc = mmioctl_fail(client, rc, "revoke %s", inv->args[0]);
 	} else if (mmioctl_output == MMIOCTL_OUTPUT_JSON) {

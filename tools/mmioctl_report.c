@@ -10,6 +10,7 @@
 #include <mmio/client.h>
 
 #include "mmioctl.h"
+#include "parse.h"
 
 void
 mmioctl_print_hints(const char *const *hints)
@@ -73,4 +74,40 @@ mmioctl_usage_error(const char *cmd, const char *fmt, ...)
 		mmioctl_json_error("USAGE", detail);
 	}
 	return MMIOCTL_EXIT_USAGE;
+}
+
+/* Numbers on the command line: at the bottom, as every command file parses them. */
+int
+mmioctl_parse_number(const struct invocation *inv, const char *what, const char *text,
+		     uint64_t *out)
+{
+	int rc = parse_u64(text, out);
+	if (rc == -ERANGE) {
+		return mmioctl_usage_error(inv->cmd_name, "%s '%s': does not fit in 64 bits", what,
+					   text);
+	}
+	if (rc < 0 && parse_leading_zero(text)) {
+		return mmioctl_usage_error(
+			inv->cmd_name,
+			"%s '%s': a leading zero is ambiguous (octal to C and "
+			"busybox devmem, decimal to others); write it without the "
+			"zero, or in 0x hex",
+			what, text);
+	}
+	if (rc < 0) {
+		return mmioctl_usage_error(
+			inv->cmd_name, "%s '%s': expected a decimal or 0x hex number", what, text);
+	}
+	return 0;
+}
+
+int
+mmioctl_parse_value(const struct invocation *inv, const char *what, const char *text, uint64_t *out)
+{
+	int rc = mmioctl_parse_number(inv, what, text, out);
+	if (rc == 0 && inv->width < 8 && *out >> (inv->width * 8) != 0) {
+		return mmioctl_usage_error(inv->cmd_name, "%s '%s' does not fit in %u bits", what,
+					   text, inv->width * 8);
+	}
+	return rc;
 }

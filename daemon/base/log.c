@@ -143,3 +143,21 @@ log_audit(const struct audit_record *r)
 	}
 	errno = saved;
 }
+
+void
+log_audit_text(const char *fmt, ...)
+{
+	int saved = errno;
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (sink == LOG_SINK_JOURNAL) {
+		sd_journal_send("MESSAGE=audit: %s", line, "PRIORITY=%d", LOG_NOTICE,
+				"MMIOD_AUDIT=1", NULL);
+	} else {
+		fprintf(stderr, "mmiod: audit: %s\n", line);
+	}
+	errno = saved;
+}

@@ -82,4 +82,8 @@ struct audit_record {
 /* Writes rec whatever the log level: one line, and in the journal one entry with fields. */
 void log_audit(const struct audit_record *rec);
 
+/* An audit record that is no single access (a park run): "audit: " and the text, whatever the
+ * log level; in the journal with MMIOD_AUDIT=1. */
+void log_audit_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -50,6 +50,7 @@ conf_finish(struct mmiod_config *cfg)
 		policy_finish(&cfg->regions[i].policy);
 		regmap_free(cfg->regions[i].regmap);
 		cfg->regions[i].regmap = NULL;
+		park_seq_finish(&cfg->regions[i].park);
 	}
 	cfg->n_regions = 0;
 	free(cfg->socket_path);
@@ -453,7 +454,7 @@ read_text(const char *path, int *why)
 int
 conf_load(struct mmiod_config *cfg, const char *path, char *err, size_t errlen)
 {
-	struct parse p = {.path = path, .err = err, .errlen = errlen};
+	struct parse p = {.path = path, .err = err, .errlen = errlen, .skip_maps = cfg->skip_maps};
 	int read_rc = 0;
 	char *text = read_text(path, &read_rc);
 	if (!text && read_rc == -EFBIG) {

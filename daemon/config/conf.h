@@ -11,18 +11,23 @@
 
 #include "config/region_spec.h"
 #include "core/limits.h"
+#include "core/park.h"
 #include "core/policy.h"
 #include "core/regmap.h"
 #include "mmio_limits.h"
 
 #define MMIOD_DEFAULT_CONFIG       "/etc/mmiod/mmiod.conf"
 #define MMIO_MAX_GRANTS_PER_REGION 64
+#define MMIO_MAX_LEASE_TTL_MS      86400000 /* max_lease_ms: a day */
 
 struct region_config {
 	struct region_spec spec;
 	struct region_policy policy;
 	struct regmap *regmap; /* map = "PATH": read with the config; owned; NULL without one */
 	int line;              /* of its group in the config file; 0 for a --region spec */
+	/* park = ( ... ), resolved in the map; empty at a reload (skip_maps: the region keeps
+	 * the sequence it started with, as it keeps its map). */
+	struct park_seq park;
 };
 
 struct mmiod_config {
@@ -38,6 +43,12 @@ struct mmiod_config {
 	struct limits limits;
 	struct region_config regions[MMIO_MAX_REGIONS];
 	unsigned n_regions;
+	/*
+	 * Set before conf_load() to leave register maps unread (region_config.regmap stays NULL,
+	 * spec.regmap names the file): a reload, which keeps the maps read at start and runs as
+	 * the dropped user, who need not be able to read them.
+	 */
+	bool skip_maps;
 };
 
 /* Defaults: the default socket, mode 0660, no user change, the limits of core/limits.h. */

@@ -15,6 +15,7 @@ struct parse {
 	const char *path;
 	char *err;
 	size_t errlen;
+	bool skip_maps; /* mmiod_config.skip_maps */
 };
 
 /* Writes "path:line: message" (line of s) to p->err; returns -EINVAL. */
@@ -49,5 +50,20 @@ int conf_resolve_id(const struct parse *p, const config_setting_t *s, bool is_gr
 
 /* One element of regions = ( ... ). 0, -EINVAL (message in p->err) or -ENOMEM. */
 int conf_parse_region(const struct parse *p, const config_setting_t *s, struct region_config *out);
+
+/*
+ * park = ( ... ) of a region whose map is map (NULL: none, and only barriers and delays pass).
+ * 0, -EINVAL (message in p->err) or -ENOMEM; out is the caller's to finish either way.
+ */
+int conf_parse_park(const struct parse *p, const config_setting_t *list, const struct regmap *map,
+		    struct park_seq *out);
+
+/*
+ * A grant's registers = [...] and rules = (...) (conf_rules.c) into g->rules; compiled against
+ * the region's map when it was read (for FILE:LINE errors), and an exact grant's range set to
+ * its registers' span. 0, -EINVAL or -ENOMEM.
+ */
+int conf_parse_grant_rules(const struct parse *p, const config_setting_t *s,
+			   const struct region_config *region, struct grant *g);
 
 #endif

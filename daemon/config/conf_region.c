@@ -45,11 +45,12 @@ parse_device_grant(const struct parse *p, const config_setting_t *s, const struc
 }
 
 static int
-parse_grant(const struct parse *p, const config_setting_t *s, const struct region_spec *spec,
+parse_grant(const struct parse *p, const config_setting_t *s, const struct region_config *region,
 	    struct grant *g)
 {
-	static const char *const keys[] = {"user",   "group", "access", "offset",
-					   "length", "irq",   NULL};
+	static const char *const keys[] = {"user", "group",     "access", "offset",       "length",
+					   "irq",  "registers", "rules",  "max_lease_ms", NULL};
+	const struct region_spec *spec = &region->spec;
 	if (!config_setting_is_group(s)) {
 		return conf_fail_at(p, s,
 				    "a grant is a group: { group = \"...\"; access = \"rw\"; }");
@@ -79,6 +80,14 @@ parse_grant(const struct parse *p, const config_setting_t *s, const struct regio
 				    "access must be \"ro\", \"rw\" or \"device\"");
 	}
 	if (strcmp(access, "device") == 0) {
+		static const char *const rule_keys[] = {"registers", "rules"};
+		for (size_t i = 0; i < 2; i++) {
+			if (config_setting_get_member(s, rule_keys[i])) {
+				return conf_fail_at(p, config_setting_get_member(s, rule_keys[i]),
+						    "a device grant leases nothing: no %s",
+						    rule_keys[i]);
+			}
+		}
 		return parse_device_grant(p, s, spec, g);
 	}
 	g->read_only = strcmp(access, "ro") == 0;
@@ -92,6 +101,12 @@ parse_grant(const struct parse *p, const config_setting_t *s, const struct regio
 				    "irq = true needs access = \"rw\": acknowledging an "
 				    "interrupt writes to the device");
 	}
+	uint64_t ttl = 0;
+	if (config_setting_get_member(s, "max_lease_ms") &&
+	    (rc = conf_get_uint_range(p, s, "max_lease_ms", 1, MMIO_MAX_LEASE_TTL_MS, &ttl)) < 0) {
+		return rc;
+	}
+	g->max_lease_ms = (uint32_t)ttl;
 	g->offset = 0;
 	g->length = spec->size;
 	bool has_length = config_setting_get_member(s, "length") != NULL;
@@ -108,7 +123,7 @@ parse_grant(const struct parse *p, const config_setting_t *s, const struct regio
 			(unsigned long long)g->offset, (unsigned long long)g->length, spec->name,
 			(unsigned long long)spec->size);
 	}
-	return 0;
+	return conf_parse_grant_rules(p, s, region, g);
 }
 
 /* phys: an integer (large ones need the L suffix) or a string "0xfe200000". */
@@ -256,7 +271,7 @@ conf_parse_region(const struct parse *p, const config_setting_t *s, struct regio
 	static const char *const keys[] = {"name",     "type",   "path",  "size", "offset",
 					   "phys",     "device", "bar",   "map",  "uio_map",
 					   "uio_name", "sysfs",  "dev",   "irq",  "irq_dev",
-					   "audit",    "grants", "model", NULL};
+					   "audit",    "grants", "model", "park", NULL};
 	struct region_spec *spec = &rc_out->spec;
 	if (!config_setting_is_group(s)) {
 		return conf_fail_at(p, s,
@@ -319,7 +334,18 @@ conf_parse_region(const struct parse *p, const config_setting_t *s, struct regio
 			"from the device only without grants)",
 			spec->name, spec->type);
 	}
-	if (spec->regmap && (rc = load_regmap(p, s, rc_out)) < 0) {
+	if (spec->regmap && !p->skip_maps && (rc = load_regmap(p, s, rc_out)) < 0) {
+		return rc;
+	}
+	const config_setting_t *park = config_setting_get_member(s, "park");
+	if (park && !spec->regmap) {
+		return conf_fail_at(p, park,
+				    "region '%s': park names registers: the region needs a "
+				    "map = \"PATH\"",
+				    spec->name);
+	}
+	if (park && !p->skip_maps &&
+	    (rc = conf_parse_park(p, park, rc_out->regmap, &rc_out->park)) < 0) {
 		return rc;
 	}
 	int mode = audit ? policy_audit_parse(audit) : AUDIT_NONE;
@@ -346,12 +372,13 @@ conf_parse_region(const struct parse *p, const config_setting_t *s, struct regio
 		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		rc = parse_grant(p, config_setting_get_elem(grants, i), spec,
+		/* Counted first: what a failed grant owns is freed with the policy. */
+		rc_out->policy.n_grants++;
+		rc = parse_grant(p, config_setting_get_elem(grants, i), rc_out,
 				 &rc_out->policy.grants[i]);
 		if (rc < 0) {
 			return rc;
 		}
-		rc_out->policy.n_grants++;
 	}
 	return 0;
 }

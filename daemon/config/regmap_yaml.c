@@ -384,6 +384,7 @@ enum {
 	R_COUNT,
 	R_STRIDE,
 	R_SIDE_EFFECTS,
+	R_WIDTHS,
 	R_N
 };
 
@@ -404,12 +405,40 @@ get_width(const struct ctx *c, const struct entry *e, unsigned *out)
 	return 0;
 }
 
+/* widths: [32] or [8, 32]: the access widths a register takes (regmap_validate: not wider). */
+static int
+get_widths(const struct ctx *c, const struct entry *e, struct regmap_register *r)
+{
+	int rc = check_plain_node(c, e->value, e->line, "widths");
+	if (rc < 0) {
+		return rc;
+	}
+	if (!fy_node_is_sequence(e->value) || fy_node_sequence_item_count(e->value) == 0) {
+		return fail(c, e->line, "widths must be a list of bit widths: [32] or [8, 32]");
+	}
+	r->widths_line = e->line;
+	void *it = NULL;
+	struct fy_node *w;
+	while ((w = fy_node_sequence_iterate(e->value, &it))) {
+		uint64_t bits = 0;
+		if ((rc = get_number(c, w, e->line, "widths", &bits)) < 0) {
+			return rc;
+		}
+		if (bits != 8 && bits != 16 && bits != 32 && bits != 64) {
+			return fail(c, e->line, "widths: %llu is not 8, 16, 32 or 64",
+				    (unsigned long long)bits);
+		}
+		r->widths |= (unsigned)(bits / 8); /* 1, 2, 4, 8: core/regrules.h's bits */
+	}
+	return 0;
+}
+
 static int
 parse_register(const struct ctx *c, struct fy_node *n, int line, struct regmap *map)
 {
 	static const char *const keys[] = {"name",        "offset",       "access", "reset",
 					   "description", "fields",       "width",  "count",
-					   "stride",      "side_effects", NULL};
+					   "stride",      "side_effects", "widths", NULL};
 	struct entry e[R_N];
 	int rc = read_mapping(c, n, line, "a register", keys, e);
 	if (rc < 0) {
@@ -472,6 +501,9 @@ parse_register(const struct ctx *c, struct fy_node *n, int line, struct regmap *
 	}
 	if (e[R_DESCRIPTION].value &&
 	    (rc = get_description(c, &e[R_DESCRIPTION], &r->description)) < 0) {
+		return rc;
+	}
+	if (e[R_WIDTHS].value && (rc = get_widths(c, &e[R_WIDTHS], r)) < 0) {
 		return rc;
 	}
 	struct fy_node *fields = e[R_FIELDS].value;

@@ -243,6 +243,7 @@ lease_split(struct lease *l, uint64_t mid, struct lease **low)
 		return -errno;
 	}
 	lo->read_only = l->read_only;
+	lo->rules = l->rules;
 	/* lo sorts just before l: it takes the bytes l gives up, which no other lease owns. */
 	TAILQ_INSERT_BEFORE(l, lo, space_link);
 	l->start += mid;

@@ -20,10 +20,13 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include "core/figures.h"
+
 struct lease;
 TAILQ_HEAD(lease_list, lease);
 
 struct lease_space;
+struct regrules;
 
 /* Bytes a space shares with another: its [here, here+len) are other's [there, there+len). */
 struct lease_alias {
@@ -64,11 +67,16 @@ struct lease {
 	uint64_t start;
 	uint64_t len;
 	bool read_only; /* granted under an ro grant: stores are refused */
+	/* The register rules of the grant that allowed it (core/regrules.h); NULL: none. Not
+	 * owned: the region's policy owns it, and a reload re-points it. */
+	const struct regrules *rules;
 	struct lease_space *space;
 	struct lease_set *set;
 	TAILQ_ENTRY(lease) space_link;
 	TAILQ_ENTRY(lease) set_link;
 	TAILQ_ENTRY(lease) id_link;
+	/* What was done through it (Stats). Counters, not state: bumped through const leases. */
+	struct access_figures figures;
 };
 
 /* An empty space of len bytes, aliasing nothing. */

@@ -39,32 +39,42 @@ policy_grant_leases(const struct grant *g, const struct identity *who)
 static bool
 grant_covers(const struct grant *g, uint64_t offset, uint64_t length)
 {
+	if (g->table && g->table->exact) {
+		return regrules_covers(g->table, offset, length);
+	}
 	return offset >= g->offset && offset - g->offset <= g->length &&
 	       g->length - (offset - g->offset) >= length;
 }
 
 int
 policy_check_range(const struct region_policy *p, const struct identity *who, uid_t extra_uid,
-		   uint64_t offset, uint64_t length, bool *read_only)
+		   uint64_t offset, uint64_t length, bool *read_only, const struct grant **by)
 {
+	const struct grant *chosen = NULL;
 	if (policy_is_superuser(who, extra_uid)) {
 		*read_only = false;
+		if (by) {
+			*by = NULL;
+		}
 		return 0;
 	}
-	bool found = false;
-	bool ro = true;
 	for (unsigned i = 0; i < p->n_grants; i++) {
 		const struct grant *g = &p->grants[i];
 		if (!policy_grant_leases(g, who) || !grant_covers(g, offset, length)) {
 			continue;
 		}
-		found = true;
-		ro = ro && g->read_only;
+		/* The first read-write grant, else the first: its rules bind the lease. */
+		if (!chosen || (chosen->read_only && !g->read_only)) {
+			chosen = g;
+		}
 	}
-	if (!found) {
+	if (!chosen) {
 		return -EACCES;
 	}
-	*read_only = ro;
+	*read_only = chosen->read_only;
+	if (by) {
+		*by = chosen;
+	}
 	return 0;
 }
 
@@ -103,8 +113,20 @@ policy_may_drive_device(const struct region_policy *p, const struct identity *wh
 }
 
 void
+policy_grant_finish(struct grant *g)
+{
+	grant_rules_free(g->rules);
+	regrules_free(g->table);
+	g->rules = NULL;
+	g->table = NULL;
+}
+
+void
 policy_finish(struct region_policy *p)
 {
+	for (unsigned i = 0; i < p->n_grants; i++) {
+		policy_grant_finish(&p->grants[i]);
+	}
 	free(p->grants);
 	p->grants = NULL;
 	p->n_grants = 0;
@@ -120,4 +142,25 @@ policy_audit_parse(const char *text)
 		}
 	}
 	return -1;
+}
+
+uint32_t
+policy_lease_ttl(const struct region_policy *p, const struct identity *who, uid_t extra_uid,
+		 uint64_t offset, uint64_t length)
+{
+	if (policy_is_superuser(who, extra_uid)) {
+		return 0;
+	}
+	uint32_t ttl = 0;
+	for (unsigned i = 0; i < p->n_grants; i++) {
+		const struct grant *g = &p->grants[i];
+		if (!policy_grant_leases(g, who) || g->max_lease_ms == 0 || offset < g->offset ||
+		    offset - g->offset > g->length || g->length - (offset - g->offset) < length) {
+			continue;
+		}
+		if (ttl == 0 || g->max_lease_ms < ttl) {
+			ttl = g->max_lease_ms;
+		}
+	}
+	return ttl;
 }

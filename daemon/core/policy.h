@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/regrules.h"
+
 #define POLICY_MAX_GROUPS 64 /* supplementary groups kept per connection */
 
 struct identity {
@@ -35,6 +37,12 @@ struct grant {
 	bool read_only;
 	bool irq;    /* may own the region's interrupt (rw grants only; conf refuses it on ro) */
 	bool device; /* access = "device": no lease at all, only the device side of a sim region */
+	uint32_t max_lease_ms; /* > 0: a lease under it ends (reason ttl) unless renewed in time */
+	/* Register rules (registers, rules) as the config says them; NULL: none. Owned. */
+	struct grant_rules *rules;
+	/* Compiled against the region's map by region_set_policy(); NULL: nothing applies.
+	 * Owned; leases point at it until the next reload re-points them. */
+	struct regrules *table;
 };
 
 enum audit_mode {
@@ -63,11 +71,13 @@ bool policy_grant_leases(const struct grant *g, const struct identity *who);
  * May who lease [offset, offset+length) of a region under p (grants are
  * normalised at load: a whole-region grant has the region's length)? The range must lie inside one
  * grant that applies to who; a read-write grant wins over a read-only one. Returns 0 with
- * *read_only set, or -EACCES. root (uid 0) and the extra_uid given (the uid mmiod was started by;
- * -1 for none) may lease anything read-write.
+ * *read_only set and *by (unless by is NULL) the grant whose register rules bind the lease (NULL
+ * for the superuser), or -EACCES. root (uid 0) and the extra_uid given (the uid mmiod was started
+ * by; -1 for none) may lease anything read-write. A grant naming registers without a range
+ * covers exactly their bytes (its table).
  */
 int policy_check_range(const struct region_policy *p, const struct identity *who, uid_t extra_uid,
-		       uint64_t offset, uint64_t length, bool *read_only);
+		       uint64_t offset, uint64_t length, bool *read_only, const struct grant **by);
 
 /*
  * May who own the interrupt of a region of region_len bytes under p (subscribe,
@@ -87,6 +97,16 @@ bool policy_may_own_irq(const struct region_policy *p, const struct identity *wh
  */
 bool policy_may_drive_device(const struct region_policy *p, const struct identity *who,
 			     uid_t extra_uid);
+
+/*
+ * How long a lease of [offset, offset+length) by who may live unrenewed: the least max_lease_ms
+ * of the grants that apply to who and cover the range; 0 (no limit) if none sets one, and for
+ * root and extra_uid (unless (uid_t)-1).
+ */
+uint32_t policy_lease_ttl(const struct region_policy *p, const struct identity *who,
+			  uid_t extra_uid, uint64_t offset, uint64_t length);
+/* Frees what a grant owns (its rules and table). */
+void policy_grant_finish(struct grant *g);
 
 void policy_finish(struct region_policy *p);
 

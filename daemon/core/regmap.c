@@ -391,6 +391,11 @@ check_register(const struct regmap *map, const struct regmap_register *r, uint64
 			    "%s: bytes up to 0x%llx are past the region's end (size 0x%llx)",
 			    r->name, (unsigned long long)end, (unsigned long long)region_size);
 	}
+	if (r->widths & ~((bytes << 1) - 1)) {
+		return fail(err, r->widths_line ? r->widths_line : r->line,
+			    "%s: widths: an access wider than the register (%u bits)", r->name,
+			    width);
+	}
 	if (r->has_reset && (r->reset & ~bits_mask(width))) {
 		return fail(err, r->reset_line ? r->reset_line : r->line,
 			    "%s: reset 0x%llx does not fit %u bits", r->name,

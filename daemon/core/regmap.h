@@ -56,13 +56,14 @@ struct regmap_register {
 	bool has_reset;
 	uint64_t reset;
 	bool side_effects; /* a read changes the device (as rc does) */
+	unsigned widths;   /* access widths it takes (core/regrules.h bits); 0: any */
 	uint64_t count;    /* instances; 1 for a plain register */
 	uint64_t stride;   /* bytes between instances; 0 for a plain register */
 	char *description; /* owned; may be NULL */
 	struct regmap_field *fields;
 	unsigned n_fields, cap_fields;
 	int line;
-	int width_line, offset_line, reset_line, count_line; /* of those keys, for messages */
+	int width_line, offset_line, reset_line, count_line, widths_line; /* for messages */
 };
 
 struct regmap {
@@ -105,8 +106,8 @@ struct regmap_error {
  * in a register, values in a field), the widths 8/16/32/64, offsets aligned to the register's
  * width, arrays (count, stride a multiple of the width, no instance past 2^64), every instance
  * inside region_size (0: not known, not checked), no two registers overlapping, fields inside
- * the width and not overlapping, values and reset fitting. 0, or -EINVAL with the first broken
- * rule in *err.
+ * the width and not overlapping, values and reset fitting, widths not wider than the register. 0,
+ * or -EINVAL with the first broken rule in *err.
  */
 int regmap_validate(const struct regmap *map, uint64_t region_size, struct regmap_error *err);
 

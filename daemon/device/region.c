@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "core/regmap.h"
+#include "core/regrules.h"
 #include "core/width.h"
 #include "device/backend.h"
 #include "device/fault.h"
@@ -36,7 +37,9 @@ region_destroy(struct region *r)
 	lease_space_finish(&r->space);
 	backend_close(r->backend);
 	policy_finish(&r->policy);
+	regrules_free(r->map_rules);
 	regmap_free(r->regmap);
+	park_seq_finish(&r->park);
 	free(r);
 }
 
@@ -161,18 +164,63 @@ region_write_barrier(const struct lease *l)
 	b->ops->write_barrier(b);
 }
 
-int
-region_set_policy(struct region *r, const struct region_policy *p)
+/* Copies g with its rules, and compiles them against map. */
+static int
+copy_grant(const struct grant *g, const struct regmap *map, struct grant *out, char *why,
+	   size_t why_len)
 {
-	struct grant *copy = calloc(p->n_grants ? p->n_grants : 1, sizeof(*copy));
-	if (!copy) {
+	*out = *g;
+	out->rules = NULL;
+	out->table = NULL;
+	if (g->rules && !(out->rules = grant_rules_dup(g->rules))) {
 		return -ENOMEM;
 	}
-	if (p->n_grants) {
-		memcpy(copy, p->grants, p->n_grants * sizeof(*copy));
+	if (g->device) {
+		return 0;
+	}
+	struct regrules_error err = {0};
+	int rc = regrules_compile(map, out->rules, false, &out->table, &err);
+	if (rc == -EINVAL) {
+		snprintf(why, why_len, "line %d: %s", err.line, err.message);
+	}
+	if (rc == 0 && out->table && out->table->exact) {
+		out->offset = out->table->span_start;
+		out->length = out->table->span_len;
+	}
+	return rc;
+}
+
+int
+region_set_policy(struct region *r, const struct region_policy *p, char *why, size_t why_len)
+{
+	struct region_policy next = {.audit = p->audit};
+	next.grants = calloc(p->n_grants ? p->n_grants : 1, sizeof(*next.grants));
+	if (!next.grants) {
+		return -ENOMEM;
+	}
+	int rc = 0;
+	for (unsigned i = 0; i < p->n_grants && rc == 0; i++) {
+		rc = copy_grant(&p->grants[i], r->regmap, &next.grants[i], why, why_len);
+		next.n_grants = i + 1;
+	}
+	struct regrules *map_rules = NULL;
+	struct regrules_error err = {0};
+	if (rc == 0) {
+		rc = regrules_compile(r->regmap, NULL, true, &map_rules, &err);
+	}
+	if (rc < 0) {
+		policy_finish(&next);
+		return rc;
 	}
 	policy_finish(&r->policy);
-	r->policy =
-		(struct region_policy){.grants = copy, .n_grants = p->n_grants, .audit = p->audit};
+	regrules_free(r->map_rules);
+	r->policy = next;
+	r->map_rules = map_rules;
 	return 0;
+}
+
+const struct regrules *
+region_rules_for(const struct region *r, const struct grant *by)
+{
+	return by ? by->table : r->map_rules;
 }

@@ -12,23 +12,32 @@
 #include <stdint.h>
 
 #include "core/lease.h"
+#include "core/park.h"
 #include "core/policy.h"
 #include "mmio_limits.h"
 
 struct backend;
 struct irq_sub;
+struct region_trace;
 struct regmap;
 
 struct region {
 	char name[MMIO_MAX_NAME + 1];
 	struct backend *backend;
 	struct lease_space space;
-	struct region_policy policy; /* owned; replaced on reload */
-	uint64_t faults;             /* accesses the device failed (SIGBUS; a sim's -EIO) */
-	struct irq_sub *irq;         /* the interrupt subscriber, if any (irq.c) */
+	struct region_policy policy;   /* owned; replaced on reload */
+	uint64_t faults;               /* accesses the device failed (SIGBUS; a sim's -EIO) */
+	struct access_figures figures; /* what its leases did (Stats) */
+	struct irq_sub *irq;           /* the interrupt subscriber, if any (irq.c) */
+	struct region_trace *trace;    /* its tracers; NULL while nobody traces (trace.c) */
 	/* Its register map (map = "PATH"), or NULL. Owned; taken from the region config at
 	 * start: a reload (SIGHUP) does not change it, as it does not reopen the region. */
 	struct regmap *regmap;
+	/* What a lease's non-orderly end writes (park = ( ... )); kept from start as the map is. */
+	struct park_seq park;
+	/* What binds every lease, the superuser's too: the map's widths (NULL: none). Owned;
+	 * compiled with the policy, which the map must be set before. */
+	struct regrules *map_rules;
 };
 
 /* Wraps backend b (takes it, even on error) as region name. NULL only for lack of memory. */
@@ -57,7 +66,15 @@ int region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t v
 /* Orders earlier stores before later ones. Never fails; no bounds (empty leases too). */
 void region_write_barrier(const struct lease *l);
 
-/* Replaces r's policy with a copy of p. 0 or -ENOMEM (r unchanged). */
-int region_set_policy(struct region *r, const struct region_policy *p);
+/*
+ * Replaces r's policy with a copy of p, its grants' register rules compiled against r's map
+ * (set it first). 0, -EINVAL (a rule that does not fit the map, the reason in why) or -ENOMEM;
+ * r unchanged on error. Leases keep pointing at the old tables: re-point them all
+ * (region_rules_for) before the next access.
+ */
+int region_set_policy(struct region *r, const struct region_policy *p, char *why, size_t why_len);
+
+/* The rules of a lease that grant by (NULL: the superuser) allowed. */
+const struct regrules *region_rules_for(const struct region *r, const struct grant *by);
 
 #endif

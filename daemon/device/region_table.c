@@ -88,14 +88,22 @@ region_table_open(struct region_table *table, struct region_config *configs, uns
 			goto err_close;
 		}
 		struct region *r = region_create(spec->name, b);
-		if (!r || region_set_policy(r, &configs[i].policy) < 0) {
+		if (r) {
+			r->regmap = configs[i].regmap;
+			configs[i].regmap = NULL;
+		}
+		if (!r || (rc = region_set_policy(r, &configs[i].policy, why, sizeof(why))) < 0) {
+			if (r && rc == -EINVAL) {
+				snprintf(err, errlen, "region '%s': grants: %s", spec->name, why);
+			} else {
+				snprintf(err, errlen, "region '%s': out of memory", spec->name);
+				rc = -ENOMEM;
+			}
 			region_destroy(r);
-			snprintf(err, errlen, "region '%s': out of memory", spec->name);
-			rc = -ENOMEM;
 			goto err_close;
 		}
-		r->regmap = configs[i].regmap;
-		configs[i].regmap = NULL;
+		r->park = configs[i].park;
+		configs[i].park = (struct park_seq){0};
 		table->regions[table->count++] = r;
 		continue;
 	err_close:

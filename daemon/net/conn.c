@@ -516,13 +516,29 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 }
 
 void
+conn_send_notice(struct session *s, Mmio__Reply *notice)
+{
+	struct conn *c = (struct conn *)((char *)s - offsetof(struct conn, session));
+	int none[WIRE_MAX_PASS_FDS];
+	for (unsigned i = 0; i < WIRE_MAX_PASS_FDS; i++) {
+		none[i] = -1;
+	}
+	/* A connection that cannot take it is failing anyway: its own read says so. */
+	const struct fd_grant nothing = {.kind = FD_GRANT_NONE};
+	if (send_reply(c, notice, none, &nothing) < 0) {
+		log_debug(CONN_FMT ": revoke notice not sent", CONN_ARGS(s));
+	}
+}
+
+void
 conn_destroy(struct conn *c)
 {
 	if (!c) {
 		return;
 	}
 	conn_ring_detach(c);
-	unsigned revoked = session_finish(&c->session);
+	unsigned revoked = session_finish(&c->session, c->server->stopping ? LEASE_END_SHUTDOWN
+									   : LEASE_END_DISCONNECT);
 	/* Leases revoked because their holder left are news; an orderly goodbye is not. */
 	log_event(MSGID_DISCONNECTED, revoked ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
 		  CONN_FMT ": disconnected, %u lease%s revoked", CONN_ARGS(&c->session), revoked,

@@ -52,6 +52,9 @@ int conn_create(struct server *srv, int fd, const struct identity *who, bool ref
 /* Revokes every lease of c, closes and frees it. The one teardown path. */
 void conn_destroy(struct conn *c);
 
+/* Sends notice (an unasked reply, id 0) on the connection of session s, or queues it. */
+void conn_send_notice(struct session *s, Mmio__Reply *notice);
+
 /*
  * conn_fds.c: descriptors in replies a client may leave unread, limited per
  * connection, per uid and in all (core/limits.h). passed counts n more, queued

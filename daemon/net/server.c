@@ -181,6 +181,7 @@ server_init(struct server *srv, struct event_base *base, struct service *svc)
 {
 	srv->base = base;
 	srv->svc = svc;
+	svc->send_notice = conn_send_notice;
 	srv->listen_fd = -1;
 	srv->accept_ev = NULL;
 	srv->backoff_ev = NULL;
@@ -195,6 +196,7 @@ server_init(struct server *srv, struct event_base *base, struct service *svc)
 	srv->n_refused = 0;
 	srv->fds_unread = 0;
 	srv->next_conn_id = 1;
+	srv->stopping = false;
 	arena_init(&srv->arena);
 }
 
@@ -316,6 +318,7 @@ void
 server_close(struct server *srv)
 {
 	struct conn *c;
+	srv->stopping = true; /* the leases of the connections closed now end for a shutdown */
 	while ((c = TAILQ_FIRST(&srv->conns))) {
 		conn_destroy(c);
 	}

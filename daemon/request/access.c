@@ -3,11 +3,19 @@
 
 #include "base/log.h"
 #include "core/lease.h"
+#include "core/regrules.h"
 #include "core/width.h"
 #include "device/region.h"
 #include "request/access.h"
 #include "request/session.h"
+#include "request/trace.h"
 #include "status.h"
+
+/*
+ * Why a register rule refused the last access: the loop runs one access at a time, and its
+ * reply (access_reply_status) is built before the next.
+ */
+static char rule_refusal[256];
 
 void
 access_reply_status(Mmio__Reply *reply, struct reply_scratch *scratch, int rc,
@@ -18,6 +26,10 @@ access_reply_status(Mmio__Reply *reply, struct reply_scratch *scratch, int rc,
 		reply_status(reply, scratch, 0, NULL);
 		break;
 	case -EACCES:
+		if (!l->read_only && l->rules) {
+			reply_status(reply, scratch, rc, "%s", rule_refusal);
+			break;
+		}
 		reply_status(reply, scratch, rc, "lease %" PRIu64 " was granted read-only", l->id);
 		break;
 	case -EFAULT:
@@ -70,18 +82,125 @@ access_audit(const struct session *s, const struct lease *l, bool is_store, unsi
 	log_audit(&rec);
 }
 
+void
+access_trace(const struct session *s, const struct lease *l, bool is_store, unsigned width,
+	     uint64_t off, uint64_t value, int rc)
+{
+	struct trace_who by = {.conn = s->conn_id, .lease = l->id, .who = &s->who};
+	trace_access(region_of_lease(l), &by,
+		     is_store ? MMIO_TRACE_WIRE_STORE : MMIO_TRACE_WIRE_LOAD, width, l->start + off,
+		     value, width_mask(width), rc);
+}
+
+void
+access_count_error(const struct lease *l, int rc)
+{
+	unsigned status = (unsigned)status_from_errno(rc);
+	figures_add_error(access_figures_of(l), status);
+	figures_add_error(&region_of_lease(l)->figures, status);
+}
+
+/* What access_load/access_store do after the access: figures, audit and trace. */
+static void
+account(const struct session *s, const struct lease *l, bool is_store, unsigned width, uint64_t off,
+	uint64_t value, int rc)
+{
+	if (is_store) {
+		access_figures_of(l)->stores++;
+		region_of_lease(l)->figures.stores++;
+	} else {
+		access_figures_of(l)->loads++;
+		region_of_lease(l)->figures.loads++;
+	}
+	if (rc != 0) {
+		access_count_error(l, rc);
+	}
+	if (access_audited(l, is_store)) {
+		access_audit(s, l, is_store, width, off, value, rc);
+	}
+	if (access_traced(l)) {
+		access_trace(s, l, is_store, width, off, value, rc);
+	}
+}
+
+/* Bounds, alignment and the value's width: what region_load/region_store check first. */
+static int
+plain_checks(const struct lease *l, bool is_store, uint64_t off, unsigned width, uint64_t value)
+{
+	int rc = lease_check_access(l, off, width);
+	if (rc == 0 && is_store && !width_value_fits(width, value)) {
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
+int
+access_load_ruled(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+		  uint64_t *value)
+{
+	int rc = plain_checks(l, false, off, width, 0);
+	if (rc == 0) {
+		rc = regrules_check_load(l->rules, l->start + off, width, rule_refusal,
+					 sizeof(rule_refusal));
+	}
+	if (rc == 0) {
+		rc = region_load(l, off, width, value);
+	}
+	account(s, l, false, width, off, rc == 0 ? *value : 0, rc);
+	return rc;
+}
+
+/* The store the rules allow, with old the register's value now if the caller has read it. */
+static int
+store_ruled(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+	    uint64_t value, const uint64_t *old)
+{
+	int rc = l->read_only ? -EACCES : plain_checks(l, true, off, width, value);
+	uint64_t out = value;
+	uint64_t now;
+	if (rc == 0) {
+		rc = regrules_check_store(l->rules, l->start + off, width, value, old, &out,
+					  rule_refusal, sizeof(rule_refusal));
+	}
+	if (rc == REGRULES_NEED_OLD) {
+		/* Not audited: the client asked for a store; the read is mmiod's, to judge it. */
+		rc = region_load(l, off, width, &now);
+		if (rc == 0) {
+			rc = regrules_check_store(l->rules, l->start + off, width, value, &now,
+						  &out, rule_refusal, sizeof(rule_refusal));
+		}
+	}
+	if (rc == 0) {
+		rc = region_store(l, off, width, out);
+	}
+	account(s, l, true, width, off, out, rc);
+	return rc;
+}
+
+int
+access_store_ruled(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+		   uint64_t value)
+{
+	return store_ruled(s, l, off, width, value, NULL);
+}
+
 int
 access_modify(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
 	      uint64_t mask, uint64_t value, uint64_t *old)
 {
+	access_figures_of(l)->modifies++;
+	region_of_lease(l)->figures.modifies++;
 	/* Refuse before the load: reading a register can have side effects. */
 	if (l->read_only) {
+		access_count_error(l, -EACCES);
 		return -EACCES;
 	}
 	int rc = access_load(s, l, off, width, old);
 	if (rc == 0) {
 		uint64_t next = ((*old & ~mask) | (value & mask)) & width_mask(width);
-		rc = access_store(s, l, off, width, next);
+		/* With rules, judged on the bits it changes from what was just read. */
+		rc = l->rules ? store_ruled(s, l, off, width, next, old)
+			      : access_store(s, l, off, width, next);
 	}
 	return rc;
 }
@@ -98,9 +217,16 @@ access_check(const struct lease *l, bool is_store, uint64_t off, unsigned width,
 	if (is_store && l->read_only) {
 		return -EACCES;
 	}
-	int rc = lease_check_access(l, off, width);
-	if (rc == 0 && is_store && !width_value_fits(width, value)) {
-		rc = -EINVAL;
+	int rc = plain_checks(l, is_store, off, width, value);
+	if (rc == 0 && l->rules && !is_store) {
+		rc = regrules_check_load(l->rules, l->start + off, width, rule_refusal,
+					 sizeof(rule_refusal));
+	} else if (rc == 0 && l->rules) {
+		/* What needs the register's value now is judged when the store runs. */
+		uint64_t out;
+		rc = regrules_check_store(l->rules, l->start + off, width, value, NULL, &out,
+					  rule_refusal, sizeof(rule_refusal));
+		rc = rc == REGRULES_NEED_OLD ? 0 : rc;
 	}
 	return rc;
 }

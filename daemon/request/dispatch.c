@@ -5,10 +5,14 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <time.h>
 
 #include "base/log.h"
+#include "core/lease.h"
+#include "device/region.h"
 #include "mmio_limits.h"
 #include "mmio_ring.h"
+#include "request/access.h"
 #include "request/dispatch.h"
 #include "request/handlers.h"
 #include "request/reply.h"
@@ -44,6 +48,52 @@ handle_hello(struct session *s, const Mmio__Hello *hello, Mmio__Reply *reply,
 	return DISPATCH_REPLY;
 }
 
+/*
+ * The lease whose figures get the time of an access request: its one lease (a batch's first
+ * op's), looked up again after the handler (it cannot have released it). 0: not timed.
+ */
+static uint64_t
+timed_lease(const Mmio__Request *req)
+{
+	switch (req->body_case) {
+	case MMIO__REQUEST__BODY_LOAD:
+		return req->load->lease;
+	case MMIO__REQUEST__BODY_STORE:
+		return req->store->lease;
+	case MMIO__REQUEST__BODY_MODIFY:
+		return req->modify->lease;
+	case MMIO__REQUEST__BODY_BLOCK_READ:
+		return req->block_read->lease;
+	case MMIO__REQUEST__BODY_BLOCK_WRITE:
+		return req->block_write->lease;
+	case MMIO__REQUEST__BODY_BATCH:
+		return req->batch->n_lease ? req->batch->lease[0] : 0;
+	default:
+		return 0;
+	}
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec t;
+	(void)clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* The time since t0 in the latency histograms of lease id (if still the session's) and its region.
+ */
+static void
+count_latency(const struct session *s, uint64_t id, uint64_t t0)
+{
+	const struct lease *l = lease_find(&s->leases, id);
+	if (l) {
+		uint64_t ns = now_ns() - t0;
+		figures_add_latency(access_figures_of(l), ns);
+		figures_add_latency(&region_of_lease(l)->figures, ns);
+	}
+}
+
 enum dispatch_result
 dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 	 struct reply_scratch *scratch)
@@ -69,6 +119,8 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 		reply_status(reply, scratch, -ENOSPC, "%s", s->fd_room_why);
 		return DISPATCH_REPLY;
 	}
+	uint64_t timed = timed_lease(req);
+	uint64_t t0 = timed ? now_ns() : 0;
 	switch (req->body_case) {
 	case MMIO__REQUEST__BODY_LIST_REGIONS:
 		handle_list_regions(s, reply, scratch);
@@ -99,6 +151,9 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 		break;
 	case MMIO__REQUEST__BODY_REVOKE:
 		handle_revoke(s, req->revoke, reply, scratch);
+		break;
+	case MMIO__REQUEST__BODY_RENEW:
+		handle_renew(s, req->renew, reply, scratch);
 		break;
 	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
 		handle_irq(s, req->body_case, req->irq_subscribe->lease, reply, scratch);
@@ -134,12 +189,20 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 	case MMIO__REQUEST__BODY_SIM_DEVICE:
 		handle_sim_device(s, req->sim_device, reply, scratch);
 		break;
+	case MMIO__REQUEST__BODY_TRACE_SUBSCRIBE:
+		/* No grant to undo if the fd is not delivered: its closed read end ends the trace.
+		 */
+		handle_trace_subscribe(s, req->trace_subscribe, reply, scratch);
+		break;
 	case MMIO__REQUEST__BODY_POLL:
 		handle_poll(s, req->poll, reply, scratch);
 		return scratch->poll.pending ? DISPATCH_DEFER : DISPATCH_REPLY;
 	default:
 		log_warn(CONN_FMT ": request %" PRIu64 " has no known body", CONN_ARGS(s), req->id);
 		return DISPATCH_CLOSE;
+	}
+	if (timed) {
+		count_latency(s, timed, t0);
 	}
 	return DISPATCH_REPLY;
 }
@@ -151,6 +214,7 @@ dispatch_fds_needed(const Mmio__Request *req)
 	case MMIO__REQUEST__BODY_RING_SETUP:
 		return 2;
 	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
+	case MMIO__REQUEST__BODY_TRACE_SUBSCRIBE:
 		return 1;
 	default:
 		return 0;

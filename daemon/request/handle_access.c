@@ -65,7 +65,7 @@ run_batch_op(struct session *s, const Mmio__Batch *req, size_t i, uint64_t *valu
 {
 	struct lease *l = lease_find(&s->leases, req->lease[i]);
 	if (!l) {
-		return -ENOENT;
+		return session_missing_lease(s, req->lease[i]);
 	}
 	switch (req->op[i]) {
 	case MMIO__BATCH_OP__BATCH_OP_LOAD:
@@ -86,7 +86,7 @@ check_batch_op(struct session *s, const Mmio__Batch *req, size_t i)
 {
 	const struct lease *l = lease_find(&s->leases, req->lease[i]);
 	if (!l) {
-		return -ENOENT;
+		return session_missing_lease(s, req->lease[i]);
 	}
 	switch (req->op[i]) {
 	case MMIO__BATCH_OP__BATCH_OP_LOAD:

@@ -180,6 +180,14 @@ reply_conflict(const struct session *s, const struct region *r, const Mmio__Acqu
 	}
 }
 
+/* A lease under a grant with max_lease_ms: its time starts now. 0, or -ENOMEM. */
+static int
+start_ttl(struct session *s, const struct region *r, const struct lease *l)
+{
+	uint32_t ttl = policy_lease_ttl(&r->policy, &s->who, s->svc->extra_uid, l->start, l->len);
+	return ttl ? session_set_deadline(s->svc, l, LEASE_END_TTL, ttl) : 0;
+}
+
 void
 handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	       struct reply_scratch *scratch)
@@ -193,8 +201,9 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 		return;
 	}
 	bool read_only;
+	const struct grant *by;
 	if (policy_check_range(&r->policy, &s->who, s->svc->extra_uid, req->offset, req->length,
-			       &read_only) < 0) {
+			       &read_only, &by) < 0) {
 		log_event(MSGID_ACCESS_DENIED, LOG_LEVEL_WARN,
 			  CONN_FMT ": denied %s [0x%" PRIx64 ", +0x%" PRIx64
 				   "): outside its grants",
@@ -210,6 +219,12 @@ handle_acquire(struct session *s, const Mmio__Acquire *req, Mmio__Reply *reply,
 	switch (rc) {
 	case 0:
 		l->read_only = read_only;
+		l->rules = region_rules_for(r, by);
+		if (start_ttl(s, r, l) < 0) {
+			lease_release(l);
+			reply_status(reply, scratch, -ENOMEM, NULL);
+			return;
+		}
 		log_event(MSGID_LEASE_GRANTED, LOG_LEVEL_DEBUG,
 			  CONN_FMT ": lease %" PRIu64 " granted: %s [0x%" PRIx64 ", +0x%" PRIx64
 				   ")",
@@ -254,6 +269,16 @@ handle_split(struct session *s, const Mmio__Split *req, Mmio__Reply *reply,
 	if (rc < 0) {
 		reply_status(reply, scratch, rc, NULL);
 		return;
+	}
+	/* The low part lives as long as the lease it came from (and has the same grace). */
+	static const enum lease_end kinds[] = {LEASE_END_TTL, LEASE_END_ADMIN};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		uint64_t left = session_deadline_left(l, kinds[i]);
+		if (left && session_set_deadline(s->svc, low, kinds[i], (uint32_t)left) < 0) {
+			session_release_lease(low);
+			reply_status(reply, scratch, -ENOMEM, NULL);
+			return;
+		}
 	}
 	log_debug(CONN_FMT ": lease %" PRIu64 ": split at 0x%" PRIx64
 			   ", low part is lease %" PRIu64,
@@ -372,18 +397,47 @@ handle_revoke(struct session *s, const Mmio__Revoke *req, Mmio__Reply *reply,
 		reply_status(reply, scratch, -EACCES, "only the admin group may revoke leases");
 		return;
 	}
+	if (req->grace_ms > MMIO_MAX_GRACE_MS) {
+		reply_status(reply, scratch, -EINVAL, "grace %" PRIu32 " ms: at most %d",
+			     req->grace_ms, MMIO_MAX_GRACE_MS);
+		return;
+	}
 	struct lease *l = service_find_lease(s->svc, req->lease);
 	if (!l) {
 		reply_status(reply, scratch, -ENOENT, "no lease %" PRIu64, req->lease);
 		return;
 	}
 	const struct session *holder = session_of_lease_set(l->set);
+	if (req->grace_ms > 0) {
+		log_event(MSGID_LEASE_REVOKED, LOG_LEVEL_INFO,
+			  CONN_FMT ": revoking lease %" PRIu64 " of conn %" PRIu64
+				   " (pid %d uid %u) in %" PRIu32 " ms unless released",
+			  CONN_ARGS(s), l->id, holder->conn_id, (int)holder->who.pid,
+			  (unsigned)holder->who.uid, req->grace_ms);
+		reply_status(reply, scratch, session_ask_release(s->svc, l, req->grace_ms), NULL);
+		return;
+	}
 	log_event(MSGID_LEASE_REVOKED, LOG_LEVEL_INFO,
 		  CONN_FMT ": revoked lease %" PRIu64 " of conn %" PRIu64 " (pid %d uid %u)",
 		  CONN_ARGS(s), l->id, holder->conn_id, (int)holder->who.pid,
 		  (unsigned)holder->who.uid);
-	session_release_lease(l);
+	session_end_lease(l, LEASE_END_ADMIN);
 	reply_status(reply, scratch, 0, NULL);
+}
+
+void
+handle_renew(struct session *s, const Mmio__Renew *req, Mmio__Reply *reply,
+	     struct reply_scratch *scratch)
+{
+	struct lease *l = reply_find_lease(s, req->lease, reply, scratch);
+	if (!l) {
+		return;
+	}
+	if (start_ttl(s, region_of_lease(l), l) < 0) {
+		reply_status(reply, scratch, -ENOMEM, NULL);
+		return;
+	}
+	reply_lease(reply, scratch, l);
 }
 
 void
@@ -439,6 +493,118 @@ handle_irq(struct session *s, Mmio__Request__BodyCase kind, uint64_t lease_id, M
 	}
 }
 
+/* Bytes of a Stats reply the leases' figures may take: the regions' fit in the rest. */
+#define LEASE_STATS_BUDGET (MMIO_MAX_FRAME / 2)
+
+/* The StatusCounts of every AccessFigures of one reply, allocated at once. */
+struct error_pool {
+	Mmio__StatusCount *counts;
+	Mmio__StatusCount **ptrs;
+	size_t used, cap;
+};
+
+static size_t
+count_errors(const struct access_figures *f)
+{
+	size_t n = 0;
+	for (unsigned i = 0; i < FIGURES_STATUSES; i++) {
+		n += f->errors[i] != 0;
+	}
+	return n;
+}
+
+static bool
+error_pool_init(struct error_pool *pool, size_t cap, struct reply_scratch *scratch)
+{
+	*pool = (struct error_pool){.cap = cap};
+	if (cap == 0) {
+		return true;
+	}
+	pool->counts = reply_alloc(scratch, cap, sizeof(*pool->counts));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
+	pool->ptrs = reply_alloc(scratch, cap, sizeof(*pool->ptrs));
+	return pool->counts && pool->ptrs;
+}
+
+/* f into out, its errors from pool (counted for it by count_errors). */
+static void
+fill_figures(Mmio__AccessFigures *out, const struct access_figures *f, struct error_pool *pool)
+{
+	mmio__access_figures__init(out);
+	out->loads = f->loads;
+	out->stores = f->stores;
+	out->modifies = f->modifies;
+	out->polls = f->polls;
+	out->block_bytes = f->block_bytes;
+	out->latency_sum_ns = f->latency_sum_ns;
+	/* Up to the last bucket with a count: an idle lease costs the reply nothing there. */
+	size_t n_buckets = FIGURES_LATENCY_BUCKETS;
+	while (n_buckets > 0 && f->latency[n_buckets - 1] == 0) {
+		n_buckets--;
+	}
+	out->n_latency_buckets = n_buckets;
+	out->latency_buckets = (uint64_t *)f->latency;
+	out->errors = pool->ptrs ? pool->ptrs + pool->used : NULL;
+	for (unsigned i = 0; i < FIGURES_STATUSES && pool->used < pool->cap; i++) {
+		if (f->errors[i]) {
+			Mmio__StatusCount *c = &pool->counts[pool->used];
+			mmio__status_count__init(c);
+			c->status = (Mmio__Status)i;
+			c->count = f->errors[i];
+			pool->ptrs[pool->used++] = c;
+			out->n_errors++;
+		}
+	}
+}
+
+/*
+ * The figures of every lease s may see (lease_visible), by ascending id, as many as fit in
+ * LEASE_STATS_BUDGET (*more then set). false for lack of memory.
+ */
+static bool
+fill_lease_stats(struct session *s, bool all, size_t n, Mmio__StatsReply *st,
+		 struct error_pool *pool, struct reply_scratch *scratch)
+{
+	if (n == 0) {
+		return true;
+	}
+	/* One block per kind: reply_alloc keeps a few blocks only. */
+	Mmio__LeaseStats *items = reply_alloc(scratch, n, sizeof(*items));
+	Mmio__AccessFigures *figs = reply_alloc(scratch, n, sizeof(*figs));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
+	Mmio__LeaseStats **ptrs = reply_alloc(scratch, n, sizeof(*ptrs));
+	if (!items || !figs || !ptrs) {
+		return false;
+	}
+	size_t k = 0;
+	size_t used = 0;
+	for (const struct lease *l = lease_first_after(0); l && k < n; l = lease_next_by_id(l)) {
+		if (!lease_visible(s, all, l)) {
+			continue;
+		}
+		Mmio__LeaseStats *item = &items[k];
+		mmio__lease_stats__init(item);
+		item->id = l->id;
+		item->region = (char *)region_of_lease(l)->name;
+		item->uid = (uint32_t)l->set->uid;
+		item->pid = (int32_t)l->set->pid;
+		size_t pool_mark = pool->used;
+		fill_figures(&figs[k], &l->figures, pool);
+		item->figures = &figs[k];
+		size_t cost = mmio__lease_stats__get_packed_size(item) + 4;
+		if (used + cost > LEASE_STATS_BUDGET) {
+			pool->used = pool_mark;
+			st->lease_stats_more = true;
+			break;
+		}
+		used += cost;
+		ptrs[k++] = item;
+	}
+	st->n_lease_stats = k;
+	st->lease_stats = ptrs;
+	return true;
+}
+
 void
 handle_stats(struct session *s, Mmio__Reply *reply, struct reply_scratch *scratch)
 {
@@ -446,9 +612,29 @@ handle_stats(struct session *s, Mmio__Reply *reply, struct reply_scratch *scratc
 	const struct region_table *regions = svc->regions;
 	bool all = service_is_admin(svc, &s->who);
 	Mmio__RegionStats *rs = reply_alloc(scratch, regions->count, sizeof(*rs));
+	Mmio__AccessFigures *figs = reply_alloc(scratch, regions->count, sizeof(*figs));
 	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sized by element */
 	Mmio__RegionStats **ptrs = reply_alloc(scratch, regions->count, sizeof(*ptrs));
-	if (!rs || !ptrs) {
+	if (!rs || !figs || !ptrs) {
+		reply_status(reply, scratch, -ENOMEM, NULL);
+		return;
+	}
+	/* Every status count of the reply, regions' and leases', in one pool. */
+	size_t n_errors = 0;
+	size_t n_leases = 0;
+	for (unsigned i = 0; i < regions->count; i++) {
+		if (all || count_grants(s, regions->regions[i]) > 0) {
+			n_errors += count_errors(&regions->regions[i]->figures);
+		}
+	}
+	for (const struct lease *l = lease_first_after(0); l; l = lease_next_by_id(l)) {
+		if (lease_visible(s, all, l)) {
+			n_leases++;
+			n_errors += count_errors(&l->figures);
+		}
+	}
+	struct error_pool pool;
+	if (!error_pool_init(&pool, n_errors, scratch)) {
 		reply_status(reply, scratch, -ENOMEM, NULL);
 		return;
 	}
@@ -466,6 +652,8 @@ handle_stats(struct session *s, Mmio__Reply *reply, struct reply_scratch *scratc
 		rs[n].name = (char *)r->name;
 		rs[n].leases = r->space.count;
 		rs[n].faults = r->faults;
+		fill_figures(&figs[n], &r->figures, &pool);
+		rs[n].figures = &figs[n];
 		ptrs[n] = &rs[n];
 		n++;
 	}
@@ -483,6 +671,10 @@ handle_stats(struct session *s, Mmio__Reply *reply, struct reply_scratch *scratc
 	st->rings = svc->n_rings;
 	st->n_regions = n;
 	st->regions = ptrs;
+	if (!fill_lease_stats(s, all, n_leases, st, &pool, scratch)) {
+		reply_status(reply, scratch, -ENOMEM, NULL);
+		return;
+	}
 	reply->body_case = MMIO__REPLY__BODY_STATS;
 	reply->stats = st;
 	reply_status(reply, scratch, 0, NULL);

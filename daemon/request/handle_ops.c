@@ -84,6 +84,8 @@ handle_block_read(struct session *s, const Mmio__BlockRead *req, Mmio__Reply *re
 			return;
 		}
 	}
+	access_figures_of(l)->block_bytes += (uint64_t)req->count * req->width;
+	region_of_lease(l)->figures.block_bytes += (uint64_t)req->count * req->width;
 	mmio__values__init(&scratch->values);
 	scratch->values.n_values = req->count;
 	scratch->values.values = values;
@@ -105,11 +107,18 @@ handle_block_write(struct session *s, const Mmio__BlockWrite *req, Mmio__Reply *
 		access_reply_status(reply, scratch, -EACCES, l, req->offset, req->width);
 		return;
 	}
-	/* Every value is checked before the first store: a bad one writes nothing. */
+	/* Every value is checked before the first store: a bad one writes nothing (register
+	 * rules too, except what needs the register's value: judged as each store runs). */
 	for (size_t i = 0; i < req->n_values; i++) {
 		if (req->values[i] & ~width_mask(req->width)) {
 			reply_status(reply, scratch, -EINVAL, "value %zu is wider than %u bits", i,
 				     req->width * 8);
+			return;
+		}
+		uint64_t off = req->repeat ? req->offset : req->offset + (uint64_t)i * req->width;
+		int rc = l->rules ? access_check(l, true, off, req->width, req->values[i]) : 0;
+		if (rc < 0) {
+			access_reply_status(reply, scratch, rc, l, off, req->width);
 			return;
 		}
 	}
@@ -121,6 +130,8 @@ handle_block_write(struct session *s, const Mmio__BlockWrite *req, Mmio__Reply *
 			return;
 		}
 	}
+	access_figures_of(l)->block_bytes += (uint64_t)req->n_values * req->width;
+	region_of_lease(l)->figures.block_bytes += (uint64_t)req->n_values * req->width;
 	reply_status(reply, scratch, 0, NULL);
 }
 
@@ -176,6 +187,11 @@ handle_poll(struct session *s, const Mmio__Poll *req, Mmio__Reply *reply,
 		.timeout_ms = req->timeout_ms,
 		.interval_us = req->interval_us,
 	};
+	const struct lease *l = lease_find(&s->leases, req->lease);
+	if (l) {
+		access_figures_of(l)->polls++;
+		region_of_lease(l)->figures.polls++;
+	}
 	if (dispatch_poll_step(s, &p, req->timeout_ms == 0, reply, scratch) == DISPATCH_DEFER) {
 		scratch->poll = p;
 	}

@@ -22,6 +22,7 @@
 #include "request/handlers.h"
 #include "request/reply.h"
 #include "request/service.h"
+#include "request/trace.h"
 #include "status.h"
 #include "text.h"
 
@@ -66,6 +67,18 @@ audit(const struct session *s, const struct region *r, const Mmio__SimDevice *re
 		.status = status ? status : "IO_ERROR",
 	};
 	log_audit(&rec);
+}
+
+/* A trace record of a GET or SET: the value got, or the bits SET asked for. */
+static void
+trace_sim(const struct session *s, struct region *r, const Mmio__SimDevice *req, uint64_t value,
+	  int rc)
+{
+	struct trace_who by = {.conn = s->conn_id, .lease = 0, .who = &s->who};
+	bool get = req->op == MMIO__SIM_OP__SIM_OP_GET;
+	uint64_t mask = get ? width_mask(req->width) : req->mask & width_mask(req->width);
+	trace_access(r, &by, get ? MMIO_TRACE_WIRE_SIM_GET : MMIO_TRACE_WIRE_SIM_SET, req->width,
+		     req->offset, get ? (rc == 0 ? value : 0) : req->value & mask, mask, rc);
 }
 
 /* The check of a GET or SET's offset and width, with the detail an access's would have. */
@@ -160,6 +173,10 @@ handle_sim_device(struct session *s, const Mmio__SimDevice *req, Mmio__Reply *re
 	}
 	audit(s, r, req, req->op == MMIO__SIM_OP__SIM_OP_GET,
 	      req->op == MMIO__SIM_OP__SIM_OP_SET ? req->value : value, rc);
+	if (r->trace &&
+	    (req->op == MMIO__SIM_OP__SIM_OP_GET || req->op == MMIO__SIM_OP__SIM_OP_SET)) {
+		trace_sim(s, r, req, value, rc);
+	}
 	if (rc < 0) {
 		return;
 	}

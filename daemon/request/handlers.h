@@ -28,6 +28,9 @@ void handle_list_leases(struct session *s, const Mmio__ListLeases *req, Mmio__Re
 void handle_stats(struct session *s, Mmio__Reply *reply, struct reply_scratch *scratch);
 void handle_revoke(struct session *s, const Mmio__Revoke *req, Mmio__Reply *reply,
 		   struct reply_scratch *scratch);
+/* A lease's TTL started again (its grant's max_lease_ms, as the policy says now). */
+void handle_renew(struct session *s, const Mmio__Renew *req, Mmio__Reply *reply,
+		  struct reply_scratch *scratch);
 void handle_irq(struct session *s, Mmio__Request__BodyCase kind, uint64_t lease_id,
 		Mmio__Reply *reply, struct reply_scratch *scratch);
 void handle_load(struct session *s, const Mmio__Load *req, Mmio__Reply *reply,
@@ -53,6 +56,9 @@ void handle_list_registers(struct session *s, const Mmio__ListRegisters *req, Mm
 /* The device side of a sim region (handle_sim.c). */
 void handle_sim_device(struct session *s, const Mmio__SimDevice *req, Mmio__Reply *reply,
 		       struct reply_scratch *scratch);
+/* Adds the caller as a tracer of a region (handle_trace.c); the pipe goes in scratch->pass_fds. */
+void handle_trace_subscribe(struct session *s, const Mmio__TraceSubscribe *req, Mmio__Reply *reply,
+			    struct reply_scratch *scratch);
 /* The first attempt; leaves scratch->poll.pending set when the poll must go on. */
 void handle_poll(struct session *s, const Mmio__Poll *req, Mmio__Reply *reply,
 		 struct reply_scratch *scratch);

@@ -64,13 +64,18 @@ reply_fill_lease_info(Mmio__LeaseInfo *info, const struct lease *l)
 	info->pid = (int32_t)l->set->pid;
 	info->uid = (uint32_t)l->set->uid;
 	info->access = l->read_only ? MMIO__ACCESS__ACCESS_RO : MMIO__ACCESS__ACCESS_RW;
+	info->ttl_ms = session_deadline_left(l, LEASE_END_TTL);
 }
 
 struct lease *
 reply_find_lease(struct session *s, uint64_t id, Mmio__Reply *reply, struct reply_scratch *scratch)
 {
 	struct lease *l = lease_find(&s->leases, id);
-	if (!l) {
+	enum lease_end why;
+	if (!l && session_was_revoked(s, id, &why)) {
+		reply_status(reply, scratch, -EKEYREVOKED, "lease %" PRIu64 " was revoked: %s", id,
+			     lease_end_name(why));
+	} else if (!l) {
 		reply_status(reply, scratch, -ENOENT, "no lease %" PRIu64 " on this connection",
 			     id);
 	}

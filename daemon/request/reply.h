@@ -27,7 +27,7 @@ struct poll_state {
 
 /* Memory a reply points into; released by reply_finish() after packing. */
 struct reply_scratch {
-	void *owned[6];
+	void *owned[10];
 	unsigned n_owned;
 	char detail[192];
 	/* fds to send with the reply, -1 where unused; the sender closes them. */

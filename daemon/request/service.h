@@ -13,10 +13,12 @@
 
 #include "core/limits.h"
 #include "core/policy.h"
+#include "mmio.pb-c.h"
 
 struct event_base;
 struct lease;
 struct region_table;
+struct session;
 
 struct service {
 	struct event_base *base;
@@ -33,6 +35,9 @@ struct service {
 	/* Told when the figures may have changed (STATUS=, from the top); NULL: nobody. */
 	void (*on_figures_changed)(void *arg);
 	void *on_figures_arg;
+	/* Sends notice, an unasked Reply (id 0), on the connection of s (net/conn.c); NULL:
+	 * nowhere (the fuzzers). The second indirection upward: requests do no I/O. */
+	void (*send_notice)(struct session *s, Mmio__Reply *notice);
 };
 
 /* What STATUS= shows. */

@@ -25,6 +25,8 @@
  *   -EMSGSIZE         request larger than the frame limit
  *   -ETIMEDOUT        TIMEOUT             mmio_poll: never true in time;
  *                                         mmio_irq_wait: no interrupt in time
+ *   -EKEYREVOKED      REVOKED             mmiod took the lease away; the detail
+ *                                         says why: "lease 7 was revoked: admin"
  *   -ENOMEM           out of memory in this process
  * A connection that failed with -ECONNRESET or -EPROTO is dead: every later
  * call on it returns -ECONNRESET.
@@ -65,12 +67,12 @@ struct mmio_client;
 struct mmio_lease;
 
 /*
- * The release of libmmio-client this header belongs to (0.3.0). Test them in
+ * The release of libmmio-client this header belongs to (0.4.0). Test them in
  * the preprocessor to use an API only a later release has; mmio_client_version()
  * gives the release of the library a program runs with.
  */
 #define MMIO_CLIENT_VERSION_MAJOR 0
-#define MMIO_CLIENT_VERSION_MINOR 3
+#define MMIO_CLIENT_VERSION_MINOR 4
 #define MMIO_CLIENT_VERSION_PATCH 0
 
 /*
@@ -154,6 +156,43 @@ struct mmio_region_stats {
 	uint64_t faults; /* device faults since mmiod started, as mmio_region_info.faults */
 };
 
+/* Latency buckets of struct mmio_access_figures (since 0.4). */
+#define MMIO_LATENCY_BUCKETS 32
+
+/* The most distinct statuses struct mmio_access_figures counts. */
+#define MMIO_STATS_MAX_STATUSES 16
+
+/*
+ * What a lease or a region has done since it began (since 0.4). loads and stores count every
+ * access on every path (a modify is one of each, a block access one per value); modifies,
+ * polls and block_bytes count those requests. errors: the failed accesses by status.
+ * latency[i]: socket access requests (load, store, modify, block; a batch once, for its first
+ * op's lease) on which mmiod spent [2^i, 2^(i+1)) ns, the last bucket all longer.
+ */
+struct mmio_access_figures {
+	uint64_t loads;
+	uint64_t stores;
+	uint64_t modifies;
+	uint64_t polls;
+	uint64_t block_bytes;
+	size_t n_errors;
+	struct {
+		int status; /* negative errno, as mmio_status_name() takes */
+		uint64_t count;
+	} errors[MMIO_STATS_MAX_STATUSES];
+	uint64_t latency[MMIO_LATENCY_BUCKETS];
+	uint64_t latency_sum_ns;
+};
+
+/* One live lease's figures (since 0.4). */
+struct mmio_lease_stats {
+	uint64_t id;
+	char region[65];
+	uid_t uid; /* of its holder */
+	pid_t pid;
+	struct mmio_access_figures figures;
+};
+
 /* The daemon's figures, as mmio_stats() reports them. */
 struct mmio_stats {
 	uint64_t connections; /* live client connections (not those refused over a limit) */
@@ -164,6 +203,12 @@ struct mmio_stats {
 	uint64_t rings;       /* open shared-memory rings (see mmio_set_fast_path) */
 	size_t n_regions;
 	const struct mmio_region_stats *regions; /* in the same allocation */
+	/* Since 0.4 (the library allocates this struct: new fields only ever go last). */
+	const struct mmio_access_figures *region_figures; /* n_regions, in regions' order */
+	size_t n_leases; /* every live lease for root and the admin group, else the caller's uid's
+			  */
+	const struct mmio_lease_stats *lease_stats; /* by ascending id */
+	int lease_stats_more; /* 1: more leases than one reply holds; the first listed only */
 };
 
 /*
@@ -176,11 +221,29 @@ struct mmio_stats {
 int mmio_stats(struct mmio_client *client, struct mmio_stats **out);
 
 /*
- * Admin only: releases any connection's lease by id; its holder's next use of
- * it fails with -ENOENT. Returns 0, -EACCES (not an admin), -ENOENT (no such
- * lease), or a transport error.
+ * Admin only: ends any connection's lease by id, running its region's park
+ * sequence (mmiod.conf(5)); its holder is sent a revoke notice (reason admin)
+ * and its next use of it fails with -EKEYREVOKED. Returns (after the park) 0,
+ * -EACCES (not an admin), -ENOENT (no such lease), or a transport error.
  */
 int mmio_revoke(struct mmio_client *client, uint64_t lease_id);
+
+/*
+ * Admin only (0.4): mmio_revoke with grace: the holder is sent a notice with
+ * grace_ms and may release the lease in that time (then nothing is parked);
+ * else mmiod revokes it at the end (reason admin, parked). Returns once the
+ * holder is told: 0, -EINVAL (grace_ms over 60000), or as mmio_revoke. 0 is
+ * mmio_revoke.
+ */
+int mmio_revoke_grace(struct mmio_client *client, uint64_t lease_id, unsigned grace_ms);
+
+/*
+ * Starts the time of a lease under a grant with max_lease_ms (mmiod.conf(5))
+ * again (0.4): unrenewed, mmiod revokes it when the time runs out (reason ttl).
+ * Renew well before (at half the time, say). A lease without a TTL: 0, nothing
+ * changes. Returns 0, -EKEYREVOKED, -ENOENT, or a transport error.
+ */
+int mmio_renew(struct mmio_lease *lease);
 
 /*
  * Leases [offset, offset+length) of region. Returns 0 and *out, or -ENOENT (no
@@ -201,7 +264,7 @@ int mmio_split(struct mmio_lease *lease, uint64_t mid, struct mmio_lease **low);
 
 /*
  * Releases lease and frees the handle, whatever the outcome. Returns 0, or the
- * daemon's error (-ENOENT if it was already revoked) or a transport error.
+ * daemon's error (-EKEYREVOKED if mmiod revoked it) or a transport error.
  */
 int mmio_release(struct mmio_lease *lease);
 
@@ -581,6 +644,51 @@ int mmio_sim_irq(struct mmio_client *client, const char *region);
 /* Every register of the region back to its reset value. */
 int mmio_sim_reset(struct mmio_client *client, const char *region);
 
+/*
+ * Tracing (since 0.4): every access on a region as it happens, for root and the admin group.
+ * mmio_trace_open returns 0 with *fd, a pipe's read end the caller owns (close it to stop),
+ * or -EACCES (not an admin, whether or not the region exists), -ENOENT (no such region),
+ * -ENOSPC (the region has as many tracers as it may have, or too many descriptors in
+ * replies not read yet) or a transport error. The trace goes on, independently of later
+ * calls on client, until the fd is closed (mmiod notices at the next access) or client
+ * disconnects; then the fd reads EOF. Read it with mmio_trace_read, blocking or not: mmiod
+ * never waits for a tracer, so one that does not keep up loses records, and the next
+ * record it gets says how many (dropped).
+ */
+enum mmio_trace_op {
+	MMIO_TRACE_LOAD = 1,    /* through a lease, on any path; a modify is a load and a store */
+	MMIO_TRACE_STORE = 2,   /* through a lease */
+	MMIO_TRACE_SIM_GET = 3, /* the device side of a sim region (mmio_sim_get): no lease */
+	MMIO_TRACE_SIM_SET = 4, /* mmio_sim_set: value holds the bits of mask it set */
+};
+
+struct mmio_trace_record {
+	uint64_t time_ns; /* CLOCK_REALTIME when mmiod made the access */
+	uint64_t conn;    /* mmiod's id of the accessor's connection */
+	uint64_t lease;   /* 0 for the device side */
+	uint64_t offset;  /* from the region's start */
+	uint64_t value;   /* loaded (0 if the load failed) or stored */
+	uint64_t mask;    /* the bits a sim-set sets; else every bit of the width */
+	uid_t uid;        /* of the accessor */
+	pid_t pid;        /* of the accessor */
+	uint32_t dropped; /* records lost just before this one */
+	int status;       /* 0, or the access's negative errno (see mmio_status_name) */
+	enum mmio_trace_op op;
+	unsigned width; /* bytes */
+};
+
+int mmio_trace_open(struct mmio_client *client, const char *region, int *fd);
+
+/*
+ * The next record from a trace fd into *rec: 1, 0 at the end of the trace (EOF), -EAGAIN
+ * (a nonblocking fd with nothing to read), -EPROTO (a record this library cannot read: a
+ * short one, or an unknown op) or another negative errno. Retries on EINTR.
+ */
+int mmio_trace_read(int fd, struct mmio_trace_record *rec);
+
+/* "load", "store", "sim-get", "sim-set"; NULL for anything else. */
+const char *mmio_trace_op_name(enum mmio_trace_op op);
+
 typedef void (*mmio_log_handler)(enum mmio_log_level level, const char *message, void *userdata);
 
 /*
@@ -594,6 +702,70 @@ typedef void (*mmio_log_handler)(enum mmio_log_level level, const char *message,
  * takes; from within a handler it returns at once (that call goes on).
  */
 void mmio_set_log_handler(mmio_log_handler handler, void *userdata);
+
+/*
+ * Revocation (0.4). When mmiod takes a lease away from its holder (not when
+ * the holder releases it, nor when the connection closes), it tells the holder
+ * at once with a notice on the connection, and later calls naming the lease
+ * fail with -EKEYREVOKED (mmiod remembers a connection's last 64 revoked leases;
+ * older ones are -ENOENT). The notice carries the reason:
+ */
+enum mmio_revoke_reason {
+	MMIO_REVOKE_UNKNOWN = 0, /* a reason this library does not know */
+	MMIO_REVOKE_ADMIN = 1,   /* an admin revoked it (mmio_revoke, mmioctl revoke) */
+	MMIO_REVOKE_TTL = 2,     /* the lease's time (its grant's max_lease_ms) ran out unrenewed */
+	MMIO_REVOKE_POLICY = 3,  /* a reload of mmiod's config withdrew its grant */
+	MMIO_REVOKE_FAULT = 4,   /* reserved: the device failed */
+	MMIO_REVOKE_SHUTDOWN = 5, /* mmiod is stopping (the connection closes next) */
+};
+
+/* "admin", "ttl", "policy", "fault", "shutdown"; "unknown" for anything else. */
+const char *mmio_revoke_reason_name(enum mmio_revoke_reason reason);
+
+/* One notice: valid for the handler's call only. */
+struct mmio_revoke_notice {
+	uint64_t lease_id;
+	enum mmio_revoke_reason reason;
+	/*
+	 * 0: the lease is gone. > 0: an admin asks the holder to release it within this many
+	 * milliseconds (mmio_revoke_grace); if it has not by then, mmiod revokes it and a second
+	 * notice, with 0, follows.
+	 */
+	unsigned grace_ms;
+	const char *detail; /* mmiod's: "lease 7 was revoked: admin" */
+};
+
+typedef void (*mmio_revoke_handler)(struct mmio_client *client,
+				    const struct mmio_revoke_notice *notice, void *userdata);
+
+/*
+ * Sets the handler of client's revoke notices (NULL: none; notices are then
+ * dropped when processed). Notices that arrive during any call on client are
+ * kept (at most 64; more are logged and dropped); the handler is called only
+ * from mmio_process_events, in the calling thread, without the client's lock
+ * held: it may call the library, on this client too. The lease object stays
+ * valid (mmio_release frees it; its calls fail with -EKEYREVOKED).
+ */
+void mmio_set_revoke_handler(struct mmio_client *client, mmio_revoke_handler handler,
+			     void *userdata);
+
+/*
+ * A descriptor that polls readable (POLLIN) while client has revoke notices
+ * waiting, whether they arrived during a call or are still on the connection:
+ * add it to a poll/epoll loop and call mmio_process_events when it is
+ * readable. It may also wake when nothing waits (a reply in flight in another
+ * thread); mmio_process_events then handles nothing. Owned by client (do not
+ * close it); the same one on every call. Returns it, or a negative errno.
+ */
+int mmio_event_fd(struct mmio_client *client);
+
+/*
+ * Reads the notices waiting on the connection without blocking and calls the
+ * handler for each, in the order mmiod sent them. Returns how many, or a
+ * negative errno (-ECONNRESET once the connection is gone, after the handler
+ * has had the notices that came before: at shutdown, reason shutdown).
+ */
+int mmio_process_events(struct mmio_client *client);
 
 #ifdef __cplusplus
 }

@@ -198,7 +198,10 @@ stress_count(unsigned full, unsigned reduced)
 bool
 stress_assert_timing(void)
 {
-	return !stress_daemon_wrapped() && !stress_sanitized();
+	/* A duration on a shared 2-CPU machine measures its load: only on a quiet one, asked for.
+	 */
+	const char *quiet = getenv("MMIO_STRESS_ASSERT_TIMING");
+	return quiet && strcmp(quiet, "1") == 0 && !stress_daemon_wrapped() && !stress_sanitized();
 }
 
 bool

@@ -53,7 +53,9 @@ done
 # A value for each option that takes one, good for every command that takes the option.
 VALUES = {"-s": "/x", "--socket": "/x", "-o": "text", "--output": "text", "-w": "8",
           "--width": "8", "-a": "0x0", "--address": "0x0", "-t": "5", "--timeout": "5",
-          "-n": "1", "--count": "1", "-i": "5", "--interval": "5", "--mask": "1"}
+          "-n": "1", "--count": "1", "-i": "5", "--interval": "5", "-p": "P",
+          "--peripheral": "P", "--mask": "1",
+          "--grace": "500", "--region": "sim0"}
 
 
 def accepted(mmioctl, command, option):

@@ -75,3 +75,19 @@ mmio_test(test_mmioctl_names integration
 target_compile_definitions(test_mmioctl_names PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>"
                                                       MMIO_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 add_dependencies(test_mmioctl_names mmioctl)
+# test_mmioctl_regmap: `mmioctl regmap import` on ARM's example SVD file, no daemon; its output
+# read back with config/regmap_yaml.c.
+mmio_test(test_mmioctl_regmap integration
+          SOURCES test_mmioctl_regmap.c cli.c ${CMAKE_SOURCE_DIR}/tests/helpers/spawn_proc.c
+          LIBS mmiod-core)
+target_compile_definitions(test_mmioctl_regmap PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>"
+                           MMIO_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+add_dependencies(test_mmioctl_regmap mmioctl)
+
+# test_trace: TraceSubscribe on every path, `mmioctl trace` and `mmioctl replay` on sim UARTs.
+mmio_test(test_trace integration
+          SOURCES test_trace.c uart_driver.c cli.c ${CMAKE_SOURCE_DIR}/tests/helpers/spawn_proc.c
+          LIBS mmio-client mmio-test-daemon)
+target_compile_definitions(test_trace PRIVATE MMIOCTL_PATH="$<TARGET_FILE:mmioctl>"
+                           MMIO_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+add_dependencies(test_trace mmioctl)

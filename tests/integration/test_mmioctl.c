@@ -324,9 +324,9 @@ test_mmioctl_revoke_script_lease(void **state)
 	cli_expect(sock, ARGS("revoke", id_text), 0, "");
 	assert_int_equal(cli_count_leases(sock, "sim0", "0x0", "0x10", 0), 0);
 
-	char not_found[48];
-	snprintf(not_found, sizeof(not_found), "error NOT_FOUND: no lease %llu", id);
-	cli_expect_line(&p, "load32 a 0", not_found);
+	char revoked[64];
+	snprintf(revoked, sizeof(revoked), "error REVOKED: lease %llu was revoked: admin", id);
+	cli_expect_line(&p, "load32 a 0", revoked);
 	/* The script still runs, but another mmioctl gets the range, and what was stored stays. */
 	cli_expect(sock, ARGS("read", "sim0", "0"), 0, "0x00005a5a\n");
 	cli_expect(sock, ARGS("write", "sim0", "0xc", "7"), 0, "");
@@ -343,6 +343,37 @@ test_mmioctl_revoke_script_lease(void **state)
 	assert_int_equal(r.status, 1);
 	assert_string_equal(r.out, "");
 	assert_string_equal(r.err, "mmioctl: revoke 999999: NOT_FOUND: no lease 999999\n");
+	spawn_proc_result_finish(&r);
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
+}
+
+/*
+ * revoke --grace: the script is asked (its lease still works), does not release, and loses the
+ * lease when the grace ends; a grace over 60000 is a usage error.
+ */
+static void
+test_mmioctl_revoke_with_grace(void **state)
+{
+	struct env *env = *state;
+	const char *sock = env->daemon.socket_path;
+	struct spawn_proc p;
+	cli_start(&p, sock, ARGS("run"));
+	cli_expect_line(&p, "acquire a sim0 0 16", "ok");
+	unsigned long long id = cli_lease_id(sock, "sim0", "0x0", "0x10", p.pid, "rw");
+	char id_text[24];
+	snprintf(id_text, sizeof(id_text), "%llu", id);
+	struct spawn_proc_result r;
+	cli_run(sock, NULL, &r, ARGS("revoke", id_text, "--grace", "60001"));
+	assert_int_equal(r.status, 2);
+	spawn_proc_result_finish(&r);
+	cli_expect(sock, ARGS("revoke", "--grace", "50", id_text), 0, "");
+	assert_int_equal(
+		daemon_fixture_wait_log(&env->daemon, "not released within the grace", 1, 60000),
+		1);
+	char revoked[64];
+	snprintf(revoked, sizeof(revoked), "error REVOKED: lease %llu was revoked: admin", id);
+	cli_expect_line(&p, "load32 a 0", revoked);
+	cli_finish(&p, NULL, &r);
 	spawn_proc_result_finish(&r);
 	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
 }
@@ -578,6 +609,7 @@ main(void)
 		T(test_mmioctl_regions_listed),
 		T(test_mmioctl_leases_of_running_script),
 		T(test_mmioctl_revoke_script_lease),
+		T(test_mmioctl_revoke_with_grace),
 		T(test_mmioctl_run_every_command),
 		T(test_mmioctl_run_line_errors),
 		T(test_mmioctl_run_keep_going),

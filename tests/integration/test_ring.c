@@ -431,12 +431,12 @@ test_ring_same_semantics_as_socket(void **state)
 	struct op barrier = {.kind = K_BARRIER};
 	run_both(c, l, &barrier, 0);
 
-	/* A lease that is gone (revoked, as a release would) is NOT_FOUND alike, for every op. */
+	/* A lease that was revoked is REVOKED alike, for every op, with the reason. */
 	struct mmio_lease *gone;
 	assert_int_equal(mmio_acquire(c, "sim0", 0x200, 8, &gone), 0);
 	assert_int_equal(mmio_revoke(c, mmio_lease_id(gone)), 0);
 	char want[64];
-	snprintf(want, sizeof(want), "no lease %" PRIu64, mmio_lease_id(gone));
+	snprintf(want, sizeof(want), "lease %" PRIu64 " was revoked: admin", mmio_lease_id(gone));
 	struct op on_gone[] = {
 		{.kind = K_LOAD, .width = 4},
 		{.kind = K_STORE, .width = 4, .value = 1},
@@ -444,7 +444,7 @@ test_ring_same_semantics_as_socket(void **state)
 		{.kind = K_BARRIER},
 	};
 	for (unsigned i = 0; i < 4; i++) {
-		o = run_both(c, gone, &on_gone[i], -ENOENT);
+		o = run_both(c, gone, &on_gone[i], -EKEYREVOKED);
 		assert_non_null(strstr(o.detail, want));
 	}
 	/* Only the one ring all along: ON after OFF reuses it. */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -500,15 +501,42 @@ test_sim_config_errors(void **state)
 	unlink(log_path);
 }
 
+/*
+ * A reload reads no register map again: the regions, and so their maps, are those of the
+ * start, and the dropped user may not be able to read the files. Removing the map before
+ * SIGHUP made the reload fail ("configuration not valid") before it was so.
+ */
+static void
+test_sim_reload_keeps_map(void **state)
+{
+	struct env *env = *state;
+	assert_int_equal(unlink(env->map_path), 0);
+	assert_int_equal(kill(env->daemon.pid, SIGHUP), 0);
+	assert_int_equal(daemon_fixture_wait_notify(&env->daemon, "RELOADING=1"), 0);
+	assert_int_equal(daemon_fixture_wait_notify(&env->daemon, "READY=1"), 0);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, "reload: policy applied"), 1);
+	assert_int_equal(daemon_fixture_log_count(&env->daemon, "configuration not valid"), 0);
+	/* The map's rules still hold: STATUS is read-only. */
+	assert_int_equal(mmio_store(env->l, 0x4, 4, 0xff), 0);
+	assert_int_equal(load(env->l, 0x4, 4), 0x01);
+}
+
 int
 main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_sim_single_socket), T(test_sim_single_ring), T(test_sim_batch),
-		T(test_sim_block),         T(test_sim_modify),      T(test_sim_poll),
-		T(test_sim_device_side),   T(test_sim_irq),         T(test_sim_who_may),
+		T(test_sim_single_socket),
+		T(test_sim_single_ring),
+		T(test_sim_batch),
+		T(test_sim_block),
+		T(test_sim_modify),
+		T(test_sim_poll),
+		T(test_sim_device_side),
+		T(test_sim_irq),
+		T(test_sim_who_may),
 		T(test_sim_config_errors),
+		T(test_sim_reload_keeps_map),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

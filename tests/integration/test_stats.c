@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,114 @@ mask_line(const char *text, const char *prefix)
 	return out;
 }
 
+static void run_stats(struct env *env, const char *const *args, struct spawn_proc_result *r);
+
+/* text starts with prefix (shown whole when it does not). */
+static void
+expect_prefix(const char *text, const char *prefix)
+{
+	if (strncmp(text, prefix, strlen(prefix)) != 0) {
+		fail_msg("expected it to start with:\n%s\ngot:\n%s", prefix, text);
+	}
+}
+
+/* text has the line line. */
+static void
+expect_line(const char *text, const char *line)
+{
+	char buf[256];
+	if (!line_starting(text, line, buf, sizeof(buf)) || strcmp(buf, line) != 0) {
+		fail_msg("no line '%s' in:\n%s", line, text);
+	}
+}
+
+/*
+ * Known requests on one lease, over the socket: the lease's and its region's figures count
+ * them (a modify is a load and a store too, a block one access per value), the failed load
+ * by its status, and every access request in the latency histogram; mmioctl shows them.
+ */
+static void
+test_stats_access_figures(void **state)
+{
+	struct env *env = *state;
+	struct mmio_client *c;
+	struct mmio_lease *l;
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &c), 0);
+	/* Every request through the socket, which is what the histogram times. */
+	assert_int_equal(mmio_set_fast_path(c, MMIO_FAST_PATH_OFF), 0);
+	assert_int_equal(mmio_acquire(c, "sim0", 0x40, 0x40, &l), 0);
+	uint64_t v;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(mmio_load(l, 0, 4, &v), 0);
+	}
+	assert_int_equal(mmio_store(l, 0, 4, 1), 0);
+	assert_int_equal(mmio_store(l, 4, 4, 2), 0);
+	assert_int_equal(mmio_modify(l, 0, 4, 0xf0, 0x30, &v), 0);
+	assert_int_equal(mmio_load(l, 0x40, 4, &v), -ERANGE);
+	const uint64_t block[4] = {1, 2, 3, 4};
+	assert_int_equal(mmio_write_block(l, 0x10, 4, block, 4, 0), 0);
+	assert_int_equal(mmio_poll(l, 0, 4, 0xff, 0x31, 0, 0, &v), 0);
+
+	struct mmio_stats *st;
+	assert_int_equal(mmio_stats(c, &st), 0);
+	assert_int_equal(st->n_leases, 1);
+	assert_int_equal(st->lease_stats_more, 0);
+	const struct mmio_lease_stats *ls = &st->lease_stats[0];
+	assert_int_equal(ls->id, mmio_lease_id(l));
+	assert_string_equal(ls->region, "sim0");
+	assert_int_equal(ls->pid, getpid());
+	assert_int_equal(ls->uid, getuid());
+	const struct mmio_access_figures *figs[2] = {&ls->figures, &st->region_figures[0]};
+	for (int k = 0; k < 2; k++) {
+		const struct mmio_access_figures *f = figs[k];
+		assert_int_equal(f->loads,
+				 3 + 1 + 1 + 1); /* 3, the modify's, the failed, the poll's */
+		assert_int_equal(f->stores, 2 + 1 + 4);
+		assert_int_equal(f->modifies, 1);
+		assert_int_equal(f->polls, 1);
+		assert_int_equal(f->block_bytes, 16);
+		assert_int_equal(f->n_errors, 1);
+		assert_int_equal(f->errors[0].status, -ERANGE);
+		assert_int_equal(f->errors[0].count, 1);
+		uint64_t timed = 0;
+		for (int b = 0; b < MMIO_LATENCY_BUCKETS; b++) {
+			timed += f->latency[b];
+		}
+		assert_int_equal(timed,
+				 3 + 2 + 1 + 1 + 1); /* loads, stores, modify, failed, block */
+		assert_true(f->latency_sum_ns > 0);
+	}
+	assert_string_equal(st->regions[1].name, "dev1");
+	assert_int_equal(st->region_figures[1].loads, 0);
+	free(st);
+
+	struct spawn_proc_result r;
+	run_stats(env, ARGS("stats", "-o", "prometheus"), &r);
+	char want[160];
+	snprintf(want, sizeof(want),
+		 "mmiod_lease_ops_total{lease=\"%" PRIu64 "\",region=\"sim0\",op=\"load\"} 6",
+		 mmio_lease_id(l));
+	expect_line(r.out, want);
+	snprintf(want, sizeof(want),
+		 "mmiod_lease_request_seconds_count{lease=\"%" PRIu64 "\",region=\"sim0\"} 8",
+		 mmio_lease_id(l));
+	expect_line(r.out, want);
+	snprintf(want, sizeof(want),
+		 "mmiod_lease_request_seconds_bucket{lease=\"%" PRIu64
+		 "\",region=\"sim0\",le=\"+Inf\"} 8",
+		 mmio_lease_id(l));
+	expect_line(r.out, want);
+	expect_line(r.out, "mmiod_region_ops_total{region=\"sim0\",op=\"store\"} 7");
+	expect_line(r.out, "mmiod_region_ops_total{region=\"sim0\",op=\"modify\"} 1");
+	expect_line(r.out, "mmiod_region_block_bytes_total{region=\"sim0\"} 16");
+	expect_line(r.out, "mmiod_region_errors_total{region=\"sim0\",status=\"OUT_OF_RANGE\"} 1");
+	expect_line(r.out, "mmiod_region_request_seconds_count{region=\"sim0\"} 8");
+	expect_line(r.out, "# TYPE mmiod_region_request_seconds histogram");
+	spawn_proc_result_finish(&r);
+	mmio_disconnect(c);
+	assert_int_equal(daemon_fixture_stop(&env->daemon), 0);
+}
+
 /* One client holds one lease; mmioctl adds its own connection, Hello and Stats. */
 static struct mmio_client *
 hold_one_lease(struct env *env)
@@ -186,7 +295,8 @@ test_stats_mmioctl_prometheus(void **state)
 	char line[128];
 	assert_non_null(line_starting(r.out, "mmiod_uptime_seconds ", line, sizeof(line)));
 	char *masked = mask_line(r.out, "\nmmiod_uptime_seconds ");
-	assert_string_equal(
+	/* The daemon's figures, then the regions' and leases' access figures (below). */
+	expect_prefix(
 		masked,
 		"# HELP mmiod_connections Live client connections.\n"
 		"# TYPE mmiod_connections gauge\n"
@@ -215,7 +325,8 @@ test_stats_mmioctl_prometheus(void **state)
 		"mmiod started.\n"
 		"# TYPE mmiod_region_faults_total counter\n"
 		"mmiod_region_faults_total{region=\"sim0\"} 0\n"
-		"mmiod_region_faults_total{region=\"dev1\"} 0\n");
+		"mmiod_region_faults_total{region=\"dev1\"} 0\n"
+		"# HELP mmiod_region_ops_total");
 	/* Seconds with a fraction: a float, as the format wants. */
 	double up;
 	assert_int_equal(sscanf(line, "mmiod_uptime_seconds %lf", &up), 1);
@@ -234,27 +345,32 @@ test_stats_mmioctl_text_and_json(void **state)
 	struct spawn_proc_result r;
 	run_stats(env, ARGS("stats"), &r);
 	char *masked = mask_line(r.out, "uptime       ");
-	assert_string_equal(masked, "connections  2\n"
-				    "rings        0\n"
-				    "leases       1\n"
-				    "faults       0\n"
-				    "requests     4\n"
-				    "uptime       X\n"
-				    "\n"
-				    "REGION    LEASES    FAULTS\n"
-				    "sim0           1         0\n"
-				    "dev1           0         0\n");
+	expect_prefix(masked, "connections  2\n"
+			      "rings        0\n"
+			      "leases       1\n"
+			      "faults       0\n"
+			      "requests     4\n"
+			      "uptime       X\n"
+			      "\n"
+			      "REGION    LEASES    FAULTS\n"
+			      "sim0           1         0\n"
+			      "dev1           0         0\n"
+			      "\n"
+			      "FIGURES          LOADS    STORES  MODIFIES   POLLS  BLOCK_BYTES  "
+			      "REQUESTS  MEAN_NS  ERRORS\n"
+			      "sim0                 0         0         0       0            0  "
+			      "       0        0  -\n");
 	free(masked);
 	spawn_proc_result_finish(&r);
 
 	/* -o before the command, too; one more Hello and Stats since. */
 	run_stats(env, ARGS("-o", "json", "stats"), &r);
 	masked = mask_line(r.out, "\"uptime_ms\": ");
-	assert_string_equal(masked,
-			    "{\"connections\": 2, \"rings\": 0, \"leases\": 1, \"faults\": 0, "
-			    "\"requests\": 6, \"uptime_ms\": X, \"regions\": [{\"name\": "
-			    "\"sim0\", \"leases\": 1, \"faults\": 0}, {\"name\": \"dev1\", "
-			    "\"leases\": 0, \"faults\": 0}]}\n");
+	expect_prefix(masked, "{\"connections\": 2, \"rings\": 0, \"leases\": 1, \"faults\": 0, "
+			      "\"requests\": 6, \"uptime_ms\": X, \"regions\": [{\"name\": "
+			      "\"sim0\", \"leases\": 1, \"faults\": 0, \"figures\": {\"loads\": 0, "
+			      "\"stores\": 0, \"modifies\": 0, \"polls\": 0, \"block_bytes\": 0, "
+			      "\"errors\": {}, \"latency_buckets\": [], \"latency_sum_ns\": 0}}, ");
 	free(masked);
 	spawn_proc_result_finish(&r);
 	mmio_disconnect(c);
@@ -268,6 +384,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stats_figures_after_known_sequence, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stats_mmioctl_prometheus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_access_figures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_mmioctl_text_and_json, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -176,9 +176,9 @@ def test_leases_stats_revoke(client, daemon):
         if os.getuid() == 0:  # root is an admin
             with mmio.connect(daemon.socket) as admin:
                 admin.revoke(l.id)
-            with pytest.raises(mmio.NotFound):
+            with pytest.raises(mmio.Revoked):
                 l.load32(0)
-            with pytest.raises(mmio.NotFound):
+            with pytest.raises(mmio.Revoked):
                 l.release()  # mmiod had revoked it; the handle is gone all the same
             assert l.released
 

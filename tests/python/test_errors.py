@@ -26,6 +26,7 @@ STATUSES = {
     "CANCELLED": (mmio.Cancelled, errno.ECANCELED),
     "VERSION_MISMATCH": (mmio.VersionMismatch, errno.EPROTONOSUPPORT),
     "TIMEOUT": (mmio.Timeout, errno.ETIMEDOUT),
+    "REVOKED": (mmio.Revoked, errno.EKEYREVOKED),
     "PROTOCOL_ERROR": (mmio.ProtocolError, errno.EPROTO),
     "DISCONNECTED": (mmio.Disconnected, errno.ECONNRESET),
     "TOO_LARGE": (mmio.TooLarge, errno.EMSGSIZE),

@@ -912,6 +912,101 @@ test_conf_grant_irq(void **state)
 	assert_non_null(strstr(f->err, "irq must be"));
 }
 
+/* A region r with the map at map_path (line 6) and grants (first on line 8), into text. */
+static void
+rules_conf(char *text, size_t len, const char *map_path, const char *grants)
+{
+	snprintf(text, len,
+		 REGION_HEAD "    map = \"%s\";\n    grants = (\n      %s\n    );\n" REGION_TAIL,
+		 map_path, grants);
+}
+
+/* registers = [...] and rules = (...) in grants: parsed, compiled against the map, FILE:LINE. */
+static void
+test_conf_grant_rules(void **state)
+{
+	struct fixture *f = *state;
+	char map[128];
+	char text[2048];
+	snprintf(map, sizeof(map), "%s/m.yaml", f->dir);
+	write_file(map, "name: m\nwidth: 32\nregisters:\n"
+			"  - name: CTRL\n    offset: 0x0\n    fields:\n"
+			"      - { name: EN, bits: \"0\" }\n      - { name: MODE, bits: \"2:1\" }\n"
+			"  - { name: ST, offset: 0x4, access: rc }\n"
+			"  - { name: D, offset: 0x10 }\n");
+	/* The element as written, and registers only: an exact grant. */
+	rules_conf(text, sizeof(text), map,
+		   "{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; write_mask = "
+		   "\"EN|MODE\"; } ); },\n"
+		   "      { user = 8; access = \"rw\"; registers = [\"ST\", \"D\"]; }");
+	expect(f, text, 0, 0);
+	const struct region_policy *p = &conf_find_region(&f->cfg, "r")->policy;
+	assert_int_equal(p->n_grants, 2);
+	assert_non_null(p->grants[0].rules);
+	assert_int_equal(p->grants[0].rules->n_rules, 1);
+	assert_string_equal(p->grants[0].rules->rules[0].write_mask, "EN|MODE");
+	assert_false(p->grants[0].rules->exact);
+	assert_int_equal(p->grants[0].length, 0x1000);
+	assert_true(p->grants[1].rules->exact);
+	assert_int_equal(p->grants[1].offset, 0x4);
+	assert_int_equal(p->grants[1].length, 0x10);
+	assert_string_equal(p->grants[1].rules->label, "grant of user 8");
+
+	/* Every key of a rule; a numeric mask. */
+	rules_conf(text, sizeof(text), map,
+		   "{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; write_mask = 6;"
+		   " mask_mode = \"preserve\"; widths = [32, 16]; } ); }");
+	expect(f, text, 0, 0);
+	const struct regrule_spec *r =
+		&conf_find_region(&f->cfg, "r")->policy.grants[0].rules->rules[0];
+	assert_string_equal(r->write_mask, "0x6");
+	assert_true(r->preserve);
+	assert_int_equal(r->widths, 4 | 2);
+
+	/* What does not fit the map: the config's line of the rule or name. */
+	static const struct {
+		const char *grant;
+		const char *message;
+	} bad[] = {
+		{"{ group = 7; access = \"rw\"; registers = [\"NOPE\"]; }", "no register 'NOPE'"},
+		{"{ group = 7; access = \"rw\"; registers = [\"CTLR\"]; }",
+		 "no register 'CTLR' in map 'm' (did you mean CTRL?)"},
+		{"{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; write_mask = "
+		 "\"EN|SPEED\"; } ); }",
+		 "CTRL has no field 'SPEED' (the map"},
+		{"{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; write_mask = "
+		 "\"EN|MDOE\"; } ); }",
+		 "CTRL has no field 'MDOE' (did you mean MODE?)"},
+		{"{ group = 7; access = \"rw\"; rules = ( { register = \"ST\"; write_mask = 1; "
+		 "mask_mode = \"preserve\"; } ); }",
+		 "reading it has side effects"},
+		{"{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; widths = [64]; } "
+		 "); }",
+		 "CTRL is 32 bits, not 64"},
+		{"{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; widths = [12]; } "
+		 "); }",
+		 "each is 8, 16, 32 or 64"},
+		{"{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; mask_mode = "
+		 "\"x\"; } "
+		 "); }",
+		 "mask_mode must be"},
+		{"{ group = 7; access = \"rw\"; rules = ( { write_mask = 1; } ); }",
+		 "a rule names its register"},
+		{"{ group = 7; access = \"rw\"; rules = ( { register = \"CTRL\"; mask = 1; } ); }",
+		 "unknown"},
+		{"{ group = 7; access = \"rw\"; registers = \"CTRL\"; }", "registers is a list"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		rules_conf(text, sizeof(text), map, bad[i].grant);
+		expect(f, text, -EINVAL, 8);
+		assert_non_null(strstr(f->err, bad[i].message));
+	}
+	/* No map: nothing to name. */
+	expect(f, GRANTS("{ group = 7; access = \"rw\"; registers = [\"CTRL\"]; }"), -EINVAL, 7);
+	assert_non_null(strstr(f->err, "has none (map = \"PATH\")"));
+	assert_int_equal(unlink(map), 0);
+}
+
 /* map = "PATH": the register map file, read with the config; an integer map stays the UIO map. */
 static void
 test_conf_regmap(void **state)
@@ -971,6 +1066,112 @@ test_conf_regmap(void **state)
 	snprintf(text, sizeof(text),
 		 SPEC("name = \"u\"; type = \"uio\"; uio_name = \"x\"; map = \"%s\";"), map);
 	expect(f, text, -EINVAL, 2);
+	conf_finish(&f->cfg);
+	conf_init(&f->cfg);
+	assert_int_equal(unlink(map), 0);
+}
+
+/* max_lease_ms on a grant: 1 to a day; policy_lease_ttl takes the least of those covering. */
+static void
+test_conf_max_lease_ms(void **state)
+{
+	struct fixture *f = *state;
+	expect(f,
+	       GRANTS("{ user = 1; access = \"rw\"; max_lease_ms = 500; },\n"
+		      "      { user = 1; access = \"ro\"; offset = 0x10; length = 0x10; "
+		      "max_lease_ms = 200; }"),
+	       0, 0);
+	const struct region_policy *p = &f->cfg.regions[0].policy;
+	assert_int_equal(p->grants[0].max_lease_ms, 500);
+	struct identity who = {.pid = 1, .uid = 1, .gid = 1};
+	assert_int_equal(policy_lease_ttl(p, &who, (uid_t)-1, 0, 0x10), 500);
+	assert_int_equal(policy_lease_ttl(p, &who, (uid_t)-1, 0x10, 0x10), 200);
+	assert_int_equal(policy_lease_ttl(p, &who, (uid_t)-1, 0x10, 0x11), 500);
+	assert_int_equal(policy_lease_ttl(p, &who, 1, 0, 0x10), 0); /* the starting uid */
+	expect(f, GRANTS("{ user = 1; access = \"rw\"; }"), 0, 0);
+	assert_int_equal(f->cfg.regions[0].policy.grants[0].max_lease_ms, 0);
+	expect(f, GRANTS("{ user = 1; access = \"rw\";\n        max_lease_ms = 0; }"), -EINVAL, 8);
+	assert_non_null(strstr(f->err, "max_lease_ms must be in 1..86400000"));
+	expect(f, GRANTS("{ user = 1; access = \"rw\";\n        max_lease_ms = 86400001; }"),
+	       -EINVAL, 8);
+}
+
+/* park = ( ... ): steps by name resolved in the map; its errors at their line; the caps. */
+static void
+test_conf_park(void **state)
+{
+	struct fixture *f = *state;
+	char map[128];
+	char text[2048];
+	snprintf(map, sizeof(map), "%s/p.yaml", f->dir);
+	write_file(map,
+		   "name: p\nwidth: 32\nregisters:\n"
+		   "  - name: CTRL\n    offset: 0x0\n    fields:\n"
+		   "      - { name: EN, bits: \"0\" }\n      - { name: DMA, bits: \"1\" }\n"
+		   "      - { name: MODE, bits: \"7:4\", values: { IDLE: 0, RUN: 15 } }\n"
+		   "  - { name: IER, offset: 0x4 }\n  - { name: ST, offset: 0x8, access: ro }\n");
+#define PARK(steps)                                                                                \
+	REGION_HEAD "    map = \"%s\";\n    park = (\n      " steps "\n    );\n" REGION_TAIL
+	snprintf(text, sizeof(text),
+		 PARK("{ store = \"IER\"; value = 0; }, { modify = \"CTRL.MODE\"; value = \"RUN\"; "
+		      "},\n"
+		      "      { register = \"CTRL\"; mask = \"EN|DMA\"; value = 3; },\n"
+		      "      { barrier = true; }, { delay_us = 100; }, { store = \"CTRL.EN\"; "
+		      "value = 1; }"),
+		 map);
+	expect(f, text, 0, 0);
+	const struct park_seq *park = &conf_find_region(&f->cfg, "r")->park;
+	assert_int_equal(park->n, 6);
+	assert_int_equal(park->steps[0].op, PARK_STORE);
+	assert_int_equal(park->steps[0].offset, 4);
+	assert_int_equal(park->steps[0].width, 4);
+	assert_int_equal(park->steps[1].op, PARK_MODIFY);
+	assert_int_equal(park->steps[1].mask, 0xf0);
+	assert_int_equal(park->steps[1].value, 0xf0);
+	assert_int_equal(park->steps[2].mask, 0x3);
+	assert_int_equal(park->steps[2].value, 0x3);
+	assert_int_equal(park->steps[3].op, PARK_BARRIER);
+	assert_int_equal(park->steps[4].delay_us, 100);
+	assert_int_equal(park->steps[5].op, PARK_MODIFY);
+	assert_int_equal(park->steps[5].mask, 0x1);
+
+	static const struct {
+		const char *steps;
+		const char *why;
+	} bad[] = {
+		{"{ store = \"NOPE\"; value = 0; }", "no register or field \"NOPE\""},
+		{"{ store = \"ST\"; value = 0; }", "read-only"},
+		{"{ store = \"IER\"; }", "needs a value"},
+		{"{ modify = \"IER\"; value = 0; }", "names a whole register"},
+		{"{ register = \"CTRL\"; mask = \"EN|XX\"; value = 0; }", "XX is not a field"},
+		{"{ modify = \"CTRL.MODE\"; value = 16; }", "does not fit field MODE"},
+		{"{ modify = \"CTRL.MODE\"; value = \"FAST\"; }", "not a value name of MODE"},
+		{"{ store = \"IER\"; barrier = true; }", "one of store, modify"},
+		{"{ delay_us = 6000; }, { delay_us = 6000; }", "add up to at most 10000 us"},
+		{"{ delay_us = 1; colour = 1; }", "colour"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		char steps[256];
+		snprintf(steps, sizeof(steps), PARK("%s"), map, bad[i].steps);
+		expect(f, steps, -EINVAL, 8);
+		if (!strstr(f->err, bad[i].why)) {
+			fail_msg("%s: %s", bad[i].steps, f->err);
+		}
+	}
+	/* 65 steps. */
+	char many[4096] = "";
+	for (int i = 0; i < 65; i++) {
+		strcat(many, i ? ", { barrier = true; }" : "{ barrier = true; }");
+	}
+	char longer[5000];
+	snprintf(longer, sizeof(longer),
+		 REGION_HEAD "    map = \"%s\";\n    park = (%s);\n" REGION_TAIL, map, many);
+	expect(f, longer, -EINVAL, 7);
+	assert_non_null(strstr(f->err, "at most 64 steps"));
+	/* No map: refused at the park key. */
+	expect(f, REGION_HEAD "    park = ( { barrier = true; } );\n" REGION_TAIL, -EINVAL, 6);
+	assert_non_null(strstr(f->err, "needs a map"));
+#undef PARK
 	conf_finish(&f->cfg);
 	conf_init(&f->cfg);
 	assert_int_equal(unlink(map), 0);
@@ -1036,6 +1237,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_conf_full),
 		T(test_conf_regmap),
+		T(test_conf_park),
+		T(test_conf_max_lease_ms),
+		T(test_conf_grant_rules),
 		T(test_conf_sim),
 		T(test_conf_defaults),
 		T(test_conf_unreadable),

@@ -2,7 +2,8 @@
  * ListLeases pages through dispatch(): ascending ids after after_id, as many
  * as fit in a frame (at most max), more set while any remain; each lease once
  * across pages, whatever is released in between; only the caller's uid unless
- * admin. And lease_first_after() on its own, from wherever its hint was left.
+ * admin. And lease_first_after() on its own, from wherever its hint was left. The same
+ * fixture for Stats' lease figures (a frame's worth, then more) and TraceSubscribe (admins).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -97,8 +99,8 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	session_finish(&f->root);
-	session_finish(&f->user);
+	session_finish(&f->root, LEASE_END_DISCONNECT);
+	session_finish(&f->user, LEASE_END_DISCONNECT);
 	assert_null(lease_first_after(0));
 	region_table_close(&f->table);
 	test_free(f->ids);
@@ -322,6 +324,86 @@ test_first_after_any_hint(void **state)
 	assert_int_equal(lease_first_after(0)->id, f->ids[0]);
 }
 
+/* TraceSubscribe: refused to a user, whether or not the region exists; an admin gets a pipe. */
+static void
+test_trace_for_admins_only(void **state)
+{
+	struct fixture *f = *state;
+	const char *names[] = {REGION, "nosuch"};
+	for (int i = 0; i < 2; i++) {
+		Mmio__TraceSubscribe body = MMIO__TRACE_SUBSCRIBE__INIT;
+		body.region = (char *)names[i];
+		Mmio__Request req = MMIO__REQUEST__INIT;
+		req.id = ++f->next_id;
+		req.body_case = MMIO__REQUEST__BODY_TRACE_SUBSCRIBE;
+		req.trace_subscribe = &body;
+		struct page p = {.reply = MMIO__REPLY__INIT};
+		assert_int_equal(dispatch(&f->user, &req, &p.reply, &p.scratch), DISPATCH_REPLY);
+		assert_int_equal(p.reply.status, MMIO__STATUS__PERMISSION_DENIED);
+		assert_int_equal(p.scratch.pass_fds[0], -1);
+		reply_finish(&p.scratch);
+		p.reply = (Mmio__Reply)MMIO__REPLY__INIT;
+		assert_int_equal(dispatch(&f->root, &req, &p.reply, &p.scratch), DISPATCH_REPLY);
+		assert_int_equal(p.reply.status,
+				 i == 0 ? MMIO__STATUS__OK : MMIO__STATUS__NOT_FOUND);
+		assert_true((p.scratch.pass_fds[0] >= 0) == (i == 0));
+		if (p.scratch.pass_fds[0] >= 0) {
+			close(p.scratch.pass_fds[0]);
+		}
+		reply_finish(&p.scratch);
+	}
+	/* Its connection goes: the region is traced no more. */
+	session_finish(&f->root, LEASE_END_DISCONNECT);
+	assert_null(f->table.regions[0]->trace);
+}
+
+static void
+stats(struct fixture *f, struct session *s, struct page *p)
+{
+	Mmio__Stats body = MMIO__STATS__INIT;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.id = ++f->next_id;
+	req.body_case = MMIO__REQUEST__BODY_STATS;
+	req.stats = &body;
+	p->reply = (Mmio__Reply)MMIO__REPLY__INIT;
+	assert_int_equal(dispatch(s, &req, &p->reply, &p->scratch), DISPATCH_REPLY);
+	assert_int_equal(p->reply.status, MMIO__STATUS__OK);
+	assert_int_equal(p->reply.body_case, MMIO__REPLY__BODY_STATS);
+	p->packed = mmio__reply__get_packed_size(&p->reply);
+}
+
+/*
+ * Stats lists leases' figures by ascending id as ListLeases shows leases: an admin's reply
+ * with more than fit stops short of a frame (lease_stats_more); a user's has its own only.
+ */
+static void
+test_stats_lease_figures(void **state)
+{
+	struct fixture *f = *state;
+	struct page p;
+	stats(f, &f->root, &p);
+	const Mmio__StatsReply *st = p.reply.stats;
+	assert_true(p.packed <= MMIO_MAX_FRAME);
+	assert_true(st->lease_stats_more);
+	assert_true(st->n_lease_stats > USER_N && st->n_lease_stats < ROOT_N + USER_N);
+	for (size_t i = 0; i < st->n_lease_stats; i++) {
+		assert_int_equal(st->lease_stats[i]->id, f->ids[i]);
+		assert_string_equal(st->lease_stats[i]->region, REGION);
+		assert_non_null(st->lease_stats[i]->figures);
+	}
+	reply_finish(&p.scratch);
+
+	stats(f, &f->user, &p);
+	st = p.reply.stats;
+	assert_false(st->lease_stats_more);
+	assert_int_equal(st->n_lease_stats, USER_N);
+	for (size_t i = 0; i < st->n_lease_stats; i++) {
+		assert_int_equal(st->lease_stats[i]->uid, 1000);
+		assert_int_equal(st->lease_stats[i]->pid, 20);
+	}
+	reply_finish(&p.scratch);
+}
+
 int
 main(void)
 {
@@ -333,6 +415,8 @@ main(void)
 		T(test_release_between_pages),
 		T(test_user_sees_own_only),
 		T(test_first_after_any_hint),
+		T(test_trace_for_admins_only),
+		T(test_stats_lease_figures),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

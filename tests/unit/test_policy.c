@@ -43,7 +43,8 @@ check_ranges(const struct region_policy *p, const struct range_case *rows, size_
 	for (size_t i = 0; i < n; i++) {
 		const struct range_case *c = &rows[i];
 		bool ro = !c->read_only; /* so a verdict that does not set it shows */
-		int rc = policy_check_range(p, c->who, c->extra_uid, c->offset, c->length, &ro);
+		int rc = policy_check_range(p, c->who, c->extra_uid, c->offset, c->length, &ro,
+					    NULL);
 		if (rc != c->rc || (rc == 0 && ro != c->read_only)) {
 			print_error("row %zu: uid %u extra %d [%#" PRIx64 " +%#" PRIx64
 				    "): rc %d ro %d\n",
@@ -66,22 +67,28 @@ test_policy_grant_applies(void **state)
 		const struct identity *who;
 		bool applies;
 	} rows[] = {
-		{{GRANT_USER, 1000, 0, 1, false, false, false}, &alice, true},
-		{{GRANT_USER, 1001, 0, 1, false, false, false}, &alice, false},
-		{{GRANT_USER, 50, 0, 1, false, false, false},
+		{{GRANT_USER, 1000, 0, 1, false, false, false, 0, NULL, NULL}, &alice, true},
+		{{GRANT_USER, 1001, 0, 1, false, false, false, 0, NULL, NULL}, &alice, false},
+		{{GRANT_USER, 50, 0, 1, false, false, false, 0, NULL, NULL},
 		 &alice,
 		 false}, /* a user grant ignores groups */
-		{{GRANT_USER, 0, 0, 1, false, false, false}, &root, true},
-		{{GRANT_GROUP, 50, 0, 1, false, false, false}, &alice, true}, /* primary gid */
-		{{GRANT_GROUP, 50, 0, 1, false, false, false}, &bob, true},   /* supplementary */
-		{{GRANT_GROUP, 10, 0, 1, false, false, false}, &bob, true},
-		{{GRANT_GROUP, 100, 0, 1, false, false, false}, &bob, true},
-		{{GRANT_GROUP, 50, 0, 1, false, false, false}, &carol, false}, /* none */
-		{{GRANT_GROUP, 1002, 0, 1, false, false, false},
+		{{GRANT_USER, 0, 0, 1, false, false, false, 0, NULL, NULL}, &root, true},
+		{{GRANT_GROUP, 50, 0, 1, false, false, false, 0, NULL, NULL},
+		 &alice,
+		 true}, /* primary gid */
+		{{GRANT_GROUP, 50, 0, 1, false, false, false, 0, NULL, NULL},
+		 &bob,
+		 true}, /* supplementary */
+		{{GRANT_GROUP, 10, 0, 1, false, false, false, 0, NULL, NULL}, &bob, true},
+		{{GRANT_GROUP, 100, 0, 1, false, false, false, 0, NULL, NULL}, &bob, true},
+		{{GRANT_GROUP, 50, 0, 1, false, false, false, 0, NULL, NULL},
+		 &carol,
+		 false}, /* none */
+		{{GRANT_GROUP, 1002, 0, 1, false, false, false, 0, NULL, NULL},
 		 &carol,
 		 false}, /* a group grant ignores uids */
-		{{GRANT_GROUP, 10, 0, 1, false, false, false}, &alice, false},
-		{{GRANT_GROUP, 0, 0, 1, false, false, false}, &alice, false},
+		{{GRANT_GROUP, 10, 0, 1, false, false, false, 0, NULL, NULL}, &alice, false},
+		{{GRANT_GROUP, 0, 0, 1, false, false, false, 0, NULL, NULL}, &alice, false},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
 		if (policy_grant_applies(&rows[i].g, rows[i].who) != rows[i].applies) {
@@ -97,7 +104,7 @@ test_policy_grant_applies_group_list(void **state)
 {
 	(void)state;
 	struct identity who = {.uid = 1003, .gid = 1003, .n_groups = 0, .groups = {77}};
-	const struct grant g = {GRANT_GROUP, 77, 0, 1, false, false, false};
+	const struct grant g = {GRANT_GROUP, 77, 0, 1, false, false, false, 0, NULL, NULL};
 	assert_false(policy_grant_applies(&g, &who));
 	for (unsigned i = 0; i < POLICY_MAX_GROUPS; i++) {
 		who.groups[i] = 1000 + i;
@@ -115,7 +122,7 @@ static void
 test_policy_range_one_grant(void **state)
 {
 	(void)state;
-	struct grant g[] = {{GRANT_USER, 1000, 0x100, 0x100, false, false, false}};
+	struct grant g[] = {{GRANT_USER, 1000, 0x100, 0x100, false, false, false, 0, NULL, NULL}};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
 	static const struct range_case rows[] = {
 		{&alice, NO_UID, 0x180, 0x10, 0, false},       /* inside */
@@ -145,8 +152,8 @@ static void
 test_policy_range_adjacent_grants(void **state)
 {
 	(void)state;
-	struct grant g[] = {{GRANT_USER, 1000, 0, 0x100, false, false, false},
-			    {GRANT_GROUP, 50, 0x100, 0x100, false, false, false}};
+	struct grant g[] = {{GRANT_USER, 1000, 0, 0x100, false, false, false, 0, NULL, NULL},
+			    {GRANT_GROUP, 50, 0x100, 0x100, false, false, false, 0, NULL, NULL}};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
 	static const struct range_case rows[] = {
 		{&alice, NO_UID, 0, 0x100, 0, false},
@@ -166,9 +173,10 @@ static void
 test_policy_range_near_max(void **state)
 {
 	(void)state;
-	struct grant g[] = {{GRANT_USER, 1000, 0, UINT64_MAX, false, false, false},
-			    {GRANT_USER, 1001, UINT64_MAX - 0x10, 0x10, false, false, false},
-			    {GRANT_USER, 1002, 0x10, UINT64_MAX - 0x10, true, false, false}};
+	struct grant g[] = {
+		{GRANT_USER, 1000, 0, UINT64_MAX, false, false, false, 0, NULL, NULL},
+		{GRANT_USER, 1001, UINT64_MAX - 0x10, 0x10, false, false, false, 0, NULL, NULL},
+		{GRANT_USER, 1002, 0x10, UINT64_MAX - 0x10, true, false, false, 0, NULL, NULL}};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
 	static const struct range_case rows[] = {
 		/* alice: [0, 2^64-1) */
@@ -205,12 +213,14 @@ test_policy_range_read_only(void **state)
 {
 	(void)state;
 	struct grant g[] = {
-		{GRANT_GROUP, 50, 0, 0x1000, true, false, false},      /* alice and bob: all, ro */
-		{GRANT_USER, 1001, 0x100, 0x100, false, false, false}, /* bob: one block, rw */
-		{GRANT_GROUP, 10, 0x800, 0x10, false, false,
-		 false}, /* bob by supplementary group: rw */
+		{GRANT_GROUP, 50, 0, 0x1000, true, false, false, 0, NULL,
+		 NULL}, /* alice and bob: all, ro */
+		{GRANT_USER, 1001, 0x100, 0x100, false, false, false, 0, NULL,
+		 NULL}, /* bob: one block, rw */
+		{GRANT_GROUP, 10, 0x800, 0x10, false, false, false, 0, NULL,
+		 NULL}, /* bob by supplementary group: rw */
 		/* carol: rw; no ro grant names her */
-		{GRANT_USER, 1002, 0x800, 0x800, false, false, false},
+		{GRANT_USER, 1002, 0x800, 0x800, false, false, false, 0, NULL, NULL},
 	};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
 	static const struct range_case rows[] = {
@@ -232,7 +242,7 @@ static void
 test_policy_range_privileged(void **state)
 {
 	(void)state;
-	struct grant g[] = {{GRANT_USER, 1000, 0, 0x10, true, false, false}};
+	struct grant g[] = {{GRANT_USER, 1000, 0, 0x10, true, false, false, 0, NULL, NULL}};
 	const struct region_policy none = {NULL, 0, AUDIT_NONE};
 	const struct region_policy ro = {g, ARRAY_LEN(g), AUDIT_ALL};
 	static const struct range_case rows[] = {
@@ -265,13 +275,18 @@ test_policy_may_own_irq(void **state)
 	static const struct identity erin = {.pid = 16, .uid = 1004, .gid = 200};
 	static const struct identity ghost = {.pid = 17, .uid = NO_UID, .gid = (gid_t)-1};
 	struct grant g[] = {
-		{GRANT_GROUP, 50, 0, 0x1000, true, false, false},      /* alice and bob: all, ro */
-		{GRANT_USER, 1000, 0x10, 4, true, false, false},       /* alice: 4 bytes, ro */
-		{GRANT_USER, 1001, 0x100, 0x100, false, false, false}, /* bob: one block, rw */
-		{GRANT_USER, 1002, 0, 0x1000, false, false, false},    /* carol: all, rw */
-		{GRANT_USER, 1003, 0x800, 0x10, false, true, false},   /* dave: 16 bytes, rw, irq */
-		{GRANT_USER, 1004, 0x900, 0x10, true, true,
-		 false}, /* erin: ro + irq (conf refuses) */
+		{GRANT_GROUP, 50, 0, 0x1000, true, false, false, 0, NULL,
+		 NULL}, /* alice and bob: all, ro */
+		{GRANT_USER, 1000, 0x10, 4, true, false, false, 0, NULL,
+		 NULL}, /* alice: 4 bytes, ro */
+		{GRANT_USER, 1001, 0x100, 0x100, false, false, false, 0, NULL,
+		 NULL}, /* bob: one block, rw */
+		{GRANT_USER, 1002, 0, 0x1000, false, false, false, 0, NULL,
+		 NULL}, /* carol: all, rw */
+		{GRANT_USER, 1003, 0x800, 0x10, false, true, false, 0, NULL,
+		 NULL}, /* dave: 16 bytes, rw, irq */
+		{GRANT_USER, 1004, 0x900, 0x10, true, true, false, 0, NULL,
+		 NULL}, /* erin: ro + irq (conf refuses) */
 	};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
 	static const struct {
@@ -309,7 +324,8 @@ test_policy_may_own_irq(void **state)
 	/* irq on a read-only grant counts for nothing. */
 	assert_false(policy_may_own_irq(&p, &erin, NO_UID, 0x1000, false));
 	/* A whole-region rw grant by group (bob: supplementary 10) counts as by user. */
-	struct grant by_group[] = {{GRANT_GROUP, 10, 0, 0x1000, false, false, false}};
+	struct grant by_group[] = {
+		{GRANT_GROUP, 10, 0, 0x1000, false, false, false, 0, NULL, NULL}};
 	const struct region_policy group = {by_group, 1, AUDIT_NONE};
 	assert_true(policy_may_own_irq(&group, &bob, NO_UID, 0x1000, false));
 	assert_false(policy_may_own_irq(&group, &carol, NO_UID, 0x1000, false));
@@ -368,19 +384,20 @@ test_policy_device_grant(void **state)
 {
 	(void)state;
 	struct grant g[] = {
-		{GRANT_USER, 1000, 0, 0, true, false, true},        /* alice: device */
-		{GRANT_USER, 1001, 0, 0x1000, false, false, false}, /* bob: all, rw */
+		{GRANT_USER, 1000, 0, 0, true, false, true, 0, NULL, NULL}, /* alice: device */
+		{GRANT_USER, 1001, 0, 0x1000, false, false, false, 0, NULL,
+		 NULL}, /* bob: all, rw */
 	};
 	const struct region_policy p = {g, ARRAY_LEN(g), AUDIT_NONE};
 	bool ro = false;
 	assert_false(policy_grant_leases(&g[0], &alice));
 	assert_true(policy_grant_applies(&g[0], &alice));
 	assert_true(policy_grant_leases(&g[1], &bob));
-	assert_int_equal(policy_check_range(&p, &alice, NO_UID, 0, 0, &ro), -EACCES);
+	assert_int_equal(policy_check_range(&p, &alice, NO_UID, 0, 0, &ro, NULL), -EACCES);
 	assert_false(policy_may_own_irq(&p, &alice, NO_UID, 0x1000, false));
 	assert_true(policy_may_drive_device(&p, &alice, NO_UID));
 	/* bob's rw grant of the whole region is no device grant. */
-	assert_int_equal(policy_check_range(&p, &bob, NO_UID, 0, 0x1000, &ro), 0);
+	assert_int_equal(policy_check_range(&p, &bob, NO_UID, 0, 0x1000, &ro, NULL), 0);
 	assert_false(policy_may_drive_device(&p, &bob, NO_UID));
 	assert_false(policy_may_drive_device(&p, &carol, NO_UID));
 	assert_true(policy_may_drive_device(&p, &root, NO_UID));

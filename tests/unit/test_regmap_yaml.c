@@ -196,6 +196,12 @@ struct bad_case {
 #define HEAD "name: m\nwidth: 32\nregisters:\n"
 
 static const struct bad_case bad_cases[] = {
+	/* widths: a list of 8/16/32/64, none wider than the register. */
+	{HEAD "  - name: A\n    offset: 0x0\n    widths: [64]\n", 6,
+	 "A: widths: an access wider than the register (32 bits)"},
+	{HEAD "  - name: A\n    offset: 0x0\n    widths: [12]\n", 6, "widths: 12 is not 8, 16"},
+	{HEAD "  - name: A\n    offset: 0x0\n    widths: 32\n", 6, "widths must be a list"},
+	{HEAD "  - name: A\n    offset: 0x0\n    widths: []\n", 6, "widths must be a list"},
 	/* What regmap_validate says, at the element's line. */
 	{HEAD "  - { name: A, offset: 0x0 }\n  - { name: B, offset: 0x2 }\n", 5,
 	 "B: offset 0x2 is not aligned to its width (32 bits)"},
@@ -288,6 +294,23 @@ static const struct bad_case bad_cases[] = {
 	{"name: m\nwidth: 32\nregisters: [ 1 ]\n", 3, "a register must be a mapping"},
 	{"name: [m]\nwidth: 32\nregisters: []\n", 1, "name must be a string"},
 };
+
+/* widths: the access widths a register takes, as core/regrules.h's bits (bytes). */
+static void
+test_widths(void **state)
+{
+	(void)state;
+	static const char text[] = "name: m\nwidth: 32\nregisters:\n"
+				   "  - { name: A, offset: 0x0, widths: [32, 8] }\n"
+				   "  - { name: B, offset: 0x4 }\n";
+	struct regmap *m = NULL;
+	char err[256];
+	assert_int_equal(regmap_yaml_parse(text, sizeof(text) - 1, "m.yaml", &m, err, sizeof(err)),
+			 0);
+	assert_int_equal(m->registers[0].widths, 4 | 1);
+	assert_int_equal(m->registers[1].widths, 0);
+	regmap_free(m);
+}
 
 static void
 test_bad(void **state)
@@ -397,6 +420,7 @@ main(void)
 		cmocka_unit_test(test_uart),
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_arrays_and_more),
+		cmocka_unit_test(test_widths),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_caps),

@@ -157,8 +157,8 @@ teardown_session(void **state)
 	struct session_fixture *f = *state;
 	assert_int_equal(ring_client_unmap(&f->c), 0);
 	close(f->doorbell);
-	session_finish(&f->s);
-	session_finish(&f->other);
+	session_finish(&f->s, LEASE_END_DISCONNECT);
+	session_finish(&f->other, LEASE_END_DISCONNECT);
 	assert_int_equal(f->svc.n_rings, 0);
 	assert_null(f->s.ring);
 	region_table_close(&f->table);

@@ -15,7 +15,7 @@ _mmioctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="regions leases revoke stats wait-irq regs read write modify poll dump run sim"
+	local commands="regions leases revoke stats wait-irq regs read write modify poll dump run sim regmap trace replay"
 	local global_opts="-s --socket -q --quiet -o --output -h --help -V --version --list-commands"
 	local _mmioctl_cmd="${words[0]}"
 
@@ -37,7 +37,8 @@ _mmioctl()
 		--address=*)
 			address=1
 			;;
-		-w | --width | -t | --timeout | -i | --interval | -n | --count | -o | --output | --mask)
+		-w | --width | -t | --timeout | -i | --interval | -n | --count | -o | --output | \
+			-p | --peripheral | --mask | --grace | --region)
 			((i++))
 			;;
 		-*) ;;
@@ -68,7 +69,11 @@ _mmioctl()
 		COMPREPLY=($(compgen -W "$formats" -- "$cur"))
 		return
 		;;
-	-t | --timeout | -i | --interval | -n | --count | -a | --address | --mask)
+	-t | --timeout | -i | --interval | -n | --count | -a | --address | -p | --peripheral | --mask | --grace)
+		return
+		;;
+	--region)
+		COMPREPLY=($(compgen -W "$(_mmioctl_query "${sock[@]}" regions)" -- "$cur"))
 		return
 		;;
 	esac
@@ -90,7 +95,11 @@ _mmioctl()
 	poll) opts+=" -w --width -a --address -t --timeout -i --interval" ;;
 	wait-irq) opts+=" -t --timeout -n --count" ;;
 	sim) opts+=" -w --width --mask -d --decode" ;;
+	revoke) opts+=" --grace" ;;
+	trace) opts+=" -n --count" ;;
+	replay) opts+=" --region --reset" ;;
 	run) opts="-s --socket -h --help -k --keep-going" ;;
+	regmap) opts="-h --help -p --peripheral" ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -98,7 +107,7 @@ _mmioctl()
 	fi
 
 	case "$cmd" in
-	read | write | modify | poll | dump | wait-irq | regs)
+	read | write | modify | poll | dump | wait-irq | regs | trace)
 		# With -a ADDR there is no REGION to name.
 		if ((npos == 0)) && [[ -z $address ]]; then
 			COMPREPLY=($(compgen -W "$(_mmioctl_query "${sock[@]}" regions)" -- "$cur"))
@@ -123,6 +132,13 @@ _mmioctl()
 	run)
 		if ((npos == 0)); then
 			_filedir
+		fi
+		;;
+	regmap)
+		if ((npos == 0)); then
+			COMPREPLY=($(compgen -W "import" -- "$cur"))
+		elif ((npos == 1)); then
+			_filedir svd
 		fi
 		;;
 	esac
