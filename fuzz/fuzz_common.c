@@ -139,6 +139,24 @@ add_grant(struct region *r, enum grant_subject subject, uint32_t id, uint64_t of
 	return &p->grants[p->n_grants++];
 }
 
+/*
+ * The grants add_grant() collected, applied as mmiod applies a config's (region_set_policy()):
+ * each grant's register rules compiled against the region's map, so that leases are bound by
+ * the map's read-sensitive registers as in mmiod. After the maps are given.
+ */
+static void
+apply_policy(struct region *r)
+{
+	struct region_policy collected = r->policy;
+	char why[256];
+	r->policy = (struct region_policy){0};
+	if (region_set_policy(r, &collected, why, sizeof(why)) < 0) {
+		fprintf(stderr, "fuzz: %s's grants: %s\n", r->name, why);
+		abort();
+	}
+	free(collected.grants);
+}
+
 /* regs' map (fuzz_maps.h), given to mmiod as its config would: YAML, parsed and checked. */
 static void
 give_regs_map(struct region *regs)
@@ -185,6 +203,9 @@ fuzz_world_init(unsigned max_leases)
 	t->regions[FUZZ_REGION_REGS] = regs;
 	t->regions[FUZZ_REGION_DEV] = dev;
 	t->count = FUZZ_N_REGIONS;
+	for (unsigned i = 0; i < FUZZ_N_REGIONS; i++) {
+		apply_policy(t->regions[i]);
+	}
 
 	struct mmiod_config cfg;
 	conf_init(&cfg);

@@ -4,6 +4,8 @@
 #include "device/backend.h"
 #include "device/region.h"
 #include "fuzz_model.h"
+#include "fuzz_policy.h"
+#include "request/session.h"
 
 static const struct region *
 world_region(unsigned i)
@@ -37,8 +39,8 @@ fuzz_width_mask(unsigned width)
 }
 
 Mmio__Status
-fuzz_access_status(const struct lease *l, uint64_t off, unsigned width, bool is_store,
-		   uint64_t value)
+fuzz_lease_status(const struct lease *l, uint64_t off, unsigned width, bool is_store,
+		  uint64_t value)
 {
 	if (!l) {
 		return MMIO__STATUS__NOT_FOUND;
@@ -59,6 +61,56 @@ fuzz_access_status(const struct lease *l, uint64_t off, unsigned width, bool is_
 		return MMIO__STATUS__INVALID_ARGUMENT;
 	}
 	return MMIO__STATUS__OK;
+}
+
+/* Read-sensitive, by mmiod.conf(5): access rc, a field of access rc, or side_effects. */
+static bool
+read_sensitive(const struct regmap_register *r)
+{
+	bool rs = r->side_effects || (r->has_access && r->access == REGMAP_RC);
+	for (unsigned f = 0; f < r->n_fields; f++) {
+		rs |= r->fields[f].has_access && r->fields[f].access == REGMAP_RC;
+	}
+	return rs;
+}
+
+/* Does [at, at + width) overlap an instance of a read-sensitive register of map? */
+static bool
+touches_read_sensitive(const struct regmap *map, uint64_t at, unsigned width)
+{
+	for (unsigned i = 0; i < map->n_registers; i++) {
+		const struct regmap_register *r = &map->registers[i];
+		uint64_t bytes = (r->width ? r->width : map->width) / 8;
+		for (uint64_t k = 0; read_sensitive(r) && k < r->count; k++) {
+			uint64_t start = r->offset + k * r->stride;
+			if (start < at + width && at < start + bytes) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+Mmio__Status
+fuzz_rules_status(const struct lease *l, uint64_t off, bool is_store, unsigned width)
+{
+	const struct region *r = region_of_lease(l);
+	const struct regmap *map = r == world_region(FUZZ_REGION_DEV)    ? fuzz_map_dev()
+				   : r == world_region(FUZZ_REGION_REGS) ? fuzz_map_regs()
+									 : NULL;
+	bool bound = !fuzz_is_root(&session_of_lease_set(l->set)->who);
+	if (map && bound && !is_store && touches_read_sensitive(map, l->start + off, width)) {
+		return MMIO__STATUS__PERMISSION_DENIED;
+	}
+	return MMIO__STATUS__OK;
+}
+
+Mmio__Status
+fuzz_access_status(const struct lease *l, uint64_t off, unsigned width, bool is_store,
+		   uint64_t value)
+{
+	Mmio__Status st = fuzz_lease_status(l, off, width, is_store, value);
+	return st == MMIO__STATUS__OK ? fuzz_rules_status(l, off, is_store, width) : st;
 }
 
 Mmio__Status

@@ -34,6 +34,19 @@ uint64_t fuzz_width_mask(unsigned width);
  * mmio.proto and lease.h, worked out independently of lease.c: read-only first (stores), then
  * width, alignment on the absolute address, range, and the value's width.
  */
+Mmio__Status fuzz_lease_status(const struct lease *l, uint64_t off, unsigned width, bool is_store,
+			       uint64_t value);
+
+/*
+ * Then the register rules binding l (mmiod.conf(5)), worked out from the maps as built,
+ * independently of core/regrules.c: no fuzzed grant names registers or has rules and no map
+ * has widths, so a lease taken under a grant (not root's) may not load any byte of a
+ * read-sensitive register (rc, an rc field, side_effects): PERMISSION_DENIED. Stores are not
+ * reads. l must pass fuzz_lease_status().
+ */
+Mmio__Status fuzz_rules_status(const struct lease *l, uint64_t off, bool is_store, unsigned width);
+
+/* Both: what every single access (and each access of a block) is judged by. */
 Mmio__Status fuzz_access_status(const struct lease *l, uint64_t off, unsigned width, bool is_store,
 				uint64_t value);
 

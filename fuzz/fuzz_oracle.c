@@ -167,7 +167,9 @@ block_status(const struct lease *l, uint64_t off, unsigned width, size_t count, 
 	if (count == 0 || count > MMIO_MAX_BATCH_OPS) {
 		return MMIO__STATUS__INVALID_ARGUMENT;
 	}
-	Mmio__Status st = fuzz_access_status(l, off, width, false, 0);
+	/* The rules are judged as each access runs (the block read) or before the first store
+	 * (the block write), after these. */
+	Mmio__Status st = fuzz_lease_status(l, off, width, false, 0);
 	if (st != MMIO__STATUS__OK) {
 		return st;
 	}
@@ -176,7 +178,7 @@ block_status(const struct lease *l, uint64_t off, unsigned width, size_t count, 
 		return MMIO__STATUS__OUT_OF_RANGE;
 	}
 	if (!repeat &&
-	    (st = fuzz_access_status(l, (uint64_t)last, width, false, 0)) != MMIO__STATUS__OK) {
+	    (st = fuzz_lease_status(l, (uint64_t)last, width, false, 0)) != MMIO__STATUS__OK) {
 		return st;
 	}
 	if (values && l->read_only) {
@@ -360,7 +362,10 @@ run_block(const struct session *s, const Mmio__Request *req, const Mmio__Reply *
 	for (size_t i = 0; i < count; i++) {
 		uint64_t at = repeat ? off : off + i * width;
 		uint64_t v = is_read ? 0 : req->block_write->values[i];
-		Mmio__Status st = fuzz_model_access(&model, l, at, width, !is_read, &v);
+		Mmio__Status st = fuzz_rules_status(l, at, !is_read, width);
+		if (st == MMIO__STATUS__OK) {
+			st = fuzz_model_access(&model, l, at, width, !is_read, &v);
+		}
 		if (st != MMIO__STATUS__OK) {
 			return st;
 		}
