@@ -286,6 +286,7 @@ fuzz_expected_result(const struct session *s, const Mmio__Request *req)
 	case MMIO__REQUEST__BODY_LIST_REGISTERS:
 	case MMIO__REQUEST__BODY_SIM_DEVICE:
 	case MMIO__REQUEST__BODY_TRACE_SUBSCRIBE:
+	case MMIO__REQUEST__BODY_RENEW:
 		return DISPATCH_REPLY;
 	case MMIO__REQUEST__BODY_POLL:
 		return DISPATCH_DEFER; /* or DISPATCH_REPLY */

@@ -718,6 +718,14 @@ fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio
 	case MMIO__REQUEST__BODY_RELEASE:
 		FUZZ_CHECK(find(s, req->release->lease) == NULL);
 		break;
+	case MMIO__REQUEST__BODY_RENEW:
+		/* The lease as it is now (no fuzzed grant gives leases a time). */
+		if (ok) {
+			const struct lease *l = find(s, req->renew->lease);
+			FUZZ_CHECK(l && reply->body_case == MMIO__REPLY__BODY_LEASE);
+			check_lease_info(reply->lease, l);
+		}
+		break;
 	case MMIO__REQUEST__BODY_REVOKE:
 		/*
 		 * With grace the holder is asked to release, and the lease stays until it does or
