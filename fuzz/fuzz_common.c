@@ -12,16 +12,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <sanitizer/asan_interface.h>
 
 #include "arena.h"
 #include "base/fd_closer.h"
 #include "base/log.h"
 #include "config/conf.h"
+#include "config/regmap_yaml.h"
 #include "device/backend.h"
 #include "device/fault.h"
 #include "fuzz_common.h"
+#include "fuzz_maps.h"
+#include "fuzz_model.h"
 #include "fuzz_oracle.h"
+#include "fuzz_sim.h"
 #include "mmio_limits.h"
 #include "service_config.h"
 #include "wire.h"
@@ -115,7 +120,7 @@ open_region(const char *name, uint64_t size, unsigned skew)
 	return r;
 }
 
-static void
+static struct grant *
 add_grant(struct region *r, enum grant_subject subject, uint32_t id, uint64_t offset,
 	  uint64_t length, bool read_only)
 {
@@ -124,13 +129,48 @@ add_grant(struct region *r, enum grant_subject subject, uint32_t id, uint64_t of
 	if (!p->grants) {
 		abort();
 	}
-	p->grants[p->n_grants++] = (struct grant){
+	p->grants[p->n_grants] = (struct grant){
 		.subject = subject,
 		.id = id,
 		.offset = offset,
 		.length = length,
 		.read_only = read_only,
 	};
+	return &p->grants[p->n_grants++];
+}
+
+/*
+ * The grants add_grant() collected, applied as mmiod applies a config's (region_set_policy()):
+ * each grant's register rules compiled against the region's map, so that leases are bound by
+ * the map's read-sensitive registers as in mmiod. After the maps are given.
+ */
+static void
+apply_policy(struct region *r)
+{
+	struct region_policy collected = r->policy;
+	char why[256];
+	r->policy = (struct region_policy){0};
+	if (region_set_policy(r, &collected, NULL, why, sizeof(why)) < 0) {
+		fprintf(stderr, "fuzz: %s's grants: %s\n", r->name, why);
+		abort();
+	}
+	free(collected.grants);
+}
+
+/* regs' map (fuzz_maps.h), given to mmiod as its config would: YAML, parsed and checked. */
+static void
+give_regs_map(struct region *regs)
+{
+	char err[512];
+	size_t len;
+	char *yaml = fuzz_map_yaml(fuzz_map_regs(), &len);
+	if (regmap_yaml_parse(yaml, len, "fuzzregs.yaml", &regs->regmap, err, sizeof(err)) < 0 ||
+	    regmap_yaml_check("fuzzregs.yaml", regs->regmap, FUZZ_REGS_SIZE, err, sizeof(err)) <
+		    0) {
+		fprintf(stderr, "fuzz: regs' map: %s\n", err);
+		abort();
+	}
+	free(yaml);
 }
 
 void
@@ -151,9 +191,21 @@ fuzz_world_init(unsigned max_leases)
 	struct region *regs = open_region("regs", FUZZ_REGS_SIZE, FUZZ_REGS_SKEW);
 	add_grant(regs, GRANT_USER, 1000, 0x10, 0x10, true);
 	add_grant(regs, GRANT_GROUP, 2000, 0, FUZZ_REGS_SIZE, false);
+	give_regs_map(regs);
+	/* Interrupt subscriptions and the model's timers need a loop; nothing runs it. */
+	struct event_base *base = event_base_new();
+	FUZZ_CHECK(base != NULL);
+	struct region *dev = fuzz_sim_open(base);
+	add_grant(dev, GRANT_USER, 1000, 0, FUZZ_DEV_RW, false)->irq = true;
+	add_grant(dev, GRANT_USER, 1000, FUZZ_DEV_RW, FUZZ_DEV_SIZE - FUZZ_DEV_RW, true);
+	add_grant(dev, GRANT_USER, 1002, 0, FUZZ_DEV_SIZE, false)->device = true;
 	t->regions[FUZZ_REGION_RAM] = ram;
 	t->regions[FUZZ_REGION_REGS] = regs;
+	t->regions[FUZZ_REGION_DEV] = dev;
 	t->count = FUZZ_N_REGIONS;
+	for (unsigned i = 0; i < FUZZ_N_REGIONS; i++) {
+		apply_policy(t->regions[i]);
+	}
 
 	struct mmiod_config cfg;
 	conf_init(&cfg);
@@ -162,8 +214,7 @@ fuzz_world_init(unsigned max_leases)
 	cfg.limits.max_leases_per_connection = max_leases;
 	service_init(&fuzz_world.svc, t, &cfg, (uid_t)-1);
 	conf_finish(&cfg);
-	/* No region has an interrupt, so no event loop is needed. */
-	fuzz_world.svc.base = NULL;
+	fuzz_world.svc.base = base;
 
 	fuzz_world.ids[FUZZ_ID_ROOT] = (struct identity){.pid = 100, .uid = 0, .gid = 0};
 	fuzz_world.ids[FUZZ_ID_USER] = (struct identity){
@@ -178,42 +229,23 @@ fuzz_world_init(unsigned max_leases)
 void
 fuzz_world_reset(void)
 {
-	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
+	for (unsigned i = FUZZ_REGION_RAM; i <= FUZZ_REGION_REGS; i++) {
 		const struct backend *b = fuzz_world.table.regions[i]->backend;
 		for (uint64_t k = 0; k < b->len; k++) {
 			b->base[k] = (uint8_t)(k * 7 + 1 + i);
 		}
 	}
+	struct region *dev = fuzz_world.table.regions[FUZZ_REGION_DEV];
+	FUZZ_CHECK(dev->irq == NULL && fuzz_sim_pristine(dev));
+	fuzz_oracle_reset();
 }
 
 void
-fuzz_snapshot_take(struct fuzz_snapshot *snap)
+fuzz_world_finish(void)
 {
-	const struct backend *ram = fuzz_world.table.regions[FUZZ_REGION_RAM]->backend;
-	const struct backend *regs = fuzz_world.table.regions[FUZZ_REGION_REGS]->backend;
-	memcpy(snap->bytes, ram->base, FUZZ_RAM_SIZE);
-	memcpy(snap->bytes + FUZZ_RAM_SIZE, regs->base, FUZZ_REGS_SIZE);
-}
-
-bool
-fuzz_snapshot_same(const struct fuzz_snapshot *snap)
-{
-	const struct backend *ram = fuzz_world.table.regions[FUZZ_REGION_RAM]->backend;
-	const struct backend *regs = fuzz_world.table.regions[FUZZ_REGION_REGS]->backend;
-	return memcmp(snap->bytes, ram->base, FUZZ_RAM_SIZE) == 0 &&
-	       memcmp(snap->bytes + FUZZ_RAM_SIZE, regs->base, FUZZ_REGS_SIZE) == 0;
-}
-
-uint64_t
-fuzz_peek(const struct lease *l, uint64_t off, unsigned width)
-{
-	const struct backend *b = region_of_lease(l)->backend;
-	FUZZ_CHECK(width <= 8 && off <= l->len && l->len - off >= width);
-	uint64_t v = 0;
-	for (unsigned i = 0; i < width; i++) {
-		v |= (uint64_t)b->base[l->start + off + i] << (8 * i);
+	if (fuzz_sim_used()) {
+		fuzz_sim_reset(fuzz_world.table.regions[FUZZ_REGION_DEV]);
 	}
-	return v;
 }
 
 /* What conn.c must do with req in s's state, by the rules of docs/PROTOCOL.md and mmio.proto. */
@@ -254,6 +286,7 @@ fuzz_expected_result(const struct session *s, const Mmio__Request *req)
 	case MMIO__REQUEST__BODY_LIST_REGISTERS:
 	case MMIO__REQUEST__BODY_SIM_DEVICE:
 	case MMIO__REQUEST__BODY_TRACE_SUBSCRIBE:
+	case MMIO__REQUEST__BODY_RENEW:
 		return DISPATCH_REPLY;
 	case MMIO__REQUEST__BODY_POLL:
 		return DISPATCH_DEFER; /* or DISPATCH_REPLY */
@@ -333,13 +366,15 @@ fuzz_exchange_run(struct fuzz_exchange *x, struct session *s, const Mmio__Reques
 	if (x->res == DISPATCH_REPLY || x->res == DISPATCH_REPLY_CLOSE) {
 		fuzz_check_reply(&x->reply, req->id);
 	}
+	/* A poll's first attempt: fuzz_check_poll() judges it, the devices with it. */
+	bool polled = req->body_case == MMIO__REQUEST__BODY_POLL && x->res != DISPATCH_CLOSE &&
+		      req->poll->timeout_ms <= MMIO_POLL_MAX_MS;
 	if (x->res == DISPATCH_REPLY) {
 		fuzz_check_outcome(s, req, &x->reply, &b);
-	} else {
+	} else if (!polled) {
 		FUZZ_CHECK(fuzz_snapshot_same(&b.mem));
 	}
-	if (req->body_case == MMIO__REQUEST__BODY_POLL && x->res != DISPATCH_CLOSE &&
-	    req->poll->timeout_ms <= MMIO_POLL_MAX_MS) {
+	if (polled) {
 		const Mmio__Poll *m = req->poll;
 		struct poll_state p = {
 			.lease_id = m->lease,
@@ -348,7 +383,7 @@ fuzz_exchange_run(struct fuzz_exchange *x, struct session *s, const Mmio__Reques
 			.mask = m->mask,
 			.value = m->value,
 		};
-		fuzz_check_poll(s, &p, m->timeout_ms == 0, x->res, &x->reply);
+		fuzz_check_poll(s, &p, m->timeout_ms == 0, x->res, &x->reply, &b.mem);
 	}
 	close_pass_fd(&x->scratch);
 }
@@ -359,11 +394,10 @@ fuzz_exchange_poll(struct fuzz_exchange *x, struct session *s, const struct poll
 {
 	mmio__reply__init(&x->reply);
 	x->scratch = (struct reply_scratch){.pass_fds = {-1, -1}};
-	struct fuzz_snapshot before;
+	static struct fuzz_snapshot before;
 	fuzz_snapshot_take(&before);
 	x->res = dispatch_poll_step(s, p, last_chance, &x->reply, &x->scratch);
-	FUZZ_CHECK(fuzz_snapshot_same(&before));
-	fuzz_check_poll(s, p, last_chance, x->res, &x->reply);
+	fuzz_check_poll(s, p, last_chance, x->res, &x->reply, &before);
 	if (trace) {
 		trace_reply(s, last_chance ? "poll, last chance" : "poll", x->res, &x->reply);
 	}
@@ -506,6 +540,7 @@ fuzz_check_leases(struct session *const *sessions, unsigned n)
 		in_sets += check_set_leases(&sessions[i]->leases);
 	}
 	FUZZ_CHECK(in_sets == in_regions);
+	fuzz_check_irq();
 }
 
 unsigned

@@ -33,20 +33,25 @@ void fuzz_fail(const char *what, const char *file, int line) __attribute__((nore
 /*
  * Regions: "ram", 4 KiB at a page (address residue 0 mod 8), and "regs", 64
  * bytes at residue 2, both mem backends with ASan-poisoned bytes around them so
- * an access outside a region is reported even though the memory is mapped.
+ * an access outside a region is reported even though the memory is mapped;
+ * "regs" has a register map (fuzz_maps.h). "dev", FUZZ_DEV_SIZE bytes at
+ * address 0: a sim region with a register map and a Lua model (fuzz_sim.h).
  */
 #define FUZZ_RAM_SIZE  4096
 #define FUZZ_REGS_SIZE 64
 #define FUZZ_REGS_SKEW 2
-enum { FUZZ_REGION_RAM, FUZZ_REGION_REGS, FUZZ_N_REGIONS };
+enum { FUZZ_REGION_RAM, FUZZ_REGION_REGS, FUZZ_REGION_DEV, FUZZ_N_REGIONS };
 
 /*
  * Callers, as the kernel would name them at accept:
  * root: everything read-write, an admin.
  * user (uid 1000, groups 1000 and 2000): ram [0, 0x800) rw and [0x800, 0x1000) ro;
- *   regs [0x10, 0x20) ro for uid 1000 and all of regs rw for group 2000.
- * admin (uid 1001, admin group 50): lists and revokes every lease, may lease nothing.
- * stranger (uid 1002): no grant at all.
+ *   regs [0x10, 0x20) ro for uid 1000 and all of regs rw for group 2000;
+ *   dev [0, 0x60) rw with its interrupt and [0x60, 0x80) ro.
+ * admin (uid 1001, admin group 50): lists and revokes every lease, acts as any sim
+ *   device, may lease nothing.
+ * stranger (uid 1002): no grant but a device grant on dev: it may act as dev's
+ *   device (SimDevice) and list dev's registers, and lease nothing.
  */
 enum { FUZZ_ID_ROOT, FUZZ_ID_USER, FUZZ_ID_ADMIN, FUZZ_ID_STRANGER, FUZZ_N_IDS };
 
@@ -61,18 +66,19 @@ extern struct fuzz_world fuzz_world;
 /* Builds the world once per process; a connection may hold max_leases leases. */
 void fuzz_world_init(unsigned max_leases);
 
-/* Refills the regions with their start pattern, so that every input starts alike. */
+/*
+ * Refills the mem regions with their start pattern, so that every input starts alike; dev must
+ * be as fuzz_world_finish() left it, and no interrupt subscription left from the last input.
+ */
 void fuzz_world_reset(void);
 
-/* The bytes of every region, to prove a request changed none. */
-struct fuzz_snapshot {
-	uint8_t bytes[FUZZ_RAM_SIZE + FUZZ_REGS_SIZE];
-};
-void fuzz_snapshot_take(struct fuzz_snapshot *snap);
-bool fuzz_snapshot_same(const struct fuzz_snapshot *snap);
-
-/* The little-endian value of width bytes at offset off of lease l, read around mmiod. */
-uint64_t fuzz_peek(const struct lease *l, uint64_t off, unsigned width);
+/*
+ * The end of an input, every connection gone: dev reset (registers and model) if the input
+ * used it. Here rather than at the start, so that what its model allocated while the input
+ * ran is freed within it: libFuzzer counts mallocs and frees per input, and runs an input
+ * with more mallocs again to look for a leak.
+ */
+void fuzz_world_finish(void);
 
 /*
  * A frame decoded as conn.c decodes it: protobuf-c with arena.c's allocator,

@@ -4,10 +4,11 @@
  * input says so; it is received as conn_read_cb() receives it (wire_recv_keep_fds
  * into a buffer of limits.max_frame bytes, every fd closed through
  * fd_closer_close()), then protobuf-c unpacks it with the arena allocator,
- * dispatch() handles it against mem regions, the reply is packed (and must fit
- * a frame and decode again), then everything is freed; a deferred Poll gets its
- * last attempt. fuzz_common.c checks the outcome; after the input no descriptor
- * may be left open, in this process or in flight (fuzz_fds_close_check).
+ * dispatch() handles it against the world's regions (mem and sim), the reply is
+ * packed (and must fit a frame and decode again), then everything is freed; a
+ * deferred Poll gets its last attempt. fuzz_common.c checks the outcome; after
+ * the input no descriptor may be left open, in this process or in flight
+ * (fuzz_fds_close_check).
  *
  * Input: one setup byte, two more if bit 4 says so, then the frame (at most
  * MMIO_MAX_FRAME + 1 bytes).
@@ -26,10 +27,11 @@
  * An empty frame reads as the client's hangup, as in conn.c. Every input starts
  * from the same state: another connection (uid 1000) holds
  * ram [0xf00, +0x100); after Hello, the caller holds what its grants allow of
- * ram [0, +0x100), ram [0x100, +0), regs [0, +0x40) and ram [0x800, +0x100),
- * acquired in that order. Lease ids in the frame are relative to the first of
- * these leases (fuzz_rebase_lease_ids): 1 is the other connection's, 2.. the
- * caller's, 0 one released before. All leases are revoked after each input.
+ * ram [0, +0x100), ram [0x100, +0), regs [0, +0x40), ram [0x800, +0x100) and
+ * dev [0, +0x60) (the sim region), acquired in that order. Lease ids in the
+ * frame are relative to the first of these leases (fuzz_rebase_lease_ids): 1 is
+ * the other connection's, 2.. the caller's, 0 one released before. All leases
+ * are revoked after each input, and dev is reset (fuzz_world_finish).
  */
 #include <errno.h>
 #include <limits.h>
@@ -43,6 +45,7 @@
 #include "base/fd_closer.h"
 #include "core/limits.h"
 #include "fuzz_common.h"
+#include "fuzz_maps.h"
 #include "mmio_limits.h"
 #include "wire.h"
 
@@ -193,6 +196,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		acquire(&caller, "ram", 0x100, 0);
 		acquire(&caller, "regs", 0, 0x40);
 		acquire(&caller, "ram", 0x800, 0x100);
+		acquire(&caller, "dev", 0, FUZZ_DEV_RW);
 	}
 	caller.refused = (setup & 8) != 0;
 	fuzz_check_leases(all, 2);
@@ -204,5 +208,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
 		FUZZ_CHECK(TAILQ_EMPTY(&fuzz_world.table.regions[i]->space.leases));
 	}
+	fuzz_world_finish();
 	return 0;
 }

@@ -2,46 +2,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device/backend_sim.h"
 #include "device/region.h"
 #include "fuzz_common.h"
+#include "fuzz_model.h"
 #include "fuzz_oracle.h"
+#include "fuzz_policy.h"
+#include "fuzz_regmap_oracle.h"
+#include "fuzz_sim_oracle.h"
 #include "mmio_limits.h"
 
-/*
- * The status a load (or, with is_store, a store of value) through l must get,
- * by the rules of mmio.proto and lease.h, worked out independently of lease.c:
- * read-only first (stores), then width, alignment on the absolute address, range,
- * and the value's width.
- */
-static Mmio__Status
-access_status(const struct lease *l, uint64_t off, unsigned width, bool is_store, uint64_t value)
-{
-	if (!l) {
-		return MMIO__STATUS__NOT_FOUND;
-	}
-	if (is_store && l->read_only) {
-		return MMIO__STATUS__PERMISSION_DENIED;
-	}
-	if (width != 1 && width != 2 && width != 4 && width != 8) {
-		return MMIO__STATUS__INVALID_ARGUMENT;
-	}
-	if ((l->space->addr + l->start + off) % width != 0) {
-		return MMIO__STATUS__UNALIGNED;
-	}
-	if (off > l->len || l->len - off < width) {
-		return MMIO__STATUS__OUT_OF_RANGE;
-	}
-	if (is_store && width < 8 && value >> (8 * width) != 0) {
-		return MMIO__STATUS__INVALID_ARGUMENT;
-	}
-	return MMIO__STATUS__OK;
-}
-
-static uint64_t
-width_mask(unsigned width)
-{
-	return width >= 8 ? UINT64_MAX : (UINT64_C(1) << (8 * width)) - 1;
-}
+/* dev's interrupt subscription: the lease it was made through, 0 for none. */
+static uint64_t irq_lease;
 
 static const struct lease *
 find(const struct session *s, uint64_t id)
@@ -106,34 +78,6 @@ names_lease(const Mmio__Request *req, uint64_t *id)
 	}
 }
 
-/* Independent of policy.c: does g name who (its uid, or its gid or a supplementary group)? */
-static bool
-grant_names(const struct grant *g, const struct identity *who)
-{
-	if (g->subject == GRANT_USER) {
-		return g->id == who->uid;
-	}
-	bool in = g->id == who->gid;
-	for (unsigned i = 0; i < who->n_groups; i++) {
-		in |= g->id == who->groups[i];
-	}
-	return in;
-}
-
-/* fuzz_world has no extra uid and admin group 50. */
-static bool
-is_root(const struct identity *who)
-{
-	return who->uid == 0;
-}
-
-static bool
-is_admin(const struct identity *who)
-{
-	struct grant admin = {.subject = GRANT_GROUP, .id = 50};
-	return is_root(who) || grant_names(&admin, who);
-}
-
 /* The live lease with this id, whoever holds it. */
 static const struct lease *
 find_any(uint64_t id)
@@ -151,14 +95,9 @@ find_any(uint64_t id)
 }
 
 static const struct region *
-find_region(const char *name)
+dev_region(void)
 {
-	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
-		if (strcmp(fuzz_world.table.regions[i]->name, name) == 0) {
-			return fuzz_world.table.regions[i];
-		}
-	}
-	return NULL;
+	return fuzz_world.table.regions[FUZZ_REGION_DEV];
 }
 
 /*
@@ -170,15 +109,17 @@ find_region(const char *name)
 static Mmio__Status
 acquire_status(const struct session *s, const Mmio__Acquire *a, bool *read_only)
 {
-	const struct region *r = find_region(a->region);
+	const struct region *r = fuzz_find_region(a->region);
 	if (!r) {
 		return MMIO__STATUS__NOT_FOUND;
 	}
-	bool named = is_root(&s->who), covered = is_root(&s->who);
-	*read_only = !is_root(&s->who);
-	for (unsigned i = 0; i < r->policy.n_grants && !is_root(&s->who); i++) {
+	bool root = fuzz_is_root(&s->who);
+	bool named = root, covered = root;
+	*read_only = !root;
+	for (unsigned i = 0; i < r->policy.n_grants && !root; i++) {
 		const struct grant *g = &r->policy.grants[i];
-		if (!grant_names(g, &s->who)) {
+		/* A device grant leases nothing: as if it were not there. */
+		if (g->device || !fuzz_grant_names(g, &s->who)) {
 			continue;
 		}
 		named = true;
@@ -226,7 +167,9 @@ block_status(const struct lease *l, uint64_t off, unsigned width, size_t count, 
 	if (count == 0 || count > MMIO_MAX_BATCH_OPS) {
 		return MMIO__STATUS__INVALID_ARGUMENT;
 	}
-	Mmio__Status st = access_status(l, off, width, false, 0);
+	/* The rules are judged as each access runs (the block read) or before the first store
+	 * (the block write), after these. */
+	Mmio__Status st = fuzz_lease_status(l, off, width, false, 0);
 	if (st != MMIO__STATUS__OK) {
 		return st;
 	}
@@ -235,18 +178,44 @@ block_status(const struct lease *l, uint64_t off, unsigned width, size_t count, 
 		return MMIO__STATUS__OUT_OF_RANGE;
 	}
 	if (!repeat &&
-	    (st = access_status(l, (uint64_t)last, width, false, 0)) != MMIO__STATUS__OK) {
+	    (st = fuzz_lease_status(l, (uint64_t)last, width, false, 0)) != MMIO__STATUS__OK) {
 		return st;
 	}
 	if (values && l->read_only) {
 		return MMIO__STATUS__PERMISSION_DENIED;
 	}
 	for (size_t i = 0; values && i < count; i++) {
-		if (values[i] & ~width_mask(width)) {
+		if (values[i] & ~fuzz_width_mask(width)) {
 			return MMIO__STATUS__INVALID_ARGUMENT;
 		}
 	}
 	return MMIO__STATUS__OK;
+}
+
+/* dev's subscription, if its lease is still there (a lease that went must have ended it). */
+static uint64_t
+irq_holder(void)
+{
+	return irq_lease && find_any(irq_lease) ? irq_lease : 0;
+}
+
+/*
+ * The interrupt requests through l: only dev has an interrupt; one subscriber, through a
+ * lease that may own it (fuzz_may_own_irq); ack and unsubscribe through that lease only.
+ */
+static Mmio__Status
+irq_status(const struct session *s, Mmio__Request__BodyCase kind, const struct lease *l)
+{
+	if (!l) {
+		return MMIO__STATUS__NOT_FOUND;
+	}
+	if (kind != MMIO__REQUEST__BODY_IRQ_SUBSCRIBE) {
+		return irq_holder() == l->id ? MMIO__STATUS__OK : MMIO__STATUS__INVALID_ARGUMENT;
+	}
+	return region_of_lease(l) != dev_region() ? MMIO__STATUS__INVALID_ARGUMENT
+	       : !fuzz_may_own_irq(l, &s->who)    ? MMIO__STATUS__PERMISSION_DENIED
+	       : irq_holder()                     ? MMIO__STATUS__CONFLICT
+						  : MMIO__STATUS__OK;
 }
 
 void
@@ -254,6 +223,7 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 {
 	*b = (struct fuzz_before){.check_status = true, .want = MMIO__STATUS__OK};
 	fuzz_snapshot_take(&b->mem);
+	b->irq_count = sim_device_irq_count(dev_region()->backend);
 	const struct lease *l = NULL;
 	switch (req->body_case) {
 	case MMIO__REQUEST__BODY_ACQUIRE:
@@ -274,21 +244,19 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 		break;
 	case MMIO__REQUEST__BODY_LOAD:
 		l = find(s, req->load->lease);
-		b->want = access_status(l, req->load->offset, req->load->width, false, 0);
+		b->want = fuzz_access_status(l, req->load->offset, req->load->width, false, 0);
 		break;
 	case MMIO__REQUEST__BODY_STORE:
 		l = find(s, req->store->lease);
-		b->want = access_status(l, req->store->offset, req->store->width, true,
-					req->store->value);
+		b->want = fuzz_access_status(l, req->store->offset, req->store->width, true,
+					     req->store->value);
 		break;
 	case MMIO__REQUEST__BODY_MODIFY: {
 		const Mmio__Modify *m = req->modify;
 		l = find(s, m->lease);
+		/* Refused before the load, which may have side effects. */
 		b->want = l && l->read_only ? MMIO__STATUS__PERMISSION_DENIED
-					    : access_status(l, m->offset, m->width, false, 0);
-		if (b->want == MMIO__STATUS__OK) {
-			b->old_value = fuzz_peek(l, m->offset, m->width);
-		}
+					    : fuzz_access_status(l, m->offset, m->width, false, 0);
 		break;
 	}
 	case MMIO__REQUEST__BODY_BATCH: {
@@ -301,7 +269,7 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 		break;
 	}
 	case MMIO__REQUEST__BODY_REVOKE:
-		b->want = !is_admin(&s->who) ? MMIO__STATUS__PERMISSION_DENIED
+		b->want = !fuzz_is_admin(&s->who) ? MMIO__STATUS__PERMISSION_DENIED
 			  : req->revoke->grace_ms > MMIO_MAX_GRACE_MS
 				  ? MMIO__STATUS__INVALID_ARGUMENT
 			  : find_any(req->revoke->lease) ? MMIO__STATUS__OK
@@ -311,18 +279,14 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 	case MMIO__REQUEST__BODY_RENEW:
 		b->want = find(s, req->renew->lease) ? MMIO__STATUS__OK : MMIO__STATUS__NOT_FOUND;
 		break;
-	/* No region has an interrupt, so nobody is subscribed either. */
 	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
-		l = find(s, req->irq_subscribe->lease);
-		b->want = l ? MMIO__STATUS__INVALID_ARGUMENT : MMIO__STATUS__NOT_FOUND;
+		b->want = irq_status(s, req->body_case, find(s, req->irq_subscribe->lease));
 		break;
 	case MMIO__REQUEST__BODY_IRQ_ACK:
-		l = find(s, req->irq_ack->lease);
-		b->want = l ? MMIO__STATUS__INVALID_ARGUMENT : MMIO__STATUS__NOT_FOUND;
+		b->want = irq_status(s, req->body_case, find(s, req->irq_ack->lease));
 		break;
 	case MMIO__REQUEST__BODY_IRQ_UNSUBSCRIBE:
-		l = find(s, req->irq_unsubscribe->lease);
-		b->want = l ? MMIO__STATUS__INVALID_ARGUMENT : MMIO__STATUS__NOT_FOUND;
+		b->want = irq_status(s, req->body_case, find(s, req->irq_unsubscribe->lease));
 		break;
 	case MMIO__REQUEST__BODY_BLOCK_READ: {
 		const Mmio__BlockRead *m = req->block_read;
@@ -338,26 +302,19 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 		break;
 	}
 	case MMIO__REQUEST__BODY_LIST_REGISTERS:
-		/* The fuzzed regions have no register map: known or not, the same NOT_FOUND. */
-		b->want = MMIO__STATUS__NOT_FOUND;
-		break;
 	case MMIO__REQUEST__BODY_SIM_DEVICE:
-		/*
-		 * No device grant anywhere: only admins get past the permission check, and no
-		 * fuzzed region is a sim, so a known one is INVALID_ARGUMENT.
-		 */
-		b->want = !is_admin(&s->who)                     ? MMIO__STATUS__PERMISSION_DENIED
-			  : find_region(req->sim_device->region) ? MMIO__STATUS__INVALID_ARGUMENT
-								 : MMIO__STATUS__NOT_FOUND;
+		/* Worked out with the outcome: fuzz_regmap_oracle.c, fuzz_sim_oracle.c. */
+		b->check_status = false;
 		break;
 	case MMIO__REQUEST__BODY_TRACE_SUBSCRIBE:
 		/*
 		 * Admins only, before the lookup. A known region: OK, or RESOURCE_EXHAUSTED with
 		 * MMIO_TRACE_MAX_TRACERS whose closed pipes no access has noticed yet.
 		 */
-		b->want = !is_admin(&s->who) ? MMIO__STATUS__PERMISSION_DENIED
-			  : find_region(req->trace_subscribe->region) ? MMIO__STATUS__OK
-								      : MMIO__STATUS__NOT_FOUND;
+		b->want = !fuzz_is_admin(&s->who) ? MMIO__STATUS__PERMISSION_DENIED
+			  : fuzz_find_region(req->trace_subscribe->region)
+				  ? MMIO__STATUS__OK
+				  : MMIO__STATUS__NOT_FOUND;
 		b->check_status = b->want != MMIO__STATUS__OK;
 		break;
 	case MMIO__REQUEST__BODY_POLL:
@@ -380,23 +337,15 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 	}
 }
 
-/* May the device bytes have changed? Only through a write that succeeded, at least in part. */
-static bool
-may_write(const Mmio__Request *req, const Mmio__Reply *reply)
-{
-	switch (req->body_case) {
-	case MMIO__REQUEST__BODY_STORE:
-	case MMIO__REQUEST__BODY_MODIFY:
-	case MMIO__REQUEST__BODY_BLOCK_WRITE:
-	case MMIO__REQUEST__BODY_BATCH:
-		return reply->status == MMIO__STATUS__OK;
-	default:
-		return false;
-	}
-}
+/* The model every check runs the request on: the devices before it. */
+static struct fuzz_snapshot model;
 
-static void
-check_block(const struct session *s, const Mmio__Request *req, const Mmio__Reply *reply)
+/*
+ * Block read and write, their checks passed: one access after another on the
+ * model, the first failure (a device's) ends it; a read returns every value.
+ */
+static Mmio__Status
+run_block(const struct session *s, const Mmio__Request *req, const Mmio__Reply *reply)
 {
 	bool is_read = req->body_case == MMIO__REQUEST__BODY_BLOCK_READ;
 	uint64_t id = is_read ? req->block_read->lease : req->block_write->lease;
@@ -405,44 +354,38 @@ check_block(const struct session *s, const Mmio__Request *req, const Mmio__Reply
 	bool repeat = is_read ? req->block_read->repeat : req->block_write->repeat;
 	size_t count = is_read ? req->block_read->count : req->block_write->n_values;
 	const struct lease *l = find(s, id);
-	if (reply->status != MMIO__STATUS__OK) {
-		return;
-	}
-	if (is_read) {
+	bool ok = reply->status == MMIO__STATUS__OK;
+	if (is_read && ok) {
 		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_VALUES &&
 			   reply->values->n_values == count);
 	}
 	for (size_t i = 0; i < count; i++) {
 		uint64_t at = repeat ? off : off + i * width;
-		if (is_read) {
-			FUZZ_CHECK(reply->values->values[i] == fuzz_peek(l, at, width));
-		} else if (!repeat || i == count - 1) {
-			FUZZ_CHECK(fuzz_peek(l, at, width) == req->block_write->values[i]);
+		uint64_t v = is_read ? 0 : req->block_write->values[i];
+		Mmio__Status st = fuzz_rules_status(l, at, !is_read, width);
+		if (st == MMIO__STATUS__OK) {
+			st = fuzz_model_access(&model, l, at, width, !is_read, &v);
+		}
+		if (st != MMIO__STATUS__OK) {
+			return st;
+		}
+		if (is_read && ok) {
+			FUZZ_CHECK(reply->values->values[i] == v);
 		}
 	}
-}
-
-/* Where byte off of lease l sits in a fuzz_snapshot. */
-static size_t
-snapshot_index(const struct lease *l, uint64_t off)
-{
-	const struct region *r = region_of_lease(l);
-	size_t base = r == fuzz_world.table.regions[FUZZ_REGION_RAM] ? 0 : FUZZ_RAM_SIZE;
-	return base + l->start + off;
+	return MMIO__STATUS__OK;
 }
 
 /*
- * A batch, run against a model of the device bytes: each op gets the status
- * the lease rules give, in order (after the first failure with stop_on_error:
- * CANCELLED); with all_or_nothing and any op failing its checks, none runs
- * (the failing ones get their error, the others CANCELLED). Loads return the
- * model's value, other ops 0; at the end the device must equal the model.
+ * A batch, run on the model: each op gets the status the lease rules give, in
+ * order (after the first failure with stop_on_error: CANCELLED), or the
+ * device's failure; with all_or_nothing and any op failing the lease rules, none
+ * runs (the failing ones get their error, the others CANCELLED). Loads return
+ * the model's value, other ops 0.
  */
 static void
-check_batch(const struct session *s, const Mmio__Batch *m, const Mmio__Reply *reply,
-	    const struct fuzz_before *b)
+check_batch(const struct session *s, const Mmio__Batch *m, const Mmio__Reply *reply)
 {
-	static struct fuzz_snapshot model;
 	static Mmio__Status want[MMIO_MAX_BATCH_OPS];
 	size_t n = m->n_lease;
 	FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_BATCH && reply->batch->n_status == n &&
@@ -452,10 +395,11 @@ check_batch(const struct session *s, const Mmio__Batch *m, const Mmio__Reply *re
 		const struct lease *l = find(s, m->lease[i]);
 		switch (m->op[i]) {
 		case MMIO__BATCH_OP__BATCH_OP_LOAD:
-			want[i] = access_status(l, m->offset[i], m->width[i], false, 0);
+			want[i] = fuzz_access_status(l, m->offset[i], m->width[i], false, 0);
 			break;
 		case MMIO__BATCH_OP__BATCH_OP_STORE:
-			want[i] = access_status(l, m->offset[i], m->width[i], true, m->value[i]);
+			want[i] =
+				fuzz_access_status(l, m->offset[i], m->width[i], true, m->value[i]);
 			break;
 		case MMIO__BATCH_OP__BATCH_OP_BARRIER:
 			want[i] = l ? MMIO__STATUS__OK : MMIO__STATUS__NOT_FOUND;
@@ -469,32 +413,27 @@ check_batch(const struct session *s, const Mmio__Batch *m, const Mmio__Reply *re
 		}
 		any_fails |= want[i] != MMIO__STATUS__OK;
 	}
-	model = b->mem;
 	bool none_runs = m->all_or_nothing && any_fails, failed = false;
 	for (size_t i = 0; i < n; i++) {
 		Mmio__Status st = want[i];
+		bool access = m->op[i] == MMIO__BATCH_OP__BATCH_OP_LOAD ||
+			      m->op[i] == MMIO__BATCH_OP__BATCH_OP_STORE;
+		uint64_t value = 0;
 		if (none_runs) {
 			st = st == MMIO__STATUS__OK ? MMIO__STATUS__CANCELLED : st;
 		} else if (failed && m->stop_on_error) {
 			st = MMIO__STATUS__CANCELLED;
+		} else if (st == MMIO__STATUS__OK && access) {
+			bool store = m->op[i] == MMIO__BATCH_OP__BATCH_OP_STORE;
+			uint64_t v = store ? m->value[i] : 0;
+			st = fuzz_model_access(&model, find(s, m->lease[i]), m->offset[i],
+					       m->width[i], store, &v);
+			value = st == MMIO__STATUS__OK && !store ? v : 0;
 		}
 		failed |= st != MMIO__STATUS__OK;
 		FUZZ_CHECK(reply->batch->status[i] == st);
-		uint64_t value = 0;
-		if (st == MMIO__STATUS__OK && m->op[i] != MMIO__BATCH_OP__BATCH_OP_BARRIER) {
-			const struct lease *l = find(s, m->lease[i]);
-			size_t at = snapshot_index(l, m->offset[i]);
-			for (unsigned k = 0; k < m->width[i]; k++) {
-				if (m->op[i] == MMIO__BATCH_OP__BATCH_OP_LOAD) {
-					value |= (uint64_t)model.bytes[at + k] << (8 * k);
-				} else {
-					model.bytes[at + k] = (uint8_t)(m->value[i] >> (8 * k));
-				}
-			}
-		}
 		FUZZ_CHECK(reply->batch->value[i] == value);
 	}
-	FUZZ_CHECK(fuzz_snapshot_same(&model));
 }
 
 /* The grant g (NULL: root's, all of r) as listed in mg. */
@@ -516,13 +455,15 @@ static bool
 check_region_info(const struct session *s, const struct region *r, const Mmio__RegionInfo *info)
 {
 	size_t g = 0;
-	if (is_root(&s->who)) {
+	bool root = fuzz_is_root(&s->who);
+	if (root) {
 		FUZZ_CHECK(info && info->n_grants == 1);
 		check_grant(info->grants[g++], r, NULL);
 	}
-	for (unsigned j = 0; j < r->policy.n_grants && !is_root(&s->who); j++) {
+	for (unsigned j = 0; j < r->policy.n_grants && !root; j++) {
 		const struct grant *pg = &r->policy.grants[j];
-		if (grant_names(pg, &s->who)) {
+		/* Device grants lease nothing: not listed. */
+		if (!pg->device && fuzz_grant_names(pg, &s->who)) {
 			FUZZ_CHECK(info && g < info->n_grants);
 			check_grant(info->grants[g++], r, pg);
 		}
@@ -531,7 +472,8 @@ check_region_info(const struct session *s, const struct region *r, const Mmio__R
 		return false;
 	}
 	FUZZ_CHECK(g == info->n_grants && strcmp(info->name, r->name) == 0);
-	FUZZ_CHECK(strcmp(info->type, "mem") == 0 && info->size == r->space.len &&
+	const char *type = r == dev_region() ? "sim" : "mem";
+	FUZZ_CHECK(strcmp(info->type, type) == 0 && info->size == r->space.len &&
 		   info->address == r->space.addr && info->faults == r->faults);
 	return true;
 }
@@ -563,7 +505,7 @@ check_lease_info(const Mmio__LeaseInfo *info, const struct lease *l)
 static bool
 lease_visible(const struct session *s, const struct lease *l)
 {
-	return is_admin(&s->who) || l->set->uid == s->who.uid;
+	return fuzz_is_admin(&s->who) || l->set->uid == s->who.uid;
 }
 
 /* The visible live lease with the least id above after, or NULL. */
@@ -624,11 +566,7 @@ check_stats(const struct session *s, const Mmio__StatsReply *st)
 		}
 		leases += here;
 		faults += r->faults;
-		bool listed = is_admin(&s->who);
-		for (unsigned j = 0; j < r->policy.n_grants; j++) {
-			listed |= grant_names(&r->policy.grants[j], &s->who);
-		}
-		if (!listed) {
+		if (!fuzz_is_admin(&s->who) && !fuzz_leases_some(r, &s->who)) {
 			continue;
 		}
 		FUZZ_CHECK(k < st->n_regions);
@@ -639,29 +577,53 @@ check_stats(const struct session *s, const Mmio__StatsReply *st)
 	FUZZ_CHECK(k == st->n_regions && st->leases == leases && st->faults == faults);
 }
 
-/* Load, store, modify: the value read, the bytes written. */
-static void
-check_access(const struct session *s, const Mmio__Request *req, const Mmio__Reply *reply,
-	     const struct fuzz_before *b)
+/* Load, store, modify: the accesses on the model, the value read; the status they end with. */
+static Mmio__Status
+run_access(const struct session *s, const Mmio__Request *req, const Mmio__Reply *reply)
 {
-	if (reply->status != MMIO__STATUS__OK) {
-		return;
-	}
+	uint64_t v = 0;
+	Mmio__Status st;
 	if (req->body_case == MMIO__REQUEST__BODY_LOAD) {
 		const Mmio__Load *m = req->load;
-		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LOAD);
-		FUZZ_CHECK(reply->load->value == fuzz_peek(find(s, m->lease), m->offset, m->width));
+		st = fuzz_model_access(&model, find(s, m->lease), m->offset, m->width, false, &v);
 	} else if (req->body_case == MMIO__REQUEST__BODY_STORE) {
 		const Mmio__Store *m = req->store;
-		FUZZ_CHECK(fuzz_peek(find(s, m->lease), m->offset, m->width) == m->value);
+		v = m->value;
+		st = fuzz_model_access(&model, find(s, m->lease), m->offset, m->width, true, &v);
+		return st;
 	} else {
+		/* One load, then one store of the masked value at the same width. */
 		const Mmio__Modify *m = req->modify;
-		uint64_t next =
-			((b->old_value & ~m->mask) | (m->value & m->mask)) & width_mask(m->width);
-		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LOAD &&
-			   reply->load->value == b->old_value);
-		FUZZ_CHECK(fuzz_peek(find(s, m->lease), m->offset, m->width) == next);
+		const struct lease *l = find(s, m->lease);
+		st = fuzz_model_access(&model, l, m->offset, m->width, false, &v);
+		uint64_t next = ((v & ~m->mask) | (m->value & m->mask)) & fuzz_width_mask(m->width);
+		if (st == MMIO__STATUS__OK) {
+			st = fuzz_model_access(&model, l, m->offset, m->width, true, &next);
+		}
 	}
+	if (st == MMIO__STATUS__OK && reply->status == MMIO__STATUS__OK) {
+		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LOAD && reply->load->value == v);
+	}
+	return st;
+}
+
+/* SimDevice: the status, value and device state fuzz_sim_oracle.c works out. */
+static void
+check_sim_device(const struct session *s, const Mmio__SimDevice *m, const Mmio__Reply *reply,
+		 const struct fuzz_before *b)
+{
+	uint64_t value = 0;
+	bool has_value = false;
+	Mmio__Status want = fuzz_sim_device_expect(s, m, &model, b->irq_count, &value, &has_value);
+	FUZZ_CHECK(reply->status == want);
+	if (has_value) {
+		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LOAD &&
+			   reply->load->value == value);
+	} else {
+		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY__NOT_SET);
+	}
+	bool raised = want == MMIO__STATUS__OK && m->op == MMIO__SIM_OP__SIM_OP_IRQ;
+	FUZZ_CHECK(sim_device_irq_count(dev_region()->backend) == b->irq_count + raised);
 }
 
 /* The lease an acquire granted: what was asked, under the access the grants give. */
@@ -696,13 +658,11 @@ void
 fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio__Reply *reply,
 		   const struct fuzz_before *b)
 {
-	if (!may_write(req, reply)) {
-		FUZZ_CHECK(fuzz_snapshot_same(&b->mem));
-	}
-	if (b->check_status) {
-		FUZZ_CHECK(reply->status == b->want);
-	}
+	model = b->mem;
+	Mmio__Status want = b->want;
 	bool ok = reply->status == MMIO__STATUS__OK;
+	/* A poll's attempt changes the devices as fuzz_check_poll() says. */
+	bool polled = req->body_case == MMIO__REQUEST__BODY_POLL && !b->check_status;
 	switch (req->body_case) {
 	case MMIO__REQUEST__BODY_LIST_REGIONS:
 		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_REGIONS);
@@ -717,14 +677,10 @@ fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio
 		check_stats(s, reply->stats);
 		break;
 	case MMIO__REQUEST__BODY_LIST_REGISTERS:
-		/* The fuzzed regions have no register map: known or not, the same NOT_FOUND. */
-		FUZZ_CHECK(reply->status == MMIO__STATUS__NOT_FOUND &&
-			   reply->body_case == MMIO__REPLY__BODY__NOT_SET);
+		fuzz_check_register_map(s, req->list_registers, reply);
 		break;
 	case MMIO__REQUEST__BODY_SIM_DEVICE:
-		/* Refused whatever the op: no body, and (may_write) no device byte changed. */
-		FUZZ_CHECK(reply->status != MMIO__STATUS__OK &&
-			   reply->body_case == MMIO__REPLY__BODY__NOT_SET);
+		check_sim_device(s, req->sim_device, reply, b);
 		break;
 	case MMIO__REQUEST__BODY_TRACE_SUBSCRIBE:
 		FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY__NOT_SET);
@@ -734,15 +690,19 @@ fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio
 	case MMIO__REQUEST__BODY_LOAD:
 	case MMIO__REQUEST__BODY_STORE:
 	case MMIO__REQUEST__BODY_MODIFY:
-		check_access(s, req, reply, b);
+		if (want == MMIO__STATUS__OK) {
+			want = run_access(s, req, reply);
+		}
 		break;
 	case MMIO__REQUEST__BODY_BLOCK_READ:
 	case MMIO__REQUEST__BODY_BLOCK_WRITE:
-		check_block(s, req, reply);
+		if (want == MMIO__STATUS__OK) {
+			want = run_block(s, req, reply);
+		}
 		break;
 	case MMIO__REQUEST__BODY_BATCH:
 		if (ok) {
-			check_batch(s, req->batch, reply, b);
+			check_batch(s, req->batch, reply);
 		}
 		break;
 	case MMIO__REQUEST__BODY_ACQUIRE:
@@ -758,26 +718,60 @@ fuzz_check_outcome(const struct session *s, const Mmio__Request *req, const Mmio
 	case MMIO__REQUEST__BODY_RELEASE:
 		FUZZ_CHECK(find(s, req->release->lease) == NULL);
 		break;
+	case MMIO__REQUEST__BODY_RENEW:
+		/* The lease as it is now (no fuzzed grant gives leases a time). */
+		if (ok) {
+			const struct lease *l = find(s, req->renew->lease);
+			FUZZ_CHECK(l && reply->body_case == MMIO__REPLY__BODY_LEASE);
+			check_lease_info(reply->lease, l);
+		}
+		break;
 	case MMIO__REQUEST__BODY_REVOKE:
-		FUZZ_CHECK(!ok || find_any(req->revoke->lease) == NULL);
+		/*
+		 * With grace the holder is asked to release, and the lease stays until it does or
+		 * the timer fires; the world has a loop (dev's model and interrupt), which nothing
+		 * runs, so it stays. Without, it is gone.
+		 */
+		FUZZ_CHECK(!ok ||
+			   (find_any(req->revoke->lease) == NULL) == (req->revoke->grace_ms == 0));
+		break;
+	case MMIO__REQUEST__BODY_IRQ_SUBSCRIBE:
+		if (ok) {
+			irq_lease = req->irq_subscribe->lease;
+		}
+		break;
+	case MMIO__REQUEST__BODY_IRQ_UNSUBSCRIBE:
+		if (ok) {
+			irq_lease = 0;
+		}
 		break;
 	default:
 		break;
+	}
+	if (b->check_status) {
+		FUZZ_CHECK(reply->status == want);
+	}
+	if (!polled) {
+		FUZZ_CHECK(fuzz_snapshot_same(&model));
 	}
 }
 
 void
 fuzz_check_poll(const struct session *s, const struct poll_state *p, bool last_chance,
-		enum dispatch_result res, const Mmio__Reply *reply)
+		enum dispatch_result res, const Mmio__Reply *reply,
+		const struct fuzz_snapshot *before)
 {
 	const struct lease *l = find(s, p->lease_id);
-	Mmio__Status want =
-		l ? access_status(l, p->offset, p->width, false, 0) : missing(s, p->lease_id);
+	static struct fuzz_snapshot m;
+	m = *before;
+	uint64_t v = 0;
+	Mmio__Status want = l ? fuzz_model_checked(&m, l, p->offset, p->width, false, &v)
+			      : missing(s, p->lease_id);
+	FUZZ_CHECK(fuzz_snapshot_same(&m));
 	if (want != MMIO__STATUS__OK) {
 		FUZZ_CHECK(res == DISPATCH_REPLY && reply->status == want);
 		return;
 	}
-	uint64_t v = fuzz_peek(l, p->offset, p->width);
 	bool holds = (v & p->mask) == (p->value & p->mask);
 	if (!holds && !last_chance) {
 		FUZZ_CHECK(res == DISPATCH_DEFER);
@@ -786,4 +780,20 @@ fuzz_check_poll(const struct session *s, const struct poll_state *p, bool last_c
 	FUZZ_CHECK(res == DISPATCH_REPLY);
 	FUZZ_CHECK(reply->status == (holds ? MMIO__STATUS__OK : MMIO__STATUS__TIMEOUT));
 	FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_LOAD && reply->load->value == v);
+}
+
+void
+fuzz_check_irq(void)
+{
+	irq_lease = irq_holder();
+	for (unsigned i = 0; i < fuzz_world.table.count; i++) {
+		const struct region *r = fuzz_world.table.regions[i];
+		FUZZ_CHECK((r->irq != NULL) == (r == dev_region() && irq_lease != 0));
+	}
+}
+
+void
+fuzz_oracle_reset(void)
+{
+	irq_lease = 0;
 }

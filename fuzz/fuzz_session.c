@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "base/fd_closer.h"
+#include "core/limits.h"
 #include "fuzz_common.h"
 #include "mmio_limits.h"
 #include "session_ops.h"
@@ -83,7 +84,7 @@ static char *
 take_region(struct reader *r)
 {
 	static char long_name[MMIO_MAX_NAME + 2];
-	static char *const names[] = {"ram", "regs", "", "ramx", long_name};
+	static char *const names[] = {"ram", "regs", "", "ramx", long_name, "dev"};
 	if (!long_name[0]) {
 		memset(long_name, 'r', sizeof(long_name) - 1);
 	}
@@ -122,6 +123,10 @@ static struct {
 	bool page_seen;
 	bool page_more;
 	uint64_t page_last;
+	/* The last RegisterMap received, for SOP_REGISTER_PAGES. */
+	bool map_seen;
+	bool map_more;
+	uint32_t map_next;
 } st;
 
 static uint64_t
@@ -184,6 +189,12 @@ note_reply(const Mmio__Reply *reply)
 		st.page_seen = true;
 		st.page_more = list->more;
 		st.page_last = list->n_leases ? list->leases[list->n_leases - 1]->id : 0;
+	}
+	if (reply->status == MMIO__STATUS__OK &&
+	    reply->body_case == MMIO__REPLY__BODY_REGISTER_MAP) {
+		st.map_seen = true;
+		st.map_more = reply->register_map->more;
+		st.map_next = reply->register_map->next;
 	}
 }
 
@@ -408,6 +419,29 @@ op_list_page(struct conn_state *c, struct reader *r)
 	fuzz_fail("ListLeases pages never end", __FILE__, __LINE__);
 }
 
+/* ListRegisters from first; and, if follow, the pages after it while more is set. */
+static void
+list_registers(struct conn_state *c, char *region, uint32_t first, bool follow)
+{
+	/* Every page lists at least one register, and a map has at most REGMAP_MAX_REGISTERS. */
+	for (unsigned page = 0; page <= REGMAP_MAX_REGISTERS; page++) {
+		Mmio__ListRegisters body = MMIO__LIST_REGISTERS__INIT;
+		body.region = region;
+		body.first = first;
+		Mmio__Request req = MMIO__REQUEST__INIT;
+		req.body_case = MMIO__REQUEST__BODY_LIST_REGISTERS;
+		req.list_registers = &body;
+		st.map_seen = false;
+		send_request(c, &req);
+		if (!follow || !st.map_seen || !st.map_more) {
+			return;
+		}
+		FUZZ_CHECK(st.map_next > first);
+		first = st.map_next;
+	}
+	fuzz_fail("ListRegisters pages never end", __FILE__, __LINE__);
+}
+
 /* One op of the input; the bodies live on the stack until the frame is handled. */
 static void
 run_op(struct reader *r)
@@ -580,13 +614,11 @@ run_op(struct reader *r)
 		poll_tick(c, take_u8(r) & 1);
 		serve(c); /* reading goes on once the poll is over */
 		break;
-	case SOP_LIST_REGISTERS: {
-		Mmio__ListRegisters body = MMIO__LIST_REGISTERS__INIT;
-		body.region = take_region(r);
-		body.first = take_u8(r);
-		req.body_case = MMIO__REQUEST__BODY_LIST_REGISTERS;
-		req.list_registers = &body;
-		send_request(c, &req);
+	case SOP_LIST_REGISTERS:
+	case SOP_REGISTER_PAGES: {
+		char *region = take_region(r);
+		list_registers(c, region, take_u8(r),
+			       (code & 0x7f) % SOP_COUNT == SOP_REGISTER_PAGES);
 		break;
 	}
 	case SOP_SIM_DEVICE: {
@@ -702,5 +734,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(TAILQ_EMPTY(&fuzz_world.table.regions[i]->space.leases));
 	}
 	fuzz_fds_close_check(&st.fds);
+	fuzz_world_finish();
 	return 0;
 }

@@ -1,9 +1,10 @@
 /*
  * Writes the seed corpus: fuzz_gen_seeds DIR writes DIR/frame/<name> (inputs of
- * fuzz_frame.c: a setup byte, the fd bytes if it has them, and a packed Request) and
- * DIR/session/<name>
- * (inputs of fuzz_session.c, in the language of session_ops.h). The output is
- * committed under fuzz/corpus/; regenerate it when either input format changes:
+ * fuzz_frame.c: a setup byte, the fd bytes if it has them, and a packed Request)
+ * and DIR/session/<name> (inputs of fuzz_session.c, in the language of
+ * session_ops.h); those of the sim region and the register maps are
+ * gen_seeds_sim.c's. The output is committed under fuzz/corpus/; regenerate it
+ * when either input format changes:
  *   cmake --build build-fuzz --target fuzz_gen_seeds && build-fuzz/fuzz/fuzz_gen_seeds fuzz/corpus
  */
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "gen_seeds.h"
 #include "mmio.pb-c.h"
 #include "mmio_limits.h"
 #include "session_ops.h"
@@ -37,13 +39,6 @@ write_file(const char *kind, const char *name, const uint8_t *data, size_t len)
 	}
 }
 
-/* fuzz_frame: setup byte (fuzz_frame.c) + req. */
-enum { ROOT = 0, USER = 1, ADMIN = 2, STRANGER = 3, HELLO_DONE = 4, REFUSED = 8 };
-/* The setup bits of the receive path: fds attached, fd_closer's thread, max_frame 256, few fds. */
-enum { FDS = 0x10, THREAD = 0x20, SMALL_FRAME = 0x40, FEW_FDS = 0x80 };
-/* Kinds of fd (fuzz_common.h), 2 bits each: pipe, /dev/null, peer, nested; all four in turn. */
-enum { PIPE = 0x00, DEVNULL = 0x55, PEER = 0xaa, NESTED = 0xff, EVERY_KIND = 0xe4 };
-
 /* who is the caller, flags HELLO_DONE, REFUSED and the receive bits; n fds of kinds if FDS. */
 static void
 frame_fds(const char *name, unsigned who, unsigned flags, uint8_t n, uint8_t kinds,
@@ -62,7 +57,7 @@ frame_fds(const char *name, unsigned who, unsigned flags, uint8_t n, uint8_t kin
 	write_file("frame", name, buf, head + len);
 }
 
-static void
+void
 frame(const char *name, unsigned who, unsigned flags, Mmio__Request *req)
 {
 	frame_fds(name, who, flags, 0, 0, req);
@@ -81,9 +76,6 @@ acquire_frame(const char *name, unsigned who, const char *region, uint64_t offse
 	req.acquire = &acquire;
 	frame(name, who, HELLO_DONE, &req);
 }
-
-/* Relative lease ids of fuzz_frame: 1 the other connection's, 2.. the caller's. */
-enum { OTHER_LEASE = 1, RAM_LEASE = 2, EMPTY_LEASE = 3, REGS_LEASE = 4, RAM_HIGH_LEASE = 5 };
 
 static void
 frame_seeds(void)
@@ -280,12 +272,7 @@ frame_seeds(void)
 }
 
 /* fuzz_session: an op stream (session_ops.h). */
-struct stream {
-	uint8_t buf[4096];
-	size_t len;
-};
-
-static void
+void
 put(struct stream *s, uint8_t b)
 {
 	if (s->len == sizeof(s->buf)) {
@@ -296,13 +283,13 @@ put(struct stream *s, uint8_t b)
 }
 
 /* An op of side (A or B). */
-static void
+void
 put_op(struct stream *s, enum session_op op, unsigned side)
 {
 	put(s, (uint8_t)(op | side));
 }
 
-static void
+void
 put_u64(struct stream *s, uint64_t v)
 {
 	if (v < 0xc0) {
@@ -318,23 +305,20 @@ put_u64(struct stream *s, uint64_t v)
 	}
 }
 
-static void
+void
 put_width(struct stream *s, unsigned width)
 {
 	put(s, width == 1 ? 0 : width == 2 ? 1 : width == 4 ? 2 : 3);
 }
 
-enum { A = 0, B = SOP_ON_B };
-enum { RAM, REGS };
-
-static void
+void
 put_hello(struct stream *s, unsigned who)
 {
 	put_op(s, SOP_HELLO, who);
 	put(s, 0);
 }
 
-static void
+void
 put_acquire(struct stream *s, unsigned who, uint8_t region, uint64_t offset, uint64_t length)
 {
 	put_op(s, SOP_ACQUIRE, who);
@@ -344,7 +328,7 @@ put_acquire(struct stream *s, unsigned who, uint8_t region, uint64_t offset, uin
 }
 
 /* lease is the index among the leases granted so far in the input. */
-static void
+void
 access_op(struct stream *s, unsigned who, enum session_op op, uint8_t lease, uint64_t offset,
 	  unsigned width, uint64_t value)
 {
@@ -357,7 +341,7 @@ access_op(struct stream *s, unsigned who, enum session_op op, uint8_t lease, uin
 	}
 }
 
-static void
+void
 lease_op(struct stream *s, unsigned who, enum session_op op, uint8_t lease)
 {
 	put_op(s, op, who);
@@ -393,7 +377,7 @@ put_list_page(struct stream *s, unsigned who, uint8_t after, uint8_t m)
 	put(s, m);
 }
 
-static void
+void
 session(const char *name, const struct stream *s)
 {
 	write_file("session", name, s->buf, s->len);
@@ -673,5 +657,7 @@ main(int argc, char **argv)
 	out_dir = argv[1];
 	frame_seeds();
 	session_seeds();
+	sim_frame_seeds();
+	sim_session_seeds();
 	return 0;
 }

@@ -20,7 +20,8 @@
  *          0xe0..0xef: UINT64_MAX - (t - 0xe0); 0xf0..0xff: 8 bytes, little-endian.
  *   width  1 byte w: w < 0xf0 is 1, 2, 4 or 8 (w & 3); else w - 0xf0 (0, 3, 5...),
  *          0xff: UINT32_MAX.
- *   region 1 byte mod 5: "ram", "regs", "", "ramx", a name over MMIO_MAX_NAME.
+ *   region 1 byte mod 6: "ram", "regs", "", "ramx", a name over MMIO_MAX_NAME, "dev"
+ *          (the sim region, fuzz_sim.h).
  *   u8     1 byte.
  *
  * Every frame goes over the connection's own socket pair (SOCK_SEQPACKET) and
@@ -65,6 +66,8 @@ enum session_op {
 	SOP_LIST_REGISTERS, /* region, u8 first: ListRegisters */
 	SOP_SIM_DEVICE,     /* region, u8 op (mod 5), u64 offset, width, u64 mask, u64 value:
 			       SimDevice */
+	SOP_REGISTER_PAGES, /* region, u8 first: ListRegisters, then the pages after it while
+			       more is set */
 	SOP_TRACE,          /* region: TraceSubscribe (the pipe's read end closed at once) */
 	SOP_COUNT,
 };

@@ -483,3 +483,9 @@ sim_device_irq_count(const struct backend *b)
 {
 	return sim_of(b)->irq_count;
 }
+
+const struct regsim *
+sim_device_registers(const struct backend *b)
+{
+	return sim_of(b)->regs;
+}

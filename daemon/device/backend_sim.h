@@ -14,6 +14,7 @@
 
 struct backend;
 struct event_base;
+struct regsim;
 
 /* Whether b is a sim backend: only those take the calls below. */
 bool backend_is_sim(const struct backend *b);
@@ -62,6 +63,13 @@ int sim_device_irq(struct backend *b);
 
 /* Interrupts raised since start. */
 uint32_t sim_device_irq_count(const struct backend *b);
+
+/*
+ * The registers' state, to read raw (regsim_peek) without disturbing the device: no rule, no
+ * read side effect, no hook of the model. For an oracle that checks the device from outside
+ * (fuzz/); mmiod itself reads them through the calls above.
+ */
+const struct regsim *sim_device_registers(const struct backend *b);
 
 /* The loop is going: cancels the model's pending timers; none are armed after this. */
 void sim_device_stop(struct backend *b);

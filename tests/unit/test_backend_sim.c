@@ -1,8 +1,9 @@
 /*
  * device/backend_sim.c: a sim region opened from a spec and a map, accessed through a lease as
  * every path does (region_load/region_store: the map's rules apply, faults are not counted);
- * the device side (check, get, masked set, reset); the interrupt fd as UIO's (a 4-byte running
- * count, the latest only, acks that never fail); and what open and locate refuse.
+ * the device side (check, get, masked set, reset; the registers read raw from outside); the
+ * interrupt fd as UIO's (a 4-byte running count, the latest only, acks that never fail); and
+ * what open and locate refuse.
  */
 #include <errno.h>
 #include <poll.h>
@@ -21,6 +22,7 @@
 #include "config/regmap_yaml.h"
 #include "core/lease.h"
 #include "core/limits.h"
+#include "core/regsim.h"
 #include "device/backend.h"
 #include "device/backend_sim.h"
 #include "device/region.h"
@@ -144,9 +146,11 @@ test_device_side(void **state)
 	assert_int_equal(v, 0x03);
 	assert_int_equal(sim_device_get(b, 0x4, 1, &v), 0);
 	assert_int_equal(v, 0x03);
+	assert_int_equal(regsim_peek(sim_device_registers(b), 0x4, 1), 0x03);
 	assert_int_equal(load(f, 0x4, 1), 0x03);
 	assert_int_equal(sim_device_get(b, 0x4, 1, &v), 0);
 	assert_int_equal(v, 0x01);
+	assert_int_equal(regsim_peek(sim_device_registers(b), 0x4, 1), 0x01);
 	region_store(f->l, 0x0, 4, 0);
 	assert_int_equal(sim_device_reset(b), 0);
 	assert_int_equal(load(f, 0x0, 4), 0x12345678);
