@@ -570,7 +570,10 @@ static PyMethodDef client_methods[] = {
 	{"stats", (PyCFunction)client_stats, METH_NOARGS,
 	 "stats($self, /)\n--\n\n"
 	 "mmiod's figures: Stats(connections, leases, faults, requests, uptime_ms,\n"
-	 "rings, regions), regions a list of RegionStats(name, leases, faults)."},
+	 "rings, regions), regions a tuple of RegionStats(name, leases, faults), each\n"
+	 "with .figures: AccessFigures(loads, stores, modifies, polls, block_bytes,\n"
+	 "errors, latency, latency_sum_ns). .lease_stats: LeaseStats(id, region, uid,\n"
+	 "pid, figures) of every live lease (admins) or your uid's."},
 	{"acquire", (PyCFunction)(void (*)(void))client_acquire, METH_VARARGS | METH_KEYWORDS,
 	 "acquire($self, region, offset, length)\n--\n\n"
 	 "Lease [offset, offset+length) of region. Use it in a with statement, or call\n"

@@ -94,3 +94,41 @@ def test_trace_is_for_admins(new_daemon):
                        extra_groups=[], env=env, capture_output=True, text=True, timeout=60)
     assert (r.returncode, r.stdout, r.stderr) == (0, "ok\n", "")
     assert d.stop() == 0, d.log_text()
+
+
+def test_stats_per_lease_and_per_region(new_daemon):
+    # A daemon of its own: sim0's region figures count this test's accesses only.
+    d = new_daemon().start("--region", "sim0,type=mem,size=0x1000",
+                           "--region", "dev1,type=mem,size=0x1000")
+    with mmio.connect(d.socket) as c:
+        c.set_fast_path("off")  # every request through the socket, which the histogram times
+        with c.acquire("sim0", 0x40, 0x40) as lease:
+            for _ in range(3):
+                lease.load32(0)
+            lease.store32(0, 1)
+            lease.store32(4, 2)
+            assert lease.modify32(0, 0xF0, 0x30) == 1
+            with pytest.raises(mmio.OutOfRange):
+                lease.load32(0x40)
+            lease.write_block(0x10, [1, 2, 3, 4], 4)
+            lease.poll32(0, 0xFF, 0x31)
+            s = c.stats()
+        assert len(s) == 7  # the figures are attributes, after the tuple's items
+        assert s.lease_stats_more is False
+        (mine,) = s.lease_stats
+        assert isinstance(mine, mmio.LeaseStats)
+        assert (mine.id, mine.region, mine.uid, mine.pid) == (lease.id, "sim0", os.getuid(),
+                                                              os.getpid())
+        sim0, dev1 = s.regions
+        assert (sim0.name, dev1.name) == ("sim0", "dev1") and len(sim0) == 3
+        for f in (mine.figures, sim0.figures):
+            assert isinstance(f, mmio.AccessFigures)
+            # loads: 3, the modify's, the failed one, the poll's; stores: 2, the modify's, 4.
+            assert (f.loads, f.stores, f.modifies, f.polls, f.block_bytes) == (6, 7, 1, 1, 16)
+            assert f.errors == {"OUT_OF_RANGE": 1}
+            assert len(f.latency) == 32
+            assert sum(f.latency) == 3 + 2 + 1 + 1 + 1  # loads, stores, modify, failed, block
+            assert f.latency_sum_ns > 0
+        assert dev1.figures.loads == 0 and dev1.figures.errors == {}
+        assert c.stats().lease_stats == ()  # released
+    assert d.stop() == 0, d.log_text()
