@@ -241,3 +241,25 @@ def test_renew_without_a_time(client):
         lease.store32(0, 5)
     with pytest.raises(ValueError, match="released"):
         lease.renew()
+
+
+def test_handler_closes_its_client(daemon):
+    with mmio.connect(daemon.socket) as admin:
+        holder = mmio.connect(daemon.socket)
+        leases = [holder.acquire("sim0", 0x5700 + 4 * i, 4) for i in range(2)]
+        got = []
+
+        def handler(notice):
+            got.append(notice)
+            holder.close()  # the notices still waiting go with it
+
+        holder.set_revoke_handler(handler)
+        fd = holder.event_fd()
+        for lease in leases:
+            admin.revoke(lease.id)
+        wait_readable(fd)
+        assert holder.process_events() >= 1
+        assert holder.closed and len(got) == 1
+        assert all(lease.released for lease in leases)
+        with pytest.raises(ValueError, match="closed"):
+            holder.process_events()

@@ -132,3 +132,23 @@ def test_stats_per_lease_and_per_region(new_daemon):
         assert dev1.figures.loads == 0 and dev1.figures.errors == {}
         assert c.stats().lease_stats == ()  # released
     assert d.stop() == 0, d.log_text()
+
+
+def test_close_during_a_read_in_another_thread(daemon):
+    from conftest import start_waiter
+
+    with mmio.connect(daemon.socket) as admin:
+        trace = admin.trace("sim0")
+        outcome = []
+
+        def reader():
+            try:
+                outcome.append(next(trace))
+            except ValueError as e:
+                outcome.append(e)
+
+        t = start_waiter(reader)  # blocked in poll on the pipe, the GIL released
+        trace.close()
+        t.join()
+        assert isinstance(outcome[0], ValueError) and "closed" in str(outcome[0])
+        assert trace.closed
