@@ -107,6 +107,12 @@ client_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 	Py_INCREF(path);
 	self->path = path;
 	Py_XDECREF(bytes);
+	self->pending = PyList_New(0);
+	if (!self->pending) {
+		Py_DECREF(self); /* disconnects */
+		return NULL;
+	}
+	mmiopy_events_attach(client);
 	return (PyObject *)self;
 }
 
@@ -127,6 +133,8 @@ client_dealloc(MmioClient *self)
 	pthread_cond_destroy(&self->idle);
 	pthread_mutex_destroy(&self->idle_lock);
 	Py_CLEAR(self->path);
+	Py_CLEAR(self->revoke_handler);
+	Py_CLEAR(self->pending);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -202,6 +210,11 @@ client_close(MmioClient *self, PyObject *Py_UNUSED(ignored))
 	Py_BEGIN_ALLOW_THREADS
 		mmio_disconnect(client);
 	Py_END_ALLOW_THREADS
+	/* A handler that refers to this client would otherwise keep it alive for ever. */
+	Py_CLEAR(self->revoke_handler);
+	if (self->pending) {
+		(void)PyList_SetSlice(self->pending, 0, PY_SSIZE_T_MAX, NULL);
+	}
 	Py_DECREF(self);
 	Py_RETURN_NONE;
 }
@@ -334,11 +347,20 @@ client_acquire(MmioClient *self, PyObject *args, PyObject *kwds)
 	return (PyObject *)l;
 }
 
+/* mmio_revoke_grace's longest grace (include/mmio/client.h: more is -EINVAL). */
+#define REVOKE_GRACE_MAX_MS 60000
+
 static PyObject *
-client_revoke(MmioClient *self, PyObject *arg)
+client_revoke(MmioClient *self, PyObject *args, PyObject *kwds)
 {
+	static char *kwlist[] = {"lease_id", "grace_ms", NULL};
+	PyObject *id_obj;
+	PyObject *grace_obj = NULL;
 	uint64_t id;
-	if (mmiopy_u64(arg, "lease_id", &id) < 0) {
+	long grace_ms = 0;
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:revoke", kwlist, &id_obj, &grace_obj) ||
+	    mmiopy_u64(id_obj, "lease_id", &id) < 0 ||
+	    (grace_obj && mmiopy_timeout(grace_obj, 0, REVOKE_GRACE_MAX_MS, &grace_ms) < 0)) {
 		return NULL;
 	}
 	struct mmio_client *client = mmiopy_client_enter(self);
@@ -348,7 +370,8 @@ client_revoke(MmioClient *self, PyObject *arg)
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
 	Py_BEGIN_ALLOW_THREADS
-		rc = mmio_revoke(client, id);
+		rc = grace_ms > 0 ? mmio_revoke_grace(client, id, (unsigned)grace_ms)
+				  : mmio_revoke(client, id);
 		mmiopy_detail(client, rc, detail);
 	Py_END_ALLOW_THREADS
 	mmiopy_client_leave(self);
@@ -356,6 +379,92 @@ client_revoke(MmioClient *self, PyObject *arg)
 		return mmiopy_raise(rc, detail);
 	}
 	Py_RETURN_NONE;
+}
+
+static PyObject *
+client_set_revoke_handler(MmioClient *self, PyObject *handler)
+{
+	if (handler != Py_None && !PyCallable_Check(handler)) {
+		PyErr_Format(PyExc_TypeError, "the handler must be callable or None, not %.100s",
+			     Py_TYPE(handler)->tp_name);
+		return NULL;
+	}
+	if (!self->client) {
+		PyErr_SetString(PyExc_ValueError, "the client is closed");
+		return NULL;
+	}
+	/* Only the Python side changes: the library's handler collects for every client. */
+	PyObject *old = self->revoke_handler;
+	self->revoke_handler = handler == Py_None ? NULL : Py_NewRef(handler);
+	Py_XDECREF(old);
+	Py_RETURN_NONE;
+}
+
+static PyObject *
+client_event_fd(MmioClient *self, PyObject *Py_UNUSED(ignored))
+{
+	struct mmio_client *client = mmiopy_client_enter(self);
+	if (!client) {
+		return NULL;
+	}
+	int fd;
+	/* Opened on first use under the client's lock, which a request may hold. */
+	Py_BEGIN_ALLOW_THREADS
+		fd = mmio_event_fd(client);
+	Py_END_ALLOW_THREADS
+	mmiopy_client_leave(self);
+	if (fd < 0) {
+		return mmiopy_raise(fd, "");
+	}
+	return PyLong_FromLong(fd);
+}
+
+static PyObject *
+client_process_events(MmioClient *self, PyObject *Py_UNUSED(ignored))
+{
+	struct mmio_client *client = mmiopy_client_enter(self);
+	if (!client) {
+		return NULL;
+	}
+	int rc = mmiopy_events_collect(client, self->pending);
+	mmiopy_client_leave(self);
+	/* The handler runs with no call in flight: it may release leases, even close us. */
+	PyObject *handler = Py_XNewRef(self->revoke_handler);
+	PyObject *pending = Py_NewRef(self->pending);
+	PyObject *exc_type = NULL;
+	PyObject *exc = NULL;
+	PyObject *exc_tb = NULL;
+	if (rc < 0) {
+		/* The notices that came before a broken connection are handled first. */
+		PyErr_Fetch(&exc_type, &exc, &exc_tb);
+	}
+	Py_ssize_t n = mmiopy_events_deliver(handler, pending);
+	Py_XDECREF(handler);
+	Py_DECREF(pending);
+	if (n < 0) {
+		/* The handler's exception is the one to see. */
+		Py_XDECREF(exc_type);
+		Py_XDECREF(exc);
+		Py_XDECREF(exc_tb);
+		return NULL;
+	}
+	if (exc_type) {
+		PyErr_Restore(exc_type, exc, exc_tb);
+		return NULL;
+	}
+	return PyLong_FromSsize_t(n);
+}
+
+static PyObject *
+client_trace(MmioClient *self, PyObject *region)
+{
+	struct mmio_client *client = mmiopy_client_enter(self);
+	if (!client) {
+		return NULL;
+	}
+	PyObject *trace = mmiopy_trace_open(client, region);
+	mmiopy_client_leave(self);
+	return trace;
 }
 
 static PyObject *
@@ -461,16 +570,47 @@ static PyMethodDef client_methods[] = {
 	{"stats", (PyCFunction)client_stats, METH_NOARGS,
 	 "stats($self, /)\n--\n\n"
 	 "mmiod's figures: Stats(connections, leases, faults, requests, uptime_ms,\n"
-	 "rings, regions), regions a list of RegionStats(name, leases, faults)."},
+	 "rings, regions), regions a tuple of RegionStats(name, leases, faults), each\n"
+	 "with .figures: AccessFigures(loads, stores, modifies, polls, block_bytes,\n"
+	 "errors, latency, latency_sum_ns). .lease_stats: LeaseStats(id, region, uid,\n"
+	 "pid, figures) of every live lease (admins) or your uid's."},
 	{"acquire", (PyCFunction)(void (*)(void))client_acquire, METH_VARARGS | METH_KEYWORDS,
 	 "acquire($self, region, offset, length)\n--\n\n"
 	 "Lease [offset, offset+length) of region. Use it in a with statement, or call\n"
 	 "release(). NotFound (no such region), PermissionDenied (no grant covers it),\n"
 	 "OutOfRange, Conflict (another lease overlaps), ResourceExhausted."},
-	{"revoke", (PyCFunction)client_revoke, METH_O,
-	 "revoke($self, lease_id, /)\n--\n\n"
-	 "Admin only: release any client's lease by id (LeaseInfo.id, Lease.id).\n"
+	{"revoke", (PyCFunction)(void (*)(void))client_revoke, METH_VARARGS | METH_KEYWORDS,
+	 "revoke($self, lease_id, grace_ms=0)\n--\n\n"
+	 "Admin only: take any client's lease by id (LeaseInfo.id, Lease.id); its\n"
+	 "holder gets a RevokeNotice (reason 'admin') and its next use raises Revoked.\n"
+	 "grace_ms > 0 (up to 60000): the holder is asked to release it within that\n"
+	 "time, else mmiod revokes it then; returns once the holder is told.\n"
 	 "PermissionDenied for others, NotFound if there is no such lease."},
+	{"set_revoke_handler", (PyCFunction)client_set_revoke_handler, METH_O,
+	 "set_revoke_handler($self, handler, /)\n--\n\n"
+	 "handler(notice) is called by process_events() for each lease mmiod takes away\n"
+	 "(admin revoke, TTL run out, policy reload, shutdown): notice is a\n"
+	 "RevokeNotice(lease_id, reason, grace_ms, detail). None: notices are dropped.\n"
+	 "The handler may call the client (release the lease in its grace, say)."},
+	{"event_fd", (PyCFunction)client_event_fd, METH_NOARGS,
+	 "event_fd($self, /)\n--\n\n"
+	 "A descriptor that polls readable while revoke notices wait: for select,\n"
+	 "selectors or asyncio's add_reader; then call process_events(). It may wake\n"
+	 "with nothing to handle. Owned by the client (do not close it); the same one\n"
+	 "each time."},
+	{"process_events", (PyCFunction)client_process_events, METH_NOARGS,
+	 "process_events($self, /)\n--\n\n"
+	 "Reads the revoke notices waiting, without blocking, and calls the handler for\n"
+	 "each in order; returns how many. An exception the handler raises comes out of\n"
+	 "here; the notices after it wait for the next call. Disconnected once mmiod is\n"
+	 "gone, after the notices that came before (reason 'shutdown')."},
+	{"trace", (PyCFunction)client_trace, METH_O,
+	 "trace($self, region, /)\n--\n\n"
+	 "Admin only: every access on region as it happens, as a Trace: iterate it for\n"
+	 "TraceRecord(time_ns, uid, pid, lease, op, width, offset, register, value,\n"
+	 "status, mask, dropped, conn); fileno() for select; close() ends it.\n"
+	 "PermissionDenied for others (whether or not the region exists), NotFound,\n"
+	 "ResourceExhausted (the region has as many tracers as it may)."},
 	{"batch", (PyCFunction)(void (*)(void))client_batch, METH_FASTCALL | METH_KEYWORDS,
 	 "batch($self, ops, *, all_or_nothing=False, stop_on_error=False)\n--\n\n"
 	 "Lease.batch over several leases of this client: each op starts with its\n"

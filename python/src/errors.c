@@ -104,6 +104,10 @@ mmiopy_errors_init(PyObject *module)
 		if (!cls || PyDict_SetItemString(by_name, status, cls) < 0) {
 			return -1;
 		}
+		/* Revoked says why, as the detail does ("lease 7 was revoked: admin"). */
+		if (e == EKEYREVOKED && PyObject_SetAttrString(cls, "reason", Py_None) < 0) {
+			return -1;
+		}
 		classes[n_classes].err = e;
 		classes[n_classes].cls = cls;
 		n_classes++;
@@ -140,6 +144,24 @@ error_new(PyObject *cls, int err, const char *status, const char *detail, const 
 	return exc;
 }
 
+/* The reason at the end of mmiod's detail ("lease 7 was revoked: ttl") as exc.reason. */
+static int
+set_revoke_reason(PyObject *exc, const char *detail)
+{
+	static const char *const reasons[] = {"admin", "ttl", "policy", "fault", "shutdown"};
+	const char *sep = strrchr(detail, ':');
+	const char *said = sep ? sep + 1 + (sep[1] == ' ') : "";
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		if (strcmp(said, reasons[i]) == 0) {
+			PyObject *reason = PyUnicode_FromString(reasons[i]);
+			int rc = reason ? PyObject_SetAttrString(exc, "reason", reason) : -1;
+			Py_XDECREF(reason);
+			return rc;
+		}
+	}
+	return 0; /* no reason we know: the class's None */
+}
+
 PyObject *
 mmiopy_error_new(int err, const char *detail)
 {
@@ -164,7 +186,11 @@ mmiopy_error_new(int err, const char *detail)
 	char message[MMIOPY_DETAIL_LEN + 64];
 	(void)PyOS_snprintf(message, sizeof(message), "%s: %s", status,
 			    detail[0] ? detail : mmio_strerror(err));
-	return error_new(cls, err, status, detail, message);
+	PyObject *exc = error_new(cls, err, status, detail, message);
+	if (exc && err == -EKEYREVOKED && set_revoke_reason(exc, detail) < 0) {
+		Py_CLEAR(exc);
+	}
+	return exc;
 }
 
 PyObject *

@@ -412,6 +412,27 @@ lease_barrier(MmioLease *self, PyObject *Py_UNUSED(ignored))
 	Py_RETURN_NONE;
 }
 
+static PyObject *
+lease_renew(MmioLease *self, PyObject *Py_UNUSED(ignored))
+{
+	struct mmio_client *client;
+	struct mmio_lease *h = mmiopy_lease_enter(self, &client);
+	if (!h) {
+		return NULL;
+	}
+	char detail[MMIOPY_DETAIL_LEN];
+	int rc;
+	Py_BEGIN_ALLOW_THREADS
+		rc = mmio_renew(h);
+		mmiopy_detail(client, rc, detail);
+	Py_END_ALLOW_THREADS
+	mmiopy_lease_leave(self);
+	if (rc < 0) {
+		return mmiopy_raise(rc, detail);
+	}
+	Py_RETURN_NONE;
+}
+
 /* width bytes of v in the host's order: the bytes the device holds after a store of v. */
 static void
 put_value(unsigned char *dst, uint64_t v, unsigned width)
@@ -887,10 +908,17 @@ static PyMethodDef lease_methods[] = {
 	 "Splits at relative offset mid, as mmio_split(): returns a new Lease on the\n"
 	 "low part [start, start+mid); this lease keeps the rest, and its offset 0\n"
 	 "becomes the old offset mid. OutOfRange if mid > length."},
+	{"renew", (PyCFunction)lease_renew, METH_NOARGS,
+	 "renew($self, /)\n--\n\n"
+	 "Starts the lease's time again, under a grant with max_lease_ms: unrenewed,\n"
+	 "mmiod revokes it when the time runs out (a RevokeNotice with reason 'ttl').\n"
+	 "Renew well before (at half the time, say). Nothing happens to a lease\n"
+	 "without a time. Revoked once mmiod has taken it."},
 	{"release", (PyCFunction)lease_release, METH_NOARGS,
 	 "release($self, /)\n--\n\n"
 	 "Releases the lease. Calls in flight in other threads finish first (IRQ waits\n"
-	 "end with NotFound). NotFound if mmiod had revoked it. Releasing twice, or\n"
+	 "end with NotFound). Revoked if mmiod had revoked it (it is released all the same). "
+	 "Releasing twice, or\n"
 	 "after the client was closed, does nothing."},
 	{"irq_subscribe", (PyCFunction)lease_irq_subscribe, METH_NOARGS,
 	 "irq_subscribe($self, /)\n--\n\n"

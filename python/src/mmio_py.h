@@ -47,7 +47,9 @@ typedef struct {
 	unsigned waiters;                         /* threads in mmiopy_client_wait_idle */
 	pthread_mutex_t idle_lock;
 	pthread_cond_t idle;
-	PyObject *path; /* str, or None for the default */
+	PyObject *path;           /* str, or None for the default */
+	PyObject *revoke_handler; /* the callable of set_revoke_handler, or NULL */
+	PyObject *pending;        /* list: RevokeNotices taken from the library, not yet handled */
 	PyObject *weakrefs;
 } MmioClient;
 
@@ -161,6 +163,25 @@ int mmiopy_assignments_parse(PyObject *const *args, Py_ssize_t nargs, struct mmi
 void mmiopy_assignments_clear(struct mmiopy_assignments *a);
 PyObject *mmiopy_reg_store_fields(struct mmio_lease *h, struct mmio_client *client,
 				  const struct mmiopy_assignments *a);
+
+/*
+ * events.c: revoke notices. attach: the library's handler, which only collects (set once per
+ * connection). collect: mmio_process_events (GIL released), its notices appended to pending;
+ * 0, or -1 with an exception set (after appending those that came first). deliver: pending
+ * handed to handler (None: dropped) in order; the count, or -1 with the handler's exception
+ * (the notices after it stay pending).
+ */
+int mmiopy_events_init(PyObject *module);
+void mmiopy_events_attach(struct mmio_client *client);
+int mmiopy_events_collect(struct mmio_client *client, PyObject *pending);
+Py_ssize_t mmiopy_events_deliver(PyObject *handler, PyObject *pending);
+
+/*
+ * trace.c: mmio.Trace. open: TraceSubscribe for region on a handle client.c has entered (the
+ * Trace needs no client afterwards); a Trace, or NULL with an exception set.
+ */
+int mmiopy_trace_init(PyObject *module);
+PyObject *mmiopy_trace_open(struct mmio_client *client, PyObject *region);
 
 /* info.c: regions(), leases(), stats() results. */
 int mmiopy_info_init(PyObject *module);

@@ -171,7 +171,7 @@ PyInit__mmio(void)
 		}
 	}
 	if (mmiopy_errors_init(m) < 0 || mmiopy_info_init(m) < 0 || mmiopy_regs_init(m) < 0 ||
-	    mmiopy_batch_init() < 0 ||
+	    mmiopy_events_init(m) < 0 || mmiopy_trace_init(m) < 0 || mmiopy_batch_init() < 0 ||
 	    PyModule_AddStringConstant(m, "DEFAULT_SOCKET_PATH", MMIO_DEFAULT_SOCKET_PATH) < 0 ||
 	    PyModule_AddStringConstant(m, "library_version",
 				       mmio_client_version(NULL, NULL, NULL)) < 0 ||

@@ -217,7 +217,7 @@ def test_type_stub_lists_the_module():
     for name in mmio.__all__:
         assert ("class %s" % name in stub or "def %s" % name in stub or
                 "%s:" % name in stub), name
-    for cls in (mmio.Client, mmio.Lease, mmio.Irq):
+    for cls in (mmio.Client, mmio.Lease, mmio.Irq, mmio.Trace):
         for attr in dir(cls):
             if not attr.startswith("_"):
                 assert "def %s(" % attr in stub, "%s.%s" % (cls.__name__, attr)
