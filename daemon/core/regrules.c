@@ -512,6 +512,21 @@ refuse_mask(const struct regrules *t, const struct hit *h, uint64_t off, uint64_
 	return -EACCES;
 }
 
+bool
+regrules_store_judged_on_old(const struct regrules *t, uint64_t off, unsigned bytes)
+{
+	for (unsigned i = 0; i < t->n; i++) {
+		struct hit h[8];
+		unsigned n = hits_of(&t->e[i], off, bytes, h);
+		for (unsigned k = 0; k < n; k++) {
+			if (h[k].e->has_mask && !h[k].e->no_load && !h[k].e->preserve) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
 int
 regrules_check_store(const struct regrules *t, uint64_t off, unsigned bytes, uint64_t value,
 		     const uint64_t *old, uint64_t *out, char *why, size_t why_len)

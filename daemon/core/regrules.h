@@ -110,6 +110,14 @@ int regrules_check_load(const struct regrules *t, uint64_t off, unsigned bytes, 
 			size_t why_len);
 
 /*
+ * Whether a store at off of bytes may be refused for the value its register holds now (a write
+ * mask that refuses, on a register a load can read): REGRULES_NEED_OLD from
+ * regrules_check_store() then means a check ahead of the store must read it; else it only
+ * merges (preserve), which never refuses.
+ */
+bool regrules_store_judged_on_old(const struct regrules *t, uint64_t off, unsigned bytes);
+
+/*
  * May a store of value run? 0 with the value to store in *out (preserve merges old into it),
  * -EACCES with the reason in why, or REGRULES_NEED_OLD: call again with old, what the same
  * load reads now (old NULL: not read yet).

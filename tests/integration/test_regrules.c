@@ -176,10 +176,19 @@ masked_paths(void *arg)
 		{.lease = l, .kind = MMIO_OP_LOAD, .width = 2, .offset = 0x8}};
 	CHILD_CHECK(mmio_batch(c, narrow, 2, MMIO_BATCH_ALL_OR_NOTHING) == 2);
 	CHILD_CHECK(narrow[0].status == -ECANCELED && narrow[1].status == -EACCES);
-	/* Block write. */
-	const uint64_t values[] = {0x1, 0xf1};
+	/* All-or-nothing judges a store on the register's value now too: nothing runs. */
+	uint32_t ctrl;
+	struct mmio_op on_value[2] = {
+		{.lease = l, .kind = MMIO_OP_STORE, .width = 4, .offset = 0x0, .value = 0x5},
+		{.lease = l, .kind = MMIO_OP_STORE, .width = 4, .offset = 0x0, .value = 0x21}};
+	CHILD_CHECK(mmio_batch(c, on_value, 2, MMIO_BATCH_ALL_OR_NOTHING) == 2);
+	CHILD_CHECK(on_value[0].status == -ECANCELED && on_value[1].status == -EACCES);
+	CHILD_CHECK(mmio_load32(l, 0x0, &ctrl) == 0 && ctrl == 0x1);
+	/* Block write: checked whole before the first store. */
+	const uint64_t values[] = {0x3, 0xf1};
 	CHILD_CHECK(mmio_write_block(l, 0x0, 4, values, 2, MMIO_REPEAT) == -EACCES);
 	CHILD_CHECK(detail_has(c, "outside its write mask"));
+	CHILD_CHECK(mmio_load32(l, 0x0, &ctrl) == 0 && ctrl == 0x1);
 	/* Modify: judged on the bits it changes. */
 	CHILD_CHECK(mmio_modify(l, 0x0, 4, 0xf0, 0x20, NULL) == -EACCES);
 	CHILD_CHECK(mmio_modify(l, 0x0, 4, 0xf6, 0x06, NULL) == 0); /* LOCK stays 0 */

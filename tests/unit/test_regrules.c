@@ -160,6 +160,9 @@ test_write_mask_refuse(void **state)
 	/* The bits outside the mask are judged against the register's value now. */
 	assert_int_equal(regrules_check_store(t, 0x0, 4, 0x37, NULL, &out, why, sizeof(why)),
 			 REGRULES_NEED_OLD);
+	assert_true(regrules_store_judged_on_old(t, 0x0, 4));
+	assert_true(regrules_store_judged_on_old(t, 0x1, 1));
+	assert_false(regrules_store_judged_on_old(t, 0x8, 4));
 	uint64_t old = 0x30;
 	assert_int_equal(regrules_check_store(t, 0x0, 4, 0x37, &old, &out, why, sizeof(why)), 0);
 	assert_int_equal(out, 0x37);
@@ -202,6 +205,8 @@ test_write_mask_preserve(void **state)
 		0, NULL);
 	assert_int_equal(regrules_check_store(t, 0x0, 4, 0x03, NULL, &out, why, sizeof(why)),
 			 REGRULES_NEED_OLD);
+	/* Preserve merges, never refuses: a check ahead of the store need not read. */
+	assert_false(regrules_store_judged_on_old(t, 0x0, 4));
 	assert_int_equal(regrules_check_store(t, 0x0, 4, 0x03, &old, &out, why, sizeof(why)), 0);
 	assert_int_equal(out, 0xf3);
 	assert_int_equal(regrules_check_store(t, 0x0, 4, 0x0f, &old, &out, why, sizeof(why)), 0);
