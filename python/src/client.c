@@ -267,18 +267,20 @@ client_leases(MmioClient *self, PyObject *Py_UNUSED(ignored))
 		return NULL;
 	}
 	struct mmio_lease_info *infos = NULL;
+	uint64_t *ttl_ms = NULL;
 	char detail[MMIOPY_DETAIL_LEN];
 	int n;
 	Py_BEGIN_ALLOW_THREADS
-		n = mmio_list_leases(client, &infos);
+		n = mmio_list_leases_ttl(client, &infos, &ttl_ms);
 		mmiopy_detail(client, n, detail);
 	Py_END_ALLOW_THREADS
 	mmiopy_client_leave(self);
 	if (n < 0) {
 		return mmiopy_raise(n, detail);
 	}
-	PyObject *list = mmiopy_leases_to_list(infos, n);
+	PyObject *list = mmiopy_leases_to_list(infos, ttl_ms, n);
 	free(infos);
+	free(ttl_ms);
 	return list;
 }
 
@@ -566,7 +568,7 @@ static PyMethodDef client_methods[] = {
 	{"leases", (PyCFunction)client_leases, METH_NOARGS,
 	 "leases($self, /)\n--\n\n"
 	 "Live leases: every one for root and the admin group, your uid's for others.\n"
-	 "LeaseInfo(id, region, start, length, pid, uid, access)."},
+	 "LeaseInfo(id, region, start, length, pid, uid, access), and .ttl_ms (None: no TTL)."},
 	{"stats", (PyCFunction)client_stats, METH_NOARGS,
 	 "stats($self, /)\n--\n\n"
 	 "mmiod's figures: Stats(connections, leases, faults, requests, uptime_ms,\n"

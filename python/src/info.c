@@ -38,6 +38,8 @@ static PyStructSequence_Field lease_info_fields[] = {
 	{"pid", "the holder's pid"},
 	{"uid", "the holder's uid"},
 	{"access", "'rw' or 'ro'"},
+	/* An attribute only (not in the tuple), so that code unpacking 7 fields still works. */
+	{"ttl_ms", "ms before mmiod revokes it unless renewed (grant's max_lease_ms), or None"},
 	{NULL, NULL},
 };
 static PyStructSequence_Desc lease_info_desc = {
@@ -203,7 +205,7 @@ mmiopy_regions_to_list(const struct mmio_region_info *r, int n)
 }
 
 PyObject *
-mmiopy_leases_to_list(const struct mmio_lease_info *l, int n)
+mmiopy_leases_to_list(const struct mmio_lease_info *l, const uint64_t *ttl_ms, int n)
 {
 	PyObject *list = PyList_New(n);
 	for (int i = 0; list && i < n; i++) {
@@ -212,7 +214,8 @@ mmiopy_leases_to_list(const struct mmio_lease_info *l, int n)
 		    set(o, 2, u64(l[i].start)) < 0 || set(o, 3, u64(l[i].length)) < 0 ||
 		    set(o, 4, PyLong_FromLong((long)l[i].pid)) < 0 ||
 		    set(o, 5, PyLong_FromUnsignedLong((unsigned long)l[i].uid)) < 0 ||
-		    set(o, 6, str(mmiopy_access_name(l[i].access))) < 0) {
+		    set(o, 6, str(mmiopy_access_name(l[i].access))) < 0 ||
+		    set(o, 7, ttl_ms[i] ? u64(ttl_ms[i]) : Py_NewRef(Py_None)) < 0) {
 			Py_XDECREF(o);
 			Py_CLEAR(list);
 			break;

@@ -186,7 +186,7 @@ PyObject *mmiopy_trace_open(struct mmio_client *client, PyObject *region);
 /* info.c: regions(), leases(), stats() results. */
 int mmiopy_info_init(PyObject *module);
 PyObject *mmiopy_regions_to_list(const struct mmio_region_info *r, int n);
-PyObject *mmiopy_leases_to_list(const struct mmio_lease_info *l, int n);
+PyObject *mmiopy_leases_to_list(const struct mmio_lease_info *l, const uint64_t *ttl_ms, int n);
 PyObject *mmiopy_stats_to_object(const struct mmio_stats *s);
 const char *mmiopy_access_name(enum mmio_access access);
 

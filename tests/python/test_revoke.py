@@ -20,7 +20,7 @@ NOTICE_TIMEOUT_S = 60
 TTL_MS = 500
 
 
-def start_ttl_daemon(new_daemon):
+def start_ttl_daemon(new_daemon, ttl_ms=TTL_MS):
     """mmiod serving sim0 (64 KiB of memory): nobody (65534) leases it with a time."""
     d = new_daemon()
     conf = os.path.join(d.dir, "mmiod.conf")
@@ -29,7 +29,7 @@ def start_ttl_daemon(new_daemon):
             socket = { mode = "0666"; };
             regions = ( { name = "sim0"; type = "mem"; size = 0x10000;
                           grants = ( { user = 65534; access = "rw"; max_lease_ms = %d; } ); } );
-            """ % TTL_MS))
+            """ % ttl_ms))
     return d.start("--config", conf)
 
 
@@ -235,8 +235,24 @@ def test_renew_keeps_a_lease_past_its_time_then_ttl_revokes(new_daemon):
     assert d.stop() == 0, d.log_text()
 
 
+def test_leases_list_the_time_left(new_daemon):
+    d = start_ttl_daemon(new_daemon, ttl_ms=600000)
+    script = """
+        import sys, mmio
+        with mmio.connect(sys.argv[1]) as c:
+            lease = c.acquire("sim0", 0, 4)
+            (info,) = [i for i in c.leases() if i.id == lease.id]
+            assert 0 < info.ttl_ms <= 600000, info.ttl_ms
+            assert len(info) == 7  # an attribute, not in the tuple
+        print("ok")
+        """
+    run_as_nobody(script, d.socket)
+    assert d.stop() == 0, d.log_text()
+
+
 def test_renew_without_a_time(client):
     with client.acquire("sim0", 0x5600, 4) as lease:  # root's lease: no time
+        assert [i.ttl_ms for i in client.leases() if i.id == lease.id] == [None]
         lease.renew()
         lease.store32(0, 5)
     with pytest.raises(ValueError, match="released"):
