@@ -667,3 +667,30 @@ mmio_reg_store_fields(struct mmio_lease *lease, const char *const *assignments, 
 	}
 	return mmio_modify(lease, f.offset - lease->start, f.reg->width, mask, value, NULL);
 }
+
+const char *
+mmio_regmap_name_at(const struct mmio_regmap *map, uint64_t offset, char *buf, size_t len)
+{
+	for (size_t i = 0; map && len > 0 && i < map->n_registers; i++) {
+		const struct mmio_regmap_register *r = &map->registers[i];
+		if (offset < r->offset) {
+			continue;
+		}
+		uint64_t rel = offset - r->offset;
+		uint64_t index = r->count > 1 && r->stride ? rel / r->stride : 0;
+		if (index >= r->count) {
+			continue;
+		}
+		uint64_t inside = rel - index * r->stride;
+		if (inside >= r->width) {
+			continue;
+		}
+		int n = r->count > 1 ? snprintf(buf, len, "%s[%" PRIu64 "]", r->name, index)
+				     : snprintf(buf, len, "%s", r->name);
+		if (n > 0 && inside && (size_t)n < len) {
+			(void)snprintf(buf + n, len - (size_t)n, "+0x%" PRIx64, inside);
+		}
+		return buf;
+	}
+	return NULL;
+}

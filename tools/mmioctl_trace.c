@@ -38,34 +38,6 @@ on_interrupt(int sig)
 	interrupted = 1;
 }
 
-/* The name of the register of map at offset (REG, ARR[i], REG+0x2 inside one) into buf, or NULL. */
-static const char *
-register_at(const struct mmio_regmap *map, uint64_t offset, char *buf, size_t len)
-{
-	for (size_t i = 0; map && i < map->n_registers; i++) {
-		const struct mmio_regmap_register *r = &map->registers[i];
-		if (offset < r->offset) {
-			continue;
-		}
-		uint64_t rel = offset - r->offset;
-		uint64_t index = r->count > 1 && r->stride ? rel / r->stride : 0;
-		if (index >= r->count) {
-			continue;
-		}
-		uint64_t inside = rel - index * r->stride;
-		if (inside >= r->width) {
-			continue;
-		}
-		int n = r->count > 1 ? snprintf(buf, len, "%s[%" PRIu64 "]", r->name, index)
-				     : snprintf(buf, len, "%s", r->name);
-		if (n > 0 && inside && (size_t)n < len) {
-			(void)snprintf(buf + n, len - (size_t)n, "+0x%" PRIx64, inside);
-		}
-		return buf;
-	}
-	return NULL;
-}
-
 static void
 format_time(uint64_t ns, char *buf, size_t len)
 {
@@ -167,7 +139,7 @@ mmioctl_trace(const struct invocation *inv)
 			break;
 		}
 		char name[192];
-		print_record(&rec, register_at(map, rec.offset, name, sizeof(name)));
+		print_record(&rec, mmio_regmap_name_at(map, rec.offset, name, sizeof(name)));
 	}
 	(void)close(fd);
 	mmio_disconnect(client);

@@ -602,6 +602,15 @@ struct mmio_regmap {
 int mmio_regmap_get(struct mmio_client *client, const char *region, const struct mmio_regmap **out);
 
 /*
+ * The register of map at offset (since 0.4), as a trace names it: "REG", "ARR[i]" for an
+ * instance of an array, "REG+0x2" for a byte inside one; into buf (cut to len, NUL-ended).
+ * Returns buf, or NULL if no register covers offset (or map is NULL). Reads only the
+ * registers' name, offset, width, count and stride.
+ */
+const char *mmio_regmap_name_at(const struct mmio_regmap *map, uint64_t offset, char *buf,
+				size_t len);
+
+/*
  * mmio_reg_find on the region instead of a lease: the same names, errors and details ("did
  * you mean"), but out->offset is the register's offset in the region, and no range is
  * checked (so never -ERANGE).

@@ -18,20 +18,12 @@
 /* Room for "ARR[i]+0x..." in a record's register name. */
 #define REG_NAME_LEN 192
 
-/* What naming a record's register needs of one register of the map. */
-struct trace_reg {
-	char *name;
-	uint64_t offset;
-	uint64_t count;
-	uint64_t stride;
-	unsigned width;
-};
-
 typedef struct {
 	PyObject_HEAD int fd; /* -1 once closed */
 	unsigned reading;     /* reads in flight without the GIL: they close a closed fd */
 	int close_pending;    /* close() came during a read: the last reader closes fd */
-	struct trace_reg *regs;
+	/* What mmio_regmap_name_at needs of the map, copied: the trace outlives its client. */
+	struct mmio_regmap_register *regs;
 	size_t n_regs;
 	PyObject *region;
 } MmioTrace;
@@ -73,34 +65,34 @@ mmiopy_trace_init(PyObject *module)
 }
 
 static void
-free_regs(struct trace_reg *regs, size_t n)
+free_regs(struct mmio_regmap_register *regs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		free(regs[i].name);
+		free((char *)regs[i].name);
 	}
 	free(regs);
 }
 
 /* The map's registers copied (map may be NULL: none); 0 or -ENOMEM. Without the GIL. */
 static int
-copy_regs(const struct mmio_regmap *map, struct trace_reg **out, size_t *n_out)
+copy_regs(const struct mmio_regmap *map, struct mmio_regmap_register **out, size_t *n_out)
 {
 	*out = NULL;
 	*n_out = 0;
 	if (!map || map->n_registers == 0) {
 		return 0;
 	}
-	struct trace_reg *regs = calloc(map->n_registers, sizeof(*regs));
+	struct mmio_regmap_register *regs = calloc(map->n_registers, sizeof(*regs));
 	if (!regs) {
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < map->n_registers; i++) {
 		const struct mmio_regmap_register *r = &map->registers[i];
-		regs[i] = (struct trace_reg){.name = strdup(r->name),
-					     .offset = r->offset,
-					     .count = r->count,
-					     .stride = r->stride,
-					     .width = r->width};
+		regs[i] = (struct mmio_regmap_register){.name = strdup(r->name),
+							.offset = r->offset,
+							.count = r->count,
+							.stride = r->stride,
+							.width = r->width};
 		if (!regs[i].name) {
 			free_regs(regs, i);
 			return -ENOMEM;
@@ -155,28 +147,8 @@ mmiopy_trace_open(struct mmio_client *client, PyObject *region_obj)
 static const char *
 register_at(const MmioTrace *t, uint64_t offset, char *buf, size_t len)
 {
-	for (size_t i = 0; i < t->n_regs; i++) {
-		const struct trace_reg *r = &t->regs[i];
-		if (offset < r->offset) {
-			continue;
-		}
-		uint64_t rel = offset - r->offset;
-		uint64_t index = r->count > 1 && r->stride ? rel / r->stride : 0;
-		if (index >= r->count) {
-			continue;
-		}
-		uint64_t inside = rel - index * r->stride;
-		if (inside >= r->width) {
-			continue;
-		}
-		int n = r->count > 1 ? snprintf(buf, len, "%s[%" PRIu64 "]", r->name, index)
-				     : snprintf(buf, len, "%s", r->name);
-		if (n > 0 && inside && (size_t)n < len) {
-			(void)snprintf(buf + n, len - (size_t)n, "+0x%" PRIx64, inside);
-		}
-		return buf;
-	}
-	return NULL;
+	const struct mmio_regmap map = {.n_registers = t->n_regs, .registers = t->regs};
+	return mmio_regmap_name_at(&map, offset, buf, len);
 }
 
 static PyObject *

@@ -269,6 +269,15 @@ test_regmap_names_get(void **state)
 	assert_int_equal(ch->count, 4);
 	assert_int_equal(ch->stride, 4);
 	assert_int_equal(ch->offset, 0x20);
+	/* Offsets named as a trace names them. */
+	char name[32];
+	assert_string_equal(mmio_regmap_name_at(m, 0x0, name, sizeof(name)), "CTRL");
+	assert_string_equal(mmio_regmap_name_at(m, 0x2, name, sizeof(name)), "CTRL+0x2");
+	assert_string_equal(mmio_regmap_name_at(m, 0x28, name, sizeof(name)), "CH[2]");
+	assert_string_equal(mmio_regmap_name_at(m, 0x2d, name, sizeof(name)), "CH[3]+0x1");
+	assert_null(mmio_regmap_name_at(m, 0x30, name, sizeof(name)));
+	assert_string_equal(mmio_regmap_name_at(m, 0x28, name, 3), "CH");
+	assert_null(mmio_regmap_name_at(NULL, 0x0, name, sizeof(name)));
 
 	/* Fetched once: the second call is served from the client's copy, the same structs. */
 	const struct mmio_regmap *again;
