@@ -50,25 +50,34 @@ run_fail(struct mmio_client *client, int rc, const char *what)
 }
 
 /* The daemon's CPU time so far, or 0 when it is not known (no pid, no /proc). */
-uint64_t
-run_daemon_cpu(const struct run *r)
+struct daemon_usage
+run_daemon_usage(const struct run *r)
 {
-	uint64_t ns = 0;
+	struct daemon_usage u = {0};
 	const char *source;
-	if (r->t->daemon_pid > 0 && sys_cpu_ns(r->t->daemon_pid, &ns, &source) < 0) {
-		ns = 0;
+	if (r->t->daemon_pid <= 0) {
+		return u;
 	}
-	return ns;
+	if (sys_cpu_ns(r->t->daemon_pid, &u.cpu_ns, &source) < 0) {
+		u.cpu_ns = 0;
+	}
+	u.has_minflt = sys_minor_faults(r->t->daemon_pid, &u.minflt) == 0;
+	return u;
 }
 
 void
-run_set_daemon_cpu(const struct run *r, struct row *row, uint64_t before, uint64_t after,
-		   double ops)
+run_set_daemon_usage(const struct run *r, struct row *row, const struct daemon_usage *before,
+		     const struct daemon_usage *after, double ops)
 {
-	if (r->t->daemon_pid <= 0 || after < before || ops <= 0) {
+	if (r->t->daemon_pid <= 0 || ops <= 0) {
 		return;
 	}
-	row->server_cpu_ns_per_op = (double)(after - before) / ops;
+	if (after->cpu_ns >= before->cpu_ns) {
+		row->server_cpu_ns_per_op = (double)(after->cpu_ns - before->cpu_ns) / ops;
+	}
+	if (before->has_minflt && after->has_minflt && after->minflt >= before->minflt) {
+		row->server_faults_per_op = (double)(after->minflt - before->minflt) / ops;
+	}
 }
 
 struct row *
@@ -172,12 +181,12 @@ single_case(struct run *r, int store, int ring, int traced)
 	struct samples s;
 	samples_init(&s);
 	uint64_t start = 0;
-	uint64_t cpu0 = 0;
+	struct daemon_usage cpu0 = {0};
 	uint64_t client0 = 0;
 	size_t total = r->p->single_warmup + r->p->single_iters;
 	for (size_t i = 0; i < total && rc == 0; i++) {
 		if (i == r->p->single_warmup) {
-			cpu0 = run_daemon_cpu(r);
+			cpu0 = run_daemon_usage(r);
 			client0 = sys_thread_cpu_ns();
 			start = sys_now_ns();
 		}
@@ -191,7 +200,7 @@ single_case(struct run *r, int store, int ring, int traced)
 	}
 	double elapsed = (double)(sys_now_ns() - start);
 	uint64_t client1 = sys_thread_cpu_ns();
-	uint64_t cpu1 = run_daemon_cpu(r);
+	struct daemon_usage cpu1 = run_daemon_usage(r);
 	static const char *const names[2][2][2] = {
 		{{"mmiod load32", "mmiod store32"}, {"ring load32", "ring store32"}},
 		{{"traced load32", "traced store32"},
@@ -213,7 +222,7 @@ single_case(struct run *r, int store, int ring, int traced)
 			socket_verdict(r, row);
 		}
 		row->client_cpu_ns_per_op = (double)(client1 - client0) / (double)s.n;
-		run_set_daemon_cpu(r, row, cpu0, cpu1, (double)s.n);
+		run_set_daemon_usage(r, row, &cpu0, &cpu1, (double)s.n);
 		char prefix[48] = "";
 		if (r->t->client_cpu < 0) {
 			snprintf(prefix, sizeof(prefix), "unpinned: no verdict");
@@ -243,7 +252,7 @@ idle_case(struct run *r)
 	}
 	/* Past the daemon's spin (tens of microseconds) with a wide margin. */
 	nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL);
-	uint64_t cpu0 = run_daemon_cpu(r);
+	struct daemon_usage cpu0 = run_daemon_usage(r);
 	uint64_t t0 = sys_now_ns();
 	double secs = r->p->idle_seconds;
 	struct timespec d = {.tv_sec = (time_t)secs,
@@ -251,17 +260,17 @@ idle_case(struct run *r)
 	while (nanosleep(&d, &d) < 0 && errno == EINTR) {
 	}
 	uint64_t elapsed = sys_now_ns() - t0;
-	uint64_t cpu1 = run_daemon_cpu(r);
+	struct daemon_usage cpu1 = run_daemon_usage(r);
 	struct row *row = run_add_row(r, "daemon idle");
 	if (!row) {
 		return -ENOMEM;
 	}
-	double percent = (double)(cpu1 - cpu0) / (double)elapsed * 100;
+	double percent = (double)(cpu1.cpu_ns - cpu0.cpu_ns) / (double)elapsed * 100;
 	snprintf(row->target, sizeof(row->target), "<= %.1f %% CPU", IDLE_MAX_CPU_PERCENT);
 	row->verdict = percent <= IDLE_MAX_CPU_PERCENT ? VERDICT_PASS : VERDICT_MISS;
 	snprintf(row->note, sizeof(row->note),
 		 "daemon CPU %.3f %% (%" PRIu64 " us over %.2f s) with 1 ring open, unused",
-		 percent, (cpu1 - cpu0) / 1000, (double)elapsed / 1e9);
+		 percent, (cpu1.cpu_ns - cpu0.cpu_ns) / 1000, (double)elapsed / 1e9);
 	return 0;
 }
 
@@ -294,7 +303,7 @@ batch_case(struct run *r, size_t n)
 	for (int i = 0; i < 3 && rc == 0; i++) {
 		rc = mmio_batch(r->client, ops, n, 0);
 	}
-	uint64_t cpu0 = run_daemon_cpu(r);
+	struct daemon_usage cpu0 = run_daemon_usage(r);
 	uint64_t start = sys_now_ns();
 	uint64_t min_ns = (uint64_t)(r->p->batch_seconds * 1e9);
 	uint64_t now = start;
@@ -306,7 +315,7 @@ batch_case(struct run *r, size_t n)
 		}
 		now = t1;
 	}
-	uint64_t cpu1 = run_daemon_cpu(r);
+	struct daemon_usage cpu1 = run_daemon_usage(r);
 	char name[32];
 	snprintf(name, sizeof(name), "batch %zu", n);
 	struct row *row = rc == 0 ? run_add_row(r, name) : NULL;
@@ -334,7 +343,7 @@ batch_case(struct run *r, size_t n)
 			row->verdict = row->ops_per_s >= BATCH_4096_OPS_PER_S ? VERDICT_PASS
 									      : VERDICT_MISS;
 		}
-		run_set_daemon_cpu(r, row, cpu0, cpu1, total_ops);
+		run_set_daemon_usage(r, row, &cpu0, &cpu1, total_ops);
 		report_note_cpu(row, "", "daemon");
 	}
 	samples_finish(&s);

@@ -171,13 +171,13 @@ clients_run(struct run *r, int n, int ring)
 		}
 	}
 	gate_open(&gate, started);
-	uint64_t cpu0 = run_daemon_cpu(r);
+	struct daemon_usage cpu0 = run_daemon_usage(r);
 	uint64_t t0 = sys_now_ns();
 	if (err == 0) {
 		sleep_seconds(r->p->clients_seconds);
 	}
 	atomic_store(&stop, 1);
-	uint64_t cpu1 = run_daemon_cpu(r);
+	struct daemon_usage cpu1 = run_daemon_usage(r);
 
 	struct samples all;
 	samples_init(&all);
@@ -202,7 +202,7 @@ clients_run(struct run *r, int n, int ring)
 	}
 	if (err == 0) {
 		clients_row(r, row, n, ring, &all, ops, end - t0);
-		run_set_daemon_cpu(r, row, cpu0, cpu1, (double)ops);
+		run_set_daemon_usage(r, row, &cpu0, &cpu1, (double)ops);
 		report_note_cpu(row, "", "daemon");
 	}
 	samples_finish(&all);

@@ -303,7 +303,9 @@ print_legend(const char *cpu_source)
 	       "against the socket load32 of the same run. Batches mix loads and stores of widths\n"
 	       "1, 2, 4 and 8. Clients: each its own connection and lease, single load32s, ops/s\n"
 	       "in aggregate. daemon idle: its CPU while a client holds an open, unused ring.\n"
-	       "daemon CPU: %s. Targets are reported, not enforced.\n",
+	       "daemon CPU: %s; daemon faults/op: its minor page faults (/proc/PID/stat), 0\n"
+	       "when it neither grows nor shrinks its memory. Targets are reported, not "
+	       "enforced.\n",
 	       PINGPONG_MSG_SIZE, cpu_source ? cpu_source : "not available");
 }
 

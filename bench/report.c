@@ -24,6 +24,7 @@ report_add(struct report *r, const char *name, const char *placement)
 	snprintf(row->placement, sizeof(row->placement), "%s", placement);
 	row->p50_ns = row->p99_ns = row->ops_per_s = row->ratio = NAN;
 	row->client_cpu_ns_per_op = row->server_cpu_ns_per_op = NAN;
+	row->server_faults_per_op = NAN;
 	for (size_t i = 0; i < sizeof(row->rss_kib) / sizeof(row->rss_kib[0]); i++) {
 		row->rss_kib[i] = NAN;
 	}
@@ -65,10 +66,15 @@ report_note_cpu(struct row *row, const char *prefix, const char *server)
 	int has_d = !isnan(row->server_cpu_ns_per_op);
 	report_time(row->client_cpu_ns_per_op, c, sizeof(c));
 	report_time(row->server_cpu_ns_per_op, d, sizeof(d));
-	snprintf(row->note, sizeof(row->note), "%s%s%s%s%s%s%s%s%s", prefix,
-		 prefix[0] && (has_c || has_d) ? "; " : "", has_c || has_d ? "CPU/op: " : "",
-		 has_c ? "client " : "", has_c ? c : "", has_c && has_d ? ", " : "",
-		 has_d ? server : "", has_d ? " " : "", has_d ? d : "");
+	int n = snprintf(row->note, sizeof(row->note), "%s%s%s%s%s%s%s%s%s", prefix,
+			 prefix[0] && (has_c || has_d) ? "; " : "",
+			 has_c || has_d ? "CPU/op: " : "", has_c ? "client " : "", has_c ? c : "",
+			 has_c && has_d ? ", " : "", has_d ? server : "", has_d ? " " : "",
+			 has_d ? d : "");
+	if (!isnan(row->server_faults_per_op) && n >= 0 && (size_t)n < sizeof(row->note)) {
+		snprintf(row->note + n, sizeof(row->note) - (size_t)n, "; %s faults/op %.3g",
+			 server, row->server_faults_per_op);
+	}
 }
 
 static const char *
@@ -122,7 +128,7 @@ static const char *const col_title[N_COLS] = {
 /* Numbers are right-aligned, text left-aligned. */
 static const int col_right[N_COLS] = {0, 0, 1, 1, 1, 0, 0, 0, 0};
 
-#define CELL 128
+#define CELL 160 /* a note whole */
 
 static void
 row_cells(const struct row *row, char cells[N_COLS][CELL])
@@ -254,6 +260,7 @@ report_print_json(const struct report *r, FILE *out)
 			   row->verdict == VERDICT_NONE ? "" : verdict_name(row->verdict), 0, 0);
 		json_field(out, "client_cpu_ns_per_op", NULL, row->client_cpu_ns_per_op, 0);
 		json_field(out, "server_cpu_ns_per_op", NULL, row->server_cpu_ns_per_op, 0);
+		json_field(out, "server_faults_per_op", NULL, row->server_faults_per_op, 0);
 		json_field(out, "daemon_rss_kib_start", NULL, row->rss_kib[0], 0);
 		json_field(out, "daemon_rss_kib_after_cases", NULL, row->rss_kib[1], 0);
 		json_field(out, "daemon_rss_kib_churn_first", NULL, row->rss_kib[2], 0);

@@ -25,9 +25,10 @@ struct row {
 	enum verdict verdict;
 	double client_cpu_ns_per_op; /* the timing thread of mmio-bench */
 	double server_cpu_ns_per_op; /* mmiod, or the ping-pong server process */
+	double server_faults_per_op; /* its minor page faults */
 	double rss_kib[4]; /* daemon memory row: start, after the cases, churn round 1, last round
 			    */
-	char note[96];
+	char note[160];
 };
 
 struct report {

@@ -45,15 +45,21 @@ struct run {
  */
 int run_fail(struct mmio_client *client, int rc, const char *what);
 
-/* The daemon's CPU time so far in ns, or 0 when it is not known (no pid, no /proc). */
-uint64_t run_daemon_cpu(const struct run *r);
+/* What the daemon has used so far: all 0 when it is not known (no pid, no /proc). */
+struct daemon_usage {
+	uint64_t cpu_ns;
+	uint64_t minflt; /* minor page faults */
+	int has_minflt;
+};
+
+struct daemon_usage run_daemon_usage(const struct run *r);
 
 /*
- * Sets the row's daemon CPU per op from two run_daemon_cpu() readings around
- * ops operations (when the daemon is known); report_note_cpu() shows it.
+ * Sets the row's daemon CPU and page faults per op from two run_daemon_usage()
+ * readings around ops operations (when the daemon is known); report_note_cpu() shows them.
  */
-void run_set_daemon_cpu(const struct run *r, struct row *row, uint64_t before, uint64_t after,
-			double ops);
+void run_set_daemon_usage(const struct run *r, struct row *row, const struct daemon_usage *before,
+			  const struct daemon_usage *after, double ops);
 
 /* Appends a row of r's placement; prints and returns NULL when out of memory. */
 struct row *run_add_row(struct run *r, const char *name);

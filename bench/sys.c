@@ -144,6 +144,26 @@ sys_cpu_ns(pid_t pid, uint64_t *ns, const char **source)
 }
 
 int
+sys_minor_faults(pid_t pid, uint64_t *minflt)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		return -errno;
+	}
+	unsigned long long flt = 0;
+	/* The command name (field 2) of an mmiod has no spaces. */
+	int n = fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %llu", &flt);
+	fclose(f);
+	if (n != 1) {
+		return -EPROTO;
+	}
+	*minflt = flt;
+	return 0;
+}
+
+int
 sys_rss_kib(pid_t pid, uint64_t *kib)
 {
 	char path[64];

@@ -28,6 +28,13 @@ int sys_pin(pid_t tid, int cpu);
  */
 int sys_cpu_ns(pid_t pid, uint64_t *ns, const char **source);
 
+/*
+ * pid's minor page faults so far (/proc/PID/stat): memory it maps or grows (brk, mmap) faults
+ * when first touched. (No /proc file counts its system calls: /proc/PID/io leaves out
+ * recvmsg and sendmsg; use strace -c.) 0 or a negative errno.
+ */
+int sys_minor_faults(pid_t pid, uint64_t *minflt);
+
 /* VmRSS of pid in KiB. 0 or a negative errno. */
 int sys_rss_kib(pid_t pid, uint64_t *kib);
 

@@ -1,6 +1,7 @@
 /* mmiod: argv, config, regions, socket, privilege drop, signals, event loop, exit code. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,6 +452,20 @@ out_regions:
 	return exit_code;
 }
 
+/*
+ * A request's memory (a batch's 4096 decoded ops, its reply) comes from the heap and goes back
+ * to it. By default glibc gives the top of the heap back to the kernel after each big request
+ * (brk, a TLB shootdown on every CPU) and takes it again with page faults for the next, and
+ * serves the largest pieces with mmap/munmap. Fixed thresholds keep the heap at its high-water
+ * mark instead; a connection that closes gives its memory back (malloc_trim in conn.c).
+ */
+static void
+steady_heap(void)
+{
+	(void)mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	(void)mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -482,6 +497,7 @@ main(int argc, char **argv)
 	log_init(effective_level(&opt, &cfg), journal ? LOG_SINK_JOURNAL : LOG_SINK_STDERR);
 	/* Sends use MSG_NOSIGNAL; this covers any other write to a vanished peer. */
 	(void)signal(SIGPIPE, SIG_IGN); /* fails only for an invalid signal number */
+	steady_heap();
 
 	/* The receive and send buffers make this large: keep it off the stack. */
 	static struct daemon d;
