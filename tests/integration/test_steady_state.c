@@ -98,7 +98,9 @@ test_steady_state_batches_and_single_ops(void **state)
 	assert_int_equal(mmio_acquire(rc, "sim0", 0x8000, 0x10, &rl), 0);
 	run_rounds(c, l, ops, WARM_UP);
 	for (unsigned i = 0; i < WARM_UP; i++) {
+		uint32_t v;
 		assert_int_equal(mmio_store32(rl, 0, i), 0);
+		assert_int_equal(mmio_load32(rl, 0, &v), 0);
 	}
 	unsigned long long faults = minor_faults(f.pid);
 	char *maps = mappings(f.pid);
