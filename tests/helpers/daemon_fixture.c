@@ -412,3 +412,14 @@ daemon_fixture_start_clean(struct daemon_fixture *f, const char *const *args)
 	daemon_fixture_cleanup(f);
 	return -1;
 }
+
+int
+daemon_fixture_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		return -1;
+	}
+	int rc = fputs(text, f) < 0 ? -1 : 0;
+	return fclose(f) == 0 ? rc : -1;
+}

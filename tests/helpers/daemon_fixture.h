@@ -67,6 +67,9 @@ int daemon_fixture_stop(struct daemon_fixture *f);
 /* Removes what prepare and the daemon left in f->dir, and the dir; for a daemon reaped by hand. */
 void daemon_fixture_cleanup(struct daemon_fixture *f);
 
+/* Writes text to path (a config, a map, a model for the daemon): 0, or -1 with errno. */
+int daemon_fixture_write_file(const char *path, const char *text);
+
 /* Counts the lines of the daemon's log that contain needle. */
 int daemon_fixture_log_count(const struct daemon_fixture *f, const char *needle);
 

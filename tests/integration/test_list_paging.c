@@ -41,17 +41,6 @@ struct env {
 	unsigned conns;
 };
 
-static int
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		return -1;
-	}
-	int rc = fputs(text, f) < 0 ? -1 : 0;
-	return fclose(f) == 0 ? rc : -1;
-}
-
 /* The fewest bytes one of the attacker's leases takes in an unpaged LeaseList. */
 static size_t
 min_listed_bytes(void)
@@ -82,8 +71,8 @@ start_daemon(struct env *env, const char *limits)
 	}
 	snprintf(env->conf_path, sizeof(env->conf_path), "%s/mmiod.conf", env->daemon.dir);
 	const char *const args[] = {"--config", env->conf_path, NULL};
-	if (write_file(env->conf_path, conf) < 0 || chmod(env->daemon.dir, 0755) < 0 ||
-	    daemon_fixture_start_args(&env->daemon, args) < 0) {
+	if (daemon_fixture_write_file(env->conf_path, conf) < 0 ||
+	    chmod(env->daemon.dir, 0755) < 0 || daemon_fixture_start_args(&env->daemon, args) < 0) {
 		return -1;
 	}
 	return 0;

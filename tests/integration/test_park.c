@@ -66,17 +66,6 @@ struct env {
 	struct mmio_client *c; /* root: the device side, and leases */
 };
 
-static int
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		return -1;
-	}
-	int rc = fputs(text, f) < 0 ? -1 : 0;
-	return fclose(f) == 0 ? rc : -1;
-}
-
 /* The config, with or without the holder's grant. */
 static int
 write_conf(const struct env *env, bool grant)
@@ -104,7 +93,7 @@ write_conf(const struct env *env, bool grant)
 		 grant ? "{ user = 4242; access = \"rw\"; }" : "{ user = 4343; access = \"ro\"; }",
 		 env->map_path, park_conf, TTL_MS, env->map_path, env->model_path, park_conf,
 		 env->map_path, grant ? HOLDER_UID : 4343);
-	return write_file(env->conf_path, conf);
+	return daemon_fixture_write_file(env->conf_path, conf);
 }
 
 static int
@@ -119,9 +108,10 @@ setup(void **state)
 	snprintf(env->map_path, sizeof(env->map_path), "%s/parkdev.yaml", env->daemon.dir);
 	snprintf(env->model_path, sizeof(env->model_path), "%s/flaky.lua", env->daemon.dir);
 	const char *const args[] = {"--config", env->conf_path, NULL};
-	if (write_file(env->map_path, map_yaml) < 0 ||
-	    write_file(env->model_path, flaky_model) < 0 || write_conf(env, true) < 0 ||
-	    chmod(env->daemon.dir, 0755) < 0 || daemon_fixture_start_args(&env->daemon, args) < 0 ||
+	if (daemon_fixture_write_file(env->map_path, map_yaml) < 0 ||
+	    daemon_fixture_write_file(env->model_path, flaky_model) < 0 ||
+	    write_conf(env, true) < 0 || chmod(env->daemon.dir, 0755) < 0 ||
+	    daemon_fixture_start_args(&env->daemon, args) < 0 ||
 	    mmio_connect(env->daemon.socket_path, &env->c) < 0) {
 		daemon_fixture_cleanup(&env->daemon);
 		free(env);

@@ -52,17 +52,6 @@ struct env {
 };
 
 static int
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		return -1;
-	}
-	int rc = fputs(text, f) < 0 ? -1 : 0;
-	return fclose(f) == 0 ? rc : -1;
-}
-
-static int
 setup(void **state)
 {
 	if (geteuid() != 0) {
@@ -76,8 +65,8 @@ setup(void **state)
 	}
 	snprintf(env->conf_path, sizeof(env->conf_path), "%s/mmiod.conf", env->daemon.dir);
 	const char *const args[] = {"--config", env->conf_path, NULL};
-	if (write_file(env->conf_path, policy_conf) < 0 || chmod(env->daemon.dir, 0755) < 0 ||
-	    daemon_fixture_start_args(&env->daemon, args) < 0) {
+	if (daemon_fixture_write_file(env->conf_path, policy_conf) < 0 ||
+	    chmod(env->daemon.dir, 0755) < 0 || daemon_fixture_start_args(&env->daemon, args) < 0) {
 		unlink(env->conf_path);
 		daemon_fixture_cleanup(&env->daemon);
 		free(env);
@@ -337,7 +326,7 @@ test_policy_reload_narrows_live_leases(void **state)
 	}
 	char c;
 	assert_int_equal(read(ready[0], &c, 1), 1);
-	assert_int_equal(write_file(env->conf_path, narrowed_conf), 0);
+	assert_int_equal(daemon_fixture_write_file(env->conf_path, narrowed_conf), 0);
 	assert_int_equal(kill(env->daemon.pid, SIGHUP), 0);
 	/* sd_notify tells us when the reload is done: no sleeping, no polling. */
 	assert_int_equal(daemon_fixture_wait_notify(&env->daemon, "RELOADING=1"), 0);
@@ -362,7 +351,8 @@ static void
 test_policy_bad_reload_keeps_policy(void **state)
 {
 	struct env *env = env_or_skip(state);
-	assert_int_equal(write_file(env->conf_path, "regions = ( { name = 3; } );\n"), 0);
+	assert_int_equal(
+		daemon_fixture_write_file(env->conf_path, "regions = ( { name = 3; } );\n"), 0);
 	assert_int_equal(kill(env->daemon.pid, SIGHUP), 0);
 	assert_int_equal(daemon_fixture_wait_notify(&env->daemon, "RELOADING=1"), 0);
 	assert_int_equal(daemon_fixture_wait_notify(&env->daemon, "READY=1"), 0);

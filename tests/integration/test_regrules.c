@@ -67,22 +67,11 @@ struct env {
 };
 
 static int
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		return -1;
-	}
-	int rc = fputs(text, f) < 0 ? -1 : 0;
-	return fclose(f) == 0 ? rc : -1;
-}
-
-static int
 write_conf(const struct env *env, const char *ctrl_mask)
 {
 	char conf[2048];
 	snprintf(conf, sizeof(conf), conf_fmt, env->map_path, FAN_UID, ctrl_mask, STATUS_UID);
-	return write_file(env->conf_path, conf);
+	return daemon_fixture_write_file(env->conf_path, conf);
 }
 
 static int
@@ -99,8 +88,9 @@ setup(void **state)
 	snprintf(env->conf_path, sizeof(env->conf_path), "%s/mmiod.conf", env->daemon.dir);
 	snprintf(env->map_path, sizeof(env->map_path), "%s/fan.yaml", env->daemon.dir);
 	const char *const args[] = {"--config", env->conf_path, NULL};
-	if (write_file(env->map_path, map_yaml) < 0 || write_conf(env, "EN|MODE") < 0 ||
-	    chmod(env->daemon.dir, 0755) < 0 || daemon_fixture_start_args(&env->daemon, args) < 0 ||
+	if (daemon_fixture_write_file(env->map_path, map_yaml) < 0 ||
+	    write_conf(env, "EN|MODE") < 0 || chmod(env->daemon.dir, 0755) < 0 ||
+	    daemon_fixture_start_args(&env->daemon, args) < 0 ||
 	    mmio_connect(env->daemon.socket_path, &env->root) < 0) {
 		return -1;
 	}

@@ -54,17 +54,6 @@ struct env {
 };
 
 static int
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		return -1;
-	}
-	int rc = fputs(text, f) < 0 ? -1 : 0;
-	return fclose(f) == 0 ? rc : -1;
-}
-
-static int
 setup(void **state)
 {
 	/* Whatever runs the suite must not choose the mode for us. */
@@ -77,8 +66,8 @@ setup(void **state)
 	snprintf(env->conf_path, sizeof(env->conf_path), "%s/mmiod.conf", env->daemon.dir);
 	const char *const args[] = {"--config", env->conf_path, NULL};
 	/* The directory is opened to others for the read-only client of another uid. */
-	if (write_file(env->conf_path, ring_conf) < 0 || chmod(env->daemon.dir, 0755) < 0 ||
-	    daemon_fixture_start_args(&env->daemon, args) < 0) {
+	if (daemon_fixture_write_file(env->conf_path, ring_conf) < 0 ||
+	    chmod(env->daemon.dir, 0755) < 0 || daemon_fixture_start_args(&env->daemon, args) < 0) {
 		unlink(env->conf_path);
 		daemon_fixture_cleanup(&env->daemon);
 		free(env);

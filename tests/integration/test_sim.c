@@ -62,17 +62,6 @@ struct env {
 };
 
 static int
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		return -1;
-	}
-	int rc = fputs(text, f) < 0 ? -1 : 0;
-	return fclose(f) == 0 ? rc : -1;
-}
-
-static int
 setup(void **state)
 {
 	struct env *env = calloc(1, sizeof(*env));
@@ -95,7 +84,8 @@ setup(void **state)
 		");\n",
 		ADMIN_GID, env->map_path, RW_UID, DEVICE_UID);
 	const char *const args[] = {"--config", env->conf_path, NULL};
-	if (write_file(env->map_path, map_yaml) < 0 || write_file(env->conf_path, conf) < 0 ||
+	if (daemon_fixture_write_file(env->map_path, map_yaml) < 0 ||
+	    daemon_fixture_write_file(env->conf_path, conf) < 0 ||
 	    chmod(env->daemon.dir, 0755) < 0 || daemon_fixture_start_args(&env->daemon, args) < 0) {
 		unlink(env->conf_path);
 		unlink(env->map_path);
@@ -480,7 +470,7 @@ test_sim_config_errors(void **state)
 		char conf[512];
 		snprintf(region, sizeof(region), rows[i].region, env->map_path);
 		snprintf(conf, sizeof(conf), "regions = (\n  { name = \"bad\"; %s }\n);\n", region);
-		assert_int_equal(write_file(conf_path, conf), 0);
+		assert_int_equal(daemon_fixture_write_file(conf_path, conf), 0);
 		unlink(log_path);
 		const char *const args[] = {"--config", conf_path, NULL};
 		assert_int_not_equal(daemon_fixture_run_logged(sock, args, log_path), 0);
