@@ -25,14 +25,14 @@ for p in "${placements[@]}"; do
 		"ring load32" "ring store32" "daemon idle" "batch 16" "batch 256" "batch 4096" \
 		"1 client" "8 clients" "64 clients" "1 ring client" "8 ring clients" \
 		"64 ring clients" "mmioctl read" "daemon RSS" "traced load32" "traced store32" \
-		"traced ring load32" "traced ring store32"; do
+		"traced ring load32" "traced ring store32" "ring batch 16"; do
 		expect "$c" "$p"
 	done
 done
 [ "$missing" -eq 0 ]
 
 "$bench" --quick --json >"$out"
-rows=$((2 + 22 * ${#placements[@]}))
+rows=$((2 + 23 * ${#placements[@]}))
 if command -v python3 >/dev/null; then
 	python3 - "$out" "$rows" <<'PY'
 import json, sys

@@ -34,6 +34,7 @@ struct run {
 	struct layout lay;
 	double load_p50_ns;
 	double load_ops_per_s;
+	double batch16_ops_per_s;    /* over the socket: the ring batch's baseline */
 	double one_client_ops_per_s; /* of the path (socket or ring) being measured */
 };
 

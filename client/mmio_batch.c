@@ -1,9 +1,11 @@
 /* mmio_batch(): many operations in one request, encoded as packed arrays. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "client_internal.h"
 #include "status.h"
+#include "transport.h"
 
 /* Per-op arrays of the request, in one allocation. */
 struct batch_arrays {
@@ -59,6 +61,19 @@ mmio_batch(struct mmio_client *c, struct mmio_op *ops, size_t n, unsigned flags)
 	if (n == 0) {
 		return 0;
 	}
+	for (size_t i = 0; i < n; i++) {
+		if (!ops[i].lease || ops[i].lease->client != c) {
+			return -EINVAL;
+		}
+	}
+	/* Small plain batches through the ring when it is open: no socket round trip. */
+	pthread_mutex_lock(&c->lock);
+	if (client_ring_takes_batch(c, ops, n, flags)) {
+		int rc = client_ring_batch(c, ops, n);
+		pthread_mutex_unlock(&c->lock);
+		return rc;
+	}
+	pthread_mutex_unlock(&c->lock);
 	struct batch_arrays a;
 	void *block = batch_arrays_alloc(&a, n);
 	if (!block) {

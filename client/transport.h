@@ -5,6 +5,8 @@
 #ifndef MMIO_CLIENT_TRANSPORT_H
 #define MMIO_CLIENT_TRANSPORT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "client_internal.h"
@@ -47,6 +49,21 @@ extern const struct client_transport_ops client_ring_transport;
  * open too: the socket transport's close closes it either way.
  */
 int client_socket_open(struct mmio_client *c, const char *path);
+
+/*
+ * Whether mmio_batch(ops, n, flags) may go through c's open ring: no flags (all-or-nothing and
+ * stop-on-error need the socket's Batch), at most MMIO_RING_ATOMIC_OPS ops (so that mmiod runs
+ * them without another client in between, as a Batch), loads, stores and barriers of valid
+ * widths only (the socket refuses the others op by op). c->lock held.
+ */
+bool client_ring_takes_batch(const struct mmio_client *c, const struct mmio_op *ops, size_t n,
+			     unsigned flags);
+
+/*
+ * Runs ops through the ring as mmio_batch does: statuses and loaded values filled in; the
+ * number of failed ops, or a negative errno (the ring broke: no status filled). c->lock held.
+ */
+int client_ring_batch(struct mmio_client *c, struct mmio_op *ops, size_t n);
 
 /* Asks mmiod for a ring over the socket and maps it (c->ring). c->lock held. */
 int client_ring_open(struct mmio_client *c);

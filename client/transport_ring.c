@@ -154,6 +154,52 @@ wait_completion(struct mmio_client *c, uint64_t spin_ns)
 	return 0;
 }
 
+/*
+ * Publishes the n entries written after r->sq_tail and rings the doorbell if mmiod sleeps.
+ * Returns how long to spin for the first completion, or -ECONNRESET. Lock held.
+ */
+static int64_t
+ring_submit(struct mmio_client *c, uint32_t n)
+{
+	struct client_ring *r = c->ring;
+	r->sq_tail += n;
+	__atomic_store_n(&r->hdr->sq_tail, r->sq_tail, __ATOMIC_SEQ_CST);
+	/* Pairs with mmiod's setting of daemon_sleeping before it re-reads sq_tail. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&r->hdr->daemon_sleeping, __ATOMIC_RELAXED)) {
+		return RING_SPIN_NS;
+	}
+	uint64_t one = 1;
+	/* Full (EAGAIN) is fine: a ring is pending. No SIGPIPE if mmiod is gone. */
+	if (send(r->doorbell_fd, &one, sizeof(one), MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+	    errno != EAGAIN) {
+		c->broken = 1;
+		return -ECONNRESET;
+	}
+	return 0;
+}
+
+/* Waits for the next completion, which must be user_data's, into *cqe. 0 or -errno. */
+static int
+ring_reap(struct mmio_client *c, uint64_t spin_ns, uint64_t user_data, struct mmio_ring_cqe *cqe)
+{
+	struct client_ring *r = c->ring;
+	if (wait_completion(c, spin_ns) < 0) {
+		client_log(MMIO_LOG_ERROR, "ring op: daemon closed the connection");
+		c->broken = 1;
+		return -ECONNRESET;
+	}
+	*cqe = r->cq[r->cq_head & (r->entries - 1)];
+	r->cq_head++;
+	__atomic_store_n(&r->hdr->cq_head, r->cq_head, __ATOMIC_RELEASE);
+	if (cqe->user_data != user_data) {
+		client_log(MMIO_LOG_ERROR, "ring completion out of step");
+		c->broken = 1;
+		return -EPROTO;
+	}
+	return 0;
+}
+
 /* Submits one op and waits for it. Lock held. */
 static int
 ring_call(struct mmio_client *c, const struct mmio_ring_sqe *op, uint64_t *value)
@@ -164,35 +210,17 @@ ring_call(struct mmio_client *c, const struct mmio_ring_sqe *op, uint64_t *value
 	struct mmio_ring_sqe *sqe = &r->sq[r->sq_tail & (r->entries - 1)];
 	*sqe = *op;
 	sqe->user_data = r->next_user_data++;
-	r->sq_tail++;
-	__atomic_store_n(&r->hdr->sq_tail, r->sq_tail, __ATOMIC_SEQ_CST);
-	/* Pairs with mmiod's setting of daemon_sleeping before it re-reads sq_tail. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	uint64_t spin_ns = RING_SPIN_NS;
-	if (__atomic_load_n(&r->hdr->daemon_sleeping, __ATOMIC_RELAXED)) {
-		uint64_t one = 1;
-		/* Full (EAGAIN) is fine: a ring is pending. No SIGPIPE if mmiod is gone. */
-		if (send(r->doorbell_fd, &one, sizeof(one), MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
-		    errno != EAGAIN) {
-			c->broken = 1;
-			return -ECONNRESET;
-		}
-		spin_ns = 0;
+	uint64_t user_data = sqe->user_data;
+	int64_t spin_ns = ring_submit(c, 1);
+	if (spin_ns < 0) {
+		return (int)spin_ns;
 	}
-	if (wait_completion(c, spin_ns) < 0) {
-		client_log(MMIO_LOG_ERROR, "ring op: daemon closed the connection");
-		c->broken = 1;
-		return -ECONNRESET;
+	struct mmio_ring_cqe cqe;
+	int rc = ring_reap(c, (uint64_t)spin_ns, user_data, &cqe);
+	if (rc < 0) {
+		return rc;
 	}
-	struct mmio_ring_cqe cqe = r->cq[r->cq_head & (r->entries - 1)];
-	r->cq_head++;
-	__atomic_store_n(&r->hdr->cq_head, r->cq_head, __ATOMIC_RELEASE);
-	if (cqe.user_data != sqe->user_data) {
-		client_log(MMIO_LOG_ERROR, "ring completion out of step");
-		c->broken = 1;
-		return -EPROTO;
-	}
-	int rc = status_to_errno((Mmio__Status)cqe.status);
+	rc = status_to_errno((Mmio__Status)cqe.status);
 	if (rc < 0 && r->hdr->detail_user_data == cqe.user_data) {
 		char detail[MMIO_RING_DETAIL];
 		memcpy(detail, r->hdr->detail, sizeof(detail));
@@ -237,6 +265,69 @@ ring_close(struct mmio_client *c)
 		free(r);
 		c->ring = NULL;
 	}
+}
+
+bool
+client_ring_takes_batch(const struct mmio_client *c, const struct mmio_op *ops, size_t n,
+			unsigned flags)
+{
+	if (!c->ring || c->broken || c->fast_path == MMIO_FAST_PATH_OFF || flags != 0 ||
+	    n > MMIO_RING_ATOMIC_OPS || n > c->ring->entries) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* What the socket's batch refuses op by op (a bad width, a kind) stays its job:
+		 * a ring entry's u8 width would truncate. */
+		unsigned w = ops[i].width;
+		bool access = ops[i].kind == MMIO_OP_LOAD || ops[i].kind == MMIO_OP_STORE;
+		bool width_ok = w == 1 || w == 2 || w == 4 || w == 8;
+		if (ops[i].kind != MMIO_OP_BARRIER && !(access && width_ok)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int
+client_ring_batch(struct mmio_client *c, struct mmio_op *ops, size_t n)
+{
+	struct client_ring *r = c->ring;
+	client_detail_clear(c);
+	wire_close_fd(&c->passed_fds[0]);
+	uint64_t first = r->next_user_data;
+	for (size_t i = 0; i < n; i++) {
+		const struct mmio_op *op = &ops[i];
+		r->sq[(r->sq_tail + (uint32_t)i) & (r->entries - 1)] = (struct mmio_ring_sqe){
+			.user_data = r->next_user_data++,
+			.lease = op->lease->id,
+			.offset = op->offset,
+			.value = op->kind == MMIO_OP_STORE ? op->value : 0,
+			.op = op->kind == MMIO_OP_LOAD    ? MMIO_RING_OP_LOAD
+			      : op->kind == MMIO_OP_STORE ? MMIO_RING_OP_STORE
+							  : MMIO_RING_OP_BARRIER,
+			.width = op->kind == MMIO_OP_BARRIER ? 0 : (uint8_t)op->width,
+		};
+	}
+	/* One store of the tail: mmiod runs them all in one pass (MMIO_RING_ATOMIC_OPS). */
+	int64_t spin_ns = ring_submit(c, (uint32_t)n);
+	if (spin_ns < 0) {
+		return (int)spin_ns;
+	}
+	int failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct mmio_ring_cqe cqe;
+		int rc = ring_reap(c, (uint64_t)spin_ns, first + i, &cqe);
+		if (rc < 0) {
+			return rc;
+		}
+		ops[i].status = status_to_errno((Mmio__Status)cqe.status);
+		if (ops[i].status < 0) {
+			failed++;
+		} else if (ops[i].kind == MMIO_OP_LOAD) {
+			ops[i].value = cqe.value;
+		}
+	}
+	return failed;
 }
 
 const struct client_transport_ops client_ring_transport = {

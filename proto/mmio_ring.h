@@ -34,6 +34,12 @@
 #define MMIO_RING_MAX_ENTRIES     256
 #define MMIO_RING_DEFAULT_ENTRIES 64
 
+/*
+ * Entries published by one store of sq_tail, up to this many, run in order one after another
+ * without another connection's request in between: mmio_batch() puts small batches on the ring.
+ */
+#define MMIO_RING_ATOMIC_OPS 32
+
 /* Hello.features bit: this mmiod accepts RingSetup. */
 #define MMIO_FEATURE_RING 1u
 

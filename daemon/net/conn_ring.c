@@ -28,6 +28,7 @@
 
 #include "base/log.h"
 #include "clock.h"
+#include "mmio_ring.h"
 #include "net/conn.h"
 #include "net/server.h"
 #include "request/dispatch.h"
@@ -53,8 +54,9 @@
 #define RING_BESIDE_BUSY_SPIN_NS 5000
 /* Spinning longer than this in one go would delay socket clients and timers. */
 #define RING_SLICE_NS 50000
-/* Ops of one ring per pass: the others get their turn. */
-#define RING_OPS_PER_PASS 32
+/* Ops of one ring per pass: the others get their turn (what a pass runs at once, a protocol
+ * promise: proto/mmio_ring.h). */
+#define RING_OPS_PER_PASS MMIO_RING_ATOMIC_OPS
 
 /*
  * Runs ring_spin_cb once the loop has looked at every fd and timer again. Not

@@ -460,7 +460,9 @@ struct mmio_op {
 
 /*
  * Runs n operations, in order, in one request (n <= 4096). The daemon runs
- * them one after another without serving any other client in between. Every
+ * them one after another without serving any other client in between. With
+ * the fast path open, up to 32 plain ops (no flags) go through the ring
+ * instead, with the same statuses and guarantee (proto/mmio_ring.h). Every
  * lease must belong to client. Returns the number of ops whose status is not
  * 0 (so 0 means all succeeded), or a negative errno if the request as a whole
  * failed (-EINVAL bad arguments, -EMSGSIZE too many ops, transport errors),

@@ -25,6 +25,7 @@
 
 #include "daemon_fixture.h"
 #include "mmio/client.h"
+#include "mmio_ring.h"
 #include "run_as.h"
 
 /* The rw lease: its start is not 8-aligned, so offset and absolute alignment differ. */
@@ -473,6 +474,90 @@ audit_lines(const struct env *env, int first, char lines[][256], int max)
 }
 
 /* Ring ops leave exactly the audit records of their socket requests. */
+/* Requests mmiod has served so far (the Stats asking included). */
+static uint64_t
+served(struct mmio_client *c)
+{
+	struct mmio_stats *st;
+	assert_int_equal(mmio_stats(c, &st), 0);
+	uint64_t n = st->requests;
+	free(st);
+	return n;
+}
+
+/* A batch of n ops over lease l: mixed loads and stores, a barrier, and ops that fail. */
+static void
+fill_batch(struct mmio_op *ops, size_t n, struct mmio_lease *l, struct mmio_lease *gone)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned w = 1u << (i % 4);
+		ops[i] = (struct mmio_op){.lease = l,
+					  .kind = i % 2 ? MMIO_OP_LOAD : MMIO_OP_STORE,
+					  .width = w,
+					  .offset = 0x10 - RW_START % w + (i / 2) % 2 * w,
+					  .value = (0x11 * i) & 0xff};
+	}
+	ops[3].kind = MMIO_OP_BARRIER;
+	ops[5].offset = RW_LEN + 1; /* 2 bytes, aligned, past the lease: OUT_OF_RANGE */
+	ops[7].offset = 0x11;       /* 8 bytes at 0x114 absolute: UNALIGNED */
+	ops[9].lease = gone;        /* an admin revoked it: REVOKED */
+}
+
+/*
+ * With the ring open, a plain batch of up to MMIO_RING_ATOMIC_OPS ops goes through it (one
+ * ring op each, no Batch request) and gives the socket's statuses and values; a longer one,
+ * or one with flags, still goes over the socket.
+ */
+static void
+test_ring_small_batches(void **state)
+{
+	struct env *env = *state;
+	struct mmio_client *sock, *ring;
+	struct mmio_lease *ls, *lr, *gone_s, *gone_r;
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &sock), 0);
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &ring), 0);
+	assert_int_equal(mmio_set_fast_path(sock, MMIO_FAST_PATH_OFF), 0);
+	assert_int_equal(mmio_set_fast_path(ring, MMIO_FAST_PATH_ON), 0);
+	assert_int_equal(mmio_acquire(sock, "sim0", RW_START, RW_LEN, &ls), 0);
+	assert_int_equal(mmio_acquire(ring, "sim0", RW_START + RW_LEN, RW_LEN, &lr), 0);
+	assert_int_equal(mmio_acquire(sock, "sim0", 0x400, 8, &gone_s), 0);
+	assert_int_equal(mmio_acquire(ring, "sim0", 0x408, 8, &gone_r), 0);
+	assert_int_equal(mmio_revoke(sock, mmio_lease_id(gone_s)), 0);
+	assert_int_equal(mmio_revoke(sock, mmio_lease_id(gone_r)), 0);
+	struct mmio_op by_sock[16], by_ring[16];
+	fill_batch(by_sock, 16, ls, gone_s);
+	fill_batch(by_ring, 16, lr, gone_r);
+	/* The ring lease starts RW_LEN later: 0x40 keeps every residue as it was. */
+	uint64_t before = served(sock);
+	assert_int_equal(mmio_batch(sock, by_sock, 16, 0), 3);
+	assert_int_equal(served(sock) - before, 2); /* the Batch, the Stats */
+	before = served(sock);
+	assert_int_equal(mmio_batch(ring, by_ring, 16, 0), 3);
+	assert_int_equal(served(sock) - before, 16 + 1); /* one ring op each */
+	for (size_t i = 0; i < 16; i++) {
+		assert_int_equal(by_ring[i].status, by_sock[i].status);
+		assert_int_equal(by_ring[i].value, by_sock[i].value);
+	}
+	assert_int_equal(by_ring[5].status, -ERANGE);
+	assert_int_equal(by_ring[7].status, -EFAULT);
+	assert_int_equal(by_ring[9].status, -EKEYREVOKED);
+	assert_int_equal(by_ring[2].status, 0);
+
+	/* Flags, and more ops than one pass runs at once: the socket's Batch. */
+	struct mmio_op big[MMIO_RING_ATOMIC_OPS + 1];
+	fill_batch(big, MMIO_RING_ATOMIC_OPS + 1, lr, gone_r);
+	before = served(sock);
+	assert_int_equal(mmio_batch(ring, big, MMIO_RING_ATOMIC_OPS + 1, 0), 3);
+	assert_int_equal(served(sock) - before, 2);
+	before = served(sock);
+	assert_int_equal(mmio_batch(ring, by_ring, 16, MMIO_BATCH_STOP_ON_ERROR), 11);
+	assert_int_equal(served(sock) - before, 2);
+	assert_int_equal(by_ring[6].status, -ECANCELED);
+	mmio_disconnect(ring);
+	mmio_disconnect(sock);
+	stop_daemon(env);
+}
+
 static void
 test_ring_audited_like_socket(void **state)
 {
@@ -748,6 +833,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ring_same_semantics_as_socket, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_ring_small_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_audited_like_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_auto_opens_at_eighth_op, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_client_killed_mid_loop_frees_lease, setup,
