@@ -61,7 +61,8 @@ bool client_ring_takes_batch(const struct mmio_client *c, const struct mmio_op *
 
 /*
  * Runs ops through the ring as mmio_batch does: statuses and loaded values filled in; the
- * number of failed ops, or a negative errno (the ring broke: no status filled). c->lock held.
+ * number of failed ops, or a negative errno (the ring broke: the statuses mean nothing, as
+ * mmio_batch says). c->lock held.
  */
 int client_ring_batch(struct mmio_client *c, struct mmio_op *ops, size_t n);
 
