@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -118,6 +119,18 @@ daemon_fixture_cleanup(struct daemon_fixture *f)
 	unlink(f->notify_path);
 	unlink(f->log_path);
 	unlink(f->socket_path);
+	/* The directory is the fixture's own (mkdtemp): the configs, maps and models a test wrote
+	 * there go with it, or it would stay behind in /tmp. */
+	DIR *d = f->dir[0] ? opendir(f->dir) : NULL;
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+				(void)unlinkat(dirfd(d), e->d_name, 0);
+			}
+		}
+		closedir(d);
+	}
 	rmdir(f->dir);
 }
 
