@@ -404,32 +404,62 @@ check_register(const struct regmap *map, const struct regmap_register *r, uint64
 	return check_fields(r, width, err);
 }
 
-struct span {
-	uint64_t start, end; /* [start, end) */
-	unsigned reg;
-	uint64_t index;
-};
-
 static int
-span_cmp(const void *a, const void *b)
+instance_cmp(const void *a, const void *b)
 {
-	const struct span *x = a;
-	const struct span *y = b;
+	const struct regmap_instance *x = a;
+	const struct regmap_instance *y = b;
 	if (x->start != y->start) {
 		return x->start < y->start ? -1 : 1;
 	}
 	return x->reg < y->reg ? -1 : x->reg > y->reg;
 }
 
-/* "NAME" or "NAME[i]" of an instance. */
-static void
-instance_name(const struct regmap_register *r, uint64_t index, char *buf, size_t len)
+void
+regmap_instance_name(const struct regmap_register *r, uint64_t index, char *buf, size_t len)
 {
 	if (r->count > 1) {
 		(void)snprintf(buf, len, "%s[%llu]", r->name, (unsigned long long)index);
 	} else {
 		(void)snprintf(buf, len, "%s", r->name);
 	}
+}
+
+int
+regmap_first_overlap(const struct regmap *map, const bool *skip, struct regmap_instance *a,
+		     struct regmap_instance *b)
+{
+	uint64_t total = 0;
+	for (unsigned i = 0; i < map->n_registers; i++) {
+		total += skip && skip[i] ? 0 : map->registers[i].count;
+	}
+	struct regmap_instance *spans = calloc(total ? total : 1, sizeof(*spans));
+	if (!spans) {
+		return -ENOMEM;
+	}
+	size_t n = 0;
+	for (unsigned i = 0; i < map->n_registers; i++) {
+		const struct regmap_register *r = &map->registers[i];
+		uint64_t bytes = regmap_reg_width(map, r) / 8;
+		for (uint64_t k = 0; !(skip && skip[i]) && k < r->count; k++) {
+			uint64_t start = r->offset + k * r->stride;
+			spans[n++] = (struct regmap_instance){start, start + bytes, i, k};
+		}
+	}
+	qsort(spans, n, sizeof(*spans), instance_cmp);
+	int found = 0;
+	size_t widest = 0; /* the instance reaching furthest so far */
+	for (size_t k = 1; k < n && !found; k++) {
+		if (spans[k].start < spans[widest].end) {
+			*a = spans[widest];
+			*b = spans[k];
+			found = 1;
+		} else if (spans[k].end > spans[widest].end) {
+			widest = k;
+		}
+	}
+	free(spans);
+	return found;
 }
 
 /* No two instances share a byte; they are all checked alone already. */
@@ -444,48 +474,24 @@ check_overlaps(const struct regmap *map, struct regmap_error *err)
 		return fail(err, map->line, "%llu registers with all array instances: at most %d",
 			    (unsigned long long)total, REGMAP_MAX_INSTANCES);
 	}
-	struct span *spans = calloc(total ? total : 1, sizeof(*spans));
-	if (!spans) {
-		return -ENOMEM;
+	struct regmap_instance x;
+	struct regmap_instance y;
+	int rc = regmap_first_overlap(map, NULL, &x, &y);
+	if (rc <= 0) {
+		return rc;
 	}
-	size_t n = 0;
-	for (unsigned i = 0; i < map->n_registers; i++) {
-		const struct regmap_register *r = &map->registers[i];
-		uint64_t bytes = regmap_reg_width(map, r) / 8;
-		for (uint64_t k = 0; k < r->count; k++) {
-			uint64_t start = r->offset + k * r->stride;
-			spans[n++] = (struct span){start, start + bytes, i, k};
-		}
-	}
-	qsort(spans, n, sizeof(*spans), span_cmp);
-	int rc = 0;
-	size_t widest = 0; /* the span reaching furthest so far */
-	for (size_t k = 1; k < n && rc == 0; k++) {
-		if (spans[k].start < spans[widest].end) {
-			const struct span *a = &spans[widest];
-			const struct span *b = &spans[k];
-			if (a->reg > b->reg) {
-				const struct span *t = a;
-				a = b;
-				b = t;
-			}
-			const struct regmap_register *ra = &map->registers[a->reg];
-			const struct regmap_register *rb = &map->registers[b->reg];
-			char na[REGMAP_MAX_NAME + 24];
-			char nb[REGMAP_MAX_NAME + 24];
-			instance_name(ra, a->index, na, sizeof(na));
-			instance_name(rb, b->index, nb, sizeof(nb));
-			rc = fail(err, rb->line,
-				  "%s [0x%llx, 0x%llx) overlaps %s [0x%llx, 0x%llx) (line %d)", nb,
-				  (unsigned long long)b->start, (unsigned long long)b->end, na,
-				  (unsigned long long)a->start, (unsigned long long)a->end,
-				  ra->line);
-		} else if (spans[k].end > spans[widest].end) {
-			widest = k;
-		}
-	}
-	free(spans);
-	return rc;
+	/* Told at the later register, naming the earlier. */
+	const struct regmap_instance *first = x.reg > y.reg ? &y : &x;
+	const struct regmap_instance *second = x.reg > y.reg ? &x : &y;
+	const struct regmap_register *ra = &map->registers[first->reg];
+	const struct regmap_register *rb = &map->registers[second->reg];
+	char na[REGMAP_MAX_NAME + 24];
+	char nb[REGMAP_MAX_NAME + 24];
+	regmap_instance_name(ra, first->index, na, sizeof(na));
+	regmap_instance_name(rb, second->index, nb, sizeof(nb));
+	return fail(err, rb->line, "%s [0x%llx, 0x%llx) overlaps %s [0x%llx, 0x%llx) (line %d)", nb,
+		    (unsigned long long)second->start, (unsigned long long)second->end, na,
+		    (unsigned long long)first->start, (unsigned long long)first->end, ra->line);
 }
 
 struct named {

@@ -111,6 +111,24 @@ struct regmap_error {
  */
 int regmap_validate(const struct regmap *map, uint64_t region_size, struct regmap_error *err);
 
+/* One instance of a register: [start, end) of registers[reg], array index index. */
+struct regmap_instance {
+	uint64_t start, end;
+	unsigned reg;
+	uint64_t index;
+};
+
+/*
+ * The first two instances of map that share a byte, by address (skip: registers to leave out,
+ * or NULL): 1 with *a the one reaching from lower and *b the other, 0 if none overlap, or
+ * -ENOMEM. The caller bounds the instances (REGMAP_MAX_INSTANCES, as regmap_validate does).
+ */
+int regmap_first_overlap(const struct regmap *map, const bool *skip, struct regmap_instance *a,
+			 struct regmap_instance *b);
+
+/* "NAME" or "NAME[i]" of an instance. */
+void regmap_instance_name(const struct regmap_register *r, uint64_t index, char *buf, size_t len);
+
 /* A register's width in bits and bytes, and the access of a register or field. */
 unsigned regmap_reg_width(const struct regmap *map, const struct regmap_register *reg);
 enum regmap_access regmap_reg_access(const struct regmap_register *reg);
