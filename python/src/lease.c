@@ -391,8 +391,9 @@ lease_poll(MmioLease *self, PyObject *args, PyObject *kwds)
 	return do_poll(self, args, kwds, 0);
 }
 
+/* A call on the lease that takes nothing and gives nothing back: None, or its error raised. */
 static PyObject *
-lease_barrier(MmioLease *self, PyObject *Py_UNUSED(ignored))
+lease_call(MmioLease *self, int (*call)(struct mmio_lease *))
 {
 	struct mmio_client *client;
 	struct mmio_lease *h = mmiopy_lease_enter(self, &client);
@@ -402,7 +403,7 @@ lease_barrier(MmioLease *self, PyObject *Py_UNUSED(ignored))
 	char detail[MMIOPY_DETAIL_LEN];
 	int rc;
 	Py_BEGIN_ALLOW_THREADS
-		rc = mmio_barrier(h);
+		rc = call(h);
 		mmiopy_detail(client, rc, detail);
 	Py_END_ALLOW_THREADS
 	mmiopy_lease_leave(self);
@@ -413,24 +414,15 @@ lease_barrier(MmioLease *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
+lease_barrier(MmioLease *self, PyObject *Py_UNUSED(ignored))
+{
+	return lease_call(self, mmio_barrier);
+}
+
+static PyObject *
 lease_renew(MmioLease *self, PyObject *Py_UNUSED(ignored))
 {
-	struct mmio_client *client;
-	struct mmio_lease *h = mmiopy_lease_enter(self, &client);
-	if (!h) {
-		return NULL;
-	}
-	char detail[MMIOPY_DETAIL_LEN];
-	int rc;
-	Py_BEGIN_ALLOW_THREADS
-		rc = mmio_renew(h);
-		mmiopy_detail(client, rc, detail);
-	Py_END_ALLOW_THREADS
-	mmiopy_lease_leave(self);
-	if (rc < 0) {
-		return mmiopy_raise(rc, detail);
-	}
-	Py_RETURN_NONE;
+	return lease_call(self, mmio_renew);
 }
 
 /* width bytes of v in the host's order: the bytes the device holds after a store of v. */
