@@ -25,6 +25,8 @@
 #include "parse.h"
 #include "privdrop.h"
 #include "request/service.h"
+#include "restart.h"
+#include "restart_state.h"
 #include "service_config.h"
 #include "status_notify.h"
 #include "wire.h"
@@ -71,12 +73,19 @@ static const char usage_text[] =
 	"                         debug (each connection, grant and release)\n"
 	"  -v, --verbose          the same as --log-level debug\n"
 	"      --ready-fd FD      once serving, write \"READY\\n\" to FD and close it\n"
+	"      --restart-state FD  internal (SIGUSR2): restore the state a predecessor\n"
+	"                         wrote to FD, with the descriptors it lists\n"
+	"      --restart-check FD  internal (SIGUSR2): exit 0 if this mmiod would restore\n"
+	"                         the state in FD under this config, else say why, exit 2\n"
 	"  -h, --help             show this help\n"
 	"  -V, --version          show the version\n"
 	"\n"
 	"Signals: SIGTERM or SIGINT revoke every lease, remove the socket and exit 0;\n"
 	"SIGHUP re-reads the config's policy and limits (leases it no longer grants are\n"
-	"revoked). Exit status: 0 clean stop, 1 could not start, 2 usage or config error.\n";
+	"revoked); SIGUSR2 restarts mmiod from its installed path (an upgraded binary\n"
+	"takes over) keeping every connection, lease and ring, and applies region changes\n"
+	"(if the new mmiod refuses, the old one serves on). Exit status: 0 clean stop,\n"
+	"1 could not start, 2 usage or config error.\n";
 
 struct options {
 	const char *config_path;
@@ -89,13 +98,15 @@ struct options {
 	enum log_level level;
 	bool level_given; /* --log-level or -v: wins over the config's log_level */
 	int ready_fd;
+	int restart_state_fd; /* -1, or the state a predecessor handed over */
+	int restart_check_fd; /* -1, or a state to judge, for a predecessor's SIGUSR2 */
 };
 
 /* Returns 0 to run, 1 to exit successfully (help, version), 2 for a usage error. */
 static int
 parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_READY_FD = 256, OPT_CHECK_CONFIG };
+	enum { OPT_READY_FD = 256, OPT_CHECK_CONFIG, OPT_RESTART_STATE, OPT_RESTART_CHECK };
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check-config", required_argument, NULL, OPT_CHECK_CONFIG},
@@ -106,6 +117,8 @@ parse_options(int argc, char **argv, struct options *opt)
 		{"log-level", required_argument, NULL, 'l'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"ready-fd", required_argument, NULL, OPT_READY_FD},
+		{"restart-state", required_argument, NULL, OPT_RESTART_STATE},
+		{"restart-check", required_argument, NULL, OPT_RESTART_CHECK},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -153,14 +166,21 @@ parse_options(int argc, char **argv, struct options *opt)
 			opt->level = LOG_LEVEL_DEBUG;
 			opt->level_given = true;
 			break;
-		case OPT_READY_FD: {
+		case OPT_READY_FD:
+		case OPT_RESTART_STATE:
+		case OPT_RESTART_CHECK: {
 			uint64_t fd;
 			if (parse_u64(optarg, &fd) < 0 || fd > 65535) {
-				fprintf(stderr, "mmiod: --ready-fd %s: not a file descriptor\n",
+				fprintf(stderr, "mmiod: %s %s: not a file descriptor\n",
+					c == OPT_READY_FD        ? "--ready-fd"
+					: c == OPT_RESTART_STATE ? "--restart-state"
+								 : "--restart-check",
 					optarg);
 				return 2;
 			}
-			opt->ready_fd = (int)fd;
+			*(c == OPT_READY_FD        ? &opt->ready_fd
+			  : c == OPT_RESTART_STATE ? &opt->restart_state_fd
+						   : &opt->restart_check_fd) = (int)fd;
 			break;
 		}
 		case 'h':
@@ -295,6 +315,8 @@ struct daemon {
 	struct region_table regions;
 	struct server srv;
 	struct status_notify status; /* STATUS= for systemd */
+	struct restart_plan plan;    /* how SIGUSR2 re-executes mmiod */
+	struct restart_in restart;   /* the state a predecessor handed over, until restored */
 };
 
 static void
@@ -330,6 +352,16 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 }
 
 static void
+restart_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	struct daemon *d = arg;
+	log_info("SIGUSR2: restarting");
+	restart_reexec(&d->plan, &d->srv, &d->regions);
+}
+
+static void
 report_ready(int fd)
 {
 	static const char msg[] = "READY\n";
@@ -343,10 +375,26 @@ report_ready(int fd)
 	wire_close_fd(&fd);
 }
 
-/* A socket from systemd if it passed one, else our own. */
+static int
+restart_listener_of(struct daemon *d, const char **path)
+{
+	return restart_in_listener(&d->restart, path);
+}
+
+/* The predecessor's socket after a restart, else one from systemd if it passed one, else our own.
+ */
 static int
 open_socket(struct daemon *d, const struct mmiod_config *cfg, char *err, size_t errlen)
 {
+	const char *path = NULL;
+	int handed = restart_listener_of(d, &path);
+	if (handed >= 0) {
+		int rc = server_adopt(&d->srv, d->base, &d->svc, handed, err, errlen);
+		if (rc == 0 && path && path[0] && !(d->srv.socket_path = strdup(path))) {
+			log_warn("out of memory: %s will not be removed at stop", path);
+		}
+		return rc;
+	}
 	int n = sd_listen_fds(1);
 	if (n < 0) {
 		snprintf(err, errlen, "sd_listen_fds: %s", strerror(-n));
@@ -376,8 +424,17 @@ run(struct daemon *d, struct mmiod_config *cfg)
 		log_error("installing the SIGBUS handler: %s", strerror(-rc));
 		return 1;
 	}
+	if (d->opt->restart_state_fd >= 0) {
+		if (restart_in_load(&d->restart, d->opt->restart_state_fd, err, sizeof(err)) < 0) {
+			log_error("restart: the state handed over is refused (%s): starting clean, "
+				  "every client has to connect again",
+				  err);
+		}
+		restart_in_give_memory(&d->restart, cfg);
+	}
 	if (region_table_open(&d->regions, cfg->regions, cfg->n_regions, err, sizeof(err)) < 0) {
 		log_error("%s", err);
+		restart_in_finish(&d->restart);
 		return 1;
 	}
 	int exit_code = 1;
@@ -394,7 +451,8 @@ run(struct daemon *d, struct mmiod_config *cfg)
 		goto out_base;
 	}
 	notify_open(d->base); /* before the drop: $NOTIFY_SOCKET may be root's alone */
-	if (cfg->user) {
+	/* A restart's successor runs as the user its predecessor dropped to already. */
+	if (cfg->user && !(getuid() == cfg->uid && geteuid() == cfg->uid)) {
 		if (privdrop(cfg->uid, cfg->gid, err, sizeof(err)) < 0) {
 			log_error("dropping privileges: %s", err);
 			goto out_server;
@@ -406,12 +464,13 @@ run(struct daemon *d, struct mmiod_config *cfg)
 		log_error("%s", err);
 		goto out_server;
 	}
-	struct event *signals[3] = {
+	struct event *signals[4] = {
 		evsignal_new(d->base, SIGTERM, stop_cb, d),
 		evsignal_new(d->base, SIGINT, stop_cb, d),
 		evsignal_new(d->base, SIGHUP, reload_cb, d),
+		evsignal_new(d->base, SIGUSR2, restart_cb, d),
 	};
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		if (!signals[i] || event_add(signals[i], NULL) < 0) {
 			log_error("cannot install signal handlers");
 			goto out_signals;
@@ -425,6 +484,7 @@ run(struct daemon *d, struct mmiod_config *cfg)
 	}
 	log_event(MSGID_STARTED, LOG_LEVEL_INFO, "serving on %s",
 		  d->srv.socket_path ? d->srv.socket_path : "systemd's socket");
+	restart_in_restore(&d->restart, &d->srv, &d->svc);
 	report_ready(d->opt->ready_fd);
 	status_notify_poke(&d->status); /* the first STATUS=: 0 clients, 0 leases, 0 faults */
 
@@ -434,7 +494,7 @@ run(struct daemon *d, struct mmiod_config *cfg)
 		exit_code = 0;
 	}
 out_signals:
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		if (signals[i]) {
 			event_free(signals[i]);
 		}
@@ -443,6 +503,7 @@ out_server:
 	server_close(&d->srv);
 	fd_closer_stop(1000);
 out_base:
+	restart_in_finish(&d->restart);
 	status_notify_finish(&d->status);
 	notify_close();
 	region_table_stop(&d->regions);
@@ -466,16 +527,51 @@ steady_heap(void)
 	(void)mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
 
+/*
+ * --restart-check: would this mmiod restore the state under this config? Its verdict is the
+ * exit status; the old process, whose state it is, serves on if it is not 0.
+ */
+static int
+check_restart_state(const struct options *opt, struct mmiod_config *cfg)
+{
+	char err[256];
+	MmiodState__State *st = NULL;
+	if (restart_state_read(opt->restart_check_fd, &st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mmiod: --restart-check: %s\n", err);
+		return 2;
+	}
+	mmiod_state__state__free_unpacked(st, NULL);
+	/* The regions, as the successor will open them: a device it may not open fails here. */
+	struct region_table regions;
+	if (region_table_open(&regions, cfg->regions, cfg->n_regions, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mmiod: --restart-check: %s\n", err);
+		return 2;
+	}
+	region_table_close(&regions);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	static struct options opt = {.level = LOG_LEVEL_INFO, .ready_fd = -1};
+	static struct options opt = {.level = LOG_LEVEL_INFO,
+				     .ready_fd = -1,
+				     .restart_state_fd = -1,
+				     .restart_check_fd = -1};
 	int rc = parse_options(argc, argv, &opt);
 	if (rc != 0) {
 		return rc == 1 ? 0 : 2;
 	}
+	if (opt.restart_state_fd >= 0) {
+		opt.ready_fd = -1; /* used up by the first start; the number may be anything now */
+	}
 	struct mmiod_config cfg;
 	rc = load_config(&opt, &cfg, NULL);
+	if (opt.restart_check_fd >= 0) {
+		rc = rc == 0 ? check_restart_state(&opt, &cfg) : 2;
+		conf_finish(&cfg);
+		return rc;
+	}
 	if (opt.check_only || rc != 0) {
 		if (rc == 0) {
 			/* Each region's file, device or BAR, as start-up would need it; aliases
@@ -502,6 +598,11 @@ main(int argc, char **argv)
 	/* The receive and send buffers make this large: keep it off the stack. */
 	static struct daemon d;
 	d.opt = &opt;
+	d.restart.st = NULL;
+	named_fds_init(&d.restart.fds);
+	if (restart_plan_init(&d.plan, argc, argv) < 0) {
+		log_warn("cannot find %s's own path: SIGUSR2 cannot restart it", argv[0]);
+	}
 	rc = run(&d, &cfg);
 	conf_finish(&cfg);
 	log_event(MSGID_STOPPED, LOG_LEVEL_INFO, "stopped");

@@ -127,6 +127,19 @@ recheck_leases(const struct service *svc, struct region *r)
 }
 
 int
+service_recheck_leases(struct service *svc)
+{
+	int revoked = 0;
+	for (unsigned i = 0; i < svc->regions->count; i++) {
+		struct region *r = svc->regions->regions[i];
+		revoked += recheck_leases(svc, r);
+		irq_recheck(svc, r);
+		trace_recheck(svc, r);
+	}
+	return revoked;
+}
+
+int
 service_apply_config(struct service *svc, const struct mmiod_config *cfg)
 {
 	svc->limits = cfg->limits;

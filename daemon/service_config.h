@@ -27,4 +27,10 @@ void service_init(struct service *svc, struct region_table *regions, const struc
  */
 int service_apply_config(struct service *svc, const struct mmiod_config *cfg);
 
+/*
+ * Re-checks every live lease (and interrupt subscriber and tracer) against the current
+ * policy, as a reload does: after a restart restored them. Returns how many were revoked.
+ */
+int service_recheck_leases(struct service *svc);
+
 #endif

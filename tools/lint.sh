@@ -136,6 +136,7 @@ CREATE_OK = {
 _CONF_FILE = "a device or file named by the configuration, opened by mmiod to map it"
 CLOSE_OK = {
     "device/mapping.c": {
+        "&b->memory_fd": "a mem region's memfd, mmiod's own",
         "fd": _CONF_FILE,
         "&b->irq_fd": "the UIO device's interrupt fd, opened by mmiod",
     },
@@ -151,19 +152,28 @@ CLOSE_OK = {
     },
     "request/irq.c": {
         "&sub->pipe_fd": "a pipe's write end: a pipe carries no descriptors",
+        "&pipe_fd": "a pipe's write end: a pipe carries no descriptors",
         "&p[0]": "a new pipe, on an error path before the client has it",
-        "&p[1]": "a new pipe, on an error path before the client has it",
     },
     "request/trace.c": {
         "&t->tracers[i].pipe_fd": "a pipe's write end: a pipe carries no descriptors",
         "&p[0]": "a new pipe, on an error path before the tracer has it",
         "&p[1]": "a new pipe, on an error path before the tracer has it",
+        "&pipe_fd": "a pipe's write end, handed over by a restart: a pipe carries no descriptors",
     },
     "request/ring.c": {
         "fd": "the ring's memfd, on an error path before the client has it",
         "&bell[0]": "a new doorbell pair, on an error path before the client has it",
         "&bell[1]": "a new doorbell pair, on an error path before the client has it",
+        "&r->memfd": "mmiod's own open of the ring's memfd: a memfd carries no descriptors",
     },
+    "device/backend_mem.c": {"fd": "a mem region's memfd, mmiod's own"},
+    "restart.c": {
+        "pidfd": "the pidfd of mmiod's own check child",
+        "state_fd": "the restart state's sealed memfd, mmiod's own",
+        "fd": "every inherited descriptor, at a start that refused the state: before the loop",
+    },
+    "restart_state.c": {"fd": "the restart state's memfd, on an error path"},
     "main.c": {"&fd": "--ready-fd, given by whoever started mmiod"},
     "net/server.c": {
         "&probe": "the stale-socket probe (see above)",

@@ -43,6 +43,9 @@ struct region_spec {
 	char *irq_dev;   /* uio with irq: instead of <dev>/uioN; owned */
 	char *regmap;    /* config file's map = "PATH": the register map file, any type; owned */
 	char *model; /* sim: config file's model = "PATH", its Lua model (mmiod-model(5)); owned */
+	/* mem: a predecessor's memory to serve (a restart), its size exactly size; else none. */
+	bool has_memory;
+	int memory_fd; /* with has_memory; taken by the backend that opens it */
 };
 
 /* The kernel's MAX_UIO_MAPS. */

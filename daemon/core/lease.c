@@ -184,8 +184,26 @@ insert_point(const struct lease_space *space, uint64_t start)
 	return NULL;
 }
 
+/* Keeps leases_by_id in id order: a new id is the largest, a restored one (lease_restore) may not
+ * be. */
+static void
+insert_by_id(struct lease *l)
+{
+	struct lease *it = TAILQ_LAST(&leases_by_id, lease_list);
+	while (it && it->id > l->id) {
+		it = TAILQ_PREV(it, lease_list, id_link);
+	}
+	if (it) {
+		TAILQ_INSERT_AFTER(&leases_by_id, it, l, id_link);
+	} else {
+		TAILQ_INSERT_HEAD(&leases_by_id, l, id_link);
+	}
+}
+
+/* id 0: the next new one. */
 static struct lease *
-create_lease(struct lease_space *space, struct lease_set *set, uint64_t start, uint64_t len)
+create_lease(struct lease_space *space, struct lease_set *set, uint64_t id, uint64_t start,
+	     uint64_t len)
 {
 	if (set->count >= set->max) {
 		errno = ENOSPC;
@@ -195,21 +213,21 @@ create_lease(struct lease_space *space, struct lease_set *set, uint64_t start, u
 	if (!l) {
 		return NULL;
 	}
-	l->id = next_lease_id++;
+	l->id = id ? id : next_lease_id++;
 	l->start = start;
 	l->len = len;
 	l->space = space;
 	l->set = set;
 	TAILQ_INSERT_TAIL(&set->leases, l, set_link);
-	TAILQ_INSERT_TAIL(&leases_by_id, l, id_link);
+	insert_by_id(l);
 	set->count++;
 	space->count++;
 	return l;
 }
 
-int
-lease_acquire(struct lease_space *space, struct lease_set *set, uint64_t start, uint64_t len,
-	      struct lease **out)
+static int
+acquire(struct lease_space *space, struct lease_set *set, uint64_t id, uint64_t start, uint64_t len,
+	struct lease **out)
 {
 	/* The len - start form cannot wrap, unlike start + len. */
 	if (start > space->len || space->len - start < len) {
@@ -219,7 +237,7 @@ lease_acquire(struct lease_space *space, struct lease_set *set, uint64_t start, 
 		return -EBUSY;
 	}
 	struct lease *next = insert_point(space, start);
-	struct lease *l = create_lease(space, set, start, len);
+	struct lease *l = create_lease(space, set, id, start, len);
 	if (!l) {
 		return -errno;
 	}
@@ -233,12 +251,50 @@ lease_acquire(struct lease_space *space, struct lease_set *set, uint64_t start, 
 }
 
 int
+lease_acquire(struct lease_space *space, struct lease_set *set, uint64_t start, uint64_t len,
+	      struct lease **out)
+{
+	return acquire(space, set, 0, start, len, out);
+}
+
+int
+lease_restore(struct lease_space *space, struct lease_set *set, uint64_t id, uint64_t start,
+	      uint64_t len, struct lease **out)
+{
+	if (id == 0 || id >= next_lease_id) {
+		return -EINVAL;
+	}
+	struct lease *it;
+	TAILQ_FOREACH(it, &leases_by_id, id_link)
+	{
+		if (it->id == id) {
+			return -EEXIST;
+		}
+	}
+	return acquire(space, set, id, start, len, out);
+}
+
+uint64_t
+lease_next_id(void)
+{
+	return next_lease_id;
+}
+
+void
+lease_continue_ids(uint64_t next)
+{
+	if (next > next_lease_id) {
+		next_lease_id = next;
+	}
+}
+
+int
 lease_split(struct lease *l, uint64_t mid, struct lease **low)
 {
 	if (mid > l->len) {
 		return -ERANGE;
 	}
-	struct lease *lo = create_lease(l->space, l->set, l->start, mid);
+	struct lease *lo = create_lease(l->space, l->set, 0, l->start, mid);
 	if (!lo) {
 		return -errno;
 	}

@@ -122,6 +122,17 @@ int lease_acquire(struct lease_space *space, struct lease_set *set, uint64_t sta
 		  struct lease **out);
 
 /*
+ * A lease a predecessor granted (a restart): lease_acquire() under the given id, which must be
+ * below lease_next_id() and not live. The same errors, and -EINVAL, -EEXIST for the id.
+ */
+int lease_restore(struct lease_space *space, struct lease_set *set, uint64_t id, uint64_t start,
+		  uint64_t len, struct lease **out);
+
+/* The id the next new lease gets; after a restart, ids go on from the predecessor's. */
+uint64_t lease_next_id(void);
+void lease_continue_ids(uint64_t next);
+
+/*
  * The live lease that [start, start+len) of space overlaps, the space's own
  * first, then those on aliased bytes (its space says which region); NULL if
  * none, or if the range is empty or not inside the space. For CONFLICT's detail.

@@ -80,6 +80,9 @@ struct backend {
 	void *map;        /* the whole mapping, page-aligned */
 	size_t map_len;
 	int irq_fd; /* -1, or an fd whose 4-byte reads count interrupts (UIO's, or as UIO's) */
+	/* -1, or the memory behind map when it is the backend's own (mem: a memfd): what a
+	 * restart hands the successor, so that the contents survive as a device's would. */
+	int memory_fd;
 	struct backing backing;
 };
 

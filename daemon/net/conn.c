@@ -11,6 +11,7 @@
 
 #include "base/fd_closer.h"
 #include "base/log.h"
+#include "base/pool.h"
 #include "core/limits.h"
 #include "mmio_limits.h"
 #include "net/conn.h"
@@ -37,7 +38,7 @@ static void
 update_reading(struct conn *c)
 {
 	bool over = c->out_bytes > c->server->svc->limits.max_queued_bytes;
-	int on = !over && !c->poll;
+	int on = !over && !c->poll && !c->server->paused;
 	if (on == c->reading) {
 		return;
 	}
@@ -468,22 +469,25 @@ free_event(struct event **ev)
 	}
 }
 
-int
-conn_create(struct server *srv, int fd, const struct identity *who, bool refused)
+/* conn_id 0: the next new one; hello_done: no handshake deadline (a restored connection). */
+static struct conn *
+conn_new(struct server *srv, int fd, const struct identity *who, bool refused, uint64_t conn_id,
+	 bool hello_done)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c) {
 		fd_closer_close_socket(&fd);
-		return -ENOMEM;
+		return NULL;
 	}
 	c->server = srv;
 	c->fd = fd;
 	STAILQ_INIT(&c->out);
-	session_init(&c->session, srv->next_conn_id++, srv->svc, who);
+	session_init(&c->session, conn_id ? conn_id : srv->next_conn_id++, srv->svc, who);
 	c->session.refused = refused;
+	c->session.hello_done = hello_done;
 	c->read_ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
 	c->write_ev = event_new(srv->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
-	c->hello_timer = evtimer_new(srv->base, hello_timeout_cb, c);
+	c->hello_timer = hello_done ? NULL : evtimer_new(srv->base, hello_timeout_cb, c);
 	c->closed_ev = event_new(srv->base, fd, EV_CLOSED | EV_PERSIST, conn_closed_cb, c);
 	unsigned ms = srv->svc->limits.handshake_timeout_ms;
 	if (refused && ms > MMIO_REFUSED_HELLO_MS) {
@@ -491,17 +495,18 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 	}
 	struct timeval hello_deadline = {.tv_sec = ms / 1000,
 					 .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-	if (!c->read_ev || !c->write_ev || !c->hello_timer || !c->closed_ev ||
-	    event_add(c->read_ev, NULL) < 0 || evtimer_add(c->hello_timer, &hello_deadline) < 0) {
+	if (!c->read_ev || !c->write_ev || (!hello_done && !c->hello_timer) || !c->closed_ev ||
+	    (!srv->paused && event_add(c->read_ev, NULL) < 0) ||
+	    (c->hello_timer && evtimer_add(c->hello_timer, &hello_deadline) < 0)) {
 		free_event(&c->read_ev);
 		free_event(&c->write_ev);
 		free_event(&c->hello_timer);
 		free_event(&c->closed_ev);
 		fd_closer_close_socket(&c->fd);
 		free(c);
-		return -ENOMEM;
+		return NULL;
 	}
-	c->reading = 1;
+	c->reading = !srv->paused;
 	TAILQ_INSERT_TAIL(&srv->conns, c, link);
 	if (refused) {
 		srv->n_refused++;
@@ -510,9 +515,112 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 		srv->svc->n_clients++;
 	}
 	/* Per connection: debug (one mmioctl call would otherwise write four lines). */
-	log_event(MSGID_CONNECTED, LOG_LEVEL_DEBUG, CONN_FMT ": connected", CONN_ARGS(&c->session));
 	service_figures_changed(srv->svc);
+	return c;
+}
+
+int
+conn_create(struct server *srv, int fd, const struct identity *who, bool refused)
+{
+	struct conn *c = conn_new(srv, fd, who, refused, 0, false);
+	if (!c) {
+		return -ENOMEM;
+	}
+	log_event(MSGID_CONNECTED, LOG_LEVEL_DEBUG, CONN_FMT ": connected", CONN_ARGS(&c->session));
 	return 0;
+}
+
+struct conn *
+conn_restore(struct server *srv, int fd, const struct identity *who, uint64_t conn_id,
+	     bool hello_done, bool refused)
+{
+	return conn_new(srv, fd, who, refused, conn_id, hello_done);
+}
+
+void
+conn_update_reading(struct conn *c)
+{
+	update_reading(c);
+}
+
+int
+conn_state_export(const struct conn *c, MmiodState__Conn *out, struct pool *p)
+{
+	const struct out_frame *f;
+	size_t n = 0;
+	STAILQ_FOREACH(f, &c->out, link)
+	{
+		if (count_fds(f->fds) > 0) {
+			return -EAGAIN; /* descriptors cannot wait in a byte string: a later try */
+		}
+		n++;
+	}
+	out->queued = pool_alloc(p, n * sizeof(*out->queued));
+	if (!out->queued) {
+		return -ENOMEM;
+	}
+	STAILQ_FOREACH(f, &c->out, link)
+	{
+		uint8_t *copy = pool_alloc(p, f->len);
+		if (!copy) {
+			return -ENOMEM;
+		}
+		memcpy(copy, f->data, f->len);
+		out->queued[out->n_queued++] = (ProtobufCBinaryData){.len = f->len, .data = copy};
+	}
+	if (!c->poll) {
+		return 0;
+	}
+	MmiodState__Poll *m = pool_alloc(p, sizeof(*m));
+	if (!m) {
+		return -ENOMEM;
+	}
+	mmiod_state__poll__init(m);
+	const struct poll_state *ps = &c->poll->state;
+	struct timespec now = monotonic_now();
+	int64_t left_ms = (int64_t)(c->poll->deadline.tv_sec - now.tv_sec) * 1000 +
+			  (c->poll->deadline.tv_nsec - now.tv_nsec) / 1000000;
+	*m = (MmiodState__Poll){.base = m->base,
+				.request_id = ps->request_id,
+				.lease_id = ps->lease_id,
+				.offset = ps->offset,
+				.width = ps->width,
+				.mask = ps->mask,
+				.value = ps->value,
+				.timeout_ms = ps->timeout_ms,
+				.interval_us = ps->interval_us,
+				.left_ms = left_ms > 0 ? (uint32_t)left_ms : 0};
+	out->poll = m;
+	return 0;
+}
+
+int
+conn_state_import(struct conn *c, const MmiodState__Conn *in)
+{
+	for (size_t i = 0; i < in->n_queued; i++) {
+		struct out_frame *f = frame_new(in->queued[i].data, in->queued[i].len, 0);
+		if (!f) {
+			return -ENOMEM;
+		}
+		enqueue(c, f, false);
+	}
+	if (!in->poll) {
+		return 0;
+	}
+	const MmiodState__Poll *m = in->poll;
+	struct poll_state ps = {
+		.pending = true,
+		.request_id = m->request_id,
+		.lease_id = m->lease_id,
+		.offset = m->offset,
+		.width = m->width,
+		.mask = m->mask,
+		.value = m->value,
+		/* What was left of it: its deadline does not move with the restart. */
+		.timeout_ms = m->left_ms < MMIO_POLL_MAX_MS ? m->left_ms : MMIO_POLL_MAX_MS,
+		.interval_us = m->interval_us,
+	};
+	return start_poll(c, &ps);
 }
 
 void

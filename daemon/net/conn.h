@@ -9,10 +9,12 @@
 #include <sys/types.h>
 
 #include "core/policy.h"
+#include "mmiod_state.pb-c.h"
 #include "request/dispatch.h"
 
 struct server;
 struct out_frame;
+struct pool;
 struct poll_job;
 STAILQ_HEAD(out_queue, out_frame);
 
@@ -48,6 +50,24 @@ struct conn {
  * the reply to its Hello, then closed.
  */
 int conn_create(struct server *srv, int fd, const struct identity *who, bool refused);
+
+/*
+ * A connection a predecessor served (a restart), under its id, its handshake as it was.
+ * Takes fd. The connection, or NULL (out of memory: fd closed).
+ */
+struct conn *conn_restore(struct server *srv, int fd, const struct identity *who, uint64_t conn_id,
+			  bool hello_done, bool refused);
+
+/* Reads c's requests again if nothing holds them back (the server paused, a poll, a full queue). */
+void conn_update_reading(struct conn *c);
+
+/*
+ * What the connection itself owes its client, for a successor: replies not taken yet, and a
+ * poll in progress. 0, -EAGAIN (a queued reply carries descriptors: try again once it has
+ * gone), -ENOMEM. Import queues them again and resumes the poll. 0 or a negative errno.
+ */
+int conn_state_export(const struct conn *c, MmiodState__Conn *out, struct pool *p);
+int conn_state_import(struct conn *c, const MmiodState__Conn *in);
 
 /* Revokes every lease of c, closes and frees it. The one teardown path. */
 void conn_destroy(struct conn *c);

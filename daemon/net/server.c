@@ -88,8 +88,8 @@ backoff_cb(evutil_socket_t fd, short what, void *arg)
  * Identity is taken here, once, from the kernel; never from a request.
  * Supplementary groups come from SO_PEERGROUPS (as they were at connect).
  */
-static int
-peer_identity(int fd, struct identity *who)
+int
+server_peer_identity(int fd, struct identity *who)
 {
 	memset(who, 0, sizeof(*who));
 	struct ucred cred;
@@ -143,7 +143,7 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	struct identity who;
-	if (peer_identity(cfd, &who) < 0) {
+	if (server_peer_identity(cfd, &who) < 0) {
 		log_warn("SO_PEERCRED: %s; dropping connection", strerror(errno));
 		fd_closer_close_socket(&cfd); /* it may hold fds queued before accept */
 		return;

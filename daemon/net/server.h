@@ -36,6 +36,7 @@ struct server {
 	unsigned fds_unread;        /* in replies clients may not have read (conn_fds.c) */
 	uint64_t next_conn_id;
 	bool stopping; /* in server_close: the leases still held end for a shutdown */
+	bool paused;   /* a restart: no accepts, no requests read, no ring served */
 	/* One receive buffer, send buffer and decoding arena for all connections: one thread. */
 	uint8_t rx[MMIO_MAX_FRAME];
 	uint8_t tx[MMIO_MAX_FRAME];
@@ -56,6 +57,10 @@ int server_open(struct server *srv, struct event_base *base, struct service *svc
  */
 int server_adopt(struct server *srv, struct event_base *base, struct service *svc, int fd,
 		 char *err, size_t errlen);
+
+/* The peer of connection fd, from the kernel (SO_PEERCRED, SO_PEERGROUPS). 0 or -errno. */
+struct identity;
+int server_peer_identity(int fd, struct identity *who);
 
 /* Closes every connection (revoking its leases), the listener, and unlinks the socket. */
 void server_close(struct server *srv);

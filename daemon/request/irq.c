@@ -88,11 +88,48 @@ may_own(const struct service *svc, const struct identity *who, const struct leas
 	return policy_may_own_irq(&r->policy, who, svc->extra_uid, r->space.len, l->read_only);
 }
 
-int
-irq_subscribe(struct service *svc, uint64_t conn_id, const struct identity *who,
-	      const struct lease *l, int *client_fd)
+/* Makes pipe_fd (the write end; taken, even on error) the subscription of conn_id through l. */
+static int
+subscribe(struct service *svc, uint64_t conn_id, const struct identity *who, const struct lease *l,
+	  int pipe_fd)
 {
 	struct region *r = region_of_lease(l);
+	/* Never block the loop on a subscriber that does not read. */
+	int flags = fcntl(pipe_fd, F_GETFL);
+	if (flags < 0 || fcntl(pipe_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		int rc = -errno;
+		wire_close_fd(&pipe_fd);
+		return rc;
+	}
+	struct irq_sub *sub = calloc(1, sizeof(*sub));
+	if (!sub) {
+		wire_close_fd(&pipe_fd);
+		return -ENOMEM;
+	}
+	sub->region = r;
+	sub->conn_id = conn_id;
+	sub->who = *who;
+	sub->holder = l->set;
+	sub->lease_id = l->id;
+	sub->pipe_fd = pipe_fd;
+	sub->ev = event_new(svc->base, r->backend->irq_fd, EV_READ | EV_PERSIST, irq_cb, sub);
+	if (!sub->ev || event_add(sub->ev, NULL) < 0) {
+		if (sub->ev) {
+			event_free(sub->ev);
+		}
+		wire_close_fd(&sub->pipe_fd);
+		free(sub);
+		return -ENOMEM;
+	}
+	r->irq = sub;
+	return 0;
+}
+
+/* 0 if who, holder of l, may subscribe to its region's interrupt now; else why not. */
+static int
+may_subscribe(const struct service *svc, const struct identity *who, const struct lease *l)
+{
+	const struct region *r = region_of_lease(l);
 	if (r->backend->irq_fd < 0) {
 		return -EINVAL;
 	}
@@ -100,45 +137,40 @@ irq_subscribe(struct service *svc, uint64_t conn_id, const struct identity *who,
 	if (!may_own(svc, who, l)) {
 		return -EACCES;
 	}
-	if (r->irq) {
-		return -EBUSY;
+	return r->irq ? -EBUSY : 0;
+}
+
+int
+irq_subscribe(struct service *svc, uint64_t conn_id, const struct identity *who,
+	      const struct lease *l, int *client_fd)
+{
+	int rc = may_subscribe(svc, who, l);
+	if (rc < 0) {
+		return rc;
 	}
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		return -errno;
 	}
-	/* Never block the loop on a subscriber that does not read. */
-	int flags = fcntl(p[1], F_GETFL);
-	struct irq_sub *sub = calloc(1, sizeof(*sub));
-	int rc = -ENOMEM;
-	if (flags < 0 || fcntl(p[1], F_SETFL, flags | O_NONBLOCK) < 0) {
-		rc = -errno;
-		goto err;
+	rc = subscribe(svc, conn_id, who, l, p[1]);
+	if (rc < 0) {
+		wire_close_fd(&p[0]);
+		return rc;
 	}
-	if (!sub) {
-		goto err;
-	}
-	sub->region = r;
-	sub->conn_id = conn_id;
-	sub->who = *who;
-	sub->holder = l->set;
-	sub->lease_id = l->id;
-	sub->pipe_fd = p[1];
-	sub->ev = event_new(svc->base, r->backend->irq_fd, EV_READ | EV_PERSIST, irq_cb, sub);
-	if (!sub->ev || event_add(sub->ev, NULL) < 0) {
-		if (sub->ev) {
-			event_free(sub->ev);
-		}
-		goto err;
-	}
-	r->irq = sub;
 	*client_fd = p[0];
 	return 0;
-err:
-	free(sub);
-	wire_close_fd(&p[0]);
-	wire_close_fd(&p[1]);
-	return rc;
+}
+
+int
+irq_adopt(struct service *svc, uint64_t conn_id, const struct identity *who, const struct lease *l,
+	  int pipe_fd)
+{
+	int rc = may_subscribe(svc, who, l);
+	if (rc < 0) {
+		wire_close_fd(&pipe_fd); /* the subscriber sees EOF: its subscription is over */
+		return rc;
+	}
+	return subscribe(svc, conn_id, who, l, pipe_fd);
 }
 
 /* The subscription made through l, or NULL (lease ids are never reused: l names its holder). */
@@ -168,6 +200,13 @@ irq_unsubscribe(const struct lease *l)
 	}
 	end_subscription(sub);
 	return 0;
+}
+
+int
+irq_pipe_of(const struct lease *l)
+{
+	const struct irq_sub *sub = find_subscription(l);
+	return sub ? sub->pipe_fd : -1;
 }
 
 void

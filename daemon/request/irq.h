@@ -27,6 +27,17 @@ struct service;
 int irq_subscribe(struct service *svc, uint64_t conn_id, const struct identity *who,
 		  const struct lease *l, int *client_fd);
 
+/*
+ * A predecessor's subscription through l (a restart): the same checks as irq_subscribe, with
+ * pipe_fd, the write end the subscriber's read end already belongs to. Takes pipe_fd: refused,
+ * it is closed and the subscriber reads EOF. 0 or the errors of irq_subscribe.
+ */
+int irq_adopt(struct service *svc, uint64_t conn_id, const struct identity *who,
+	      const struct lease *l, int pipe_fd);
+
+/* The write end of the subscription made through l, for a successor, or -1. */
+int irq_pipe_of(const struct lease *l);
+
 /* Re-enables the interrupt (writes 1 to the device). -EINVAL if l has no subscription; -EIO. */
 int irq_ack(const struct lease *l);
 

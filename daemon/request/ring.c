@@ -2,10 +2,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -30,6 +32,19 @@ round_entries(uint32_t n)
 	return p;
 }
 
+/*
+ * A descriptor of the ring's memory of our own, for a successor (a restart re-attaches the same
+ * memory): a new open of the memfd, not a copy of the one the client gets, which would share its
+ * file status. -1 without /proc: the ring then cannot be handed over.
+ */
+static int
+keep_memory(int memfd)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
 int
 ring_create(uint32_t entries, struct ring **out, int *memfd, int *doorbell)
 {
@@ -40,6 +55,7 @@ ring_create(uint32_t entries, struct ring **out, int *memfd, int *doorbell)
 	r->entries = round_entries(entries);
 	r->size = MMIO_RING_SIZE(r->entries);
 	r->doorbell_fd = -1;
+	r->memfd = -1;
 	int fd = memfd_create("mmiod-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0) {
 		int rc = -errno;
@@ -74,6 +90,7 @@ ring_create(uint32_t entries, struct ring **out, int *memfd, int *doorbell)
 		return rc;
 	}
 	r->doorbell_fd = bell[0];
+	r->memfd = keep_memory(fd);
 	r->hdr = map;
 	r->hdr->magic = MMIO_RING_MAGIC;
 	r->hdr->version = MMIO_RING_VERSION;
@@ -97,7 +114,41 @@ ring_destroy(struct ring *r)
 	}
 	munmap(r->hdr, r->size);
 	fd_closer_close_socket(&r->doorbell_fd); /* the client's end can pass it descriptors */
+	wire_close_fd(&r->memfd);
 	free(r);
+}
+
+int
+ring_adopt(int memfd, int doorbell, uint32_t entries, uint32_t sq_head, uint32_t cq_tail,
+	   struct ring **out)
+{
+	struct stat st;
+	if (entries == 0 || entries > MMIO_RING_MAX_ENTRIES || (entries & (entries - 1)) != 0 ||
+	    fstat(memfd, &st) < 0 || st.st_size != (off_t)MMIO_RING_SIZE(entries)) {
+		return -EINVAL;
+	}
+	struct ring *r = calloc(1, sizeof(*r));
+	if (!r) {
+		return -ENOMEM;
+	}
+	void *map =
+		mmap(NULL, MMIO_RING_SIZE(entries), PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (map == MAP_FAILED) {
+		int rc = -errno;
+		free(r);
+		return rc;
+	}
+	r->entries = entries;
+	r->size = MMIO_RING_SIZE(entries);
+	r->hdr = map;
+	r->sq = (struct mmio_ring_sqe *)((char *)map + MMIO_RING_SQ_OFFSET);
+	r->cq = (struct mmio_ring_cqe *)((char *)map + MMIO_RING_CQ_OFFSET(entries));
+	r->sq_head = sq_head;
+	r->cq_tail = cq_tail;
+	r->memfd = memfd;
+	r->doorbell_fd = doorbell;
+	*out = r;
+	return 0;
 }
 
 bool

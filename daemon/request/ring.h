@@ -20,6 +20,7 @@ struct ring {
 	uint32_t sq_head; /* ours; the shared copies are only published */
 	uint32_t cq_tail;
 	int doorbell_fd; /* our end of the doorbell socket pair; the client writes the other */
+	int memfd;       /* our own open of the memory, for a successor; -1 if none */
 };
 
 /*
@@ -30,6 +31,14 @@ struct ring {
  * 0 or a negative errno.
  */
 int ring_create(uint32_t entries, struct ring **out, int *memfd, int *doorbell);
+
+/*
+ * The ring a predecessor served (a restart): its memory (memfd, the size of entries) mapped
+ * again, our end of its doorbell, and the indices mmiod owns, as they were. Takes neither fd
+ * on error. 0, -EINVAL (not such a ring), -ENOMEM, or mmap's error.
+ */
+int ring_adopt(int memfd, int doorbell, uint32_t entries, uint32_t sq_head, uint32_t cq_tail,
+	       struct ring **out);
 
 /* Unmaps and closes everything; r may be NULL. */
 void ring_destroy(struct ring *r);

@@ -193,11 +193,11 @@ reason_on_wire(enum lease_end why)
  * it is only asked to release it: not gone yet.
  */
 static void
-tell_holder(struct session *s, const struct lease *l, enum lease_end why, uint32_t grace_ms)
+tell_holder(struct session *s, uint64_t id, enum lease_end why, uint32_t grace_ms)
 {
 	if (grace_ms == 0) {
 		struct revoked_lease *slot = &s->revoked[s->revoked_next];
-		slot->id = l->id;
+		slot->id = id;
 		slot->why = why;
 		s->revoked_next = (s->revoked_next + 1) % SESSION_REVOKED_MEMORY;
 		if (s->n_revoked < SESSION_REVOKED_MEMORY) {
@@ -210,14 +210,14 @@ tell_holder(struct session *s, const struct lease *l, enum lease_end why, uint32
 	char detail[128];
 	if (grace_ms > 0) {
 		snprintf(detail, sizeof(detail),
-			 "lease %" PRIu64 " is revoked in %" PRIu32 " ms unless released: %s",
-			 l->id, grace_ms, lease_end_name(why));
+			 "lease %" PRIu64 " is revoked in %" PRIu32 " ms unless released: %s", id,
+			 grace_ms, lease_end_name(why));
 	} else {
-		snprintf(detail, sizeof(detail), "lease %" PRIu64 " was revoked: %s", l->id,
+		snprintf(detail, sizeof(detail), "lease %" PRIu64 " was revoked: %s", id,
 			 lease_end_name(why));
 	}
 	Mmio__RevokeNotice notice = MMIO__REVOKE_NOTICE__INIT;
-	notice.lease = l->id;
+	notice.lease = id;
 	notice.reason = reason_on_wire(why);
 	notice.detail = detail;
 	notice.grace_ms = grace_ms;
@@ -233,10 +233,16 @@ void
 session_end_lease(struct lease *l, enum lease_end why)
 {
 	if (why != LEASE_END_DISCONNECT) {
-		tell_holder(session_of_lease_set(l->set), l, why, 0);
+		tell_holder(session_of_lease_set(l->set), l->id, why, 0);
 	}
 	park_lease(l, why);
 	session_release_lease(l);
+}
+
+void
+session_lost_lease(struct session *s, uint64_t id, enum lease_end why)
+{
+	tell_holder(s, id, why, 0);
 }
 
 int
@@ -248,7 +254,7 @@ session_ask_release(struct service *svc, struct lease *l, uint32_t grace_ms)
 		return 0;
 	}
 	if (rc == 0) {
-		tell_holder(session_of_lease_set(l->set), l, LEASE_END_ADMIN, grace_ms);
+		tell_holder(session_of_lease_set(l->set), l->id, LEASE_END_ADMIN, grace_ms);
 	}
 	return rc;
 }
@@ -297,7 +303,7 @@ session_finish(struct session *s, enum lease_end why)
 	TAILQ_FOREACH(l, &s->leases.leases, set_link)
 	{
 		if (why != LEASE_END_DISCONNECT) {
-			tell_holder(s, l, why, 0);
+			tell_holder(s, l->id, why, 0);
 		}
 		park_lease(l, why);
 		if (!LIST_EMPTY(&deadlines)) {

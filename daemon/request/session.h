@@ -79,6 +79,12 @@ void session_release_lease(struct lease *l);
 void session_end_lease(struct lease *l, enum lease_end why);
 
 /*
+ * Lease id of s ended without ever being restored (a restart that could not keep it): its
+ * holder is told and remembered, as session_end_lease() does; nothing was held to park.
+ */
+void session_lost_lease(struct session *s, uint64_t id, enum lease_end why);
+
+/*
  * A lease's deadlines, on the loop's timers: its TTL (LEASE_END_TTL, renewed by setting it again)
  * and an admin's grace (LEASE_END_ADMIN); at the deadline session_end_lease(l, why). Setting one
  * replaces the one of that kind. 0, -ENOMEM, or -ENOTSUP without an event loop (the fuzzers).

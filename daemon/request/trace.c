@@ -75,6 +75,37 @@ err:
 	return rc;
 }
 
+int
+trace_adopt(struct region *r, uint64_t conn_id, const struct identity *who, int pipe_fd)
+{
+	int flags = fcntl(pipe_fd, F_GETFL);
+	if ((r->trace && r->trace->n == MMIO_TRACE_MAX_TRACERS) || flags < 0 ||
+	    fcntl(pipe_fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    (!r->trace && !(r->trace = calloc(1, sizeof(*r->trace))))) {
+		wire_close_fd(&pipe_fd); /* the tracer reads EOF */
+		return -ENOMEM;
+	}
+	r->trace->tracers[r->trace->n++] = (struct tracer){
+		.conn_id = conn_id,
+		.who = who,
+		.pipe_fd = pipe_fd,
+	};
+	return 0;
+}
+
+unsigned
+trace_count(const struct region *r)
+{
+	return r->trace ? r->trace->n : 0;
+}
+
+int
+trace_pipe_of(const struct region *r, unsigned i, uint64_t *conn_id)
+{
+	*conn_id = r->trace->tracers[i].conn_id;
+	return r->trace->tracers[i].pipe_fd;
+}
+
 void
 trace_access(struct region *r, const struct trace_who *by, enum mmio_trace_wire_op op,
 	     unsigned width, uint64_t offset, uint64_t value, uint64_t mask, int rc)

@@ -37,6 +37,17 @@ int trace_subscribe(struct region *r, uint64_t conn_id, const struct identity *w
  * offset from the region's start, value (loaded or stored), mask (of a sim-set) and rc (0 or the
  * negative errno the access gave). Tracers whose read end is closed are ended.
  */
+/*
+ * A predecessor's tracer of r (a restart): pipe_fd is the write end its read end belongs to;
+ * who its session's identity. Takes pipe_fd (closed when refused: the tracer reads EOF).
+ * 0 or -ENOMEM.
+ */
+int trace_adopt(struct region *r, uint64_t conn_id, const struct identity *who, int pipe_fd);
+
+/* r's tracers, for a successor: how many, and tracer i's write end and connection. */
+unsigned trace_count(const struct region *r);
+int trace_pipe_of(const struct region *r, unsigned i, uint64_t *conn_id);
+
 void trace_access(struct region *r, const struct trace_who *by, enum mmio_trace_wire_op op,
 		  unsigned width, uint64_t offset, uint64_t value, uint64_t mask, int rc);
 
