@@ -73,6 +73,10 @@ static const char usage_text[] =
 	"                         debug (each connection, grant and release)\n"
 	"  -v, --verbose          the same as --log-level debug\n"
 	"      --ready-fd FD      once serving, write \"READY\\n\" to FD and close it\n"
+	"      --fd-store         under systemd with FileDescriptorStoreMax=: when systemd\n"
+	"                         stops mmiod to start it again (systemctl restart, a\n"
+	"                         package upgrade), hand every connection, lease and\n"
+	"                         ring to its file descriptor store instead of revoking\n"
 	"      --restart-state FD  internal (SIGUSR2): restore the state a predecessor\n"
 	"                         wrote to FD, with the descriptors it lists\n"
 	"      --restart-check FD  internal (SIGUSR2): exit 0 if this mmiod would restore\n"
@@ -100,13 +104,20 @@ struct options {
 	int ready_fd;
 	int restart_state_fd; /* -1, or the state a predecessor handed over */
 	int restart_check_fd; /* -1, or a state to judge, for a predecessor's SIGUSR2 */
+	bool fd_store;        /* systemctl restart hands everything over through systemd */
 };
 
 /* Returns 0 to run, 1 to exit successfully (help, version), 2 for a usage error. */
 static int
 parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_READY_FD = 256, OPT_CHECK_CONFIG, OPT_RESTART_STATE, OPT_RESTART_CHECK };
+	enum {
+		OPT_READY_FD = 256,
+		OPT_CHECK_CONFIG,
+		OPT_RESTART_STATE,
+		OPT_RESTART_CHECK,
+		OPT_FD_STORE
+	};
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check-config", required_argument, NULL, OPT_CHECK_CONFIG},
@@ -117,6 +128,7 @@ parse_options(int argc, char **argv, struct options *opt)
 		{"log-level", required_argument, NULL, 'l'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"ready-fd", required_argument, NULL, OPT_READY_FD},
+		{"fd-store", no_argument, NULL, OPT_FD_STORE},
 		{"restart-state", required_argument, NULL, OPT_RESTART_STATE},
 		{"restart-check", required_argument, NULL, OPT_RESTART_CHECK},
 		{"help", no_argument, NULL, 'h'},
@@ -165,6 +177,9 @@ parse_options(int argc, char **argv, struct options *opt)
 		case 'v':
 			opt->level = LOG_LEVEL_DEBUG;
 			opt->level_given = true;
+			break;
+		case OPT_FD_STORE:
+			opt->fd_store = true;
 			break;
 		case OPT_READY_FD:
 		case OPT_RESTART_STATE:
@@ -317,6 +332,7 @@ struct daemon {
 	struct status_notify status; /* STATUS= for systemd */
 	struct restart_plan plan;    /* how SIGUSR2 re-executes mmiod */
 	struct restart_in restart;   /* the state a predecessor handed over, until restored */
+	int systemd_listen_fd;       /* the listening socket systemd passed, or -1 */
 };
 
 static void
@@ -326,6 +342,14 @@ stop_cb(evutil_socket_t sig, short what, void *arg)
 	struct daemon *d = arg;
 	log_info("signal %d: shutting down", (int)sig);
 	notify_state("STOPPING=1");
+	if (d->opt->fd_store && sig == SIGTERM && restart_systemd_is_restarting() &&
+	    restart_to_fd_store(&d->srv, &d->regions) == 0) {
+		/* Nothing revoked, nothing closed: the next start takes it all from the store. */
+		log_event(
+			MSGID_STOPPED, LOG_LEVEL_INFO,
+			"stopped for a restart: every lease and connection is in systemd's store");
+		_exit(0);
+	}
 	event_base_loopbreak(d->base);
 }
 
@@ -375,19 +399,65 @@ report_ready(int fd)
 	wire_close_fd(&fd);
 }
 
+/*
+ * What systemd passed (socket activation, and after a restart through its file descriptor
+ * store, the state and the descriptors it names): exactly one listening SOCK_SEQPACKET unix
+ * socket, kept for open_socket; the rest go to the restart. 0 or -EINVAL with err.
+ */
 static int
-restart_listener_of(struct daemon *d, const char **path)
+take_listen_fds(struct daemon *d, char *err, size_t errlen)
 {
-	return restart_in_listener(&d->restart, path);
+	char **names = NULL;
+	int n = sd_listen_fds_with_names(1, &names);
+	if (n < 0) {
+		snprintf(err, errlen, "sd_listen_fds: %s", strerror(-n));
+		return n;
+	}
+	int rc = 0;
+	int *others = calloc((size_t)n + 1, sizeof(*others));
+	char **other_names = calloc((size_t)n + 1, sizeof(*other_names));
+	unsigned n_listen = 0;
+	int n_others = 0;
+	for (int i = 0; i < n && others && other_names; i++) {
+		int fd = SD_LISTEN_FDS_START + i;
+		if (sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, NULL, 0) > 0) {
+			n_listen++;
+			d->systemd_listen_fd = fd;
+		} else {
+			others[n_others] = fd;
+			other_names[n_others++] = names ? names[i] : NULL;
+		}
+	}
+	if (n > 0 && (!others || !other_names)) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+	} else if (n > 0 && n_listen != 1) {
+		snprintf(err, errlen,
+			 "systemd must pass exactly one listening SOCK_SEQPACKET unix "
+			 "socket (ListenSequentialPacket=)");
+		rc = -EINVAL;
+	} else if (n_others > 0 && restart_in_from_store(&d->restart, n_others, others, other_names,
+							 err, errlen) < 0) {
+		log_error("restart: the state in systemd's store is refused (%s): starting clean, "
+			  "every client has to connect again",
+			  err);
+		err[0] = '\0';
+	}
+	for (int i = 0; names && i < n; i++) {
+		free(names[i]);
+	}
+	free(names);
+	free(others);
+	free(other_names);
+	return rc;
 }
 
-/* The predecessor's socket after a restart, else one from systemd if it passed one, else our own.
- */
+/* The predecessor's socket after a re-exec, else the one systemd passed, else our own. */
 static int
 open_socket(struct daemon *d, const struct mmiod_config *cfg, char *err, size_t errlen)
 {
 	const char *path = NULL;
-	int handed = restart_listener_of(d, &path);
+	int handed = restart_in_listener(&d->restart, &path);
 	if (handed >= 0) {
 		int rc = server_adopt(&d->srv, d->base, &d->svc, handed, err, errlen);
 		if (rc == 0 && path && path[0] && !(d->srv.socket_path = strdup(path))) {
@@ -395,23 +465,12 @@ open_socket(struct daemon *d, const struct mmiod_config *cfg, char *err, size_t 
 		}
 		return rc;
 	}
-	int n = sd_listen_fds(1);
-	if (n < 0) {
-		snprintf(err, errlen, "sd_listen_fds: %s", strerror(-n));
-		return n;
-	}
-	if (n == 0) {
+	if (d->systemd_listen_fd < 0) {
 		return server_open(&d->srv, d->base, &d->svc, cfg->socket_path, cfg->socket_mode,
 				   cfg->socket_gid, err, errlen);
 	}
-	if (n > 1 || sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
-		snprintf(err, errlen,
-			 "systemd must pass exactly one listening SOCK_SEQPACKET unix "
-			 "socket (ListenSequentialPacket=)");
-		return -EINVAL;
-	}
 	log_info("using the socket systemd passed");
-	return server_adopt(&d->srv, d->base, &d->svc, SD_LISTEN_FDS_START, err, errlen);
+	return server_adopt(&d->srv, d->base, &d->svc, d->systemd_listen_fd, err, errlen);
 }
 
 static int
@@ -424,14 +483,19 @@ run(struct daemon *d, struct mmiod_config *cfg)
 		log_error("installing the SIGBUS handler: %s", strerror(-rc));
 		return 1;
 	}
+	if (take_listen_fds(d, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		restart_in_finish(&d->restart);
+		return 1;
+	}
 	if (d->opt->restart_state_fd >= 0) {
 		if (restart_in_load(&d->restart, d->opt->restart_state_fd, err, sizeof(err)) < 0) {
 			log_error("restart: the state handed over is refused (%s): starting clean, "
 				  "every client has to connect again",
 				  err);
 		}
-		restart_in_give_memory(&d->restart, cfg);
 	}
+	restart_in_give_memory(&d->restart, cfg);
 	if (region_table_open(&d->regions, cfg->regions, cfg->n_regions, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		restart_in_finish(&d->restart);
@@ -599,6 +663,7 @@ main(int argc, char **argv)
 	static struct daemon d;
 	d.opt = &opt;
 	d.restart.st = NULL;
+	d.systemd_listen_fd = -1;
 	named_fds_init(&d.restart.fds);
 	if (restart_plan_init(&d.plan, argc, argv) < 0) {
 		log_warn("cannot find %s's own path: SIGUSR2 cannot restart it", argv[0]);

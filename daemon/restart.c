@@ -12,6 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
+
 #include "base/log.h"
 #include "base/pool.h"
 #include "config/conf.h"
@@ -284,6 +287,94 @@ restart_reexec(struct restart_plan *plan, struct server *srv, const struct regio
 	notify_state("READY=1\nX_MMIOD_RESTART=failed");
 }
 
+/* --- Through systemd's file descriptor store ------------------------------------------------ */
+
+#define STATE_FDNAME "mmiod-state"
+
+/* Is systemd stopping us to start us again (systemctl restart, a package upgrade)? */
+bool
+restart_systemd_is_restarting(void)
+{
+	sd_bus *bus = NULL;
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	const char *unit = NULL;
+	char *job_type = NULL;
+	uint32_t job_id = 0;
+	const char *job_path = NULL;
+	bool restarting = false;
+	if (sd_bus_open_system(&bus) < 0) {
+		log_warn("restart: no system bus to ask systemd why it stops mmiod: a stop");
+		return false;
+	}
+	(void)sd_bus_set_method_call_timeout(bus, 2000000); /* us: we are stopping meanwhile */
+	if (sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+			       "org.freedesktop.systemd1.Manager", "GetUnitByPID", &error, &reply,
+			       "u", (uint32_t)getpid()) < 0 ||
+	    sd_bus_message_read(reply, "o", &unit) < 0) {
+		goto out;
+	}
+	sd_bus_message *job = NULL;
+	if (sd_bus_get_property(bus, "org.freedesktop.systemd1", unit,
+				"org.freedesktop.systemd1.Unit", "Job", &error, &job, "(uo)") < 0) {
+		goto out;
+	}
+	if (sd_bus_message_read(job, "(uo)", &job_id, &job_path) >= 0 && job_id != 0 &&
+	    sd_bus_get_property_string(bus, "org.freedesktop.systemd1", job_path,
+				       "org.freedesktop.systemd1.Job", "JobType", &error,
+				       &job_type) >= 0) {
+		restarting = strstr(job_type, "restart") != NULL;
+	}
+	sd_bus_message_unref(job);
+out:
+	if (sd_bus_error_is_set(&error)) {
+		log_warn("restart: asking systemd why it stops mmiod: %s", error.message);
+	}
+	free(job_type);
+	sd_bus_error_free(&error);
+	sd_bus_message_unref(reply);
+	sd_bus_flush_close_unref(bus);
+	return restarting;
+}
+
+static int
+store_fd(int fd, const char *name)
+{
+	char msg[300];
+	snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", name);
+	return sd_pid_notify_with_fds(0, 0, msg, &fd, 1);
+}
+
+int
+restart_to_fd_store(struct server *srv, const struct region_table *regions)
+{
+	server_pause(srv);
+	struct named_fds fds;
+	named_fds_init(&fds);
+	int state_fd = write_state(srv, regions, &fds, monotonic_ns());
+	int rc = state_fd;
+	/* The listener is the socket unit's: systemd has it already. */
+	for (size_t i = 0; rc >= 0 && i < fds.n; i++) {
+		if (fds.v[i].fd != srv->listen_fd) {
+			rc = store_fd(fds.v[i].fd, fds.v[i].name);
+		}
+	}
+	/* The state last: a successor that finds it finds everything it names. */
+	if (rc >= 0) {
+		rc = store_fd(state_fd, STATE_FDNAME);
+	}
+	if (rc < 0) {
+		log_error("restart: cannot hand the state to systemd's store: %s", strerror(-rc));
+	} else {
+		log_info("restart: %zu descriptors and the state are in systemd's store", fds.n);
+	}
+	if (state_fd >= 0) {
+		close(state_fd);
+	}
+	named_fds_forget(&fds);
+	return rc < 0 ? rc : 0;
+}
+
 /* --- The successor: restoring it ---------------------------------------------------------- */
 
 /* Every descriptor beside stdio: what a state we cannot read may have listed. */
@@ -325,6 +416,58 @@ restart_in_load(struct restart_in *in, int state_fd, char *err, size_t errlen)
 			in->st = NULL;
 		}
 		close_inherited(-1);
+	}
+	return rc;
+}
+
+static void
+forget_stored(const char *name)
+{
+	char msg[300];
+	snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=%s", name);
+	(void)sd_pid_notify(0, 0, msg);
+}
+
+int
+restart_in_from_store(struct restart_in *in, int n, const int *fds, char **names, char *err,
+		      size_t errlen)
+{
+	in->st = NULL;
+	in->from_store = true;
+	named_fds_init(&in->fds);
+	int state_fd = -1;
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		if (names && names[i] && strcmp(names[i], STATE_FDNAME) == 0 && state_fd < 0) {
+			state_fd = fds[i];
+		} else if (rc == 0) {
+			rc = named_fds_add(&in->fds, names && names[i] ? names[i] : "unknown",
+					   fds[i]);
+		}
+		if (names && names[i]) {
+			/* Ours from here on: a connection closed later must not live on in the
+			 * store. */
+			forget_stored(names[i]);
+		}
+	}
+	if (state_fd < 0) {
+		if (in->fds.n > 0) {
+			snprintf(err, errlen, "systemd's store holds %zu descriptors but no state",
+				 in->fds.n);
+			named_fds_finish(&in->fds);
+			return -EPROTO;
+		}
+		return 0;
+	}
+	if (rc == 0) {
+		rc = restart_state_read(state_fd, &in->st, err, errlen);
+	} else {
+		snprintf(err, errlen, "out of memory");
+	}
+	close(state_fd);
+	in->read_ns = monotonic_ns();
+	if (rc < 0) {
+		named_fds_finish(&in->fds); /* every client sees its connection end */
 	}
 	return rc;
 }

@@ -10,6 +10,7 @@
 #ifndef MMIOD_RESTART_H
 #define MMIOD_RESTART_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,9 +40,24 @@ int restart_plan_init(struct restart_plan *plan, int argc, char **argv);
 void restart_reexec(struct restart_plan *plan, struct server *srv,
 		    const struct region_table *regions);
 
+/*
+ * systemctl restart (or a package upgrade) under a unit with FileDescriptorStoreMax=: asks
+ * systemd (D-Bus: the job on our unit) whether this stop is followed by a start. False when
+ * it cannot tell: a plain stop, which revokes and parks.
+ */
+bool restart_systemd_is_restarting(void);
+
+/*
+ * Pauses srv and hands the state and every descriptor it names to systemd's file descriptor
+ * store (FDSTORE=1), for the next start; the caller then exits without revoking anything.
+ * 0, or a negative errno (logged): then stop as usual.
+ */
+int restart_to_fd_store(struct server *srv, const struct region_table *regions);
+
 /* The successor's side: the state it was handed and the descriptors it names. */
 struct restart_in {
 	MmiodState__State *st; /* NULL: none (a fresh start) */
+	bool from_store;       /* through systemd's store: descriptors by their FDNAME= */
 	struct named_fds fds;
 	uint64_t read_ns; /* CLOCK_MONOTONIC when read */
 };
@@ -52,6 +68,15 @@ struct restart_in {
  * stdio is closed (clients see their connection end: a clean start).
  */
 int restart_in_load(struct restart_in *in, int state_fd, char *err, size_t errlen);
+
+/*
+ * The same from what systemd passed (sd_listen_fds_with_names, the listening socket left
+ * out): the state named "mmiod-state" and the descriptors by name, each removed from the
+ * store (FDSTOREREMOVE) now that this process holds it. 0 (with or without a state), or a
+ * negative errno with the reason in err: everything passed is then closed.
+ */
+int restart_in_from_store(struct restart_in *in, int n, const int *fds, char **names, char *err,
+			  size_t errlen);
 
 /* Gives each mem region of cfg that the state has, same size, its memory back. */
 void restart_in_give_memory(struct restart_in *in, struct mmiod_config *cfg);

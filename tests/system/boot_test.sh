@@ -155,6 +155,10 @@ cp "${debs[@]}" "$tree/tmp/debs/"
 # no systemd runs there).
 chroot "$tree" dpkg -i "/tmp/debs/$(basename "${debs[1]}")" "/tmp/debs/$(basename "${debs[0]}")" \
 	>"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; die "dpkg -i in the guest failed"; }
+# The mmiod package again, for the upgrade check (installing the same version over itself
+# runs the maintainer scripts of an upgrade).
+mkdir -p "$tree/usr/local/lib/mmiod-boottest"
+cp "${debs[0]}" "$tree/usr/local/lib/mmiod-boottest/mmiod.deb"
 rm -rf "$tree/tmp/debs"
 chroot "$tree" useradd --no-create-home --groups mmio alice
 chroot "$tree" useradd --no-create-home bob
@@ -282,6 +286,50 @@ check "alice's script through the ring reads back 0x600dcafe ($(tr '\n' ' ' <<<"
 journalctl --sync
 check "mmiod opened a ring for it (journal)" \
 	sh -c 'journalctl -b --no-pager -u mmiod.service | grep -q "ring of 64 entries open"'
+
+# Restart without revoking (mmiod(8), RESTART): a client holding a lease and a ring keeps
+# both across systemctl restart and across an upgrade of the package (the same .deb again).
+rm -f /tmp/rs.in /tmp/rs.out
+mkfifo /tmp/rs.in
+chmod 0666 /tmp/rs.in
+as alice env MMIO_FAST_PATH=on mmioctl run /tmp/rs.in >/tmp/rs.out 2>&1 &
+rs_pid=$!
+exec 4>/tmp/rs.in
+seen() { # seen PATTERN COUNT: wait (5 s at most) until /tmp/rs.out has COUNT lines matching
+	for _ in $(seq 50); do
+		[ "$(grep -c -e "$1" /tmp/rs.out)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+printf 'acquire k sim0 0x300 16\nstore32 k 0 0x5eed0001\nload32 k 0\n' >&4
+check "alice's script holds a lease and a ring ($(tr '\n' ' ' </tmp/rs.out))" seen '^ok 0x5eed0001$' 1
+pid_before=$(systemctl show -P MainPID mmiod.service)
+systemctl restart mmiod
+pid_after=$(systemctl show -P MainPID mmiod.service)
+check "systemctl restart started a new mmiod (pid $pid_before, now $pid_after)" \
+	test "$pid_after" != "$pid_before" -a "$pid_after" != 0
+echo 'load32 k 0' >&4
+check "after systemctl restart, the client's next op (through its ring) succeeds ($(tr '\n' ' ' </tmp/rs.out))" \
+	seen '^ok 0x5eed0001$' 2
+journalctl --sync
+check "the new mmiod restored the connection and its lease (journal)" \
+	sh -c 'journalctl -b --no-pager -u mmiod.service | grep -q "restart: 1 connection and 1 lease restored"'
+pid_before=$pid_after
+dpkg -i /usr/local/lib/mmiod-boottest/mmiod.deb >/tmp/dpkg.out 2>&1
+rc=$?
+check "installing the mmiod package again succeeds (rc $rc)" test "$rc" = 0
+[ "$rc" = 0 ] || sed 's/^/BOOTTEST   dpkg: /' /tmp/dpkg.out | tail -n 20 | tee -a "$log"
+pid_after=$(systemctl show -P MainPID mmiod.service)
+say "after the upgrade: mmiod pid $pid_after (was $pid_before)"
+printf 'store32 k 4 0x5eed0002\nload32 k 4\nload32 k 0\n' >&4
+check "after the upgrade, the client's next ops succeed ($(tr '\n' ' ' </tmp/rs.out))" \
+	sh -c 'seen() { for _ in $(seq 50); do [ "$(grep -c -e "$1" /tmp/rs.out)" -ge "$2" ] && return 0; sleep 0.1; done; return 1; }; seen "^ok 0x5eed0002$" 1 && seen "^ok 0x5eed0001$" 3'
+echo 'release k' >&4
+exec 4>&-
+wait "$rs_pid"
+rc=$?
+check "the script ended without an error (rc $rc)" test "$rc" = 0
 
 out=$(as bob mmioctl regions 2>&1)
 rc=$?

@@ -99,7 +99,7 @@ check_layout() {
 	unit=$root$p/lib/systemd/system/mmiod.service
 	expect_file "$unit"
 	[ -f "$unit" ] || return 0
-	want="ExecStart=$p/sbin/mmiod --config $p/etc/mmiod/mmiod.conf"
+	want="ExecStart=$p/sbin/mmiod --config $p/etc/mmiod/mmiod.conf --fd-store"
 	if grep -qxF "$want" "$unit"; then
 		echo "ok: mmiod.service: $want"
 	else
@@ -254,7 +254,7 @@ odd="$tmp/odd dir%n\$HOME"
 cmake --install "$build" --prefix "$odd" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
 manifest_under "$odd"
 verify_units "$odd"
-want="ExecStart=\"${odd//%/%%}/sbin/mmiod\" --config \"$(sed 's/%/%%/g; s/\$/$$/g' <<<"$odd")/etc/mmiod/mmiod.conf\""
+want="ExecStart=\"${odd//%/%%}/sbin/mmiod\" --config \"$(sed 's/%/%%/g; s/\$/$$/g' <<<"$odd")/etc/mmiod/mmiod.conf\" --fd-store"
 grep -qxF "$want" "$odd/lib/systemd/system/mmiod.service" ||
 	bad "mmiod.service in '$odd' does not say '$want': $(grep '^ExecStart=' "$odd/lib/systemd/system/mmiod.service")"
 
@@ -265,7 +265,7 @@ configure -DCMAKE_INSTALL_PREFIX=/usr/local -DMMIO_INSTALL_SYSTEM_DIRS=ON
 staged_install "$tmp/stage3" /opt/mmiod --prefix /opt/mmiod
 expect_file "$tmp/stage3$sys_unit_dir/mmiod.service"
 expect_file "$tmp/stage3/opt/mmiod/etc/mmiod/mmiod.conf"
-grep -qxF "ExecStart=/opt/mmiod/sbin/mmiod --config /opt/mmiod/etc/mmiod/mmiod.conf" \
+grep -qxF "ExecStart=/opt/mmiod/sbin/mmiod --config /opt/mmiod/etc/mmiod/mmiod.conf --fd-store" \
 	"$tmp/stage3$sys_unit_dir/mmiod.service" 2>/dev/null ||
 	bad "MMIO_INSTALL_SYSTEM_DIRS=ON: the unit in $sys_unit_dir does not start /opt/mmiod's mmiod with its config"
 configure -DCMAKE_INSTALL_PREFIX=/usr/local -DMMIO_INSTALL_SYSTEM_DIRS=OFF \
