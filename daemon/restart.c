@@ -20,6 +20,7 @@
 #include "config/conf.h"
 #include "core/lease.h"
 #include "device/backend.h"
+#include "device/backend_sim.h"
 #include "device/region.h"
 #include "device/region_table.h"
 #include "net/server.h"
@@ -93,6 +94,14 @@ export_regions(const struct region_table *regions, MmiodState__State *st, struct
 		m->backing_offset = b->backing.start;
 		if (!m->name || !m->type) {
 			return -ENOMEM;
+		}
+		if (backend_is_sim(b)) {
+			uint8_t *regs = pool_alloc(p, b->len);
+			if (!regs) {
+				return -ENOMEM;
+			}
+			sim_registers_save(b, regs);
+			m->registers = (ProtobufCBinaryData){.len = b->len, .data = regs};
 		}
 		if (b->memory_fd >= 0) {
 			m->memory = pool_printf(p, "mem.%s", r->name);
@@ -534,6 +543,20 @@ region_kept(const char *name, void *arg)
 	       m->backing_ino == (uint64_t)b->ino && m->backing_offset == b->start;
 }
 
+/* A sim region that is the same device (name, size) gets its registers back, as a device would. */
+static void
+restore_sim_registers(const MmiodState__State *st, const struct region_table *regions)
+{
+	for (size_t i = 0; i < st->n_regions; i++) {
+		const MmiodState__Region *m = st->regions[i];
+		struct region *r = region_table_find(regions, m->name);
+		if (r && backend_is_sim(r->backend) && strcmp(m->type, "sim") == 0 &&
+		    m->registers.len == r->backend->len && m->len == r->space.len) {
+			sim_registers_restore(r->backend, m->registers.data);
+		}
+	}
+}
+
 void
 restart_in_restore(struct restart_in *in, struct server *srv, struct service *svc)
 {
@@ -545,6 +568,7 @@ restart_in_restore(struct restart_in *in, struct server *srv, struct service *sv
 	uint64_t now = monotonic_ns();
 	uint64_t elapsed_ms = now > st->written_ns ? (now - st->written_ns) / 1000000 : 0;
 	struct kept_arg kept = {st, svc->regions};
+	restore_sim_registers(st, svc->regions);
 	struct restore_counts counts;
 	server_state_import(srv, st, &in->fds, elapsed_ms, region_kept, &kept, &counts);
 	int revoked = service_recheck_leases(svc);

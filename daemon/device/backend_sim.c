@@ -168,6 +168,24 @@ static const struct backend_ops sim_ops = {
 	.reenable_irq = sim_reenable_irq,
 };
 
+void
+sim_registers_save(const struct backend *b, uint8_t *out)
+{
+	const struct sim_backend *s = sim_of(b);
+	for (uint64_t i = 0; i < b->len; i++) {
+		out[i] = (uint8_t)regsim_peek(s->regs, i, 1);
+	}
+}
+
+void
+sim_registers_restore(struct backend *b, const uint8_t *in)
+{
+	struct sim_backend *s = sim_of(b);
+	for (uint64_t i = 0; i < b->len; i++) {
+		regsim_poke(s->regs, i, 1, 0xff, in[i]);
+	}
+}
+
 /* --- what the model may do to its device (struct sim_model_host) --- */
 
 static uint64_t
@@ -319,6 +337,7 @@ sim_open(const struct region_spec *spec, const struct regmap *map, struct backen
 	s->b.addr = 0;
 	s->b.backing = (struct backing){.shared = false};
 	s->b.irq_fd = -1;
+	s->b.memory_fd = -1; /* its registers travel in the restart state itself */
 	s->device_fd = -1;
 	int rc = regsim_new(map, spec->size, &s->regs);
 	if (rc < 0) {
@@ -363,7 +382,7 @@ sim_locate(const struct region_spec *spec, struct backing *where, uint64_t *len,
 	if (spec->model) {
 		/* What open would find wrong with the model: open + close compiles it, runs
 		 * nothing. */
-		struct sim_backend probe = {.b.irq_fd = -1};
+		struct sim_backend probe = {.b.irq_fd = -1, .b.memory_fd = -1};
 		int rc = open_model(&probe, spec, NULL, err, errlen);
 		sim_model_close(probe.model);
 		if (rc < 0) {

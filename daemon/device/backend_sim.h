@@ -61,6 +61,14 @@ int sim_device_start(struct backend *b, struct event_base *base, char *err, size
  */
 int sim_device_irq(struct backend *b);
 
+/*
+ * Every byte of the registers as they are (b->len of them), raw: no rule, no model, no side
+ * effect; and the same written back. A restart carries a sim's registers over with these; the
+ * model's own Lua state starts afresh.
+ */
+void sim_registers_save(const struct backend *b, uint8_t *out);
+void sim_registers_restore(struct backend *b, const uint8_t *in);
+
 /* Interrupts raised since start. */
 uint32_t sim_device_irq_count(const struct backend *b);
 

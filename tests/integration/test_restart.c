@@ -29,16 +29,38 @@
 struct env {
 	struct daemon_fixture daemon;
 	char conf_path[160];
+	char map_path[160];
 };
 
-static const char two_regions[] = "regions = (\n"
-				  "  { name = \"keep\"; type = \"mem\"; size = 0x1000; },\n"
-				  "  { name = \"gone\"; type = \"mem\"; size = 0x1000; }\n"
-				  ");\n";
-static const char changed_regions[] = "regions = (\n"
-				      "  { name = \"keep\"; type = \"mem\"; size = 0x1000; },\n"
-				      "  { name = \"new\"; type = \"mem\"; size = 0x1000; }\n"
-				      ");\n";
+/* Writes the config from template (with the map's path). 0 or -1. */
+static int
+write_config(struct env *e, const char *template)
+{
+	char text[1024];
+	snprintf(text, sizeof(text), template, e->map_path);
+	return daemon_fixture_write_file(e->conf_path, text);
+}
+
+/* A simulated device with an interrupt: its registers survive a restart as a device's would. */
+static const char dev_map[] = "name: restartdev\n"
+			      "width: 32\n"
+			      "registers:\n"
+			      "  - { name: CTRL, offset: 0x0 }\n"
+			      "  - { name: STATUS, offset: 0x4, access: ro, reset: 0x60 }\n";
+
+/* %s: the map's path. "gone" goes and "new" comes in the changed config. */
+static const char two_regions[] =
+	"regions = (\n"
+	"  { name = \"keep\"; type = \"mem\"; size = 0x1000; },\n"
+	"  { name = \"gone\"; type = \"mem\"; size = 0x1000; },\n"
+	"  { name = \"dev\"; type = \"sim\"; size = 0x10; map = \"%s\"; }\n"
+	");\n";
+static const char changed_regions[] =
+	"regions = (\n"
+	"  { name = \"keep\"; type = \"mem\"; size = 0x1000; },\n"
+	"  { name = \"new\"; type = \"mem\"; size = 0x1000; },\n"
+	"  { name = \"dev\"; type = \"sim\"; size = 0x10; map = \"%s\"; }\n"
+	");\n";
 
 static int
 setup(void **state)
@@ -49,7 +71,9 @@ setup(void **state)
 		return -1;
 	}
 	snprintf(e->conf_path, sizeof(e->conf_path), "%s/mmiod.conf", e->daemon.dir);
-	if (daemon_fixture_write_file(e->conf_path, two_regions) < 0) {
+	snprintf(e->map_path, sizeof(e->map_path), "%s/dev.yaml", e->daemon.dir);
+	if (daemon_fixture_write_file(e->map_path, dev_map) < 0 ||
+	    write_config(e, two_regions) < 0) {
 		free(e);
 		return -1;
 	}
@@ -122,6 +146,39 @@ test_lease_and_memory_survive(void **state)
 	assert_true(mmio_lease_id(fresh) > id);
 	assert_int_equal(mmio_release(l), 0);
 	mmio_disconnect(other);
+	mmio_disconnect(c);
+}
+
+static void
+test_sim_registers_and_interrupt_survive(void **state)
+{
+	struct env *e = *state;
+	struct mmio_client *c = connect_to(e);
+	struct mmio_client *device = connect_to(e); /* the test's uid started mmiod: an admin */
+	struct mmio_lease *l;
+	assert_int_equal(mmio_acquire(c, "dev", 0, 0x10, &l), 0);
+	assert_int_equal(mmio_store32(l, 0, 0xc0ffee), 0);
+	assert_int_equal(mmio_sim_set(device, "dev", 4, 4, 0x1, 0x1), 0); /* STATUS = 0x61 */
+	assert_int_equal(mmio_irq_subscribe(l), 0);
+	uint32_t count = 0;
+	assert_int_equal(mmio_sim_irq(device, "dev"), 0);
+	assert_int_equal(mmio_irq_wait(l, 10000, &count), 0);
+	assert_true(count >= 1);
+	assert_int_equal(mmio_irq_ack(l), 0);
+
+	restart(e);
+
+	uint32_t v = 0;
+	assert_int_equal(mmio_load32(l, 0, &v), 0);
+	assert_int_equal(v, 0xc0ffee);
+	assert_int_equal(mmio_load32(l, 4, &v), 0);
+	assert_int_equal(v, 0x61);
+	/* The subscription is the same pipe: the next interrupt arrives on it. */
+	assert_int_equal(mmio_sim_irq(device, "dev"), 0);
+	assert_int_equal(mmio_irq_wait(l, 10000, &count), 0);
+	assert_true(count >= 1);
+	assert_int_equal(mmio_irq_ack(l), 0);
+	mmio_disconnect(device);
 	mmio_disconnect(c);
 }
 
@@ -375,7 +432,7 @@ test_region_changes_apply(void **state)
 	assert_int_equal(mmio_acquire(c, "keep", 0xf00, 0x10, &kept), 0);
 	assert_int_equal(mmio_acquire(c, "gone", 0, 0x10, &lost), 0);
 	assert_int_equal(mmio_store32(kept, 0, 0x600d), 0);
-	assert_int_equal(daemon_fixture_write_file(e->conf_path, changed_regions), 0);
+	assert_int_equal(write_config(e, changed_regions), 0);
 	restart(e);
 	uint32_t v = 0;
 	assert_int_equal(mmio_load32(kept, 0, &v), 0);
@@ -403,7 +460,7 @@ test_refused_restart_keeps_serving(void **state)
 	assert_int_equal(v, 0x5eed);
 	assert_int_equal(mmio_store32(l, 4, 1), 0);
 	/* Fixed, the next restart goes through. */
-	assert_int_equal(daemon_fixture_write_file(e->conf_path, two_regions), 0);
+	assert_int_equal(write_config(e, two_regions), 0);
 	restart(e);
 	assert_int_equal(mmio_load32(l, 4, &v), 0);
 	assert_int_equal(v, 1);
@@ -416,6 +473,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lease_and_memory_survive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_survives, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sim_registers_and_interrupt_survive, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_poll_in_progress_is_answered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_region_changes_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_restart_keeps_serving, setup,
