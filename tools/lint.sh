@@ -138,6 +138,7 @@ CLOSE_OK = {
     "device/mapping.c": {
         "fd": _CONF_FILE,
         "&b->irq_fd": "the UIO device's interrupt fd, opened by mmiod",
+        "&b->intx_fd": "a uio_pci_generic device's PCI config space in sysfs, opened by mmiod",
     },
     "device/sysfs.c": {"fd": "a sysfs attribute, read at startup"},
     "device/backend_sim.c": {

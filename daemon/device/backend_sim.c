@@ -319,6 +319,7 @@ sim_open(const struct region_spec *spec, const struct regmap *map, struct backen
 	s->b.addr = 0;
 	s->b.backing = (struct backing){.shared = false};
 	s->b.irq_fd = -1;
+	s->b.intx_fd = -1; /* a sim re-enables its interrupt through reenable_irq */
 	s->device_fd = -1;
 	int rc = regsim_new(map, spec->size, &s->regs);
 	if (rc < 0) {

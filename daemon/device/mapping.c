@@ -54,6 +54,7 @@ mapped_close(struct backend *b)
 		munmap(b->map, b->map_len);
 	}
 	wire_close_fd(&b->irq_fd);
+	wire_close_fd(&b->intx_fd);
 	free(b);
 }
 
@@ -78,6 +79,7 @@ backend_alloc(const char *type)
 		b->ops = &mapped_ops;
 		b->type = type;
 		b->irq_fd = -1;
+		b->intx_fd = -1;
 	}
 	return b;
 }
