@@ -139,6 +139,7 @@ CLOSE_OK = {
         "&b->memory_fd": "a mem region's memfd, mmiod's own",
         "fd": _CONF_FILE,
         "&b->irq_fd": "the UIO device's interrupt fd, opened by mmiod",
+        "&b->intx_fd": "a uio_pci_generic device's PCI config space in sysfs, opened by mmiod",
     },
     "device/sysfs.c": {"fd": "a sysfs attribute, read at startup"},
     "device/backend_sim.c": {

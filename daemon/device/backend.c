@@ -15,6 +15,9 @@
 #include "device/backend_type.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+/* The high byte of the PCI command register, and Interrupt Disable (bit 10) in it. */
+#define PCI_COMMAND_HIGH              5
+#define PCI_COMMAND_INTX_DISABLE_HIGH 0x04u
 
 static const struct backend_type *const backend_types[] = {
 	&backend_type_mem, &backend_type_file, &backend_type_devmem,
@@ -57,6 +60,19 @@ backend_irq_ack(const struct backend *b)
 {
 	if (b->ops->reenable_irq) {
 		return b->ops->reenable_irq(b);
+	}
+	if (b->intx_fd >= 0) {
+		/*
+		 * uio_pci_generic: clear Interrupt Disable (bit 10 of the command register, at
+		 * offset 4), as its documentation's example does: one byte written, the high
+		 * one, so the enables in the low byte are never rewritten.
+		 */
+		uint8_t high;
+		if (pread(b->intx_fd, &high, 1, PCI_COMMAND_HIGH) != 1) {
+			return -EIO;
+		}
+		high &= (uint8_t)~PCI_COMMAND_INTX_DISABLE_HIGH;
+		return pwrite(b->intx_fd, &high, 1, PCI_COMMAND_HIGH) == 1 ? 0 : -EIO;
 	}
 	/* UIO: writing 1 re-enables an interrupt its handler disabled. */
 	int32_t enable = 1;

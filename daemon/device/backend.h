@@ -83,6 +83,12 @@ struct backend {
 	/* -1, or the memory behind map when it is the backend's own (mem: a memfd): what a
 	 * restart hands the successor, so that the contents survive as a device's would. */
 	int memory_fd;
+	/*
+	 * -1, or the PCI config space of a device bound to uio_pci_generic: its handler masks
+	 * INTx (the command register's Interrupt Disable bit) and it has no irqcontrol, so the
+	 * interrupt is re-enabled there, not by a write to irq_fd.
+	 */
+	int intx_fd;
 	struct backing backing;
 };
 
@@ -100,8 +106,9 @@ int backend_open_map(const struct region_spec *spec, const struct regmap *map, s
 		     char *err, size_t errlen);
 
 /*
- * Re-enables b's interrupt after one arrived (IrqAck): UIO's write of 1 to irq_fd, or the
- * backend's own reenable_irq. 0 or -EIO.
+ * Re-enables b's interrupt after one arrived (IrqAck): the backend's own reenable_irq, or
+ * the Interrupt Disable bit cleared in intx_fd's PCI config space, or UIO's write of 1 to
+ * irq_fd. 0 or -EIO.
  */
 int backend_irq_ack(const struct backend *b);
 

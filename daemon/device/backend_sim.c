@@ -338,6 +338,7 @@ sim_open(const struct region_spec *spec, const struct regmap *map, struct backen
 	s->b.backing = (struct backing){.shared = false};
 	s->b.irq_fd = -1;
 	s->b.memory_fd = -1; /* its registers travel in the restart state itself */
+	s->b.intx_fd = -1;   /* a sim re-enables its interrupt through reenable_irq */
 	s->device_fd = -1;
 	int rc = regsim_new(map, spec->size, &s->regs);
 	if (rc < 0) {
@@ -382,7 +383,7 @@ sim_locate(const struct region_spec *spec, struct backing *where, uint64_t *len,
 	if (spec->model) {
 		/* What open would find wrong with the model: open + close compiles it, runs
 		 * nothing. */
-		struct sim_backend probe = {.b.irq_fd = -1, .b.memory_fd = -1};
+		struct sim_backend probe = {.b.irq_fd = -1, .b.memory_fd = -1, .b.intx_fd = -1};
 		int rc = open_model(&probe, spec, NULL, err, errlen);
 		sim_model_close(probe.model);
 		if (rc < 0) {

@@ -3,7 +3,8 @@
  * number under <sysfs>/class/uio. The kernel maps map M at file offset
  * M * pagesize, from the page holding its addr; the device's registers start
  * 'offset' bytes into that page. Optionally the device stays open for
- * interrupt counts (b->irq_fd).
+ * interrupt counts (b->irq_fd); a device of uio_pci_generic also keeps its PCI
+ * config space open (b->intx_fd), where its interrupt is re-enabled.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -176,6 +177,7 @@ explain(const struct map_request *req, int rc, const struct map_failure *why, un
 struct uio_target {
 	struct map_request req; /* req.path is path */
 	char path[PATH_MAX];    /* <dev>/uioN */
+	char device[32];        /* uioN */
 };
 
 /* Finds the device and map spec names, and fills in t. 0, or a negative errno and err. */
@@ -184,19 +186,19 @@ prepare(const struct region_spec *spec, struct uio_target *t, char *err, size_t 
 {
 	const char *sysfs = spec->sysfs ? spec->sysfs : UIO_DEFAULT_SYSFS;
 	const char *dev_dir = spec->dev_dir ? spec->dev_dir : UIO_DEFAULT_DEV;
-	char device[32];
+	char *device = t->device;
 	int rc;
 	if (spec->device) {
 		if (!region_spec_uio_device_valid(spec->device)) {
 			snprintf(err, errlen, "device '%s' is not uioN", spec->device);
 			return -EINVAL;
 		}
-		snprintf(device, sizeof(device), "%s", spec->device);
+		snprintf(device, sizeof(t->device), "%s", spec->device);
 	} else if (!spec->uio_name) {
 		snprintf(err, errlen, "type=uio needs a name or a device");
 		return -EINVAL;
-	} else if ((rc = find_by_name(sysfs, spec->uio_name, device, sizeof(device), err, errlen)) <
-		   0) {
+	} else if ((rc = find_by_name(sysfs, spec->uio_name, device, sizeof(t->device), err,
+				      errlen)) < 0) {
 		return rc;
 	}
 	if (spec->map >= MMIO_UIO_MAX_MAPS) {
@@ -247,6 +249,42 @@ prepare(const struct region_spec *spec, struct uio_target *t, char *err, size_t 
 	return 0;
 }
 
+/*
+ * For a device of uio_pci_generic, its PCI config space in b->intx_fd: that driver masks INTx
+ * in its handler and has no irqcontrol (a write to /dev/uioN fails with ENOSYS), so
+ * backend_irq_ack() clears the mask there. Any other driver: nothing to do. 0, or a negative
+ * errno with the reason in err.
+ */
+static int
+open_intx(const struct region_spec *spec, const char *device, struct backend *b, char *err,
+	  size_t errlen)
+{
+	const char *sysfs = spec->sysfs ? spec->sysfs : UIO_DEFAULT_SYSFS;
+	char path[PATH_MAX];
+	char name[64];
+	if (sysfs_path(path, sizeof(path), "%s/class/uio/%s/name", sysfs, device) < 0 ||
+	    sysfs_read_text(path, name, sizeof(name)) < 0) {
+		return 0;
+	}
+	name[strcspn(name, "\n")] = '\0';
+	if (strcmp(name, "uio_pci_generic") != 0) {
+		return 0;
+	}
+	if (sysfs_path(path, sizeof(path), "%s/class/uio/%s/device/config", sysfs, device) < 0) {
+		snprintf(err, errlen, "sysfs path %s is too long", sysfs);
+		return -ENAMETOOLONG;
+	}
+	b->intx_fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (b->intx_fd < 0) {
+		int rc = -errno;
+		snprintf(err, errlen,
+			 "open %s (uio_pci_generic's interrupt is re-enabled there): %s", path,
+			 strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
 static int
 uio_open(const struct region_spec *spec, struct backend **out, char *err, size_t errlen)
 {
@@ -269,6 +307,11 @@ uio_open(const struct region_spec *spec, struct backend **out, char *err, size_t
 			rc = -errno;
 			snprintf(err, errlen, "open %s for interrupts: %s", irq_path,
 				 strerror(-rc));
+			b->ops->close(b);
+			return rc;
+		}
+		/* irq_dev names another interrupt source: not the device's to re-enable. */
+		if (!spec->irq_dev && (rc = open_intx(spec, t.device, b, err, errlen)) < 0) {
 			b->ops->close(b);
 			return rc;
 		}

@@ -55,6 +55,7 @@ mapped_close(struct backend *b)
 	}
 	wire_close_fd(&b->irq_fd);
 	wire_close_fd(&b->memory_fd);
+	wire_close_fd(&b->intx_fd);
 	free(b);
 }
 
@@ -80,6 +81,7 @@ backend_alloc(const char *type)
 		b->type = type;
 		b->irq_fd = -1;
 		b->memory_fd = -1;
+		b->intx_fd = -1;
 	}
 	return b;
 }

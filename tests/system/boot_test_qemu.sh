@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Second-tier boot test: boots the Debian packages in a QEMU (TCG) virtual
-# machine with Debian's cloud kernel and no network device, to check what
-# systemd-nspawn does not enforce: the device cgroup (DevicePolicy=closed,
-# DeviceAllow=) of mmiod.service. Slow (about 30 s of TCG boot, checks and power-off;
-# a minute with the per-run image build); not run by CI.
+# machine with Debian's cloud kernel, no network device and QEMU's "edu" PCI
+# device, to check what systemd-nspawn does not enforce, the device cgroup
+# (DevicePolicy=closed, DeviceAllow=) of mmiod.service, and every hardware
+# backend on a real PCI device under a real kernel (tests/system/
+# qemu_edu_checks.sh). About a minute of TCG boot, checks and power-off, plus
+# the per-run image build; .ci/run runs it after the nspawn boot test.
 # Method: TCG only (nested KVM can hang, so it is never tried, and qemu runs
 # under timeout); the guest boots the kernel of its own package (the host may
 # have none to boot) from an image opened snapshot=on; a unit inside the guest
@@ -11,8 +13,9 @@
 #
 #   tests/system/boot_test_qemu.sh [DEBDIR]
 #
-# DEBDIR holds mmiod_*.deb and libmmio-client0_*.deb (packaging/build-debs.sh
-# writes them); without it they are built first, into a temporary directory.
+# DEBDIR holds mmiod_*.deb, libmmio-client0_*.deb and libmmio-client-dev_*.deb
+# (packaging/build-debs.sh writes them); without it they are built first, into
+# a temporary directory.
 #
 # In the guest (checks run by a unit, mmiod-boottest.service):
 #   - user "alice" (group mmio) writes and reads back a register of sim0 with
@@ -22,10 +25,18 @@
 #     service fails to start and its journal shows "Operation not permitted":
 #     the device cgroup refused the open. The same open as plain root in the
 #     guest fails with ENXIO (no driver), which shows that the EPERM came from
-#     DeviceAllow=, not from the device.
+#     DeviceAllow=, not from the device;
+#   - QEMU's edu device through the pci, devmem and uio backends, its
+#     factorial unit driven by tests/system/edu_factorial.c and its interrupt
+#     by tests/system/edu_irq.c (compiled here, on the host, against the
+#     header and library of the libmmio-client-dev and libmmio-client0 .debs
+#     in DEBDIR, and copied in: the guest has no compiler).
+# A check that cannot run (QEMU without the edu device, a kernel without
+# uio_pci_generic, no C compiler or no libmmio-client-dev .deb here) is
+# reported as SKIP with the reason, never as PASS.
 # The verdict (number of failed checks) comes back on the serial console as
-# "MMIOD-QEMU-VERDICT N"; the guest then powers off. qemu is killed after
-# $MMIOD_BOOTTEST_TIMEOUT seconds (default 300).
+# "MMIOD-QEMU-VERDICT N" (skipped checks do not count); the guest then powers
+# off. qemu is killed after $MMIOD_BOOTTEST_TIMEOUT seconds (default 300).
 #
 # Needs root (mmdebstrap --mode=root, chroot dpkg -i), qemu-system-x86_64
 # (qemu-system-x86), mmdebstrap, zstd and mkfs.ext4 (e2fsprogs); the first
@@ -37,7 +48,8 @@
 # initramfs-tools and mmiod's run-time dependencies) is cached as a tarball
 # in $MMIOD_BOOTTEST_CACHE (default /var/cache/mmiod-boottest);
 # MMIOD_BOOTTEST_REBUILD=1 rebuilds it. MMIOD_BOOTTEST_SOURCES names the apt
-# deb822 sources file; MMIOD_BOOTTEST_KEEP=1 keeps the work directory.
+# deb822 sources file; MMIOD_BOOTTEST_KEEP=1 keeps the work directory;
+# MMIOD_BOOTTEST_EDU=0 leaves the edu device out (its checks then report SKIP).
 set -euo pipefail
 
 skip() { echo "boot_test_qemu: SKIP: $*" >&2; exit 77; }
@@ -173,6 +185,7 @@ say() { echo "BOOTTEST $*" >/dev/ttyS0; }
 fails=0
 pass() { say "PASS: $*"; }
 fail() { say "FAIL: $*"; fails=$((fails + 1)); }
+skip() { say "SKIP: $*"; }
 check() { # check DESCRIPTION COMMAND...
 	local what=$1
 	shift
@@ -213,6 +226,10 @@ check "its journal shows EPERM on $node" \
 	grep -q -E 'mmiod-boottest-c240.*Operation not permitted|Operation not permitted.*mmiod-boottest-c240' <<<"$journal"
 systemctl stop mmiod.service mmiod.socket 2>/dev/null
 
+# QEMU's edu device through each hardware backend.
+. /usr/local/lib/mmiod-boottest/qemu_edu_checks.sh
+systemctl stop mmiod.service mmiod.socket 2>/dev/null
+
 if [ "$fails" -ne 0 ]; then
 	journalctl -b --no-pager -u mmiod.service -u mmiod.socket | tail -n 30 |
 		sed 's/^/BOOTTEST   journal: /' >/dev/ttyS0
@@ -221,6 +238,34 @@ echo "MMIOD-QEMU-VERDICT $fails" >/dev/ttyS0
 systemctl --no-block poweroff
 GUEST
 chmod 0755 "$tree/usr/local/lib/mmiod-boottest/checks.sh"
+install -m 0644 "$src/tests/system/qemu_edu_checks.sh" "$tree/usr/local/lib/mmiod-boottest/"
+
+# The edu drivers, built against the packages' header and library (the guest
+# has the library from libmmio-client0, and no compiler). Without them the
+# guest reports their checks as skipped, with the reason in drivers.skip.
+drivers_skip=
+dev_deb=$(ls "$debdir"/libmmio-client-dev_*.deb 2>/dev/null | head -n 1) || true
+cc=$(command -v cc || command -v gcc || true)
+if [ -z "$cc" ]; then
+	drivers_skip="no C compiler on the host to build the edu drivers"
+elif [ -z "$dev_deb" ]; then
+	drivers_skip="no libmmio-client-dev_*.deb in $debdir to build the edu drivers against"
+else
+	sdk="$work/sdk"
+	dpkg-deb -x "$dev_deb" "$sdk"
+	dpkg-deb -x "${debs[1]}" "$sdk"
+	libdir=$(dirname "$(ls "$sdk"/usr/lib/*/libmmio-client.so | head -n 1)")
+	for driver in edu_factorial edu_irq; do
+		"$cc" -std=c11 -O2 -Wall -Wextra -Werror -I"$sdk/usr/include" \
+			-o "$tree/usr/local/lib/mmiod-boottest/$driver" "$src/tests/system/$driver.c" \
+			-L"$libdir" -lmmio-client >>"$work/drivers.log" 2>&1 ||
+			{ cat "$work/drivers.log" >&2; die "building $driver against $(basename "$dev_deb") failed"; }
+	done
+fi
+if [ -n "$drivers_skip" ]; then
+	echo "boot_test_qemu: $drivers_skip (their checks will be skipped)" >&2
+	echo "$drivers_skip" >"$tree/usr/local/lib/mmiod-boottest/drivers.skip"
+fi
 
 cat >"$tree/etc/systemd/system/mmiod-boottest.service" <<'EOF'
 [Unit]
@@ -245,10 +290,20 @@ rm -rf "$tree"
 echo "boot_test_qemu: image ready ($(elapsed) s); booting under TCG" >&2
 
 # --- Boot --------------------------------------------------------------------------
+# QEMU's educational PCI device (docs/specs/edu.rst in QEMU): without it the
+# guest finds no 1234:11e8 and skips the hardware checks, saying so.
+edu=()
+if [ "${MMIOD_BOOTTEST_EDU:-1}" = 0 ]; then
+	echo "boot_test_qemu: MMIOD_BOOTTEST_EDU=0: no edu device, the hardware checks will be skipped" >&2
+elif qemu-system-x86_64 -device help 2>/dev/null | grep -q '^name "edu"'; then
+	edu=(-device edu)
+else
+	echo "boot_test_qemu: this QEMU has no edu device: the hardware checks will be skipped" >&2
+fi
 t_boot=$(date +%s.%N)
 rc=0
 timeout "$timeout_s" qemu-system-x86_64 -machine q35 -accel tcg,tb-size=256 -cpu max -smp 2 -m 512 \
-	-nographic -nic none -no-reboot \
+	-nographic -nic none -no-reboot "${edu[@]}" \
 	-kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
 	-append "root=/dev/vda rw console=ttyS0 panic=-1 quiet" \
 	-drive "file=$work/root.img,format=raw,if=virtio,snapshot=on,cache=unsafe" \
@@ -263,6 +318,7 @@ if [ -z "$verdict" ]; then
 	[ "$rc" -eq 124 ] && die "no verdict within $timeout_s s (qemu killed)"
 	die "the guest did not report a verdict (qemu exit status $rc)"
 fi
-echo "boot_test_qemu: verdict $verdict failed check(s); boot + checks + power-off $boot_s s, total $(elapsed) s" >&2
+skipped=$(grep -a -c 'BOOTTEST SKIP: ' "$work/serial.txt") || true
+echo "boot_test_qemu: verdict $verdict failed check(s), $skipped skipped; boot + checks + power-off $boot_s s, total $(elapsed) s" >&2
 [ "$verdict" -eq 0 ] || exit 1
 echo "boot_test_qemu: PASS" >&2

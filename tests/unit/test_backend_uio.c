@@ -3,7 +3,8 @@
  * device is found by name (exactly one) or number, map M is file offset
  * M * pagesize, the registers start 'offset' bytes into it and alignment is
  * judged on their physical address; irq=yes keeps the device (or irq_dev)
- * open; every refusal fails cleanly with its errno and a message.
+ * open, and for uio_pci_generic its PCI config space, where the ack re-enables
+ * INTx; every refusal fails cleanly with its errno and a message.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -266,6 +267,90 @@ test_backend_uio_irq(void **state)
 	assert_int_equal(hw_lowest_free_fd(), fd_before);
 }
 
+/* The command register's two bytes (offset 4) in a config file of the fake tree. */
+static unsigned
+config_command(struct fixture *f, const char *rel)
+{
+	return (unsigned)hw_tree_bytes(&f->tree, rel, 4, 2);
+}
+
+static void
+set_config_command(struct fixture *f, const char *rel, uint16_t cmd)
+{
+	char path[256];
+	int fd = open(hw_tree_path(&f->tree, rel, path, sizeof(path)), O_WRONLY);
+	assert_true(fd >= 0);
+	uint8_t le[2] = {(uint8_t)cmd, (uint8_t)(cmd >> 8)};
+	assert_int_equal(pwrite(fd, le, 2, 4), 2);
+	close(fd);
+}
+
+/*
+ * uio_pci_generic masks INTx in its handler and has no irqcontrol: the ack clears Interrupt
+ * Disable (bit 10) in the device's config space, nothing else, and writes nothing to
+ * /dev/uioN. Another driver's device is acked by UIO's write of 1, and so is one whose
+ * interrupt comes from irq_dev.
+ */
+static void
+test_backend_uio_pci_generic_intx(void **state)
+{
+	struct fixture *f = *state;
+	const char *config = "sys/class/uio/uio7/device/config";
+	int fd_before = hw_lowest_free_fd();
+	write_name(f, "uio7", "uio_pci_generic");
+	write_map(f, "uio7", 0, 0xfea00000, 0x1000, 0);
+	hw_tree_file(&f->tree, "dev/uio7", f->page);
+
+	/* No config space where sysfs has it: refused, with the reason. */
+	struct region_spec *spec = spec_for(f, "uio7", 0, 0);
+	spec->irq = true;
+	struct backend *b = NULL;
+	char err[512] = "";
+	assert_int_equal(backend_open(spec, &b, err, sizeof(err)), -ENOENT);
+	assert_null(b);
+	assert_non_null(strstr(err, "uio_pci_generic"));
+	assert_non_null(strstr(err, "device/config"));
+	assert_int_equal(hw_lowest_free_fd(), fd_before);
+
+	hw_tree_file(&f->tree, config, 64);
+	set_config_command(f, config, 0x0507); /* INTx masked; I/O, memory, bus master on */
+	uint64_t uio_bytes = hw_tree_bytes(&f->tree, "dev/uio7", 0, 8);
+	spec = spec_for(f, "uio7", 0, 0);
+	spec->irq = true;
+	b = open_ok(f, spec, 0xfea00000, 0x1000);
+	assert_true(b->intx_fd >= 0);
+	assert_int_equal(backend_irq_ack(b), 0);
+	assert_int_equal(config_command(f, config), 0x0107);
+	assert_int_equal(hw_tree_bytes(&f->tree, "dev/uio7", 0, 8), uio_bytes);
+	/* Already enabled: stays so. */
+	assert_int_equal(backend_irq_ack(b), 0);
+	assert_int_equal(config_command(f, config), 0x0107);
+	backend_close(b);
+	assert_int_equal(hw_lowest_free_fd(), fd_before);
+
+	/* irq_dev: the interrupt is another file's, acked the UIO way. */
+	char path[256];
+	hw_tree_file(&f->tree, "dev/irq7", 8);
+	set_config_command(f, config, 0x0507);
+	spec = spec_for(f, "uio7", 0, 0);
+	spec->irq = true;
+	spec->irq_dev = strdup(hw_tree_path(&f->tree, "dev/irq7", path, sizeof(path)));
+	b = open_ok(f, spec, 0xfea00000, 0x1000);
+	assert_int_equal(b->intx_fd, -1);
+	assert_int_equal(backend_irq_ack(b), 0);
+	assert_int_equal(hw_tree_bytes(&f->tree, "dev/irq7", 0, 4), 1);
+	assert_int_equal(config_command(f, config), 0x0507);
+	backend_close(b);
+
+	/* Another driver's device: no config space is opened. */
+	spec = spec_for(f, "gpio", 0, 0);
+	spec->irq = true;
+	b = open_ok(f, spec, 0xfe200000, 0x1000);
+	assert_int_equal(b->intx_fd, -1);
+	backend_close(b);
+	assert_int_equal(hw_lowest_free_fd(), fd_before);
+}
+
 static void
 expect_error(struct fixture *f, const struct region_spec *spec, int want, const char *needle)
 {
@@ -423,7 +508,7 @@ main(void)
 		T(test_backend_uio_by_name),       T(test_backend_uio_sub_page_offset),
 		T(test_backend_uio_page_crossing), T(test_backend_uio_irq),
 		T(test_backend_uio_find_errors),   T(test_backend_uio_map_errors),
-		T(test_backend_uio_from_spec),
+		T(test_backend_uio_from_spec),     T(test_backend_uio_pci_generic_intx),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
