@@ -395,11 +395,24 @@ test_clients_through_restarts(void **state)
 		w[i] = (struct worker){.e = e, .failed = &failed, .index = i, .stop = &stop};
 		assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
 	}
+	/* One more client holds an interrupt subscription: an interrupt after every restart
+	 * arrives on it. */
+	struct mmio_client *subscriber = connect_to(e);
+	struct mmio_client *device = connect_to(e);
+	struct mmio_lease *irq_lease;
+	assert_int_equal(mmio_acquire(subscriber, "dev", 0, 0x10, &irq_lease), 0);
+	assert_int_equal(mmio_irq_subscribe(irq_lease), 0);
 	for (int i = 0; i < restarts && atomic_load(&failed) == 0; i++) {
 		/* Under load: the clients have been at it since the last restart. */
 		wait_progress(4 * N_CLIENTS, &failed);
 		restart(e);
+		uint32_t count = 0;
+		assert_int_equal(mmio_sim_irq(device, "dev"), 0);
+		assert_int_equal(mmio_irq_wait(irq_lease, 10000, &count), 0);
+		assert_int_equal(mmio_irq_ack(irq_lease), 0);
 	}
+	mmio_disconnect(device);
+	mmio_disconnect(subscriber);
 	atomic_store(&stop, true);
 	unsigned long ops = 0;
 	for (int i = 0; i < N_CLIENTS; i++) {
