@@ -605,6 +605,15 @@ check_restart_state(const struct options *opt, struct mmiod_config *cfg)
 		return 2;
 	}
 	mmiod_state__state__free_unpacked(st, NULL);
+	/* The successor runs as we do: it cannot drop to another user. */
+	if (cfg->user && getuid() != 0 && getuid() != cfg->uid) {
+		fprintf(stderr,
+			"mmiod: --restart-check: the config's user %s is not the user mmiod runs "
+			"as "
+			"(uid %u): restart the service instead\n",
+			cfg->user, (unsigned)getuid());
+		return 2;
+	}
 	/* The regions, as the successor will open them: a device it may not open fails here. */
 	struct region_table regions;
 	if (region_table_open(&regions, cfg->regions, cfg->n_regions, err, sizeof(err)) < 0) {

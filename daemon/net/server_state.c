@@ -166,7 +166,8 @@ import_conn(struct server *srv, const MmiodState__Conn *m, struct named_fds *fds
 		conn_destroy(c);
 		return;
 	}
-	if (c->session.ring && conn_ring_attach(c) < 0) {
+	/* A client whose ring is not served would wait on it for ever: better it hears why. */
+	if ((m->ring && !c->session.ring) || (c->session.ring && conn_ring_attach(c) < 0)) {
 		log_error(CONN_FMT ": cannot serve its ring; closing", CONN_ARGS(&c->session));
 		conn_destroy(c);
 	}
