@@ -42,6 +42,7 @@ struct client_ring {
 	uint32_t cq_head;
 	uint64_t next_user_data;
 	int doorbell_fd;
+	bool groups; /* mmiod granted MMIO_RING_FEATURE_GROUPS: batches with flags go as a group */
 };
 
 /* Maps what RingSetup passed, checking mmiod's header against its reply. Lock held. */
@@ -75,6 +76,7 @@ map_ring(struct mmio_client *c, const Mmio__RingInfo *info, int memfd, int doorb
 	r->cq_head = hdr->cq_head;
 	r->next_user_data = 1;
 	r->doorbell_fd = doorbell;
+	r->groups = (info->features & MMIO_RING_FEATURE_GROUPS) != 0;
 	c->ring = r;
 	return 0;
 }
@@ -87,6 +89,7 @@ client_ring_open(struct mmio_client *c)
 	}
 	Mmio__RingSetup body = MMIO__RING_SETUP__INIT;
 	body.entries = MMIO_RING_DEFAULT_ENTRIES;
+	body.features = MMIO_RING_FEATURE_GROUPS;
 	Mmio__Request req = MMIO__REQUEST__INIT;
 	req.body_case = MMIO__REQUEST__BODY_RING_SETUP;
 	req.ring_setup = &body;
@@ -271,8 +274,8 @@ bool
 client_ring_takes_batch(const struct mmio_client *c, const struct mmio_op *ops, size_t n,
 			unsigned flags)
 {
-	if (!c->ring || c->broken || c->fast_path == MMIO_FAST_PATH_OFF || flags != 0 ||
-	    n > MMIO_RING_ATOMIC_OPS || n > c->ring->entries) {
+	if (!c->ring || c->broken || c->fast_path == MMIO_FAST_PATH_OFF ||
+	    (flags != 0 && !c->ring->groups) || n > MMIO_RING_ATOMIC_OPS || n > c->ring->entries) {
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -289,14 +292,18 @@ client_ring_takes_batch(const struct mmio_client *c, const struct mmio_op *ops, 
 }
 
 int
-client_ring_batch(struct mmio_client *c, struct mmio_op *ops, size_t n)
+client_ring_batch(struct mmio_client *c, struct mmio_op *ops, size_t n, unsigned flags)
 {
 	struct client_ring *r = c->ring;
 	client_detail_clear(c);
 	wire_close_fd(&c->passed_fds[0]);
 	uint64_t first = r->next_user_data;
+	/* With flags, one group: each entry but the last linked to the next, the flags on all. */
+	uint8_t group = (flags & MMIO_BATCH_STOP_ON_ERROR ? MMIO_RING_F_STOP_ON_ERROR : 0) |
+			(flags & MMIO_BATCH_ALL_OR_NOTHING ? MMIO_RING_F_ALL_OR_NOTHING : 0);
 	for (size_t i = 0; i < n; i++) {
 		const struct mmio_op *op = &ops[i];
+		uint8_t link = group && i + 1 < n ? MMIO_RING_F_LINK : 0;
 		r->sq[(r->sq_tail + (uint32_t)i) & (r->entries - 1)] = (struct mmio_ring_sqe){
 			.user_data = r->next_user_data++,
 			.lease = op->lease->id,
@@ -306,6 +313,7 @@ client_ring_batch(struct mmio_client *c, struct mmio_op *ops, size_t n)
 			      : op->kind == MMIO_OP_STORE ? MMIO_RING_OP_STORE
 							  : MMIO_RING_OP_BARRIER,
 			.width = op->kind == MMIO_OP_BARRIER ? 0 : (uint8_t)op->width,
+			.flags = (uint8_t)(group | link),
 		};
 	}
 	/* One store of the tail: mmiod runs them all in one pass (MMIO_RING_ATOMIC_OPS). */

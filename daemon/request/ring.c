@@ -127,6 +127,36 @@ ring_next(struct ring *r, struct mmio_ring_sqe *sqe)
 	return 1;
 }
 
+int
+ring_peek(struct ring *r, struct mmio_ring_sqe *sqes, uint32_t max)
+{
+	uint32_t waiting = LOAD_ACQ(&r->hdr->sq_tail) - r->sq_head;
+	uint32_t unread = r->cq_tail - LOAD_ACQ(&r->hdr->cq_head);
+	if (waiting > r->entries || unread > r->entries) {
+		return -EPROTO;
+	}
+	uint32_t n = waiting < max ? waiting : max;
+	for (uint32_t i = 0; i < n; i++) {
+		/* One copy each: the client may rewrite a slot while we check what we copied. */
+		memcpy(&sqes[i], &r->sq[(r->sq_head + i) & (r->entries - 1)], sizeof(sqes[i]));
+	}
+	return (int)n;
+}
+
+void
+ring_consume(struct ring *r, uint32_t n)
+{
+	r->sq_head += n;
+	STORE_REL(&r->hdr->sq_head, r->sq_head);
+}
+
+uint32_t
+ring_cq_room(const struct ring *r)
+{
+	uint32_t unread = r->cq_tail - LOAD_ACQ(&r->hdr->cq_head);
+	return unread > r->entries ? 0 : r->entries - unread;
+}
+
 void
 ring_complete(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detail)
 {

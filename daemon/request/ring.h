@@ -20,6 +20,7 @@ struct ring {
 	uint32_t sq_head; /* ours; the shared copies are only published */
 	uint32_t cq_tail;
 	int doorbell_fd; /* our end of the doorbell socket pair; the client writes the other */
+	bool groups;     /* MMIO_RING_FEATURE_GROUPS granted: entries' flags mean something */
 };
 
 /*
@@ -40,6 +41,19 @@ void ring_destroy(struct ring *r);
  * are out of step (it broke the protocol).
  */
 int ring_next(struct ring *r, struct mmio_ring_sqe *sqe);
+
+/*
+ * Copies up to max of the submissions waiting, from the next one, out of shared memory into
+ * sqes without taking them: how many (0..max), or -EPROTO when the client's
+ * indices are out of step (it broke the protocol).
+ */
+int ring_peek(struct ring *r, struct mmio_ring_sqe *sqes, uint32_t max);
+
+/* Takes the next n submissions, which ring_peek copied. */
+void ring_consume(struct ring *r, uint32_t n);
+
+/* Completions there is room for now (0 when the client's cq_head is out of step). */
+uint32_t ring_cq_room(const struct ring *r);
 
 /* Publishes a completion (and detail, if not NULL) and wakes the client if it waits. */
 void ring_complete(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detail);
