@@ -67,6 +67,13 @@ bool client_ring_takes_batch(const struct mmio_client *c, const struct mmio_op *
  */
 int client_ring_batch(struct mmio_client *c, struct mmio_op *ops, size_t n, unsigned flags);
 
+/*
+ * A posted store (mmio_set_posted): op is in the ring when this returns, its completion is
+ * reaped by whatever comes next (ring_queue.h). 0 or a negative errno of the ring itself.
+ * c->lock held.
+ */
+int client_ring_post(struct mmio_client *c, const struct client_op *op);
+
 /* Asks mmiod for a ring over the socket and maps it (c->ring). c->lock held. */
 int client_ring_open(struct mmio_client *c);
 
