@@ -268,8 +268,8 @@ batch_case(struct run *r, size_t n, bool ring, unsigned flags)
 
 /* Posted store32 (issue 18): spread at most this much per store, one CPU within 2x the shm
  * ping-pong's per-op cost. */
-#define POSTED_SPREAD_NS   300.0
-#define POSTED_SHM_RATIO   2.0
+#define POSTED_SPREAD_NS 300.0
+#define POSTED_SHM_RATIO 2.0
 
 /*
  * Posted store32 back to back on the ring: each store returns once it is in the ring (a full

@@ -204,7 +204,18 @@ int
 client_ring_make_room(struct mmio_client *c, uint32_t n)
 {
 	struct client_ring *r = c->ring;
-	while (r->sq_tail - r->cq_head + n > r->entries) {
+	if (r->sq_tail - r->cq_head + n <= r->entries) {
+		return 0;
+	}
+	do {
+		int rc = reap_posted(c);
+		if (rc < 0) {
+			return rc;
+		}
+	} while (r->sq_tail - r->cq_head + n > r->entries);
+	/* Then every completion already there: one look at cq_tail for many, not one each. */
+	uint32_t tail = __atomic_load_n(&r->hdr->cq_tail, __ATOMIC_ACQUIRE);
+	while (r->cq_head != tail && r->cq_head != r->sq_tail && r->posted > 0) {
 		int rc = reap_posted(c);
 		if (rc < 0) {
 			return rc;

@@ -1,23 +1,17 @@
 /*
  * The ring transport, the shared-memory fast path (proto/mmio_ring.h): single
- * ops go through a ring mmiod maps too, instead of a socket round trip. mmiod
- * checks every op exactly as over the socket.
+ * ops, small batches and posted stores go through a ring mmiod maps too, instead
+ * of a socket round trip. mmiod checks every op exactly as over the socket. The
+ * queues themselves are ring_queue.c's.
  */
 #include <errno.h>
-#include <linux/futex.h>
-#include <poll.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client_internal.h"
-#include "clock.h"
 #include "mmio_ring.h"
 #include "ring_queue.h"
 #include "status.h"

@@ -139,7 +139,7 @@ complete(struct session *s, const struct mmio_ring_sqe *sqe, struct mmio_ring_cq
 {
 	cqe->user_data = sqe->user_data;
 	cqe->status = (uint32_t)reply->status;
-	ring_complete(s->ring, cqe, reply->status != MMIO__STATUS__OK ? reply->detail : NULL);
+	ring_put_completion(s->ring, cqe, reply->status != MMIO__STATUS__OK ? reply->detail : NULL);
 	s->svc->requests++;
 }
 
@@ -184,10 +184,13 @@ run_group(struct session *s, const struct mmio_ring_sqe *g, uint32_t n)
 			Mmio__Reply reply = MMIO__REPLY__INIT;
 			struct reply_scratch scratch;
 			scratch.n_owned = 0;
-			ok &= check_ring_op(s, &g[i], &reply, &scratch) == 0;
+			bool passed = check_ring_op(s, &g[i], &reply, &scratch) == 0;
+			ok &= passed;
 			status[i] = reply.status;
-			snprintf(detail[i], sizeof(detail[i]), "%s",
-				 reply.detail ? reply.detail : "");
+			if (!passed) {
+				snprintf(detail[i], sizeof(detail[i]), "%s",
+					 reply.detail ? reply.detail : "");
+			}
 		}
 		if (!ok) {
 			for (uint32_t i = 0; i < n; i++) {
@@ -300,6 +303,7 @@ dispatch_ring(struct session *s, unsigned max)
 			int took = run_unit(s, window + i, (uint32_t)n - i, whole_pass && i == 0,
 					    room);
 			if (took < 0) {
+				ring_publish(r);
 				return took;
 			}
 			if (took == 0) {
@@ -308,6 +312,8 @@ dispatch_ring(struct session *s, unsigned max)
 			i += (uint32_t)took;
 			room -= (uint32_t)took;
 		}
+		/* The window's completions at once: one fence and wake-up check for all. */
+		ring_publish(r);
 		done += i;
 		/* Left for later: what had no room, a group for the next pass, or nothing more. */
 		if (i < (uint32_t)n || took_all_published) {

@@ -158,7 +158,7 @@ ring_cq_room(const struct ring *r)
 }
 
 void
-ring_complete(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detail)
+ring_put_completion(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detail)
 {
 	if (detail) {
 		size_t n = strnlen(detail, MMIO_RING_DETAIL - 1);
@@ -168,6 +168,22 @@ ring_complete(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detai
 	}
 	r->cq[r->cq_tail & (r->entries - 1)] = *cqe;
 	r->cq_tail++;
+}
+
+void
+ring_complete(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detail)
+{
+	ring_put_completion(r, cqe, detail);
+	ring_publish(r);
+}
+
+void
+ring_publish(struct ring *r)
+{
+	if (r->cq_published == r->cq_tail) {
+		return;
+	}
+	r->cq_published = r->cq_tail;
 	__atomic_store_n(&r->hdr->cq_tail, r->cq_tail, __ATOMIC_SEQ_CST);
 	/* Pairs with the client's store of client_waiting before it re-reads cq_tail. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

@@ -21,6 +21,7 @@ struct ring {
 	uint32_t cq_tail;
 	int doorbell_fd; /* our end of the doorbell socket pair; the client writes the other */
 	bool groups;     /* MMIO_RING_FEATURE_GROUPS granted: entries' flags mean something */
+	uint32_t cq_published; /* cq_tail as last published (ring_publish) */
 };
 
 /*
@@ -54,6 +55,15 @@ void ring_consume(struct ring *r, uint32_t n);
 
 /* Completions there is room for now (0 when the client's cq_head is out of step). */
 uint32_t ring_cq_room(const struct ring *r);
+
+/*
+ * Writes a completion (and detail, if not NULL) without publishing it: ring_publish() does,
+ * once for all written since (one fence and one look at client_waiting, not one per entry).
+ */
+void ring_put_completion(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detail);
+
+/* Publishes the completions written so far and wakes the client if it waits. */
+void ring_publish(struct ring *r);
 
 /* Publishes a completion (and detail, if not NULL) and wakes the client if it waits. */
 void ring_complete(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detail);
