@@ -25,14 +25,15 @@ for p in "${placements[@]}"; do
 		"ring load32" "ring store32" "daemon idle" "batch 16" "batch 256" "batch 4096" \
 		"1 client" "8 clients" "64 clients" "1 ring client" "8 ring clients" \
 		"64 ring clients" "mmioctl read" "daemon RSS" "traced load32" "traced store32" \
-		"traced ring load32" "traced ring store32" "ring batch 16"; do
+		"traced ring load32" "traced ring store32" "ring batch 16" \
+		"batch 16 all-or-nothing" "ring batch 16 all-or-nothing" "posted store32"; do
 		expect "$c" "$p"
 	done
 done
 [ "$missing" -eq 0 ]
 
 "$bench" --quick --json >"$out"
-rows=$((2 + 23 * ${#placements[@]}))
+rows=$((2 + 26 * ${#placements[@]}))
 if command -v python3 >/dev/null; then
 	python3 - "$out" "$rows" <<'PY'
 import json, sys

@@ -65,8 +65,9 @@ struct run {
 	struct layout lay;
 	double load_p50_ns;
 	double load_ops_per_s;
-	double batch16_ops_per_s;    /* over the socket: the ring batch's baseline */
-	double one_client_ops_per_s; /* of the path (socket or ring) being measured */
+	double batch16_ops_per_s;     /* over the socket: the ring batch's baseline */
+	double batch16_aon_ops_per_s; /* all-or-nothing over the socket: the ring's baseline */
+	double one_client_ops_per_s;  /* of the path (socket or ring) being measured */
 };
 
 /* Prints "mmio-bench: WHAT: STATUS: detail" for a library error rc. */

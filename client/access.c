@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "client_internal.h"
+#include "ring_queue.h"
 #include "status.h"
 #include "transport.h"
 
@@ -84,6 +85,23 @@ pick_transport(struct mmio_client *c)
 	return &client_ring_transport;
 }
 
+/*
+ * Waits for the client's posted stores, then hands over the error of the first that failed on
+ * lease, if any, as the calling thread's error and detail. c->lock held.
+ */
+static int
+take_posted_error(struct mmio_client *c, struct mmio_lease *lease)
+{
+	int rc = client_ring_drain(c);
+	if (rc == 0 && lease->posted_error) {
+		rc = lease->posted_error;
+		lease->posted_error = 0;
+		client_detail_clear(c);
+		client_detail_set(c, lease->posted_detail);
+	}
+	return rc;
+}
+
 static int
 run_op(struct mmio_lease *lease, const struct client_op *op, uint64_t *out)
 {
@@ -92,9 +110,45 @@ run_op(struct mmio_lease *lease, const struct client_op *op, uint64_t *out)
 	/* A width mmiod would refuse fails here, on either transport: a ring entry's u8 would
 	 * truncate it. */
 	int rc = op->kind == CLIENT_OP_BARRIER ? 0 : client_check_width(c, op->width);
-	if (rc == 0) {
-		rc = pick_transport(c)->op(c, op, out);
+	/* Anything that reads (or orders) reports a posted store's failure first, and does not run.
+	 */
+	if (rc == 0 && op->kind != CLIENT_OP_STORE) {
+		rc = take_posted_error(c, lease);
 	}
+	if (rc == 0) {
+		const struct client_transport_ops *t = pick_transport(c);
+		if (lease->posted && op->kind == CLIENT_OP_STORE && t == &client_ring_transport) {
+			rc = client_ring_post(c, op);
+		} else {
+			rc = t->op(c, op, out);
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int
+mmio_set_posted(struct mmio_lease *lease, int posted)
+{
+	if (!lease) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&lease->client->lock);
+	lease->posted = posted != 0;
+	pthread_mutex_unlock(&lease->client->lock);
+	return 0;
+}
+
+int
+mmio_sync(struct mmio_lease *lease)
+{
+	if (!lease) {
+		return -EINVAL;
+	}
+	struct mmio_client *c = lease->client;
+	pthread_mutex_lock(&c->lock);
+	client_detail_clear(c);
+	int rc = take_posted_error(c, lease);
 	pthread_mutex_unlock(&c->lock);
 	return rc;
 }

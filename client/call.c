@@ -9,6 +9,7 @@
 
 #include "client_internal.h"
 #include "mmio_limits.h"
+#include "ring_queue.h"
 #include "status.h"
 #include "wire.h"
 
@@ -43,6 +44,11 @@ call(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply)
 	client_drop_passed_fds(c);
 	if (c->broken) {
 		return -ECONNRESET;
+	}
+	/* Posted stores come first: they run, and their errors wait on their leases. */
+	int drained = client_ring_drain(c);
+	if (drained < 0) {
+		return drained;
 	}
 	req->id = c->next_id++;
 	size_t len = mmio__request__get_packed_size(req);

@@ -42,6 +42,11 @@ struct mmio_lease {
 	/* While subscribed, else NULL. Changed holding c->lock and c->irq_lock; read with either.
 	 */
 	struct client_irq *irq;
+	/* mmio_set_posted: stores return once in the ring. c->lock, as the rest below. */
+	int posted;
+	/* The first posted store on it that failed since the last report (-errno), or 0. */
+	int posted_error;
+	char posted_detail[256];
 	TAILQ_ENTRY(mmio_lease) link;
 };
 
@@ -72,7 +77,7 @@ struct mmio_client {
 	int passed_fds[WIRE_MAX_PASS_FDS];
 	uint32_t features;             /* Hello.features of mmiod */
 	enum mmio_fast_path fast_path; /* mode; the ring itself below */
-	struct client_ring *ring;      /* transport_ring.c; NULL until opened */
+	struct client_ring *ring;      /* ring_queue.h; NULL until opened */
 	int ring_failed;     /* why opening the ring failed (then not tried again), or 0 */
 	unsigned socket_ops; /* single ops sent over the socket, for AUTO */
 	uint64_t serial;     /* unique in the process: threads find their detail by it */

@@ -66,10 +66,10 @@ mmio_batch(struct mmio_client *c, struct mmio_op *ops, size_t n, unsigned flags)
 			return -EINVAL;
 		}
 	}
-	/* Small plain batches through the ring when it is open: no socket round trip. */
+	/* Small batches through the ring when it is open: no socket round trip. */
 	pthread_mutex_lock(&c->lock);
 	if (client_ring_takes_batch(c, ops, n, flags)) {
-		int rc = client_ring_batch(c, ops, n);
+		int rc = client_ring_batch(c, ops, n, flags);
 		pthread_mutex_unlock(&c->lock);
 		return rc;
 	}

@@ -51,20 +51,28 @@ extern const struct client_transport_ops client_ring_transport;
 int client_socket_open(struct mmio_client *c, const char *path);
 
 /*
- * Whether mmio_batch(ops, n, flags) may go through c's open ring: no flags (all-or-nothing and
- * stop-on-error need the socket's Batch), at most MMIO_RING_ATOMIC_OPS ops (so that mmiod runs
- * them without another client in between, as a Batch), loads, stores and barriers of valid
- * widths only (the socket refuses the others op by op). c->lock held.
+ * Whether mmio_batch(ops, n, flags) may go through c's open ring: flags only if mmiod takes
+ * groups (MMIO_RING_FEATURE_GROUPS; an older one needs the socket's Batch for them), at most
+ * MMIO_RING_ATOMIC_OPS ops (so that mmiod runs them without another client in between, as a Batch),
+ * loads, stores and barriers of valid widths only (the socket refuses the others op by op). c->lock
+ * held.
  */
 bool client_ring_takes_batch(const struct mmio_client *c, const struct mmio_op *ops, size_t n,
 			     unsigned flags);
 
 /*
- * Runs ops through the ring as mmio_batch does: statuses and loaded values filled in; the
- * number of failed ops, or a negative errno (the ring broke: the statuses mean nothing, as
- * mmio_batch says). c->lock held.
+ * Runs ops through the ring as mmio_batch does (with flags, as one group of entries): statuses and
+ * loaded values filled in; the number of failed ops, or a negative errno (the ring broke: the
+ * statuses mean nothing, as mmio_batch says). c->lock held.
  */
-int client_ring_batch(struct mmio_client *c, struct mmio_op *ops, size_t n);
+int client_ring_batch(struct mmio_client *c, struct mmio_op *ops, size_t n, unsigned flags);
+
+/*
+ * A posted store (mmio_set_posted): op is in the ring when this returns, its completion is
+ * reaped by whatever comes next (ring_queue.h). 0 or a negative errno of the ring itself.
+ * c->lock held.
+ */
+int client_ring_post(struct mmio_client *c, const struct client_op *op);
 
 /* Asks mmiod for a ring over the socket and maps it (c->ring). c->lock held. */
 int client_ring_open(struct mmio_client *c);

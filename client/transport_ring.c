@@ -1,48 +1,22 @@
 /*
  * The ring transport, the shared-memory fast path (proto/mmio_ring.h): single
- * ops go through a ring mmiod maps too, instead of a socket round trip. mmiod
- * checks every op exactly as over the socket.
+ * ops, small batches and posted stores go through a ring mmiod maps too, instead
+ * of a socket round trip. mmiod checks every op exactly as over the socket. The
+ * queues themselves are ring_queue.c's.
  */
 #include <errno.h>
-#include <linux/futex.h>
-#include <poll.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client_internal.h"
-#include "clock.h"
 #include "mmio_ring.h"
+#include "ring_queue.h"
 #include "status.h"
 #include "transport.h"
 #include "wire.h"
-
-/*
- * Spin this long for a completion before sleeping while mmiod is awake on the
- * ring. Had we to ring the doorbell, mmiod was asleep: its wake-up costs more
- * than a sleep of ours, so we sleep at once and leave the CPU alone.
- */
-#define RING_SPIN_NS 100000
-/* A sleeping client looks this often whether mmiod is still there. */
-#define RING_LIVENESS_MS 5
-
-struct client_ring {
-	struct mmio_ring_header *hdr;
-	struct mmio_ring_sqe *sq;
-	struct mmio_ring_cqe *cq;
-	uint32_t entries;
-	uint32_t size;
-	uint32_t sq_tail; /* ours; published to hdr */
-	uint32_t cq_head;
-	uint64_t next_user_data;
-	int doorbell_fd;
-};
 
 /* Maps what RingSetup passed, checking mmiod's header against its reply. Lock held. */
 static int
@@ -59,13 +33,17 @@ map_ring(struct mmio_client *c, const Mmio__RingInfo *info, int memfd, int doorb
 	}
 	struct mmio_ring_header *hdr = map;
 	struct client_ring *r = calloc(1, sizeof(*r));
-	if (!r || hdr->magic != MMIO_RING_MAGIC || hdr->version != MMIO_RING_VERSION ||
+	struct client_ring_slot *slots = calloc(n, sizeof(*slots));
+	if (!r || !slots || hdr->magic != MMIO_RING_MAGIC || hdr->version != MMIO_RING_VERSION ||
 	    hdr->entries != n || hdr->size != info->size || hdr->sq_offset != MMIO_RING_SQ_OFFSET ||
 	    hdr->cq_offset != MMIO_RING_CQ_OFFSET(n)) {
 		munmap(map, info->size);
+		int rc = r && slots ? -EPROTO : -ENOMEM;
+		free(slots);
 		free(r);
-		return r ? -EPROTO : -ENOMEM;
+		return rc;
 	}
+	r->slots = slots;
 	r->hdr = hdr;
 	r->sq = (struct mmio_ring_sqe *)((char *)map + hdr->sq_offset);
 	r->cq = (struct mmio_ring_cqe *)((char *)map + hdr->cq_offset);
@@ -75,6 +53,7 @@ map_ring(struct mmio_client *c, const Mmio__RingInfo *info, int memfd, int doorb
 	r->cq_head = hdr->cq_head;
 	r->next_user_data = 1;
 	r->doorbell_fd = doorbell;
+	r->groups = (info->features & MMIO_RING_FEATURE_GROUPS) != 0;
 	c->ring = r;
 	return 0;
 }
@@ -87,6 +66,7 @@ client_ring_open(struct mmio_client *c)
 	}
 	Mmio__RingSetup body = MMIO__RING_SETUP__INIT;
 	body.entries = MMIO_RING_DEFAULT_ENTRIES;
+	body.features = MMIO_RING_FEATURE_GROUPS;
 	Mmio__Request req = MMIO__REQUEST__INIT;
 	req.body_case = MMIO__REQUEST__BODY_RING_SETUP;
 	req.ring_setup = &body;
@@ -113,93 +93,6 @@ client_ring_open(struct mmio_client *c)
 	return rc;
 }
 
-/* mmiod hung up (or broke down): what a sleeping client checks now and then. */
-static bool
-daemon_gone(const struct mmio_client *c)
-{
-	struct pollfd pfd = {.fd = c->fd, .events = POLLRDHUP};
-	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
-}
-
-/*
- * Waits for the completion after r->cq_head, spinning up to spin_ns first. 0,
- * or -ECONNRESET if mmiod went away.
- */
-static int
-wait_completion(struct mmio_client *c, uint64_t spin_ns)
-{
-	struct client_ring *r = c->ring;
-	uint32_t *tail = &r->hdr->cq_tail;
-	uint64_t start = spin_ns ? now_ns() : 0;
-	while (__atomic_load_n(tail, __ATOMIC_ACQUIRE) == r->cq_head) {
-		if (spin_ns && now_ns() - start < spin_ns) {
-			/* Let mmiod run if it shares our CPU; costs little if it does not. */
-			sched_yield();
-			continue;
-		}
-		__atomic_store_n(&r->hdr->client_waiting, 1, __ATOMIC_SEQ_CST);
-		/* Pairs with mmiod's publishing of cq_tail before it reads client_waiting. */
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (__atomic_load_n(tail, __ATOMIC_ACQUIRE) != r->cq_head) {
-			break;
-		}
-		struct timespec timeout = {.tv_nsec = RING_LIVENESS_MS * 1000000L};
-		long woke = syscall(SYS_futex, tail, FUTEX_WAIT, r->cq_head, &timeout, NULL, 0);
-		if (woke < 0 && errno == ETIMEDOUT && daemon_gone(c)) {
-			__atomic_store_n(&r->hdr->client_waiting, 0, __ATOMIC_RELAXED);
-			return -ECONNRESET;
-		}
-	}
-	__atomic_store_n(&r->hdr->client_waiting, 0, __ATOMIC_RELAXED);
-	return 0;
-}
-
-/*
- * Publishes the n entries written after r->sq_tail and rings the doorbell if mmiod sleeps.
- * Returns how long to spin for the first completion, or -ECONNRESET. Lock held.
- */
-static int64_t
-ring_submit(struct mmio_client *c, uint32_t n)
-{
-	struct client_ring *r = c->ring;
-	r->sq_tail += n;
-	__atomic_store_n(&r->hdr->sq_tail, r->sq_tail, __ATOMIC_SEQ_CST);
-	/* Pairs with mmiod's setting of daemon_sleeping before it re-reads sq_tail. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&r->hdr->daemon_sleeping, __ATOMIC_RELAXED)) {
-		return RING_SPIN_NS;
-	}
-	uint64_t one = 1;
-	/* Full (EAGAIN) is fine: a ring is pending. No SIGPIPE if mmiod is gone. */
-	if (send(r->doorbell_fd, &one, sizeof(one), MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
-	    errno != EAGAIN) {
-		c->broken = 1;
-		return -ECONNRESET;
-	}
-	return 0;
-}
-
-/* Waits for the next completion, which must be user_data's, into *cqe. 0 or -errno. */
-static int
-ring_reap(struct mmio_client *c, uint64_t spin_ns, uint64_t user_data, struct mmio_ring_cqe *cqe)
-{
-	struct client_ring *r = c->ring;
-	if (wait_completion(c, spin_ns) < 0) {
-		client_log(MMIO_LOG_ERROR, "ring op: daemon closed the connection");
-		c->broken = 1;
-		return -ECONNRESET;
-	}
-	*cqe = r->cq[r->cq_head & (r->entries - 1)];
-	r->cq_head++;
-	__atomic_store_n(&r->hdr->cq_head, r->cq_head, __ATOMIC_RELEASE);
-	if (cqe->user_data != user_data) {
-		client_log(MMIO_LOG_ERROR, "ring completion out of step");
-		c->broken = 1;
-		return -EPROTO;
-	}
-	return 0;
-}
-
 /* Submits one op and waits for it. Lock held. */
 static int
 ring_call(struct mmio_client *c, const struct mmio_ring_sqe *op, uint64_t *value)
@@ -207,16 +100,17 @@ ring_call(struct mmio_client *c, const struct mmio_ring_sqe *op, uint64_t *value
 	struct client_ring *r = c->ring;
 	client_detail_clear(c);
 	wire_close_fd(&c->passed_fds[0]);
-	struct mmio_ring_sqe *sqe = &r->sq[r->sq_tail & (r->entries - 1)];
-	*sqe = *op;
-	sqe->user_data = r->next_user_data++;
-	uint64_t user_data = sqe->user_data;
-	int64_t spin_ns = ring_submit(c, 1);
+	int rc = client_ring_make_room(c, 1);
+	if (rc < 0) {
+		return rc;
+	}
+	uint64_t user_data = client_ring_put(c, 0, op, false);
+	int64_t spin_ns = client_ring_submit(c, 1);
 	if (spin_ns < 0) {
 		return (int)spin_ns;
 	}
 	struct mmio_ring_cqe cqe;
-	int rc = ring_reap(c, (uint64_t)spin_ns, user_data, &cqe);
+	rc = client_ring_reap(c, (uint64_t)spin_ns, user_data, &cqe);
 	if (rc < 0) {
 		return rc;
 	}
@@ -241,10 +135,10 @@ static const uint8_t ring_op_code[] = {
 	[CLIENT_OP_BARRIER] = MMIO_RING_OP_BARRIER,
 };
 
-static int
-ring_op(struct mmio_client *c, const struct client_op *op, uint64_t *out)
+static struct mmio_ring_sqe
+sqe_of(const struct client_op *op)
 {
-	struct mmio_ring_sqe sqe = {
+	return (struct mmio_ring_sqe){
 		.lease = op->lease,
 		.offset = op->offset,
 		.value = op->value,
@@ -252,7 +146,28 @@ ring_op(struct mmio_client *c, const struct client_op *op, uint64_t *out)
 		.op = ring_op_code[op->kind],
 		.width = (uint8_t)op->width,
 	};
+}
+
+static int
+ring_op(struct mmio_client *c, const struct client_op *op, uint64_t *out)
+{
+	struct mmio_ring_sqe sqe = sqe_of(op);
 	return ring_call(c, &sqe, out);
+}
+
+int
+client_ring_post(struct mmio_client *c, const struct client_op *op)
+{
+	client_detail_clear(c);
+	wire_close_fd(&c->passed_fds[0]);
+	int rc = client_ring_make_room(c, 1);
+	if (rc < 0) {
+		return rc;
+	}
+	struct mmio_ring_sqe sqe = sqe_of(op);
+	client_ring_put(c, 0, &sqe, true);
+	int64_t spin_ns = client_ring_submit(c, 1);
+	return spin_ns < 0 ? (int)spin_ns : 0;
 }
 
 static void
@@ -260,8 +175,11 @@ ring_close(struct mmio_client *c)
 {
 	struct client_ring *r = c->ring;
 	if (r) {
+		/* Posted stores still in flight run before we go. */
+		(void)client_ring_drain(c);
 		munmap(r->hdr, r->size);
 		wire_close_fd(&r->doorbell_fd);
+		free(r->slots);
 		free(r);
 		c->ring = NULL;
 	}
@@ -271,8 +189,8 @@ bool
 client_ring_takes_batch(const struct mmio_client *c, const struct mmio_op *ops, size_t n,
 			unsigned flags)
 {
-	if (!c->ring || c->broken || c->fast_path == MMIO_FAST_PATH_OFF || flags != 0 ||
-	    n > MMIO_RING_ATOMIC_OPS || n > c->ring->entries) {
+	if (!c->ring || c->broken || c->fast_path == MMIO_FAST_PATH_OFF ||
+	    (flags != 0 && !c->ring->groups) || n > MMIO_RING_ATOMIC_OPS || n > c->ring->entries) {
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -289,16 +207,22 @@ client_ring_takes_batch(const struct mmio_client *c, const struct mmio_op *ops, 
 }
 
 int
-client_ring_batch(struct mmio_client *c, struct mmio_op *ops, size_t n)
+client_ring_batch(struct mmio_client *c, struct mmio_op *ops, size_t n, unsigned flags)
 {
-	struct client_ring *r = c->ring;
 	client_detail_clear(c);
 	wire_close_fd(&c->passed_fds[0]);
-	uint64_t first = r->next_user_data;
+	int rc = client_ring_make_room(c, (uint32_t)n);
+	if (rc < 0) {
+		return rc;
+	}
+	/* With flags, one group: each entry but the last linked to the next, the flags on all. */
+	uint8_t group = (flags & MMIO_BATCH_STOP_ON_ERROR ? MMIO_RING_F_STOP_ON_ERROR : 0) |
+			(flags & MMIO_BATCH_ALL_OR_NOTHING ? MMIO_RING_F_ALL_OR_NOTHING : 0);
+	uint64_t first = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct mmio_op *op = &ops[i];
-		r->sq[(r->sq_tail + (uint32_t)i) & (r->entries - 1)] = (struct mmio_ring_sqe){
-			.user_data = r->next_user_data++,
+		uint8_t link = group && i + 1 < n ? MMIO_RING_F_LINK : 0;
+		struct mmio_ring_sqe sqe = {
 			.lease = op->lease->id,
 			.offset = op->offset,
 			.value = op->kind == MMIO_OP_STORE ? op->value : 0,
@@ -306,17 +230,20 @@ client_ring_batch(struct mmio_client *c, struct mmio_op *ops, size_t n)
 			      : op->kind == MMIO_OP_STORE ? MMIO_RING_OP_STORE
 							  : MMIO_RING_OP_BARRIER,
 			.width = op->kind == MMIO_OP_BARRIER ? 0 : (uint8_t)op->width,
+			.flags = (uint8_t)(group | link),
 		};
+		uint64_t user_data = client_ring_put(c, (uint32_t)i, &sqe, false);
+		first = i == 0 ? user_data : first;
 	}
 	/* One store of the tail: mmiod runs them all in one pass (MMIO_RING_ATOMIC_OPS). */
-	int64_t spin_ns = ring_submit(c, (uint32_t)n);
+	int64_t spin_ns = client_ring_submit(c, (uint32_t)n);
 	if (spin_ns < 0) {
 		return (int)spin_ns;
 	}
 	int failed = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct mmio_ring_cqe cqe;
-		int rc = ring_reap(c, (uint64_t)spin_ns, first + i, &cqe);
+		rc = client_ring_reap(c, (uint64_t)spin_ns, first + i, &cqe);
 		if (rc < 0) {
 			return rc;
 		}

@@ -43,6 +43,28 @@
 /* Hello.features bit: this mmiod accepts RingSetup. */
 #define MMIO_FEATURE_RING 1u
 
+/*
+ * RingSetup.features a client may ask for and RingInfo.features mmiod grants (an older mmiod
+ * grants none: it leaves the field 0). Without GROUPS, mmiod ignores mmio_ring_sqe.flags.
+ */
+#define MMIO_RING_FEATURE_GROUPS 1u
+
+/*
+ * mmio_ring_sqe.flags, with MMIO_RING_FEATURE_GROUPS. A group is a run of entries each but the
+ * last flagged LINK, of at most MMIO_RING_ATOMIC_OPS: mmiod runs it as a Batch with the flags
+ * of its first entry (STOP_ON_ERROR, ALL_OR_NOTHING; the later entries' are ignored), in one
+ * pass. The client publishes a group with one store of sq_tail; a group whose last entry is not
+ * published when mmiod reads its first, or that is longer, is refused whole: each published
+ * entry of it completes INVALID_ARGUMENT and none runs. A single entry with batch flags and no
+ * LINK is a group of one. A MODIFY is refused (INVALID_ARGUMENT) in an ALL_OR_NOTHING group: it
+ * cannot be judged before it reads.
+ */
+enum mmio_ring_flag {
+	MMIO_RING_F_LINK = 1u << 0,
+	MMIO_RING_F_STOP_ON_ERROR = 1u << 1,
+	MMIO_RING_F_ALL_OR_NOTHING = 1u << 2,
+};
+
 enum mmio_ring_op {
 	MMIO_RING_OP_LOAD = 1,
 	MMIO_RING_OP_STORE = 2,
@@ -58,7 +80,8 @@ struct mmio_ring_sqe {
 	uint64_t mask; /* MODIFY only */
 	uint8_t op;    /* enum mmio_ring_op */
 	uint8_t width; /* bytes: 1, 2, 4 or 8 */
-	uint8_t reserved[6];
+	uint8_t flags; /* enum mmio_ring_flag, with MMIO_RING_FEATURE_GROUPS; else ignored */
+	uint8_t reserved[5];
 };
 
 struct mmio_ring_cqe {

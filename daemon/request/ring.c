@@ -120,7 +120,7 @@ ring_destroy(struct ring *r)
 
 int
 ring_adopt(int memfd, int doorbell, uint32_t entries, uint32_t sq_head, uint32_t cq_tail,
-	   struct ring **out)
+	   bool groups, struct ring **out)
 {
 	struct stat st;
 	if (entries == 0 || entries > MMIO_RING_MAX_ENTRIES || (entries & (entries - 1)) != 0 ||
@@ -145,6 +145,8 @@ ring_adopt(int memfd, int doorbell, uint32_t entries, uint32_t sq_head, uint32_t
 	r->cq = (struct mmio_ring_cqe *)((char *)map + MMIO_RING_CQ_OFFSET(entries));
 	r->sq_head = sq_head;
 	r->cq_tail = cq_tail;
+	r->cq_published = cq_tail; /* a pause falls between passes: all was published */
+	r->groups = groups;
 	r->memfd = memfd;
 	r->doorbell_fd = doorbell;
 	*out = r;
@@ -178,8 +180,38 @@ ring_next(struct ring *r, struct mmio_ring_sqe *sqe)
 	return 1;
 }
 
+int
+ring_peek(struct ring *r, struct mmio_ring_sqe *sqes, uint32_t max)
+{
+	uint32_t waiting = LOAD_ACQ(&r->hdr->sq_tail) - r->sq_head;
+	uint32_t unread = r->cq_tail - LOAD_ACQ(&r->hdr->cq_head);
+	if (waiting > r->entries || unread > r->entries) {
+		return -EPROTO;
+	}
+	uint32_t n = waiting < max ? waiting : max;
+	for (uint32_t i = 0; i < n; i++) {
+		/* One copy each: the client may rewrite a slot while we check what we copied. */
+		memcpy(&sqes[i], &r->sq[(r->sq_head + i) & (r->entries - 1)], sizeof(sqes[i]));
+	}
+	return (int)n;
+}
+
 void
-ring_complete(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detail)
+ring_consume(struct ring *r, uint32_t n)
+{
+	r->sq_head += n;
+	STORE_REL(&r->hdr->sq_head, r->sq_head);
+}
+
+uint32_t
+ring_cq_room(const struct ring *r)
+{
+	uint32_t unread = r->cq_tail - LOAD_ACQ(&r->hdr->cq_head);
+	return unread > r->entries ? 0 : r->entries - unread;
+}
+
+void
+ring_put_completion(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detail)
 {
 	if (detail) {
 		size_t n = strnlen(detail, MMIO_RING_DETAIL - 1);
@@ -189,6 +221,22 @@ ring_complete(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detai
 	}
 	r->cq[r->cq_tail & (r->entries - 1)] = *cqe;
 	r->cq_tail++;
+}
+
+void
+ring_complete(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detail)
+{
+	ring_put_completion(r, cqe, detail);
+	ring_publish(r);
+}
+
+void
+ring_publish(struct ring *r)
+{
+	if (r->cq_published == r->cq_tail) {
+		return;
+	}
+	r->cq_published = r->cq_tail;
 	__atomic_store_n(&r->hdr->cq_tail, r->cq_tail, __ATOMIC_SEQ_CST);
 	/* Pairs with the client's store of client_waiting before it re-reads cq_tail. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

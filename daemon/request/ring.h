@@ -21,6 +21,8 @@ struct ring {
 	uint32_t cq_tail;
 	int doorbell_fd; /* our end of the doorbell socket pair; the client writes the other */
 	int memfd;       /* our own open of the memory, for a successor; -1 if none */
+	bool groups;     /* MMIO_RING_FEATURE_GROUPS granted: entries' flags mean something */
+	uint32_t cq_published; /* cq_tail as last published (ring_publish) */
 };
 
 /*
@@ -34,11 +36,12 @@ int ring_create(uint32_t entries, struct ring **out, int *memfd, int *doorbell);
 
 /*
  * The ring a predecessor served (a restart): its memory (memfd, the size of entries) mapped
- * again, our end of its doorbell, and the indices mmiod owns, as they were. Takes neither fd
+ * again, our end of its doorbell, the indices mmiod owns and the features granted (groups),
+ * as they were. Takes neither fd
  * on error. 0, -EINVAL (not such a ring), -ENOMEM, or mmap's error.
  */
 int ring_adopt(int memfd, int doorbell, uint32_t entries, uint32_t sq_head, uint32_t cq_tail,
-	       struct ring **out);
+	       bool groups, struct ring **out);
 
 /* Unmaps and closes everything; r may be NULL. */
 void ring_destroy(struct ring *r);
@@ -49,6 +52,28 @@ void ring_destroy(struct ring *r);
  * are out of step (it broke the protocol).
  */
 int ring_next(struct ring *r, struct mmio_ring_sqe *sqe);
+
+/*
+ * Copies up to max of the submissions waiting, from the next one, out of shared memory into
+ * sqes without taking them: how many (0..max), or -EPROTO when the client's
+ * indices are out of step (it broke the protocol).
+ */
+int ring_peek(struct ring *r, struct mmio_ring_sqe *sqes, uint32_t max);
+
+/* Takes the next n submissions, which ring_peek copied. */
+void ring_consume(struct ring *r, uint32_t n);
+
+/* Completions there is room for now (0 when the client's cq_head is out of step). */
+uint32_t ring_cq_room(const struct ring *r);
+
+/*
+ * Writes a completion (and detail, if not NULL) without publishing it: ring_publish() does,
+ * once for all written since (one fence and one look at client_waiting, not one per entry).
+ */
+void ring_put_completion(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detail);
+
+/* Publishes the completions written so far and wakes the client if it waits. */
+void ring_publish(struct ring *r);
 
 /* Publishes a completion (and detail, if not NULL) and wakes the client if it waits. */
 void ring_complete(struct ring *r, const struct mmio_ring_cqe *cqe, const char *detail);

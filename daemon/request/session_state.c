@@ -56,6 +56,7 @@ export_ring(const struct session *s, MmiodState__Conn *out, struct pool *p, stru
 	ring->entries = r->entries;
 	ring->sq_head = r->sq_head;
 	ring->cq_tail = r->cq_tail;
+	ring->groups = r->groups;
 	ring->memory = add_fd(p, fds, r->memfd, "ring", s->conn_id);
 	ring->doorbell = add_fd(p, fds, r->doorbell_fd, "bell", s->conn_id);
 	if (!ring->memory || !ring->doorbell) {
@@ -158,9 +159,9 @@ import_ring(struct session *s, const MmiodState__Ring *m, struct named_fds *fds)
 	int memfd = named_fds_take(fds, m->memory ? m->memory : "");
 	int bell = named_fds_take(fds, m->doorbell ? m->doorbell : "");
 	struct ring *r = NULL;
-	int rc = memfd < 0 || bell < 0
-			 ? -EBADF
-			 : ring_adopt(memfd, bell, m->entries, m->sq_head, m->cq_tail, &r);
+	int rc = memfd < 0 || bell < 0 ? -EBADF
+				       : ring_adopt(memfd, bell, m->entries, m->sq_head, m->cq_tail,
+						    m->groups, &r);
 	if (rc < 0) {
 		log_warn(CONN_FMT ": its ring cannot be re-attached (%s): it is closed",
 			 CONN_ARGS(s), strerror(-rc));

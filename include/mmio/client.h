@@ -67,12 +67,12 @@ struct mmio_client;
 struct mmio_lease;
 
 /*
- * The release of libmmio-client this header belongs to (0.4.0). Test them in
+ * The release of libmmio-client this header belongs to (0.5.0). Test them in
  * the preprocessor to use an API only a later release has; mmio_client_version()
  * gives the release of the library a program runs with.
  */
 #define MMIO_CLIENT_VERSION_MAJOR 0
-#define MMIO_CLIENT_VERSION_MINOR 4
+#define MMIO_CLIENT_VERSION_MINOR 5
 #define MMIO_CLIENT_VERSION_PATCH 0
 
 /*
@@ -380,9 +380,31 @@ int mmio_fast_path_active(struct mmio_client *client);
 
 /*
  * Write barrier on the lease's region: every store before it is ordered before
- * every store after it. Needs no bounds; works on an empty lease.
+ * every store after it. Needs no bounds; works on an empty lease. It first reports a failed
+ * posted store on the lease, as mmio_sync does.
  */
 int mmio_barrier(struct mmio_lease *lease);
+
+/*
+ * Posted stores (libmmio-client 0.5). With posted nonzero, mmio_store and mmio_store8..64 on
+ * the lease return as soon as the store is in the fast path's ring, without waiting for mmiod
+ * to run it; with the ring not in use (mmio_fast_path_active() 0) stores stay synchronous.
+ * Order is kept: mmiod runs the ring's entries in order, and any later op or request of the
+ * client (on any lease, over the ring or the socket) waits for the posted stores before it to
+ * be run. A full ring makes the next store wait for room. mmiod checks a posted store as any
+ * other; if one fails, the next mmio_load*, mmio_modify or mmio_barrier on that lease, or
+ * mmio_sync, returns its error (that op does not run) with a detail naming its width and
+ * offset (mmio_error_detail); only the first failure since the last report is kept, and the
+ * stores after it did run. Releasing the lease or disconnecting drops an unreported error.
+ * mmio_set_posted: 0 or -EINVAL.
+ */
+int mmio_set_posted(struct mmio_lease *lease, int posted);
+
+/*
+ * Waits until every posted store of the lease's client has run; returns the error of the
+ * first posted store on this lease that failed since the last report (and clears it), else 0.
+ */
+int mmio_sync(struct mmio_lease *lease);
 
 /*
  * Interrupts. A region served with irq = yes (UIO) forwards its interrupt to

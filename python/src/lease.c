@@ -425,6 +425,33 @@ lease_renew(MmioLease *self, PyObject *Py_UNUSED(ignored))
 	return lease_call(self, mmio_renew);
 }
 
+static PyObject *
+lease_sync(MmioLease *self, PyObject *Py_UNUSED(ignored))
+{
+	return lease_call(self, mmio_sync);
+}
+
+static PyObject *
+lease_set_posted(MmioLease *self, PyObject *arg)
+{
+	int posted = PyObject_IsTrue(arg);
+	if (posted < 0) {
+		return NULL;
+	}
+	struct mmio_client *client;
+	struct mmio_lease *h = mmiopy_lease_enter(self, &client);
+	if (!h) {
+		return NULL;
+	}
+	/* Never waits for mmiod: no need to let other threads run meanwhile. */
+	int rc = mmio_set_posted(h, posted);
+	mmiopy_lease_leave(self);
+	if (rc < 0) {
+		return mmiopy_raise(rc, NULL);
+	}
+	Py_RETURN_NONE;
+}
+
 /* width bytes of v in the host's order: the bytes the device holds after a store of v. */
 static void
 put_value(unsigned char *dst, uint64_t v, unsigned width)
@@ -900,6 +927,16 @@ static PyMethodDef lease_methods[] = {
 	 "Splits at relative offset mid, as mmio_split(): returns a new Lease on the\n"
 	 "low part [start, start+mid); this lease keeps the rest, and its offset 0\n"
 	 "becomes the old offset mid. OutOfRange if mid > length."},
+	{"set_posted", (PyCFunction)lease_set_posted, METH_O,
+	 "set_posted($self, posted, /)\n--\n\n"
+	 "Posted stores (libmmio-client's mmio_set_posted): with posted true, stores on\n"
+	 "this lease return once in the fast path's ring (synchronous without one).\n"
+	 "The first that fails is raised by the next load, modify, barrier or sync on\n"
+	 "the lease, its offset in the message."},
+	{"sync", (PyCFunction)lease_sync, METH_NOARGS,
+	 "sync($self, /)\n--\n\n"
+	 "Waits until the client's posted stores have run; raises the error of the\n"
+	 "first posted store on this lease that failed since the last report."},
 	{"renew", (PyCFunction)lease_renew, METH_NOARGS,
 	 "renew($self, /)\n--\n\n"
 	 "Starts the lease's time again, under a grant with max_lease_ms: unrenewed,\n"

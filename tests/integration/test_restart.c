@@ -200,6 +200,21 @@ test_ring_survives(void **state)
 		assert_int_equal(mmio_store64(l, 0, v + 1), 0);
 		assert_int_equal(mmio_fast_path_active(c), 1);
 	}
+	/* Posted stores still in the ring at the restart are served by the successor, in order,
+	 * once each; an all-or-nothing batch (a linked ring group) after it too. */
+	assert_int_equal(mmio_set_posted(l, true), 0);
+	for (uint32_t i = 0; i < 16; i++) {
+		assert_int_equal(mmio_store32(l, 8 + (i % 8) * 4, 0x100 + i), 0);
+	}
+	restart(e);
+	assert_int_equal(mmio_sync(l), 0);
+	struct mmio_op ops[2] = {
+		{.kind = MMIO_OP_LOAD, .lease = l, .offset = 8, .width = 4},
+		{.kind = MMIO_OP_LOAD, .lease = l, .offset = 36, .width = 4},
+	};
+	assert_int_equal(mmio_batch(c, ops, 2, MMIO_BATCH_ALL_OR_NOTHING), 0);
+	assert_int_equal(ops[0].value, 0x108);
+	assert_int_equal(ops[1].value, 0x10f);
 	mmio_disconnect(c);
 }
 

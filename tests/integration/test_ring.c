@@ -505,8 +505,8 @@ fill_batch(struct mmio_op *ops, size_t n, struct mmio_lease *l, struct mmio_leas
 
 /*
  * With the ring open, a plain batch of up to MMIO_RING_ATOMIC_OPS ops goes through it (one
- * ring op each, no Batch request) and gives the socket's statuses and values; a longer one,
- * or one with flags, still goes over the socket.
+ * ring op each, no Batch request) and gives the socket's statuses and values; a longer one
+ * still goes over the socket.
  */
 static void
 test_ring_small_batches(void **state)
@@ -543,16 +543,96 @@ test_ring_small_batches(void **state)
 	assert_int_equal(by_ring[9].status, -EKEYREVOKED);
 	assert_int_equal(by_ring[2].status, 0);
 
-	/* Flags, and more ops than one pass runs at once: the socket's Batch. */
+	/* More ops than one pass runs at once: the socket's Batch. */
 	struct mmio_op big[MMIO_RING_ATOMIC_OPS + 1];
 	fill_batch(big, MMIO_RING_ATOMIC_OPS + 1, lr, gone_r);
 	before = served(sock);
 	assert_int_equal(mmio_batch(ring, big, MMIO_RING_ATOMIC_OPS + 1, 0), 3);
 	assert_int_equal(served(sock) - before, 2);
-	before = served(sock);
-	assert_int_equal(mmio_batch(ring, by_ring, 16, MMIO_BATCH_STOP_ON_ERROR), 11);
-	assert_int_equal(served(sock) - before, 2);
-	assert_int_equal(by_ring[6].status, -ECANCELED);
+	mmio_disconnect(ring);
+	mmio_disconnect(sock);
+	stop_daemon(env);
+}
+
+/* The lease's bytes, one load each. */
+static void
+snapshot(struct mmio_lease *l, uint8_t bytes[RW_LEN])
+{
+	for (unsigned i = 0; i < RW_LEN; i++) {
+		assert_int_equal(mmio_load8(l, i, &bytes[i]), 0);
+	}
+}
+
+/*
+ * Batches with flags go through the ring as one group (one ring op per entry, no Batch) and give
+ * the socket's statuses and values: a failing all-or-nothing batch changes nothing,
+ * stop-on-error cancels what follows the first failure, a passing all-or-nothing batch runs.
+ */
+static void
+test_ring_batch_flags_like_socket(void **state)
+{
+	struct env *env = *state;
+	struct mmio_client *sock, *ring;
+	struct mmio_lease *ls, *lr, *gone_s, *gone_r;
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &sock), 0);
+	assert_int_equal(mmio_connect(env->daemon.socket_path, &ring), 0);
+	assert_int_equal(mmio_set_fast_path(sock, MMIO_FAST_PATH_OFF), 0);
+	assert_int_equal(mmio_set_fast_path(ring, MMIO_FAST_PATH_ON), 0);
+	assert_int_equal(mmio_acquire(sock, "sim0", RW_START, RW_LEN, &ls), 0);
+	assert_int_equal(mmio_acquire(ring, "sim0", RW_START + RW_LEN, RW_LEN, &lr), 0);
+	assert_int_equal(mmio_acquire(sock, "sim0", 0x400, 8, &gone_s), 0);
+	assert_int_equal(mmio_acquire(ring, "sim0", 0x408, 8, &gone_r), 0);
+	assert_int_equal(mmio_revoke(sock, mmio_lease_id(gone_s)), 0);
+	assert_int_equal(mmio_revoke(sock, mmio_lease_id(gone_r)), 0);
+	/* All-or-nothing first, while every store would still change a byte. */
+	const unsigned flags[] = {MMIO_BATCH_ALL_OR_NOTHING,
+				  MMIO_BATCH_ALL_OR_NOTHING | MMIO_BATCH_STOP_ON_ERROR,
+				  MMIO_BATCH_STOP_ON_ERROR};
+	const int want_failed[] = {16, 16, 11};
+	for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
+		struct mmio_op by_sock[16], by_ring[16];
+		uint8_t was_s[RW_LEN], was_r[RW_LEN], now_s[RW_LEN], now_r[RW_LEN];
+		fill_batch(by_sock, 16, ls, gone_s);
+		fill_batch(by_ring, 16, lr, gone_r);
+		snapshot(ls, was_s);
+		snapshot(lr, was_r);
+		uint64_t before = served(sock);
+		assert_int_equal(mmio_batch(sock, by_sock, 16, flags[f]), want_failed[f]);
+		assert_int_equal(served(sock) - before, 2); /* the Batch, the Stats */
+		before = served(sock);
+		assert_int_equal(mmio_batch(ring, by_ring, 16, flags[f]), want_failed[f]);
+		assert_int_equal(served(sock) - before, 16 + 1); /* one ring op each */
+		for (size_t i = 0; i < 16; i++) {
+			assert_int_equal(by_ring[i].status, by_sock[i].status);
+			assert_int_equal(by_ring[i].value, by_sock[i].value);
+		}
+		snapshot(ls, now_s);
+		snapshot(lr, now_r);
+		assert_memory_equal(now_s, now_r, RW_LEN);
+		if (flags[f] & MMIO_BATCH_ALL_OR_NOTHING) {
+			assert_memory_equal(now_r, was_r, RW_LEN);
+			assert_int_equal(by_ring[0].status, -ECANCELED);
+			assert_int_equal(by_ring[5].status, -ERANGE);
+		} else {
+			assert_memory_not_equal(now_r, was_r, RW_LEN);
+			assert_int_equal(by_ring[4].status, 0);
+			assert_int_equal(by_ring[5].status, -ERANGE);
+			assert_int_equal(by_ring[6].status, -ECANCELED);
+		}
+	}
+	/* Without its failing ops, an all-or-nothing batch runs whole and loads what it stored. */
+	struct mmio_op ok[16];
+	fill_batch(ok, 16, lr, gone_r);
+	ok[5].kind = ok[7].kind = ok[9].kind = MMIO_OP_BARRIER;
+	ok[9].lease = lr;
+	for (size_t i = 0; i < 16; i++) {
+		ok[i].value = 0x80 | i;
+	}
+	uint64_t before = served(sock);
+	assert_int_equal(mmio_batch(ring, ok, 16, MMIO_BATCH_ALL_OR_NOTHING), 0);
+	assert_int_equal(served(sock) - before, 16 + 1);
+	/* i = 1 loads 2 bytes at 0xf: the upper one is what i = 0 stored at 0x10. */
+	assert_int_equal((ok[1].value >> 8) & 0xff, ok[0].value);
 	mmio_disconnect(ring);
 	mmio_disconnect(sock);
 	stop_daemon(env);
@@ -834,6 +914,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ring_same_semantics_as_socket, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ring_small_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ring_batch_flags_like_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_audited_like_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_auto_opens_at_eighth_op, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_client_killed_mid_loop_frees_lease, setup,

@@ -203,11 +203,15 @@ struct rring {
  * Sends RingSetup and receives its reply with recvmsg, keeping every fd that
  * came along (at most 4) in fds, -1 where none. Returns the reply; *n_fds how many.
  */
+/* RingSetup.features the next rings ask for (the groups tests set it). */
+static uint32_t setup_features;
+
 static Mmio__Reply *
 ring_setup_call(int fd, uint32_t entries, int fds[4], unsigned *n_fds)
 {
 	Mmio__RingSetup body = MMIO__RING_SETUP__INIT;
 	body.entries = entries;
+	body.features = setup_features;
 	Mmio__Request req = MMIO__REQUEST__INIT;
 	req.id = next_request_id++;
 	req.body_case = MMIO__REQUEST__BODY_RING_SETUP;
@@ -272,6 +276,8 @@ ring_open(struct rring *r, int fd, uint32_t ask, uint32_t want_entries)
 	*r = (struct rring){.fd = fd, .memfd = fds[0], .next_user_data = 1};
 	uint32_t entries = reply->ring->entries;
 	uint32_t size = reply->ring->size;
+	/* Granted exactly what was asked of what mmiod knows. */
+	assert_int_equal(reply->ring->features, setup_features & MMIO_RING_FEATURE_GROUPS);
 	mmio__reply__free_unpacked(reply, NULL);
 	assert_int_equal(entries, want_entries);
 	assert_int_equal(size, MMIO_RING_SIZE(want_entries));
@@ -519,6 +525,115 @@ test_ring_raw_bad_ops_answered(void **state)
 }
 
 /* mmiod keeps its own copies of the header's fixed fields: scribbling over them changes nothing. */
+/* Writes n entries (user_data set here) and publishes them with one store of sq_tail. */
+static void
+ring_submit_many(struct rring *r, struct mmio_ring_sqe *sqes, uint32_t n)
+{
+	uint32_t tail = r->c.hdr->sq_tail;
+	for (uint32_t i = 0; i < n; i++) {
+		sqes[i].user_data = r->next_user_data++;
+		r->c.sq[(tail + i) & (r->c.entries - 1)] = sqes[i];
+	}
+	__atomic_store_n(&r->c.hdr->sq_tail, tail + n, __ATOMIC_SEQ_CST);
+	assert_true(ring_client_kick(&r->c) >= 0);
+}
+
+static struct mmio_ring_sqe
+flagged(struct mmio_ring_sqe sqe, uint8_t flags)
+{
+	sqe.flags = flags;
+	return sqe;
+}
+
+/*
+ * Groups (MMIO_RING_FEATURE_GROUPS): a group whose last entry is not published, or that is
+ * longer than MMIO_RING_ATOMIC_OPS, is refused whole and runs nothing; a failing all-or-nothing
+ * group changes nothing; a modify cannot be in one; and without the feature the flags mean
+ * nothing (an older client's bytes there).
+ */
+static void
+test_ring_raw_groups(void **state)
+{
+	struct env *env = *state;
+	struct rring r;
+	struct mmio_ring_sqe g[MMIO_RING_ATOMIC_OPS + 1];
+	const uint8_t aon = MMIO_RING_F_ALL_OR_NOTHING;
+	const uint8_t link = MMIO_RING_F_LINK;
+
+	setup_features = MMIO_RING_FEATURE_GROUPS | 0x80000000u; /* an unknown bit: ignored */
+	uint64_t lease = open_with_ring(env, &r, 0, 0x10);
+	/* Its last entry still LINKed: both refused, neither stored. */
+	g[0] = flagged(sqe_of(MMIO_RING_OP_STORE, lease, 0, 8, 0x11, 0), aon | link);
+	g[1] = flagged(sqe_of(MMIO_RING_OP_STORE, lease, 8, 8, 0x22, 0), aon | link);
+	ring_submit_many(&r, g, 2);
+	struct mmio_ring_cqe cqe;
+	for (int i = 0; i < 2; i++) {
+		cqe = ring_wait(&r);
+		assert_int_equal(cqe.user_data, g[i].user_data);
+		assert_int_equal(cqe.status, MMIO__STATUS__INVALID_ARGUMENT);
+	}
+	/* The detail explains the last failure (the first's may be gone already). */
+	assert_non_null(strstr(ring_detail(&r, &cqe), "not published whole"));
+	assert_int_equal(sock_load64(r.fd, lease, 0), 0);
+	assert_int_equal(sock_load64(r.fd, lease, 8), 0);
+
+	/* A failing all-or-nothing group: the failure says why, the rest CANCELLED, nothing ran. */
+	g[0] = flagged(sqe_of(MMIO_RING_OP_STORE, lease, 0, 8, 0x11, 0), aon | link);
+	g[1] = flagged(sqe_of(MMIO_RING_OP_STORE, lease, 0x10, 8, 0x22, 0), aon | link);
+	g[2] = flagged(sqe_of(MMIO_RING_OP_LOAD, lease, 8, 8, 0, 0), aon);
+	ring_submit_many(&r, g, 3);
+	cqe = ring_wait(&r);
+	assert_int_equal(cqe.status, MMIO__STATUS__CANCELLED);
+	cqe = ring_wait(&r);
+	assert_int_equal(cqe.status, MMIO__STATUS__OUT_OF_RANGE);
+	assert_non_null(strstr(ring_detail(&r, &cqe), "does not fit lease"));
+	cqe = ring_wait(&r);
+	assert_int_equal(cqe.status, MMIO__STATUS__CANCELLED);
+	assert_int_equal(sock_load64(r.fd, lease, 0), 0);
+
+	/* A modify in one: refused, and so the group. */
+	g[0] = flagged(sqe_of(MMIO_RING_OP_STORE, lease, 0, 8, 0x11, 0), aon | link);
+	g[1] = flagged(sqe_of(MMIO_RING_OP_MODIFY, lease, 8, 8, 1, 1), aon);
+	ring_submit_many(&r, g, 2);
+	assert_int_equal(ring_wait(&r).status, MMIO__STATUS__CANCELLED);
+	cqe = ring_wait(&r);
+	assert_int_equal(cqe.status, MMIO__STATUS__INVALID_ARGUMENT);
+	assert_non_null(strstr(ring_detail(&r, &cqe), "all-or-nothing"));
+	assert_int_equal(sock_load64(r.fd, lease, 0), 0);
+
+	/* Passing, it runs whole; then the 8-entry ring cannot hold a chain that ends. */
+	g[0] = flagged(sqe_of(MMIO_RING_OP_STORE, lease, 0, 8, 0x11, 0), aon | link);
+	g[1] = flagged(sqe_of(MMIO_RING_OP_LOAD, lease, 0, 8, 0, 0), aon);
+	ring_submit_many(&r, g, 2);
+	assert_int_equal(ring_wait(&r).status, MMIO__STATUS__OK);
+	cqe = ring_wait(&r);
+	assert_int_equal(cqe.status, MMIO__STATUS__OK);
+	assert_int_equal(cqe.value, 0x11);
+	for (int i = 0; i < 8; i++) {
+		g[i] = flagged(sqe_of(MMIO_RING_OP_STORE, lease, 8, 8, 0x33, 0), link);
+	}
+	ring_submit_many(&r, g, 8);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(ring_wait(&r).status, MMIO__STATUS__INVALID_ARGUMENT);
+	}
+	assert_int_equal(sock_load64(r.fd, lease, 8), 0);
+	ring_close(&r);
+	close(r.fd);
+
+	/* Not asked for: the flags are ignored, each entry runs alone. */
+	setup_features = 0;
+	lease = open_with_ring(env, &r, 0, 0x10);
+	g[0] = flagged(sqe_of(MMIO_RING_OP_STORE, lease, 0, 8, 0x11, 0), aon | link);
+	g[1] = flagged(sqe_of(MMIO_RING_OP_STORE, lease, 0x10, 8, 0x22, 0), aon | link);
+	ring_submit_many(&r, g, 2);
+	assert_int_equal(ring_wait(&r).status, MMIO__STATUS__OK);
+	assert_int_equal(ring_wait(&r).status, MMIO__STATUS__OUT_OF_RANGE);
+	assert_int_equal(sock_load64(r.fd, lease, 0), 0x11);
+	ring_close(&r);
+	close(r.fd);
+	stop_daemon(env);
+}
+
 static void
 test_ring_raw_scribbled_header_ignored(void **state)
 {
@@ -937,6 +1052,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ring_doorbell_cannot_block_mmiod, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_ring_raw_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_doorbell_closed_by_client, setup,
 						teardown),
 	};

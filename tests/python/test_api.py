@@ -192,6 +192,15 @@ def test_fast_path(client):
         assert client.fast_path_active()
         l.store32(0, 2)
         assert l.load32(0) == 2
+        # Posted stores: in order with the load after them; a failure comes with sync.
+        l.set_posted(True)
+        l.store32(0, 3)
+        assert l.load32(0) == 3
+        l.store32(4, 1)  # past the lease: raised later
+        with pytest.raises(mmio.OutOfRange, match="posted 4-byte store at offset 0x4"):
+            l.sync()
+        l.sync()
+        l.set_posted(False)
         client.set_fast_path("auto")
         with pytest.raises(ValueError):
             client.set_fast_path("fast")

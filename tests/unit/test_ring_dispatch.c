@@ -24,6 +24,7 @@
 #include "mmio.pb-c.h"
 #include "mmio_ring.h"
 #include "request/dispatch.h"
+#include "request/ring.h"
 #include "request/service.h"
 #include "ring_client.h"
 #include "service_config.h"
@@ -500,6 +501,77 @@ test_dispatch_ring_out_of_step(void **state)
 	/* teardown: session_finish() closes the ring as conn_destroy() would. */
 }
 
+/* A store of value at off of the rw lease, with flags. */
+static struct mmio_ring_sqe
+flagged_store(const struct session_fixture *f, uint64_t off, uint64_t value, uint8_t flags,
+	      uint64_t user_data)
+{
+	struct mmio_ring_sqe sqe =
+		ring_client_sqe(MMIO_RING_OP_STORE, f->rw->id, off, 1, value, 0, user_data);
+	sqe.flags = flags;
+	return sqe;
+}
+
+/*
+ * Groups (the ring's MMIO_RING_FEATURE_GROUPS): one never runs in part. A dispatch whose budget
+ * cannot hold it leaves it whole for the next; so does a window it does not end in, after the
+ * singles before it ran; one needing more completions than the CQ has room for is a protocol
+ * error, with nothing of it run.
+ */
+static void
+test_dispatch_ring_groups(void **state)
+{
+	struct session_fixture *f = *state;
+	struct ring_client *c = &f->c;
+	const uint8_t aon = MMIO_RING_F_ALL_OR_NOTHING;
+	const uint8_t link = MMIO_RING_F_LINK;
+	f->s.ring->groups = true;
+	uint64_t requests = f->svc.requests;
+
+	for (uint64_t i = 0; i < 4; i++) {
+		ring_client_submit(c, flagged_store(f, i, 0xa0 + i, aon | (i < 3 ? link : 0), i));
+	}
+	assert_int_equal(dispatch_ring(&f->s, 2), 0);
+	assert_int_equal(c->hdr->sq_head, 0);
+	assert_int_equal(f->mem[0], 1); /* as setup filled it: i * 7 + 1 */
+	assert_int_equal(dispatch_ring(&f->s, 32), 4);
+	for (uint64_t i = 0; i < 4; i++) {
+		assert_int_equal(ring_client_reap(c).status, MMIO__STATUS__OK);
+		assert_int_equal(f->mem[i], 0xa0 + i);
+	}
+
+	/* Two singles, then a group of three the budget of three cuts. */
+	ring_client_submit(c, flagged_store(f, 8, 0xb0, 0, 10));
+	ring_client_submit(c, flagged_store(f, 9, 0xb1, 0, 11));
+	for (uint64_t i = 0; i < 3; i++) {
+		ring_client_submit(
+			c, flagged_store(f, 10 + i, 0xc0, aon | (i < 2 ? link : 0), 12 + i));
+	}
+	assert_int_equal(dispatch_ring(&f->s, 3), 2);
+	assert_int_equal(f->mem[9], 0xb1);
+	assert_int_not_equal(f->mem[10], 0xc0);
+	assert_int_equal(dispatch_ring(&f->s, 3), 3);
+	assert_int_equal(f->mem[12], 0xc0);
+	for (uint64_t i = 0; i < 5; i++) {
+		assert_int_equal(ring_client_reap(c).user_data, 10 + i);
+	}
+	assert_int_equal(f->svc.requests, requests + 9);
+
+	/* CQ room for two: a group of three breaks the protocol and runs nothing. */
+	for (uint64_t i = 0; i < ENTRIES - 2; i++) {
+		ring_client_submit(c,
+				   ring_client_sqe(MMIO_RING_OP_BARRIER, f->rw->id, 0, 0, 0, 0, i));
+	}
+	assert_int_equal(dispatch_ring(&f->s, 100), ENTRIES - 2);
+	for (uint64_t i = 0; i < 3; i++) {
+		ring_client_submit(c, flagged_store(f, 20 + i, 0xd0, aon | (i < 2 ? link : 0), i));
+	}
+	uint8_t before[MEM_SIZE];
+	memcpy(before, f->mem, MEM_SIZE);
+	assert_int_equal(dispatch_ring(&f->s, 100), -EPROTO);
+	assert_memory_equal(f->mem, before, MEM_SIZE);
+}
+
 static void
 test_ring_setup_twice(void **state)
 {
@@ -524,6 +596,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_dispatch_ring_ops, setup_session,
+						teardown_session),
+		cmocka_unit_test_setup_teardown(test_dispatch_ring_groups, setup_session,
 						teardown_session),
 		cmocka_unit_test_setup_teardown(test_dispatch_ring_errors, setup_session,
 						teardown_session),
