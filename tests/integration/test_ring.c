@@ -504,6 +504,27 @@ fill_batch(struct mmio_op *ops, size_t n, struct mmio_lease *l, struct mmio_leas
 }
 
 /*
+ * A client over the socket and one through the ring, each with a rw lease (the ring's RW_LEN
+ * later: every residue as the socket's) and a lease an admin revoked, to compare the two paths.
+ */
+static void
+open_twins(struct env *env, struct mmio_client **sock, struct mmio_client **ring,
+	   struct mmio_lease **ls, struct mmio_lease **lr, struct mmio_lease **gone_s,
+	   struct mmio_lease **gone_r)
+{
+	assert_int_equal(mmio_connect(env->daemon.socket_path, sock), 0);
+	assert_int_equal(mmio_connect(env->daemon.socket_path, ring), 0);
+	assert_int_equal(mmio_set_fast_path(*sock, MMIO_FAST_PATH_OFF), 0);
+	assert_int_equal(mmio_set_fast_path(*ring, MMIO_FAST_PATH_ON), 0);
+	assert_int_equal(mmio_acquire(*sock, "sim0", RW_START, RW_LEN, ls), 0);
+	assert_int_equal(mmio_acquire(*ring, "sim0", RW_START + RW_LEN, RW_LEN, lr), 0);
+	assert_int_equal(mmio_acquire(*sock, "sim0", 0x400, 8, gone_s), 0);
+	assert_int_equal(mmio_acquire(*ring, "sim0", 0x408, 8, gone_r), 0);
+	assert_int_equal(mmio_revoke(*sock, mmio_lease_id(*gone_s)), 0);
+	assert_int_equal(mmio_revoke(*sock, mmio_lease_id(*gone_r)), 0);
+}
+
+/*
  * With the ring open, a plain batch of up to MMIO_RING_ATOMIC_OPS ops goes through it (one
  * ring op each, no Batch request) and gives the socket's statuses and values; a longer one
  * still goes over the socket.
@@ -514,16 +535,7 @@ test_ring_small_batches(void **state)
 	struct env *env = *state;
 	struct mmio_client *sock, *ring;
 	struct mmio_lease *ls, *lr, *gone_s, *gone_r;
-	assert_int_equal(mmio_connect(env->daemon.socket_path, &sock), 0);
-	assert_int_equal(mmio_connect(env->daemon.socket_path, &ring), 0);
-	assert_int_equal(mmio_set_fast_path(sock, MMIO_FAST_PATH_OFF), 0);
-	assert_int_equal(mmio_set_fast_path(ring, MMIO_FAST_PATH_ON), 0);
-	assert_int_equal(mmio_acquire(sock, "sim0", RW_START, RW_LEN, &ls), 0);
-	assert_int_equal(mmio_acquire(ring, "sim0", RW_START + RW_LEN, RW_LEN, &lr), 0);
-	assert_int_equal(mmio_acquire(sock, "sim0", 0x400, 8, &gone_s), 0);
-	assert_int_equal(mmio_acquire(ring, "sim0", 0x408, 8, &gone_r), 0);
-	assert_int_equal(mmio_revoke(sock, mmio_lease_id(gone_s)), 0);
-	assert_int_equal(mmio_revoke(sock, mmio_lease_id(gone_r)), 0);
+	open_twins(env, &sock, &ring, &ls, &lr, &gone_s, &gone_r);
 	struct mmio_op by_sock[16], by_ring[16];
 	fill_batch(by_sock, 16, ls, gone_s);
 	fill_batch(by_ring, 16, lr, gone_r);
@@ -574,16 +586,7 @@ test_ring_batch_flags_like_socket(void **state)
 	struct env *env = *state;
 	struct mmio_client *sock, *ring;
 	struct mmio_lease *ls, *lr, *gone_s, *gone_r;
-	assert_int_equal(mmio_connect(env->daemon.socket_path, &sock), 0);
-	assert_int_equal(mmio_connect(env->daemon.socket_path, &ring), 0);
-	assert_int_equal(mmio_set_fast_path(sock, MMIO_FAST_PATH_OFF), 0);
-	assert_int_equal(mmio_set_fast_path(ring, MMIO_FAST_PATH_ON), 0);
-	assert_int_equal(mmio_acquire(sock, "sim0", RW_START, RW_LEN, &ls), 0);
-	assert_int_equal(mmio_acquire(ring, "sim0", RW_START + RW_LEN, RW_LEN, &lr), 0);
-	assert_int_equal(mmio_acquire(sock, "sim0", 0x400, 8, &gone_s), 0);
-	assert_int_equal(mmio_acquire(ring, "sim0", 0x408, 8, &gone_r), 0);
-	assert_int_equal(mmio_revoke(sock, mmio_lease_id(gone_s)), 0);
-	assert_int_equal(mmio_revoke(sock, mmio_lease_id(gone_r)), 0);
+	open_twins(env, &sock, &ring, &ls, &lr, &gone_s, &gone_r);
 	/* All-or-nothing first, while every store would still change a byte. */
 	const unsigned flags[] = {MMIO_BATCH_ALL_OR_NOTHING,
 				  MMIO_BATCH_ALL_OR_NOTHING | MMIO_BATCH_STOP_ON_ERROR,
