@@ -390,7 +390,7 @@ connect_client(void)
 	if (st.setup & 8) {
 		/* A ring that has run 2^32 - 8 ops: mmiod's copies and what it published. */
 		st.sq_head = st.cq_tail = WRAP_START;
-		st.s.ring->sq_head = st.s.ring->cq_tail = WRAP_START;
+		st.s.ring->sq_head = st.s.ring->cq_tail = st.s.ring->cq_published = WRAP_START;
 		st.hdr->sq_head = st.hdr->cq_tail = WRAP_START;
 		st.hdr->sq_tail = st.hdr->cq_head = WRAP_START;
 	}

@@ -330,7 +330,7 @@ test_ring_indices_wrap(void **state)
 	struct ring_fixture *f = *state;
 	struct ring_client *c = &f->c;
 	const uint32_t start = 0xFFFFFFF0u;
-	f->r->sq_head = f->r->cq_tail = start;
+	f->r->sq_head = f->r->cq_tail = f->r->cq_published = start;
 	f->r->hdr->sq_head = f->r->hdr->cq_tail = start;
 	c->hdr->sq_tail = c->hdr->cq_head = start;
 
@@ -361,7 +361,7 @@ test_ring_indices_wrap(void **state)
 	assert_false(ring_pending(f->r));
 
 	/* A full SQ and a full CQ straddling the wrap. */
-	f->r->sq_head = f->r->cq_tail = UINT32_MAX - 1;
+	f->r->sq_head = f->r->cq_tail = f->r->cq_published = UINT32_MAX - 1;
 	f->r->hdr->sq_head = f->r->hdr->cq_tail = UINT32_MAX - 1;
 	c->hdr->sq_tail = c->hdr->cq_head = UINT32_MAX - 1;
 	for (uint64_t i = 0; i < 4; i++) {
