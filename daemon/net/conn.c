@@ -514,7 +514,6 @@ conn_new(struct server *srv, int fd, const struct identity *who, bool refused, u
 		srv->n_conns++;
 		srv->svc->n_clients++;
 	}
-	/* Per connection: debug (one mmioctl call would otherwise write four lines). */
 	service_figures_changed(srv->svc);
 	return c;
 }
@@ -526,6 +525,7 @@ conn_create(struct server *srv, int fd, const struct identity *who, bool refused
 	if (!c) {
 		return -ENOMEM;
 	}
+	/* Per connection: debug (one mmioctl call would otherwise write four lines). */
 	log_event(MSGID_CONNECTED, LOG_LEVEL_DEBUG, CONN_FMT ": connected", CONN_ARGS(&c->session));
 	return 0;
 }
