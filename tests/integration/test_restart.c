@@ -18,13 +18,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon_fixture.h"
 #include "mmio/client.h"
+#include "run_as.h"
 
 #define N_CLIENTS  16
 #define CLIENT_LEN 0x40
+/* A client that is not the user who started mmiod: grants bind it. */
+#define GRANTEE_UID 4243
+
+/* %s: the grant's access (rw, ro), then the map's path. */
+static const char granted[] =
+	"socket = { mode = \"0666\"; };\n"
+	"regions = (\n"
+	"  { name = \"keep\"; type = \"mem\"; size = 0x1000;\n"
+	"    grants = ( { user = 4243; access = \"%s\"; offset = 0x800; length = 0x100; } ); },\n"
+	"  { name = \"dev\"; type = \"sim\"; size = 0x10; map = \"%s\"; }\n"
+	");\n";
 
 struct env {
 	struct daemon_fixture daemon;
@@ -62,8 +75,9 @@ static const char changed_regions[] =
 	"  { name = \"dev\"; type = \"sim\"; size = 0x10; map = \"%s\"; }\n"
 	");\n";
 
+/* A daemon on the config write_conf writes (from a template, or with a grant). */
 static int
-setup(void **state)
+start_with(void **state, int (*write_conf)(struct env *e, const void *arg), const void *arg)
 {
 	struct env *e = calloc(1, sizeof(*e));
 	if (!e || daemon_fixture_prepare(&e->daemon) < 0) {
@@ -72,18 +86,27 @@ setup(void **state)
 	}
 	snprintf(e->conf_path, sizeof(e->conf_path), "%s/mmiod.conf", e->daemon.dir);
 	snprintf(e->map_path, sizeof(e->map_path), "%s/dev.yaml", e->daemon.dir);
-	if (daemon_fixture_write_file(e->map_path, dev_map) < 0 ||
-	    write_config(e, two_regions) < 0) {
-		free(e);
-		return -1;
-	}
 	const char *args[] = {"--config", e->conf_path, NULL};
-	if (daemon_fixture_start_args(&e->daemon, args) < 0) {
+	/* 0755: a client of another uid reaches the socket (GRANTEE_UID). */
+	if (daemon_fixture_write_file(e->map_path, dev_map) < 0 || write_conf(e, arg) < 0 ||
+	    chmod(e->daemon.dir, 0755) < 0 || daemon_fixture_start_args(&e->daemon, args) < 0) {
 		free(e);
 		return -1;
 	}
 	*state = e;
 	return 0;
+}
+
+static int
+write_template(struct env *e, const void *template)
+{
+	return write_config(e, template);
+}
+
+static int
+setup(void **state)
+{
+	return start_with(state, write_template, two_regions);
 }
 
 static int
@@ -471,6 +494,106 @@ test_region_changes_apply(void **state)
 	mmio_disconnect(c);
 }
 
+/* Writes the granted config with access (rw or ro). 0 or -1. */
+static int
+write_granted(struct env *e, const char *access)
+{
+	char text[1024];
+	snprintf(text, sizeof(text), granted, access, e->map_path);
+	return daemon_fixture_write_file(e->conf_path, text);
+}
+
+static int
+write_granted_rw(struct env *e, const void *unused)
+{
+	(void)unused;
+	return write_granted(e, "rw");
+}
+
+/* The grant binds GRANTEE_UID: not the user who started mmiod. */
+static int
+setup_granted(void **state)
+{
+	return start_with(state, write_granted_rw, NULL);
+}
+
+struct grantee {
+	const char *socket_path;
+	int ready[2]; /* the grantee: its lease is held and written */
+	int go[2];    /* the test: mmiod restarted under the narrowed grant */
+	int status;
+};
+
+/* As GRANTEE_UID: a lease and a store under rw; after the restart, read-only: the store is refused.
+ */
+static int
+grantee_steps(struct grantee *g, bool *told)
+{
+	struct mmio_client *c = NULL;
+	struct mmio_lease *l;
+	CHILD_CHECK(mmio_connect(g->socket_path, &c) == 0);
+	CHILD_CHECK(mmio_acquire(c, "keep", 0x800, 0x10, &l) == 0);
+	uint64_t id = mmio_lease_id(l);
+	CHILD_CHECK(mmio_store32(l, 0, 0xa11ce) == 0);
+	char byte = 'R';
+	CHILD_CHECK(write(g->ready[1], &byte, 1) == 1);
+	*told = true;
+	CHILD_CHECK(read(g->go[0], &byte, 1) == 1);
+	uint32_t v = 0;
+	CHILD_CHECK(mmio_load32(l, 0, &v) == 0 && v == 0xa11ce);
+	CHILD_CHECK(mmio_store32(l, 0, 1) == -EACCES);
+	CHILD_CHECK(mmio_lease_id(l) == id);
+	mmio_disconnect(c);
+	return 0;
+}
+
+static int
+grantee_checks(void *arg)
+{
+	struct grantee *g = arg;
+	bool told = false;
+	int rc = grantee_steps(g, &told);
+	if (!told) {
+		/* The test waits for a byte: tell it this went wrong before the restart. */
+		char byte = 'F';
+		(void)!write(g->ready[1], &byte, 1);
+	}
+	return rc;
+}
+
+static void *
+run_grantee(void *arg)
+{
+	struct grantee *g = arg;
+	g->status = run_as(GRANTEE_UID, GRANTEE_UID, NULL, 0, grantee_checks, g);
+	return NULL;
+}
+
+/* A grant narrowed across a restart: the lease stays, read-only from then on (as a reload). */
+static void
+test_restart_applies_a_narrowed_grant(void **state)
+{
+	struct env *e = *state;
+	struct grantee g = {.socket_path = e->daemon.socket_path};
+	assert_int_equal(pipe(g.ready), 0);
+	assert_int_equal(pipe(g.go), 0);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, run_grantee, &g), 0);
+	char byte = 0;
+	/* 'F' instead if the child failed before: its status says why. */
+	if (read(g.ready[0], &byte, 1) == 1 && byte == 'R') {
+		assert_int_equal(write_granted(e, "ro"), 0);
+		restart(e);
+	}
+	assert_int_equal(write(g.go[1], &byte, 1), 1);
+	pthread_join(t, NULL);
+	assert_int_equal(g.status, 0);
+	for (int i = 0; i < 2; i++) {
+		close(g.ready[i]);
+		close(g.go[i]);
+	}
+}
+
 static void
 test_refused_restart_keeps_serving(void **state)
 {
@@ -507,6 +630,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_region_changes_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_restart_keeps_serving, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_restart_applies_a_narrowed_grant,
+						setup_granted, teardown),
 		cmocka_unit_test_setup_teardown(test_clients_through_restarts, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
