@@ -442,7 +442,6 @@ restart_in_from_store(struct restart_in *in, int n, const int *fds, char **names
 		      size_t errlen)
 {
 	in->st = NULL;
-	in->from_store = true;
 	named_fds_init(&in->fds);
 	int state_fd = -1;
 	int rc = 0;

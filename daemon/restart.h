@@ -57,7 +57,6 @@ int restart_to_fd_store(struct server *srv, const struct region_table *regions);
 /* The successor's side: the state it was handed and the descriptors it names. */
 struct restart_in {
 	MmiodState__State *st; /* NULL: none (a fresh start) */
-	bool from_store;       /* through systemd's store: descriptors by their FDNAME= */
 	struct named_fds fds;
 	uint64_t read_ns; /* CLOCK_MONOTONIC when read */
 };

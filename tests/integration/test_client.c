@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "client_stats.h"
 #include "daemon_fixture.h"
 #include "mmio/client.h"
 #include "mmio_limits.h"
@@ -205,17 +206,6 @@ test_client_errors_have_distinct_codes(void **state)
 	assert_int_equal(mmio_acquire(env->client, "sim0", 0x200, 8, &l), 0);
 	assert_true(mmio_lease_id(l) > id);
 	assert_int_equal(mmio_release(l), 0);
-}
-
-/* Requests mmiod served so far, the Stats request that asks included. */
-static uint64_t
-requests_served(struct mmio_client *c)
-{
-	struct mmio_stats *st;
-	assert_int_equal(mmio_stats(c, &st), 0);
-	uint64_t n = st->requests;
-	free(st);
-	return n;
 }
 
 /* mmiod's answer to a Load of width bytes at offset 0 of a fresh lease on sim0: its detail. */

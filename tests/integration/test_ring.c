@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "client_stats.h"
 #include "daemon_fixture.h"
 #include "mmio/client.h"
 #include "mmio_ring.h"
@@ -473,18 +474,6 @@ audit_lines(const struct env *env, int first, char lines[][256], int max)
 	return n;
 }
 
-/* Ring ops leave exactly the audit records of their socket requests. */
-/* Requests mmiod has served so far (the Stats asking included). */
-static uint64_t
-served(struct mmio_client *c)
-{
-	struct mmio_stats *st;
-	assert_int_equal(mmio_stats(c, &st), 0);
-	uint64_t n = st->requests;
-	free(st);
-	return n;
-}
-
 /* A batch of n ops over lease l: mixed loads and stores, a barrier, and ops that fail. */
 static void
 fill_batch(struct mmio_op *ops, size_t n, struct mmio_lease *l, struct mmio_lease *gone)
@@ -540,12 +529,12 @@ test_ring_small_batches(void **state)
 	fill_batch(by_sock, 16, ls, gone_s);
 	fill_batch(by_ring, 16, lr, gone_r);
 	/* The ring lease starts RW_LEN later: 0x40 keeps every residue as it was. */
-	uint64_t before = served(sock);
+	uint64_t before = requests_served(sock);
 	assert_int_equal(mmio_batch(sock, by_sock, 16, 0), 3);
-	assert_int_equal(served(sock) - before, 2); /* the Batch, the Stats */
-	before = served(sock);
+	assert_int_equal(requests_served(sock) - before, 2); /* the Batch, the Stats */
+	before = requests_served(sock);
 	assert_int_equal(mmio_batch(ring, by_ring, 16, 0), 3);
-	assert_int_equal(served(sock) - before, 16 + 1); /* one ring op each */
+	assert_int_equal(requests_served(sock) - before, 16 + 1); /* one ring op each */
 	for (size_t i = 0; i < 16; i++) {
 		assert_int_equal(by_ring[i].status, by_sock[i].status);
 		assert_int_equal(by_ring[i].value, by_sock[i].value);
@@ -558,9 +547,9 @@ test_ring_small_batches(void **state)
 	/* More ops than one pass runs at once: the socket's Batch. */
 	struct mmio_op big[MMIO_RING_ATOMIC_OPS + 1];
 	fill_batch(big, MMIO_RING_ATOMIC_OPS + 1, lr, gone_r);
-	before = served(sock);
+	before = requests_served(sock);
 	assert_int_equal(mmio_batch(ring, big, MMIO_RING_ATOMIC_OPS + 1, 0), 3);
-	assert_int_equal(served(sock) - before, 2);
+	assert_int_equal(requests_served(sock) - before, 2);
 	mmio_disconnect(ring);
 	mmio_disconnect(sock);
 	stop_daemon(env);
@@ -599,12 +588,12 @@ test_ring_batch_flags_like_socket(void **state)
 		fill_batch(by_ring, 16, lr, gone_r);
 		snapshot(ls, was_s);
 		snapshot(lr, was_r);
-		uint64_t before = served(sock);
+		uint64_t before = requests_served(sock);
 		assert_int_equal(mmio_batch(sock, by_sock, 16, flags[f]), want_failed[f]);
-		assert_int_equal(served(sock) - before, 2); /* the Batch, the Stats */
-		before = served(sock);
+		assert_int_equal(requests_served(sock) - before, 2); /* the Batch, the Stats */
+		before = requests_served(sock);
 		assert_int_equal(mmio_batch(ring, by_ring, 16, flags[f]), want_failed[f]);
-		assert_int_equal(served(sock) - before, 16 + 1); /* one ring op each */
+		assert_int_equal(requests_served(sock) - before, 16 + 1); /* one ring op each */
 		for (size_t i = 0; i < 16; i++) {
 			assert_int_equal(by_ring[i].status, by_sock[i].status);
 			assert_int_equal(by_ring[i].value, by_sock[i].value);
@@ -631,9 +620,9 @@ test_ring_batch_flags_like_socket(void **state)
 	for (size_t i = 0; i < 16; i++) {
 		ok[i].value = 0x80 | i;
 	}
-	uint64_t before = served(sock);
+	uint64_t before = requests_served(sock);
 	assert_int_equal(mmio_batch(ring, ok, 16, MMIO_BATCH_ALL_OR_NOTHING), 0);
-	assert_int_equal(served(sock) - before, 16 + 1);
+	assert_int_equal(requests_served(sock) - before, 16 + 1);
 	/* i = 1 loads 2 bytes at 0xf: the upper one is what i = 0 stored at 0x10. */
 	assert_int_equal((ok[1].value >> 8) & 0xff, ok[0].value);
 	mmio_disconnect(ring);
@@ -641,6 +630,7 @@ test_ring_batch_flags_like_socket(void **state)
 	stop_daemon(env);
 }
 
+/* Ring ops leave exactly the audit records of their socket requests. */
 static void
 test_ring_audited_like_socket(void **state)
 {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client_stats.h"
 #include "daemon_fixture.h"
 #include "mmio/client.h"
 #include "mmio_ring.h"
@@ -75,17 +76,6 @@ teardown(void **state)
 	return 0;
 }
 
-/* Requests mmiod has served so far (ring ops count one each; the asking Stats too). */
-static uint64_t
-served(struct mmio_client *c)
-{
-	struct mmio_stats *st;
-	assert_int_equal(mmio_stats(c, &st), 0);
-	uint64_t n = st->requests;
-	free(st);
-	return n;
-}
-
 /*
  * Posted stores return before they run and yet everything after them sees them: a load on the
  * ring, a block read over the socket, another client once mmio_sync returned. None is lost
@@ -111,7 +101,7 @@ test_posted_order_and_back_pressure(void **state)
 	}
 
 	/* Many back to back, with a synchronous op on another lease among them. */
-	uint64_t before = served(env->obs);
+	uint64_t before = requests_served(env->obs);
 	for (uint32_t i = 0; i < MANY; i++) {
 		assert_int_equal(mmio_store32(l, (i % 16) * 4, 0x1000 + i), 0);
 		if (i == MANY / 2) {
@@ -125,7 +115,7 @@ test_posted_order_and_back_pressure(void **state)
 		assert_int_equal(block[k], 0x1000 + (MANY - 16) + k);
 	}
 	/* Every store ran once: one ring op each, the store8, the block read, the Stats. */
-	assert_int_equal(served(env->obs) - before, MANY + 1 + 1 + 1);
+	assert_int_equal(requests_served(env->obs) - before, MANY + 1 + 1 + 1);
 	uint8_t b;
 	assert_int_equal(mmio_load8(other, 0, &b), 0);
 	assert_int_equal(b, 0x5a);
