@@ -19,6 +19,7 @@
 #include "device/fault.h"
 #include "device/region.h"
 #include "device/region_table.h"
+#include "live_state.h"
 #include "mmio/client.h" /* MMIO_DEFAULT_SOCKET_PATH */
 #include "net/server.h"
 #include "notify.h"
@@ -332,6 +333,7 @@ struct daemon {
 	struct status_notify status; /* STATUS= for systemd */
 	struct restart_plan plan;    /* how SIGUSR2 re-executes mmiod */
 	struct restart_in restart;   /* the state a predecessor handed over, until restored */
+	struct live_state live;      /* the state kept for a crash (--fd-store under systemd) */
 	int systemd_listen_fd;       /* the listening socket systemd passed, or -1 */
 };
 
@@ -548,7 +550,13 @@ run(struct daemon *d, struct mmiod_config *cfg)
 	}
 	log_event(MSGID_STARTED, LOG_LEVEL_INFO, "serving on %s",
 		  d->srv.socket_path ? d->srv.socket_path : "systemd's socket");
+	if (d->opt->restart_state_fd >= 0) {
+		live_state_seed(&d->live, &d->restart.fds); /* the predecessor stored them */
+	}
 	restart_in_restore(&d->restart, &d->srv, &d->svc);
+	if (d->opt->fd_store && getenv("NOTIFY_SOCKET")) {
+		(void)live_state_start(&d->live, &d->srv, &d->regions); /* logs a failure */
+	}
 	report_ready(d->opt->ready_fd);
 	status_notify_poke(&d->status); /* the first STATUS=: 0 clients, 0 leases, 0 faults */
 
@@ -565,6 +573,7 @@ out_signals:
 	}
 out_server:
 	server_close(&d->srv);
+	live_state_stop(&d->live, true); /* a stop: nothing left for a successor to restore */
 	fd_closer_stop(1000);
 out_base:
 	restart_in_finish(&d->restart);
@@ -673,6 +682,7 @@ main(int argc, char **argv)
 	d.opt = &opt;
 	d.restart.st = NULL;
 	d.systemd_listen_fd = -1;
+	d.live.fd = -1;
 	named_fds_init(&d.restart.fds);
 	if (restart_plan_init(&d.plan, argc, argv) < 0) {
 		log_warn("cannot find %s's own path: SIGUSR2 cannot restart it", argv[0]);

@@ -23,11 +23,13 @@
 #include "device/backend_sim.h"
 #include "device/region.h"
 #include "device/region_table.h"
+#include "live_state.h"
 #include "net/server.h"
 #include "net/server_state.h"
 #include "notify.h"
 #include "request/service.h"
 #include "restart.h"
+#include "restart_export.h"
 #include "restart_state.h"
 #include "service_config.h"
 
@@ -68,51 +70,6 @@ restart_plan_init(struct restart_plan *plan, int argc, char **argv)
 }
 
 /* --- The old process: writing the state ------------------------------------------------- */
-
-static int
-export_regions(const struct region_table *regions, MmiodState__State *st, struct pool *p,
-	       struct named_fds *fds)
-{
-	st->regions = pool_alloc(p, regions->count * sizeof(MmiodState__Region *));
-	if (!st->regions) {
-		return -ENOMEM;
-	}
-	for (unsigned i = 0; i < regions->count; i++) {
-		const struct region *r = regions->regions[i];
-		const struct backend *b = r->backend;
-		MmiodState__Region *m = pool_alloc(p, sizeof(*m));
-		if (!m) {
-			return -ENOMEM;
-		}
-		mmiod_state__region__init(m);
-		m->name = pool_strdup(p, r->name);
-		m->type = pool_strdup(p, b->type);
-		m->len = r->space.len;
-		m->backing_shared = b->backing.shared;
-		m->backing_dev = (uint64_t)b->backing.dev;
-		m->backing_ino = (uint64_t)b->backing.ino;
-		m->backing_offset = b->backing.start;
-		if (!m->name || !m->type) {
-			return -ENOMEM;
-		}
-		if (backend_is_sim(b)) {
-			uint8_t *regs = pool_alloc(p, b->len);
-			if (!regs) {
-				return -ENOMEM;
-			}
-			sim_registers_save(b, regs);
-			m->registers = (ProtobufCBinaryData){.len = b->len, .data = regs};
-		}
-		if (b->memory_fd >= 0) {
-			m->memory = pool_printf(p, "mem.%s", r->name);
-			if (!m->memory || named_fds_add(fds, m->memory, b->memory_fd) < 0) {
-				return -ENOMEM;
-			}
-		}
-		st->regions[st->n_regions++] = m;
-	}
-	return 0;
-}
 
 /* The numbers of the descriptors, by name, for a successor that inherits them as they are. */
 static int
@@ -235,18 +192,12 @@ write_state(struct server *srv, const struct region_table *regions, struct named
 	struct pool p;
 	pool_init(&p);
 	MmiodState__State st = MMIOD_STATE__STATE__INIT;
-	st.format = RESTART_STATE_FORMAT;
-	st.next_lease_id = lease_next_id();
 	st.paused_ns = paused_ns;
-	int rc = export_regions(regions, &st, &p, fds);
-	if (rc == 0) {
-		rc = server_state_export(srv, &st, &p, fds);
-	}
+	int rc = restart_build_state(srv, regions, &st, &p, fds, false);
 	if (rc == 0) {
 		rc = list_fds(&st, fds, &p);
 	}
 	if (rc == 0) {
-		st.written_ns = monotonic_ns();
 		rc = restart_state_write(&st);
 		if (rc < 0) {
 			log_error("restart: cannot write the state: %s", strerror(-rc));
@@ -401,6 +352,8 @@ int
 restart_in_load(struct restart_in *in, int state_fd, char *err, size_t errlen)
 {
 	in->st = NULL;
+	in->crashed = false;
+	in->drop_conn = 0;
 	named_fds_init(&in->fds);
 	int rc = restart_state_read(state_fd, &in->st, err, errlen);
 	if (rc == 0) {
@@ -442,12 +395,18 @@ restart_in_from_store(struct restart_in *in, int n, const int *fds, char **names
 		      size_t errlen)
 {
 	in->st = NULL;
+	in->drop_conn = 0;
+	in->crashed = false;
 	named_fds_init(&in->fds);
 	int state_fd = -1;
+	int live_fd = -1;
 	int rc = 0;
 	for (int i = 0; i < n; i++) {
 		if (names && names[i] && strcmp(names[i], STATE_FDNAME) == 0 && state_fd < 0) {
 			state_fd = fds[i];
+		} else if (names && names[i] && strcmp(names[i], LIVE_STATE_FDNAME) == 0 &&
+			   live_fd < 0) {
+			live_fd = fds[i];
 		} else if (rc == 0) {
 			rc = named_fds_add(&in->fds, names && names[i] ? names[i] : "unknown",
 					   fds[i]);
@@ -457,6 +416,24 @@ restart_in_from_store(struct restart_in *in, int n, const int *fds, char **names
 			 * store. */
 			forget_stored(names[i]);
 		}
+	}
+	if (state_fd < 0 && live_fd >= 0) {
+		/* No planned hand-over: the predecessor died. Its copy kept for that, then. */
+		in->crashed = true;
+		if (rc == 0) {
+			rc = live_state_read(live_fd, &in->st, &in->drop_conn, err, errlen);
+		} else {
+			snprintf(err, errlen, "out of memory");
+		}
+		close(live_fd);
+		in->read_ns = monotonic_ns();
+		if (rc < 0) {
+			named_fds_finish(&in->fds);
+		}
+		return rc;
+	}
+	if (live_fd >= 0) {
+		close(live_fd); /* a planned hand-over's state is newer */
 	}
 	if (state_fd < 0) {
 		if (in->fds.n > 0) {
@@ -569,21 +546,26 @@ restart_in_restore(struct restart_in *in, struct server *srv, struct service *sv
 	struct kept_arg kept = {st, svc->regions};
 	restore_sim_registers(st, svc->regions);
 	struct restore_counts counts;
-	server_state_import(srv, st, &in->fds, elapsed_ms, region_kept, &kept, &counts);
+	const struct import_args args = {.elapsed_ms = elapsed_ms,
+					 .kept = region_kept,
+					 .arg = &kept,
+					 .drop_conn = in->drop_conn};
+	server_state_import(srv, st, &in->fds, &args, &counts);
 	int revoked = service_recheck_leases(svc);
 	size_t closed = named_fds_finish(&in->fds);
 	uint64_t pause_us =
 		monotonic_ns() > st->paused_ns ? (monotonic_ns() - st->paused_ns) / 1000 : 0;
-	log_event(MSGID_STARTED, LOG_LEVEL_INFO,
-		  "restart: %u connection%s and %u lease%s restored (%u lease%s not, %d revoked by "
-		  "the policy, %u connection%s gone, %zu descriptor%s closed); paused %" PRIu64
-		  " us",
-		  counts.conns, counts.conns == 1 ? "" : "s", counts.leases,
-		  counts.leases == 1 ? "" : "s", counts.leases_lost,
-		  counts.leases_lost == 1 ? "" : "s", revoked, counts.conns_lost,
-		  counts.conns_lost == 1 ? "" : "s", closed, closed == 1 ? "" : "s", pause_us);
+	log_event(
+		MSGID_STARTED, LOG_LEVEL_INFO,
+		"%s: %u connection%s and %u lease%s restored (%u lease%s not, %d revoked by "
+		"the policy, %u connection%s gone, %zu descriptor%s closed); paused %" PRIu64 " us",
+		in->crashed ? "recovered after a crash" : "restart", counts.conns,
+		counts.conns == 1 ? "" : "s", counts.leases, counts.leases == 1 ? "" : "s",
+		counts.leases_lost, counts.leases_lost == 1 ? "" : "s", revoked, counts.conns_lost,
+		counts.conns_lost == 1 ? "" : "s", closed, closed == 1 ? "" : "s", pause_us);
 	char msg[128];
-	snprintf(msg, sizeof(msg), "X_MMIOD_RESTART=done\nX_MMIOD_PAUSE_US=%" PRIu64, pause_us);
+	snprintf(msg, sizeof(msg), "X_MMIOD_RESTART=%s\nX_MMIOD_PAUSE_US=%" PRIu64,
+		 in->crashed ? "recovered" : "done", pause_us);
 	notify_state(msg);
 	mmiod_state__state__free_unpacked(in->st, NULL);
 	in->st = NULL;

@@ -58,7 +58,9 @@ int restart_to_fd_store(struct server *srv, const struct region_table *regions);
 struct restart_in {
 	MmiodState__State *st; /* NULL: none (a fresh start) */
 	struct named_fds fds;
-	uint64_t read_ns; /* CLOCK_MONOTONIC when read */
+	uint64_t read_ns;   /* CLOCK_MONOTONIC when read */
+	bool crashed;       /* st is the copy kept for a crash (live_state.h) */
+	uint64_t drop_conn; /* then: the connection that was being served, closed; or 0 */
 };
 
 /*
@@ -70,8 +72,9 @@ int restart_in_load(struct restart_in *in, int state_fd, char *err, size_t errle
 
 /*
  * The same from what systemd passed (sd_listen_fds_with_names, the listening socket left
- * out): the state named "mmiod-state" and the descriptors by name, each removed from the
- * store (FDSTOREREMOVE) now that this process holds it. 0 (with or without a state), or a
+ * out): the state named "mmiod-state" (a planned restart) or else the copy kept for a crash,
+ * "mmiod-live", and the descriptors by name, each removed from the store (FDSTOREREMOVE) now
+ * that this process holds it. 0 (with or without a state), or a
  * negative errno with the reason in err: everything passed is then closed.
  */
 int restart_in_from_store(struct restart_in *in, int n, const int *fds, char **names, char *err,

@@ -51,25 +51,34 @@ write_all(int fd, const void *buf, size_t n)
 }
 
 int
-restart_state_write(const MmiodState__State *st)
+restart_state_pack(const MmiodState__State *st, uint8_t **out, size_t *out_len)
 {
 	size_t len = mmiod_state__state__get_packed_size(st);
-	uint8_t *buf = malloc(len ? len : 1);
+	struct state_header h = {.format = RESTART_STATE_FORMAT, .len = len};
+	uint8_t *buf = malloc(sizeof(h) + len);
 	if (!buf) {
 		return -ENOMEM;
 	}
-	mmiod_state__state__pack(st, buf);
-	struct state_header h = {
-		.format = RESTART_STATE_FORMAT, .len = len, .sum = fnv1a64(buf, len)};
+	mmiod_state__state__pack(st, buf + sizeof(h));
+	h.sum = fnv1a64(buf + sizeof(h), len);
 	memcpy(h.magic, STATE_MAGIC, sizeof(h.magic));
+	memcpy(buf, &h, sizeof(h));
+	*out = buf;
+	*out_len = sizeof(h) + len;
+	return 0;
+}
+
+int
+restart_state_write(const MmiodState__State *st)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = restart_state_pack(st, &buf, &len);
+	if (rc < 0) {
+		return rc;
+	}
 	int fd = memfd_create("mmiod-state", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	int rc = fd < 0 ? -errno : 0;
-	if (rc == 0) {
-		rc = write_all(fd, &h, sizeof(h));
-	}
-	if (rc == 0) {
-		rc = write_all(fd, buf, len);
-	}
+	rc = fd < 0 ? -errno : write_all(fd, buf, len);
 	/* Sealed: whoever holds it later (systemd's store) reads exactly what was written. */
 	if (rc == 0 &&
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
@@ -86,12 +95,13 @@ restart_state_write(const MmiodState__State *st)
 }
 
 int
-restart_state_read(int fd, MmiodState__State **out, char *err, size_t errlen)
+restart_state_read_at(int fd, uint64_t off, bool whole_file, MmiodState__State **out, char *err,
+		      size_t errlen)
 {
 	struct stat st;
 	struct state_header h;
-	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(h) ||
-	    pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < off + sizeof(h) ||
+	    pread(fd, &h, sizeof(h), (off_t)off) != (ssize_t)sizeof(h) ||
 	    memcmp(h.magic, STATE_MAGIC, sizeof(h.magic)) != 0) {
 		snprintf(err, errlen, "not a state (no header)");
 		return -EPROTO;
@@ -101,9 +111,11 @@ restart_state_read(int fd, MmiodState__State **out, char *err, size_t errlen)
 			 h.format, h.flags, RESTART_STATE_FORMAT);
 		return -EPROTONOSUPPORT;
 	}
-	if (h.len > STATE_MAX_BYTES || (uint64_t)st.st_size != sizeof(h) + h.len) {
+	uint64_t room = (uint64_t)st.st_size - off - sizeof(h);
+	if (h.len > STATE_MAX_BYTES || h.len > room || (whole_file && h.len != room)) {
 		snprintf(err, errlen, "torn: %llu bytes, the header says %llu",
-			 (unsigned long long)st.st_size, (unsigned long long)sizeof(h) + h.len);
+			 (unsigned long long)room + sizeof(h),
+			 (unsigned long long)sizeof(h) + h.len);
 		return -EPROTO;
 	}
 	uint8_t *buf = malloc(h.len ? h.len : 1);
@@ -112,7 +124,7 @@ restart_state_read(int fd, MmiodState__State **out, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	int rc = 0;
-	if (pread(fd, buf, h.len, sizeof(h)) != (ssize_t)h.len) {
+	if (pread(fd, buf, h.len, (off_t)(off + sizeof(h))) != (ssize_t)h.len) {
 		snprintf(err, errlen, "short read");
 		rc = -EPROTO;
 	} else if (fnv1a64(buf, h.len) != h.sum) {
@@ -124,4 +136,10 @@ restart_state_read(int fd, MmiodState__State **out, char *err, size_t errlen)
 	}
 	free(buf);
 	return rc;
+}
+
+int
+restart_state_read(int fd, MmiodState__State **out, char *err, size_t errlen)
+{
+	return restart_state_read_at(fd, 0, true, out, err, errlen);
 }

@@ -7,12 +7,17 @@
 #ifndef MMIOD_RESTART_STATE_H
 #define MMIOD_RESTART_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mmiod_state.pb-c.h"
 
 /* Raised when a reader could not ignore what changed; a reader takes any format up to its own. */
 #define RESTART_STATE_FORMAT 1u
+
+/* st as bytes: the header and the packed message, in a malloc'd *out. 0 or -ENOMEM. */
+int restart_state_pack(const MmiodState__State *st, uint8_t **out, size_t *out_len);
 
 /* Writes st into a new sealed memfd (close-on-exec). The fd, or a negative errno. */
 int restart_state_write(const MmiodState__State *st);
@@ -23,5 +28,12 @@ int restart_state_write(const MmiodState__State *st);
  * corrupted), -EPROTONOSUPPORT (a newer format than this mmiod reads).
  */
 int restart_state_read(int fd, MmiodState__State **out, char *err, size_t errlen);
+
+/*
+ * The same for a state at off in fd (a slot of the crash-safe copy, live_state.h); whole_file:
+ * it must end where fd ends.
+ */
+int restart_state_read_at(int fd, uint64_t off, bool whole_file, MmiodState__State **out, char *err,
+			  size_t errlen);
 
 #endif

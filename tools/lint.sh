@@ -173,7 +173,9 @@ CLOSE_OK = {
         "pidfd": "the pidfd of mmiod's own check child",
         "state_fd": "the restart state's sealed memfd, mmiod's own",
         "fd": "every inherited descriptor, at a start that refused the state: before the loop",
+        "live_fd": "the memfd of the state kept for a crash, mmiod's own (from the store)",
     },
+    "live_state.c": {"ls->fd": "the memfd of the state kept for a crash, mmiod's own"},
     "restart_state.c": {"fd": "the restart state's memfd, on an error path"},
     "main.c": {"&fd": "--ready-fd, given by whoever started mmiod"},
     "net/server.c": {

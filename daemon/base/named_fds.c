@@ -34,6 +34,17 @@ named_fds_add(struct named_fds *t, const char *name, int fd)
 	return 0;
 }
 
+void
+named_fds_truncate(struct named_fds *t, size_t n)
+{
+	while (t->n > n) {
+		free(t->v[--t->n].name);
+	}
+	if (t->cursor > t->n) {
+		t->cursor = 0;
+	}
+}
+
 int
 named_fds_take(struct named_fds *t, const char *name)
 {

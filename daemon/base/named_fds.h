@@ -25,6 +25,9 @@ void named_fds_init(struct named_fds *t);
 /* Records fd (not taken: the caller still owns it) under a copy of name. 0 or -ENOMEM. */
 int named_fds_add(struct named_fds *t, const char *name, int fd);
 
+/* Forgets the entries from n on (added last), closing nothing: an export that gave up. */
+void named_fds_truncate(struct named_fds *t, size_t n);
+
 /* The fd recorded under name, now the caller's, or -1 (no such name, or taken already). */
 int named_fds_take(struct named_fds *t, const char *name);
 

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,6 +97,7 @@ frame_new(const uint8_t *data, size_t len, uint64_t reply_id)
 static void
 enqueue(struct conn *c, struct out_frame *f, bool at_head)
 {
+	bool first = STAILQ_EMPTY(&c->out);
 	if (at_head) {
 		STAILQ_INSERT_HEAD(&c->out, f, link);
 	} else {
@@ -104,6 +106,11 @@ enqueue(struct conn *c, struct out_frame *f, bool at_head)
 	c->out_bytes += f->charged;
 	event_add(c->write_ev, NULL);
 	update_reading(c);
+	if (first) {
+		/* A crash now would lose what waits here: the successor closes c instead. */
+		journal_changed(c->server);
+		journal_settle(c->server);
+	}
 }
 
 /* Takes pass_fds (even on error). */
@@ -156,6 +163,7 @@ undeliverable(struct conn *c, uint64_t reply_id, const struct fd_grant *grant)
 static int
 send_reply(struct conn *c, Mmio__Reply *reply, int *pass_fds, const struct fd_grant *grant)
 {
+	journal_settle(c->server); /* no client hears of a change a crash could still undo */
 	size_t len = mmio__reply__get_packed_size(reply);
 	if (len > MMIO_MAX_FRAME) {
 		/* Only a listing can grow this large; answer with a bodiless error instead. */
@@ -239,6 +247,7 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	event_del(c->write_ev);
 	update_reading(c);
+	journal_changed(c->server); /* nothing owed any more: c survives a crash again */
 }
 
 struct poll_job {
@@ -308,7 +317,10 @@ poll_tick_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	end_poll(c);
+	journal_changed(c->server);
+	journal_serving(&c->server->journal, c->session.conn_id);
 	int rc = send_reply(c, &reply, scratch.pass_fds, &scratch.grant);
+	journal_serving(&c->server->journal, 0);
 	reply_finish(&scratch);
 	service_figures_changed(c->server->svc); /* a poll's loads may have faulted */
 	if (rc < 0) {
@@ -371,11 +383,8 @@ conn_closed_cb(evutil_socket_t fd, short what, void *arg)
  * of another connection (tests rely on that ordering).
  */
 static void
-conn_read_cb(evutil_socket_t fd, short what, void *arg)
+read_request(struct conn *c)
 {
-	(void)fd;
-	(void)what;
-	struct conn *c = arg;
 	struct server *srv = c->server;
 
 	int fds[WIRE_MAX_RECV_FDS];
@@ -418,6 +427,9 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	Mmio__Reply reply = MMIO__REPLY__INIT;
 	struct reply_scratch scratch;
 	enum dispatch_result res = dispatch(&c->session, req, &reply, &scratch);
+	if (dispatch_changes_state(req)) {
+		journal_changed(srv);
+	}
 	if (c->session.hello_done && c->hello_timer) {
 		event_free(c->hello_timer);
 		c->hello_timer = NULL;
@@ -447,6 +459,20 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	if (res != DISPATCH_REPLY || rc < 0) {
 		conn_destroy(c);
 	}
+}
+
+static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct conn *c = arg;
+	struct server *srv = c->server;
+	/* From the read on: a crash before the reply leaves this request undone. */
+	journal_serving(&srv->journal, c->session.conn_id);
+	read_request(c);
+	journal_settle(srv); /* a poll started, or c closed: no reply told of it */
+	journal_serving(&srv->journal, 0);
 }
 
 static void
@@ -633,6 +659,7 @@ conn_send_notice(struct session *s, Mmio__Reply *notice)
 	}
 	/* A connection that cannot take it is failing anyway: its own read says so. */
 	const struct fd_grant nothing = {.kind = FD_GRANT_NONE};
+	journal_changed(c->server); /* a revocation, written before its holder hears of it */
 	if (send_reply(c, notice, none, &nothing) < 0) {
 		log_debug(CONN_FMT ": revoke notice not sent", CONN_ARGS(s));
 	}
@@ -656,6 +683,11 @@ conn_destroy(struct conn *c)
 	free_event(&c->write_ev);
 	free_event(&c->hello_timer);
 	free_event(&c->closed_ev);
+	if (c->server->journal.write) {
+		/* systemd's store holds a copy until told otherwise: the client must see the end
+		 * now. */
+		(void)shutdown(c->fd, SHUT_RDWR);
+	}
 	/* Descriptors a client left queued on the connection are released with it. */
 	fd_closer_close_socket(&c->fd);
 	struct out_frame *f;
@@ -673,6 +705,7 @@ conn_destroy(struct conn *c)
 		c->server->svc->n_clients--;
 	}
 	struct service *svc = c->server->svc;
+	journal_changed(c->server);
 	free(c);
 	if (held > MMIO_MAX_QUEUED_BYTES / 8) {
 		/* Freed small chunks stay with the process otherwise, after the client is gone. */

@@ -100,7 +100,9 @@ make_cold(struct conn *c)
 static int
 serve(struct conn *c, uint64_t now)
 {
+	journal_serving(&c->server->journal, c->session.conn_id); /* a crash mid-pass: undone */
 	int n = dispatch_ring(&c->session, RING_OPS_PER_PASS);
+	journal_serving(&c->server->journal, 0);
 	if (n < 0) {
 		conn_ring_detach(c);
 		event_active(c->closed_ev, EV_CLOSED, 1);

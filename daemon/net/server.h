@@ -8,6 +8,7 @@
 
 #include "arena.h"
 #include "mmio_limits.h"
+#include "net/journal.h"
 
 struct conn;
 struct event;
@@ -35,8 +36,9 @@ struct server {
 	unsigned n_refused;         /* over their uid's limit, waiting to be told at Hello */
 	unsigned fds_unread;        /* in replies clients may not have read (conn_fds.c) */
 	uint64_t next_conn_id;
-	bool stopping; /* in server_close: the leases still held end for a shutdown */
-	bool paused;   /* a restart: no accepts, no requests read, no ring served */
+	bool stopping;          /* in server_close: the leases still held end for a shutdown */
+	bool paused;            /* a restart: no accepts, no requests read, no ring served */
+	struct journal journal; /* the state kept for a successor after a crash (journal.h) */
 	/* One receive buffer, send buffer and decoding arena for all connections: one thread. */
 	uint8_t rx[MMIO_MAX_FRAME];
 	uint8_t tx[MMIO_MAX_FRAME];

@@ -83,7 +83,7 @@ export_tracers(const struct server *srv, MmiodState__State *st, struct pool *p,
 
 int
 server_state_export(const struct server *srv, MmiodState__State *st, struct pool *p,
-		    struct named_fds *fds)
+		    struct named_fds *fds, bool live)
 {
 	st->next_conn_id = srv->next_conn_id;
 	st->listener = pool_strdup(p, "listener");
@@ -102,13 +102,21 @@ server_state_export(const struct server *srv, MmiodState__State *st, struct pool
 			return -ENOMEM;
 		}
 		mmiod_state__conn__init(m);
+		if (live && !STAILQ_EMPTY(&c->out)) {
+			continue; /* owed replies change with every reply: closed after a crash */
+		}
+		size_t named = fds->n;
 		m->fd = pool_printf(p, "conn.%" PRIu64, c->session.conn_id);
 		if (!m->fd || named_fds_add(fds, m->fd, c->fd) < 0) {
 			return -ENOMEM;
 		}
 		int rc = conn_state_export(c, m, p);
 		if (rc == 0) {
-			rc = session_state_export(&c->session, m, p, fds);
+			rc = session_state_export(&c->session, m, p, fds, live);
+		}
+		if (rc < 0 && rc != -ENOMEM && live) {
+			named_fds_truncate(fds, named); /* left out: a crash closes it */
+			continue;
 		}
 		if (rc < 0) {
 			log_warn(CONN_FMT ": cannot be handed over: %s", CONN_ARGS(&c->session),
@@ -137,10 +145,19 @@ find_conn(const struct server *srv, uint64_t id)
 
 static void
 import_conn(struct server *srv, const MmiodState__Conn *m, struct named_fds *fds,
-	    uint64_t elapsed_ms, region_kept_fn kept, void *arg, struct restore_counts *counts)
+	    const struct import_args *a, struct restore_counts *counts)
 {
 	int fd = named_fds_take(fds, m->fd ? m->fd : "");
 	struct identity who;
+	if (m->id == a->drop_conn) {
+		/* Its request died with the predecessor: it will never be answered. */
+		log_info("conn %" PRIu64 ": was being served when mmiod crashed; closed", m->id);
+		if (fd >= 0) {
+			named_fds_add(fds, "conn.lost", fd);
+		}
+		counts->conns_lost++;
+		return;
+	}
 	/* A client gone during the pause has no peer to name: its leases are simply gone. */
 	if (fd < 0 || server_peer_identity(fd, &who) < 0) {
 		log_info("conn %" PRIu64 ": gone during the restart", m->id);
@@ -157,7 +174,7 @@ import_conn(struct server *srv, const MmiodState__Conn *m, struct named_fds *fds
 		return;
 	}
 	counts->conns++;
-	unsigned lost = session_state_import(&c->session, m, fds, elapsed_ms, kept, arg);
+	unsigned lost = session_state_import(&c->session, m, fds, a->elapsed_ms, a->kept, a->arg);
 	counts->leases += c->session.leases.count;
 	counts->leases_lost += lost;
 	if (conn_state_import(c, m) < 0) {
@@ -175,15 +192,14 @@ import_conn(struct server *srv, const MmiodState__Conn *m, struct named_fds *fds
 
 void
 server_state_import(struct server *srv, const MmiodState__State *st, struct named_fds *fds,
-		    uint64_t elapsed_ms, region_kept_fn kept, void *arg,
-		    struct restore_counts *counts)
+		    const struct import_args *a, struct restore_counts *counts)
 {
 	memset(counts, 0, sizeof(*counts));
 	if (st->next_conn_id > srv->next_conn_id) {
 		srv->next_conn_id = st->next_conn_id;
 	}
 	for (size_t i = 0; i < st->n_conns; i++) {
-		import_conn(srv, st->conns[i], fds, elapsed_ms, kept, arg, counts);
+		import_conn(srv, st->conns[i], fds, a, counts);
 	}
 	for (size_t i = 0; i < st->n_tracers; i++) {
 		const MmiodState__Tracer *m = st->tracers[i];

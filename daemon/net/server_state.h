@@ -5,6 +5,7 @@
 #ifndef MMIOD_SERVER_STATE_H
 #define MMIOD_SERVER_STATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mmiod_state.pb-c.h"
@@ -24,10 +25,11 @@ void server_resume(struct server *srv);
 /*
  * Fills st's listener, connections, tracers and next_conn_id from a paused srv; their
  * descriptors into fds. 0, -EAGAIN (a reply with descriptors is still queued), -ENOTSUP (a
- * ring cannot be handed over), -ENOMEM.
+ * ring cannot be handed over), -ENOMEM. live: srv serves on (the copy kept for a crash): a
+ * connection that cannot be handed over, or is owed replies, is left out instead.
  */
 int server_state_export(const struct server *srv, MmiodState__State *st, struct pool *p,
-			struct named_fds *fds);
+			struct named_fds *fds, bool live);
 
 /* What a successor restored, for its log line and figures. */
 struct restore_counts {
@@ -37,12 +39,18 @@ struct restore_counts {
 	unsigned conns_lost;  /* their descriptor was missing or dead */
 };
 
+struct import_args {
+	uint64_t elapsed_ms; /* since st was written */
+	region_kept_fn kept; /* does a lease's region still hold the same bytes? */
+	void *arg;
+	uint64_t drop_conn; /* a crash's: the connection whose request died (0: none) */
+};
+
 /*
  * Restores st's connections (with their sessions), then its tracers, into srv, which serves
- * the listener already; descriptors are taken from fds. elapsed_ms: since st was written.
+ * the listener already; descriptors are taken from fds.
  */
 void server_state_import(struct server *srv, const MmiodState__State *st, struct named_fds *fds,
-			 uint64_t elapsed_ms, region_kept_fn kept, void *arg,
-			 struct restore_counts *counts);
+			 const struct import_args *a, struct restore_counts *counts);
 
 #endif

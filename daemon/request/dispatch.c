@@ -207,6 +207,28 @@ dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 	return DISPATCH_REPLY;
 }
 
+bool
+dispatch_changes_state(const Mmio__Request *req)
+{
+	switch (req->body_case) {
+	case MMIO__REQUEST__BODY_LOAD:
+	case MMIO__REQUEST__BODY_STORE:
+	case MMIO__REQUEST__BODY_MODIFY:
+	case MMIO__REQUEST__BODY_BLOCK_READ:
+	case MMIO__REQUEST__BODY_BLOCK_WRITE:
+	case MMIO__REQUEST__BODY_BATCH:
+	case MMIO__REQUEST__BODY_BARRIER:
+	case MMIO__REQUEST__BODY_LIST_REGIONS:
+	case MMIO__REQUEST__BODY_LIST_LEASES:
+	case MMIO__REQUEST__BODY_LIST_REGISTERS:
+	case MMIO__REQUEST__BODY_STATS:
+	case MMIO__REQUEST__BODY_IRQ_ACK:
+		return false;
+	default:
+		return true;
+	}
+}
+
 unsigned
 dispatch_fds_needed(const Mmio__Request *req)
 {

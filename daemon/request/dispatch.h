@@ -28,6 +28,12 @@ enum dispatch_result {
 enum dispatch_result dispatch(struct session *s, const Mmio__Request *req, Mmio__Reply *reply,
 			      struct reply_scratch *scratch);
 
+/*
+ * Whether req may change what a restart hands over (leases, the handshake, a ring, a
+ * subscription, a poll): everything but accesses and queries. When unsure, true.
+ */
+bool dispatch_changes_state(const Mmio__Request *req);
+
 /* Descriptors req's reply would carry (RingSetup: 2, IrqSubscribe: 1, else 0). */
 unsigned dispatch_fds_needed(const Mmio__Request *req);
 

@@ -153,6 +153,14 @@ ring_adopt(int memfd, int doorbell, uint32_t entries, uint32_t sq_head, uint32_t
 	return 0;
 }
 
+void
+ring_take_published_indices(struct ring *r)
+{
+	r->sq_head = LOAD_ACQ(&r->hdr->sq_head);
+	r->cq_tail = LOAD_ACQ(&r->hdr->cq_tail);
+	r->cq_published = r->cq_tail;
+}
+
 bool
 ring_pending(const struct ring *r)
 {

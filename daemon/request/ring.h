@@ -43,6 +43,13 @@ int ring_create(uint32_t entries, struct ring **out, int *memfd, int *doorbell);
 int ring_adopt(int memfd, int doorbell, uint32_t entries, uint32_t sq_head, uint32_t cq_tail,
 	       bool groups, struct ring **out);
 
+/*
+ * After a crash: mmiod's indices are the ones its predecessor last published in the header
+ * (it published after every pass). The client can write them too, which only ever confuses
+ * its own ring: every entry is checked as ever.
+ */
+void ring_take_published_indices(struct ring *r);
+
 /* Unmaps and closes everything; r may be NULL. */
 void ring_destroy(struct ring *r);
 

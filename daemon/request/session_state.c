@@ -42,7 +42,8 @@ export_lease(const struct lease *l, MmiodState__Lease *out, struct pool *p, stru
 }
 
 static int
-export_ring(const struct session *s, MmiodState__Conn *out, struct pool *p, struct named_fds *fds)
+export_ring(const struct session *s, MmiodState__Conn *out, struct pool *p, struct named_fds *fds,
+	    bool live)
 {
 	const struct ring *r = s->ring;
 	if (r->memfd < 0) {
@@ -57,6 +58,7 @@ export_ring(const struct session *s, MmiodState__Conn *out, struct pool *p, stru
 	ring->sq_head = r->sq_head;
 	ring->cq_tail = r->cq_tail;
 	ring->groups = r->groups;
+	ring->indices_in_memory = live; /* these move with every op: the header has them */
 	ring->memory = add_fd(p, fds, r->memfd, "ring", s->conn_id);
 	ring->doorbell = add_fd(p, fds, r->doorbell_fd, "bell", s->conn_id);
 	if (!ring->memory || !ring->doorbell) {
@@ -68,7 +70,7 @@ export_ring(const struct session *s, MmiodState__Conn *out, struct pool *p, stru
 
 int
 session_state_export(const struct session *s, MmiodState__Conn *out, struct pool *p,
-		     struct named_fds *fds)
+		     struct named_fds *fds, bool live)
 {
 	out->id = s->conn_id;
 	out->hello_done = s->hello_done;
@@ -100,7 +102,7 @@ session_state_export(const struct session *s, MmiodState__Conn *out, struct pool
 		m->why = (uint32_t)s->revoked[at].why;
 		out->revoked[out->n_revoked++] = m;
 	}
-	return s->ring ? export_ring(s, out, p, fds) : 0;
+	return s->ring ? export_ring(s, out, p, fds, live) : 0;
 }
 
 static void
@@ -168,6 +170,9 @@ import_ring(struct session *s, const MmiodState__Ring *m, struct named_fds *fds)
 		named_fds_add(fds, "ring.lost", memfd);
 		named_fds_add(fds, "bell.lost", bell);
 		return;
+	}
+	if (m->indices_in_memory) {
+		ring_take_published_indices(r);
 	}
 	s->ring = r;
 	s->svc->n_rings++;

@@ -15,9 +15,13 @@ struct named_fds;
 struct pool;
 struct session;
 
-/* Fills out (initialised by the caller) from s; its descriptors into fds. 0 or -ENOMEM. */
+/*
+ * Fills out (initialised by the caller) from s; its descriptors into fds. live: the copy kept
+ * for a crash, while s is served on (its ring's indices are then the ring header's). 0,
+ * -ENOTSUP (its ring's memory has no descriptor), -ENOMEM.
+ */
 int session_state_export(const struct session *s, MmiodState__Conn *out, struct pool *p,
-			 struct named_fds *fds);
+			 struct named_fds *fds, bool live);
 
 /* Which regions keep their leases across the restart: same name, same bytes behind it. */
 typedef bool (*region_kept_fn)(const char *name, void *arg);
