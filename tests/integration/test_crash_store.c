@@ -5,7 +5,8 @@
  * SIGKILL, with the socket unit's listener and everything stored. A whole state gives the
  * clients their connections, leases (same ids), ring and memory back, except the connection
  * that was being served when mmiod died (closed: its request would never be answered); a
- * corrupted state closes every connection and starts clean; a plain stop empties the store.
+ * write cut short by the crash leaves the previous state whole; a corrupted state closes
+ * every connection and starts clean; a plain stop empties the store.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -404,6 +405,35 @@ test_corrupt_state_closes_everything(void **state)
 }
 
 static void
+test_write_cut_short_keeps_the_previous_state(void **state)
+{
+	struct env *e = *state;
+	start(e);
+	struct mmio_client *c = client(e);
+	struct mmio_lease *l;
+	assert_int_equal(mmio_acquire(c, "sim0", 0x100, 0x40, &l), 0);
+	assert_int_equal(mmio_store32(l, 0, 7), 0);
+	drain(e);
+	struct live_header h = live_header(e);
+	assert_true(h.current <= 1 && h.generation >= 2);
+	/* The slot a next write would fill, half written when mmiod died: garbage. */
+	uint32_t other = 1 - h.current;
+	assert_true(h.slot_len[other] > 0);
+	uint8_t junk[64];
+	memset(junk, 0xa5, sizeof(junk));
+	assert_int_equal(pwrite(stored_fd(e, LIVE_STATE_FDNAME), junk, sizeof(junk),
+				(off_t)h.slot_off[other]),
+			 sizeof(junk));
+	crash(e);
+	start(e);
+	assert_string_equal(e->restart, "recovered");
+	uint32_t v = 0;
+	assert_int_equal(mmio_load32(l, 0, &v), 0);
+	assert_int_equal(v, 7);
+	mmio_disconnect(c);
+}
+
+static void
 test_stop_empties_the_store(void **state)
 {
 	struct env *e = *state;
@@ -430,6 +460,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_state_closes_everything, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_write_cut_short_keeps_the_previous_state,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_empties_the_store, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
