@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
+#include <event2/event.h>
 
 #include "base/log.h"
 #include "base/named_fds.h"
@@ -15,6 +16,7 @@
 #include "live_state.h"
 #include "net/journal.h"
 #include "net/server.h"
+#include "notify.h"
 #include "restart_export.h"
 #include "restart_state.h"
 
@@ -29,21 +31,21 @@ struct stored_fd {
 	bool seen;
 };
 
+/* Never blocks (notify.h): -EAGAIN while systemd's queue is full. */
 static int
 notify_fdstore(int fd, const char *name)
 {
 	char msg[300];
 	snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", name);
-	int rc = sd_pid_notify_with_fds(0, 0, msg, &fd, 1);
-	return rc < 0 ? rc : rc == 0 ? -ENOTCONN : 0;
+	return notify_send_fds(msg, &fd, 1);
 }
 
-static void
+static int
 notify_fdstore_remove(const char *name)
 {
 	char msg[300];
 	snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=%s", name);
-	(void)sd_pid_notify(0, 0, msg);
+	return notify_send_fds(msg, NULL, 0);
 }
 
 static struct stored_fd *
@@ -95,7 +97,8 @@ live_state_seed(struct live_state *ls, const struct named_fds *fds)
 /*
  * Makes the store hold exactly the descriptors of fds under their names (the listener is
  * the socket unit's already): new ones handed over, replaced ones (a name now on another
- * file) swapped, gone ones removed.
+ * file) swapped, gone ones removed. What systemd's full queue refused (-EAGAIN) is not
+ * recorded as done, so the next call tries it again.
  */
 static int
 sync_store(struct live_state *ls, const struct named_fds *fds)
@@ -114,31 +117,33 @@ sync_store(struct live_state *ls, const struct named_fds *fds)
 			s->seen = true;
 			continue;
 		}
-		if (s) {
-			notify_fdstore_remove(s->name);
+		int rc = s ? notify_fdstore_remove(s->name) : 0;
+		if (rc == 0) {
+			rc = notify_fdstore(fd, fds->v[i].name);
+		}
+		if (rc == 0 && s) {
 			s->dev = st.st_dev;
 			s->ino = st.st_ino;
-			s->seen = true;
-		} else if (add_stored(ls, fds->v[i].name, &st) < 0) {
-			return -ENOMEM;
+		} else if (rc == 0) {
+			rc = add_stored(ls, fds->v[i].name, &st);
 		}
-		int rc = notify_fdstore(fd, fds->v[i].name);
 		if (rc < 0) {
 			return rc;
 		}
 	}
 	size_t kept = 0;
+	int rc = 0;
 	for (size_t i = 0; i < ls->n_stored; i++) {
-		if (ls->stored[i].seen) {
-			ls->stored[kept++] = ls->stored[i];
-		} else {
-			notify_fdstore_remove(ls->stored[i].name);
+		if (!ls->stored[i].seen && rc == 0 &&
+		    (rc = notify_fdstore_remove(ls->stored[i].name)) == 0) {
 			free(ls->stored[i].name);
+		} else {
+			ls->stored[kept++] = ls->stored[i];
 		}
 	}
 	ls->n_stored = kept;
 	ls->cursor = 0;
-	return 0;
+	return rc;
 }
 
 static int
@@ -204,15 +209,22 @@ live_write(void *arg)
 	named_fds_init(&fds);
 	MmiodState__State st = MMIOD_STATE__STATE__INIT;
 	int rc = restart_build_state(ls->srv, ls->regions, &st, &p, &fds, true);
+	int stored = 0;
 	if (rc == 0) {
 		st.paused_ns = st.written_ns;
-		rc = sync_store(ls, &fds);
+		stored = sync_store(ls, &fds);
+		/* The state all the same: what is stored already is restored after a crash. */
+		rc = stored == -EAGAIN ? 0 : stored;
 	}
 	if (rc == 0) {
 		rc = write_slot(ls, &st);
 	}
 	named_fds_forget(&fds); /* all still in use */
 	pool_finish(&p);
+	if (stored == -EAGAIN && ls->retry) {
+		/* systemd has not read its queue yet: the rest once it has room, no polling. */
+		event_add(ls->retry, NULL);
+	}
 	if (rc < 0 && !ls->failed) {
 		log_error("the state kept for a crash could not be written (%s): a crash now "
 			  "revokes what changed since",
@@ -223,11 +235,22 @@ live_write(void *arg)
 	ls->failed = rc < 0;
 }
 
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct live_state *ls = arg;
+	journal_changed(ls->srv);
+}
+
 int
 live_state_start(struct live_state *ls, struct server *srv, const struct region_table *regions)
 {
 	ls->srv = srv;
 	ls->regions = regions;
+	ls->retry =
+		notify_fd() >= 0 ? event_new(srv->base, notify_fd(), EV_WRITE, retry_cb, ls) : NULL;
 	ls->fd = memfd_create(LIVE_STATE_FDNAME, MFD_CLOEXEC);
 	int rc = ls->fd < 0 ? -errno : 0;
 	if (rc == 0 && ftruncate(ls->fd, LIVE_HEADER_BYTES) < 0) {
@@ -244,8 +267,10 @@ live_state_start(struct live_state *ls, struct server *srv, const struct region_
 		ls->hdr->format = LIVE_FORMAT;
 		ls->hdr->current = LIVE_NONE;
 		/* One copy in the store: a re-exec's predecessor left its own there. */
-		notify_fdstore_remove(LIVE_STATE_FDNAME);
-		rc = notify_fdstore(ls->fd, LIVE_STATE_FDNAME);
+		rc = notify_fdstore_remove(LIVE_STATE_FDNAME);
+		if (rc == 0) {
+			rc = notify_fdstore(ls->fd, LIVE_STATE_FDNAME);
+		}
 	}
 	if (rc == 0) {
 		rc = journal_install(srv, live_write, ls, &ls->hdr->serving);
@@ -265,11 +290,21 @@ live_state_stop(struct live_state *ls, bool forget)
 	if (ls->srv) {
 		journal_remove(ls->srv);
 	}
-	for (size_t i = 0; forget && ls->fd >= 0 && i < ls->n_stored; i++) {
-		notify_fdstore_remove(ls->stored[i].name);
+	if (ls->retry) {
+		event_free(ls->retry);
+		ls->retry = NULL;
 	}
-	if (forget && ls->fd >= 0) {
-		notify_fdstore_remove(LIVE_STATE_FDNAME);
+	/* Best effort: what a full queue refuses, systemd drops with the unit's stop anyway;
+	 * the state goes first, so nothing is restored whatever else stays. */
+	if (forget && ls->fd >= 0 && notify_fdstore_remove(LIVE_STATE_FDNAME) == -EAGAIN) {
+		/* The one that matters; at exit, a bounded wait for systemd to read is fine. */
+		struct pollfd p = {.fd = notify_fd(), .events = POLLOUT};
+		if (poll(&p, 1, 1000) == 1 && notify_fdstore_remove(LIVE_STATE_FDNAME) < 0) {
+			log_warn("the state kept for a crash is still in systemd's store");
+		}
+	}
+	for (size_t i = 0; forget && ls->fd >= 0 && i < ls->n_stored; i++) {
+		(void)notify_fdstore_remove(ls->stored[i].name);
 	}
 	if (ls->hdr) {
 		munmap(ls->hdr, LIVE_HEADER_BYTES);

@@ -30,6 +30,7 @@ struct live_header {
 	uint64_t serving;    /* the connection being served (net/journal.h), 0 between */
 };
 
+struct event;
 struct named_fds;
 struct region_table;
 struct server;
@@ -43,8 +44,9 @@ struct live_state {
 	struct stored_fd *stored; /* what systemd's store holds for us, by name */
 	size_t n_stored;
 	size_t cap_stored;
-	size_t cursor; /* where the next lookup by name starts: exports keep their order */
-	bool failed;   /* a write failed: logged once, until one succeeds again */
+	size_t cursor;       /* where the next lookup by name starts: exports keep their order */
+	struct event *retry; /* systemd's queue has room again: store what it refused */
+	bool failed;         /* a write failed: logged once, until one succeeds again */
 };
 
 /*

@@ -37,13 +37,33 @@ connect_peer(void)
 	return 0;
 }
 
-/* 0 sent, -EAGAIN queue full, another negative errno: lost. */
+/* One try of text with fds (may be none). 0 sent, -EAGAIN queue full, another negative errno:
+ * lost. */
 static int
-send_now(const char *text)
+send_msg(const char *text, const int *fds, unsigned n_fds)
 {
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * NOTIFY_MAX_FDS)];
+	} ctl;
+	struct iovec iov = {.iov_base = (void *)text, .iov_len = strlen(text)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (n_fds > NOTIFY_MAX_FDS) {
+		return -EINVAL;
+	}
+	if (n_fds > 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+	}
 	int rc = nt.connected ? 0 : connect_peer();
 	for (int attempt = 0; rc == 0; attempt++) {
-		if (send(nt.fd, text, strlen(text), MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+		if (sendmsg(nt.fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
 			return 0;
 		}
 		rc = errno == EWOULDBLOCK ? -EAGAIN : -errno;
@@ -54,6 +74,24 @@ send_now(const char *text)
 		}
 	}
 	return rc;
+}
+
+static int
+send_now(const char *text)
+{
+	return send_msg(text, NULL, 0);
+}
+
+int
+notify_send_fds(const char *text, const int *fds, unsigned n_fds)
+{
+	return nt.fd < 0 ? -ENOTCONN : send_msg(text, fds, n_fds);
+}
+
+int
+notify_fd(void)
+{
+	return nt.fd;
 }
 
 /* Waits for the socket to drain; if it cannot, what waits is lost rather than stuck. */

@@ -31,6 +31,19 @@ void notify_state(const char *text);
 /* STATUS=...: sent now, or kept until the socket drains; a later one replaces it. */
 void notify_status(const char *text);
 
+/* The most descriptors one message carries (systemd's store takes them under one name). */
+#define NOTIFY_MAX_FDS 4
+
+/*
+ * One nonblocking try of text (FDSTORE=1, FDSTOREREMOVE=1) with fds, which systemd keeps: 0,
+ * -EAGAIN (systemd's queue is full: notify_fd() polls writable once it drains), -ENOTCONN (no
+ * $NOTIFY_SOCKET), another negative errno. Nothing waits: the caller tries again.
+ */
+int notify_send_fds(const char *text, const int *fds, unsigned n_fds);
+
+/* The socket to $NOTIFY_SOCKET, or -1. */
+int notify_fd(void);
+
 /*
  * At exit: one last nonblocking try of what still waits (STOPPING=1 is best
  * effort), then frees the event. The socket stays open until the process ends.

@@ -553,19 +553,28 @@ restart_in_restore(struct restart_in *in, struct server *srv, struct service *sv
 	server_state_import(srv, st, &in->fds, &args, &counts);
 	int revoked = service_recheck_leases(svc);
 	size_t closed = named_fds_finish(&in->fds);
-	uint64_t pause_us =
+	uint64_t age_us =
 		monotonic_ns() > st->paused_ns ? (monotonic_ns() - st->paused_ns) / 1000 : 0;
-	log_event(
-		MSGID_STARTED, LOG_LEVEL_INFO,
-		"%s: %u connection%s and %u lease%s restored (%u lease%s not, %d revoked by "
-		"the policy, %u connection%s gone, %zu descriptor%s closed); paused %" PRIu64 " us",
-		in->crashed ? "recovered after a crash" : "restart", counts.conns,
-		counts.conns == 1 ? "" : "s", counts.leases, counts.leases == 1 ? "" : "s",
-		counts.leases_lost, counts.leases_lost == 1 ? "" : "s", revoked, counts.conns_lost,
-		counts.conns_lost == 1 ? "" : "s", closed, closed == 1 ? "" : "s", pause_us);
+	/* A crash's state was written at its last change, not when serving stopped. */
+	char when[64];
+	snprintf(when, sizeof(when),
+		 in->crashed ? "its state written %" PRIu64 " us before" : "paused %" PRIu64 " us",
+		 age_us);
+	log_event(MSGID_STARTED, LOG_LEVEL_INFO,
+		  "%s: %u connection%s and %u lease%s restored (%u lease%s not, %d revoked by "
+		  "the policy, %u connection%s gone, %zu descriptor%s closed); %s",
+		  in->crashed ? "recovered after a crash" : "restart", counts.conns,
+		  counts.conns == 1 ? "" : "s", counts.leases, counts.leases == 1 ? "" : "s",
+		  counts.leases_lost, counts.leases_lost == 1 ? "" : "s", revoked,
+		  counts.conns_lost, counts.conns_lost == 1 ? "" : "s", closed,
+		  closed == 1 ? "" : "s", when);
 	char msg[128];
-	snprintf(msg, sizeof(msg), "X_MMIOD_RESTART=%s\nX_MMIOD_PAUSE_US=%" PRIu64,
-		 in->crashed ? "recovered" : "done", pause_us);
+	if (in->crashed) {
+		snprintf(msg, sizeof(msg), "X_MMIOD_RESTART=recovered");
+	} else {
+		snprintf(msg, sizeof(msg), "X_MMIOD_RESTART=done\nX_MMIOD_PAUSE_US=%" PRIu64,
+			 age_us);
+	}
 	notify_state(msg);
 	mmiod_state__state__free_unpacked(in->st, NULL);
 	in->st = NULL;

@@ -100,9 +100,15 @@ make_cold(struct conn *c)
 static int
 serve(struct conn *c, uint64_t now)
 {
-	journal_serving(&c->server->journal, c->session.conn_id); /* a crash mid-pass: undone */
+	/* A crash in the middle of a pass leaves its ops undone (net/journal.h). */
+	bool busy = c->server->journal.serving && ring_pending(c->session.ring);
+	if (busy) {
+		journal_serving(&c->server->journal, c->session.conn_id);
+	}
 	int n = dispatch_ring(&c->session, RING_OPS_PER_PASS);
-	journal_serving(&c->server->journal, 0);
+	if (busy) {
+		journal_serving(&c->server->journal, 0);
+	}
 	if (n < 0) {
 		conn_ring_detach(c);
 		event_active(c->closed_ev, EV_CLOSED, 1);

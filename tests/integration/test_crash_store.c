@@ -6,7 +6,7 @@
  * clients their connections, leases (same ids), ring and memory back, except the connection
  * that was being served when mmiod died (closed: its request would never be answered); a
  * write cut short by the crash leaves the previous state whole; a corrupted state closes
- * every connection and starts clean; a plain stop empties the store.
+ * every connection and starts clean; a plain stop takes the state out of the store.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +17,8 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,12 @@ struct env {
 	char restart[32]; /* the last X_MMIOD_RESTART= mmiod sent */
 	int listen_fd;
 	pid_t pid;
+	/* systemd reads its queue as messages come; so does this thread (the kernel's queue for
+	 * a datagram socket is short: mmiod would find it full). Under lock: the above. */
+	pthread_t reader;
+	pthread_mutex_t lock;
+	pthread_cond_t arrived;
+	int stop[2];
 };
 
 static void
@@ -98,9 +106,9 @@ field(const char *text, const char *key, char *out, size_t len)
 	}
 }
 
-/* Takes every message mmiod has sent so far (they are in the queue before its reply is). */
+/* Takes every message in the queue; under e->lock. */
 static void
-drain(struct env *e)
+drain_locked(struct env *e)
 {
 	for (;;) {
 		char text[512];
@@ -145,6 +153,32 @@ drain(struct env *e)
 				}
 			}
 		}
+	}
+}
+
+/* Takes every message mmiod has sent so far (they are in the queue before its reply is). */
+static void
+drain(struct env *e)
+{
+	pthread_mutex_lock(&e->lock);
+	drain_locked(e);
+	pthread_mutex_unlock(&e->lock);
+}
+
+static void *
+read_queue(void *arg)
+{
+	struct env *e = arg;
+	for (;;) {
+		struct pollfd p[2] = {{.fd = e->notify, .events = POLLIN},
+				      {.fd = e->stop[0], .events = POLLIN}};
+		if (poll(p, 2, -1) < 0 || p[1].revents) {
+			return NULL;
+		}
+		pthread_mutex_lock(&e->lock);
+		drain_locked(e);
+		pthread_cond_broadcast(&e->arrived);
+		pthread_mutex_unlock(&e->lock);
 	}
 }
 
@@ -230,15 +264,6 @@ start(struct env *e)
 	drain(e);
 }
 
-static void
-crash(struct env *e)
-{
-	drain(e);
-	assert_int_equal(kill(e->pid, SIGKILL), 0);
-	assert_int_equal(waitpid(e->pid, NULL, 0), e->pid);
-	e->pid = -1;
-}
-
 static int
 setup(void **state)
 {
@@ -251,7 +276,13 @@ setup(void **state)
 	e->notify = e->daemon.notify_fd; /* the fixture's, bound at notify_path */
 	e->listen_fd = unix_socket(SOCK_SEQPACKET, e->daemon.socket_path);
 	*state = e;
-	return e->notify >= 0 && e->listen_fd >= 0 ? 0 : -1;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->arrived, NULL);
+	if (e->notify < 0 || e->listen_fd < 0 || pipe2(e->stop, O_CLOEXEC) < 0 ||
+	    pthread_create(&e->reader, NULL, read_queue, e) != 0) {
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -262,6 +293,9 @@ teardown(void **state)
 		kill(e->pid, SIGTERM);
 		waitpid(e->pid, NULL, 0);
 	}
+	close(e->stop[1]);
+	pthread_join(e->reader, NULL);
+	close(e->stop[0]);
 	for (int i = 0; i < e->n_stored; i++) {
 		close(e->store[i].fd);
 	}
@@ -303,6 +337,48 @@ newest_conn_id(const struct env *e)
 	return newest;
 }
 
+static bool
+stored_prefix(const struct env *e, const char *prefix)
+{
+	for (int i = 0; i < e->n_stored; i++) {
+		if (strncmp(e->store[i].name, prefix, strlen(prefix)) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int
+count_conns(const struct env *e)
+{
+	int n = 0;
+	for (int i = 0; i < e->n_stored; i++) {
+		n += strncmp(e->store[i].name, "conn.", 5) == 0;
+	}
+	return n;
+}
+
+/*
+ * Waits (on the reader's news, 10 s at most) until the store holds a name starting with
+ * prefix and conns connections: mmiod stores a descriptor on the state's first write that names it,
+ * but a full queue defers it until systemd (here: the reader) has read.
+ */
+static void
+wait_stored(struct env *e, const char *prefix, int conns)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&e->lock);
+	drain_locked(e);
+	int rc = 0;
+	while (rc == 0 && (!stored_prefix(e, prefix) || count_conns(e) < conns)) {
+		rc = pthread_cond_timedwait(&e->arrived, &e->lock, &until);
+	}
+	pthread_mutex_unlock(&e->lock);
+	assert_int_equal(rc, 0);
+}
+
 static struct live_header
 live_header(const struct env *e)
 {
@@ -311,6 +387,24 @@ live_header(const struct env *e)
 	assert_true(fd >= 0);
 	assert_int_equal(pread(fd, &h, sizeof(h), 0), sizeof(h));
 	return h;
+}
+
+/*
+ * SIGKILL, with serving (the word in the kept state's header) naming the connection whose
+ * request it cut short, 0 for none. mmiod has answered every request by now, but it clears
+ * the word only once its callback is over, which may be just after the client got its
+ * reply: the word is set here so that the kill lands where the test says.
+ */
+static void
+crash(struct env *e, uint64_t serving)
+{
+	drain(e);
+	assert_int_equal(pwrite(stored_fd(e, LIVE_STATE_FDNAME), &serving, sizeof(serving),
+				offsetof(struct live_header, serving)),
+			 sizeof(serving));
+	assert_int_equal(kill(e->pid, SIGKILL), 0);
+	assert_int_equal(waitpid(e->pid, NULL, 0), e->pid);
+	e->pid = -1;
 }
 
 static void
@@ -336,15 +430,11 @@ test_crash_keeps_connections_leases_and_ring(void **state)
 		assert_int_equal(mmio_load64(l, 16 + (i % 4) * 8, &v), 0);
 		assert_int_equal(v, i);
 	}
-	drain(e);
-	assert_true(stored_fd(e, "mem.sim0") >= 0);
-	assert_true(newest_conn_id(e) > 0);
-	/* mmiod is idle now: mark the second connection as being served when it dies. */
-	uint64_t cut_id = newest_conn_id(e);
-	assert_int_equal(pwrite(stored_fd(e, LIVE_STATE_FDNAME), &cut_id, sizeof(cut_id),
-				offsetof(struct live_header, serving)),
-			 sizeof(cut_id));
-	crash(e);
+	wait_stored(e, "mem.sim0", 2);
+	wait_stored(e, "ring.", 2);
+	wait_stored(e, "bell.", 2);
+	/* The second connection's request is the one the crash cuts short. */
+	crash(e, newest_conn_id(e));
 	start(e);
 	assert_string_equal(e->restart, "recovered");
 	/* The same lease, the same bytes, through the same ring. */
@@ -363,7 +453,8 @@ test_crash_keeps_connections_leases_and_ring(void **state)
 	struct mmio_lease *freed;
 	assert_int_equal(mmio_acquire(other, "sim0", 0x800, 0x10, &freed), 0);
 	/* A second crash: the successor keeps the state as it goes, too. */
-	crash(e);
+	wait_stored(e, "ring.", 2);
+	crash(e, 0);
 	start(e);
 	assert_int_equal(mmio_load64(l, 8, &v), 0);
 	assert_int_equal(v, 0x55);
@@ -391,7 +482,7 @@ test_corrupt_state_closes_everything(void **state)
 	assert_int_equal(pread(fd, &byte, 1, at), 1);
 	byte ^= 0xff;
 	assert_int_equal(pwrite(fd, &byte, 1, at), 1);
-	crash(e);
+	crash(e, 0);
 	start(e);
 	/* Every client hears at once: its connection is gone. */
 	uint32_t v;
@@ -413,7 +504,7 @@ test_write_cut_short_keeps_the_previous_state(void **state)
 	struct mmio_lease *l;
 	assert_int_equal(mmio_acquire(c, "sim0", 0x100, 0x40, &l), 0);
 	assert_int_equal(mmio_store32(l, 0, 7), 0);
-	drain(e);
+	wait_stored(e, "conn.", 1);
 	struct live_header h = live_header(e);
 	assert_true(h.current <= 1 && h.generation >= 2);
 	/* The slot a next write would fill, half written when mmiod died: garbage. */
@@ -424,7 +515,7 @@ test_write_cut_short_keeps_the_previous_state(void **state)
 	assert_int_equal(pwrite(stored_fd(e, LIVE_STATE_FDNAME), junk, sizeof(junk),
 				(off_t)h.slot_off[other]),
 			 sizeof(junk));
-	crash(e);
+	crash(e, 0);
 	start(e);
 	assert_string_equal(e->restart, "recovered");
 	uint32_t v = 0;
@@ -434,7 +525,7 @@ test_write_cut_short_keeps_the_previous_state(void **state)
 }
 
 static void
-test_stop_empties_the_store(void **state)
+test_stop_forgets_the_state(void **state)
 {
 	struct env *e = *state;
 	start(e);
@@ -448,7 +539,8 @@ test_stop_empties_the_store(void **state)
 	assert_int_equal(waitpid(e->pid, NULL, 0), e->pid);
 	e->pid = -1;
 	drain(e);
-	assert_int_equal(e->n_stored, 0);
+	/* Without the state nothing is restored: a next start closes whatever else is left. */
+	assert_int_equal(stored_fd(e, LIVE_STATE_FDNAME), -1);
 	mmio_disconnect(c);
 }
 
@@ -462,7 +554,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_write_cut_short_keeps_the_previous_state,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stop_empties_the_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_forgets_the_state, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
