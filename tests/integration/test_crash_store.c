@@ -6,7 +6,8 @@
  * clients their connections, leases (same ids), ring and memory back, except the connection
  * that was being served when mmiod died (closed: its request would never be answered); a
  * write cut short by the crash leaves the previous state whole; a corrupted state closes
- * every connection and starts clean; a plain stop takes the state out of the store.
+ * every connection and starts clean; a stalled systemd never blocks mmiod; a plain stop
+ * takes the state out of the store.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -524,6 +525,30 @@ test_write_cut_short_keeps_the_previous_state(void **state)
 	mmio_disconnect(c);
 }
 
+#define STALLED_CLIENTS 24
+
+static void
+test_stalled_systemd_never_blocks(void **state)
+{
+	struct env *e = *state;
+	start(e);
+	/* systemd stops reading its queue (the reader waits for the lock): mmiod serves on. */
+	pthread_mutex_lock(&e->lock);
+	struct mmio_client *c[STALLED_CLIENTS];
+	for (int i = 0; i < STALLED_CLIENTS; i++) {
+		struct mmio_lease *l;
+		assert_int_equal(mmio_connect(e->daemon.socket_path, &c[i]), 0);
+		assert_int_equal(mmio_acquire(c[i], "sim0", 0x100 * (uint64_t)i, 0x10, &l), 0);
+		assert_int_equal(mmio_store32(l, 0, (uint32_t)i), 0);
+	}
+	pthread_mutex_unlock(&e->lock);
+	/* Once it reads again, what it could not take then is stored. */
+	wait_stored(e, "conn.", STALLED_CLIENTS);
+	for (int i = 0; i < STALLED_CLIENTS; i++) {
+		mmio_disconnect(c[i]);
+	}
+}
+
 static void
 test_stop_forgets_the_state(void **state)
 {
@@ -554,6 +579,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_write_cut_short_keeps_the_previous_state,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_systemd_never_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_forgets_the_state, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
