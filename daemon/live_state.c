@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -30,6 +31,14 @@ struct stored_fd {
 	ino_t ino;
 	bool seen;
 };
+
+static uint64_t
+monotonic_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
 
 /* Never blocks (notify.h): -EAGAIN while systemd's queue is full. */
 static int
@@ -203,6 +212,7 @@ static void
 live_write(void *arg)
 {
 	struct live_state *ls = arg;
+	uint64_t t0 = monotonic_us();
 	struct pool p;
 	pool_init(&p);
 	struct named_fds fds;
@@ -218,6 +228,12 @@ live_write(void *arg)
 	}
 	if (rc == 0) {
 		rc = write_slot(ls, &st);
+	}
+	if (rc == 0) {
+		log_debug("kept state %" PRIu64 ": %zu connections, %zu descriptors, %" PRIu64
+			  " bytes, in %" PRIu64 " us",
+			  ls->hdr->generation, st.n_conns, fds.n,
+			  ls->hdr->slot_len[ls->hdr->current], (monotonic_us() - t0));
 	}
 	named_fds_forget(&fds); /* all still in use */
 	pool_finish(&p);
