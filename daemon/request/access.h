@@ -67,19 +67,15 @@ int access_store_ruled(const struct session *s, const struct lease *l, uint64_t 
 		       uint64_t value);
 
 /*
- * 0 or a negative errno; stores on a read-only lease: -EACCES, touching
- * nothing. Inline, as batches run thousands of them.
+ * An access through a lease without register rules, but for its loads and stores counters,
+ * which the caller adds: a batch adds them once per run of ops on one lease. Every check,
+ * the error figures, audit and trace as access_load/access_store.
  */
 static inline int
-access_load(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
-	    uint64_t *value)
+access_load_uncounted(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+		      uint64_t *value)
 {
-	if (__builtin_expect(l->rules != NULL, 0)) {
-		return access_load_ruled(s, l, off, width, value);
-	}
 	int rc = region_load(l, off, width, value);
-	access_figures_of(l)->loads++;
-	region_of_lease(l)->figures.loads++;
 	if (rc != 0) {
 		access_count_error(l, rc);
 	}
@@ -93,16 +89,11 @@ access_load(const struct session *s, const struct lease *l, uint64_t off, unsign
 }
 
 static inline int
-access_store(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
-	     uint64_t value)
+access_store_uncounted(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+		       uint64_t value)
 {
-	if (__builtin_expect(l->rules != NULL, 0)) {
-		return access_store_ruled(s, l, off, width, value);
-	}
 	/* Refused before any check: the lease was granted read-only. */
 	int rc = l->read_only ? -EACCES : region_store(l, off, width, value);
-	access_figures_of(l)->stores++;
-	region_of_lease(l)->figures.stores++;
 	if (rc != 0) {
 		access_count_error(l, rc);
 	}
@@ -113,6 +104,34 @@ access_store(const struct session *s, const struct lease *l, uint64_t off, unsig
 		access_trace(s, l, true, width, off, value, rc);
 	}
 	return rc;
+}
+
+/*
+ * 0 or a negative errno; stores on a read-only lease: -EACCES, touching
+ * nothing. Inline, as batches run thousands of them.
+ */
+static inline int
+access_load(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+	    uint64_t *value)
+{
+	if (__builtin_expect(l->rules != NULL, 0)) {
+		return access_load_ruled(s, l, off, width, value);
+	}
+	access_figures_of(l)->loads++;
+	region_of_lease(l)->figures.loads++;
+	return access_load_uncounted(s, l, off, width, value);
+}
+
+static inline int
+access_store(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+	     uint64_t value)
+{
+	if (__builtin_expect(l->rules != NULL, 0)) {
+		return access_store_ruled(s, l, off, width, value);
+	}
+	access_figures_of(l)->stores++;
+	region_of_lease(l)->figures.stores++;
+	return access_store_uncounted(s, l, off, width, value);
 }
 
 /*
