@@ -42,6 +42,9 @@ struct batch_op {
 static inline __attribute__((always_inline)) uint64_t
 fixed_at(const ProtobufCBinaryData *col, unsigned size, size_t i)
 {
+	if (size == 0) {
+		return 0; /* col->data may be NULL */
+	}
 	const uint8_t *p = col->data + i * size;
 	switch (size) {
 	case 1:
