@@ -6,12 +6,14 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "core/lease.h"
+#include "device/fault.h"
 #include "mmio_limits.h"
 #include "request/access.h"
 #include "request/handlers.h"
@@ -199,14 +201,16 @@ batch_first_lease(const Mmio__Batch *req)
  * and over, and the list lease_find walks grows with the client's leases) and the loads and
  * stores through it not yet added to its figures (added once per run of ops on one lease, not
  * per op). A lease found stays valid for the whole batch: nothing in it releases one (a fault's
- * revocation waits for the loop's next turn).
+ * revocation waits for the loop's next turn). Volatile: a device fault jumps back into
+ * batch_run_ops (siglongjmp), which must see them as the faulting op left them, not as a
+ * register held them at its sigsetjmp.
  */
 struct batch_run {
 	struct session *s;
-	struct lease *l;
-	uint64_t id;
-	uint64_t loads;
-	uint64_t stores;
+	struct lease *volatile l;
+	volatile uint64_t id;
+	volatile uint64_t loads;
+	volatile uint64_t stores;
 };
 
 static void
@@ -243,7 +247,7 @@ run_lease(struct batch_run *run, uint64_t id)
 
 /* One op: returns 0 or a negative errno, never touching anything on failure. */
 static inline int
-run_batch_op(struct batch_run *run, const struct batch_op *op, uint64_t *value)
+run_batch_op(struct batch_run *run, const struct batch_op *op, uint64_t *value, sigjmp_buf *env)
 {
 	struct lease *l = run_lease(run, op->lease);
 	if (!l) {
@@ -257,13 +261,13 @@ run_batch_op(struct batch_run *run, const struct batch_op *op, uint64_t *value)
 			return access_load(run->s, l, op->offset, op->width, value);
 		}
 		run->loads++;
-		return access_load_uncounted(run->s, l, op->offset, op->width, value);
+		return access_load_uncounted(run->s, l, op->offset, op->width, value, env);
 	case MMIO__BATCH_OP__BATCH_OP_STORE:
 		if (ruled) {
 			return access_store(run->s, l, op->offset, op->width, op->value);
 		}
 		run->stores++;
-		return access_store_uncounted(run->s, l, op->offset, op->width, op->value);
+		return access_store_uncounted(run->s, l, op->offset, op->width, op->value, env);
 	case MMIO__BATCH_OP__BATCH_OP_BARRIER:
 		access_barrier(l);
 		return 0;
@@ -310,27 +314,56 @@ batch_all_valid(struct batch_run *run, const struct batch_in *b, uint8_t *status
 	return ok;
 }
 
-/* Runs b's ops: statuses[i] and values[i] (0 unless a load succeeded) for each. */
+/*
+ * Runs b's ops: statuses[i] and values[i] (0 unless a load succeeded) for each, under one
+ * fault guard for them all (a sigsetjmp per access cost as much as a third of the checks): an
+ * op whose device access faults comes back here by siglongjmp, is ended as its access would
+ * have ended it (IO_ERROR, counted, audited, traced), and the ops after it run on (or are
+ * CANCELLED with stop_on_error), as with a guard each.
+ */
 static void
-batch_run(struct session *s, const struct batch_in *b, uint8_t *statuses, uint64_t *values)
+batch_run_ops(struct batch_run *run, const struct batch_in *b, uint8_t *statuses, uint64_t *values)
 {
-	struct batch_run run = {.s = s};
 	bool stop_on_error = b->req->stop_on_error;
-	if (b->req->all_or_nothing && !batch_all_valid(&run, b, statuses)) {
-		return;
+	/* What the jump back must find as the faulting op left it: volatile, in memory. */
+	volatile size_t i = 0;
+	volatile bool failed = false;
+	sigjmp_buf env;
+	if (sigsetjmp(env, FAULT_SAVE_SIGMASK) != 0) {
+		/* Op i faulted in its device access, its lease run->l (looked up for it). */
+		struct batch_op op;
+		batch_op_at(b, i, &op);
+		bool is_store = op.kind == MMIO__BATCH_OP__BATCH_OP_STORE;
+		int rc =
+			access_armed_fault(run->s, run->l, is_store, op.width, op.offset, op.value);
+		statuses[i] = (uint8_t)status_from_errno(rc);
+		failed = true;
+		i++;
 	}
-	bool failed = false;
-	for (size_t i = 0; i < b->n; i++) {
+	for (; i < b->n; i++) {
 		if (failed && stop_on_error) {
 			statuses[i] = MMIO__STATUS__CANCELLED;
 			continue;
 		}
 		struct batch_op op;
 		batch_op_at(b, i, &op);
-		int rc = run_batch_op(&run, &op, &values[i]);
+		int rc = run_batch_op(run, &op, &values[i], &env);
 		statuses[i] = (uint8_t)status_from_errno(rc);
-		failed |= rc < 0;
+		if (rc < 0) {
+			failed = true;
+		}
 	}
+}
+
+/* Runs b's ops, all_or_nothing's checks first. */
+static void
+batch_run(struct session *s, const struct batch_in *b, uint8_t *statuses, uint64_t *values)
+{
+	struct batch_run run = {.s = s};
+	if (b->req->all_or_nothing && !batch_all_valid(&run, b, statuses)) {
+		return;
+	}
+	batch_run_ops(&run, b, statuses, values);
 	run_flush_figures(&run);
 }
 

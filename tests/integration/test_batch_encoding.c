@@ -30,13 +30,25 @@
 
 #define REGION_SIZE 0x1000
 
+/* The file behind region dev1: truncated, it faults as a dead device would (SIGBUS). */
+static char file_path[64];
+
 static int
 group_setup(void **state)
 {
-	static const char *const regions[] = {"sim0,type=mem,size=0x1000", NULL};
+	snprintf(file_path, sizeof(file_path), "/tmp/mmiod-batch-XXXXXX");
+	int fd = mkstemp(file_path);
+	if (fd < 0 || ftruncate(fd, 0x1000) < 0) {
+		return -1;
+	}
+	close(fd);
+	char file_region[160];
+	snprintf(file_region, sizeof(file_region), "dev1,type=file,path=%s,size=0x100", file_path);
+	const char *const regions[] = {"sim0,type=mem,size=0x1000", file_region, NULL};
 	struct daemon_fixture *f = calloc(1, sizeof(*f));
 	if (daemon_fixture_start(f, regions) < 0) {
 		free(f);
+		unlink(file_path);
 		return -1;
 	}
 	*state = f;
@@ -52,6 +64,7 @@ group_teardown(void **state)
 	}
 	int rc = f->pid > 0 ? daemon_fixture_stop(f) : 0;
 	free(f);
+	unlink(file_path);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -84,14 +97,14 @@ connect_with_hello(const struct daemon_fixture *f)
 	return fd;
 }
 
-/* A lease on the whole region, by Acquire over fd: its id. */
+/* A lease on [0, length) of region, by Acquire over fd: its id. */
 static uint64_t
-raw_acquire(int fd)
+raw_acquire_of(int fd, const char *region, uint64_t length)
 {
 	Mmio__Acquire acq = MMIO__ACQUIRE__INIT;
-	acq.region = "sim0";
+	acq.region = (char *)region;
 	acq.offset = 0;
-	acq.length = REGION_SIZE;
+	acq.length = length;
 	Mmio__Request req = MMIO__REQUEST__INIT;
 	req.id = 2;
 	req.body_case = MMIO__REQUEST__BODY_ACQUIRE;
@@ -103,6 +116,13 @@ raw_acquire(int fd)
 	uint64_t id = reply->lease->id;
 	mmio__reply__free_unpacked(reply, NULL);
 	return id;
+}
+
+/* A lease on the whole of sim0. */
+static uint64_t
+raw_acquire(int fd)
+{
+	return raw_acquire_of(fd, "sim0", REGION_SIZE);
 }
 
 /* One op of a test batch, as either encoding carries it (kind and width may be invalid). */
@@ -461,6 +481,84 @@ test_batch_encoding_malformed_shapes(void **state)
 	close(fd);
 }
 
+/* The faults of region dev1, as ListRegions counts them. */
+static uint64_t
+dev_faults(int fd)
+{
+	Mmio__ListRegions list = MMIO__LIST_REGIONS__INIT;
+	Mmio__Request req = MMIO__REQUEST__INIT;
+	req.id = 3;
+	req.body_case = MMIO__REQUEST__BODY_LIST_REGIONS;
+	req.list_regions = &list;
+	assert_int_equal(raw_send(fd, &req), 0);
+	Mmio__Reply *reply = raw_recv(fd);
+	assert_non_null(reply);
+	uint64_t faults = UINT64_MAX;
+	for (size_t i = 0; i < reply->regions->n_regions; i++) {
+		if (strcmp(reply->regions->regions[i]->name, "dev1") == 0) {
+			faults = reply->regions->regions[i]->faults;
+		}
+	}
+	mmio__reply__free_unpacked(reply, NULL);
+	assert_true(faults != UINT64_MAX);
+	return faults;
+}
+
+/*
+ * A device that faults mid-batch (its file truncated): each faulting op is IO_ERROR and counted
+ * as a fault, the ops after it run as they would have (or are CANCELLED with stop_on_error), in
+ * both encodings; once the device is back, the same batch runs whole.
+ */
+static void
+test_batch_encoding_fault_mid_batch(void **state)
+{
+	struct daemon_fixture *f = *state;
+	int fd = connect_with_hello(f);
+	uint64_t sim = raw_acquire(fd);
+	uint64_t dev = raw_acquire_of(fd, "dev1", 0x100);
+	const struct t_op ops[] = {
+		{sim, STORE, 4, 0x10, 1}, {dev, LOAD, 4, 0, 0}, {sim, STORE, 4, 0x14, 2},
+		{sim, LOAD, 4, 0x10, 0},  {dev, LOAD, 8, 8, 0}, {dev, STORE, 2, 2, 7},
+		{sim, LOAD, 4, 0x14, 0},
+	};
+	size_t n = sizeof(ops) / sizeof(ops[0]);
+	const Mmio__Status io = MMIO__STATUS__IO_ERROR, ok = MMIO__STATUS__OK;
+	const Mmio__Status plain[] = {ok, io, ok, ok, io, io, ok};
+	const Mmio__Status cancelled = MMIO__STATUS__CANCELLED;
+	const Mmio__Status stopped[] = {ok,        io,        cancelled, cancelled,
+					cancelled, cancelled, cancelled};
+	assert_int_equal(truncate(file_path, 0), 0);
+	uint64_t faults = dev_faults(fd);
+	for (int fixed = 0; fixed < 2; fixed++) {
+		for (int stop = 0; stop < 2; stop++) {
+			struct t_result got[8];
+			if (fixed) {
+				run_fixed(fd, ops, n, stop, false, 8, 8, 8, got);
+			} else {
+				run_varint(fd, ops, n, stop, false, got);
+			}
+			for (size_t i = 0; i < n; i++) {
+				assert_int_equal(got[i].status, stop ? stopped[i] : plain[i]);
+			}
+			if (!stop) {
+				assert_true(got[3].value == 1);
+				assert_true(got[6].value == 2);
+			}
+			uint64_t now = dev_faults(fd);
+			assert_true(now == faults + (stop ? 1 : 3));
+			faults = now;
+		}
+	}
+	assert_int_equal(truncate(file_path, 0x1000), 0);
+	struct t_result got[8];
+	run_fixed(fd, ops, n, true, false, 8, 8, 8, got);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(got[i].status, ok);
+	}
+	assert_true(dev_faults(fd) == faults);
+	close(fd);
+}
+
 /* libmmio-client against the real mmiod: values of every width and size round-trip. */
 static void
 test_batch_encoding_client_round_trip(void **state)
@@ -650,6 +748,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch_encoding_same_results),
 		cmocka_unit_test(test_batch_encoding_malformed_shapes),
+		cmocka_unit_test(test_batch_encoding_fault_mid_batch),
 		cmocka_unit_test(test_batch_encoding_client_round_trip),
 		cmocka_unit_test(test_batch_encoding_client_falls_back_without_feature),
 		cmocka_unit_test(test_batch_encoding_daemon_stops_cleanly),
