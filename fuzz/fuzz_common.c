@@ -414,6 +414,47 @@ fuzz_exchange_finish(struct fuzz_exchange *x)
 	reply_finish(&x->scratch);
 }
 
+/*
+ * The fixed encoding's lease column (mmio.proto), rebased as the varint one. Its ids may be
+ * narrower than the absolute ones: a column of 1, 2 or 4-byte ids is widened to 8 in the
+ * request's own allocator (a decoded request's: session and frame harnesses build their own
+ * with 8-byte ids, rebased in place). A column mmiod refuses, or with more ops than a batch
+ * holds, is left as it is: its ids are never looked at.
+ */
+static void
+rebase_fixed_leases(Mmio__Batch *b, uint64_t base)
+{
+	size_t n = b->fixed_op.len;
+	ProtobufCBinaryData *col = &b->fixed_lease;
+	if (n == 0 || n > MMIO_MAX_BATCH_OPS || col->len % n != 0) {
+		return;
+	}
+	size_t size = col->len / n;
+	if (size != 1 && size != 2 && size != 4 && size != 8) {
+		return;
+	}
+	uint8_t *out = col->data;
+	if (size != 8 && !(out = checked_alloc(NULL, n * 8))) {
+		return;
+	}
+	/* In place (8-byte ids) each id is read before it is written. */
+	for (size_t i = 0; i < n; i++) {
+		uint64_t id = 0;
+		for (size_t k = 0; k < size; k++) {
+			id |= (uint64_t)col->data[i * size + k] << (8 * k);
+		}
+		id += base - 1;
+		for (size_t k = 0; k < 8; k++) {
+			out[i * 8 + k] = (uint8_t)(id >> (8 * k));
+		}
+	}
+	if (out != col->data) {
+		checked_free(NULL, col->data);
+		col->data = out;
+		col->len = n * 8;
+	}
+}
+
 void
 fuzz_rebase_lease_ids(Mmio__Request *req, uint64_t base)
 {
@@ -466,6 +507,7 @@ fuzz_rebase_lease_ids(Mmio__Request *req, uint64_t base)
 		for (size_t i = 0; i < req->batch->n_lease; i++) {
 			req->batch->lease[i] += base - 1;
 		}
+		rebase_fixed_leases(req->batch, base);
 		return;
 	default:
 		return;

@@ -200,6 +200,114 @@ irq_holder(void)
 }
 
 /*
+ * A batch's ops in either encoding (mmio.proto), read here on their own, from the protocol's
+ * words, not from mmiod's reader.
+ */
+struct oracle_batch {
+	const Mmio__Batch *m;
+	size_t n;
+	bool fixed;
+	size_t lease_size, offset_size, value_size;
+};
+
+struct oracle_op {
+	uint64_t lease, offset, value;
+	unsigned kind, width;
+};
+
+static uint64_t
+oracle_le(const uint8_t *p, size_t size)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < size; i++) {
+		v |= (uint64_t)p[i] << (8 * i);
+	}
+	return v;
+}
+
+static struct oracle_op
+oracle_op_at(const struct oracle_batch *ob, size_t i)
+{
+	const Mmio__Batch *m = ob->m;
+	if (!ob->fixed) {
+		return (struct oracle_op){m->lease[i], m->offset[i], m->value[i],
+					  (unsigned)m->op[i], m->width[i]};
+	}
+	return (struct oracle_op){
+		oracle_le(m->fixed_lease.data + i * ob->lease_size, ob->lease_size),
+		oracle_le(m->fixed_offset.data + i * ob->offset_size, ob->offset_size),
+		/* An empty value column: every value 0 (and its data may be NULL). */
+		ob->value_size ? oracle_le(m->fixed_value.data + i * ob->value_size, ob->value_size)
+			       : 0,
+		m->fixed_op.data[i],
+		m->fixed_width.data[i],
+	};
+}
+
+/* A column's element size, len / n if that is 1, 2, 4 or 8; else 0. */
+static size_t
+oracle_element(size_t len, size_t n)
+{
+	if (n == 0 || len % n) {
+		return 0;
+	}
+	size_t s = len / n;
+	return s == 1 || s == 2 || s == 4 || s == 8 ? s : 0;
+}
+
+/* The status of the batch as a whole (OK: its ops run), ob filled to read them. */
+static Mmio__Status
+oracle_batch_shape(const Mmio__Batch *m, struct oracle_batch *ob)
+{
+	*ob = (struct oracle_batch){.m = m};
+	bool varint = m->n_lease || m->n_op || m->n_width || m->n_offset || m->n_value;
+	ob->fixed = m->fixed_lease.len || m->fixed_offset.len || m->fixed_value.len ||
+		    m->fixed_op.len || m->fixed_width.len;
+	if (varint && ob->fixed) {
+		return MMIO__STATUS__INVALID_ARGUMENT;
+	}
+	if (ob->fixed) {
+		ob->n = m->fixed_op.len;
+		ob->lease_size = oracle_element(m->fixed_lease.len, ob->n);
+		ob->offset_size = oracle_element(m->fixed_offset.len, ob->n);
+		ob->value_size = oracle_element(m->fixed_value.len, ob->n);
+		if (m->fixed_width.len != ob->n || !ob->lease_size || !ob->offset_size ||
+		    (m->fixed_value.len && !ob->value_size)) {
+			return MMIO__STATUS__INVALID_ARGUMENT;
+		}
+	} else {
+		ob->n = m->n_lease;
+		if (m->n_op != ob->n || m->n_width != ob->n || m->n_offset != ob->n ||
+		    m->n_value != ob->n) {
+			return MMIO__STATUS__INVALID_ARGUMENT;
+		}
+	}
+	return ob->n > MMIO_MAX_BATCH_OPS ? MMIO__STATUS__RESOURCE_EXHAUSTED : MMIO__STATUS__OK;
+}
+
+/*
+ * The reply's result i, from whichever encoding it must be in (the request's): fixed results
+ * are read in order, *at the bytes of values read so far.
+ */
+static void
+oracle_result(const struct oracle_batch *ob, const Mmio__BatchResult *res, size_t i,
+	      const struct oracle_op *op, Mmio__Status *st, uint64_t *value, size_t *at)
+{
+	if (!ob->fixed) {
+		*st = res->status[i];
+		*value = res->value[i];
+		return;
+	}
+	*st = res->fixed_status.len ? (Mmio__Status)res->fixed_status.data[i] : MMIO__STATUS__OK;
+	*value = 0;
+	if (*st == MMIO__STATUS__OK && op->kind == MMIO__BATCH_OP__BATCH_OP_LOAD) {
+		FUZZ_CHECK(res->fixed_value.len - *at >= op->width);
+		*value = oracle_le(res->fixed_value.data + *at, op->width);
+		*at += op->width;
+	}
+}
+
+/*
  * The interrupt requests through l: only dev has an interrupt; one subscriber, through a
  * lease that may own it (fuzz_may_own_irq); ack and unsubscribe through that lease only.
  */
@@ -260,12 +368,8 @@ fuzz_capture(struct fuzz_before *b, const struct session *s, const Mmio__Request
 		break;
 	}
 	case MMIO__REQUEST__BODY_BATCH: {
-		const Mmio__Batch *m = req->batch;
-		size_t n = m->n_lease;
-		b->want = m->n_op != n || m->n_width != n || m->n_offset != n || m->n_value != n
-				  ? MMIO__STATUS__INVALID_ARGUMENT
-			  : n > MMIO_MAX_BATCH_OPS ? MMIO__STATUS__RESOURCE_EXHAUSTED
-						   : MMIO__STATUS__OK;
+		struct oracle_batch ob;
+		b->want = oracle_batch_shape(req->batch, &ob);
 		break;
 	}
 	case MMIO__REQUEST__BODY_REVOKE:
@@ -387,19 +491,28 @@ static void
 check_batch(const struct session *s, const Mmio__Batch *m, const Mmio__Reply *reply)
 {
 	static Mmio__Status want[MMIO_MAX_BATCH_OPS];
-	size_t n = m->n_lease;
-	FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_BATCH && reply->batch->n_status == n &&
-		   reply->batch->n_value == n);
+	struct oracle_batch ob;
+	FUZZ_CHECK(oracle_batch_shape(m, &ob) == MMIO__STATUS__OK);
+	size_t n = ob.n;
+	FUZZ_CHECK(reply->body_case == MMIO__REPLY__BODY_BATCH);
+	const Mmio__BatchResult *res = reply->batch;
+	if (ob.fixed) {
+		FUZZ_CHECK(res->n_status == 0 && res->n_value == 0);
+		FUZZ_CHECK(res->fixed_status.len == n || res->fixed_status.len == 0);
+	} else {
+		FUZZ_CHECK(res->n_status == n && res->n_value == n && res->fixed_status.len == 0 &&
+			   res->fixed_value.len == 0);
+	}
 	bool any_fails = false;
 	for (size_t i = 0; i < n; i++) {
-		const struct lease *l = find(s, m->lease[i]);
-		switch (m->op[i]) {
+		struct oracle_op op = oracle_op_at(&ob, i);
+		const struct lease *l = find(s, op.lease);
+		switch (op.kind) {
 		case MMIO__BATCH_OP__BATCH_OP_LOAD:
-			want[i] = fuzz_access_status(l, m->offset[i], m->width[i], false, 0);
+			want[i] = fuzz_access_status(l, op.offset, op.width, false, 0);
 			break;
 		case MMIO__BATCH_OP__BATCH_OP_STORE:
-			want[i] =
-				fuzz_access_status(l, m->offset[i], m->width[i], true, m->value[i]);
+			want[i] = fuzz_access_status(l, op.offset, op.width, true, op.value);
 			break;
 		case MMIO__BATCH_OP__BATCH_OP_BARRIER:
 			want[i] = l ? MMIO__STATUS__OK : MMIO__STATUS__NOT_FOUND;
@@ -409,30 +522,40 @@ check_batch(const struct session *s, const Mmio__Batch *m, const Mmio__Reply *re
 			break;
 		}
 		if (!l) {
-			want[i] = missing(s, m->lease[i]);
+			want[i] = missing(s, op.lease);
 		}
 		any_fails |= want[i] != MMIO__STATUS__OK;
 	}
 	bool none_runs = m->all_or_nothing && any_fails, failed = false;
+	size_t at = 0;
 	for (size_t i = 0; i < n; i++) {
+		struct oracle_op op = oracle_op_at(&ob, i);
 		Mmio__Status st = want[i];
-		bool access = m->op[i] == MMIO__BATCH_OP__BATCH_OP_LOAD ||
-			      m->op[i] == MMIO__BATCH_OP__BATCH_OP_STORE;
+		bool access = op.kind == MMIO__BATCH_OP__BATCH_OP_LOAD ||
+			      op.kind == MMIO__BATCH_OP__BATCH_OP_STORE;
 		uint64_t value = 0;
 		if (none_runs) {
 			st = st == MMIO__STATUS__OK ? MMIO__STATUS__CANCELLED : st;
 		} else if (failed && m->stop_on_error) {
 			st = MMIO__STATUS__CANCELLED;
 		} else if (st == MMIO__STATUS__OK && access) {
-			bool store = m->op[i] == MMIO__BATCH_OP__BATCH_OP_STORE;
-			uint64_t v = store ? m->value[i] : 0;
-			st = fuzz_model_access(&model, find(s, m->lease[i]), m->offset[i],
-					       m->width[i], store, &v);
+			bool store = op.kind == MMIO__BATCH_OP__BATCH_OP_STORE;
+			uint64_t v = store ? op.value : 0;
+			st = fuzz_model_access(&model, find(s, op.lease), op.offset, op.width,
+					       store, &v);
 			value = st == MMIO__STATUS__OK && !store ? v : 0;
 		}
 		failed |= st != MMIO__STATUS__OK;
-		FUZZ_CHECK(reply->batch->status[i] == st);
-		FUZZ_CHECK(reply->batch->value[i] == value);
+		Mmio__Status got_st;
+		uint64_t got_value;
+		oracle_result(&ob, res, i, &op, &got_st, &got_value, &at);
+		FUZZ_CHECK(got_st == st);
+		FUZZ_CHECK(got_value == value);
+	}
+	if (ob.fixed) {
+		/* Every value carried belongs to a load, and all OK goes as no statuses. */
+		FUZZ_CHECK(at == res->fixed_value.len);
+		FUZZ_CHECK(res->fixed_status.len == 0 || failed || none_runs);
 	}
 }
 

@@ -324,6 +324,33 @@ send_request(struct conn_state *c, Mmio__Request *req)
 	receive(c, frame, len);
 }
 
+/* n little-endian elements of size bytes each into col. */
+static void
+put_column(uint8_t *col, const uint64_t *v, size_t n, size_t size)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < size; k++) {
+			col[i * size + k] = (uint8_t)(v[i] >> (8 * k));
+		}
+	}
+}
+
+/* The smallest of 1, 2, 4 and 8 bytes that holds each of v's n numbers. */
+static size_t
+element_size(const uint64_t *v, size_t n)
+{
+	uint64_t any = 0;
+	for (size_t i = 0; i < n; i++) {
+		any |= v[i];
+	}
+	return any <= UINT8_MAX ? 1 : any <= UINT16_MAX ? 2 : any <= UINT32_MAX ? 4 : 8;
+}
+
+/*
+ * flags: bits 0-3 the number of ops, 0x10 stop_on_error, 0x20 all_or_nothing, 0x40 one value
+ * short (a ragged batch), 0x80 in the fixed columns (as libmmio-client sends them, but the lease
+ * column always of 8 bytes, which fuzz_rebase_lease_ids rebases in place).
+ */
 static void
 op_batch(struct conn_state *c, struct reader *r)
 {
@@ -343,17 +370,42 @@ op_batch(struct conn_state *c, struct reader *r)
 		value[i] = take_u64(r);
 	}
 	Mmio__Batch body = MMIO__BATCH__INIT;
-	body.n_lease = body.n_op = body.n_width = body.n_offset = body.n_value = n;
-	body.lease = lease;
-	body.op = op;
-	body.width = width;
-	body.offset = offset;
-	body.value = value;
+	uint8_t f_lease[MAX_BATCH * 8];
+	uint8_t f_offset[MAX_BATCH * 8];
+	uint8_t f_value[MAX_BATCH * 8];
+	uint8_t f_op[MAX_BATCH];
+	uint8_t f_width[MAX_BATCH];
+	if (flags & 0x80) {
+		size_t osize = element_size(offset, n);
+		size_t vsize = element_size(value, n);
+		put_column(f_lease, lease, n, 8);
+		put_column(f_offset, offset, n, osize);
+		put_column(f_value, value, n, vsize);
+		for (size_t i = 0; i < n; i++) {
+			f_op[i] = (uint8_t)op[i];
+			f_width[i] = (uint8_t)width[i];
+		}
+		body.fixed_lease = (ProtobufCBinaryData){n * 8, f_lease};
+		body.fixed_offset = (ProtobufCBinaryData){n * osize, f_offset};
+		body.fixed_value = (ProtobufCBinaryData){n * vsize, f_value};
+		body.fixed_op = (ProtobufCBinaryData){n, f_op};
+		body.fixed_width = (ProtobufCBinaryData){n, f_width};
+		if ((flags & 0x40) && n > 0) {
+			body.fixed_value.len--;
+		}
+	} else {
+		body.n_lease = body.n_op = body.n_width = body.n_offset = body.n_value = n;
+		body.lease = lease;
+		body.op = op;
+		body.width = width;
+		body.offset = offset;
+		body.value = value;
+		if ((flags & 0x40) && n > 0) {
+			body.n_value--;
+		}
+	}
 	body.stop_on_error = (flags & 0x10) != 0;
 	body.all_or_nothing = (flags & 0x20) != 0;
-	if ((flags & 0x40) && n > 0) {
-		body.n_value--;
-	}
 	req.body_case = MMIO__REQUEST__BODY_BATCH;
 	req.batch = &body;
 	send_request(c, &req);

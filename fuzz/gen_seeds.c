@@ -184,6 +184,46 @@ frame_seeds(void)
 	batch.all_or_nothing = true;
 	frame("batch_all_or_nothing_fails", ROOT, HELLO_DONE, &req);
 
+	/*
+	 * The same ops in the fixed columns (mmio.proto): lease ids in 1 byte, offsets in 2,
+	 * values in 4; then refused shapes: a value column one byte short, ops in both encodings.
+	 */
+	uint8_t f_lease[] = {RAM_LEASE, RAM_LEASE, REGS_LEASE, 99};
+	uint8_t f_offset[] = {0x10, 0, 0x10, 0, 0, 0, 0, 0};
+	uint8_t f_value[] = {0xef, 0xbe, 0xad, 0xde, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	uint8_t f_op[] = {MMIO__BATCH_OP__BATCH_OP_STORE, MMIO__BATCH_OP__BATCH_OP_LOAD,
+			  MMIO__BATCH_OP__BATCH_OP_BARRIER, MMIO__BATCH_OP__BATCH_OP_LOAD};
+	uint8_t f_width[] = {4, 4, 0, 1};
+	Mmio__Batch fixed = MMIO__BATCH__INIT;
+	fixed.fixed_lease = (ProtobufCBinaryData){3, f_lease};
+	fixed.fixed_offset = (ProtobufCBinaryData){6, f_offset};
+	fixed.fixed_value = (ProtobufCBinaryData){12, f_value};
+	fixed.fixed_op = (ProtobufCBinaryData){3, f_op};
+	fixed.fixed_width = (ProtobufCBinaryData){3, f_width};
+	req.batch = &fixed;
+	frame("batch_fixed", ROOT, HELLO_DONE, &req);
+	fixed.stop_on_error = true;
+	fixed.fixed_value.len = 0; /* every value 0 */
+	frame("batch_fixed_no_values_stop_on_error", USER, HELLO_DONE, &req);
+	fixed.stop_on_error = false;
+	fixed.fixed_lease.len = fixed.fixed_op.len = fixed.fixed_width.len = 4;
+	fixed.fixed_offset.len = 8;
+	fixed.fixed_value.len = 16;
+	fixed.all_or_nothing = true;
+	frame("batch_fixed_all_or_nothing_fails", ROOT, HELLO_DONE, &req);
+	fixed.all_or_nothing = false;
+	fixed.fixed_value.len = 15;
+	frame("batch_fixed_ragged", ROOT, HELLO_DONE, &req);
+	fixed.fixed_value.len = 16;
+	fixed.n_lease = fixed.n_op = fixed.n_width = fixed.n_offset = fixed.n_value = 1;
+	fixed.lease = b_lease;
+	fixed.op = b_op;
+	fixed.width = b_width;
+	fixed.offset = b_offset;
+	fixed.value = b_value;
+	frame("batch_both_encodings", ROOT, HELLO_DONE, &req);
+	req.batch = &batch;
+
 	Mmio__Revoke revoke = MMIO__REVOKE__INIT;
 	revoke.lease = OTHER_LEASE;
 	req.body_case = MMIO__REQUEST__BODY_REVOKE;
@@ -530,6 +570,24 @@ session_seeds(void)
 	put(&s, 3); /* barrier */
 	put_width(&s, 1);
 	put_u64(&s, 0);
+	put_u64(&s, 0);
+	/* The same in the fixed columns, stop_on_error: the unaligned load cancels the rest. */
+	put_op(&s, SOP_BATCH, A);
+	put(&s, 0x80 | 0x10 | 3);
+	put(&s, 0);
+	put(&s, 1); /* load */
+	put_width(&s, 4);
+	put_u64(&s, 2);
+	put_u64(&s, 0);
+	put(&s, 0);
+	put(&s, 2); /* store */
+	put_width(&s, 2);
+	put_u64(&s, 4);
+	put_u64(&s, 0x55aa);
+	put(&s, 0);
+	put(&s, 1); /* load */
+	put_width(&s, 2);
+	put_u64(&s, 4);
 	put_u64(&s, 0);
 	put_op(&s, SOP_MODIFY, A);
 	put(&s, 0);

@@ -42,8 +42,8 @@ enum session_op {
 	SOP_BARRIER,        /* lease */
 	SOP_LIST_LEASES,    /* */
 	SOP_BATCH,          /* u8 flags (0-3: ops, 4: stop_on_error, 5: all_or_nothing, 6: one value
-			       short), ops x (lease, u8 op (mod 4: unspecified load store barrier),
-			       width, u64 offset, u64 value) */
+			       short, 7: the fixed columns), ops x (lease, u8 op (mod 4: unspecified load
+			       store barrier),	  width, u64 offset, u64 value) */
 	SOP_REVOKE,         /* lease */
 	SOP_IRQ,            /* u8 kind (mod 3: subscribe, ack, unsubscribe), lease */
 	SOP_MODIFY,         /* lease, u64 offset, width, u64 mask, u64 value */

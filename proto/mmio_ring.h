@@ -42,6 +42,8 @@
 
 /* Hello.features bit: this mmiod accepts RingSetup. */
 #define MMIO_FEATURE_RING 1u
+/* Hello.features bit: this mmiod reads Batch's fixed-width columns (mmio.proto). */
+#define MMIO_FEATURE_BATCH_FIXED 2u
 
 /*
  * RingSetup.features a client may ask for and RingInfo.features mmiod grants (an older mmiod

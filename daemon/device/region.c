@@ -105,8 +105,12 @@ width_supported(unsigned width)
 	return width != 8 || UINTPTR_MAX == UINT64_MAX;
 }
 
-int
-region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value)
+/*
+ * region_load's and region_load_armed's access: the device access under the caller's guard
+ * env (armed around the access alone), or its own (env NULL).
+ */
+static inline int
+load_guarded(const struct lease *l, uint64_t off, unsigned width, uint64_t *value, sigjmp_buf *env)
 {
 	int rc = lease_check_access(l, off, width);
 	if (rc < 0) {
@@ -121,6 +125,10 @@ region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value
 	uint64_t v = 0;
 	if (b->ops->access) {
 		rc = b->ops->access(b, abs, width, false, &v);
+	} else if (env) {
+		fault_jump = env;
+		v = backend_load(b, abs, width);
+		fault_jump = NULL;
 	} else {
 		FAULT_GUARD(rc, v = backend_load(b, abs, width));
 	}
@@ -132,8 +140,8 @@ region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value
 	return 0;
 }
 
-int
-region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value)
+static inline int
+store_guarded(const struct lease *l, uint64_t off, unsigned width, uint64_t value, sigjmp_buf *env)
 {
 	int rc = lease_check_access(l, off, width);
 	if (rc < 0) {
@@ -148,6 +156,10 @@ region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value
 	uint64_t abs = l->start + off;
 	if (b->ops->access) {
 		rc = b->ops->access(b, abs, width, true, &value);
+	} else if (env) {
+		fault_jump = env;
+		backend_store(b, abs, width, value);
+		fault_jump = NULL;
 	} else {
 		FAULT_GUARD(rc, backend_store(b, abs, width, value));
 	}
@@ -155,6 +167,39 @@ region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value
 		note_fault(r, abs, width, "store");
 	}
 	return rc;
+}
+
+int
+region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value)
+{
+	return load_guarded(l, off, width, value, NULL);
+}
+
+int
+region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value)
+{
+	return store_guarded(l, off, width, value, NULL);
+}
+
+int
+region_load_armed(const struct lease *l, uint64_t off, unsigned width, uint64_t *value,
+		  sigjmp_buf *env)
+{
+	return load_guarded(l, off, width, value, env);
+}
+
+int
+region_store_armed(const struct lease *l, uint64_t off, unsigned width, uint64_t value,
+		   sigjmp_buf *env)
+{
+	return store_guarded(l, off, width, value, env);
+}
+
+int
+region_fault(const struct lease *l, uint64_t off, unsigned width, bool is_store)
+{
+	note_fault(region_of_lease(l), l->start + off, width, is_store ? "store" : "load");
+	return -EIO;
 }
 
 void

@@ -105,6 +105,22 @@ access_count_error(const struct lease *l, int rc)
 	}
 }
 
+int
+access_armed_fault(const struct session *s, const struct lease *l, bool is_store, unsigned width,
+		   uint64_t off, uint64_t value)
+{
+	int rc = region_fault(l, off, width, is_store);
+	uint64_t shown = is_store ? value : 0; /* a failed load has no value */
+	access_count_error(l, rc);
+	if (access_audited(l, is_store)) {
+		access_audit(s, l, is_store, width, off, shown, rc);
+	}
+	if (access_traced(l)) {
+		access_trace(s, l, is_store, width, off, shown, rc);
+	}
+	return rc;
+}
+
 /* What access_load/access_store do after the access: figures, audit and trace. */
 static void
 account(const struct session *s, const struct lease *l, bool is_store, unsigned width, uint64_t off,

@@ -9,6 +9,7 @@
 #define MMIOD_ACCESS_H
 
 #include <errno.h>
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -67,19 +68,17 @@ int access_store_ruled(const struct session *s, const struct lease *l, uint64_t 
 		       uint64_t value);
 
 /*
- * 0 or a negative errno; stores on a read-only lease: -EACCES, touching
- * nothing. Inline, as batches run thousands of them.
+ * An access through a lease without register rules, but for its loads and stores counters,
+ * which the caller adds: a batch adds them once per run of ops on one lease. Every check,
+ * the error figures, audit and trace as access_load/access_store. With env, under the caller's
+ * fault guard (region_load_armed): a fault jumps there, to be ended by access_armed_fault().
  */
 static inline int
-access_load(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
-	    uint64_t *value)
+access_load_uncounted(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+		      uint64_t *value, sigjmp_buf *env)
 {
-	if (__builtin_expect(l->rules != NULL, 0)) {
-		return access_load_ruled(s, l, off, width, value);
-	}
-	int rc = region_load(l, off, width, value);
-	access_figures_of(l)->loads++;
-	region_of_lease(l)->figures.loads++;
+	int rc = env ? region_load_armed(l, off, width, value, env)
+		     : region_load(l, off, width, value);
 	if (rc != 0) {
 		access_count_error(l, rc);
 	}
@@ -93,16 +92,13 @@ access_load(const struct session *s, const struct lease *l, uint64_t off, unsign
 }
 
 static inline int
-access_store(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
-	     uint64_t value)
+access_store_uncounted(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+		       uint64_t value, sigjmp_buf *env)
 {
-	if (__builtin_expect(l->rules != NULL, 0)) {
-		return access_store_ruled(s, l, off, width, value);
-	}
 	/* Refused before any check: the lease was granted read-only. */
-	int rc = l->read_only ? -EACCES : region_store(l, off, width, value);
-	access_figures_of(l)->stores++;
-	region_of_lease(l)->figures.stores++;
+	int rc = l->read_only ? -EACCES
+		 : env        ? region_store_armed(l, off, width, value, env)
+			      : region_store(l, off, width, value);
 	if (rc != 0) {
 		access_count_error(l, rc);
 	}
@@ -113,6 +109,41 @@ access_store(const struct session *s, const struct lease *l, uint64_t off, unsig
 		access_trace(s, l, true, width, off, value, rc);
 	}
 	return rc;
+}
+
+/*
+ * The end of an access of access_*_uncounted with env that faulted (the jump to env): the
+ * fault, the error figures, audit and trace as the access would have had them. -EIO.
+ */
+int access_armed_fault(const struct session *s, const struct lease *l, bool is_store,
+		       unsigned width, uint64_t off, uint64_t value);
+
+/*
+ * 0 or a negative errno; stores on a read-only lease: -EACCES, touching
+ * nothing. Inline, as batches run thousands of them.
+ */
+static inline int
+access_load(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+	    uint64_t *value)
+{
+	if (__builtin_expect(l->rules != NULL, 0)) {
+		return access_load_ruled(s, l, off, width, value);
+	}
+	access_figures_of(l)->loads++;
+	region_of_lease(l)->figures.loads++;
+	return access_load_uncounted(s, l, off, width, value, NULL);
+}
+
+static inline int
+access_store(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
+	     uint64_t value)
+{
+	if (__builtin_expect(l->rules != NULL, 0)) {
+		return access_store_ruled(s, l, off, width, value);
+	}
+	access_figures_of(l)->stores++;
+	region_of_lease(l)->figures.stores++;
+	return access_store_uncounted(s, l, off, width, value, NULL);
 }
 
 /*

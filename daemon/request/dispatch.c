@@ -28,7 +28,10 @@ handle_hello(struct session *s, const Mmio__Hello *hello, Mmio__Reply *reply,
 	}
 	mmio__hello__init(&scratch->hello);
 	scratch->hello.version = MMIO_PROTOCOL_VERSION;
-	scratch->hello.features = s->svc->limits.max_rings > 0 ? MMIO_FEATURE_RING : 0;
+	scratch->hello.features = MMIO_FEATURE_BATCH_FIXED;
+	if (s->svc->limits.max_rings > 0) {
+		scratch->hello.features |= MMIO_FEATURE_RING;
+	}
 	reply->body_case = MMIO__REPLY__BODY_HELLO;
 	reply->hello = &scratch->hello;
 	if (hello->version != MMIO_PROTOCOL_VERSION) {
@@ -67,7 +70,7 @@ timed_lease(const Mmio__Request *req)
 	case MMIO__REQUEST__BODY_BLOCK_WRITE:
 		return req->block_write->lease;
 	case MMIO__REQUEST__BODY_BATCH:
-		return req->batch->n_lease ? req->batch->lease[0] : 0;
+		return batch_first_lease(req->batch);
 	default:
 		return 0;
 	}

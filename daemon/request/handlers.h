@@ -39,8 +39,11 @@ void handle_store(struct session *s, const Mmio__Store *req, Mmio__Reply *reply,
 		  struct reply_scratch *scratch);
 void handle_barrier(struct session *s, const Mmio__Barrier *req, Mmio__Reply *reply,
 		    struct reply_scratch *scratch);
+/* A Batch in either encoding (handle_batch.c). */
 void handle_batch(struct session *s, const Mmio__Batch *req, Mmio__Reply *reply,
 		  struct reply_scratch *scratch);
+/* The lease of a Batch's first op, in either encoding; 0 if it has none. */
+uint64_t batch_first_lease(const Mmio__Batch *req);
 void handle_modify(struct session *s, const Mmio__Modify *req, Mmio__Reply *reply,
 		   struct reply_scratch *scratch);
 void handle_block_read(struct session *s, const Mmio__BlockRead *req, Mmio__Reply *reply,
