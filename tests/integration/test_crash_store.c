@@ -30,6 +30,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #include "daemon_fixture.h"
 #include "live_state.h"
 #include "mmio/client.h"
@@ -210,53 +212,90 @@ unix_socket(int type, const char *path)
 	return fd;
 }
 
+/* Writes v in decimal at out (async-signal-safe, unlike snprintf). */
+static void
+put_decimal(char *out, long v)
+{
+	char digits[24];
+	int n = 0;
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	while (n > 0) {
+		*out++ = digits[--n];
+	}
+	*out = '\0';
+}
+
 /*
  * mmiod as systemd starts it: the listener as fd 3, then everything in the store under its
- * name, --fd-store and $NOTIFY_SOCKET; waits for READY on --ready-fd.
+ * name, --fd-store and $NOTIFY_SOCKET; waits for READY on --ready-fd. The child of this
+ * threaded process makes only async-signal-safe calls: all is prepared before the fork.
  */
 static void
 start(struct env *e)
 {
+	static char pid_env[32] = "LISTEN_PID=";
+	static char count_env[32];
+	static char names_env[4096];
+	static char notify_env[200];
+	static char ready_arg[16];
+	static char *envp[256];
 	int ready[2];
 	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+	int log = open(e->daemon.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	assert_true(log >= 0);
+	/* The store as it is at the fork: the reader must not change it meanwhile. */
+	pthread_mutex_lock(&e->lock);
 	int n = 1 + e->n_stored;
-	char names[4096] = "mmiod.socket";
+	int from[MAX_STORED + 2];
+	from[0] = e->listen_fd;
+	snprintf(names_env, sizeof(names_env), "LISTEN_FDNAMES=mmiod.socket");
 	for (int i = 0; i < e->n_stored; i++) {
-		size_t at = strlen(names);
-		snprintf(names + at, sizeof(names) - at, ":%s", e->store[i].name);
+		from[1 + i] = e->store[i].fd;
+		size_t at = strlen(names_env);
+		snprintf(names_env + at, sizeof(names_env) - at, ":%s", e->store[i].name);
 	}
-	e->pid = fork();
-	assert_true(e->pid >= 0);
-	if (e->pid == 0) {
-		int log = open(e->daemon.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		int up[MAX_STORED + 2];
-		up[0] = fcntl(e->listen_fd, F_DUPFD_CLOEXEC, 200);
-		for (int i = 0; i < e->n_stored; i++) {
-			up[1 + i] = fcntl(e->store[i].fd, F_DUPFD_CLOEXEC, 200);
+	from[n] = ready[1];
+	snprintf(count_env, sizeof(count_env), "LISTEN_FDS=%d", n);
+	snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s", e->daemon.notify_path);
+	snprintf(ready_arg, sizeof(ready_arg), "%d", 3 + n);
+	size_t k = 0;
+	for (char **v = environ; *v && k < 250; v++) {
+		if (strncmp(*v, "LISTEN_", 7) != 0 && strncmp(*v, "NOTIFY_SOCKET=", 14) != 0) {
+			envp[k++] = *v;
 		}
-		up[n] = fcntl(ready[1], F_DUPFD_CLOEXEC, 200);
+	}
+	envp[k++] = pid_env;
+	envp[k++] = count_env;
+	envp[k++] = names_env;
+	envp[k++] = notify_env;
+	envp[k] = NULL;
+	char *argv[] = {(char *)"mmiod",      (char *)"-f", (char *)"--fd-store",
+			(char *)"--ready-fd", ready_arg,    NULL};
+	e->pid = fork();
+	if (e->pid == 0) {
+		/* Up out of the way first, then down to 3.. (fds 3.. may be any of them now). */
+		int up[MAX_STORED + 2];
+		for (int i = 0; i <= n; i++) {
+			up[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 200);
+		}
 		for (int i = 0; i <= n; i++) {
 			if (up[i] < 0 || dup2(up[i], 3 + i) < 0) {
 				_exit(127);
 			}
 		}
-		if (log < 0 || dup2(log, 2) < 0) {
+		if (dup2(log, 2) < 0) {
 			_exit(127);
 		}
-		char pid[16];
-		char count[16];
-		char ready_fd[16];
-		snprintf(pid, sizeof(pid), "%d", (int)getpid());
-		snprintf(count, sizeof(count), "%d", n);
-		snprintf(ready_fd, sizeof(ready_fd), "%d", 3 + n);
-		setenv("LISTEN_PID", pid, 1);
-		setenv("LISTEN_FDS", count, 1);
-		setenv("LISTEN_FDNAMES", names, 1);
-		setenv("NOTIFY_SOCKET", e->daemon.notify_path, 1);
-		execl(MMIOD_PATH, "mmiod", "-f", "--fd-store", "--ready-fd", ready_fd,
-		      (char *)NULL);
+		put_decimal(pid_env + sizeof("LISTEN_PID=") - 1, (long)getpid());
+		execve(MMIOD_PATH, argv, envp);
 		_exit(127);
 	}
+	pthread_mutex_unlock(&e->lock);
+	assert_true(e->pid > 0);
+	close(log);
 	close(ready[1]);
 	char buf[8] = "";
 	ssize_t got = read(ready[0], buf, sizeof(buf));
@@ -380,11 +419,44 @@ wait_stored(struct env *e, const char *prefix, int conns)
 	assert_int_equal(rc, 0);
 }
 
+/* The store is the reader's too: what the test looks at, it takes under the lock. */
+
+/* A descriptor of the kept state's memfd of the test's own (it closes it), or -1. */
+static int
+live_fd(struct env *e)
+{
+	pthread_mutex_lock(&e->lock);
+	drain_locked(e);
+	int fd = stored_fd(e, LIVE_STATE_FDNAME);
+	fd = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	pthread_mutex_unlock(&e->lock);
+	return fd;
+}
+
+static uint64_t
+newest_conn(struct env *e)
+{
+	pthread_mutex_lock(&e->lock);
+	drain_locked(e);
+	uint64_t id = newest_conn_id(e);
+	pthread_mutex_unlock(&e->lock);
+	return id;
+}
+
+/* The last X_MMIOD_RESTART= mmiod sent, into out. */
+static void
+restart_said(struct env *e, char *out, size_t len)
+{
+	pthread_mutex_lock(&e->lock);
+	drain_locked(e);
+	snprintf(out, len, "%s", e->restart);
+	pthread_mutex_unlock(&e->lock);
+}
+
 static struct live_header
-live_header(const struct env *e)
+live_header(int fd)
 {
 	struct live_header h;
-	int fd = stored_fd(e, LIVE_STATE_FDNAME);
 	assert_true(fd >= 0);
 	assert_int_equal(pread(fd, &h, sizeof(h), 0), sizeof(h));
 	return h;
@@ -399,10 +471,12 @@ live_header(const struct env *e)
 static void
 crash(struct env *e, uint64_t serving)
 {
-	drain(e);
-	assert_int_equal(pwrite(stored_fd(e, LIVE_STATE_FDNAME), &serving, sizeof(serving),
-				offsetof(struct live_header, serving)),
-			 sizeof(serving));
+	int fd = live_fd(e);
+	assert_true(fd >= 0);
+	assert_int_equal(
+		pwrite(fd, &serving, sizeof(serving), offsetof(struct live_header, serving)),
+		sizeof(serving));
+	close(fd);
 	assert_int_equal(kill(e->pid, SIGKILL), 0);
 	assert_int_equal(waitpid(e->pid, NULL, 0), e->pid);
 	e->pid = -1;
@@ -435,9 +509,11 @@ test_crash_keeps_connections_leases_and_ring(void **state)
 	wait_stored(e, "ring.", 2);
 	wait_stored(e, "bell.", 2);
 	/* The second connection's request is the one the crash cuts short. */
-	crash(e, newest_conn_id(e));
+	crash(e, newest_conn(e));
 	start(e);
-	assert_string_equal(e->restart, "recovered");
+	char said[32];
+	restart_said(e, said, sizeof(said));
+	assert_string_equal(said, "recovered");
 	/* The same lease, the same bytes, through the same ring. */
 	assert_int_equal(mmio_load64(l, 0, &v), 0);
 	assert_int_equal(v, 0x1122334455667788u);
@@ -473,16 +549,16 @@ test_corrupt_state_closes_everything(void **state)
 	struct mmio_lease *l;
 	assert_int_equal(mmio_acquire(c, "sim0", 0x100, 0x40, &l), 0);
 	assert_int_equal(mmio_store32(l, 0, 7), 0);
-	drain(e);
-	struct live_header h = live_header(e);
+	int fd = live_fd(e);
+	struct live_header h = live_header(fd);
 	assert_true(h.current <= 1);
 	/* One byte of the newest state's message flipped: its checksum no longer holds. */
 	uint8_t byte;
-	int fd = stored_fd(e, LIVE_STATE_FDNAME);
 	off_t at = (off_t)(h.slot_off[h.current] + h.slot_len[h.current] - 1);
 	assert_int_equal(pread(fd, &byte, 1, at), 1);
 	byte ^= 0xff;
 	assert_int_equal(pwrite(fd, &byte, 1, at), 1);
+	close(fd);
 	crash(e, 0);
 	start(e);
 	/* Every client hears at once: its connection is gone. */
@@ -506,19 +582,21 @@ test_write_cut_short_keeps_the_previous_state(void **state)
 	assert_int_equal(mmio_acquire(c, "sim0", 0x100, 0x40, &l), 0);
 	assert_int_equal(mmio_store32(l, 0, 7), 0);
 	wait_stored(e, "conn.", 1);
-	struct live_header h = live_header(e);
+	int fd = live_fd(e);
+	struct live_header h = live_header(fd);
 	assert_true(h.current <= 1 && h.generation >= 2);
 	/* The slot a next write would fill, half written when mmiod died: garbage. */
 	uint32_t other = 1 - h.current;
 	assert_true(h.slot_len[other] > 0);
 	uint8_t junk[64];
 	memset(junk, 0xa5, sizeof(junk));
-	assert_int_equal(pwrite(stored_fd(e, LIVE_STATE_FDNAME), junk, sizeof(junk),
-				(off_t)h.slot_off[other]),
-			 sizeof(junk));
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), (off_t)h.slot_off[other]), sizeof(junk));
+	close(fd);
 	crash(e, 0);
 	start(e);
-	assert_string_equal(e->restart, "recovered");
+	char said[32];
+	restart_said(e, said, sizeof(said));
+	assert_string_equal(said, "recovered");
 	uint32_t v = 0;
 	assert_int_equal(mmio_load32(l, 0, &v), 0);
 	assert_int_equal(v, 7);
@@ -557,15 +635,15 @@ test_stop_forgets_the_state(void **state)
 	struct mmio_client *c = client(e);
 	struct mmio_lease *l;
 	assert_int_equal(mmio_acquire(c, "sim0", 0x100, 0x40, &l), 0);
-	drain(e);
-	assert_true(stored_fd(e, LIVE_STATE_FDNAME) >= 0);
+	int fd = live_fd(e);
+	assert_true(fd >= 0);
+	close(fd);
 	/* Not a restart (no systemd to say so): leases are revoked and nothing is left. */
 	assert_int_equal(kill(e->pid, SIGTERM), 0);
 	assert_int_equal(waitpid(e->pid, NULL, 0), e->pid);
 	e->pid = -1;
-	drain(e);
 	/* Without the state nothing is restored: a next start closes whatever else is left. */
-	assert_int_equal(stored_fd(e, LIVE_STATE_FDNAME), -1);
+	assert_int_equal(live_fd(e), -1);
 	mmio_disconnect(c);
 }
 
