@@ -155,24 +155,6 @@ sync_store(struct live_state *ls, const struct named_fds *fds)
 	return rc;
 }
 
-static int
-pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
-{
-	while (n > 0) {
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return w < 0 ? -errno : -EIO;
-		}
-		p += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
 static uint64_t
 page_up(uint64_t n)
 {
@@ -196,7 +178,7 @@ write_slot(struct live_state *ls, const MmiodState__State *st)
 	if (cur != LIVE_NONE && h->slot_off[cur] < off + len) {
 		off = page_up(h->slot_off[cur] + h->slot_len[cur]);
 	}
-	rc = pwrite_all(ls->fd, buf, len, off);
+	rc = restart_state_write_at(ls->fd, buf, len, off);
 	free(buf);
 	if (rc < 0) {
 		return rc;

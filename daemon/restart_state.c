@@ -32,12 +32,12 @@ fnv1a64(const uint8_t *p, size_t n)
 	return h;
 }
 
-static int
-write_all(int fd, const void *buf, size_t n)
+int
+restart_state_write_at(int fd, const void *buf, size_t n, uint64_t off)
 {
 	const uint8_t *p = buf;
 	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+		ssize_t w = pwrite(fd, p, n, (off_t)off);
 		if (w < 0 && errno == EINTR) {
 			continue;
 		}
@@ -46,6 +46,7 @@ write_all(int fd, const void *buf, size_t n)
 		}
 		p += w;
 		n -= (size_t)w;
+		off += (uint64_t)w;
 	}
 	return 0;
 }
@@ -78,7 +79,7 @@ restart_state_write(const MmiodState__State *st)
 		return rc;
 	}
 	int fd = memfd_create("mmiod-state", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	rc = fd < 0 ? -errno : write_all(fd, buf, len);
+	rc = fd < 0 ? -errno : restart_state_write_at(fd, buf, len, 0);
 	/* Sealed: whoever holds it later (systemd's store) reads exactly what was written. */
 	if (rc == 0 &&
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {

@@ -19,6 +19,9 @@
 /* st as bytes: the header and the packed message, in a malloc'd *out. 0 or -ENOMEM. */
 int restart_state_pack(const MmiodState__State *st, uint8_t **out, size_t *out_len);
 
+/* Writes all n bytes of buf at off in fd. 0 or a negative errno. */
+int restart_state_write_at(int fd, const void *buf, size_t n, uint64_t off);
+
 /* Writes st into a new sealed memfd (close-on-exec). The fd, or a negative errno. */
 int restart_state_write(const MmiodState__State *st);
 

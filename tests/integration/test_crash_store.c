@@ -540,17 +540,31 @@ test_crash_keeps_connections_leases_and_ring(void **state)
 	mmio_disconnect(c);
 }
 
+/*
+ * mmiod started, a client holding [0x100, +0x40) of sim0 with 7 stored at its start, stored
+ * itself; *fd: the kept state's memfd (the test's to close), *h: its header.
+ */
+static struct mmio_client *
+one_client_stored(struct env *e, struct mmio_lease **l, int *fd, struct live_header *h)
+{
+	start(e);
+	struct mmio_client *c = client(e);
+	assert_int_equal(mmio_acquire(c, "sim0", 0x100, 0x40, l), 0);
+	assert_int_equal(mmio_store32(*l, 0, 7), 0);
+	wait_stored(e, "conn.", 1);
+	*fd = live_fd(e);
+	*h = live_header(*fd);
+	return c;
+}
+
 static void
 test_corrupt_state_closes_everything(void **state)
 {
 	struct env *e = *state;
-	start(e);
-	struct mmio_client *c = client(e);
 	struct mmio_lease *l;
-	assert_int_equal(mmio_acquire(c, "sim0", 0x100, 0x40, &l), 0);
-	assert_int_equal(mmio_store32(l, 0, 7), 0);
-	int fd = live_fd(e);
-	struct live_header h = live_header(fd);
+	int fd;
+	struct live_header h;
+	struct mmio_client *c = one_client_stored(e, &l, &fd, &h);
 	assert_true(h.current <= 1);
 	/* One byte of the newest state's message flipped: its checksum no longer holds. */
 	uint8_t byte;
@@ -576,14 +590,10 @@ static void
 test_write_cut_short_keeps_the_previous_state(void **state)
 {
 	struct env *e = *state;
-	start(e);
-	struct mmio_client *c = client(e);
 	struct mmio_lease *l;
-	assert_int_equal(mmio_acquire(c, "sim0", 0x100, 0x40, &l), 0);
-	assert_int_equal(mmio_store32(l, 0, 7), 0);
-	wait_stored(e, "conn.", 1);
-	int fd = live_fd(e);
-	struct live_header h = live_header(fd);
+	int fd;
+	struct live_header h;
+	struct mmio_client *c = one_client_stored(e, &l, &fd, &h);
 	assert_true(h.current <= 1 && h.generation >= 2);
 	/* The slot a next write would fill, half written when mmiod died: garbage. */
 	uint32_t other = 1 - h.current;
