@@ -221,6 +221,14 @@ static struct {
 	/* RingSetup.features asked for, and whether GROUPS was granted. */
 	uint32_t features;
 	bool groups;
+	/*
+	 * FUZZ_RING_GROUP_TAIL=refuse: a refused group's entries after those refused (its
+	 * entries past 32, or published after it was refused) are refused too, until its end,
+	 * as "refused whole ... none runs" reads; mmiod today runs them as new units. The model
+	 * is in such a tail.
+	 */
+	bool refuse_group_tail;
+	bool in_refused_group;
 	/* The input. */
 	uint8_t setup;
 	uint64_t known[MAX_KNOWN];
@@ -416,6 +424,7 @@ connect_client(void)
 
 	st.sq_head = st.cq_tail = 0;
 	st.written = 0;
+	st.in_refused_group = false;
 	if (st.setup & 8) {
 		/* A ring that has run 2^32 - 8 ops: mmiod's copies and what it published. */
 		st.sq_head = st.cq_tail = WRAP_START;
@@ -635,19 +644,36 @@ model_group(struct expectation *x, uint32_t at, uint32_t len)
 	}
 }
 
+/* An entry of a group refused: not published whole, or too long. */
+static struct mmio_ring_cqe
+refused(const struct mmio_ring_sqe *sqe)
+{
+	return (struct mmio_ring_cqe){.user_data = sqe->user_data,
+				      .status = MMIO__STATUS__INVALID_ARGUMENT};
+}
+
 /*
  * The unit at position at of this dispatch, in a pass whose entries end at pass_end (what is
  * published, within the call's budget): a single entry, or a group. A group must end (an entry
  * without LINK) within the pass it starts in. One that does not is refused (each entry of it
  * in the pass INVALID_ARGUMENT, none runs) if it starts the pass and the pass holds the
  * longest group or everything published (refuse); else it waits for a later call. A unit
- * needs a completion per entry: a single waits for room, a group short of it breaks the
- * protocol. Entries it took; 0: the call ends here; -1: -EPROTO.
+ * needs a completion per entry: with the completion queue full mmiod takes nothing more, and a
+ * group needing more than the room left breaks the protocol. Entries it took; 0: the call ends
+ * here; -1: -EPROTO.
  */
 static int
 model_unit(struct expectation *x, uint32_t at, uint32_t pass_end, bool refuse, uint32_t room)
 {
 	struct mmio_ring_sqe sqe = sqe_at(at);
+	if (st.in_refused_group) {
+		if (room == 0) {
+			return 0;
+		}
+		expect_completion(x, refused(&sqe));
+		st.in_refused_group = (sqe.flags & MMIO_RING_F_LINK) != 0;
+		return 1;
+	}
 	if (!starts_group(&sqe)) {
 		if (room == 0) {
 			return 0;
@@ -672,11 +698,10 @@ model_unit(struct expectation *x, uint32_t at, uint32_t pass_end, bool refuse, u
 	}
 	if (!ends) {
 		for (uint32_t i = 0; i < len; i++) {
-			expect_completion(x, (struct mmio_ring_cqe){
-						     .user_data = sqe_at(at + i).user_data,
-						     .status = MMIO__STATUS__INVALID_ARGUMENT,
-					     });
+			struct mmio_ring_sqe in_group = sqe_at(at + i);
+			expect_completion(x, refused(&in_group));
 		}
+		st.in_refused_group = st.refuse_group_tail;
 		return (int)len;
 	}
 	model_group(x, at, len);
@@ -1289,6 +1314,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv) /* NOLINT(readability-non-const-pa
 	fuzz_world_init(MAX_LEASES);
 	st.all[0] = &st.s;
 	st.trace = getenv("FUZZ_TRACE") != NULL;
+	const char *tail = getenv("FUZZ_RING_GROUP_TAIL");
+	st.refuse_group_tail = tail && strcmp(tail, "refuse") == 0;
 	/*
 	 * Where SO_PASSRIGHTS works (Linux >= 6.16), GUARD_KERNEL doorbells refuse
 	 * descriptors; MMIOD_NO_SO_PASSRIGHTS in the environment fuzzes as on an older kernel.
