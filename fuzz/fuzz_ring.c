@@ -26,7 +26,8 @@
  * and a new one starts. The ring count must follow the rings. One thread: the
  * client never writes while mmiod runs, so the copy-once of each sqe (a race)
  * is left to tests/integration. FUZZ_TRACE=1 prints one line per dispatch_ring()
- * besides the requests.
+ * besides the requests. FUZZ_RING_GROUP_TAIL=refuse: the strict reading of a refused
+ * group (st.refuse_group_tail), which mmiod does not follow today.
  *
  * The doorbell is a stream socket pair whose other end the client holds: it
  * writes any bytes into it, with descriptors attached (SCM_RIGHTS) or out of
