@@ -12,7 +12,12 @@
  * ops run (0..n) or -EPROTO, and per op the status its socket request would get
  * (read-only, width, alignment on the absolute address, range, value width; the
  * sim region's model failing), the value read and the bytes written (the sim's
- * registers under their access rules, fuzz_sim.h). Then it must match exactly:
+ * registers under their access rules, fuzz_sim.h). With MMIO_RING_FEATURE_GROUPS
+ * granted the model also runs groups by the protocol's rules (docs/PROTOCOL.md,
+ * mmio_ring.h; model_unit() below): all-or-nothing, stop-on-error, a MODIFY in an
+ * all-or-nothing group, a group not published whole or longer than 32 refused, one
+ * short of completion room closing the connection; without it the flags mean
+ * nothing. Then it must match exactly:
  * return value, every completion (a known mmio.Status), the indices mmiod
  * publishes, the detail of the last failure, the request counter and every
  * device byte; bytes of the mem regions outside the connection's read-write
@@ -21,7 +26,8 @@
  * and a new one starts. The ring count must follow the rings. One thread: the
  * client never writes while mmiod runs, so the copy-once of each sqe (a race)
  * is left to tests/integration. FUZZ_TRACE=1 prints one line per dispatch_ring()
- * besides the requests.
+ * besides the requests. FUZZ_RING_GROUP_TAIL=refuse: the strict reading of a refused
+ * group (st.refuse_group_tail), which mmiod does not follow today.
  *
  * The doorbell is a stream socket pair whose other end the client holds: it
  * writes any bytes into it, with descriptors attached (SCM_RIGHTS) or out of
@@ -41,13 +47,17 @@
  *          bit 3: mmiod's and the client's indices start at 2^32 - 8 (as after a
  *          long life: they wrap within a few ops); bits 4-7: start of lease A.
  *          The doorbell passes descriptors, closed inline, until RS_GUARD says
- *          otherwise.
+ *          otherwise; RingSetup asks for no feature until RS_GROUPS says otherwise.
  *   step   1 byte, mod RING_STEP_COUNT (enum ring_step below).
  * Each connection holds, in this order: A = ram [setup >> 4, +0x40) rw,
  * B = ram [0x808, +0x40) ro, C = regs [0, +0x40) rw (regs sits 2 bytes past an
  * 8-byte boundary, so alignment on the absolute address matters), D = dev
  * [0, +0x60) rw (the sim region: every access kind, TICK and TRAP).
  * Fields:
+ *   flags  1 byte f: bits 0-2 LINK, STOP_ON_ERROR, ALL_OR_NOTHING of a group's first
+ *          entry (the later ones get LINK, the last none); bit 3: the last gets LINK
+ *          too (a group that does not end); bit 4: the last is written but not
+ *          published (step_submit_group).
  *   lease  1 byte r: r < 0xf0 names the (r mod n)th of the n lease ids granted
  *          so far in this input, on this connection or an earlier one, released
  *          or not; r >= 0xf0: the id r - 0xf0 + first id of the input - 1.
@@ -115,6 +125,12 @@ enum ring_step {
 	RS_BELL_CLOSE, /* u8 how: bit 0: shutdown(SHUT_WR), else close() of the client's end */
 	RS_GUARD,      /* u8 g: how the next doorbells are guarded (enum guard, g mod 3); the
 			  client hangs up and connects again */
+	RS_GROUPS,     /* u8 f: RingSetup.features the next rings ask for (unknown bits too);
+			  the client hangs up and connects again */
+	RS_SUBMIT_GROUP, /* u8 k, flags, lease, op, width, u64 offset, u64 value: k mod 40 + 1
+			    sqes as RS_SUBMIT_RUN, linked as flags says */
+	RS_FLAGS,        /* u8 back, u8 f: the flags byte of the sqe written last but back
+			    (mod entries), published or not, becomes f */
 	RING_STEP_COUNT,
 };
 
@@ -199,9 +215,21 @@ static struct {
 	size_t size;
 	int doorbell;
 	uint32_t entries;
+	uint32_t written; /* the client's sq_tail had it published everything it wrote */
 	/* mmiod's own indices, as the model says they must be. */
 	uint32_t sq_head;
 	uint32_t cq_tail;
+	/* RingSetup.features asked for, and whether GROUPS was granted. */
+	uint32_t features;
+	bool groups;
+	/*
+	 * FUZZ_RING_GROUP_TAIL=refuse: a refused group's entries after those refused (its
+	 * entries past 32, or published after it was refused) are refused too, until its end,
+	 * as "refused whole ... none runs" reads; mmiod today runs them as new units. The model
+	 * is in such a tail.
+	 */
+	bool refuse_group_tail;
+	bool in_refused_group;
 	/* The input. */
 	uint8_t setup;
 	uint64_t known[MAX_KNOWN];
@@ -282,20 +310,25 @@ rounded_entries(uint32_t asked)
 	return e;
 }
 
-/* What RingSetup hands the client: the fds (-1 if refused), the queue size and memfd size. */
+/*
+ * What RingSetup hands the client: the fds (-1 if refused), the queue size, memfd size and
+ * features granted.
+ */
 struct ring_grant {
 	int memfd;
 	int doorbell;
 	uint32_t entries;
 	uint32_t size;
+	uint32_t features;
 };
 
 /* RingSetup through dispatch(), as conn.c handles it; the fds as the client receives them. */
 static Mmio__Status
-ring_setup(struct session *s, uint32_t asked, struct ring_grant *g)
+ring_setup(struct session *s, uint32_t asked, uint32_t features, struct ring_grant *g)
 {
 	Mmio__RingSetup body = MMIO__RING_SETUP__INIT;
 	body.entries = asked;
+	body.features = features;
 	Mmio__Request req = MMIO__REQUEST__INIT;
 	req.body_case = MMIO__REQUEST__BODY_RING_SETUP;
 	req.ring_setup = &body;
@@ -313,6 +346,7 @@ ring_setup(struct session *s, uint32_t asked, struct ring_grant *g)
 		FUZZ_CHECK(reply.body_case == MMIO__REPLY__BODY_RING);
 		g->entries = reply.ring->entries;
 		g->size = reply.ring->size;
+		g->features = reply.ring->features;
 		FUZZ_CHECK(g->memfd >= 0 && g->doorbell >= 0);
 	} else {
 		FUZZ_CHECK(g->memfd < 0 && g->doorbell < 0);
@@ -343,7 +377,10 @@ connect_client(void)
 	} else {
 		unsetenv(FD_CLOSER_NO_PASSRIGHTS_ENV);
 	}
-	FUZZ_CHECK(ring_setup(&st.s, asked, &g) == MMIO__STATUS__OK);
+	FUZZ_CHECK(ring_setup(&st.s, asked, st.features, &g) == MMIO__STATUS__OK);
+	/* Exactly the known features asked for: unknown bits are ignored. */
+	FUZZ_CHECK(g.features == (st.features & MMIO_RING_FEATURE_GROUPS));
+	st.groups = g.features & MMIO_RING_FEATURE_GROUPS;
 	/* Where the kernel cannot refuse fds, they are closed on the thread the guard started. */
 	FUZZ_CHECK(fd_closer_threaded() == (st.guard == GUARD_THREAD || !st.kernel_refuses));
 	if (st.guard == GUARD_INLINE) {
@@ -387,12 +424,15 @@ connect_client(void)
 	st.cq = (struct mmio_ring_cqe *)((char *)map + st.hdr->cq_offset);
 
 	st.sq_head = st.cq_tail = 0;
+	st.written = 0;
+	st.in_refused_group = false;
 	if (st.setup & 8) {
 		/* A ring that has run 2^32 - 8 ops: mmiod's copies and what it published. */
 		st.sq_head = st.cq_tail = WRAP_START;
 		st.s.ring->sq_head = st.s.ring->cq_tail = st.s.ring->cq_published = WRAP_START;
 		st.hdr->sq_head = st.hdr->cq_tail = WRAP_START;
 		st.hdr->sq_tail = st.hdr->cq_head = WRAP_START;
+		st.written = WRAP_START;
 	}
 
 	acquire("ram", st.setup >> 4, 0x40);
@@ -508,40 +548,213 @@ status_known(uint32_t status)
 /* What dispatch_ring(n) must do, worked out before it runs. */
 struct expectation {
 	int rc;                                          /* ops run, or -EPROTO */
+	uint32_t n;                                      /* entries completed (before -EPROTO) */
 	struct mmio_ring_cqe cqe[MMIO_RING_MAX_ENTRIES]; /* their completions */
-	bool failed;                                     /* some op failed: the detail is ... */
-	uint64_t failed_user_data;                       /* ... the last failure's */
+	bool failed;               /* some op failed (CANCELLED is no failure): the detail is ... */
+	uint64_t failed_user_data; /* ... the last failure's */
 	struct fuzz_snapshot before;
 	struct fuzz_snapshot after; /* the device after the ops */
 };
 
+static void
+expect_completion(struct expectation *x, struct mmio_ring_cqe cqe)
+{
+	x->cqe[x->n++] = cqe;
+	/* An entry cancelled never ran: nothing to explain. */
+	if (cqe.status != MMIO__STATUS__OK && cqe.status != MMIO__STATUS__CANCELLED) {
+		x->failed = true;
+		x->failed_user_data = cqe.user_data;
+	}
+}
+
+/* The sqe at position i of this dispatch, as mmiod will copy it. */
+static struct mmio_ring_sqe
+sqe_at(uint32_t i)
+{
+	return st.sq[(st.sq_head + i) & (st.entries - 1)];
+}
+
+/* Does the sqe start a group? Only where GROUPS was granted; else its flags mean nothing. */
+static bool
+starts_group(const struct mmio_ring_sqe *sqe)
+{
+	return st.groups && (sqe->flags & (MMIO_RING_F_LINK | MMIO_RING_F_STOP_ON_ERROR |
+					   MMIO_RING_F_ALL_OR_NOTHING)) != 0;
+}
+
+/*
+ * An all-or-nothing group's verdict on one entry before anything runs, as a Batch's: the
+ * lease, then the lease and register rules of a load or store (not the device: its failure
+ * comes when it runs); a barrier passes; a MODIFY cannot be judged ahead (it reads), and an
+ * unknown op is no op: INVALID_ARGUMENT.
+ */
+static Mmio__Status
+judge_ahead(const struct mmio_ring_sqe *sqe)
+{
+	const struct lease *l = lease_find(&st.s.leases, sqe->lease);
+	enum lease_end why;
+	if (!l) {
+		return session_was_revoked(&st.s, sqe->lease, &why) ? MMIO__STATUS__REVOKED
+								    : MMIO__STATUS__NOT_FOUND;
+	}
+	switch (sqe->op) {
+	case MMIO_RING_OP_LOAD:
+	case MMIO_RING_OP_STORE:
+		return fuzz_access_status(l, sqe->offset, sqe->width, sqe->op == MMIO_RING_OP_STORE,
+					  sqe->value);
+	case MMIO_RING_OP_BARRIER:
+		return MMIO__STATUS__OK;
+	default:
+		return MMIO__STATUS__INVALID_ARGUMENT;
+	}
+}
+
+/*
+ * A group of len entries from position at, as a Batch with its first entry's flags: with
+ * ALL_OR_NOTHING, if any entry fails its judgement ahead none runs (those get their status,
+ * the others CANCELLED, nothing is written); then in order, and with STOP_ON_ERROR every entry
+ * after the first failure (the device's included) is CANCELLED.
+ */
+static void
+model_group(struct expectation *x, uint32_t at, uint32_t len)
+{
+	struct mmio_ring_sqe first = sqe_at(at);
+	bool all_or_nothing = first.flags & MMIO_RING_F_ALL_OR_NOTHING;
+	bool stop_on_error = first.flags & MMIO_RING_F_STOP_ON_ERROR;
+	Mmio__Status judged[MMIO_RING_ATOMIC_OPS];
+	bool none_runs = false;
+	for (uint32_t i = 0; i < len && all_or_nothing; i++) {
+		struct mmio_ring_sqe sqe = sqe_at(at + i);
+		judged[i] = judge_ahead(&sqe);
+		none_runs |= judged[i] != MMIO__STATUS__OK;
+	}
+	bool failed = false;
+	for (uint32_t i = 0; i < len; i++) {
+		struct mmio_ring_sqe sqe = sqe_at(at + i);
+		struct mmio_ring_cqe cqe = {.user_data = sqe.user_data};
+		if (none_runs) {
+			cqe.status =
+				judged[i] == MMIO__STATUS__OK ? MMIO__STATUS__CANCELLED : judged[i];
+		} else if (failed && stop_on_error) {
+			cqe.status = MMIO__STATUS__CANCELLED;
+		} else {
+			cqe = model_op(&x->after, &sqe);
+		}
+		failed |= cqe.status != MMIO__STATUS__OK;
+		expect_completion(x, cqe);
+	}
+}
+
+/* An entry of a group refused: not published whole, or too long. */
+static struct mmio_ring_cqe
+refused(const struct mmio_ring_sqe *sqe)
+{
+	return (struct mmio_ring_cqe){.user_data = sqe->user_data,
+				      .status = MMIO__STATUS__INVALID_ARGUMENT};
+}
+
+/*
+ * The unit at position at of this dispatch, in a pass whose entries end at pass_end (what is
+ * published, within the call's budget): a single entry, or a group. A group must end (an entry
+ * without LINK) within the pass it starts in. One that does not is refused (each entry of it
+ * in the pass INVALID_ARGUMENT, none runs) if it starts the pass and the pass holds the
+ * longest group or everything published (refuse); else it waits for a later call. A unit
+ * needs a completion per entry: with the completion queue full mmiod takes nothing more, and a
+ * group needing more than the room left breaks the protocol. Entries it took; 0: the call ends
+ * here; -1: -EPROTO.
+ */
+static int
+model_unit(struct expectation *x, uint32_t at, uint32_t pass_end, bool refuse, uint32_t room)
+{
+	struct mmio_ring_sqe sqe = sqe_at(at);
+	if (st.in_refused_group) {
+		if (room == 0) {
+			return 0;
+		}
+		expect_completion(x, refused(&sqe));
+		st.in_refused_group = (sqe.flags & MMIO_RING_F_LINK) != 0;
+		return 1;
+	}
+	if (!starts_group(&sqe)) {
+		if (room == 0) {
+			return 0;
+		}
+		expect_completion(x, model_op(&x->after, &sqe));
+		return 1;
+	}
+	uint32_t end = at;
+	while (end < pass_end && (sqe_at(end).flags & MMIO_RING_F_LINK)) {
+		end++;
+	}
+	bool ends = end < pass_end;
+	if (!ends && !refuse) {
+		return 0;
+	}
+	uint32_t len = ends ? end + 1 - at : pass_end - at;
+	if (room == 0) {
+		return 0;
+	}
+	if (len > room) {
+		return -1;
+	}
+	if (!ends) {
+		for (uint32_t i = 0; i < len; i++) {
+			struct mmio_ring_sqe in_group = sqe_at(at + i);
+			expect_completion(x, refused(&in_group));
+		}
+		st.in_refused_group = st.refuse_group_tail;
+		return (int)len;
+	}
+	model_group(x, at, len);
+	return (int)len;
+}
+
+/*
+ * mmiod reads up to n published entries in passes of MMIO_RING_ATOMIC_OPS from the first one
+ * of the call (the last pass cut by n or by what is published) and runs them unit by unit
+ * while the completion queue has room.
+ */
 static void
 expect_dispatch(struct expectation *x, unsigned n)
 {
 	fuzz_snapshot_take(&x->before);
 	x->after = x->before;
 	x->failed = false;
+	x->n = 0;
+	x->rc = 0;
 	/* What the client has published, as mmiod will read it (nothing else runs meanwhile). */
 	uint32_t e = st.entries;
 	uint32_t waiting = st.hdr->sq_tail - st.sq_head;
 	uint32_t unread = st.cq_tail - st.hdr->cq_head;
 	if (n == 0) {
-		x->rc = 0;
-	} else if (waiting > e || unread > e) {
+		return;
+	}
+	if (waiting > e || unread > e) {
 		x->rc = -EPROTO;
-	} else {
-		uint32_t room = e - unread;
-		uint32_t k = n < waiting ? n : waiting;
-		x->rc = (int)(k < room ? k : room);
+		return;
 	}
-	for (int i = 0; i < x->rc; i++) {
-		struct mmio_ring_sqe sqe = st.sq[(st.sq_head + (uint32_t)i) & (e - 1)];
-		x->cqe[i] = model_op(&x->after, &sqe);
-		if (x->cqe[i].status != MMIO__STATUS__OK) {
-			x->failed = true;
-			x->failed_user_data = x->cqe[i].user_data;
+	uint32_t room = e - unread;
+	uint32_t at = 0;
+	while (at < n && at < waiting) {
+		uint32_t pass = at - at % MMIO_RING_ATOMIC_OPS;
+		uint32_t budget_end =
+			n - pass < MMIO_RING_ATOMIC_OPS ? n : pass + MMIO_RING_ATOMIC_OPS;
+		uint32_t pass_end = budget_end < waiting ? budget_end : waiting;
+		bool holds_longest = budget_end - pass == MMIO_RING_ATOMIC_OPS;
+		bool holds_all = waiting < budget_end;
+		int took = model_unit(x, at, pass_end, at == pass && (holds_longest || holds_all),
+				      room);
+		if (took < 0) {
+			x->rc = -EPROTO;
+			return;
 		}
+		if (took == 0) {
+			break;
+		}
+		at += (uint32_t)took;
+		room -= (uint32_t)took;
 	}
+	x->rc = (int)at;
 }
 
 /*
@@ -564,7 +777,7 @@ check_device(const struct expectation *x)
 static void
 check_completions(const struct expectation *x)
 {
-	for (int i = 0; i < x->rc; i++) {
+	for (uint32_t i = 0; i < x->n; i++) {
 		const struct mmio_ring_cqe *got =
 			&st.cq[(st.cq_tail + (uint32_t)i) & (st.entries - 1)];
 		FUZZ_CHECK(status_known(got->status));
@@ -587,8 +800,9 @@ check_completions(const struct expectation *x)
 static void
 trace_dispatch(unsigned n, const struct expectation *x)
 {
-	fprintf(stderr, "fuzz: conn %" PRIu64 " dispatch_ring(%u) -> %d:", st.s.conn_id, n, x->rc);
-	for (int i = 0; i < x->rc; i++) {
+	fprintf(stderr, "fuzz: conn %" PRIu64 " dispatch_ring(%u) -> %d%s:", st.s.conn_id, n, x->rc,
+		st.groups ? " (groups)" : "");
+	for (uint32_t i = 0; i < x->n; i++) {
 		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
 			&mmio__status__descriptor, (int)x->cqe[i].status);
 		fprintf(stderr, " %s", v ? v->name : "?");
@@ -605,22 +819,22 @@ step_dispatch(unsigned n)
 	int rc = dispatch_ring(&st.s, n);
 	FUZZ_CHECK(rc == -EPROTO || (rc >= 0 && (unsigned)rc <= n));
 	FUZZ_CHECK(rc == x.rc);
-	FUZZ_CHECK(fuzz_world.svc.requests == requests + (uint64_t)(rc > 0 ? rc : 0));
+	FUZZ_CHECK(fuzz_world.svc.requests == requests + x.n);
 	FUZZ_CHECK(fault_jump == NULL);
 	check_device(&x);
 	if (st.trace) {
 		trace_dispatch(n, &x);
 	}
+	check_completions(&x);
+	st.sq_head += x.n;
+	st.cq_tail += x.n;
 	if (rc < 0) {
-		/* Nothing taken, nothing completed; the connection must go. */
+		/* Taken and completed only what ran before the breach; the connection must go. */
 		FUZZ_CHECK(st.s.ring->sq_head == st.sq_head && st.s.ring->cq_tail == st.cq_tail);
 		hang_up();
 		connect_client();
 		return;
 	}
-	check_completions(&x);
-	st.sq_head += (uint32_t)rc;
-	st.cq_tail += (uint32_t)rc;
 	FUZZ_CHECK(st.s.ring->sq_head == st.sq_head && st.s.ring->cq_tail == st.cq_tail);
 	if (rc > 0) {
 		/* Published over whatever the client wrote there. */
@@ -630,8 +844,10 @@ step_dispatch(unsigned n)
 
 /* ---- the steps ---- */
 
+/* Writes one sqe into the slot after the last written (unpublished ones included). */
 static void
-submit(uint8_t op, uint64_t lease, uint64_t offset, uint8_t width, uint64_t value, uint64_t mask)
+write_sqe(uint8_t op, uint64_t lease, uint64_t offset, uint8_t width, uint64_t value, uint64_t mask,
+	  uint8_t flags)
 {
 	struct mmio_ring_sqe sqe = {
 		.user_data = ++st.next_user_data,
@@ -641,10 +857,56 @@ submit(uint8_t op, uint64_t lease, uint64_t offset, uint8_t width, uint64_t valu
 		.mask = mask,
 		.op = op,
 		.width = width,
+		.flags = flags,
 	};
-	uint32_t tail = st.hdr->sq_tail;
-	st.sq[tail & (st.entries - 1)] = sqe;
-	__atomic_store_n(&st.hdr->sq_tail, tail + 1, __ATOMIC_RELEASE);
+	st.sq[st.written & (st.entries - 1)] = sqe;
+	st.written++;
+}
+
+/* Publishes what was written, but the last hold entries. */
+static void
+publish(uint32_t hold)
+{
+	__atomic_store_n(&st.hdr->sq_tail, st.written - hold, __ATOMIC_RELEASE);
+}
+
+static void
+submit(uint8_t op, uint64_t lease, uint64_t offset, uint8_t width, uint64_t value, uint64_t mask)
+{
+	st.written = st.hdr->sq_tail;
+	write_sqe(op, lease, offset, width, value, mask, 0);
+	publish(0);
+}
+
+/* RS_SUBMIT_GROUP: k + 1 sqes as RS_SUBMIT_RUN, linked into a group as flags says. */
+static void
+step_submit_group(struct reader *r)
+{
+	unsigned k = take_u8(r) % 40;
+	uint8_t flags = take_u8(r);
+	uint64_t lease = take_lease(r);
+	uint8_t op = take_op(r);
+	uint8_t width = take_width(r);
+	uint64_t offset = take_u64(r);
+	uint64_t value = take_u64(r);
+	st.written = st.hdr->sq_tail;
+	for (unsigned i = 0; i <= k; i++) {
+		uint8_t f = i == 0 ? flags & 7 : 0;
+		if (i < k || (flags & 8)) {
+			f |= MMIO_RING_F_LINK;
+		}
+		write_sqe(op, lease, offset + (uint64_t)i * width, width, value, UINT64_MAX, f);
+	}
+	publish(flags & 16 ? 1 : 0);
+}
+
+/* RS_FLAGS: the client rewrites the flags of an entry it wrote, published or not. */
+static void
+step_flags(struct reader *r)
+{
+	uint32_t back = take_u8(r);
+	uint8_t f = take_u8(r);
+	st.sq[(st.written - 1 - back) & (st.entries - 1)].flags = f;
 }
 
 static void
@@ -913,7 +1175,8 @@ step_setup_again(struct reader *r)
 	struct ring_grant g;
 	struct ring *ring = st.s.ring;
 	if (how % 3 == 0) {
-		FUZZ_CHECK(ring_setup(&st.s, asked, &g) == MMIO__STATUS__INVALID_ARGUMENT);
+		FUZZ_CHECK(ring_setup(&st.s, asked, st.features, &g) ==
+			   MMIO__STATUS__INVALID_ARGUMENT);
 		FUZZ_CHECK(st.s.ring == ring && fuzz_world.svc.n_rings == 1);
 		return;
 	}
@@ -923,9 +1186,9 @@ step_setup_again(struct reader *r)
 	struct session other;
 	session_init(&other, ++st.next_conn_id, &fuzz_world.svc, &fuzz_world.ids[FUZZ_ID_USER]);
 	other.hello_done = true;
-	FUZZ_CHECK(ring_setup(&other, asked, &g) == (lim->max_rings == 0
-							     ? MMIO__STATUS__PERMISSION_DENIED
-							     : MMIO__STATUS__RESOURCE_EXHAUSTED));
+	FUZZ_CHECK(ring_setup(&other, asked, st.features, &g) ==
+		   (lim->max_rings == 0 ? MMIO__STATUS__PERMISSION_DENIED
+					: MMIO__STATUS__RESOURCE_EXHAUSTED));
 	FUZZ_CHECK(other.ring == NULL && fuzz_world.svc.n_rings == 1);
 	session_finish(&other, LEASE_END_DISCONNECT);
 	lim->max_rings = max_rings;
@@ -956,6 +1219,17 @@ run_step(struct reader *r)
 		}
 		break;
 	}
+	case RS_SUBMIT_GROUP:
+		step_submit_group(r);
+		break;
+	case RS_FLAGS:
+		step_flags(r);
+		break;
+	case RS_GROUPS:
+		st.features = take_u8(r);
+		hang_up();
+		connect_client();
+		break;
 	case RS_POKE:
 		step_poke(r);
 		break;
@@ -1041,6 +1315,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv) /* NOLINT(readability-non-const-pa
 	fuzz_world_init(MAX_LEASES);
 	st.all[0] = &st.s;
 	st.trace = getenv("FUZZ_TRACE") != NULL;
+	const char *tail = getenv("FUZZ_RING_GROUP_TAIL");
+	st.refuse_group_tail = tail && strcmp(tail, "refuse") == 0;
 	/*
 	 * Where SO_PASSRIGHTS works (Linux >= 6.16), GUARD_KERNEL doorbells refuse
 	 * descriptors; MMIOD_NO_SO_PASSRIGHTS in the environment fuzzes as on an older kernel.
@@ -1073,6 +1349,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_world_reset();
 	st.setup = data[0];
 	st.guard = GUARD_INLINE;
+	st.features = 0;
 	st.n_known = 0;
 	st.base = next_lease_id();
 	st.next_user_data = 0;
@@ -1146,6 +1423,21 @@ put_submit(struct stream *s, uint8_t lease, uint8_t op, unsigned width, uint64_t
 	put_u64(s, mask);
 }
 
+/* RS_SUBMIT_GROUP: k + 1 entries from offset, linked as flags says (the flags field). */
+static void
+put_group(struct stream *s, uint8_t k, uint8_t flags, uint8_t lease, uint8_t op, unsigned width,
+	  uint64_t offset, uint64_t value)
+{
+	put(s, RS_SUBMIT_GROUP);
+	put(s, k);
+	put(s, flags);
+	put(s, lease);
+	put(s, op - MMIO_RING_OP_LOAD);
+	put(s, width_code(width));
+	put_u64(s, offset);
+	put_u64(s, value);
+}
+
 static void
 put_step(struct stream *s, enum ring_step step, int arg)
 {
@@ -1188,6 +1480,121 @@ seed(const char *dir, const char *name, const struct stream *s)
 		perror(path);
 		exit(1);
 	}
+}
+
+enum {
+	GF_LINK = MMIO_RING_F_LINK,
+	GF_STOP = MMIO_RING_F_STOP_ON_ERROR,
+	GF_ALL = MMIO_RING_F_ALL_OR_NOTHING,
+	GF_UNENDED = 8,
+	GF_HOLD_LAST = 16,
+};
+
+/* Rings with MMIO_RING_FEATURE_GROUPS: a group of each kind, and the flags without it. */
+static void
+write_group_seeds(const char *dir)
+{
+	struct stream s = {.len = 0};
+
+	/*
+	 * Each RS_GROUPS, and the -EPROTO, connects again: lease refs 4 + LEASE_A and on name
+	 * the second connection's leases, 8 + the third's, 12 + the fourth's. Lease A is [0, 0x40):
+	 * 8-byte stores from 0x30 pass twice, then run out of range. A plain group; all-or-nothing
+	 * passing, then failing (nothing written); stop-on-error; a MODIFY in an all-or-nothing
+	 * group and in a plain one; a group of one; ops mixed by RS_FLAGS.
+	 */
+	put(&s, 0); /* 64 entries */
+	put_step(&s, RS_GROUPS, MMIO_RING_FEATURE_GROUPS);
+	put_group(&s, 3, 0, 4 + LEASE_A, MMIO_RING_OP_STORE, 4, 0, 0x11);
+	put_group(&s, 3, GF_ALL, 4 + LEASE_A, MMIO_RING_OP_LOAD, 4, 0, 0);
+	put_group(&s, 3, GF_ALL, 4 + LEASE_A, MMIO_RING_OP_STORE, 8, 0x30, 0x22);
+	put_group(&s, 3, GF_STOP, 4 + LEASE_A, MMIO_RING_OP_STORE, 8, 0x30, 0x33);
+	put_group(&s, 1, GF_ALL | GF_STOP, 4 + LEASE_A, MMIO_RING_OP_MODIFY, 4, 0, 0x44);
+	put_group(&s, 1, GF_STOP, 4 + LEASE_A, MMIO_RING_OP_MODIFY, 4, 0, 0x55);
+	put_group(&s, 0, GF_ALL, 4 + LEASE_B, MMIO_RING_OP_STORE, 4, 0, 1);
+	put_step(&s, RS_DISPATCH, 255);
+	put_step(&s, RS_REAP, 255);
+	put_submit(&s, 4 + LEASE_A, MMIO_RING_OP_STORE, 4, 0x20, 0x66, 0);
+	put_submit(&s, 4 + LEASE_D, MMIO_RING_OP_LOAD, 4, 0x14, 0, 0);
+	put_submit(&s, 4 + LEASE_C, MMIO_RING_OP_LOAD, 4, 0, 0, 0); /* unaligned */
+	put_submit(&s, 4 + LEASE_A, MMIO_RING_OP_BARRIER, 1, 0, 0, 0);
+	put_step(&s, RS_FLAGS, 3);
+	put(&s, GF_LINK | GF_ALL);
+	put_step(&s, RS_FLAGS, 2);
+	put(&s, GF_LINK);
+	put_step(&s, RS_FLAGS, 1);
+	put(&s, GF_LINK);
+	put_step(&s, RS_DISPATCH, 255);
+	put_submit(&s, 4 + LEASE_A, MMIO_RING_OP_STORE, 4, 0x20, 0x77, 0);
+	put_submit(&s, 4 + LEASE_C, MMIO_RING_OP_LOAD, 4, 0, 0, 0); /* unaligned */
+	put_submit(&s, 4 + LEASE_A, MMIO_RING_OP_STORE, 4, 0x24, 0x88, 0);
+	put_step(&s, RS_FLAGS, 2);
+	put(&s, GF_LINK | GF_STOP | GF_ALL);
+	put_step(&s, RS_FLAGS, 1);
+	put(&s, GF_LINK);
+	put_step(&s, RS_FLAGS, 0);
+	put(&s, GF_STOP); /* ignored: only the first entry's count */
+	put_step(&s, RS_DISPATCH, 255);
+	put_step(&s, RS_REAP, 255);
+	seed(dir, "groups_kinds", &s);
+
+	/*
+	 * A group published but its last entry (refused, then the last runs alone); one that
+	 * never ends; a group of 33 and one of 40; a group across the end of a pass of 32
+	 * (waits for the next call) and one longer than the call's budget.
+	 */
+	s.len = 0;
+	put(&s, 0);
+	put_step(&s, RS_GROUPS, MMIO_RING_FEATURE_GROUPS | 0xf0);
+	put_group(&s, 2, GF_ALL | GF_HOLD_LAST, 4 + LEASE_A, MMIO_RING_OP_STORE, 1, 0, 0x77);
+	put_step(&s, RS_DISPATCH, 255);
+	put_step(&s, RS_SET_WORD, 0);
+	put(&s, 0x41);
+	put_step(&s, RS_DISPATCH, 255);
+	put_group(&s, 2, GF_UNENDED, 4 + LEASE_A, MMIO_RING_OP_LOAD, 1, 0, 0);
+	put_step(&s, RS_DISPATCH, 255);
+	put_step(&s, RS_REAP, 255);
+	put_group(&s, 32, GF_ALL, 4 + LEASE_A, MMIO_RING_OP_STORE, 1, 0, 0x88);
+	put_step(&s, RS_DISPATCH, 255);
+	put_step(&s, RS_REAP, 255);
+	put_group(&s, 39, GF_STOP, 4 + LEASE_A, MMIO_RING_OP_LOAD, 1, 0, 0);
+	put_step(&s, RS_DISPATCH, 32);
+	put_step(&s, RS_DISPATCH, 32);
+	put_step(&s, RS_REAP, 255);
+	put(&s, RS_SUBMIT_RUN);
+	put(&s, 27); /* 28 single loads */
+	put(&s, 4 + LEASE_A);
+	put(&s, 0);
+	put(&s, width_code(1));
+	put_u64(&s, 0);
+	put_u64(&s, 0);
+	put_group(&s, 7, GF_ALL, 4 + LEASE_A, MMIO_RING_OP_STORE, 1, 0x10, 0x99);
+	put_step(&s, RS_DISPATCH, 255);
+	put_step(&s, RS_DISPATCH, 4);
+	put_step(&s, RS_DISPATCH, 255);
+	seed(dir, "groups_refused", &s);
+
+	/*
+	 * A group needing more completions than the queue has room for closes the connection,
+	 * after the single before it ran; groups of one on 4 entries; without GROUPS the flags
+	 * mean nothing, whatever they say.
+	 */
+	s.len = 0;
+	put(&s, 4); /* 4 entries */
+	put_step(&s, RS_GROUPS, MMIO_RING_FEATURE_GROUPS);
+	put_submit(&s, 4 + LEASE_A, MMIO_RING_OP_STORE, 1, 1, 0xaa, 0);
+	put_step(&s, RS_DISPATCH, 255);
+	put_submit(&s, 4 + LEASE_A, MMIO_RING_OP_STORE, 1, 2, 0xbb, 0);
+	put_group(&s, 2, GF_ALL, 4 + LEASE_A, MMIO_RING_OP_STORE, 1, 3, 0xcc);
+	put_step(&s, RS_DISPATCH, 255);
+	put_group(&s, 0, GF_STOP, 8 + LEASE_A, MMIO_RING_OP_LOAD, 3, 0, 0);
+	put_group(&s, 0, GF_ALL, 8 + LEASE_A, MMIO_RING_OP_LOAD, 8, 0x40, 0);
+	put_step(&s, RS_DISPATCH, 255);
+	put_step(&s, RS_GROUPS, 0xfe);
+	put_group(&s, 1, GF_ALL, 12 + LEASE_A, MMIO_RING_OP_STORE, 8, 0x38, 0xdd);
+	put_group(&s, 1, GF_UNENDED | GF_STOP, 12 + LEASE_A, MMIO_RING_OP_STORE, 8, 0x38, 0xee);
+	put_step(&s, RS_DISPATCH, 255);
+	seed(dir, "groups_room_and_off", &s);
 }
 
 static void
@@ -1420,4 +1827,6 @@ write_seeds(const char *dir)
 	put_step(&s, RS_BELL_CLOSE, 0);
 	put_step(&s, RS_WAKE, -1);
 	seed(dir, "doorbell_flood", &s);
+
+	write_group_seeds(dir);
 }
