@@ -26,8 +26,7 @@
  * and a new one starts. The ring count must follow the rings. One thread: the
  * client never writes while mmiod runs, so the copy-once of each sqe (a race)
  * is left to tests/integration. FUZZ_TRACE=1 prints one line per dispatch_ring()
- * besides the requests. FUZZ_RING_GROUP_TAIL=refuse: the strict reading of a refused
- * group (st.refuse_group_tail), which mmiod does not follow today.
+ * besides the requests.
  *
  * The doorbell is a stream socket pair whose other end the client holds: it
  * writes any bytes into it, with descriptors attached (SCM_RIGHTS) or out of
@@ -222,14 +221,6 @@ static struct {
 	/* RingSetup.features asked for, and whether GROUPS was granted. */
 	uint32_t features;
 	bool groups;
-	/*
-	 * FUZZ_RING_GROUP_TAIL=refuse: a refused group's entries after those refused (its
-	 * entries past 32, or published after it was refused) are refused too, until its end,
-	 * as "refused whole ... none runs" reads; mmiod today runs them as new units. The model
-	 * is in such a tail.
-	 */
-	bool refuse_group_tail;
-	bool in_refused_group;
 	/* The input. */
 	uint8_t setup;
 	uint64_t known[MAX_KNOWN];
@@ -425,7 +416,6 @@ connect_client(void)
 
 	st.sq_head = st.cq_tail = 0;
 	st.written = 0;
-	st.in_refused_group = false;
 	if (st.setup & 8) {
 		/* A ring that has run 2^32 - 8 ops: mmiod's copies and what it published. */
 		st.sq_head = st.cq_tail = WRAP_START;
@@ -667,14 +657,6 @@ static int
 model_unit(struct expectation *x, uint32_t at, uint32_t pass_end, bool refuse, uint32_t room)
 {
 	struct mmio_ring_sqe sqe = sqe_at(at);
-	if (st.in_refused_group) {
-		if (room == 0) {
-			return 0;
-		}
-		expect_completion(x, refused(&sqe));
-		st.in_refused_group = (sqe.flags & MMIO_RING_F_LINK) != 0;
-		return 1;
-	}
 	if (!starts_group(&sqe)) {
 		if (room == 0) {
 			return 0;
@@ -702,7 +684,8 @@ model_unit(struct expectation *x, uint32_t at, uint32_t pass_end, bool refuse, u
 			struct mmio_ring_sqe in_group = sqe_at(at + i);
 			expect_completion(x, refused(&in_group));
 		}
-		st.in_refused_group = st.refuse_group_tail;
+		/* What follows them, published later or past the 32nd, is read afresh
+		 * (docs/PROTOCOL.md). */
 		return (int)len;
 	}
 	model_group(x, at, len);
@@ -1315,8 +1298,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv) /* NOLINT(readability-non-const-pa
 	fuzz_world_init(MAX_LEASES);
 	st.all[0] = &st.s;
 	st.trace = getenv("FUZZ_TRACE") != NULL;
-	const char *tail = getenv("FUZZ_RING_GROUP_TAIL");
-	st.refuse_group_tail = tail && strcmp(tail, "refuse") == 0;
 	/*
 	 * Where SO_PASSRIGHTS works (Linux >= 6.16), GUARD_KERNEL doorbells refuse
 	 * descriptors; MMIOD_NO_SO_PASSRIGHTS in the environment fuzzes as on an older kernel.
