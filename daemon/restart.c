@@ -297,12 +297,27 @@ out:
 	return restarting;
 }
 
+/* How long a restart's hand-over may wait for room in systemd's queue, all told. */
+#define RESTART_STORE_MS 5000
+
+/*
+ * Through notify.c's nonblocking socket: a full queue is waited for (systemd reads it while it
+ * stops us), until deadline_ns; then the hand-over fails and the stop revokes as usual.
+ */
 static int
-store_fd(int fd, const char *name)
+store_fd(int fd, const char *name, uint64_t deadline_ns)
 {
 	char msg[300];
 	snprintf(msg, sizeof(msg), "FDSTORE=1\nFDNAME=%s", name);
-	return sd_pid_notify_with_fds(0, 0, msg, &fd, 1);
+	for (;;) {
+		int rc = notify_send_fds(msg, &fd, 1);
+		uint64_t now = monotonic_ns();
+		if (rc != -EAGAIN || now >= deadline_ns) {
+			return rc;
+		}
+		struct pollfd p = {.fd = notify_fd(), .events = POLLOUT};
+		(void)poll(&p, 1, (int)((deadline_ns - now) / 1000000) + 1);
+	}
 }
 
 int
@@ -313,15 +328,17 @@ restart_to_fd_store(struct server *srv, const struct region_table *regions)
 	named_fds_init(&fds);
 	int state_fd = write_state(srv, regions, &fds, monotonic_ns());
 	int rc = state_fd;
-	/* The listener is the socket unit's: systemd has it already. */
+	uint64_t deadline_ns = monotonic_ns() + (uint64_t)RESTART_STORE_MS * 1000000u;
+	/* The listener is the socket unit's: systemd has it already. Those the state kept for a
+	 * crash has stored already, systemd takes once. */
 	for (size_t i = 0; rc >= 0 && i < fds.n; i++) {
 		if (fds.v[i].fd != srv->listen_fd) {
-			rc = store_fd(fds.v[i].fd, fds.v[i].name);
+			rc = store_fd(fds.v[i].fd, fds.v[i].name, deadline_ns);
 		}
 	}
 	/* The state last: a successor that finds it finds everything it names. */
 	if (rc >= 0) {
-		rc = store_fd(state_fd, STATE_FDNAME);
+		rc = store_fd(state_fd, STATE_FDNAME, deadline_ns);
 	}
 	if (rc < 0) {
 		log_error("restart: cannot hand the state to systemd's store: %s", strerror(-rc));
