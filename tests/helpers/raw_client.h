@@ -9,6 +9,10 @@
 /* A connected SOCK_SEQPACKET socket to path, or -1. */
 int raw_connect(const char *path);
 
+/* A SOCK_SEQPACKET socket bound to path and listening, as a socket unit's (close-on-exec), or
+ * -1. */
+int raw_listen(const char *path);
+
 /* Packs and sends req; 0 or a negative errno. */
 int raw_send(int fd, const Mmio__Request *req);
 

@@ -26,7 +26,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +34,7 @@ extern char **environ;
 #include "daemon_fixture.h"
 #include "live_state.h"
 #include "mmio/client.h"
+#include "raw_client.h"
 
 #define MAX_STORED 64
 
@@ -196,22 +196,6 @@ stored_fd(const struct env *e, const char *name)
 	return -1;
 }
 
-static int
-unix_socket(int type, const char *path)
-{
-	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (fd < 0 || strlen(path) >= sizeof(addr.sun_path)) {
-		return -1;
-	}
-	memcpy(addr.sun_path, path, strlen(path) + 1);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    (type == SOCK_SEQPACKET && listen(fd, 8) < 0)) {
-		return -1;
-	}
-	return fd;
-}
-
 /* Writes v in decimal at out (async-signal-safe, unlike snprintf). */
 static void
 put_decimal(char *out, long v)
@@ -314,7 +298,7 @@ setup(void **state)
 	}
 	e->pid = -1;
 	e->notify = e->daemon.notify_fd; /* the fixture's, bound at notify_path */
-	e->listen_fd = unix_socket(SOCK_SEQPACKET, e->daemon.socket_path);
+	e->listen_fd = raw_listen(e->daemon.socket_path);
 	*state = e;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_cond_init(&e->arrived, NULL);

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,21 +36,6 @@ struct env {
 	int client;                   /* our end of the connection handed over */
 	pid_t pid;
 };
-
-static int
-listener_at(const char *path)
-{
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		return -1;
-	}
-	memcpy(addr.sun_path, path, strlen(path) + 1);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 8) < 0) {
-		return -1;
-	}
-	return fd;
-}
 
 /* A state as mmiod writes it: connection CONN_ID (Hello done) holding LEASE_ID on sim0. */
 static int
@@ -105,7 +89,7 @@ state_memfd(bool corrupt)
 static int
 start(struct env *e, bool corrupt)
 {
-	int listen_fd = listener_at(e->daemon.socket_path);
+	int listen_fd = raw_listen(e->daemon.socket_path);
 	int pair[2];
 	int state = state_memfd(corrupt);
 	int ready[2];
