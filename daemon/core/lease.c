@@ -111,12 +111,6 @@ lease_set_init(struct lease_set *set, unsigned max, pid_t pid, uid_t uid)
 	set->uid = uid;
 }
 
-int
-lease_width_valid(unsigned width)
-{
-	return width == 1 || width == 2 || width == 4 || width == 8;
-}
-
 /*
  * The first live lease of space that owns a byte of [start, start+len), or NULL.
  * Both ranges lie inside the space, so the sums cannot wrap.
@@ -381,28 +375,4 @@ struct lease *
 lease_next_by_id(const struct lease *l)
 {
 	return TAILQ_NEXT(l, id_link);
-}
-
-uint64_t
-lease_align_offset(const struct lease *l, uint64_t align)
-{
-	/* Region's first aligned offset, then rebased on the lease start, all mod 2^64. */
-	uint64_t space_first = (0 - l->space->addr) & (align - 1);
-	return (space_first - l->start) & (align - 1);
-}
-
-int
-lease_check_access(const struct lease *l, uint64_t off, unsigned width)
-{
-	if (!lease_width_valid(width)) {
-		return -EINVAL;
-	}
-	/* Alignment first: an access both unaligned and out of range is UNALIGNED. */
-	if (((off - lease_align_offset(l, width)) & (width - 1)) != 0) {
-		return -EFAULT;
-	}
-	if (off > l->len || l->len - off < width) {
-		return -ERANGE;
-	}
-	return 0;
 }

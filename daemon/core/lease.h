@@ -15,6 +15,7 @@
 #ifndef MMIOD_LEASE_H
 #define MMIOD_LEASE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
@@ -166,15 +167,55 @@ struct lease *lease_first_after(uint64_t after);
 struct lease *lease_next_by_id(const struct lease *l);
 
 /* First offset in l aligned to align (a power of two) on the absolute address. */
-uint64_t lease_align_offset(const struct lease *l, uint64_t align);
-
-/*
- * May a width-byte access at offset off run? 0, or -EINVAL (width not 1/2/4/8),
- * -EFAULT (unaligned; checked before capacity), -ERANGE (not inside the lease).
- */
-int lease_check_access(const struct lease *l, uint64_t off, unsigned width);
+static inline uint64_t
+lease_align_offset(const struct lease *l, uint64_t align)
+{
+	/* Region's first aligned offset, then rebased on the lease start, all mod 2^64. */
+	uint64_t space_first = (0 - l->space->addr) & (align - 1);
+	return (space_first - l->start) & (align - 1);
+}
 
 /* True if width is 1, 2, 4 or 8. */
-int lease_width_valid(unsigned width);
+static inline int
+lease_width_valid(unsigned width)
+{
+	return width == 1 || width == 2 || width == 4 || width == 8;
+}
+
+/*
+ * May a width-byte access at offset off of a lease of len bytes whose offset 0 lies at absolute
+ * device address addr run? 0, or -EINVAL (width not 1/2/4/8), -EFAULT (unaligned on the
+ * absolute address; checked before capacity), -ERANGE (not inside the lease). Inline: a batch
+ * asks once per op.
+ */
+static inline int
+lease_check_span(uint64_t addr, uint64_t len, uint64_t off, unsigned width)
+{
+	if (!lease_width_valid(width)) {
+		return -EINVAL;
+	}
+	/* Alignment first: an access both unaligned and out of range is UNALIGNED. */
+	if (((addr + off) & (width - 1)) != 0) {
+		return -EFAULT;
+	}
+	if (off > len || len - off < width) {
+		return -ERANGE;
+	}
+	return 0;
+}
+
+/* The absolute device address of l's offset 0, mod 2^64: only its residues matter. */
+static inline uint64_t
+lease_addr(const struct lease *l)
+{
+	return l->space->addr + l->start;
+}
+
+/* lease_check_span for lease l. */
+static inline int
+lease_check_access(const struct lease *l, uint64_t off, unsigned width)
+{
+	return lease_check_span(lease_addr(l), l->len, off, width);
+}
 
 #endif

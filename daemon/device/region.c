@@ -13,6 +13,7 @@
 #include "device/backend.h"
 #include "device/fault.h"
 #include "device/region.h"
+#include "device/region_armed.h"
 
 struct region *
 region_create(const char *name, struct backend *b)
@@ -43,41 +44,6 @@ region_destroy(struct region *r)
 	free(r);
 }
 
-/* One unchecked load of exactly width bytes at absolute offset abs. */
-static uint64_t
-backend_load(const struct backend *b, uint64_t abs, unsigned width)
-{
-	switch (width) {
-	case 1:
-		return b->ops->load8(b, abs);
-	case 2:
-		return b->ops->load16(b, abs);
-	case 4:
-		return b->ops->load32(b, abs);
-	default:
-		return b->ops->load64(b, abs);
-	}
-}
-
-static void
-backend_store(const struct backend *b, uint64_t abs, unsigned width, uint64_t value)
-{
-	switch (width) {
-	case 1:
-		b->ops->store8(b, abs, (uint8_t)value);
-		break;
-	case 2:
-		b->ops->store16(b, abs, (uint16_t)value);
-		break;
-	case 4:
-		b->ops->store32(b, abs, (uint32_t)value);
-		break;
-	default:
-		b->ops->store64(b, abs, value);
-		break;
-	}
-}
-
 /*
  * Counts a device fault (a SIGBUS, or a failure of the backend's own access); logs the first and
  * then every power of two, not a flood.
@@ -95,76 +61,15 @@ note_fault(struct region *r, uint64_t abs, unsigned width, const char *op)
 	}
 }
 
-/*
- * 64-bit accesses need a CPU that has them: a 32-bit build would split them
- * into two, which a device register may not tolerate, so refuse instead.
- */
-static int
-width_supported(unsigned width)
+int
+region_device_access(const struct lease *l, uint64_t abs, unsigned width, bool is_store,
+		     uint64_t *value)
 {
-	return width != 8 || UINTPTR_MAX == UINT64_MAX;
-}
-
-/*
- * region_load's and region_load_armed's access: the device access under the caller's guard
- * env (armed around the access alone), or its own (env NULL).
- */
-static inline int
-load_guarded(const struct lease *l, uint64_t off, unsigned width, uint64_t *value, sigjmp_buf *env)
-{
-	int rc = lease_check_access(l, off, width);
-	if (rc < 0) {
-		return rc;
-	}
-	if (!width_supported(width)) {
-		return -EINVAL;
-	}
 	struct region *r = region_of_lease(l);
 	const struct backend *b = r->backend;
-	uint64_t abs = l->start + off;
-	uint64_t v = 0;
-	if (b->ops->access) {
-		rc = b->ops->access(b, abs, width, false, &v);
-	} else if (env) {
-		fault_jump = env;
-		v = backend_load(b, abs, width);
-		fault_jump = NULL;
-	} else {
-		FAULT_GUARD(rc, v = backend_load(b, abs, width));
-	}
+	int rc = b->ops->access(b, abs, width, is_store, value);
 	if (rc < 0) {
-		note_fault(r, abs, width, "load");
-		return rc;
-	}
-	*value = v;
-	return 0;
-}
-
-static inline int
-store_guarded(const struct lease *l, uint64_t off, unsigned width, uint64_t value, sigjmp_buf *env)
-{
-	int rc = lease_check_access(l, off, width);
-	if (rc < 0) {
-		return rc;
-	}
-	/* Truncating silently would write a register value the caller did not ask for. */
-	if (!width_value_fits(width, value) || !width_supported(width)) {
-		return -EINVAL;
-	}
-	struct region *r = region_of_lease(l);
-	const struct backend *b = r->backend;
-	uint64_t abs = l->start + off;
-	if (b->ops->access) {
-		rc = b->ops->access(b, abs, width, true, &value);
-	} else if (env) {
-		fault_jump = env;
-		backend_store(b, abs, width, value);
-		fault_jump = NULL;
-	} else {
-		FAULT_GUARD(rc, backend_store(b, abs, width, value));
-	}
-	if (rc < 0) {
-		note_fault(r, abs, width, "store");
+		note_fault(r, abs, width, is_store ? "store" : "load");
 	}
 	return rc;
 }
@@ -172,27 +77,44 @@ store_guarded(const struct lease *l, uint64_t off, unsigned width, uint64_t valu
 int
 region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value)
 {
-	return load_guarded(l, off, width, value, NULL);
+	struct region_view v;
+	region_view_of(l, &v);
+	int rc = region_view_check(&v, off, width, false, 0);
+	if (rc < 0) {
+		return rc;
+	}
+	uint64_t abs = v.start + off;
+	if (v.ops->access) {
+		return region_device_access(l, abs, width, false, value);
+	}
+	uint64_t got = 0;
+	FAULT_GUARD(rc, got = region_backend_load(&v, abs, width));
+	if (rc < 0) {
+		note_fault(region_of_lease(l), abs, width, "load");
+		return rc;
+	}
+	*value = got;
+	return 0;
 }
 
 int
 region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value)
 {
-	return store_guarded(l, off, width, value, NULL);
-}
-
-int
-region_load_armed(const struct lease *l, uint64_t off, unsigned width, uint64_t *value,
-		  sigjmp_buf *env)
-{
-	return load_guarded(l, off, width, value, env);
-}
-
-int
-region_store_armed(const struct lease *l, uint64_t off, unsigned width, uint64_t value,
-		   sigjmp_buf *env)
-{
-	return store_guarded(l, off, width, value, env);
+	struct region_view v;
+	region_view_of(l, &v);
+	int rc = region_view_check(&v, off, width, true, value);
+	if (rc < 0) {
+		return rc;
+	}
+	uint64_t abs = v.start + off;
+	if (v.ops->access) {
+		return region_device_access(l, abs, width, true, &value);
+	}
+	FAULT_GUARD(rc, region_backend_store(&v, abs, width, value));
+	if (rc < 0) {
+		note_fault(region_of_lease(l), abs, width, "store");
+	}
+	return rc;
 }
 
 int

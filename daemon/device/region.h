@@ -65,17 +65,7 @@ region_of_lease(const struct lease *l)
 int region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value);
 int region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value);
 
-/*
- * The same accesses, every check the same, under a fault guard the caller set up once for
- * many accesses (sigsetjmp(*env, FAULT_SAVE_SIGMASK): a batch; FAULT_GUARD costs a sigsetjmp
- * per access). env is armed around the device access alone, so a SIGBUS anywhere else still
- * kills. An access that faults does not return: it jumps to env (fault_jump cleared), and the
- * caller ends it with region_fault(), as region_load/region_store would have ended it.
- */
-int region_load_armed(const struct lease *l, uint64_t off, unsigned width, uint64_t *value,
-		      sigjmp_buf *env);
-int region_store_armed(const struct lease *l, uint64_t off, unsigned width, uint64_t value,
-		       sigjmp_buf *env);
+/* The same accesses under a fault guard set up once for many: device/region_armed.h. */
 
 /* An armed access of l at off that faulted: counted and logged as a fault; -EIO. */
 int region_fault(const struct lease *l, uint64_t off, unsigned width, bool is_store);

@@ -15,6 +15,7 @@
 
 #include "core/lease.h"
 #include "device/region.h"
+#include "device/region_armed.h"
 #include "mmio.pb-c.h"
 #include "request/reply.h"
 
@@ -68,16 +69,18 @@ int access_store_ruled(const struct session *s, const struct lease *l, uint64_t 
 		       uint64_t value);
 
 /*
- * An access through a lease without register rules, but for its loads and stores counters,
- * which the caller adds: a batch adds them once per run of ops on one lease. Every check,
- * the error figures, audit and trace as access_load/access_store. With env, under the caller's
- * fault guard (region_load_armed): a fault jumps there, to be ended by access_armed_fault().
+ * An access through a lease without register rules (v: region_view_of it), but for its loads and
+ * stores counters, which the caller adds: a batch adds them once per run of ops on one lease,
+ * and keeps the view for the run. Every check, the error figures, audit and trace as
+ * access_load/access_store. With env, under the caller's fault guard (region_view_load_armed):
+ * a fault jumps there, to be ended by access_armed_fault().
  */
 static inline int
-access_load_uncounted(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
-		      uint64_t *value, sigjmp_buf *env)
+access_load_uncounted(const struct session *s, const struct region_view *v, uint64_t off,
+		      unsigned width, uint64_t *value, sigjmp_buf *env)
 {
-	int rc = env ? region_load_armed(l, off, width, value, env)
+	const struct lease *l = v->l;
+	int rc = env ? region_view_load_armed(v, off, width, value, env)
 		     : region_load(l, off, width, value);
 	if (rc != 0) {
 		access_count_error(l, rc);
@@ -92,12 +95,13 @@ access_load_uncounted(const struct session *s, const struct lease *l, uint64_t o
 }
 
 static inline int
-access_store_uncounted(const struct session *s, const struct lease *l, uint64_t off, unsigned width,
-		       uint64_t value, sigjmp_buf *env)
+access_store_uncounted(const struct session *s, const struct region_view *v, uint64_t off,
+		       unsigned width, uint64_t value, sigjmp_buf *env)
 {
+	const struct lease *l = v->l;
 	/* Refused before any check: the lease was granted read-only. */
 	int rc = l->read_only ? -EACCES
-		 : env        ? region_store_armed(l, off, width, value, env)
+		 : env        ? region_view_store_armed(v, off, width, value, env)
 			      : region_store(l, off, width, value);
 	if (rc != 0) {
 		access_count_error(l, rc);
@@ -131,7 +135,9 @@ access_load(const struct session *s, const struct lease *l, uint64_t off, unsign
 	}
 	access_figures_of(l)->loads++;
 	region_of_lease(l)->figures.loads++;
-	return access_load_uncounted(s, l, off, width, value, NULL);
+	struct region_view v;
+	region_view_of(l, &v);
+	return access_load_uncounted(s, &v, off, width, value, NULL);
 }
 
 static inline int
@@ -143,7 +149,9 @@ access_store(const struct session *s, const struct lease *l, uint64_t off, unsig
 	}
 	access_figures_of(l)->stores++;
 	region_of_lease(l)->figures.stores++;
-	return access_store_uncounted(s, l, off, width, value, NULL);
+	struct region_view v;
+	region_view_of(l, &v);
+	return access_store_uncounted(s, &v, off, width, value, NULL);
 }
 
 /*

@@ -14,6 +14,7 @@
 
 #include "core/lease.h"
 #include "device/fault.h"
+#include "device/region_armed.h"
 #include "mmio_limits.h"
 #include "request/access.h"
 #include "request/handlers.h"
@@ -211,6 +212,7 @@ struct batch_run {
 	volatile uint64_t id;
 	volatile uint64_t loads;
 	volatile uint64_t stores;
+	struct region_view view; /* of l; made again after a fault (run_lease_again) */
 };
 
 static void
@@ -241,8 +243,18 @@ run_lease(struct batch_run *run, uint64_t id)
 		run_flush_figures(run);
 		run->l = l;
 		run->id = id;
+		region_view_of(l, &run->view);
 	}
 	return l;
+}
+
+/* After a fault's jump back: the view as of run->l, whatever the jump left of it. */
+static void
+run_lease_again(struct batch_run *run)
+{
+	if (run->l) {
+		region_view_of(run->l, &run->view);
+	}
 }
 
 /* One op: returns 0 or a negative errno, never touching anything on failure. */
@@ -261,13 +273,14 @@ run_batch_op(struct batch_run *run, const struct batch_op *op, uint64_t *value, 
 			return access_load(run->s, l, op->offset, op->width, value);
 		}
 		run->loads++;
-		return access_load_uncounted(run->s, l, op->offset, op->width, value, env);
+		return access_load_uncounted(run->s, &run->view, op->offset, op->width, value, env);
 	case MMIO__BATCH_OP__BATCH_OP_STORE:
 		if (ruled) {
 			return access_store(run->s, l, op->offset, op->width, op->value);
 		}
 		run->stores++;
-		return access_store_uncounted(run->s, l, op->offset, op->width, op->value, env);
+		return access_store_uncounted(run->s, &run->view, op->offset, op->width, op->value,
+					      env);
 	case MMIO__BATCH_OP__BATCH_OP_BARRIER:
 		access_barrier(l);
 		return 0;
@@ -339,6 +352,7 @@ batch_run_ops(struct batch_run *run, const struct batch_in *b, uint8_t *statuses
 		statuses[i] = (uint8_t)status_from_errno(rc);
 		failed = true;
 		i++;
+		run_lease_again(run);
 	}
 	for (; i < b->n; i++) {
 		if (failed && stop_on_error) {
