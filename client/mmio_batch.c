@@ -169,6 +169,8 @@ encode_fixed(Mmio__Batch *body, const struct mmio_op *ops, size_t n, const struc
 	uint8_t *value = offset + n * offset_size;
 	uint8_t *kind = value + n * value_size;
 	uint8_t *width = kind + n;
+	const struct mmio_lease *last = NULL;
+	uint64_t id = 0;
 	for (size_t i = 0; i < n; i++) {
 		Mmio__BatchOp op;
 		if (op_kind_to_wire(ops[i].kind, &op) < 0) {
@@ -176,7 +178,11 @@ encode_fixed(Mmio__Batch *body, const struct mmio_op *ops, size_t n, const struc
 			*rc = -EINVAL;
 			return NULL;
 		}
-		put_le(lease, lease_size, i, ops[i].lease->id);
+		if (ops[i].lease != last) {
+			last = ops[i].lease;
+			id = last->id;
+		}
+		put_le(lease, lease_size, i, id);
 		put_le(offset, offset_size, i, ops[i].offset);
 		if (value_size) {
 			put_le(value, value_size, i, op_value(&ops[i]));
@@ -270,11 +276,16 @@ mmio_batch(struct mmio_client *c, struct mmio_op *ops, size_t n, unsigned flags)
 		return 0;
 	}
 	struct column_bits bits = {0};
+	/* A batch mostly names one lease over and over: checked once per run of it. */
+	const struct mmio_lease *checked = NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (!ops[i].lease || ops[i].lease->client != c) {
-			return -EINVAL;
+		if (ops[i].lease != checked) {
+			if (!ops[i].lease || ops[i].lease->client != c) {
+				return -EINVAL;
+			}
+			checked = ops[i].lease;
+			bits.leases |= checked->id;
 		}
-		bits.leases |= ops[i].lease->id;
 		bits.offsets |= ops[i].offset;
 		bits.values |= op_value(&ops[i]);
 	}
