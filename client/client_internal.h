@@ -127,6 +127,13 @@ void client_events_close(struct mmio_client *c);
 int client_call_locked(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply,
 		       Mmio__Reply__BodyCase body_case);
 
+/*
+ * client_call_locked() for a reply due in about due_ns (a big batch): the socket is looked at
+ * that long, yielding the CPU between looks, before the caller sleeps for it.
+ */
+int client_call_due(struct mmio_client *c, Mmio__Request *req, Mmio__Reply **reply,
+		    Mmio__Reply__BodyCase body_case, uint64_t due_ns);
+
 void client_free_reply(Mmio__Reply *reply);
 
 /* Closes the fds the last reply brought that nobody took. */

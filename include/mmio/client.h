@@ -483,8 +483,11 @@ struct mmio_op {
 /*
  * Runs n operations, in order, in one request (n <= 4096). The daemon runs
  * them one after another without serving any other client in between. With
- * the fast path open, up to 32 plain ops (no flags) go through the ring
- * instead, with the same statuses and guarantee (proto/mmio_ring.h). Every
+ * the fast path open, up to 32 ops go through the ring instead (with flags too,
+ * as a group, where mmiod offers groups), with the same statuses and guarantee
+ * (proto/mmio_ring.h). Over the socket, the caller looks for the reply for up to
+ * 30 ns an op (at most 200 us), yielding its CPU between looks, before it sleeps:
+ * a reply that comes meanwhile needs no wake-up. Every
  * lease must belong to client. Returns the number of ops whose status is not
  * 0 (so 0 means all succeeded), or a negative errno if the request as a whole
  * failed (-EINVAL bad arguments, -EMSGSIZE too many ops, transport errors),
