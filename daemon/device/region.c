@@ -75,22 +75,20 @@ region_device_access(const struct lease *l, uint64_t abs, unsigned width, bool i
 }
 
 int
-region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value)
+region_view_load(const struct region_view *v, uint64_t off, unsigned width, uint64_t *value)
 {
-	struct region_view v;
-	region_view_of(l, &v);
-	int rc = region_view_check(&v, off, width, false, 0);
+	int rc = region_view_check(v, off, width, false, 0);
 	if (rc < 0) {
 		return rc;
 	}
-	uint64_t abs = v.start + off;
-	if (v.ops->access) {
-		return region_device_access(l, abs, width, false, value);
+	uint64_t abs = v->start + off;
+	if (v->ops->access) {
+		return region_device_access(v->l, abs, width, false, value);
 	}
 	uint64_t got = 0;
-	FAULT_GUARD(rc, got = region_backend_load(&v, abs, width));
+	FAULT_GUARD(rc, got = region_backend_load(v, abs, width));
 	if (rc < 0) {
-		note_fault(region_of_lease(l), abs, width, "load");
+		note_fault(region_of_lease(v->l), abs, width, "load");
 		return rc;
 	}
 	*value = got;
@@ -98,23 +96,37 @@ region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value
 }
 
 int
+region_view_store(const struct region_view *v, uint64_t off, unsigned width, uint64_t value)
+{
+	int rc = region_view_check(v, off, width, true, value);
+	if (rc < 0) {
+		return rc;
+	}
+	uint64_t abs = v->start + off;
+	if (v->ops->access) {
+		return region_device_access(v->l, abs, width, true, &value);
+	}
+	FAULT_GUARD(rc, region_backend_store(v, abs, width, value));
+	if (rc < 0) {
+		note_fault(region_of_lease(v->l), abs, width, "store");
+	}
+	return rc;
+}
+
+int
+region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value)
+{
+	struct region_view v;
+	region_view_of(l, &v);
+	return region_view_load(&v, off, width, value);
+}
+
+int
 region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value)
 {
 	struct region_view v;
 	region_view_of(l, &v);
-	int rc = region_view_check(&v, off, width, true, value);
-	if (rc < 0) {
-		return rc;
-	}
-	uint64_t abs = v.start + off;
-	if (v.ops->access) {
-		return region_device_access(l, abs, width, true, &value);
-	}
-	FAULT_GUARD(rc, region_backend_store(&v, abs, width, value));
-	if (rc < 0) {
-		note_fault(region_of_lease(l), abs, width, "store");
-	}
-	return rc;
+	return region_view_store(&v, off, width, value);
 }
 
 int

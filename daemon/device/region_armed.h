@@ -107,6 +107,10 @@ region_backend_store(const struct region_view *v, uint64_t abs, unsigned width, 
 int region_device_access(const struct lease *l, uint64_t abs, unsigned width, bool is_store,
 			 uint64_t *value);
 
+/* region_load and region_store through view v, each under a fault guard of its own. */
+int region_view_load(const struct region_view *v, uint64_t off, unsigned width, uint64_t *value);
+int region_view_store(const struct region_view *v, uint64_t off, unsigned width, uint64_t value);
+
 /*
  * region_load and region_store through view v, every check the same, under a fault guard the
  * caller set up once for many accesses (sigsetjmp(*env, FAULT_SAVE_SIGMASK): a batch;

@@ -81,7 +81,7 @@ access_load_uncounted(const struct session *s, const struct region_view *v, uint
 {
 	const struct lease *l = v->l;
 	int rc = env ? region_view_load_armed(v, off, width, value, env)
-		     : region_load(l, off, width, value);
+		     : region_view_load(v, off, width, value);
 	if (rc != 0) {
 		access_count_error(l, rc);
 	}
@@ -102,7 +102,7 @@ access_store_uncounted(const struct session *s, const struct region_view *v, uin
 	/* Refused before any check: the lease was granted read-only. */
 	int rc = l->read_only ? -EACCES
 		 : env        ? region_view_store_armed(v, off, width, value, env)
-			      : region_store(l, off, width, value);
+			      : region_view_store(v, off, width, value);
 	if (rc != 0) {
 		access_count_error(l, rc);
 	}
