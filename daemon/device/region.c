@@ -67,11 +67,17 @@ region_device_access(const struct lease *l, uint64_t abs, unsigned width, bool i
 {
 	struct region *r = region_of_lease(l);
 	const struct backend *b = r->backend;
-	int rc = b->ops->access(b, abs, width, is_store, value);
+	/* A failed load leaves *value alone: a batch answers 0 for it. */
+	uint64_t v = is_store ? *value : 0;
+	int rc = b->ops->access(b, abs, width, is_store, &v);
 	if (rc < 0) {
 		note_fault(r, abs, width, is_store ? "store" : "load");
+		return rc;
 	}
-	return rc;
+	if (!is_store) {
+		*value = v;
+	}
+	return 0;
 }
 
 int

@@ -102,7 +102,8 @@ region_backend_store(const struct region_view *v, uint64_t abs, unsigned width, 
 
 /*
  * A checked access through a backend with its own (sim: b->ops->access), outside any fault
- * guard; its failure counted and logged as a fault. 0 or -EIO. Out of line: not the hot path.
+ * guard; its failure counted and logged as a fault. 0 or -EIO; a load sets *value only when
+ * it succeeds. Out of line: not the hot path.
  */
 int region_device_access(const struct lease *l, uint64_t abs, unsigned width, bool is_store,
 			 uint64_t *value);
