@@ -73,7 +73,7 @@ struct mmio_lease;
  */
 #define MMIO_CLIENT_VERSION_MAJOR 0
 #define MMIO_CLIENT_VERSION_MINOR 5
-#define MMIO_CLIENT_VERSION_PATCH 1
+#define MMIO_CLIENT_VERSION_PATCH 2
 
 /*
  * The release of the library running, which may be newer than the header the
