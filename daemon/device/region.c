@@ -83,13 +83,11 @@ region_device_access(const struct lease *l, uint64_t abs, unsigned width, bool i
 int
 region_view_load(const struct region_view *v, uint64_t off, unsigned width, uint64_t *value)
 {
-	int rc = region_view_check(v, off, width, false, 0);
-	if (rc < 0) {
+	uint64_t abs;
+	bool done;
+	int rc = region_view_begin(v, off, width, false, value, &abs, &done);
+	if (done) {
 		return rc;
-	}
-	uint64_t abs = v->start + off;
-	if (v->ops->access) {
-		return region_device_access(v->l, abs, width, false, value);
 	}
 	uint64_t got = 0;
 	FAULT_GUARD(rc, got = region_backend_load(v, abs, width));
@@ -104,13 +102,11 @@ region_view_load(const struct region_view *v, uint64_t off, unsigned width, uint
 int
 region_view_store(const struct region_view *v, uint64_t off, unsigned width, uint64_t value)
 {
-	int rc = region_view_check(v, off, width, true, value);
-	if (rc < 0) {
+	uint64_t abs;
+	bool done;
+	int rc = region_view_begin(v, off, width, true, &value, &abs, &done);
+	if (done) {
 		return rc;
-	}
-	uint64_t abs = v->start + off;
-	if (v->ops->access) {
-		return region_device_access(v->l, abs, width, true, &value);
 	}
 	FAULT_GUARD(rc, region_backend_store(v, abs, width, value));
 	if (rc < 0) {

@@ -108,6 +108,24 @@ region_backend_store(const struct region_view *v, uint64_t abs, unsigned width, 
 int region_device_access(const struct lease *l, uint64_t abs, unsigned width, bool is_store,
 			 uint64_t *value);
 
+/*
+ * What every access through v does first: the checks, then, on a device with its own access,
+ * that access. *done: the access is over (refused, or made by the device), its result returned;
+ * else 0, and the caller makes it at *abs. A store's value is *value.
+ */
+static inline int
+region_view_begin(const struct region_view *v, uint64_t off, unsigned width, bool is_store,
+		  uint64_t *value, uint64_t *abs, bool *done)
+{
+	int rc = region_view_check(v, off, width, is_store, is_store ? *value : 0);
+	*abs = v->start + off;
+	*done = rc < 0 || v->ops->access;
+	if (rc == 0 && v->ops->access) {
+		rc = region_device_access(v->l, *abs, width, is_store, value);
+	}
+	return rc;
+}
+
 /* region_load and region_store through view v, each under a fault guard of its own. */
 int region_view_load(const struct region_view *v, uint64_t off, unsigned width, uint64_t *value);
 int region_view_store(const struct region_view *v, uint64_t off, unsigned width, uint64_t value);
@@ -124,13 +142,11 @@ static inline int
 region_view_load_armed(const struct region_view *v, uint64_t off, unsigned width, uint64_t *value,
 		       sigjmp_buf *env)
 {
-	int rc = region_view_check(v, off, width, false, 0);
-	if (rc < 0) {
+	uint64_t abs;
+	bool done;
+	int rc = region_view_begin(v, off, width, false, value, &abs, &done);
+	if (done) {
 		return rc;
-	}
-	uint64_t abs = v->start + off;
-	if (v->ops->access) {
-		return region_device_access(v->l, abs, width, false, value);
 	}
 	fault_jump = env;
 	uint64_t got = region_backend_load(v, abs, width);
@@ -143,13 +159,11 @@ static inline int
 region_view_store_armed(const struct region_view *v, uint64_t off, unsigned width, uint64_t value,
 			sigjmp_buf *env)
 {
-	int rc = region_view_check(v, off, width, true, value);
-	if (rc < 0) {
+	uint64_t abs;
+	bool done;
+	int rc = region_view_begin(v, off, width, true, &value, &abs, &done);
+	if (done) {
 		return rc;
-	}
-	uint64_t abs = v->start + off;
-	if (v->ops->access) {
-		return region_device_access(v->l, abs, width, true, &value);
 	}
 	fault_jump = env;
 	region_backend_store(v, abs, width, value);
