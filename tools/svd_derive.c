@@ -114,6 +114,50 @@ find_in(xmlNode *scope, const xmlNode *skip, const struct lookup *l)
 	return NULL;
 }
 
+/*
+ * The element of tag named quals[n_quals] under path elements named quals[0..n_quals), nearest
+ * to node first (from its parent out to the document), other than node; or NULL. The
+ * document's count of elements looked at lives in its _private, as a number.
+ */
+static xmlNode *
+find_nearest(xmlNode *node, const char *tag, char (*quals)[NAME_SIZE], unsigned n_quals)
+{
+	uintptr_t visits = (uintptr_t)node->doc->_private;
+	const struct lookup l = {node, tag, quals, n_quals, &visits};
+	const xmlNode *searched = node;
+	xmlNode *found = NULL;
+	for (xmlNode *scope = node->parent; scope && !found; scope = scope->parent) {
+		if (scope->type == XML_ELEMENT_NODE) {
+			found = find_in(scope, searched, &l);
+			searched = scope;
+		}
+	}
+	/* NOLINTNEXTLINE(performance-no-int-to-ptr): a count, kept where a pointer fits */
+	node->doc->_private = (void *)visits;
+	return found;
+}
+
+/*
+ * The base of the peripheral named name, if it derives from a plain name (a peripheral's
+ * derivedFrom is one; a dotted one is not followed here, so that two peripherals naming paths
+ * through each other cannot send the lookup round for ever); else NULL.
+ */
+static xmlNode *
+plain_base_peripheral(xmlNode *node, const char *name)
+{
+	char path[1][NAME_SIZE];
+	snprintf(path[0], sizeof(path[0]), "%s", name);
+	xmlNode *p = find_nearest(node, "peripheral", path, 0);
+	xmlChar *ref = p ? xmlGetProp(p, (const xmlChar *)"derivedFrom") : NULL;
+	const char *base = (const char *)ref;
+	bool plain = base && base[0] && !strchr(base, '.') && strlen(base) < NAME_SIZE;
+	if (plain) {
+		snprintf(path[0], sizeof(path[0]), "%s", base);
+	}
+	xmlFree(ref);
+	return plain ? find_nearest(p, "peripheral", path, 0) : NULL;
+}
+
 /* What node's derivedFrom names: the nearest match, from node's parent out to the document. */
 static int
 resolve(xmlNode *node, struct regmap_error *err, xmlNode **out)
@@ -149,18 +193,18 @@ resolve(xmlNode *node, struct regmap_error *err, xmlNode **out)
 			  "derivedFrom=\"%.64s\" is not a name or a dotted path",
 			  (const char *)ref);
 	}
-	/* The document's count of elements looked at lives in its _private, as a number. */
-	uintptr_t visits = (uintptr_t)node->doc->_private;
-	const struct lookup l = {node, tag, quals, n - 1, &visits};
-	const xmlNode *searched = node;
-	for (xmlNode *scope = node->parent; rc == 0 && scope && !*out; scope = scope->parent) {
-		if (scope->type == XML_ELEMENT_NODE) {
-			*out = find_in(scope, searched, &l);
-			searched = scope;
-		}
+	if (rc == 0) {
+		*out = find_nearest(node, tag, quals, n - 1);
 	}
-	/* NOLINTNEXTLINE(performance-no-int-to-ptr): a count, kept where a pointer fits */
-	node->doc->_private = (void *)visits;
+	/* A path through a peripheral that only derives names what it inherits: its base's. */
+	for (unsigned hop = 0; rc == 0 && !*out && n > 1 && hop < SVD_MAX_DERIVE; hop++) {
+		xmlNode *base = plain_base_peripheral(node, quals[0]);
+		if (!base || svd_text(svd_child(base, "name"), quals[0], NAME_SIZE) < 0) {
+			break;
+		}
+		*out = find_nearest(node, tag, quals, n - 1);
+	}
+	uintptr_t visits = (uintptr_t)node->doc->_private;
 	if (rc == 0 && !*out) {
 		rc = fail(
 			err, svd_line(node),

@@ -776,6 +776,51 @@ test_derived(void **state)
 }
 
 /*
+ * A dotted derivedFrom through a peripheral that only derives (TIMER2 from TIMER1 from TIMER0)
+ * names what that peripheral inherits; one that loops among peripherals is told, not followed
+ * for ever.
+ */
+static void
+test_derived_through_derived_peripheral(void **state)
+{
+	(void)state;
+	static const char svd[] = SVD_HEAD
+		"<peripheral><name>TIMER0</name><baseAddress>0x40000000</baseAddress>"
+		"<registers><register><name>CR</name><addressOffset>0</addressOffset>"
+		"<resetValue>7</resetValue><description>control</description>"
+		"</register></registers></peripheral>\n"
+		"<peripheral derivedFrom=\"TIMER0\"><name>TIMER1</name>"
+		"<baseAddress>0x40001000</baseAddress></peripheral>\n"
+		"<peripheral derivedFrom=\"TIMER1\"><name>TIMER2</name>"
+		"<baseAddress>0x40002000</baseAddress></peripheral>\n"
+		"<peripheral><name>P</name><baseAddress>0x40003000</baseAddress>"
+		"<registers>"
+		"<register derivedFrom=\"TIMER1.CR\"><name>A</name>"
+		"<addressOffset>0</addressOffset></register>"
+		"<register derivedFrom=\"TIMER2.CR\"><name>B</name>"
+		"<addressOffset>4</addressOffset></register>"
+		"<register derivedFrom=\"TIMER2.NOPE\"><name>C</name>"
+		"<addressOffset>8</addressOffset></register>"
+		"<register derivedFrom=\"LOOPA.CR\"><name>D</name>"
+		"<addressOffset>12</addressOffset></register>"
+		"</registers></peripheral>\n"
+		"<peripheral derivedFrom=\"LOOPB\"><name>LOOPA</name></peripheral>\n"
+		"<peripheral derivedFrom=\"LOOPA\"><name>LOOPB</name></peripheral>\n" SVD_TAIL;
+	struct warnings w;
+	struct regmap *map = import_text(svd, "P", &w);
+	assert_int_equal(reg(map, "A")->reset, 7);
+	assert_string_equal(reg(map, "A")->description, "control");
+	assert_int_equal(reg(map, "B")->reset, 7);
+	assert_false(has_register(map, "C"));
+	assert_false(has_register(map, "D"));
+	assert_warnings(&w, 2);
+	assert_warned(&w, 9, "derivedFrom=\"TIMER2.NOPE\": no register of that name: left out");
+	assert_warned(&w, 9, "derivedFrom=\"LOOPA.CR\": no register of that name: left out");
+	assert_round_trip(map);
+	regmap_free(map);
+}
+
+/*
  * derivedFrom lookups have a budget per file: thousands of registers each derived from a name
  * found nowhere in a long list cost a bounded time (not hours), and are told.
  */
@@ -1030,6 +1075,7 @@ main(void)
 		cmocka_unit_test(test_dim),
 		cmocka_unit_test(test_clusters),
 		cmocka_unit_test(test_derived),
+		cmocka_unit_test(test_derived_through_derived_peripheral),
 		cmocka_unit_test(test_derived_budget),
 		cmocka_unit_test(test_overlaps),
 		cmocka_unit_test(test_peripherals),
