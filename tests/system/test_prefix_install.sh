@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # An install from source into a prefix of one's own: `cmake --install build
 # --prefix P` must write only under P, its mmiod.service must start P's mmiod
-# with P's config, and libmmio-client must be usable from P with pkg-config and
-# with find_package(MmioClient), even after P has been moved. No daemon is
+# with P's config, libmmio-client must be usable from P with pkg-config and
+# with find_package(MmioClient), and P's mmioctl must run with P's library
+# (no LD_LIBRARY_PATH), even after P has been moved. No daemon is
 # needed, and nothing is written outside a temporary directory: every install
 # is first staged with DESTDIR and only installed for real once the stage
 # showed it stays under its prefix.
@@ -146,6 +147,20 @@ verify_units() {
 }
 verify_units "$prefix"
 
+# check_mmioctl_runs PREFIX: PREFIX's mmioctl runs as it is, with PREFIX's libmmio-client (no
+# LD_LIBRARY_PATH, no ldconfig: its RUNPATH is relative to itself).
+check_mmioctl_runs() {
+	local lib
+	lib=$(env -u LD_LIBRARY_PATH ldd "$1/bin/mmioctl" | sed -n 's/^[[:space:]]*libmmio-client[^ ]* => \(\/[^ ]*\) .*/\1/p')
+	case $lib in
+	"$1"/*) echo "ok: $1/bin/mmioctl loads $lib" ;;
+	*) bad "$1/bin/mmioctl loads libmmio-client from '${lib:-nowhere}', not from $1" ;;
+	esac
+	env -u LD_LIBRARY_PATH "$1/bin/mmioctl" --version >/dev/null 2>&1 ||
+		bad "$1/bin/mmioctl --version does not run"
+}
+check_mmioctl_runs "$prefix"
+
 # --- 2. a consumer of P, with pkg-config and with find_package -----------------
 cat >"$tmp/consumer.c" <<'C'
 #include <errno.h>
@@ -233,6 +248,7 @@ fi
 moved=$tmp/moved
 mv "$prefix" "$moved"
 check_pkg_config "$moved"
+check_mmioctl_runs "$moved"
 if cmake_consumer "$moved" "$tmp/cmake-consumer/build-moved"; then
 	run_consumer "$tmp/cmake-consumer/build-moved/consumer" "find_package (moved prefix)" "$moved"
 fi
@@ -248,6 +264,7 @@ stop_on_failure "the staged install of a configured prefix leaves it; not instal
 cmake --install "$build" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
 manifest_under "$prefix2"
 check_layout "" "$prefix2"
+check_mmioctl_runs "$prefix2"
 
 # A prefix with characters a unit file quotes (space) or escapes (%, $).
 odd="$tmp/odd dir%n\$HOME"
