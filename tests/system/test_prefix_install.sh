@@ -3,7 +3,8 @@
 # --prefix P` must write only under P, its mmiod.service must start P's mmiod
 # with P's config, libmmio-client must be usable from P with pkg-config and
 # with find_package(MmioClient), and P's mmioctl must run with P's library
-# (no LD_LIBRARY_PATH), even after P has been moved. No daemon is
+# (no LD_LIBRARY_PATH), as must its Python module where the build has one, even
+# after P has been moved. No daemon is
 # needed, and nothing is written outside a temporary directory: every install
 # is first staged with DESTDIR and only installed for real once the stage
 # showed it stays under its prefix.
@@ -117,6 +118,11 @@ targets=(mmio-client mmiod mmioctl)
 if command -v scdoc >/dev/null; then
 	targets+=(man)
 fi
+# The Python module too, where the build has one (Python's development headers found).
+build_targets=$(cmake --build "$build" --target help 2>/dev/null || true)
+if grep -q 'mmio-python' <<<"$build_targets"; then
+	targets+=(mmio-python)
+fi
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >"$tmp/build.log" 2>&1 ||
 	{ cat "$tmp/build.log"; exit 1; }
 libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$build/CMakeCache.txt")
@@ -160,6 +166,22 @@ check_mmioctl_runs() {
 		bad "$1/bin/mmioctl --version does not run"
 }
 check_mmioctl_runs "$prefix"
+
+# check_python_imports PREFIX: where PREFIX has the Python module, it imports with PREFIX's
+# library, by the interpreter it was built for (no LD_LIBRARY_PATH either).
+check_python_imports() {
+	local dir=$1/lib/python3/dist-packages python lib
+	compgen -G "$dir/mmio/_mmio*.so" >/dev/null || return 0
+	python=$(sed -n 's/^Python3_EXECUTABLE:[A-Z]*=//p' "$build/CMakeCache.txt")
+	lib=$(env -u LD_LIBRARY_PATH ldd "$dir"/mmio/_mmio*.so | sed -n 's/^[[:space:]]*libmmio-client[^ ]* => \(\/[^ ]*\) .*/\1/p')
+	case $lib in
+	"$1"/*) echo "ok: $1's Python module loads $lib" ;;
+	*) bad "$1's Python module loads libmmio-client from '${lib:-nowhere}', not from $1" ;;
+	esac
+	env -u LD_LIBRARY_PATH PYTHONPATH="$dir" "${python:-python3}" -c 'import mmio' ||
+		bad "import mmio from $dir fails"
+}
+check_python_imports "$prefix"
 
 # --- 2. a consumer of P, with pkg-config and with find_package -----------------
 cat >"$tmp/consumer.c" <<'C'
@@ -249,6 +271,7 @@ moved=$tmp/moved
 mv "$prefix" "$moved"
 check_pkg_config "$moved"
 check_mmioctl_runs "$moved"
+check_python_imports "$moved"
 if cmake_consumer "$moved" "$tmp/cmake-consumer/build-moved"; then
 	run_consumer "$tmp/cmake-consumer/build-moved/consumer" "find_package (moved prefix)" "$moved"
 fi
