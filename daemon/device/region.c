@@ -1,4 +1,4 @@
-/* A region: its backend, its lease space and policy, and the checked accesses on it. */
+/* A region: its backend, its lease space and policy, and its device faults counted. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -9,11 +9,8 @@
 #include "base/log.h"
 #include "core/regmap.h"
 #include "core/regrules.h"
-#include "core/width.h"
 #include "device/backend.h"
-#include "device/fault.h"
 #include "device/region.h"
-#include "device/region_armed.h"
 
 struct region *
 region_create(const char *name, struct backend *b)
@@ -78,57 +75,6 @@ region_device_access(const struct lease *l, uint64_t abs, unsigned width, bool i
 		*value = v;
 	}
 	return 0;
-}
-
-int
-region_view_load(const struct region_view *v, uint64_t off, unsigned width, uint64_t *value)
-{
-	uint64_t abs;
-	bool done;
-	int rc = region_view_begin(v, off, width, false, value, &abs, &done);
-	if (done) {
-		return rc;
-	}
-	uint64_t got = 0;
-	FAULT_GUARD(rc, got = region_backend_load(v, abs, width));
-	if (rc < 0) {
-		note_fault(region_of_lease(v->l), abs, width, "load");
-		return rc;
-	}
-	*value = got;
-	return 0;
-}
-
-int
-region_view_store(const struct region_view *v, uint64_t off, unsigned width, uint64_t value)
-{
-	uint64_t abs;
-	bool done;
-	int rc = region_view_begin(v, off, width, true, &value, &abs, &done);
-	if (done) {
-		return rc;
-	}
-	FAULT_GUARD(rc, region_backend_store(v, abs, width, value));
-	if (rc < 0) {
-		note_fault(region_of_lease(v->l), abs, width, "store");
-	}
-	return rc;
-}
-
-int
-region_load(const struct lease *l, uint64_t off, unsigned width, uint64_t *value)
-{
-	struct region_view v;
-	region_view_of(l, &v);
-	return region_view_load(&v, off, width, value);
-}
-
-int
-region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t value)
-{
-	struct region_view v;
-	region_view_of(l, &v);
-	return region_view_store(&v, off, width, value);
 }
 
 int

@@ -70,6 +70,14 @@ int region_store(const struct lease *l, uint64_t off, unsigned width, uint64_t v
 /* An armed access of l at off that faulted: counted and logged as a fault; -EIO. */
 int region_fault(const struct lease *l, uint64_t off, unsigned width, bool is_store);
 
+/*
+ * A checked access through a backend with its own (sim: b->ops->access), outside any fault
+ * guard; its failure counted and logged as a fault. 0 or -EIO; a load sets *value only when
+ * it succeeds. Out of line: not the hot path.
+ */
+int region_device_access(const struct lease *l, uint64_t abs, unsigned width, bool is_store,
+			 uint64_t *value);
+
 /* Orders earlier stores before later ones. Never fails; no bounds (empty leases too). */
 void region_write_barrier(const struct lease *l);
 

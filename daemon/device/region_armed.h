@@ -1,8 +1,8 @@
 /*
  * A region's checked accesses, inline: the checks every access makes, and the armed accesses a
  * batch makes by the thousand under one fault guard (a call per check and per access cost it
- * as much as the accesses themselves). region.c builds region_load/region_store on the same
- * checks, so the two cannot drift apart.
+ * as much as the accesses themselves). region_access.c builds region_load/region_store on the
+ * same checks, so the two cannot drift apart.
  */
 #ifndef MMIOD_REGION_ARMED_H
 #define MMIOD_REGION_ARMED_H
@@ -99,14 +99,6 @@ region_backend_store(const struct region_view *v, uint64_t abs, unsigned width, 
 		break;
 	}
 }
-
-/*
- * A checked access through a backend with its own (sim: b->ops->access), outside any fault
- * guard; its failure counted and logged as a fault. 0 or -EIO; a load sets *value only when
- * it succeeds. Out of line: not the hot path.
- */
-int region_device_access(const struct lease *l, uint64_t abs, unsigned width, bool is_store,
-			 uint64_t *value);
 
 /*
  * What every access through v does first: the checks, then, on a device with its own access,
